@@ -1,0 +1,410 @@
+// Package pdftext is Ferry's PDF text layer. It reads objects and content
+// streams through github.com/ledongthuc/pdf but decodes text itself: CMaps
+// with correct bfrange arithmetic, CID and simple fonts, encodings with
+// Differences, and glyph positions, so that Chinese text comes out right and
+// a page reads as lines and columns, like `pdftotext -layout`.
+//
+// A character that cannot be mapped comes out as Unmapped, never guessed.
+// A panic inside the PDF library is turned into an error.
+package pdftext
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/ledongthuc/pdf"
+)
+
+// ErrNoText reports a page or document with no text layer, such as a
+// scanned image.
+var ErrNoText = errors.New("no text layer (an image-only or scanned PDF?)")
+
+// Document is an opened PDF.
+type Document struct {
+	r *pdf.Reader
+}
+
+func panicError(where string, r any) error {
+	return fmt.Errorf("pdftext: %s: malformed PDF (%v)", where, r)
+}
+
+// Open reads a PDF from memory. password may be empty.
+func Open(data []byte, password string) (doc *Document, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			doc, err = nil, panicError("open", r)
+		}
+	}()
+	var r *pdf.Reader
+	if password == "" {
+		r, err = pdf.NewReader(bytes.NewReader(data), int64(len(data)))
+	} else {
+		tried := false
+		r, err = pdf.NewReaderEncrypted(bytes.NewReader(data), int64(len(data)), func() string {
+			if tried {
+				return ""
+			}
+			tried = true
+			return password
+		})
+	}
+	if err != nil {
+		if strings.Contains(err.Error(), "encrypted") || strings.Contains(err.Error(), "password") {
+			return nil, fmt.Errorf("pdftext: the PDF is encrypted and the password does not open it: %w", err)
+		}
+		return nil, fmt.Errorf("pdftext: %w", err)
+	}
+	return &Document{r: r}, nil
+}
+
+// NumPages returns the number of pages.
+func (d *Document) NumPages() int { return d.r.NumPage() }
+
+// Glyph is one character drawn on a page, in PDF user space (origin
+// bottom-left, points).
+type Glyph struct {
+	X, Y  float64 // baseline start
+	W     float64 // advance width
+	Size  float64 // font size in user space
+	Text  string
+	Space bool // a blank glyph
+}
+
+// Page is the text of one page.
+type Page struct {
+	Number        int
+	Width, Height float64
+	Glyphs        []Glyph
+}
+
+// Page extracts page n (1-based).
+func (d *Document) Page(n int) (pg *Page, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			pg, err = nil, panicError(fmt.Sprintf("page %d", n), r)
+		}
+	}()
+	if n < 1 || n > d.r.NumPage() {
+		return nil, fmt.Errorf("pdftext: page %d out of range 1..%d", n, d.r.NumPage())
+	}
+	p := d.r.Page(n)
+	if p.V.IsNull() {
+		return nil, fmt.Errorf("pdftext: page %d: missing page object", n)
+	}
+	pg = &Page{Number: n}
+	mb := inherited(p.V, "MediaBox")
+	if mb.Len() == 4 {
+		pg.Width = mb.Index(2).Float64() - mb.Index(0).Float64()
+		pg.Height = mb.Index(3).Float64() - mb.Index(1).Float64()
+	}
+	in := &interp{page: pg, fonts: map[string]*font{}}
+	in.run(p.V.Key("Contents"), p.Resources(), identity, 0)
+	return pg, nil
+}
+
+// inherited finds a page attribute on the page or its ancestors.
+func inherited(v pdf.Value, key string) pdf.Value {
+	for i := 0; i < 32 && !v.IsNull(); i++ {
+		if r := v.Key(key); !r.IsNull() {
+			return r
+		}
+		v = v.Key("Parent")
+	}
+	return pdf.Value{}
+}
+
+type matrix [6]float64
+
+var identity = matrix{1, 0, 0, 1, 0, 0}
+
+func (m matrix) mul(n matrix) matrix {
+	return matrix{
+		m[0]*n[0] + m[1]*n[2], m[0]*n[1] + m[1]*n[3],
+		m[2]*n[0] + m[3]*n[2], m[2]*n[1] + m[3]*n[3],
+		m[4]*n[0] + m[5]*n[2] + n[4], m[4]*n[1] + m[5]*n[3] + n[5],
+	}
+}
+
+type gstate struct {
+	ctm                         matrix
+	font                        *font
+	size, tc, tw, th, tl, trise float64
+}
+
+type interp struct {
+	page  *Page
+	fonts map[string]*font // by resource dict identity and name, per page
+}
+
+func (in *interp) fontFor(res pdf.Value, name string) *font {
+	fv := res.Key("Font").Key(name)
+	k := fmt.Sprint(fv.Key("BaseFont").Name(), "/", name, "/", fv.Key("ToUnicode").Key("Length").Int64(), "/", fv.Key("FirstChar").Int64())
+	if f, ok := in.fonts[k]; ok {
+		return f
+	}
+	f, err := loadFont(name, fv)
+	if err != nil {
+		f = &font{name: name, dw: 500, widths: map[int]float64{}}
+	}
+	in.fonts[k] = f
+	return f
+}
+
+const maxFormDepth = 8
+
+func (in *interp) run(contents, res pdf.Value, ctm matrix, depth int) {
+	if contents.IsNull() || depth > maxFormDepth {
+		return
+	}
+	g := gstate{ctm: ctm, th: 1}
+	var stack []gstate
+	var tm, tlm matrix
+	num := func(stk *pdf.Stack) float64 { return stk.Pop().Float64() }
+	show := func(raw []byte) {
+		if g.font == nil {
+			return
+		}
+		for _, gl := range g.font.decode(raw) {
+			trm := matrix{g.size * g.th, 0, 0, g.size, 0, g.trise}.mul(tm).mul(g.ctm)
+			w0 := gl.width / 1000
+			adv := (w0*g.size + g.tc)
+			if gl.space {
+				adv += g.tw
+			}
+			adv *= g.th
+			size := math.Hypot(trm[2], trm[3])
+			scaleX := math.Hypot(trm[0], trm[1]) / math.Max(g.size*g.th, 1e-9)
+			in.page.Glyphs = append(in.page.Glyphs, Glyph{
+				X: trm[4], Y: trm[5], W: w0 * g.size * g.th * scaleX, Size: size,
+				Text: gl.text, Space: strings.TrimSpace(gl.text) == "",
+			})
+			tm = matrix{1, 0, 0, 1, adv, 0}.mul(tm)
+		}
+	}
+	pdf.Interpret(contents, func(stk *pdf.Stack, op string) {
+		n := stk.Len()
+		args := make([]pdf.Value, n)
+		for i := n - 1; i >= 0; i-- {
+			args[i] = stk.Pop()
+		}
+		for _, a := range args {
+			stk.Push(a)
+		}
+		switch op {
+		case "q":
+			stack = append(stack, g)
+		case "Q":
+			if len(stack) > 0 {
+				g = stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+			}
+		case "cm":
+			if n >= 6 {
+				var m matrix
+				for i := 5; i >= 0; i-- {
+					m[i] = num(stk)
+				}
+				g.ctm = m.mul(g.ctm)
+			}
+		case "BT":
+			tm, tlm = identity, identity
+		case "Tf":
+			if n >= 2 {
+				g.size = num(stk)
+				g.font = in.fontFor(res, stk.Pop().Name())
+			}
+		case "Tc":
+			g.tc = num(stk)
+		case "Tw":
+			g.tw = num(stk)
+		case "Tz":
+			g.th = num(stk) / 100
+		case "TL":
+			g.tl = num(stk)
+		case "Ts":
+			g.trise = num(stk)
+		case "Td", "TD":
+			if n >= 2 {
+				ty, tx := num(stk), num(stk)
+				if op == "TD" {
+					g.tl = -ty
+				}
+				tlm = matrix{1, 0, 0, 1, tx, ty}.mul(tlm)
+				tm = tlm
+			}
+		case "Tm":
+			if n >= 6 {
+				var m matrix
+				for i := 5; i >= 0; i-- {
+					m[i] = num(stk)
+				}
+				tm, tlm = m, m
+			}
+		case "T*":
+			tlm = matrix{1, 0, 0, 1, 0, -g.tl}.mul(tlm)
+			tm = tlm
+		case "Tj":
+			if n >= 1 {
+				show([]byte(stk.Pop().RawString()))
+			}
+		case "'", "\"":
+			if n >= 1 {
+				s := stk.Pop()
+				if op == "\"" && n >= 3 {
+					g.tc = num(stk)
+					g.tw = num(stk)
+				}
+				tlm = matrix{1, 0, 0, 1, 0, -g.tl}.mul(tlm)
+				tm = tlm
+				show([]byte(s.RawString()))
+			}
+		case "TJ":
+			if n >= 1 {
+				a := stk.Pop()
+				for i := 0; i < a.Len(); i++ {
+					e := a.Index(i)
+					if e.Kind() == pdf.String {
+						show([]byte(e.RawString()))
+						continue
+					}
+					tx := -e.Float64() / 1000 * g.size * g.th
+					tm = matrix{1, 0, 0, 1, tx, 0}.mul(tm)
+				}
+			}
+		case "Do":
+			if n >= 1 {
+				xo := res.Key("XObject").Key(stk.Pop().Name())
+				if xo.Key("Subtype").Name() == "Form" {
+					m := identity
+					if fm := xo.Key("Matrix"); fm.Len() == 6 {
+						for i := 0; i < 6; i++ {
+							m[i] = fm.Index(i).Float64()
+						}
+					}
+					sub := xo.Key("Resources")
+					if sub.IsNull() {
+						sub = res
+					}
+					in.run(xo, sub, m.mul(g.ctm), depth+1)
+				}
+			}
+		}
+		for stk.Len() > 0 {
+			stk.Pop()
+		}
+	})
+}
+
+// Text is one run of text on a line: glyphs close enough to read as one
+// phrase. A wide gap starts a new run (a new column).
+type Text struct {
+	X, EndX float64
+	S       string
+}
+
+// Line is one line of a page, top to bottom.
+type Line struct {
+	Y      float64 // baseline, from the top of the page
+	Runs   []Text
+	Glyphs []Glyph // the line's glyphs, left to right
+}
+
+// String joins the line's runs with a gap of at least two spaces, as a
+// column break in pdftotext -layout reads.
+func (l Line) String() string {
+	parts := make([]string, len(l.Runs))
+	for i, r := range l.Runs {
+		parts[i] = r.S
+	}
+	return strings.Join(parts, "  ")
+}
+
+// Lines groups the page's glyphs into lines in reading order.
+func (p *Page) Lines() []Line {
+	gs := make([]Glyph, 0, len(p.Glyphs))
+	for _, g := range p.Glyphs {
+		if g.Text != "" {
+			gs = append(gs, g)
+		}
+	}
+	// Top to bottom, then left to right; lines are clustered by baseline
+	// with a tolerance of a third of the font size.
+	sort.SliceStable(gs, func(i, j int) bool { return gs[i].Y > gs[j].Y })
+	var rows [][]Glyph
+	for _, g := range gs {
+		if n := len(rows); n > 0 {
+			ref := rows[n-1][0]
+			if math.Abs(ref.Y-g.Y) <= math.Max(ref.Size, g.Size)/3 {
+				rows[n-1] = append(rows[n-1], g)
+				continue
+			}
+		}
+		rows = append(rows, []Glyph{g})
+	}
+	lines := make([]Line, 0, len(rows))
+	for _, row := range rows {
+		sort.SliceStable(row, func(i, j int) bool { return row[i].X < row[j].X })
+		var l Line
+		l.Y = p.Height - row[0].Y
+		l.Glyphs = row
+		var cur *Text
+		var last Glyph
+		for _, g := range row {
+			if cur != nil {
+				gap := g.X - (last.X + last.W)
+				size := math.Max(g.Size, 1)
+				switch {
+				case gap > size*1.2:
+					cur = nil
+				case gap > size*0.2 && !last.Space && !g.Space:
+					cur.S += " "
+				}
+			}
+			if cur == nil {
+				if g.Space {
+					last = g
+					continue
+				}
+				l.Runs = append(l.Runs, Text{X: g.X})
+				cur = &l.Runs[len(l.Runs)-1]
+			}
+			cur.S += g.Text
+			cur.EndX = g.X + g.W
+			last = g
+		}
+		for i := range l.Runs {
+			l.Runs[i].S = strings.TrimRight(l.Runs[i].S, " ")
+		}
+		if len(l.Runs) > 0 {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+// PlainText returns the whole document's text, page by page, lines joined
+// by newlines and pages by form feeds.
+func (d *Document) PlainText() (string, error) {
+	var b strings.Builder
+	any := false
+	for i := 1; i <= d.NumPages(); i++ {
+		p, err := d.Page(i)
+		if err != nil {
+			return "", err
+		}
+		for _, l := range p.Lines() {
+			any = true
+			b.WriteString(l.String())
+			b.WriteByte('\n')
+		}
+		b.WriteByte('\f')
+	}
+	if !any {
+		return "", ErrNoText
+	}
+	return b.String(), nil
+}
