@@ -227,3 +227,24 @@ func (d *Date) UnmarshalText(b []byte) error {
 	*d = v
 	return nil
 }
+
+// Credential is a named login for a site: fields such as user, password and
+// a TOTP seed. Its String and its JSON form never show the values.
+type Credential struct {
+	Name   string
+	Fields map[string]string
+}
+
+// String implements fmt.Stringer without revealing any field value.
+func (c Credential) String() string {
+	keys := make([]string, 0, len(c.Fields))
+	for k := range c.Fields {
+		keys = append(keys, k+"=******")
+	}
+	return fmt.Sprintf("credential %s {%s}", c.Name, strings.Join(keys, " "))
+}
+
+// MarshalJSON hides the values.
+func (c Credential) MarshalJSON() ([]byte, error) {
+	return []byte(fmt.Sprintf("%q", c.String())), nil
+}

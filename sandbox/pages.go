@@ -31,6 +31,7 @@ button.primary{background:#a31d24;color:#fff;border:0;padding:8px 22px;margin-to
 table{border-collapse:collapse;width:100%;margin-top:16px;font-size:13px}
 th,td{border-bottom:1px solid #ddd;padding:5px;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
+[hidden]{display:none !important}
 .spinner{display:inline-block;margin:12px 0;color:#666}
 .pager{margin-top:10px}
 .downloads a{margin-right:16px}

@@ -1,0 +1,819 @@
+package bots
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/url"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ferry-rpa/ferry"
+	"github.com/ferry-rpa/ferry/scripts"
+	"github.com/ferry-rpa/ferry/selectors"
+	"github.com/go-rod/rod"
+	"github.com/go-rod/rod/lib/proto"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+	"github.com/rs/zerolog"
+)
+
+//go:embed lookup.js
+var lookupJS string
+
+// Job is what one run of a bot needs.
+type Job struct {
+	RunID      int64
+	Script     *scripts.Script
+	Selectors  *selectors.File
+	BaseURL    string
+	Params     ferry.RunParams
+	Credential ferry.Credential
+	// SkipAccounts lists accounts an earlier attempt of this run already
+	// downloaded: a retry resumes after them.
+	SkipAccounts map[string]bool
+	// StepTimeout bounds each wait for an element (default 15 s).
+	StepTimeout time.Duration
+	// Now is the clock for TOTP codes.
+	Now    func() time.Time
+	Logger zerolog.Logger
+	// OnStep is told each step as it ends, for live progress.
+	OnStep func(ferry.Step)
+	// OnDownload is told each download as it is captured, so the caller can
+	// store it at once.
+	OnDownload func(Download) error
+}
+
+// Download is a file the bot captured.
+type Download struct {
+	Account string
+	Format  string
+	Name    string
+	MIME    string
+	Inline  bool // the site showed it in the browser instead of downloading
+	Data    []byte
+}
+
+// WayResult is what one way of a selector found when it failed.
+type WayResult struct {
+	Way   string `json:"way"`
+	Count int    `json:"count"`
+	Error string `json:"error,omitempty"`
+}
+
+// Evidence is what a failed run leaves for ops.
+type Evidence struct {
+	URL             string       `json:"url"`
+	Title           string       `json:"title"`
+	Step            string       `json:"step"`
+	Selector        string       `json:"selector,omitempty"`
+	Ways            []WayResult  `json:"ways,omitempty"`
+	SelectorFile    string       `json:"selector_file"`
+	SelectorVersion string       `json:"selector_version"`
+	Error           string       `json:"error"`
+	Class           string       `json:"class"`
+	Trace           []ferry.Step `json:"trace"`
+	Screenshot      []byte       `json:"-"`
+	HTML            string       `json:"-"`
+}
+
+// Result is what a run of a bot produced.
+type Result struct {
+	Downloads []Download
+	// RowsSeen counts result-table rows per account across pages.
+	RowsSeen map[string]int
+	Accounts []string
+	Trace    []ferry.Step
+	Evidence *Evidence // set when the run failed
+}
+
+// SelectorError is a lookup that did not find exactly one visible element.
+type SelectorError struct {
+	Element string
+	Page    string
+	Ways    []WayResult
+	Gone    bool // waiting for the element to go away
+}
+
+func (e *SelectorError) Error() string {
+	var parts []string
+	for _, w := range e.Ways {
+		s := fmt.Sprintf("%s matched %d", w.Way, w.Count)
+		if w.Error != "" {
+			s = fmt.Sprintf("%s failed: %s", w.Way, w.Error)
+		}
+		parts = append(parts, s)
+	}
+	if e.Gone {
+		return fmt.Sprintf("selector %q on %s never went away (%s)", e.Element, e.Page, strings.Join(parts, "; "))
+	}
+	return fmt.Sprintf("selector %q on %s matched no single visible element (%s)", e.Element, e.Page, strings.Join(parts, "; "))
+}
+
+type run struct {
+	job      Job
+	page     *rod.Page
+	log      zerolog.Logger
+	res      *Result
+	vars     map[string]string
+	secret   map[string]bool // variables whose values are masked
+	seq      int
+	lastSel  *SelectorError
+	account  string
+	serverMu sync.Mutex
+	server   []serverError // 5xx responses seen
+}
+
+type serverError struct {
+	at     time.Time
+	url    string
+	status int
+}
+
+// Run executes job in a fresh incognito context of the browser.
+func (br *Browser) Run(ctx context.Context, job Job) (*Result, error) {
+	if job.StepTimeout == 0 {
+		job.StepTimeout = 15 * time.Second
+	}
+	if job.Now == nil {
+		job.Now = time.Now
+	}
+	inc, err := br.b.Incognito()
+	if err != nil {
+		return nil, ferry.Errorf(ferry.ClassInternal, "browser", "new incognito context: %v", err)
+	}
+	defer inc.Close()
+	page, err := inc.Page(proto.TargetCreateTarget{})
+	if err != nil {
+		return nil, ferry.Errorf(ferry.ClassInternal, "browser", "new page: %v", err)
+	}
+	// The page's context ends with the run, and with it every event watcher.
+	pctx, cancelPage := context.WithCancel(ctx)
+	defer cancelPage()
+	page = page.Context(pctx)
+	r := &run{job: job, page: page, log: job.Logger, res: &Result{RowsSeen: map[string]int{}},
+		secret: map[string]bool{}}
+	r.vars = map[string]string{"site.url": strings.TrimRight(job.BaseURL, "/"), "from": job.Params.From.String(), "to": job.Params.To.String()}
+	for k, v := range job.Credential.Fields {
+		r.vars["cred."+k] = v
+		r.secret["cred."+k] = true
+	}
+	if err := (proto.NetworkEnable{}).Call(page); err != nil {
+		return nil, ferry.Errorf(ferry.ClassInternal, "browser", "enable network events: %v", err)
+	}
+	watch := page.EachEvent(func(e *proto.NetworkResponseReceived) {
+		if e.Response.Status >= 500 && (e.Type == proto.NetworkResourceTypeDocument || e.Type == proto.NetworkResourceTypeXHR || e.Type == proto.NetworkResourceTypeFetch) {
+			r.serverMu.Lock()
+			r.server = append(r.server, serverError{time.Now(), e.Response.URL, e.Response.Status})
+			r.serverMu.Unlock()
+		}
+	})
+	go watch()
+	err = r.steps_(ctx, "steps", job.Script.Steps)
+	if err != nil {
+		r.res.Evidence = r.evidence(err)
+		return r.res, err
+	}
+	return r.res, nil
+}
+
+// classify turns a step error into a ferry.Error with the right class.
+func (r *run) classify(where string, since time.Time, err error) error {
+	var fe *ferry.Error
+	if errors.As(err, &fe) {
+		return err
+	}
+	if s := r.serverErrorSince(since); s != nil {
+		return ferry.Errorf(ferry.ClassSiteUnavailable, where, "%s answered %d: %v", s.url, s.status, err)
+	}
+	var se *SelectorError
+	if errors.As(err, &se) {
+		return &ferry.Error{Class: ferry.ClassSiteChanged, Where: where, Err: err}
+	}
+	if errors.Is(err, context.Canceled) {
+		return ferry.Errorf(ferry.ClassInternal, where, "cancelled: %v", err)
+	}
+	if strings.Contains(err.Error(), "net::ERR_") || errors.Is(err, context.DeadlineExceeded) {
+		return ferry.Errorf(ferry.ClassSiteUnavailable, where, "%v", err)
+	}
+	return ferry.Errorf(ferry.ClassInternal, where, "%v", err)
+}
+
+func (r *run) serverErrorSince(t time.Time) *serverError {
+	r.serverMu.Lock()
+	defer r.serverMu.Unlock()
+	for i := len(r.server) - 1; i >= 0; i-- {
+		if !r.server[i].at.Before(t) {
+			s := r.server[i]
+			return &s
+		}
+	}
+	return nil
+}
+
+func (r *run) trace(where, action, element, way, detail string, started time.Time, err error) {
+	r.seq++
+	st := ferry.Step{RunID: r.job.RunID, Seq: r.seq, Path: where, Action: action, Element: element, Way: way,
+		Detail: detail, Status: ferry.StepOK, Started: started, Duration: time.Since(started)}
+	if err != nil {
+		st.Status = ferry.StepFailed
+		st.Detail = strings.TrimSpace(detail + " " + err.Error())
+	}
+	r.res.Trace = append(r.res.Trace, st)
+	ev := r.log.Info()
+	if err != nil {
+		ev = r.log.Warn()
+	}
+	ev.Str("step", where).Str("action", action).Str("element", element).Str("way", way).Str("account", r.account).
+		Dur("took", st.Duration).Str("detail", st.Detail).Msg(string(st.Status))
+	if r.job.OnStep != nil {
+		r.job.OnStep(st)
+	}
+}
+
+// expand fills in variables; masked is the text for logs and traces.
+func (r *run) expand(text string) (value, masked string) {
+	value = scripts.Expand(text, r.vars)
+	m := map[string]string{}
+	for k, v := range r.vars {
+		if r.secret[k] {
+			m[k] = "******"
+		} else {
+			m[k] = v
+		}
+	}
+	return value, scripts.Expand(text, m)
+}
+
+func (r *run) steps_(ctx context.Context, prefix string, steps []scripts.Step) error {
+	for i, st := range steps {
+		if err := ctx.Err(); err != nil {
+			return ferry.Errorf(ferry.ClassInternal, prefix, "cancelled: %v", err)
+		}
+		where := fmt.Sprintf("%s[%d]", prefix, i)
+		if err := r.step(ctx, where, st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *run) timeout(st scripts.Step) time.Duration {
+	if st.Timeout > 0 {
+		return st.Timeout
+	}
+	return r.job.StepTimeout
+}
+
+func (r *run) step(ctx context.Context, where string, st scripts.Step) (err error) {
+	action, target := st.Action()
+	started := time.Now()
+	var way, detail string
+	defer func() {
+		if err != nil {
+			err = r.classify(where, started, err)
+		}
+		if action != "branch" && action != "for_each_account" && action != "for_each_page" || err != nil {
+			r.trace(where, action, target, way, detail, started, err)
+		}
+	}()
+	sctx, cancel := context.WithTimeout(ctx, r.timeout(st))
+	defer cancel()
+	switch action {
+	case "open":
+		u, masked := r.expand(target)
+		detail = masked
+		if err := r.page.Context(sctx).Navigate(u); err != nil {
+			return err
+		}
+		if err := r.page.Context(sctx).WaitLoad(); err != nil {
+			return err
+		}
+		if s := r.serverErrorSince(started); s != nil {
+			return ferry.Errorf(ferry.ClassSiteUnavailable, where, "%s answered %d", s.url, s.status)
+		}
+	case "fill":
+		el, w, err := r.one(sctx, target)
+		if err != nil {
+			return err
+		}
+		way = w
+		v, masked := r.expand(st.Value)
+		detail = masked
+		if err := el.Context(sctx).SelectAllText(); err != nil {
+			return err
+		}
+		if err := el.Context(sctx).Input(v); err != nil {
+			return err
+		}
+	case "totp":
+		el, w, err := r.one(sctx, target)
+		if err != nil {
+			return err
+		}
+		way = w
+		seed := r.vars[st.Secret]
+		if seed == "" {
+			return ferry.Errorf(ferry.ClassCredentialsRejected, where, "credential %q has no field %q for the TOTP seed", r.job.Credential.Name, strings.TrimPrefix(st.Secret, "cred."))
+		}
+		code, err := totp.GenerateCodeCustom(seed, r.job.Now(), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+		if err != nil {
+			return ferry.Errorf(ferry.ClassCredentialsRejected, where, "TOTP seed in credential %q is not valid base32", r.job.Credential.Name)
+		}
+		detail = "******"
+		if err := el.Context(sctx).Input(code); err != nil {
+			return err
+		}
+	case "click":
+		el, w, err := r.one(sctx, target)
+		if err != nil {
+			return err
+		}
+		way = w
+		if err := el.Context(sctx).Click(proto.InputMouseButtonLeft, 1); err != nil {
+			return err
+		}
+	case "select":
+		_, w, err := r.one(sctx, target)
+		if err != nil {
+			return err
+		}
+		way = w
+		v, masked := r.expand(st.Value)
+		detail = masked
+		if err := r.selectOption(sctx, target, v); err != nil {
+			return err
+		}
+	case "wait":
+		_, w, err := r.one(sctx, target)
+		way = w
+		return err
+	case "wait_gone":
+		return r.gone(sctx, target)
+	case "count_rows":
+		n, w, err := r.count(sctx, target)
+		if err != nil {
+			return err
+		}
+		way = w
+		r.res.RowsSeen[r.account] += n
+		detail = fmt.Sprintf("%d rows", n)
+	case "download":
+		d, w, err := r.download(sctx, where, target, st.Format)
+		if err != nil {
+			return err
+		}
+		way = w
+		detail = fmt.Sprintf("%s %s (%d bytes)", st.Format, d.Name, len(d.Data))
+		if d.Inline {
+			detail += " shown inline, captured"
+		}
+	case "branch":
+		return r.branch(ctx, where, st)
+	case "for_each_account":
+		return r.forEachAccount(ctx, where, st)
+	case "for_each_page":
+		return r.forEachPage(ctx, where, st)
+	default:
+		return fmt.Errorf("unknown action")
+	}
+	return nil
+}
+
+// lookup runs the selector's ways once in the page.
+func (r *run) lookup(ctx context.Context, el selectors.Element) ([]WayResult, int, error) {
+	ways := make([]map[string]string, len(el.Ways))
+	for i, w := range el.Ways {
+		ways[i] = map[string]string{"kind": string(w.Kind), "value": w.Value, "name": w.Name}
+	}
+	obj, err := r.page.Context(ctx).Evaluate(rod.Eval(lookupJS, ways, -1, "").ByUser())
+	if err != nil {
+		return nil, -1, err
+	}
+	var raw []struct {
+		Count int    `json:"count"`
+		Error string `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(obj.Value.Str()), &raw); err != nil {
+		return nil, -1, fmt.Errorf("lookup result: %w", err)
+	}
+	out := make([]WayResult, len(raw))
+	pick := -1
+	for i, x := range raw {
+		out[i] = WayResult{Way: el.Ways[i].String(), Count: x.Count, Error: x.Error}
+		if pick < 0 && x.Error == "" && (x.Count == 1 || el.Many && x.Count > 0) {
+			pick = i
+		}
+	}
+	return out, pick, nil
+}
+
+// poll calls check until it reports done or ctx ends. Waiting is on the
+// page's own progress: each round is one evaluation in the page.
+func poll(ctx context.Context, check func() (bool, error)) error {
+	delay := 20 * time.Millisecond
+	for {
+		done, err := check()
+		if err != nil || done {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 200*time.Millisecond)
+	}
+}
+
+func (r *run) pageURL() string {
+	info, err := r.page.Info()
+	if err != nil {
+		return "(unknown page)"
+	}
+	u, err := url.Parse(info.URL)
+	if err != nil {
+		return info.URL
+	}
+	return u.Path
+}
+
+// one waits for the element to match exactly one visible element.
+func (r *run) one(ctx context.Context, name string) (*rod.Element, string, error) {
+	el, err := r.job.Selectors.Element(name)
+	if err != nil {
+		return nil, "", err
+	}
+	var last []WayResult
+	pick := -1
+	err = poll(ctx, func() (bool, error) {
+		res, p, err := r.lookup(ctx, el)
+		if err != nil {
+			if ctx.Err() != nil {
+				return false, ctx.Err()
+			}
+			return false, nil // the page is navigating; look again
+		}
+		last, pick = res, p
+		return p >= 0, nil
+	})
+	if err != nil || pick < 0 {
+		se := &SelectorError{Element: name, Page: r.pageURL(), Ways: last}
+		r.lastSel = se
+		return nil, "", se
+	}
+	ways := []map[string]string{{"kind": string(el.Ways[pick].Kind), "value": el.Ways[pick].Value, "name": el.Ways[pick].Name}}
+	obj, err := r.page.Context(ctx).Evaluate(rod.Eval(lookupJS, ways, 0, "").ByObject())
+	if err != nil {
+		return nil, "", err
+	}
+	if obj.Subtype != proto.RuntimeRemoteObjectSubtypeNode {
+		return nil, "", &SelectorError{Element: name, Page: r.pageURL(), Ways: last}
+	}
+	e, err := r.page.Context(ctx).ElementFromObject(obj)
+	return e, el.Ways[pick].String(), err
+}
+
+func (r *run) gone(ctx context.Context, name string) error {
+	el, err := r.job.Selectors.Element(name)
+	if err != nil {
+		return err
+	}
+	var last []WayResult
+	err = poll(ctx, func() (bool, error) {
+		res, _, err := r.lookup(ctx, el)
+		if err != nil {
+			return false, nil
+		}
+		last = res
+		for _, w := range res {
+			if w.Count > 0 {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		se := &SelectorError{Element: name, Page: r.pageURL(), Ways: last, Gone: true}
+		r.lastSel = se
+		return se
+	}
+	return nil
+}
+
+func (r *run) count(ctx context.Context, name string) (int, string, error) {
+	el, err := r.job.Selectors.Element(name)
+	if err != nil {
+		return 0, "", err
+	}
+	res, pick, err := r.lookup(ctx, el)
+	if err != nil {
+		return 0, "", err
+	}
+	if pick < 0 {
+		return 0, "", nil
+	}
+	return res[pick].Count, el.Ways[pick].String(), nil
+}
+
+// query evaluates a property of the element found by its first working way.
+func (r *run) query(ctx context.Context, name, want string, out any) error {
+	el, err := r.job.Selectors.Element(name)
+	if err != nil {
+		return err
+	}
+	res, pick, err := r.lookup(ctx, el)
+	if err != nil {
+		return err
+	}
+	if pick < 0 {
+		se := &SelectorError{Element: name, Page: r.pageURL(), Ways: res}
+		r.lastSel = se
+		return se
+	}
+	ways := []map[string]string{{"kind": string(el.Ways[pick].Kind), "value": el.Ways[pick].Value, "name": el.Ways[pick].Name}}
+	obj, err := r.page.Context(ctx).Evaluate(rod.Eval(lookupJS, ways, 0, want).ByUser())
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal([]byte(obj.Value.Str()), out)
+}
+
+func (r *run) selectOption(ctx context.Context, name, value string) error {
+	var opts []string
+	if err := r.query(ctx, name, "options", &opts); err != nil {
+		return err
+	}
+	found := false
+	for _, o := range opts {
+		if o == value {
+			found = true
+		}
+	}
+	if !found {
+		return ferry.Errorf(ferry.ClassSiteChanged, name, "the site offers no option %q (it offers %s)", value, strings.Join(opts, ", "))
+	}
+	el, _, err := r.one(ctx, name)
+	if err != nil {
+		return err
+	}
+	_, err = el.Context(ctx).Eval(`function (v) { this.value = v; this.dispatchEvent(new Event('input', {bubbles: true})); this.dispatchEvent(new Event('change', {bubbles: true})); }`, value)
+	return err
+}
+
+func (r *run) branch(ctx context.Context, where string, st scripts.Step) error {
+	started := time.Now()
+	sctx, cancel := context.WithTimeout(ctx, r.timeout(st))
+	defer cancel()
+	chosen := -1
+	var lasts [][]WayResult
+	err := poll(sctx, func() (bool, error) {
+		lasts = lasts[:0]
+		for i, c := range st.Branch {
+			el, err := r.job.Selectors.Element(c.When)
+			if err != nil {
+				return false, err
+			}
+			res, pick, err := r.lookup(sctx, el)
+			if err != nil {
+				return false, nil
+			}
+			lasts = append(lasts, res)
+			if pick >= 0 {
+				chosen = i
+				return true, nil
+			}
+		}
+		if r.serverErrorSince(started) != nil {
+			return true, nil
+		}
+		return false, nil
+	})
+	if chosen < 0 {
+		var names []string
+		var ways []WayResult
+		for i, c := range st.Branch {
+			names = append(names, c.When)
+			if i < len(lasts) {
+				ways = append(ways, lasts[i]...)
+			}
+		}
+		se := &SelectorError{Element: strings.Join(names, " | "), Page: r.pageURL(), Ways: ways}
+		r.lastSel = se
+		if err == nil {
+			err = se
+		}
+		r.trace(where, "branch", se.Element, "", "", started, se)
+		return r.classify(where, started, se)
+	}
+	c := st.Branch[chosen]
+	r.trace(where, "branch", c.When, "", "took this case", started, nil)
+	if c.Fail != "" {
+		msg := c.Message
+		if msg == "" {
+			msg = "the site showed " + c.When
+		}
+		return ferry.Errorf(ferry.FailureClass(c.Fail), where, "%s (%s on %s)", msg, c.When, r.pageURL())
+	}
+	return r.steps_(ctx, fmt.Sprintf("%s.branch[%d].steps", where, chosen), c.Steps)
+}
+
+func (r *run) forEachAccount(ctx context.Context, where string, st scripts.Step) error {
+	started := time.Now()
+	accounts := r.job.Params.Accounts
+	sctx, cancel := context.WithTimeout(ctx, r.timeout(st))
+	var offered []string
+	_, _, err := r.one(sctx, st.ForEachAccount.OptionsOf)
+	if err == nil {
+		err = r.query(sctx, st.ForEachAccount.OptionsOf, "options", &offered)
+	}
+	cancel()
+	if err != nil {
+		return err
+	}
+	if len(accounts) == 0 {
+		accounts = offered
+	}
+	for _, a := range accounts {
+		ok := false
+		for _, o := range offered {
+			ok = ok || o == a
+		}
+		if !ok {
+			return ferry.Errorf(ferry.ClassInternal, where, "account %s is not offered by the site for login %q (it offers %s)", a, r.job.Credential.Name, strings.Join(offered, ", "))
+		}
+	}
+	r.res.Accounts = accounts
+	r.trace(where, "for_each_account", st.ForEachAccount.OptionsOf, "", strings.Join(accounts, ","), started, nil)
+	for i, a := range accounts {
+		if r.job.SkipAccounts[a] {
+			r.log.Info().Str("account", a).Msg("already downloaded by an earlier attempt; skipping")
+			continue
+		}
+		r.account = a
+		r.vars["account"] = a
+		if err := r.steps_(ctx, fmt.Sprintf("%s.for_each_account[%d].steps", where, i), st.ForEachAccount.Steps); err != nil {
+			return err
+		}
+	}
+	r.account = ""
+	delete(r.vars, "account")
+	return nil
+}
+
+func (r *run) forEachPage(ctx context.Context, where string, st scripts.Step) error {
+	max := st.ForEachPage.Max
+	if max == 0 {
+		max = 1000
+	}
+	for p := 1; p <= max; p++ {
+		if err := r.steps_(ctx, fmt.Sprintf("%s.for_each_page[%d].steps", where, p), st.ForEachPage.Steps); err != nil {
+			return err
+		}
+		started := time.Now()
+		sctx, cancel := context.WithTimeout(ctx, r.timeout(st))
+		var enabled bool
+		err := r.query(sctx, st.ForEachPage.Next, "enabled", &enabled)
+		if err == nil && enabled {
+			var el *rod.Element
+			el, _, err = r.one(sctx, st.ForEachPage.Next)
+			if err == nil {
+				err = el.Context(sctx).Click(proto.InputMouseButtonLeft, 1)
+			}
+		}
+		cancel()
+		var se *SelectorError
+		if err != nil && !errors.As(err, &se) {
+			return r.classify(where, started, err)
+		}
+		if err != nil || !enabled {
+			r.trace(where, "for_each_page", st.ForEachPage.Next, "", fmt.Sprintf("last page %d", p), started, nil)
+			return nil
+		}
+		r.trace(where, "for_each_page", st.ForEachPage.Next, "", fmt.Sprintf("next page %d", p+1), started, nil)
+	}
+	return ferry.Errorf(ferry.ClassSiteChanged, where, "more than %d pages: the next button never stops", max)
+}
+
+// download clicks the element and captures the document it brings, whether
+// the site sends it as an attachment or shows it inline. Capture is scoped
+// to this run's page through the Fetch domain, so concurrent runs never see
+// each other's files, and it works with a remote browser.
+func (r *run) download(ctx context.Context, where, name, format string) (Download, string, error) {
+	el, way, err := r.one(ctx, name)
+	if err != nil {
+		return Download{}, "", err
+	}
+	p := r.page.Context(ctx)
+	if err := (proto.FetchEnable{Patterns: []*proto.FetchRequestPattern{{URLPattern: "*", ResourceType: proto.NetworkResourceTypeDocument, RequestStage: proto.FetchRequestStageResponse}}}).Call(p); err != nil {
+		return Download{}, way, err
+	}
+	defer func() { _ = (proto.FetchDisable{}).Call(r.page) }()
+	got := make(chan Download, 1)
+	fail := make(chan error, 1)
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	wait := p.Context(wctx).EachEvent(func(e *proto.FetchRequestPaused) bool {
+		hdr := map[string]string{}
+		for _, h := range e.ResponseHeaders {
+			hdr[strings.ToLower(h.Name)] = h.Value
+		}
+		ct, disp := hdr["content-type"], hdr["content-disposition"]
+		mt, _, _ := mime.ParseMediaType(ct)
+		isFile := strings.HasPrefix(strings.ToLower(disp), "attachment") || (mt != "" && mt != "text/html")
+		status := 0
+		if e.ResponseStatusCode != nil {
+			status = *e.ResponseStatusCode
+		}
+		if !isFile || status >= 400 {
+			_ = (proto.FetchContinueRequest{RequestID: e.RequestID}).Call(r.page)
+			if status >= 400 {
+				fail <- ferry.Errorf(classForStatus(status), where, "download %s answered %d", e.Request.URL, status)
+				return true
+			}
+			return false
+		}
+		body, err := (proto.FetchGetResponseBody{RequestID: e.RequestID}).Call(r.page)
+		// Abort the navigation once the body is ours, so the browser neither
+		// leaves the page (inline documents) nor saves a copy (attachments).
+		_ = (proto.FetchFailRequest{RequestID: e.RequestID, ErrorReason: proto.NetworkErrorReasonAborted}).Call(r.page)
+		if err != nil {
+			fail <- err
+			return true
+		}
+		data := []byte(body.Body)
+		if body.Base64Encoded {
+			data, err = decodeBase64(body.Body)
+			if err != nil {
+				fail <- err
+				return true
+			}
+		}
+		fname := path.Base(e.Request.URL)
+		if _, params, err := mime.ParseMediaType(disp); err == nil && params["filename"] != "" {
+			fname = params["filename"]
+		}
+		got <- Download{Account: r.account, Format: format, Name: fname, MIME: mt, Data: data,
+			Inline: !strings.HasPrefix(strings.ToLower(disp), "attachment")}
+		return true
+	})
+	go wait()
+	if err := el.Context(ctx).Click(proto.InputMouseButtonLeft, 1); err != nil {
+		return Download{}, way, err
+	}
+	select {
+	case d := <-got:
+		r.res.Downloads = append(r.res.Downloads, d)
+		if r.job.OnDownload != nil {
+			if err := r.job.OnDownload(d); err != nil {
+				return d, way, ferry.Errorf(ferry.ClassInternal, where, "store download: %v", err)
+			}
+		}
+		return d, way, nil
+	case err := <-fail:
+		return Download{}, way, err
+	case <-ctx.Done():
+		return Download{}, way, fmt.Errorf("no file arrived after clicking %q: %w", name, ctx.Err())
+	}
+}
+
+func classForStatus(status int) ferry.FailureClass {
+	switch {
+	case status >= 500:
+		return ferry.ClassSiteUnavailable
+	case status == 401 || status == 403:
+		return ferry.ClassSessionExpired
+	}
+	return ferry.ClassSiteChanged
+}
+
+// evidence captures what ops need to see why the run failed.
+func (r *run) evidence(err error) *Evidence {
+	ev := &Evidence{Error: err.Error(), Class: string(ferry.ClassOf(err)), Trace: r.res.Trace,
+		SelectorFile: r.job.Selectors.Path, SelectorVersion: r.job.Selectors.Version}
+	var fe *ferry.Error
+	if errors.As(err, &fe) {
+		ev.Step = fe.Where
+	}
+	var se *SelectorError
+	if errors.As(err, &se) {
+		ev.Selector, ev.Ways = se.Element, se.Ways
+	}
+	// The run's context may be over; give evidence its own short budget.
+	p := r.page.Context(context.Background()).Timeout(10 * time.Second)
+	if info, e := p.Info(); e == nil {
+		ev.URL, ev.Title = info.URL, info.Title
+	}
+	if html, e := p.HTML(); e == nil {
+		ev.HTML = html
+	}
+	if png, e := p.Screenshot(true, &proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng}); e == nil {
+		ev.Screenshot = png
+	}
+	return ev
+}
