@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/pdftext"
@@ -291,12 +292,12 @@ func BenchmarkParseXLSX100k(b *testing.B) {
 				if m.HeapInuse > max {
 					max = m.HeapInuse
 				}
+				// ReadMemStats stops the world: sample, do not spin.
 				select {
 				case <-stop:
 					done <- max
 					return
-				default:
-					runtime.Gosched()
+				case <-time.After(10 * time.Millisecond):
 				}
 			}
 		}()

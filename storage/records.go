@@ -1,0 +1,265 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ferry-rpa/ferry"
+)
+
+// ArtifactPath is where the file with this SHA-256 lives.
+func (d *DB) ArtifactPath(sha string) string {
+	return filepath.Join(d.ArtifactsDir, sha[:2], sha)
+}
+
+// PutArtifact writes data once under its SHA-256 (atomically: a temporary
+// file renamed into place) and records it for the run.
+func (d *DB) PutArtifact(ctx context.Context, a ferry.Artifact, data []byte) (ferry.Artifact, error) {
+	a.SHA256 = ferry.SHA256Hex(data)
+	a.Size = int64(len(data))
+	if a.Captured.IsZero() {
+		a.Captured = d.now()
+	}
+	p := d.ArtifactPath(a.SHA256)
+	if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return a, fmt.Errorf("storage: artifact dir: %w", err)
+		}
+		tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
+		if err != nil {
+			return a, fmt.Errorf("storage: artifact: %w", err)
+		}
+		_, werr := tmp.Write(data)
+		serr := tmp.Sync()
+		cerr := tmp.Close()
+		if err := errors.Join(werr, serr, cerr); err != nil {
+			os.Remove(tmp.Name())
+			return a, fmt.Errorf("storage: write artifact: %w", err)
+		}
+		if err := os.Rename(tmp.Name(), p); err != nil {
+			os.Remove(tmp.Name())
+			return a, fmt.Errorf("storage: artifact: %w", err)
+		}
+	}
+	res, err := d.SQL.ExecContext(ctx, `INSERT INTO artifacts (run_id, kind, name, sha256, size, mime, account, format, captured_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.RunID, a.Kind, a.Name, a.SHA256, a.Size, a.MIME, a.Account, a.Format, d.ts(a.Captured))
+	if err != nil {
+		return a, fmt.Errorf("storage: record artifact: %w", err)
+	}
+	a.ID, _ = res.LastInsertId()
+	return a, nil
+}
+
+// Artifacts lists a run's artifacts.
+func (d *DB) Artifacts(ctx context.Context, runID int64) ([]ferry.Artifact, error) {
+	rows, err := d.SQL.QueryContext(ctx, `SELECT id, run_id, kind, name, sha256, size, mime, account, format, captured_at FROM artifacts WHERE run_id = ? ORDER BY id`, runID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ferry.Artifact
+	for rows.Next() {
+		var a ferry.Artifact
+		var captured string
+		if err := rows.Scan(&a.ID, &a.RunID, &a.Kind, &a.Name, &a.SHA256, &a.Size, &a.MIME, &a.Account, &a.Format, &captured); err != nil {
+			return nil, err
+		}
+		a.Captured = parseTS(captured)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// LineRecord is the JSON form of a statement line handed to sinks.
+type LineRecord struct {
+	Type         string `json:"type"`
+	DedupKey     string `json:"dedup_key"`
+	Account      string `json:"account"`
+	BookingDate  string `json:"booking_date"`
+	ValueDate    string `json:"value_date"`
+	Amount       string `json:"amount"`
+	Currency     string `json:"currency"`
+	Counterparty string `json:"counterparty"`
+	Description  string `json:"description"`
+	Reference    string `json:"reference"`
+	BalanceAfter string `json:"balance_after"`
+	RunID        int64  `json:"run_id"`
+}
+
+// NewLineRecord renders a line for delivery. Amounts keep two decimals.
+func NewLineRecord(runID int64, l ferry.StatementLine) LineRecord {
+	return LineRecord{Type: "statement_line", DedupKey: l.DedupKey(), Account: l.Account,
+		BookingDate: l.BookingDate.String(), ValueDate: l.ValueDate.String(), Amount: l.Amount.StringFixed(2),
+		Currency: l.Currency, Counterparty: l.Counterparty, Description: l.Description, Reference: l.Reference,
+		BalanceAfter: l.BalanceAfter.StringFixed(2), RunID: runID}
+}
+
+// SaveResult says what SaveStatement stored.
+type SaveResult struct {
+	StatementID int64
+	NewLines    int // lines not seen before
+	Queued      int // outbox rows written
+}
+
+// SaveStatement stores a parsed statement in one transaction: the statement
+// row, every line not seen before (by dedup key), and an outbox row per new
+// line and sink. A held statement (one that does not reconcile) stores only
+// the statement row with its problem: nothing of it is delivered.
+func (d *DB) SaveStatement(ctx context.Context, runID, artifactID int64, st ferry.Statement, sinks []string, problem string) (SaveResult, error) {
+	var out SaveResult
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		status := "accepted"
+		if problem != "" {
+			status = "held"
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO statements (run_id, artifact_id, account, currency, period_from, period_to, opening, closing, line_count, new_lines, status, problem) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
+			runID, artifactID, st.Account, st.Currency, st.From.String(), st.To.String(), st.Opening.String(), st.Closing.String(), len(st.Lines), status, problem)
+		if err != nil {
+			return fmt.Errorf("storage: save statement %s: %w", st.Account, err)
+		}
+		out.StatementID, _ = res.LastInsertId()
+		if problem != "" {
+			return nil
+		}
+		now := d.ts(d.now())
+		for _, l := range st.Lines {
+			key := l.DedupKey()
+			res, err := tx.ExecContext(ctx, `INSERT INTO statement_lines (dedup_key, statement_id, run_id, account, booking_date, value_date, amount, currency, counterparty, description, reference, balance_after, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING`,
+				key, out.StatementID, runID, l.Account, l.BookingDate.String(), l.ValueDate.String(), l.Amount.String(), l.Currency,
+				l.Counterparty, l.Description, l.Reference, l.BalanceAfter.String(), now)
+			if err != nil {
+				return fmt.Errorf("storage: save line %s: %w", l.Reference, err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				continue
+			}
+			out.NewLines++
+			payload, _ := json.Marshal(NewLineRecord(runID, l))
+			for _, sink := range sinks {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (sink, dedup_key, payload, status, next_attempt_at) VALUES (?, ?, ?, 'pending', ?) ON CONFLICT (sink, dedup_key) DO NOTHING`,
+					sink, key, string(payload), now); err != nil {
+					return fmt.Errorf("storage: outbox: %w", err)
+				}
+				out.Queued++
+			}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE statements SET new_lines = ? WHERE id = ?`, out.NewLines, out.StatementID)
+		return err
+	})
+	return out, err
+}
+
+// StatementRow is a stored statement.
+type StatementRow struct {
+	ID, RunID, ArtifactID int64
+	Account, Currency     string
+	From, To              string
+	Opening, Closing      string
+	Lines, NewLines       int
+	Status, Problem       string
+}
+
+// Statements lists a run's statements.
+func (d *DB) Statements(ctx context.Context, runID int64) ([]StatementRow, error) {
+	rows, err := d.SQL.QueryContext(ctx, `SELECT id, run_id, artifact_id, account, currency, period_from, period_to, opening, closing, line_count, new_lines, status, problem FROM statements WHERE run_id = ? ORDER BY id`, runID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []StatementRow
+	for rows.Next() {
+		var s StatementRow
+		if err := rows.Scan(&s.ID, &s.RunID, &s.ArtifactID, &s.Account, &s.Currency, &s.From, &s.To, &s.Opening, &s.Closing, &s.Lines, &s.NewLines, &s.Status, &s.Problem); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// CountLines returns how many distinct statement lines are stored.
+func (d *DB) CountLines(ctx context.Context) (int, error) {
+	var n int
+	err := d.SQL.QueryRowContext(ctx, `SELECT COUNT(*) FROM statement_lines`).Scan(&n)
+	return n, err
+}
+
+// OutboxItem is one record waiting for (or done with) a sink.
+type OutboxItem struct {
+	ID       int64
+	Sink     string
+	DedupKey string
+	Payload  []byte
+	Attempts int
+}
+
+// PendingOutbox returns up to limit items of sink due for delivery.
+func (d *DB) PendingOutbox(ctx context.Context, sink string, limit int) ([]OutboxItem, error) {
+	rows, err := d.SQL.QueryContext(ctx, `SELECT id, sink, dedup_key, payload, attempts FROM outbox WHERE sink = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
+		sink, d.ts(d.now()), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []OutboxItem
+	for rows.Next() {
+		var it OutboxItem
+		var p string
+		if err := rows.Scan(&it.ID, &it.Sink, &it.DedupKey, &p, &it.Attempts); err != nil {
+			return nil, err
+		}
+		it.Payload = []byte(p)
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// MarkDelivered records that the sink acknowledged the items.
+func (d *DB) MarkDelivered(ctx context.Context, ids []int64) error {
+	return d.Tx(ctx, func(tx *sql.Tx) error {
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = '' WHERE id = ?`, d.ts(d.now()), id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// MarkFailed schedules a retry, or parks the item when park is set (the
+// sink rejected it: retrying cannot help until a person looks).
+func (d *DB) MarkFailed(ctx context.Context, id int64, errText string, retryAt time.Time, park bool) error {
+	status := "pending"
+	if park {
+		status = "parked"
+	}
+	_, err := d.SQL.ExecContext(ctx, `UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?`,
+		status, errText, d.ts(retryAt), id)
+	return err
+}
+
+// OutboxCounts returns how many items are pending, delivered and parked.
+func (d *DB) OutboxCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := d.SQL.QueryContext(ctx, `SELECT status, COUNT(*) FROM outbox GROUP BY status`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{"pending": 0, "delivered": 0, "parked": 0}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		out[s] = n
+	}
+	return out, rows.Err()
+}

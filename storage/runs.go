@@ -1,0 +1,170 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ferry-rpa/ferry"
+)
+
+// ErrSlotTaken reports that a schedule slot already has its run.
+var ErrSlotTaken = errors.New("this schedule slot already has a run")
+
+// CreateRun inserts a queued run and returns its id. A scheduled run whose
+// slot already exists returns ErrSlotTaken.
+func (d *DB) CreateRun(ctx context.Context, q Queryer, r ferry.Run) (int64, error) {
+	params, _ := json.Marshal(r.Params)
+	slot := ""
+	if !r.Slot.IsZero() {
+		slot = r.Slot.UTC().Format(time.RFC3339)
+	}
+	res, err := q.ExecContext(ctx, `INSERT INTO runs (bot, login, schedule, slot, params, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		r.Bot, r.Login, r.Schedule, slot, string(params), ferry.RunQueued, d.ts(d.now()))
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return 0, ErrSlotTaken
+		}
+		return 0, fmt.Errorf("storage: create run: %w", err)
+	}
+	return res.LastInsertId()
+}
+
+// StartRun marks a run running for the given attempt.
+func (d *DB) StartRun(ctx context.Context, id int64, attempt int, selectorVersion string) error {
+	_, err := d.SQL.ExecContext(ctx, `UPDATE runs SET status = ?, attempt = ?, selector_version = ?, started_at = CASE WHEN started_at = '' THEN ? ELSE started_at END, class = '', error = '' WHERE id = ?`,
+		ferry.RunRunning, attempt, selectorVersion, d.ts(d.now()), id)
+	return err
+}
+
+// FinishRun records a run's outcome.
+func (d *DB) FinishRun(ctx context.Context, id int64, status ferry.RunStatus, class ferry.FailureClass, errText, summary string) error {
+	_, err := d.SQL.ExecContext(ctx, `UPDATE runs SET status = ?, class = ?, error = ?, summary = ?, finished_at = ? WHERE id = ?`,
+		status, class, errText, summary, d.ts(d.now()), id)
+	return err
+}
+
+// RequeueRun marks a run queued again for a retry, keeping its error.
+func (d *DB) RequeueRun(ctx context.Context, id int64, class ferry.FailureClass, errText string) error {
+	_, err := d.SQL.ExecContext(ctx, `UPDATE runs SET status = ?, class = ?, error = ? WHERE id = ?`, ferry.RunQueued, class, errText, id)
+	return err
+}
+
+// AddSteps appends a run attempt's step trace.
+func (d *DB) AddSteps(ctx context.Context, runID int64, attempt int, steps []ferry.Step) error {
+	return d.Tx(ctx, func(tx *sql.Tx) error {
+		for _, s := range steps {
+			_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO steps (run_id, attempt, seq, path, action, element, way, detail, status, started_at, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				runID, attempt, s.Seq, s.Path, s.Action, s.Element, s.Way, s.Detail, s.Status, d.ts(s.Started), s.Duration.Milliseconds())
+			if err != nil {
+				return fmt.Errorf("storage: add step: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+const runColumns = `id, bot, login, schedule, slot, params, status, class, error, attempt, selector_version, summary, created_at, started_at, finished_at`
+
+// RunRecord is a run with its summary line.
+type RunRecord struct {
+	ferry.Run
+	Summary string
+}
+
+func scanRun(sc interface{ Scan(...any) error }) (RunRecord, error) {
+	var r RunRecord
+	var slot, params, created, started, finished string
+	err := sc.Scan(&r.ID, &r.Bot, &r.Login, &r.Schedule, &slot, &params, &r.Status, &r.Class, &r.Error, &r.Attempt, &r.SelectorVersion, &r.Summary, &created, &started, &finished)
+	if err != nil {
+		return r, err
+	}
+	r.Slot = parseTS(slot)
+	_ = json.Unmarshal([]byte(params), &r.Params)
+	r.CreatedAt, r.StartedAt, r.FinishedAt = parseTS(created), parseTS(started), parseTS(finished)
+	return r, nil
+}
+
+// Run returns one run.
+func (d *DB) Run(ctx context.Context, id int64) (RunRecord, error) {
+	r, err := scanRun(d.SQL.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("run %d: %w", id, ErrNotFound)
+	}
+	return r, err
+}
+
+// Runs lists the newest runs first.
+func (d *DB) Runs(ctx context.Context, limit int) ([]RunRecord, error) {
+	rows, err := d.SQL.QueryContext(ctx, `SELECT `+runColumns+` FROM runs ORDER BY id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []RunRecord
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Steps returns a run's trace, attempt by attempt.
+func (d *DB) Steps(ctx context.Context, runID int64) ([]ferry.Step, []int, error) {
+	rows, err := d.SQL.QueryContext(ctx, `SELECT attempt, seq, path, action, element, way, detail, status, started_at, duration_ms FROM steps WHERE run_id = ? ORDER BY attempt, seq`, runID)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var out []ferry.Step
+	var attempts []int
+	for rows.Next() {
+		var s ferry.Step
+		var started string
+		var ms int64
+		var attempt int
+		if err := rows.Scan(&attempt, &s.Seq, &s.Path, &s.Action, &s.Element, &s.Way, &s.Detail, &s.Status, &started, &ms); err != nil {
+			return nil, nil, err
+		}
+		s.RunID, s.Started, s.Duration = runID, parseTS(started), time.Duration(ms)*time.Millisecond
+		out = append(out, s)
+		attempts = append(attempts, attempt)
+	}
+	return out, attempts, rows.Err()
+}
+
+// ActiveRun reports whether another run of bot with login is running.
+func (d *DB) ActiveRun(ctx context.Context, bot, login string, except int64) (int64, error) {
+	var id int64
+	err := d.SQL.QueryRowContext(ctx, `SELECT id FROM runs WHERE bot = ? AND login = ? AND status = ? AND id <> ? LIMIT 1`, bot, login, ferry.RunRunning, except).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return id, err
+}
+
+// ScheduleLastSlot returns the last slot recorded for a schedule, and
+// whether the schedule was known before.
+func (d *DB) ScheduleLastSlot(ctx context.Context, id string) (time.Time, bool, error) {
+	var s string
+	err := d.SQL.QueryRowContext(ctx, `SELECT last_slot FROM schedules WHERE id = ?`, id).Scan(&s)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	return parseTS(s), err == nil, err
+}
+
+// SetScheduleSlot records the last slot a schedule reached.
+func (d *DB) SetScheduleSlot(ctx context.Context, q Queryer, id, spec string, slot time.Time) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO schedules (id, spec, last_slot, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET spec = excluded.spec, last_slot = MAX(last_slot, excluded.last_slot), updated_at = excluded.updated_at`,
+		id, spec, slot.UTC().Format(time.RFC3339Nano), d.ts(d.now()))
+	return err
+}
