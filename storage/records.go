@@ -200,10 +200,10 @@ type OutboxItem struct {
 	Attempts int
 }
 
-// PendingOutbox returns up to limit items of sink due for delivery.
-func (d *DB) PendingOutbox(ctx context.Context, sink string, limit int) ([]OutboxItem, error) {
+// PendingOutbox returns up to limit items of sink due for delivery at now.
+func (d *DB) PendingOutbox(ctx context.Context, sink string, limit int, now time.Time) ([]OutboxItem, error) {
 	rows, err := d.SQL.QueryContext(ctx, `SELECT id, sink, dedup_key, payload, attempts FROM outbox WHERE sink = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
-		sink, d.ts(d.now()), limit)
+		sink, d.ts(now), limit)
 	if err != nil {
 		return nil, err
 	}

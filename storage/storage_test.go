@@ -64,7 +64,7 @@ func TestSaveStatementIsIdempotentAndTransactional(t *testing.T) {
 	if err != nil || held.NewLines != 0 {
 		t.Fatalf("held save: %+v, %v", held, err)
 	}
-	items, _ := db.PendingOutbox(ctx, "jsonl", 10)
+	items, _ := db.PendingOutbox(ctx, "jsonl", 10, time.Now())
 	if len(items) != 2 {
 		t.Fatalf("got %d pending jsonl items, want 2", len(items))
 	}

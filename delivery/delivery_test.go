@@ -1,0 +1,119 @@
+package delivery_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ferry-rpa/ferry"
+	"github.com/ferry-rpa/ferry/delivery"
+	"github.com/ferry-rpa/ferry/storage"
+	"github.com/rs/zerolog"
+	"github.com/shopspring/decimal"
+)
+
+func setup(t *testing.T, sinks ...string) *storage.DB {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := storage.Open(ctx, filepath.Join(dir, "f.db"), filepath.Join(dir, "a"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	run, _ := db.CreateRun(ctx, db.SQL, ferry.Run{Bot: "b", Login: "l"})
+	a, _ := db.PutArtifact(ctx, ferry.Artifact{RunID: run, Kind: "download", Name: "x"}, []byte("x"))
+	d := decimal.RequireFromString
+	st := ferry.Statement{Account: "A", Currency: "CNY", From: ferry.NewDate(2026, 1, 1), To: ferry.NewDate(2026, 1, 1), Opening: d("0"), Closing: d("3")}
+	for i, ref := range []string{"R1", "R2", "R3"} {
+		st.Lines = append(st.Lines, ferry.StatementLine{Account: "A", BookingDate: ferry.NewDate(2026, 1, 1), Amount: d("1"), Currency: "CNY", Reference: ref, BalanceAfter: d(string(rune('1' + i)))})
+	}
+	if _, err := db.SaveStatement(ctx, run, a.ID, st, sinks, ""); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func TestJSONLinesOnceEvenIfDeliveredTwice(t *testing.T) {
+	t.Parallel()
+	db := setup(t, "jsonl")
+	path := filepath.Join(t.TempDir(), "out", "records.jsonl")
+	sink := &delivery.JSONLines{Path: path}
+	items, _ := db.PendingOutbox(context.Background(), "jsonl", 10, time.Now())
+	// Simulate a crash after the sink wrote but before the outbox was marked.
+	if err := sink.Deliver(context.Background(), items[:2]); err != nil {
+		t.Fatal(err)
+	}
+	d := &delivery.Deliverer{DB: db, Sinks: []delivery.Sink{&delivery.JSONLines{Path: path}}, Log: zerolog.Nop()}
+	st, err := d.Drain(context.Background())
+	if err != nil || st.Delivered != 3 {
+		t.Fatalf("got %+v, %v", st, err)
+	}
+	b, _ := os.ReadFile(path)
+	if n := strings.Count(string(b), "\n"); n != 3 {
+		t.Fatalf("file has %d records, want 3:\n%s", n, b)
+	}
+}
+
+func TestHTTPIdempotencyRetryAndPark(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	got := map[string]int{}
+	down := true
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if down {
+			http.Error(w, "maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		key := r.Header.Get("Idempotency-Key")
+		var rec storage.LineRecord
+		body, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(body, &rec); err != nil || rec.DedupKey != key {
+			http.Error(w, "bad", http.StatusBadRequest)
+			return
+		}
+		if rec.Reference == "R2" {
+			http.Error(w, "unknown account", http.StatusUnprocessableEntity)
+			return
+		}
+		got[key]++
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer srv.Close()
+	db := setup(t, "http")
+	ctx := context.Background()
+	now := ferryClock()
+	d := &delivery.Deliverer{DB: db, Sinks: []delivery.Sink{&delivery.HTTP{URL: srv.URL}}, Log: zerolog.Nop(), Now: now.Now}
+	if _, err := d.Drain(ctx); err == nil {
+		t.Fatal("drain against a down sink reported no error")
+	}
+	c, _ := db.OutboxCounts(ctx)
+	if c["pending"] != 3 {
+		t.Fatalf("after failure: %+v, want 3 pending", c)
+	}
+	mu.Lock()
+	down = false
+	mu.Unlock()
+	now.Advance(3600)
+	st, err := d.Drain(ctx)
+	if err != nil || st.Delivered != 2 || st.Parked != 1 {
+		t.Fatalf("got %+v, %v; want 2 delivered, 1 parked", st, err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("sink holds %d records, want 2", len(got))
+	}
+	c, _ = db.OutboxCounts(ctx)
+	if c["parked"] != 1 || c["delivered"] != 2 || c["pending"] != 0 {
+		t.Fatalf("counts %+v", c)
+	}
+}
