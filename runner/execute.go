@@ -1,0 +1,212 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/ferry-rpa/ferry"
+	"github.com/ferry-rpa/ferry/bots"
+	"github.com/ferry-rpa/ferry/scripts"
+	"github.com/ferry-rpa/ferry/statements"
+	"github.com/ferry-rpa/ferry/storage"
+	"github.com/rs/zerolog"
+)
+
+// IngestSummary counts what a run stored.
+type IngestSummary struct {
+	Accounts   int      `json:"accounts"`
+	Statements int      `json:"statements"`
+	Lines      int      `json:"lines"`
+	NewLines   int      `json:"new_lines"`
+	Held       int      `json:"held"`
+	Problems   []string `json:"problems,omitempty"`
+}
+
+type stored struct {
+	artifact ferry.Artifact
+	download bots.Download
+}
+
+// execute performs one attempt of a run.
+func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run storage.RunRecord, attempt int) error {
+	script, sel, err := scripts.Load(r.cfg.ScriptsDir, r.cfg.SelectorsDir, run.Bot)
+	if err != nil {
+		return ferry.Errorf(ferry.ClassInternal, "script", "%v", err)
+	}
+	base, ok := r.cfg.Sites[script.Site]
+	if !ok {
+		return ferry.Errorf(ferry.ClassInternal, "config", "no URL configured for site %q", script.Site)
+	}
+	cred, err := r.cfg.Credentials.Credential(run.Login)
+	if err != nil {
+		return ferry.Errorf(ferry.ClassCredentialsRejected, "credentials", "%v", err)
+	}
+	if err := r.cfg.DB.StartRun(ctx, run.ID, attempt, sel.Version); err != nil {
+		return err
+	}
+	// A retry resumes: accounts already stored by an earlier attempt are
+	// not downloaded again.
+	skip := map[string]bool{}
+	prev, err := r.cfg.DB.Statements(ctx, run.ID)
+	if err != nil {
+		return err
+	}
+	for _, s := range prev {
+		skip[s.Account] = true
+	}
+	var downloads []stored
+	var storeErr error
+	job := bots.Job{RunID: run.ID, Script: script, Selectors: sel, BaseURL: base, Params: run.Params,
+		Credential: cred, SkipAccounts: skip, StepTimeout: r.cfg.StepTimeout, Now: r.cfg.Now, Logger: log,
+		OnStep: func(s ferry.Step) {
+			if r.cfg.OnStep != nil {
+				r.cfg.OnStep(run.ID, s)
+			}
+		},
+		OnDownload: func(d bots.Download) error {
+			a, err := r.cfg.DB.PutArtifact(ctx, ferry.Artifact{RunID: run.ID, Kind: "download", Name: d.Name, MIME: d.MIME, Account: d.Account, Format: d.Format}, d.Data)
+			if err != nil {
+				storeErr = err
+				return err
+			}
+			downloads = append(downloads, stored{a, d})
+			return nil
+		}}
+	res, runErr := r.cfg.Browser.Run(ctx, job)
+	if res != nil {
+		if err := r.cfg.DB.AddSteps(context.WithoutCancel(ctx), run.ID, attempt, res.Trace); err != nil {
+			log.Error().Err(err).Msg("could not store the step trace")
+		}
+	}
+	if runErr != nil {
+		if res != nil && res.Evidence != nil {
+			r.storeEvidence(context.WithoutCancel(ctx), log, run.ID, res.Evidence)
+		}
+		return runErr
+	}
+	if storeErr != nil {
+		return ferry.Errorf(ferry.ClassInternal, "artifacts", "%v", storeErr)
+	}
+	sum, err := r.ingest(ctx, run, downloads, res.RowsSeen)
+	if err != nil {
+		return err
+	}
+	sum.Accounts = len(res.Accounts)
+	status := ferry.RunSucceeded
+	if sum.Held > 0 {
+		status = ferry.RunHeld
+	}
+	summary, _ := json.Marshal(sum)
+	if err := r.cfg.DB.FinishRun(ctx, run.ID, status, "", "", string(summary)); err != nil {
+		return err
+	}
+	log.Info().Str("summary", FormatSummary(sum)).Msg(string(status))
+	if _, err := r.Deliver(ctx); err != nil {
+		// The outbox keeps the records; the periodic deliverer retries.
+		log.Warn().Err(err).Msg("delivery incomplete")
+	}
+	return nil
+}
+
+func (r *Runner) storeEvidence(ctx context.Context, log zerolog.Logger, runID int64, ev *bots.Evidence) {
+	meta, _ := json.MarshalIndent(ev, "", "  ")
+	for _, part := range []struct {
+		name, mime, format string
+		data               []byte
+	}{
+		{"evidence.json", "application/json", "json", meta},
+		{"screenshot.png", "image/png", "png", ev.Screenshot},
+		{"page.html", "text/html", "html", []byte(ev.HTML)},
+	} {
+		if len(part.data) == 0 {
+			continue
+		}
+		if _, err := r.cfg.DB.PutArtifact(ctx, ferry.Artifact{RunID: runID, Kind: "evidence", Name: part.name, MIME: part.mime, Format: part.format}, part.data); err != nil {
+			log.Error().Err(err).Str("part", part.name).Msg("could not store evidence")
+		}
+	}
+}
+
+// ingest parses every download and stores each account's statement once.
+// The formats of one account must agree record for record; a statement
+// that does not reconcile, or that disagrees with the rows the site showed,
+// is held back.
+func (r *Runner) ingest(ctx context.Context, run storage.RunRecord, downloads []stored, rowsSeen map[string]int) (IngestSummary, error) {
+	var sum IngestSummary
+	byAccount := map[string][]stored{}
+	var order []string
+	for _, d := range downloads {
+		if _, ok := byAccount[d.download.Account]; !ok {
+			order = append(order, d.download.Account)
+		}
+		byAccount[d.download.Account] = append(byAccount[d.download.Account], d)
+	}
+	sort.Strings(order)
+	sinks := make([]string, len(r.cfg.Sinks))
+	for i, s := range r.cfg.Sinks {
+		sinks[i] = s.Name()
+	}
+	for _, acct := range order {
+		files := byAccount[acct]
+		var primary ferry.Statement
+		var primaryArt ferry.Artifact
+		problem := ""
+		for i, f := range files {
+			st, err := statements.Parse(f.download.Name, f.download.Data)
+			if err != nil {
+				return sum, err // document changed: the artifact is kept, nothing delivered
+			}
+			if st.Account != acct {
+				problem = fmt.Sprintf("%s holds account %s, expected %s", f.download.Name, st.Account, acct)
+			}
+			if i == 0 {
+				primary, primaryArt = st, f.artifact
+				continue
+			}
+			if d := diff(primary, st); d != "" && problem == "" {
+				problem = fmt.Sprintf("%s and %s disagree: %s", files[0].download.Format, f.download.Format, d)
+			}
+		}
+		if problem == "" {
+			if err := primary.Reconcile(); err != nil {
+				problem = err.Error()
+			}
+		}
+		if n, ok := rowsSeen[acct]; ok && problem == "" && n != len(primary.Lines) {
+			problem = fmt.Sprintf("the site listed %d transactions, the statement file has %d", n, len(primary.Lines))
+		}
+		res, err := r.cfg.DB.SaveStatement(ctx, run.ID, primaryArt.ID, primary, sinks, problem)
+		if err != nil {
+			return sum, err
+		}
+		sum.Statements++
+		sum.Lines += len(primary.Lines)
+		sum.NewLines += res.NewLines
+		if problem != "" {
+			sum.Held++
+			sum.Problems = append(sum.Problems, acct+": "+problem)
+		}
+	}
+	return sum, nil
+}
+
+// diff says how two parses of one statement differ, or "".
+func diff(a, b ferry.Statement) string {
+	switch {
+	case a.Account != b.Account || a.Currency != b.Currency || a.From != b.From || a.To != b.To:
+		return "header"
+	case !a.Opening.Equal(b.Opening) || !a.Closing.Equal(b.Closing):
+		return "balances"
+	case len(a.Lines) != len(b.Lines):
+		return fmt.Sprintf("%d lines vs %d", len(a.Lines), len(b.Lines))
+	}
+	for i := range a.Lines {
+		x, y := a.Lines[i], b.Lines[i]
+		if x.DedupKey() != y.DedupKey() || x.Counterparty != y.Counterparty || x.Description != y.Description || x.ValueDate != y.ValueDate {
+			return fmt.Sprintf("line %d (%s)", i+1, x.Reference)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,441 @@
+// Package runner schedules and executes bot runs on River: cron schedules
+// become periodic jobs whose arguments carry the schedule slot, a run is a
+// row in Ferry's tables plus a River job inserted in the same transaction,
+// workers execute runs in the browser, ingest what they download and hand
+// the records to the outbox. The failure class decides what happens next.
+package runner
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ferry-rpa/ferry"
+	"github.com/ferry-rpa/ferry/bots"
+	"github.com/ferry-rpa/ferry/delivery"
+	"github.com/ferry-rpa/ferry/scripts"
+	"github.com/ferry-rpa/ferry/storage"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/robfig/cron/v3"
+	"github.com/rs/zerolog"
+)
+
+// Credentials supplies logins by name.
+type Credentials interface {
+	// Credential returns the named login, or an error saying it is unknown
+	// or unreadable. The error never contains a secret.
+	Credential(name string) (ferry.Credential, error)
+}
+
+// Browser runs a bot job; *bots.Browser is the implementation.
+type Browser interface {
+	Run(ctx context.Context, job bots.Job) (*bots.Result, error)
+}
+
+// Schedule fires a bot for a login on a cron spec (robfig/cron syntax with
+// an optional CRON_TZ= prefix).
+type Schedule struct {
+	ID    string `yaml:"id"`
+	Bot   string `yaml:"bot"`
+	Login string `yaml:"login"`
+	Cron  string `yaml:"cron"`
+}
+
+// Config wires a Runner.
+type Config struct {
+	DB           *storage.DB
+	Browser      Browser
+	Sites        map[string]string // site name → base URL
+	Credentials  Credentials
+	ScriptsDir   string
+	SelectorsDir string
+	Sinks        []delivery.Sink
+	Schedules    []Schedule
+	Workers      int           // concurrent runs (default 2)
+	MaxAttempts  int           // for retryable failures (default 4)
+	RetryBase    time.Duration // first retry delay (default 5 s)
+	StepTimeout  time.Duration
+	RunTimeout   time.Duration // default 30 min
+	Logger       zerolog.Logger
+	Now          func() time.Time
+	// OnStep, when set, is told every step of every run as it ends.
+	OnStep func(runID int64, s ferry.Step)
+}
+
+// Runner owns the queue and its workers.
+type Runner struct {
+	cfg    Config
+	client *river.Client[*sql.Tx]
+	scheds map[string]scheduled
+	locks  sync.Map // bot+login → *sync.Mutex
+}
+
+type scheduled struct {
+	Schedule
+	spec cron.Schedule
+}
+
+// RunArgs is the River job that executes one run.
+type RunArgs struct {
+	RunID int64 `json:"run_id"`
+}
+
+// Kind implements river.JobArgs.
+func (RunArgs) Kind() string { return "ferry_run" }
+
+// SlotArgs is the River job a schedule inserts for one slot. Unique by its
+// arguments, so each slot is enqueued once however many times it fires.
+type SlotArgs struct {
+	Schedule string    `json:"schedule"`
+	Slot     time.Time `json:"slot"`
+}
+
+// Kind implements river.JobArgs.
+func (SlotArgs) Kind() string { return "ferry_schedule_slot" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (SlotArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// DeliverArgs drains the outbox.
+type DeliverArgs struct{}
+
+// Kind implements river.JobArgs.
+func (DeliverArgs) Kind() string { return "ferry_deliver" }
+
+// New prepares a runner: River's tables are migrated into the same
+// database, schedules are parsed and registered as periodic jobs.
+func New(ctx context.Context, cfg Config) (*Runner, error) {
+	if cfg.Workers == 0 {
+		cfg.Workers = 2
+	}
+	if cfg.MaxAttempts == 0 {
+		cfg.MaxAttempts = 4
+	}
+	if cfg.RetryBase == 0 {
+		cfg.RetryBase = 5 * time.Second
+	}
+	if cfg.RunTimeout == 0 {
+		cfg.RunTimeout = 30 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	r := &Runner{cfg: cfg, scheds: map[string]scheduled{}}
+	driver := riversqlite.New(cfg.DB.SQL)
+	mig, err := rivermigrate.New(driver, nil)
+	if err != nil {
+		return nil, fmt.Errorf("runner: river migrator: %w", err)
+	}
+	if _, err := mig.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return nil, fmt.Errorf("runner: river migrations: %w", err)
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &runWorker{r: r})
+	river.AddWorker(workers, &slotWorker{r: r})
+	river.AddWorker(workers, &deliverWorker{r: r})
+	var periodic []*river.PeriodicJob
+	for _, s := range cfg.Schedules {
+		spec, err := cron.ParseStandard(s.Cron)
+		if err != nil {
+			return nil, fmt.Errorf("runner: schedule %q: cron %q: %w", s.ID, s.Cron, err)
+		}
+		if s.ID == "" || s.Bot == "" || s.Login == "" {
+			return nil, fmt.Errorf("runner: schedule %q needs id, bot and login", s.ID)
+		}
+		if _, dup := r.scheds[s.ID]; dup {
+			return nil, fmt.Errorf("runner: schedule id %q used twice", s.ID)
+		}
+		if _, _, err := scripts.Load(cfg.ScriptsDir, cfg.SelectorsDir, s.Bot); err != nil {
+			return nil, fmt.Errorf("runner: schedule %q: %w", s.ID, err)
+		}
+		sc := scheduled{s, spec}
+		r.scheds[s.ID] = sc
+		periodic = append(periodic, river.NewPeriodicJob(spec, func() (river.JobArgs, *river.InsertOpts) {
+			return SlotArgs{Schedule: sc.ID, Slot: lastSlot(sc.spec, r.cfg.Now())}, nil
+		}, &river.PeriodicJobOpts{ID: "schedule:" + s.ID}))
+	}
+	periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) {
+		return DeliverArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Minute}}
+	}, &river.PeriodicJobOpts{ID: "deliver"}))
+	client, err := river.NewClient(driver, &river.Config{
+		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		Workers:      workers,
+		PeriodicJobs: periodic,
+		JobTimeout:   cfg.RunTimeout,
+		// Completed jobs are Ferry's record too; keep River's for a while.
+		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,
+		FetchPollInterval:           200 * time.Millisecond,
+		FetchCooldown:               50 * time.Millisecond,
+		Logger:                      slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("runner: river client: %w", err)
+	}
+	r.client = client
+	return r, nil
+}
+
+// lastSlot is the latest time at or before now that spec fires.
+func lastSlot(spec cron.Schedule, now time.Time) time.Time {
+	// Walk forward from far enough back; cron has no "previous".
+	var last time.Time
+	for _, back := range []time.Duration{25 * time.Hour, 8 * 24 * time.Hour, 366 * 24 * time.Hour} {
+		for t := spec.Next(now.Add(-back)); !t.IsZero() && !t.After(now); t = spec.Next(t) {
+			last = t
+		}
+		if !last.IsZero() {
+			return last
+		}
+	}
+	return last
+}
+
+// Start catches up missed slots, then starts the workers and schedules.
+func (r *Runner) Start(ctx context.Context) error {
+	if err := r.catchUp(ctx); err != nil {
+		return err
+	}
+	if err := r.client.Start(ctx); err != nil {
+		return fmt.Errorf("runner: start: %w", err)
+	}
+	return nil
+}
+
+// Stop lets running jobs finish (until ctx ends), then stops.
+func (r *Runner) Stop(ctx context.Context) error {
+	if err := r.client.Stop(ctx); err != nil {
+		return r.client.StopAndCancel(context.Background())
+	}
+	return nil
+}
+
+// catchUp enqueues, once, the latest slot of each schedule that passed
+// while Ferry was down. A schedule seen for the first time only records
+// where it starts: it does not run for slots before Ferry knew it.
+func (r *Runner) catchUp(ctx context.Context) error {
+	now := r.cfg.Now()
+	for _, s := range r.scheds {
+		slot := lastSlot(s.spec, now)
+		if slot.IsZero() {
+			continue
+		}
+		last, known, err := r.cfg.DB.ScheduleLastSlot(ctx, s.ID)
+		if err != nil {
+			return err
+		}
+		if !known {
+			if err := r.cfg.DB.SetScheduleSlot(ctx, r.cfg.DB.SQL, s.ID, s.Cron, slot); err != nil {
+				return err
+			}
+			continue
+		}
+		if slot.After(last) {
+			r.cfg.Logger.Info().Str("schedule", s.ID).Time("slot", slot).Msg("catching up a slot missed while Ferry was down")
+			if _, err := r.client.Insert(ctx, SlotArgs{Schedule: s.ID, Slot: slot}, nil); err != nil {
+				return fmt.Errorf("runner: catch up %s: %w", s.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Request asks for an ad-hoc run.
+type Request struct {
+	Bot    string
+	Login  string
+	Params ferry.RunParams
+}
+
+// resolveParams fills a run's dates from the script's defaults, relative to
+// at (the slot for scheduled runs, now for ad-hoc ones).
+func (r *Runner) resolveParams(bot string, p ferry.RunParams, at time.Time) (ferry.RunParams, error) {
+	s, _, err := scripts.Load(r.cfg.ScriptsDir, r.cfg.SelectorsDir, bot)
+	if err != nil {
+		return p, err
+	}
+	for _, f := range []struct {
+		name string
+		d    *ferry.Date
+	}{{"from", &p.From}, {"to", &p.To}} {
+		if f.d.IsZero() {
+			def := s.Defaults[f.name]
+			if def == "" {
+				def = "yesterday"
+			}
+			if *f.d, err = scripts.RelativeDate(def, at); err != nil {
+				return p, err
+			}
+		}
+	}
+	if p.To.Before(p.From) {
+		return p, fmt.Errorf("runner: period %s to %s ends before it starts", p.From, p.To)
+	}
+	return p, nil
+}
+
+// Enqueue records an ad-hoc run and queues it in one transaction.
+func (r *Runner) Enqueue(ctx context.Context, req Request) (int64, error) {
+	p, err := r.resolveParams(req.Bot, req.Params, r.cfg.Now())
+	if err != nil {
+		return 0, err
+	}
+	if _, err := r.cfg.Credentials.Credential(req.Login); err != nil {
+		return 0, err
+	}
+	var id int64
+	err = r.cfg.DB.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if id, err = r.cfg.DB.CreateRun(ctx, tx, ferry.Run{Bot: req.Bot, Login: req.Login, Params: p}); err != nil {
+			return err
+		}
+		_, err = r.client.InsertTx(ctx, tx, RunArgs{RunID: id}, &river.InsertOpts{MaxAttempts: r.cfg.MaxAttempts})
+		return err
+	})
+	return id, err
+}
+
+// Wait blocks until the run has finished and returns it.
+func (r *Runner) Wait(ctx context.Context, id int64) (storage.RunRecord, error) {
+	for {
+		run, err := r.cfg.DB.Run(ctx, id)
+		if err != nil {
+			return run, err
+		}
+		switch run.Status {
+		case ferry.RunSucceeded, ferry.RunFailed, ferry.RunHeld:
+			return run, nil
+		}
+		select {
+		case <-ctx.Done():
+			return run, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Deliver drains the outbox now.
+func (r *Runner) Deliver(ctx context.Context) (delivery.Stats, error) {
+	d := &delivery.Deliverer{DB: r.cfg.DB, Sinks: r.cfg.Sinks, Log: r.cfg.Logger, Now: r.cfg.Now}
+	return d.Drain(ctx)
+}
+
+type slotWorker struct {
+	river.WorkerDefaults[SlotArgs]
+	r *Runner
+}
+
+func (w *slotWorker) Work(ctx context.Context, job *river.Job[SlotArgs]) error {
+	r := w.r
+	s, ok := r.scheds[job.Args.Schedule]
+	if !ok {
+		return river.JobCancel(fmt.Errorf("schedule %q no longer configured", job.Args.Schedule))
+	}
+	// "yesterday" means yesterday where the schedule runs (its CRON_TZ).
+	loc := time.Local
+	if ss, ok := s.spec.(*cron.SpecSchedule); ok && ss.Location != nil {
+		loc = ss.Location
+	}
+	p, err := r.resolveParams(s.Bot, ferry.RunParams{}, job.Args.Slot.In(loc))
+	if err != nil {
+		return river.JobCancel(err)
+	}
+	err = r.cfg.DB.Tx(ctx, func(tx *sql.Tx) error {
+		id, err := r.cfg.DB.CreateRun(ctx, tx, ferry.Run{Bot: s.Bot, Login: s.Login, Schedule: s.ID, Slot: job.Args.Slot, Params: p})
+		if err != nil {
+			return err
+		}
+		if err := r.cfg.DB.SetScheduleSlot(ctx, tx, s.ID, s.Cron, job.Args.Slot); err != nil {
+			return err
+		}
+		_, err = r.client.InsertTx(ctx, tx, RunArgs{RunID: id}, &river.InsertOpts{MaxAttempts: r.cfg.MaxAttempts})
+		return err
+	})
+	if errors.Is(err, storage.ErrSlotTaken) {
+		r.cfg.Logger.Info().Str("schedule", s.ID).Time("slot", job.Args.Slot).Msg("slot already ran")
+		return nil
+	}
+	return err
+}
+
+type deliverWorker struct {
+	river.WorkerDefaults[DeliverArgs]
+	r *Runner
+}
+
+func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
+	_, err := w.r.Deliver(ctx)
+	if err != nil {
+		w.r.cfg.Logger.Warn().Err(err).Msg("delivery incomplete; the outbox keeps the records")
+	}
+	return nil
+}
+
+type runWorker struct {
+	river.WorkerDefaults[RunArgs]
+	r *Runner
+}
+
+// NextRetry backs off exponentially with full jitter, so retries of a site
+// that is down do not arrive together.
+func (w *runWorker) NextRetry(job *river.Job[RunArgs]) time.Time {
+	base := w.r.cfg.RetryBase << max(0, job.Attempt-1)
+	return time.Now().Add(base/2 + time.Duration(rand.Int64N(int64(base/2)+1)))
+}
+
+func (w *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
+	r := w.r
+	run, err := r.cfg.DB.Run(ctx, job.Args.RunID)
+	if err != nil {
+		return river.JobCancel(err)
+	}
+	// Never two runs of the same bot with the same login at once: a second
+	// login can log the first out, or lock the account.
+	key := run.Bot + "\x00" + run.Login
+	mu, _ := r.locks.LoadOrStore(key, &sync.Mutex{})
+	if !mu.(*sync.Mutex).TryLock() {
+		return river.JobSnooze(2 * time.Second)
+	}
+	defer mu.(*sync.Mutex).Unlock()
+	if other, err := r.cfg.DB.ActiveRun(ctx, run.Bot, run.Login, run.ID); err != nil {
+		return err
+	} else if other != 0 {
+		return river.JobSnooze(2 * time.Second)
+	}
+	log := r.cfg.Logger.With().Int64("run_id", run.ID).Str("bot", run.Bot).Int("attempt", job.Attempt).Logger()
+	err = r.execute(ctx, log, run, job.Attempt)
+	if err == nil {
+		return nil
+	}
+	class := ferry.ClassOf(err)
+	if class.Retryable() && job.Attempt < job.MaxAttempts {
+		log.Warn().Str("class", string(class)).Err(err).Msg("run failed; retrying with backoff")
+		_ = r.cfg.DB.RequeueRun(ctx, run.ID, class, err.Error())
+		return err
+	}
+	log.Error().Str("class", string(class)).Err(err).Msg("run failed")
+	_ = r.cfg.DB.FinishRun(context.WithoutCancel(ctx), run.ID, ferry.RunFailed, class, err.Error(), "")
+	return river.JobCancel(err)
+}
+
+// FormatSummary renders an ingest summary for people.
+func FormatSummary(s IngestSummary) string {
+	parts := []string{
+		fmt.Sprintf("%d accounts", s.Accounts), fmt.Sprintf("%d statements", s.Statements),
+		fmt.Sprintf("%d lines", s.Lines), fmt.Sprintf("%d new", s.NewLines),
+	}
+	if s.Held > 0 {
+		parts = append(parts, fmt.Sprintf("%d held: %s", s.Held, strings.Join(s.Problems, "; ")))
+	}
+	return strings.Join(parts, ", ")
+}

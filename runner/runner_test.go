@@ -1,0 +1,232 @@
+package runner_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ferry-rpa/ferry"
+	"github.com/ferry-rpa/ferry/bots"
+	"github.com/ferry-rpa/ferry/delivery"
+	"github.com/ferry-rpa/ferry/runner"
+	"github.com/ferry-rpa/ferry/sandbox"
+	"github.com/ferry-rpa/ferry/storage"
+	"github.com/rs/zerolog"
+)
+
+var browser *bots.Browser
+
+func TestMain(m *testing.M) {
+	var err error
+	browser, err = bots.Launch(context.Background(), bots.BrowserOptions{Logger: zerolog.Nop()})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "runner tests need Chromium:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = browser.Close()
+	os.Exit(code)
+}
+
+type env struct {
+	bank  *sandbox.Bank
+	db    *storage.DB
+	r     *runner.Runner
+	jsonl string
+	dir   string
+}
+
+func creds() runner.StaticCredentials {
+	out := runner.StaticCredentials{}
+	for _, u := range sandbox.DefaultUsers() {
+		f := map[string]string{"user": u.ID, "password": u.Password}
+		if u.TOTPSecret != "" {
+			f["totp"] = u.TOTPSecret
+		}
+		out["demobank-"+u.ID] = ferry.Credential{Name: "demobank-" + u.ID, Fields: f}
+	}
+	return out
+}
+
+func setup(t *testing.T, dir string, bank *sandbox.Bank, mod func(*runner.Config)) *env {
+	t.Helper()
+	ctx := context.Background()
+	base, stop, err := bank.Serve("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	db, err := storage.Open(ctx, filepath.Join(dir, "ferry.db"), filepath.Join(dir, "artifacts"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonl := filepath.Join(dir, "records.jsonl")
+	cfg := runner.Config{DB: db, Browser: browser, Sites: map[string]string{"demobank": base}, Credentials: creds(),
+		Sinks: []delivery.Sink{&delivery.JSONLines{Path: jsonl}}, RetryBase: 300 * time.Millisecond,
+		StepTimeout: 5 * time.Second, Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)}
+	if mod != nil {
+		mod(&cfg)
+	}
+	r, err := runner.New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{bank: bank, db: db, r: r, jsonl: jsonl, dir: dir}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = r.Stop(sctx)
+		db.Close()
+	})
+	return e
+}
+
+func (e *env) run(t *testing.T, login string) storage.RunRecord {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	id, err := e.r.Enqueue(ctx, runner.Request{Bot: "demobank-statements", Login: login,
+		Params: ferry.RunParams{From: ferry.NewDate(2026, 10, 1), To: ferry.NewDate(2026, 10, 31)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := e.r.Wait(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
+func countLines(t *testing.T, path string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		n++
+	}
+	return n
+}
+
+func TestNightlyTwiceDeliversOnce(t *testing.T) {
+	t.Parallel()
+	bank := sandbox.New(sandbox.Options{Seed: 5})
+	e := setup(t, t.TempDir(), bank, nil)
+	want := 0
+	for _, a := range sandbox.DefaultUsers()[0].Accounts {
+		st, _ := bank.Statement(a, ferry.NewDate(2026, 10, 1), ferry.NewDate(2026, 10, 31))
+		want += len(st.Lines)
+	}
+	first := e.run(t, "demobank-zhangwei")
+	if first.Status != ferry.RunSucceeded {
+		t.Fatalf("first run: %s %s %s", first.Status, first.Class, first.Error)
+	}
+	if got := countLines(t, e.jsonl); got != want {
+		t.Fatalf("first run delivered %d records, want %d", got, want)
+	}
+	second := e.run(t, "demobank-zhangwei")
+	if second.Status != ferry.RunSucceeded || !strings.Contains(second.Summary, `"new_lines":0`) {
+		t.Fatalf("second run: %s %s", second.Status, second.Summary)
+	}
+	if got := countLines(t, e.jsonl); got != want {
+		t.Fatalf("after the second run the sink holds %d records, want still %d", got, want)
+	}
+	arts, _ := e.db.Artifacts(context.Background(), first.ID)
+	if len(arts) != 9 {
+		t.Fatalf("first run stored %d artifacts, want 9", len(arts))
+	}
+}
+
+func Test503BurstRecoversByRetry(t *testing.T) {
+	t.Parallel()
+	bank := sandbox.New(sandbox.Options{Seed: 5})
+	bank.Set(func(s *sandbox.Switches) { s.Unavailable503 = 3 })
+	e := setup(t, t.TempDir(), bank, nil)
+	run := e.run(t, "demobank-lina")
+	if run.Status != ferry.RunSucceeded || run.Attempt < 2 {
+		t.Fatalf("got %s after %d attempts (%s), want success after a retry", run.Status, run.Attempt, run.Error)
+	}
+	if bank.Stats().Unavailable != 3 {
+		t.Fatalf("bank answered %d 503s, want 3", bank.Stats().Unavailable)
+	}
+}
+
+func TestWrongPasswordNeverRetried(t *testing.T) {
+	t.Parallel()
+	bank := sandbox.New(sandbox.Options{Seed: 5})
+	e := setup(t, t.TempDir(), bank, func(c *runner.Config) {
+		cr := creds()
+		bad := cr["demobank-zhangwei"]
+		bad.Fields = map[string]string{"user": "zhangwei", "password": "wrong"}
+		cr["demobank-zhangwei"] = bad
+		c.Credentials = cr
+	})
+	run := e.run(t, "demobank-zhangwei")
+	if run.Status != ferry.RunFailed || run.Class != ferry.ClassCredentialsRejected || run.Attempt != 1 {
+		t.Fatalf("got %s/%s after %d attempts", run.Status, run.Class, run.Attempt)
+	}
+	if n := bank.Stats().FailedLogins; n != 1 {
+		t.Fatalf("bank saw %d failed logins, want 1", n)
+	}
+	arts, _ := e.db.Artifacts(context.Background(), run.ID)
+	kinds := map[string]bool{}
+	for _, a := range arts {
+		kinds[a.Name] = a.Kind == "evidence"
+	}
+	if !kinds["screenshot.png"] || !kinds["page.html"] || !kinds["evidence.json"] {
+		t.Fatalf("evidence missing: %+v", arts)
+	}
+}
+
+func TestMissedSlotCatchesUpOnce(t *testing.T) {
+	t.Parallel()
+	bank := sandbox.New(sandbox.Options{Seed: 5})
+	dir := t.TempDir()
+	sched := []runner.Schedule{{ID: "nightly-lina", Bot: "demobank-statements", Login: "demobank-lina", Cron: "CRON_TZ=Asia/Shanghai 30 2 * * *"}}
+	ctx := context.Background()
+	// Ferry knew the schedule two days ago, then was down.
+	db, err := storage.Open(ctx, filepath.Join(dir, "ferry.db"), filepath.Join(dir, "artifacts"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetScheduleSlot(ctx, db.SQL, "nightly-lina", sched[0].Cron, time.Now().Add(-48*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for i := 0; i < 2; i++ {
+		e := setup(t, dir, bank, func(c *runner.Config) { c.Schedules = sched })
+		deadline := time.Now().Add(2 * time.Minute)
+		var runs []storage.RunRecord
+		for time.Now().Before(deadline) {
+			runs, _ = e.db.Runs(ctx, 10)
+			if len(runs) == 1 && runs[0].Status == ferry.RunSucceeded {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if len(runs) != 1 || runs[0].Schedule != "nightly-lina" || runs[0].Status != ferry.RunSucceeded {
+			t.Fatalf("start %d: runs %+v, want exactly one succeeded catch-up run", i+1, runs)
+		}
+		loc, _ := time.LoadLocation("Asia/Shanghai")
+		slot := runs[0].Slot.In(loc)
+		if slot.Hour() != 2 || slot.Minute() != 30 || runs[0].Params.From != ferry.DateOf(slot).AddDays(-1) {
+			t.Fatalf("slot %s params %+v", slot, runs[0].Params)
+		}
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_ = e.r.Stop(sctx)
+		cancel()
+		e.db.Close()
+	}
+}
