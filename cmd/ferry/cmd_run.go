@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ferry-rpa/ferry"
+	"github.com/ferry-rpa/ferry/runner"
+	"github.com/ferry-rpa/ferry/sandbox"
+	"github.com/ferry-rpa/ferry/scripts"
+	"github.com/spf13/cobra"
+)
+
+type runOptions struct {
+	login    string
+	from, to string
+	accounts []string
+	sandbox  bool
+	dataDir  string
+}
+
+func newRunCmd(g *globals) *cobra.Command {
+	var o runOptions
+	c := &cobra.Command{
+		Use:   "run BOT",
+		Short: "Run a bot once now, showing each step; exit non-zero on failure",
+		Long: `Run a bot once, ad hoc, through the same queue and workers as the schedules.
+Each step is printed as it ends. The exit code tells the outcome: 0 done,
+10 credentials rejected, 11 site changed (a selector failed), 12 site
+unavailable after retries, 13 a document no longer parses, 14 records held
+back (a statement does not reconcile), 1 anything else.`,
+		Example: `  ferry run demobank-statements --sandbox
+  ferry run demobank-statements --login demobank-zhangwei --from 2026-10-01 --to 2026-10-31
+  ferry run demobank-statements --login demobank-zhangwei --account 6222021000010001 --from today-7`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runBot(cmd.Context(), g, args[0], o)
+		},
+	}
+	c.Flags().StringVar(&o.login, "login", "", "credential to log in with (default: the only one configured for the site, or the first sandbox login)")
+	c.Flags().StringVar(&o.from, "from", "", "first day: YYYY-MM-DD, today, yesterday or today-N (default: the script's)")
+	c.Flags().StringVar(&o.to, "to", "", "last day, same forms (default: the script's)")
+	c.Flags().StringSliceVar(&o.accounts, "account", nil, "only these accounts (repeatable; default: every account the login sees)")
+	c.Flags().BoolVar(&o.sandbox, "sandbox", false, "start an in-process sandbox bank and run against it")
+	c.Flags().StringVar(&o.dataDir, "data", "", "data directory (default: the config's data_dir)")
+	return c
+}
+
+func parseParams(from, to string, accounts []string) (ferry.RunParams, error) {
+	p := ferry.RunParams{Accounts: accounts}
+	var err error
+	if from != "" {
+		if p.From, err = scripts.RelativeDate(from, time.Now()); err != nil {
+			return p, &exitError{exitUsage, fmt.Errorf("--from: %w", err)}
+		}
+	}
+	if to != "" {
+		if p.To, err = scripts.RelativeDate(to, time.Now()); err != nil {
+			return p, &exitError{exitUsage, fmt.Errorf("--to: %w", err)}
+		}
+	}
+	if p.From.IsZero() != p.To.IsZero() {
+		if p.From.IsZero() {
+			p.From = p.To
+		} else {
+			p.To = p.From
+		}
+	}
+	return p, nil
+}
+
+func runBot(ctx context.Context, g *globals, bot string, o runOptions) error {
+	cfg, err := loadConfig(g.config)
+	if err != nil {
+		return err
+	}
+	if o.dataDir != "" {
+		cfg.DataDir = o.dataDir
+	}
+	if _, _, err := scripts.Load(cfg.ScriptsDir, cfg.SelectorsDir, bot); err != nil {
+		return &exitError{exitUsage, err}
+	}
+	params, err := parseParams(o.from, o.to, o.accounts)
+	if err != nil {
+		return err
+	}
+	creds, err := cfg.credentials()
+	if err != nil {
+		return err
+	}
+	if o.sandbox {
+		bank := sandbox.New(sandbox.Options{Seed: 2026})
+		u, stop, err := bank.Serve("127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer stop()
+		cfg.Sites = map[string]string{"demobank": u}
+		creds = sandboxCredentials()
+		fmt.Fprintf(g.stdout, "sandbox bank on %s\n", u)
+	}
+	login := o.login
+	if login == "" {
+		for name := range creds {
+			if login == "" || name < login {
+				login = name
+			}
+		}
+		if login == "" {
+			return &exitError{exitUsage, errors.New("no credentials configured: pass --login with a credential from the config")}
+		}
+	}
+	cfg.Schedules = nil // an ad-hoc run starts no schedules
+	a, err := openApp(ctx, cfg, creds, g.logger(), func(rc *runner.Config) {
+		rc.OnStep = func(id int64, s ferry.Step) { printStep(g.stdout, s) }
+	})
+	if err != nil {
+		return err
+	}
+	defer a.close(context.WithoutCancel(ctx))
+	id, err := a.runner.Enqueue(ctx, runner.Request{Bot: bot, Login: login, Params: params})
+	if err != nil {
+		return err
+	}
+	r, _ := a.db.Run(ctx, id)
+	fmt.Fprintf(g.stdout, "run %d: %s as %s, %s to %s\n", id, bot, login, r.Params.From, r.Params.To)
+	run, err := a.runner.Wait(ctx, id)
+	if err != nil {
+		return err
+	}
+	return reportRun(ctx, g.stdout, a, run)
+}
+
+func printStep(w io.Writer, s ferry.Step) {
+	mark := "ok  "
+	if s.Status != ferry.StepOK {
+		mark = "FAIL"
+	}
+	target := s.Element
+	if s.Way != "" {
+		target += " (" + s.Way + ")"
+	}
+	fmt.Fprintf(w, "  %s %-9s %-28s %6dms %s\n", mark, s.Action, target, s.Duration.Milliseconds(), strings.TrimSpace(s.Detail))
+}
+
+// reportRun prints a finished run and returns the error its outcome maps to.
+func reportRun(ctx context.Context, w io.Writer, a *app, run storageRun) error {
+	fmt.Fprintf(w, "run %d %s (attempt %d)\n", run.ID, run.Status, run.Attempt)
+	if run.Summary != "" {
+		fmt.Fprintf(w, "  %s\n", summaryLine(run.Summary))
+	}
+	switch run.Status {
+	case ferry.RunSucceeded:
+		return nil
+	case ferry.RunHeld:
+		return &exitError{exitHeld, fmt.Errorf("run %d: records held back: %s", run.ID, summaryLine(run.Summary))}
+	}
+	arts, _ := a.db.Artifacts(ctx, run.ID)
+	for _, art := range arts {
+		if art.Kind == "evidence" {
+			fmt.Fprintf(w, "  evidence: %s %s\n", art.Name, a.db.ArtifactPath(art.SHA256))
+		}
+	}
+	return &ferry.Error{Class: run.Class, Where: fmt.Sprintf("run %d", run.ID), Err: errors.New(run.Error)}
+}
+
+func summaryLine(js string) string {
+	var s runner.IngestSummary
+	if err := jsonUnmarshal(js, &s); err != nil {
+		return js
+	}
+	return runner.FormatSummary(s)
+}

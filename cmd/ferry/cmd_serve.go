@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+func newServeCmd(g *globals) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the schedules: the queue, its workers and the deliverer, until stopped",
+		Long: `Run Ferry as a service: every schedule in the configuration fires as a River
+periodic job whose slot runs once; a slot missed while Ferry was down runs
+once on start; the deliverer drains the outbox every minute. SIGINT or
+SIGTERM lets running jobs finish (up to a minute), then stops.`,
+		Example: `  ferry serve --config ferry.yaml
+  ferry sandbox &  ferry serve          # the built-in config targets the sandbox`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig(g.config)
+			if err != nil {
+				return err
+			}
+			creds, err := cfg.credentials()
+			if err != nil {
+				return err
+			}
+			log := g.logger()
+			a, err := openApp(cmd.Context(), cfg, creds, log, nil)
+			if err != nil {
+				return err
+			}
+			log.Info().Str("config", cfg.path).Int("schedules", len(cfg.Schedules)).Str("data_dir", cfg.DataDir).Msg("ferry serving")
+			for _, s := range cfg.Schedules {
+				fmt.Fprintf(g.stdout, "schedule %s: %s as %s at %q\n", s.ID, s.Bot, s.Login, s.Cron)
+			}
+			<-cmd.Context().Done()
+			log.Info().Msg("stopping: letting running jobs finish")
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			a.close(ctx)
+			return nil
+		},
+	}
+	return c
+}

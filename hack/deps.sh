@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs (as root) or asks for (otherwise) what Ferry needs beside Go:
+# Debian's Chromium for the bots, the fonts the sandbox bank embeds in its
+# PDF statements, and poppler-utils, the reference the PDF tests compare with.
+set -euo pipefail
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+[ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || need+=(fonts-droid-fallback)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+if [ "${1:-}" = "--test" ]; then
+  command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+fi
+command -v go >/dev/null 2>&1 || { echo "Ferry needs Go 1.26 or newer on PATH (https://go.dev/dl/ or /usr/local/go/bin)" >&2; exit 3; }
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing: ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+else
+  echo "Ferry needs these Debian packages: ${need[*]}" >&2
+  echo "install them with:  sudo apt-get install ${need[*]}" >&2
+  exit 3
+fi
