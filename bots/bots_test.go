@@ -40,7 +40,7 @@ func serve(t *testing.T, bank *sandbox.Bank) string {
 	return u
 }
 
-func job(t *testing.T, base string, user sandbox.User, accounts ...string) bots.Job {
+func job(t testing.TB, base string, user sandbox.User, accounts ...string) bots.Job {
 	t.Helper()
 	s, sel, err := scripts.Load("", "", "demobank-statements")
 	if err != nil {

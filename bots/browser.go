@@ -109,3 +109,7 @@ func (br *Browser) stopProcess() {
 		<-done
 	}
 }
+
+// Rod returns the underlying rod browser, for benchmarks that compare
+// Ferry with a plain go-rod program in the same browser.
+func (br *Browser) Rod() *rod.Browser { return br.b }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"sort"
 
 	"github.com/ferry-rpa/ferry"
@@ -46,17 +47,12 @@ func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run storage.Ru
 	if err := r.cfg.DB.StartRun(ctx, run.ID, attempt, sel.Version); err != nil {
 		return err
 	}
-	// A retry resumes: accounts already stored by an earlier attempt are
-	// not downloaded again.
-	skip := map[string]bool{}
-	prev, err := r.cfg.DB.Statements(ctx, run.ID)
+	// A retry resumes: an account whose every download an earlier attempt
+	// stored is not downloaded again; its stored files are ingested.
+	downloads, skip, err := r.resumable(ctx, run.ID, script)
 	if err != nil {
 		return err
 	}
-	for _, s := range prev {
-		skip[s.Account] = true
-	}
-	var downloads []stored
 	var storeErr error
 	job := bots.Job{RunID: run.ID, Script: script, Selectors: sel, BaseURL: base, Params: run.Params,
 		Credential: cred, SkipAccounts: skip, StepTimeout: r.cfg.StepTimeout, Now: r.cfg.Now, Logger: log,
@@ -127,6 +123,64 @@ func (r *Runner) storeEvidence(ctx context.Context, log zerolog.Logger, runID in
 			log.Error().Err(err).Str("part", part.name).Msg("could not store evidence")
 		}
 	}
+}
+
+// downloadFormats lists the formats a script downloads per account.
+func downloadFormats(steps []scripts.Step, into map[string]bool) {
+	for _, st := range steps {
+		if st.Download != "" {
+			into[st.Format] = true
+		}
+		for _, c := range st.Branch {
+			downloadFormats(c.Steps, into)
+		}
+		if st.ForEachAccount != nil {
+			downloadFormats(st.ForEachAccount.Steps, into)
+		}
+		if st.ForEachPage != nil {
+			downloadFormats(st.ForEachPage.Steps, into)
+		}
+	}
+}
+
+// resumable returns the downloads earlier attempts of the run stored for
+// accounts that are complete, and those accounts.
+func (r *Runner) resumable(ctx context.Context, runID int64, script *scripts.Script) ([]stored, map[string]bool, error) {
+	formats := map[string]bool{}
+	downloadFormats(script.Steps, formats)
+	arts, err := r.cfg.DB.Artifacts(ctx, runID)
+	if err != nil {
+		return nil, nil, err
+	}
+	byAccount := map[string]map[string]ferry.Artifact{}
+	for _, a := range arts {
+		if a.Kind != "download" || a.Account == "" {
+			continue
+		}
+		if byAccount[a.Account] == nil {
+			byAccount[a.Account] = map[string]ferry.Artifact{}
+		}
+		byAccount[a.Account][a.Format] = a // a later copy of a format wins
+	}
+	var out []stored
+	skip := map[string]bool{}
+	for acct, m := range byAccount {
+		if len(m) != len(formats) {
+			continue // incomplete: download this account again
+		}
+		var files []stored
+		for _, a := range m {
+			data, err := os.ReadFile(r.cfg.DB.ArtifactPath(a.SHA256))
+			if err != nil {
+				return nil, nil, fmt.Errorf("runner: resume run %d: artifact %s: %w", runID, a.Name, err)
+			}
+			files = append(files, stored{a, bots.Download{Account: a.Account, Format: a.Format, Name: a.Name, MIME: a.MIME, Data: data}})
+		}
+		sort.Slice(files, func(i, j int) bool { return files[i].artifact.ID < files[j].artifact.ID })
+		out = append(out, files...)
+		skip[acct] = true
+	}
+	return out, skip, nil
 }
 
 // ingest parses every download and stores each account's statement once.
