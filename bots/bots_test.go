@@ -12,6 +12,7 @@ import (
 	"github.com/ferry-rpa/ferry/bots"
 	"github.com/ferry-rpa/ferry/sandbox"
 	"github.com/ferry-rpa/ferry/scripts"
+	"github.com/ferry-rpa/ferry/selectors"
 	"github.com/rs/zerolog"
 )
 
@@ -164,5 +165,31 @@ func Test503IsSiteUnavailable(t *testing.T) {
 	_, err := browser.Run(context.Background(), job(t, base, sandbox.DefaultUsers()[0]))
 	if ferry.ClassOf(err) != ferry.ClassSiteUnavailable || !ferry.ClassOf(err).Retryable() {
 		t.Fatalf("got %v, want site_unavailable", err)
+	}
+}
+
+func TestSeveralMatchesIsAFailureNotTheFirst(t *testing.T) {
+	t.Parallel()
+	bank := sandbox.New(sandbox.Options{Seed: 11})
+	base := serve(t, bank)
+	j := job(t, base, sandbox.DefaultUsers()[0])
+	j.StepTimeout = time.Second
+	// A careless selector: every visible input on the login page.
+	sel := *j.Selectors
+	sel.Elements = map[string]selectors.Element{}
+	for k, v := range j.Selectors.Elements {
+		sel.Elements[k] = v
+	}
+	sel.Elements["login.user"] = selectors.Element{Name: "login.user", Ways: []selectors.Way{{Kind: selectors.ByCSS, Value: "input"}, {Kind: selectors.ByXPath, Value: "//input[@name]"}}}
+	j.Selectors = &sel
+	res, err := browser.Run(context.Background(), j)
+	if ferry.ClassOf(err) != ferry.ClassSiteChanged || !strings.Contains(err.Error(), `css="input" matched 2`) {
+		t.Fatalf("got %v, want site_changed naming the ambiguous way", err)
+	}
+	if bank.Stats().LoginAttempts != 0 {
+		t.Fatal("the bot typed into an ambiguous element and submitted")
+	}
+	if res.Evidence == nil || res.Evidence.Selector != "login.user" {
+		t.Fatalf("evidence: %+v", res.Evidence)
 	}
 }

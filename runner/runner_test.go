@@ -4,9 +4,13 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -123,7 +127,22 @@ func countLines(t *testing.T, path string) int {
 func TestNightlyTwiceDeliversOnce(t *testing.T) {
 	t.Parallel()
 	bank := sandbox.New(sandbox.Options{Seed: 5})
-	e := setup(t, t.TempDir(), bank, nil)
+	// The finance system's side: an HTTP endpoint that keeps one record per
+	// Idempotency-Key and counts every POST.
+	var mu sync.Mutex
+	posts, byKey := 0, map[string]string{}
+	finance := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		posts++
+		byKey[r.Header.Get("Idempotency-Key")] = string(body)
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer finance.Close()
+	e := setup(t, t.TempDir(), bank, func(c *runner.Config) {
+		c.Sinks = append(c.Sinks, &delivery.HTTP{URL: finance.URL})
+	})
 	want := 0
 	for _, a := range sandbox.DefaultUsers()[0].Accounts {
 		st, _ := bank.Statement(a, ferry.NewDate(2026, 10, 1), ferry.NewDate(2026, 10, 31))
@@ -143,6 +162,16 @@ func TestNightlyTwiceDeliversOnce(t *testing.T) {
 	if got := countLines(t, e.jsonl); got != want {
 		t.Fatalf("after the second run the sink holds %d records, want still %d", got, want)
 	}
+	mu.Lock()
+	if posts != want || len(byKey) != want {
+		t.Fatalf("finance system got %d POSTs for %d keys, want %d each", posts, len(byKey), want)
+	}
+	for k, body := range byKey {
+		if !strings.Contains(body, `"dedup_key":"`+k+`"`) || !strings.Contains(body, `"amount":"`) {
+			t.Fatalf("record %s: %s", k, body)
+		}
+	}
+	mu.Unlock()
 	arts, _ := e.db.Artifacts(context.Background(), first.ID)
 	if len(arts) != 9 {
 		t.Fatalf("first run stored %d artifacts, want 9", len(arts))
@@ -228,5 +257,23 @@ func TestMissedSlotCatchesUpOnce(t *testing.T) {
 		_ = e.r.Stop(sctx)
 		cancel()
 		e.db.Close()
+	}
+}
+
+func TestUnreconciledStatementIsHeldNotDelivered(t *testing.T) {
+	t.Parallel()
+	bank := sandbox.New(sandbox.Options{Seed: 5})
+	bank.Set(func(s *sandbox.Switches) { s.MisstateClosing = true })
+	e := setup(t, t.TempDir(), bank, nil)
+	run := e.run(t, "demobank-lina")
+	if run.Status != ferry.RunHeld || !strings.Contains(run.Summary, "does not reconcile") {
+		t.Fatalf("got %s %s, want held with the reason", run.Status, run.Summary)
+	}
+	if got := countLines(t, e.jsonl); got != 0 {
+		t.Fatalf("%d records of an unreconciled statement were delivered", got)
+	}
+	sts, _ := e.db.Statements(context.Background(), run.ID)
+	if len(sts) != 1 || sts[0].Status != "held" {
+		t.Fatalf("statements: %+v", sts)
 	}
 }

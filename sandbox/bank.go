@@ -32,6 +32,9 @@ type Switches struct {
 	// Removed lists element ids the pages no longer render, as after a
 	// redesign (for example "search-button").
 	Removed []string
+	// MisstateClosing makes downloaded statements print a closing balance
+	// 0.01 off, so that they do not reconcile.
+	MisstateClosing bool
 	// ResultDelayMin and ResultDelayMax bound the asynchronous delay of the
 	// statement search (default 200–800 ms).
 	ResultDelayMin, ResultDelayMax time.Duration
@@ -479,6 +482,12 @@ func (b *Bank) download(w http.ResponseWriter, r *http.Request, cu ctxUser) {
 		err  error
 		ct   string
 	)
+	b.mu.Lock()
+	misstate := b.sw.MisstateClosing
+	b.mu.Unlock()
+	if misstate {
+		st.Closing = st.Closing.Add(cents(1))
+	}
 	format := r.URL.Query().Get("format")
 	name := fmt.Sprintf("对账单_%s_%s_%s.%s", acc.ID, strings.ReplaceAll(st.From.String(), "-", ""), strings.ReplaceAll(st.To.String(), "-", ""), format)
 	disposition := "attachment"
