@@ -45,17 +45,7 @@ type env struct {
 	dir   string
 }
 
-func creds() runner.StaticCredentials {
-	out := runner.StaticCredentials{}
-	for _, u := range sandbox.DefaultUsers() {
-		f := map[string]string{"user": u.ID, "password": u.Password}
-		if u.TOTPSecret != "" {
-			f["totp"] = u.TOTPSecret
-		}
-		out["demobank-"+u.ID] = ferry.Credential{Name: "demobank-" + u.ID, Fields: f}
-	}
-	return out
-}
+func creds() runner.StaticCredentials { return sandbox.Credentials() }
 
 func setup(t *testing.T, dir string, bank *sandbox.Bank, mod func(*runner.Config)) *env {
 	t.Helper()

@@ -166,3 +166,18 @@ func (b *Bank) Statement(accountID string, from, to ferry.Date) (ferry.Statement
 }
 
 func cents(c int64) decimal.Decimal { return decimal.New(c, -2) }
+
+// Credentials returns the sandbox's logins as Ferry credentials named
+// demobank-USER: the published test logins, with the TOTP seed where the
+// user has a second step.
+func Credentials() map[string]ferry.Credential {
+	out := map[string]ferry.Credential{}
+	for _, u := range DefaultUsers() {
+		f := map[string]string{"user": u.ID, "password": u.Password}
+		if u.TOTPSecret != "" {
+			f["totp"] = u.TOTPSecret
+		}
+		out["demobank-"+u.ID] = ferry.Credential{Name: "demobank-" + u.ID, Fields: f}
+	}
+	return out
+}

@@ -1,25 +1,29 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"text/tabwriter"
 
+	"github.com/ferry-rpa/ferry/storage"
 	"github.com/spf13/cobra"
 )
 
 func newRunsCmd(g *globals) *cobra.Command {
 	var dataDir string
 	var limit int
-	dir := func() (string, error) {
-		if dataDir != "" {
-			return dataDir, nil
+	// open opens the data directory named by --data or the config.
+	open := func(ctx context.Context) (*storage.DB, error) {
+		dir := dataDir
+		if dir == "" {
+			cfg, err := loadConfig(g.config)
+			if err != nil {
+				return nil, err
+			}
+			dir = cfg.DataDir
 		}
-		cfg, err := loadConfig(g.config)
-		if err != nil {
-			return "", err
-		}
-		return cfg.DataDir, nil
+		return openDB(ctx, dir)
 	}
 	c := &cobra.Command{
 		Use:   "runs",
@@ -34,11 +38,7 @@ func newRunsCmd(g *globals) *cobra.Command {
 		Example: "  ferry runs list --limit 50",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := dir()
-			if err != nil {
-				return err
-			}
-			db, err := openDB(cmd.Context(), d)
+			db, err := open(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -66,11 +66,7 @@ func newRunsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return &exitError{exitUsage, fmt.Errorf("run id %q is not a number", args[0])}
 			}
-			d, err := dir()
-			if err != nil {
-				return err
-			}
-			db, err := openDB(cmd.Context(), d)
+			db, err := open(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -166,16 +166,5 @@ func (c *Config) sinks() ([]delivery.Sink, error) {
 	return out, nil
 }
 
-// sandboxCredentials are the sandbox bank's published logins, named
-// demobank-USER.
-func sandboxCredentials() runner.StaticCredentials {
-	out := runner.StaticCredentials{}
-	for _, u := range sandbox.DefaultUsers() {
-		f := map[string]string{"user": u.ID, "password": u.Password}
-		if u.TOTPSecret != "" {
-			f["totp"] = u.TOTPSecret
-		}
-		out["demobank-"+u.ID] = ferry.Credential{Name: "demobank-" + u.ID, Fields: f}
-	}
-	return out
-}
+// sandboxCredentials are the sandbox bank's published logins.
+func sandboxCredentials() runner.StaticCredentials { return sandbox.Credentials() }
