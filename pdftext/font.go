@@ -15,6 +15,7 @@ const Unmapped = '\uFFFD'
 // font decodes a font's character codes into text and advance widths.
 type font struct {
 	name      string
+	predef    predefined // a predefined CMap whose codes are a known encoding
 	composite bool // Type0: codes per the CMap, widths from /W
 	toUnicode *cmap
 	simple    [256]string // simple fonts: code → text from Encoding/Differences
@@ -41,6 +42,7 @@ func loadFont(name string, v pdf.Value) (*font, error) {
 	switch v.Key("Subtype").Name() {
 	case "Type0":
 		f.composite = true
+		f.predef = predefinedCMap(v.Key("Encoding").Name())
 		desc := v.Key("DescendantFonts").Index(0)
 		if dw := desc.Key("DW"); dw.Kind() == pdf.Integer || dw.Kind() == pdf.Real {
 			f.dw = dw.Float64()
@@ -137,8 +139,11 @@ func (f *font) decode(raw []byte) []glyph {
 		n := 1
 		if f.composite {
 			n = 2
-			if f.toUnicode != nil && len(f.toUnicode.space) > 0 {
+			switch {
+			case f.toUnicode != nil && len(f.toUnicode.space) > 0:
 				n = f.toUnicode.codeLen(raw, 2)
+			case f.predef.codeLen != nil:
+				n = f.predef.codeLen(raw)
 			}
 			n = min(n, len(raw))
 		}
@@ -158,6 +163,9 @@ func (f *font) decode(raw []byte) []glyph {
 		}
 		if !ok && !f.composite && f.hasSimple[cid] {
 			text, ok = f.simple[cid], true
+		}
+		if !ok && f.predef.decode != nil {
+			text, ok = f.predef.decode(code)
 		}
 		if !ok {
 			text = string(Unmapped)

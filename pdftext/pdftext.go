@@ -323,37 +323,71 @@ func (l Line) String() string {
 	return strings.Join(parts, "  ")
 }
 
-// Lines groups the page's glyphs into lines in reading order.
-func (p *Page) Lines() []Line {
-	gs := make([]Glyph, 0, len(p.Glyphs))
-	for _, g := range p.Glyphs {
-		if g.Text != "" {
-			gs = append(gs, g)
-		}
-	}
-	// Top to bottom, then left to right; lines are clustered by baseline
-	// with a tolerance of a third of the font size.
-	sort.SliceStable(gs, func(i, j int) bool { return gs[i].Y > gs[j].Y })
-	var rows [][]Glyph
+// rowTolerance is how far apart, in font sizes, two baselines may be and
+// still read as one row. Line spacing is at least about one font size, so
+// half of it joins text set a little higher or lower on the same row (as
+// pdftotext -layout does) without joining two lines.
+var rowTolerance = 0.5
+
+// chunk is a run of glyphs drawn one after the other along a baseline.
+// Chunks keep drawing order, so two strings that overlap on a row do not
+// interleave character by character.
+type chunk struct {
+	glyphs []Glyph
+	x, y   float64
+	size   float64
+}
+
+func chunksOf(gs []Glyph) []chunk {
+	var out []chunk
 	for _, g := range gs {
-		if n := len(rows); n > 0 {
-			ref := rows[n-1][0]
-			if math.Abs(ref.Y-g.Y) <= math.Max(ref.Size, g.Size)/3 {
-				rows[n-1] = append(rows[n-1], g)
+		if g.Text == "" {
+			continue
+		}
+		if n := len(out); n > 0 {
+			c := &out[n-1]
+			last := c.glyphs[len(c.glyphs)-1]
+			size := math.Max(math.Max(last.Size, g.Size), 1)
+			gap := g.X - (last.X + last.W)
+			if math.Abs(g.Y-last.Y) < size*0.1 && gap > -size*0.3 && gap < size*1.2 {
+				c.glyphs = append(c.glyphs, g)
+				c.size = math.Max(c.size, g.Size)
 				continue
 			}
 		}
-		rows = append(rows, []Glyph{g})
+		out = append(out, chunk{glyphs: []Glyph{g}, x: g.X, y: g.Y, size: g.Size})
+	}
+	return out
+}
+
+// Lines groups the page's glyphs into lines in reading order.
+func (p *Page) Lines() []Line {
+	chunks := chunksOf(p.Glyphs)
+	// Top to bottom, then left to right; rows are clustered by baseline
+	// within rowTolerance.
+	sort.SliceStable(chunks, func(i, j int) bool { return chunks[i].y > chunks[j].y })
+	var rows [][]chunk
+	for _, c := range chunks {
+		if n := len(rows); n > 0 {
+			ref := rows[n-1][0]
+			if math.Abs(ref.y-c.y) <= math.Max(ref.size, c.size)*rowTolerance {
+				rows[n-1] = append(rows[n-1], c)
+				continue
+			}
+		}
+		rows = append(rows, []chunk{c})
 	}
 	lines := make([]Line, 0, len(rows))
 	for _, row := range rows {
-		sort.SliceStable(row, func(i, j int) bool { return row[i].X < row[j].X })
+		sort.SliceStable(row, func(i, j int) bool { return row[i].x < row[j].x })
 		var l Line
-		l.Y = p.Height - row[0].Y
-		l.Glyphs = row
+		l.Y = p.Height - row[0].y
+		for _, c := range row {
+			l.Glyphs = append(l.Glyphs, c.glyphs...)
+		}
 		var cur *Text
 		var last Glyph
-		for _, g := range row {
+		for _, g := range l.Glyphs {
 			if cur != nil {
 				gap := g.X - (last.X + last.W)
 				size := math.Max(g.Size, 1)

@@ -1,0 +1,162 @@
+package pdftext_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ferry-rpa/ferry/internal/pdfcompare"
+	"github.com/ferry-rpa/ferry/pdftext"
+)
+
+const corpus = "../../shared/corpus"
+
+func corpusPDFs(tb testing.TB) []string {
+	tb.Helper()
+	var files []string
+	err := filepath.WalkDir(corpus, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(strings.ToLower(p), ".pdf") {
+			files = append(files, p)
+		}
+		return err
+	})
+	if err != nil || len(files) == 0 {
+		tb.Skipf("corpus not found at %s: %v", corpus, err)
+	}
+	return files
+}
+
+func pdftotext(tb testing.TB, file string) []string {
+	tb.Helper()
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		tb.Skip("pdftotext (poppler-utils) is not installed")
+	}
+	out, err := exec.Command("pdftotext", "-layout", file, "-").Output()
+	if err != nil {
+		tb.Fatalf("pdftotext %s: %v", file, err)
+	}
+	return strings.Split(string(out), "\f")
+}
+
+func pageText(p *pdftext.Page) string {
+	var b strings.Builder
+	for _, l := range p.Lines() {
+		b.WriteString(l.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// Every text PDF of the corpus reads like pdftotext -layout: at least 99.5 %
+// of the non-blank characters agree, in order, page by page.
+func TestCorpusAgreesWithPdftotext(t *testing.T) {
+	t.Parallel()
+	for _, f := range corpusPDFs(t) {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := pdftotext(t, f)
+			doc, err := pdftext.Open(data, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			matched, of, refLen := 0, 0, 0
+			var all strings.Builder
+			for i := 1; i <= doc.NumPages(); i++ {
+				p, err := doc.Page(i)
+				if err != nil {
+					t.Fatalf("page %d: %v", i, err)
+				}
+				text := pageText(p)
+				all.WriteString(text)
+				r := ""
+				if i-1 < len(ref) {
+					r = ref[i-1]
+				}
+				m, o := pdfcompare.Agreement(text, r)
+				matched, of, refLen = matched+m, of+o, refLen+len(pdfcompare.Content(r))
+			}
+			agreement := float64(matched) / float64(max(of, 1))
+			t.Logf("%d pages, agreement %.4f (%d/%d)", doc.NumPages(), agreement, matched, of)
+			if filepath.Base(f) == "sanitized_vat_invoice.pdf" {
+				// Its whole text is one show operator with embedded newlines,
+				// running past the page edge; pdftotext clips it to the first
+				// line. Ferry keeps it all: pdftotext's text must be contained
+				// in Ferry's, in order, and the rest must be the invoice.
+				if matched != refLen {
+					t.Fatalf("pdftotext's text is not contained in Ferry's: %d of %d characters", matched, refLen)
+				}
+				for _, want := range []string{"开票日期: 2026年04月20日", "购买方名称: 杭州示例科技有限公司", "*信息技术服务*软件服务|标准版|次|1|100.00|100.00|13%|13.00", "价税合计: 113.00"} {
+					if !strings.Contains(all.String(), want) {
+						t.Errorf("missing %q", want)
+					}
+				}
+				return
+			}
+			if agreement < 0.995 {
+				t.Fatalf("agreement %.4f below 0.995", agreement)
+			}
+		})
+	}
+}
+
+// BenchmarkCorpusPages reads every corpus PDF in-process and with
+// pdftotext -layout (a process per file, as a caller would run it),
+// alternating, and reports pages per second for both and their ratio.
+func BenchmarkCorpusPages(b *testing.B) {
+	files := corpusPDFs(b)
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		b.Skip("pdftotext not installed")
+	}
+	datas := make([][]byte, len(files))
+	for i, f := range files {
+		datas[i], _ = os.ReadFile(f)
+	}
+	var oursT, refT time.Duration
+	pages := 0
+	ours := func() {
+		t0 := time.Now()
+		for _, d := range datas {
+			doc, err := pdftext.Open(d, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := 1; i <= doc.NumPages(); i++ {
+				p, err := doc.Page(i)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_ = p.Lines()
+				pages++
+			}
+		}
+		oursT += time.Since(t0)
+	}
+	ref := func() {
+		t0 := time.Now()
+		for _, f := range files {
+			if err := exec.Command("pdftotext", "-layout", f, os.DevNull).Run(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		refT += time.Since(t0)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i%2 == 0 {
+			ours()
+			ref()
+		} else {
+			ref()
+			ours()
+		}
+	}
+	b.ReportMetric(float64(pages)/oursT.Seconds(), "ferry-pages/s")
+	b.ReportMetric(float64(pages)/refT.Seconds(), "pdftotext-pages/s")
+	b.ReportMetric(refT.Seconds()/oursT.Seconds(), "speedup")
+}
