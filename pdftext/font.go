@@ -16,7 +16,7 @@ const Unmapped = '\uFFFD'
 type font struct {
 	name      string
 	predef    predefined // a predefined CMap whose codes are a known encoding
-	composite bool // Type0: codes per the CMap, widths from /W
+	composite bool       // Type0: codes per the CMap, widths from /W
 	toUnicode *cmap
 	simple    [256]string // simple fonts: code → text from Encoding/Differences
 	hasSimple [256]bool

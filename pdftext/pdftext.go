@@ -185,15 +185,10 @@ func (in *interp) run(contents, res pdf.Value, ctm matrix, depth int) {
 			tm = matrix{1, 0, 0, 1, adv, 0}.mul(tm)
 		}
 	}
+	// Fonts by resource name for this stream: Tf is frequent.
+	local := map[string]*font{}
 	pdf.Interpret(contents, func(stk *pdf.Stack, op string) {
 		n := stk.Len()
-		args := make([]pdf.Value, n)
-		for i := n - 1; i >= 0; i-- {
-			args[i] = stk.Pop()
-		}
-		for _, a := range args {
-			stk.Push(a)
-		}
 		switch op {
 		case "q":
 			stack = append(stack, g)
@@ -215,7 +210,13 @@ func (in *interp) run(contents, res pdf.Value, ctm matrix, depth int) {
 		case "Tf":
 			if n >= 2 {
 				g.size = num(stk)
-				g.font = in.fontFor(res, stk.Pop().Name())
+				name := stk.Pop().Name()
+				f, ok := local[name]
+				if !ok {
+					f = in.fontFor(res, name)
+					local[name] = f
+				}
+				g.font = f
 			}
 		case "Tc":
 			g.tc = num(stk)
