@@ -109,6 +109,22 @@ type Statement struct {
 	Opening  decimal.Decimal
 	Closing  decimal.Decimal
 	Lines    []StatementLine
+	// NoBalances is set when the file states no opening and closing
+	// balance (a camt.054 notification, say): there is nothing to reconcile.
+	NoBalances bool
+	// Balances are every balance the file states (opening, closing,
+	// available, forward ...), in file order.
+	Balances []Balance
+	// ID is the statement's own identifier in the file, if it has one.
+	ID string
+}
+
+// Balance is one stated balance of an account.
+type Balance struct {
+	Type     string // opening, closing, opening_available, closing_available, interim, forward_available, ...
+	Amount   decimal.Decimal
+	Currency string
+	Date     Date
 }
 
 // StatementLine is one booked transaction of a statement.
@@ -148,6 +164,9 @@ var ErrUnreconciled = errors.New("statement does not reconcile")
 // balance, and that each line's balance-after follows from the one before.
 // The error names the first line that breaks the chain.
 func (s Statement) Reconcile() error {
+	if s.NoBalances {
+		return nil
+	}
 	bal := s.Opening
 	for i, l := range s.Lines {
 		bal = bal.Add(l.Amount)

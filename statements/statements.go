@@ -23,6 +23,7 @@ const (
 	XLSX Format = "xlsx"
 	CSV  Format = "csv"
 	PDF  Format = "pdf"
+	CAMT Format = "camt"
 )
 
 // Detect tells a file's format from its first bytes, falling back to its name.
@@ -32,6 +33,10 @@ func Detect(name string, data []byte) (Format, error) {
 		return PDF, nil
 	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
 		return XLSX, nil
+	}
+	head := bytes.TrimLeft(bytes.TrimPrefix(data[:min(len(data), 4096)], []byte("\xEF\xBB\xBF")), " \t\r\n")
+	if bytes.HasPrefix(head, []byte("<")) && bytes.Contains(data[:min(len(data), 4096)], []byte("urn:iso:std:iso:20022:tech:xsd:camt.05")) {
+		return CAMT, nil
 	}
 	switch strings.ToLower(strings.TrimPrefix(filepath.Ext(name), ".")) {
 	case "csv", "txt":
@@ -43,13 +48,41 @@ func Detect(name string, data []byte) (Format, error) {
 	return "", ferry.Errorf(ferry.ClassDocumentChanged, name, "unrecognised statement file (not PDF, XLSX or CSV)")
 }
 
-// Parse reads a statement file of any supported format.
+// ParseAll reads a file of any supported format into its statements: one
+// for XLSX, CSV and PDF exports, one per account and period for bank
+// formats that carry several.
+func ParseAll(name string, data []byte) ([]ferry.Statement, error) {
+	f, err := Detect(name, data)
+	if err != nil {
+		return nil, err
+	}
+	switch f {
+	case CAMT:
+		return ParseCAMT(name, data)
+	}
+	st, err := Parse(name, data)
+	if err != nil {
+		return nil, err
+	}
+	return []ferry.Statement{st}, nil
+}
+
+// Parse reads a file that holds one statement.
 func Parse(name string, data []byte) (ferry.Statement, error) {
 	f, err := Detect(name, data)
 	if err != nil {
 		return ferry.Statement{}, err
 	}
 	switch f {
+	case CAMT:
+		sts, err := ParseCAMT(name, data)
+		if err != nil {
+			return ferry.Statement{}, err
+		}
+		if len(sts) != 1 {
+			return ferry.Statement{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "holds %d statements, want one", len(sts))
+		}
+		return sts[0], nil
 	case PDF:
 		return ParsePDF(name, data)
 	case XLSX:
