@@ -138,6 +138,9 @@ type StatementLine struct {
 	Description  string
 	Reference    string
 	BalanceAfter decimal.Decimal
+	// Details is the bank's own unparsed transaction text (an MT940 :86:
+	// field, say), kept whole for matching and for people.
+	Details string
 }
 
 // DedupKey is the stable identity of a statement line across downloads,

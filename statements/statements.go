@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"unicode"
 
@@ -20,11 +21,15 @@ type Format string
 
 // The formats this package reads.
 const (
-	XLSX Format = "xlsx"
-	CSV  Format = "csv"
-	PDF  Format = "pdf"
-	CAMT Format = "camt"
+	XLSX  Format = "xlsx"
+	CSV   Format = "csv"
+	PDF   Format = "pdf"
+	CAMT  Format = "camt"
+	MT940 Format = "mt940"
 )
+
+// mtStart finds an MT940 field tag at a line start.
+var mtStart = regexp.MustCompile(`(?m)^:(20|25|60F|61):`)
 
 // Detect tells a file's format from its first bytes, falling back to its name.
 func Detect(name string, data []byte) (Format, error) {
@@ -37,6 +42,9 @@ func Detect(name string, data []byte) (Format, error) {
 	head := bytes.TrimLeft(bytes.TrimPrefix(data[:min(len(data), 4096)], []byte("\xEF\xBB\xBF")), " \t\r\n")
 	if bytes.HasPrefix(head, []byte("<")) && bytes.Contains(data[:min(len(data), 4096)], []byte("urn:iso:std:iso:20022:tech:xsd:camt.05")) {
 		return CAMT, nil
+	}
+	if mtStart.Match(data[:min(len(data), 8192)]) && bytes.Contains(data, []byte(":61:")) || bytes.Contains(data[:min(len(data), 512)], []byte("{4:")) {
+		return MT940, nil
 	}
 	switch strings.ToLower(strings.TrimPrefix(filepath.Ext(name), ".")) {
 	case "csv", "txt":
@@ -59,6 +67,8 @@ func ParseAll(name string, data []byte) ([]ferry.Statement, error) {
 	switch f {
 	case CAMT:
 		return ParseCAMT(name, data)
+	case MT940:
+		return ParseMT940(name, data)
 	}
 	st, err := Parse(name, data)
 	if err != nil {
@@ -74,8 +84,8 @@ func Parse(name string, data []byte) (ferry.Statement, error) {
 		return ferry.Statement{}, err
 	}
 	switch f {
-	case CAMT:
-		sts, err := ParseCAMT(name, data)
+	case CAMT, MT940:
+		sts, err := ParseAll(name, data)
 		if err != nil {
 			return ferry.Statement{}, err
 		}

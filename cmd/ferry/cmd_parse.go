@@ -15,7 +15,7 @@ func newParseCmd(g *globals) *cobra.Command {
 	var asJSON, asCSV bool
 	c := &cobra.Command{
 		Use:   "parse FILE...",
-		Short: "Parse statement files (XLSX, CSV, PDF) and print the normalized records",
+		Short: "Parse statement files (XLSX, CSV, PDF, camt.05x) and print the normalized records",
 		Long: `Detect each file's format, parse it into a statement and its lines, check that
 it reconciles, and print the records. A file that cannot be parsed exits
 non-zero with a message naming the file and the row, line or page.`,
@@ -34,39 +34,41 @@ non-zero with a message naming the file and the row, line or page.`,
 				if err != nil {
 					return err
 				}
-				st, err := statements.Parse(f, data)
+				sts, err := statements.ParseAll(f, data)
 				if err != nil {
 					return err
 				}
-				recErr := st.Reconcile()
-				switch {
-				case asJSON:
-					lines := make([]storage.LineRecord, len(st.Lines))
-					for i, l := range st.Lines {
-						lines[i] = storage.NewLineRecord(0, l)
-						lines[i].RunID = 0
+				for _, st := range sts {
+					recErr := st.Reconcile()
+					switch {
+					case asJSON:
+						lines := make([]storage.LineRecord, len(st.Lines))
+						for i, l := range st.Lines {
+							lines[i] = storage.NewLineRecord(0, l)
+							lines[i].RunID = 0
+						}
+						out := map[string]any{"file": f, "account": st.Account, "name": st.Name, "currency": st.Currency,
+							"from": st.From, "to": st.To, "opening": st.Opening.StringFixed(2), "closing": st.Closing.StringFixed(2),
+							"reconciles": recErr == nil, "lines": lines}
+						if recErr != nil {
+							out["problem"] = recErr.Error()
+						}
+						if err := enc.Encode(out); err != nil {
+							return err
+						}
+					case asCSV:
+						for _, l := range st.Lines {
+							_ = cw.Write([]string{l.DedupKey(), l.Account, l.BookingDate.String(), l.ValueDate.String(), l.Amount.StringFixed(2), l.Currency, l.Counterparty, l.Description, l.Reference, l.BalanceAfter.StringFixed(2)})
+						}
+					default:
+						fmt.Fprintf(g.stdout, "%s: account %s (%s) %s, %s to %s, opening %s, closing %s, %d lines\n", f, st.Account, st.Name, st.Currency, st.From, st.To, st.Opening.StringFixed(2), st.Closing.StringFixed(2), len(st.Lines))
+						for _, l := range st.Lines {
+							fmt.Fprintf(g.stdout, "  %s %14s %s  %-30s %-28s %s\n", l.BookingDate, l.Amount.StringFixed(2), l.Currency, l.Counterparty, l.Description, l.Reference)
+						}
 					}
-					out := map[string]any{"file": f, "account": st.Account, "name": st.Name, "currency": st.Currency,
-						"from": st.From, "to": st.To, "opening": st.Opening.StringFixed(2), "closing": st.Closing.StringFixed(2),
-						"reconciles": recErr == nil, "lines": lines}
-					if recErr != nil {
-						out["problem"] = recErr.Error()
+					if recErr != nil && !asJSON {
+						fmt.Fprintf(g.stderr, "%s: %v\n", f, recErr)
 					}
-					if err := enc.Encode(out); err != nil {
-						return err
-					}
-				case asCSV:
-					for _, l := range st.Lines {
-						_ = cw.Write([]string{l.DedupKey(), l.Account, l.BookingDate.String(), l.ValueDate.String(), l.Amount.StringFixed(2), l.Currency, l.Counterparty, l.Description, l.Reference, l.BalanceAfter.StringFixed(2)})
-					}
-				default:
-					fmt.Fprintf(g.stdout, "%s: account %s (%s) %s, %s to %s, opening %s, closing %s, %d lines\n", f, st.Account, st.Name, st.Currency, st.From, st.To, st.Opening.StringFixed(2), st.Closing.StringFixed(2), len(st.Lines))
-					for _, l := range st.Lines {
-						fmt.Fprintf(g.stdout, "  %s %14s %s  %-30s %-28s %s\n", l.BookingDate, l.Amount.StringFixed(2), l.Currency, l.Counterparty, l.Description, l.Reference)
-					}
-				}
-				if recErr != nil && !asJSON {
-					fmt.Fprintf(g.stderr, "%s: %v\n", f, recErr)
 				}
 			}
 			cw.Flush()
