@@ -26,6 +26,7 @@ const (
 	PDF   Format = "pdf"
 	CAMT  Format = "camt"
 	MT940 Format = "mt940"
+	OFX   Format = "ofx"
 )
 
 // mtStart finds an MT940 field tag at a line start.
@@ -42,6 +43,9 @@ func Detect(name string, data []byte) (Format, error) {
 	head := bytes.TrimLeft(bytes.TrimPrefix(data[:min(len(data), 4096)], []byte("\xEF\xBB\xBF")), " \t\r\n")
 	if bytes.HasPrefix(head, []byte("<")) && bytes.Contains(data[:min(len(data), 4096)], []byte("urn:iso:std:iso:20022:tech:xsd:camt.05")) {
 		return CAMT, nil
+	}
+	if bytes.Contains(head, []byte("OFXHEADER")) || bytes.Contains(data[:min(len(data), 4096)], []byte("<OFX>")) {
+		return OFX, nil
 	}
 	if mtStart.Match(data[:min(len(data), 8192)]) && bytes.Contains(data, []byte(":61:")) || bytes.Contains(data[:min(len(data), 512)], []byte("{4:")) {
 		return MT940, nil
@@ -69,6 +73,8 @@ func ParseAll(name string, data []byte) ([]ferry.Statement, error) {
 		return ParseCAMT(name, data)
 	case MT940:
 		return ParseMT940(name, data)
+	case OFX:
+		return ParseOFX(name, data)
 	}
 	st, err := Parse(name, data)
 	if err != nil {
@@ -84,7 +90,7 @@ func Parse(name string, data []byte) (ferry.Statement, error) {
 		return ferry.Statement{}, err
 	}
 	switch f {
-	case CAMT, MT940:
+	case CAMT, MT940, OFX:
 		sts, err := ParseAll(name, data)
 		if err != nil {
 			return ferry.Statement{}, err

@@ -1,0 +1,239 @@
+package statements
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/ferry-rpa/ferry"
+	"github.com/shopspring/decimal"
+	"golang.org/x/text/encoding/charmap"
+)
+
+var ofxTag = regexp.MustCompile(`<(/?)([A-Za-z0-9_.]+)[^>]*>`)
+
+// parseOFXTree reads OFX 1.x (SGML, where leaf elements are not closed) and
+// 2.x (XML) into one tree. An element followed by text is a leaf; one
+// followed by a tag is an aggregate, closed by its end tag. An empty
+// element left unclosed gives its children back to its parent.
+func parseOFXTree(body string) (*node, error) {
+	root := &node{name: "#document"}
+	stack := []*node{root}
+	locs := ofxTag.FindAllStringSubmatchIndex(body, -1)
+	if len(locs) == 0 {
+		return nil, fmt.Errorf("no OFX tags")
+	}
+	for i, m := range locs {
+		closing := body[m[2]:m[3]] == "/"
+		name := strings.ToUpper(body[m[4]:m[5]])
+		line := 1 + strings.Count(body[:m[0]], "\n")
+		if strings.HasPrefix(body[m[0]:], "<?") || strings.HasPrefix(body[m[0]:], "<!") {
+			continue
+		}
+		if closing {
+			// Pop to the matching open element; unclosed ones on the way
+			// were empty leaves: their children belong to their parent.
+			j := len(stack) - 1
+			for j > 0 && stack[j].name != name {
+				j--
+			}
+			if j == 0 {
+				continue // the end tag of a leaf, already complete
+			}
+			for k := len(stack) - 1; k > j; k-- {
+				n := stack[k]
+				parent := stack[k-1]
+				parent.children = append(parent.children, n.children...)
+				n.children = nil
+			}
+			stack = stack[:j]
+			continue
+		}
+		end := len(body)
+		if i+1 < len(locs) {
+			end = locs[i+1][0]
+		}
+		text := strings.TrimSpace(body[m[1]:end])
+		n := &node{name: name, line: line, text: text}
+		parent := stack[len(stack)-1]
+		parent.children = append(parent.children, n)
+		if text == "" {
+			if len(stack) > maxXMLDepth {
+				return nil, fmt.Errorf("line %d: OFX nested too deep", line)
+			}
+			stack = append(stack, n)
+		}
+	}
+	return root, nil
+}
+
+// ofxTime reads YYYYMMDD[HHMMSS[.XXX]][[+-]H[:TZ]] in its stated offset.
+var ofxTimeRe = regexp.MustCompile(`^(\d{8})(\d{6})?(?:\.\d{1,3})?(?:\[([+-]?\d{1,2}(?:\.\d+)?)(?::[A-Za-z]*)?\])?`)
+
+func ofxDate(s string) (ferry.Date, error) {
+	m := ofxTimeRe.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return ferry.Date{}, fmt.Errorf("bad OFX date %q", s)
+	}
+	t, err := time.Parse("20060102", m[1])
+	if err != nil {
+		return ferry.Date{}, fmt.Errorf("bad OFX date %q", s)
+	}
+	return ferry.DateOf(t), nil
+}
+
+// ofxAmount reads an OFX amount: a dot or (some banks) a comma decimal
+// separator, no grouping, no currency sign.
+func ofxAmount(s string) (decimal.Decimal, error) {
+	s = strings.TrimSpace(s)
+	if strings.Count(s, ",") == 1 && !strings.Contains(s, ".") {
+		s = strings.Replace(s, ",", ".", 1)
+	}
+	d, err := decimal.NewFromString(s)
+	if err != nil || s == "" {
+		return d, fmt.Errorf("bad amount %q", s)
+	}
+	return d, nil
+}
+
+// ParseOFX reads OFX 1.x (SGML) and 2.x (XML) bank, credit-card and the
+// cash part of investment statements. Each statement response becomes a
+// statement; a failed sign-on or statement request is an error with the
+// server's message. Security trades are not statement lines and are left
+// out.
+func ParseOFX(name string, data []byte) ([]ferry.Statement, error) {
+	text := string(data)
+	if i := bytes.Index(data, []byte("<OFX")); i >= 0 {
+		head := string(data[:i])
+		if strings.Contains(head, "CHARSET:1252") || strings.Contains(strings.ToLower(head), "windows-1252") {
+			if dec, err := charmap.Windows1252.NewDecoder().Bytes(data); err == nil {
+				text = string(dec)
+			}
+		}
+	} else {
+		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no <OFX> element")
+	}
+	root, err := parseOFXTree(text)
+	if err != nil {
+		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
+	}
+	ofx := root.child("OFX")
+	if ofx == nil {
+		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no <OFX> element")
+	}
+	if st := ofx.child("SIGNONMSGSRSV1", "SONRS", "STATUS"); st != nil && st.str("CODE") != "0" {
+		return nil, ferry.Errorf(ferry.ClassCredentialsRejected, name, "the bank refused the sign-on: code %s %s", st.str("CODE"), st.str("MESSAGE"))
+	}
+	var out []ferry.Statement
+	for _, set := range []struct{ msgs, trnrs, rs, acct string }{
+		{"BANKMSGSRSV1", "STMTTRNRS", "STMTRS", "BANKACCTFROM"},
+		{"CREDITCARDMSGSRSV1", "CCSTMTTRNRS", "CCSTMTRS", "CCACCTFROM"},
+		{"INVSTMTMSGSRSV1", "INVSTMTTRNRS", "INVSTMTRS", "INVACCTFROM"},
+	} {
+		for _, msgs := range ofx.all(set.msgs) {
+			for _, trn := range msgs.all(set.trnrs) {
+				if st := trn.child("STATUS"); st != nil && st.str("CODE") != "0" && st.str("CODE") != "" {
+					return nil, ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: line %d", name, trn.line), "statement request failed: code %s %s", st.str("CODE"), st.str("MESSAGE"))
+				}
+				for _, rs := range trn.all(set.rs) {
+					st, err := ofxStatement(name, rs, set.acct)
+					if err != nil {
+						return nil, err
+					}
+					out = append(out, st)
+				}
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no statement in this OFX file (an account listing or sign-on only?)")
+	}
+	return out, nil
+}
+
+func ofxStatement(file string, rs *node, acctTag string) (ferry.Statement, error) {
+	where := func(n *node) string { return fmt.Sprintf("%s: line %d", file, n.line) }
+	acct := rs.child(acctTag)
+	st := ferry.Statement{Account: acct.str("ACCTID"), Currency: rs.str("CURDEF"), NoBalances: true}
+	if st.Account == "" {
+		return st, ferry.Errorf(ferry.ClassDocumentChanged, where(rs), "statement without an account id (%s/ACCTID)", acctTag)
+	}
+	list := rs.child("BANKTRANLIST")
+	var trns []*node
+	if list != nil {
+		trns = list.all("STMTTRN")
+	} else if list = rs.child("INVTRANLIST"); list != nil {
+		for _, ib := range list.all("INVBANKTRAN") {
+			trns = append(trns, ib.all("STMTTRN")...)
+		}
+	}
+	if list != nil {
+		var err error
+		if s := list.str("DTSTART"); s != "" {
+			if st.From, err = ofxDate(s); err != nil {
+				return st, ferry.Errorf(ferry.ClassDocumentChanged, where(list), "%v", err)
+			}
+		}
+		if s := list.str("DTEND"); s != "" {
+			if st.To, err = ofxDate(s); err != nil {
+				return st, ferry.Errorf(ferry.ClassDocumentChanged, where(list), "%v", err)
+			}
+		}
+	}
+	for _, t := range trns {
+		bad := func(format string, args ...any) error {
+			return ferry.Errorf(ferry.ClassDocumentChanged, where(t), "transaction %s: "+format, append([]any{t.str("FITID")}, args...)...)
+		}
+		amt, err := ofxAmount(t.str("TRNAMT"))
+		if err != nil {
+			return st, bad("%v", err)
+		}
+		if t.str("DTPOSTED") == "" {
+			return st, bad("no posting date (DTPOSTED)")
+		}
+		posted, err := ofxDate(t.str("DTPOSTED"))
+		if err != nil {
+			return st, bad("%v", err)
+		}
+		l := ferry.StatementLine{Account: st.Account, BookingDate: posted, ValueDate: posted, Amount: amt,
+			Currency: st.Currency, Reference: t.str("FITID"), Description: t.str("MEMO"), Counterparty: t.str("NAME")}
+		if l.Counterparty == "" {
+			l.Counterparty = t.str("PAYEE", "NAME")
+		}
+		if cur := t.str("CURRENCY", "CURSYM"); cur != "" {
+			l.Currency = cur
+		}
+		if s := t.str("DTUSER"); s != "" {
+			if d, err := ofxDate(s); err == nil {
+				l.ValueDate = d
+			}
+		}
+		if l.Reference == "" {
+			l.Reference = t.str("REFNUM")
+		}
+		st.Lines = append(st.Lines, l)
+	}
+	for _, b := range []struct{ tag, typ string }{{"LEDGERBAL", "closing"}, {"AVAILBAL", "closing_available"}} {
+		bn := rs.child(b.tag)
+		if bn == nil || bn.str("BALAMT") == "" && bn.str("DTASOF") == "" {
+			continue // no balance stated (some banks send the empty aggregate)
+		}
+		amt, err := ofxAmount(bn.str("BALAMT"))
+		if err != nil {
+			return st, ferry.Errorf(ferry.ClassDocumentChanged, where(bn), "%s: %v", b.tag, err)
+		}
+		bal := ferry.Balance{Type: b.typ, Amount: amt, Currency: st.Currency}
+		if s := bn.str("DTASOF"); s != "" {
+			if bal.Date, err = ofxDate(s); err != nil {
+				return st, ferry.Errorf(ferry.ClassDocumentChanged, where(bn), "%s: %v", b.tag, err)
+			}
+		}
+		st.Balances = append(st.Balances, bal)
+		if b.typ == "closing" {
+			st.Closing = amt
+		}
+	}
+	return st, nil
+}
