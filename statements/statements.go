@@ -27,6 +27,7 @@ const (
 	CAMT  Format = "camt"
 	MT940 Format = "mt940"
 	OFX   Format = "ofx"
+	BAI2  Format = "bai2"
 )
 
 // mtStart finds an MT940 field tag at a line start.
@@ -43,6 +44,9 @@ func Detect(name string, data []byte) (Format, error) {
 	head := bytes.TrimLeft(bytes.TrimPrefix(data[:min(len(data), 4096)], []byte("\xEF\xBB\xBF")), " \t\r\n")
 	if bytes.HasPrefix(head, []byte("<")) && bytes.Contains(data[:min(len(data), 4096)], []byte("urn:iso:std:iso:20022:tech:xsd:camt.05")) {
 		return CAMT, nil
+	}
+	if bytes.HasPrefix(head, []byte("01,")) && bytes.Contains(data[:min(len(data), 4096)], []byte("\n02,")) {
+		return BAI2, nil
 	}
 	if bytes.Contains(head, []byte("OFXHEADER")) || bytes.Contains(data[:min(len(data), 4096)], []byte("<OFX>")) {
 		return OFX, nil
@@ -75,6 +79,8 @@ func ParseAll(name string, data []byte) ([]ferry.Statement, error) {
 		return ParseMT940(name, data)
 	case OFX:
 		return ParseOFX(name, data)
+	case BAI2:
+		return ParseBAI2(name, data)
 	}
 	st, err := Parse(name, data)
 	if err != nil {
@@ -90,7 +96,7 @@ func Parse(name string, data []byte) (ferry.Statement, error) {
 		return ferry.Statement{}, err
 	}
 	switch f {
-	case CAMT, MT940, OFX:
+	case CAMT, MT940, OFX, BAI2:
 		sts, err := ParseAll(name, data)
 		if err != nil {
 			return ferry.Statement{}, err
