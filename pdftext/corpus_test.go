@@ -1,6 +1,7 @@
 package pdftext_test
 
 import (
+	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -159,4 +160,54 @@ func BenchmarkCorpusPages(b *testing.B) {
 	b.ReportMetric(float64(pages)/oursT.Seconds(), "ferry-pages/s")
 	b.ReportMetric(float64(pages)/refT.Seconds(), "pdftotext-pages/s")
 	b.ReportMetric(refT.Seconds()/oursT.Seconds(), "speedup")
+}
+
+// FuzzText: any bytes open as a document with text, or fail with an error;
+// a panic inside the PDF library never escapes.
+func FuzzText(f *testing.F) {
+	for _, p := range []string{"invoice2data/compare/*.pdf", "cn-einvoice/*.pdf"} {
+		m, _ := filepath.Glob(filepath.Join(corpus, p))
+		for _, file := range m {
+			if b, err := os.ReadFile(file); err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		doc, err := pdftext.Open(b, "")
+		if err != nil {
+			return
+		}
+		for i := 1; i <= doc.NumPages() && i <= 5; i++ {
+			if p, err := doc.Page(i); err == nil {
+				_ = p.Lines()
+			}
+		}
+	})
+}
+
+// Damaged copies of a real PDF (a few bytes changed at random, seeded so the
+// test repeats) fail with an error or read: never a panic.
+func TestDamagedPDFsNeverPanic(t *testing.T) {
+	t.Parallel()
+	b0, err := os.ReadFile(filepath.Join(corpus, "invoice2data/compare/oyo.pdf"))
+	if err != nil {
+		t.Skip("corpus not found")
+	}
+	r := rand.New(rand.NewSource(1))
+	for i := 0; i < 300; i++ {
+		b := append([]byte(nil), b0...)
+		for k := 0; k < 1+r.Intn(4); k++ {
+			b[r.Intn(len(b))] = byte(r.Intn(256))
+		}
+		doc, err := pdftext.Open(b, "")
+		if err != nil {
+			continue
+		}
+		for p := 1; p <= doc.NumPages(); p++ {
+			if pg, err := doc.Page(p); err == nil {
+				_ = pg.Lines()
+			}
+		}
+	}
 }

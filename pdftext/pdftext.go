@@ -25,7 +25,8 @@ var ErrNoText = errors.New("no text layer (an image-only or scanned PDF?)")
 
 // Document is an opened PDF.
 type Document struct {
-	r *pdf.Reader
+	r     *pdf.Reader
+	pages int
 }
 
 func panicError(where string, r any) error {
@@ -58,11 +59,13 @@ func Open(data []byte, password string) (doc *Document, err error) {
 		}
 		return nil, fmt.Errorf("pdftext: %w", err)
 	}
-	return &Document{r: r}, nil
+	// The library resolves objects lazily and may panic on any of them;
+	// count the pages here, under the recover above.
+	return &Document{r: r, pages: r.NumPage()}, nil
 }
 
 // NumPages returns the number of pages.
-func (d *Document) NumPages() int { return d.r.NumPage() }
+func (d *Document) NumPages() int { return d.pages }
 
 // Glyph is one character drawn on a page, in PDF user space (origin
 // bottom-left, points).
@@ -88,8 +91,8 @@ func (d *Document) Page(n int) (pg *Page, err error) {
 			pg, err = nil, panicError(fmt.Sprintf("page %d", n), r)
 		}
 	}()
-	if n < 1 || n > d.r.NumPage() {
-		return nil, fmt.Errorf("pdftext: page %d out of range 1..%d", n, d.r.NumPage())
+	if n < 1 || n > d.pages {
+		return nil, fmt.Errorf("pdftext: page %d out of range 1..%d", n, d.pages)
 	}
 	p := d.r.Page(n)
 	if p.V.IsNull() {

@@ -87,7 +87,12 @@ func ParseCSV(name string, data []byte) (ferry.Statement, error) {
 	r.LazyQuotes = true
 	return rowsInto(newBuilder(name), func() ([]string, string, error) {
 		rec, err := r.Read()
-		line, _ := r.FieldPos(0)
+		line := 0
+		if err == nil && len(rec) > 0 {
+			line, _ = r.FieldPos(0)
+		} else if pe, ok := err.(*csv.ParseError); ok {
+			line = pe.Line
+		}
 		return rec, fmt.Sprintf("line %d", line), err
 	})
 }
