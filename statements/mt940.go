@@ -20,7 +20,19 @@ type mtField struct {
 	line  int
 }
 
-var mtTag = regexp.MustCompile(`^:(\d{2}[A-Z]?):`)
+// cutTag splits ":NN[A]:rest" into its tag and the rest.
+func cutTag(line string) (tag, rest string, ok bool) {
+	if len(line) < 4 || line[0] != ':' || line[1] < '0' || line[1] > '9' || line[2] < '0' || line[2] > '9' {
+		return "", "", false
+	}
+	if line[3] == ':' {
+		return line[1:3], line[4:], true
+	}
+	if len(line) >= 5 && line[3] >= 'A' && line[3] <= 'Z' && line[4] == ':' {
+		return line[1:4], line[5:], true
+	}
+	return "", "", false
+}
 
 // mtKnown are the tags of MT940 and MT942; any other ":NN:" at a line's
 // start is text that wrapped (a time such as ":12:11").
@@ -32,8 +44,8 @@ func splitMT(text string) []mtField {
 	var out []mtField
 	for i, raw := range strings.Split(text, "\n") {
 		line := strings.TrimRight(raw, "\r")
-		if m := mtTag.FindStringSubmatch(line); m != nil && mtKnown[m[1][:2]] {
-			out = append(out, mtField{tag: m[1], value: line[len(m[0]):], line: i + 1})
+		if tag, rest, ok := cutTag(line); ok && mtKnown[tag[:2]] {
+			out = append(out, mtField{tag: tag, value: rest, line: i + 1})
 			continue
 		}
 		trimmed := strings.TrimSpace(line)
@@ -111,7 +123,10 @@ var brokenTag = regexp.MustCompile(`(?m)^:\n(\d{2}[A-Z]?:)`)
 // ParseMT940 reads SWIFT MT940 statements (and MT942 interim reports), one
 // statement per :20: block.
 func ParseMT940(name string, data []byte) ([]ferry.Statement, error) {
-	text := brokenTag.ReplaceAllString(strings.ReplaceAll(decodeLegacy(data), "\r\n", "\n"), ":$1")
+	text := strings.ReplaceAll(decodeLegacy(data), "\r\n", "\n")
+	if strings.HasPrefix(text, ":\n") || strings.Contains(text, "\n:\n") {
+		text = brokenTag.ReplaceAllString(text, ":$1")
+	}
 	fields := splitMT(text)
 	if len(fields) == 0 {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no MT940 fields (:20:, :25:, :60F: ...)")
