@@ -211,3 +211,25 @@ func TestDamagedPDFsNeverPanic(t *testing.T) {
 		}
 	}
 }
+
+// Layout keeps every character that Lines reads, only spaced on a grid.
+func TestLayoutKeepsText(t *testing.T) {
+	t.Parallel()
+	for _, f := range corpusPDFs(t) {
+		data, _ := os.ReadFile(f)
+		doc, err := pdftext.Open(data, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i <= min(doc.NumPages(), 3); i++ {
+			p, err := doc.Page(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, b := pdfcompare.Content(pageText(p)), pdfcompare.Content(p.Layout())
+			if string(a) != string(b) {
+				t.Fatalf("%s page %d: Layout lost or changed text", filepath.Base(f), i)
+			}
+		}
+	}
+}
