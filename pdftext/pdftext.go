@@ -19,6 +19,13 @@ import (
 	"github.com/ledongthuc/pdf"
 )
 
+// ErrPassword reports an encrypted PDF that the given password (or none)
+// does not open.
+var ErrPassword = errors.New("wrong or missing password")
+
+// ErrUnsupportedEncryption reports an encryption scheme Ferry cannot read.
+var ErrUnsupportedEncryption = errors.New("unsupported encryption")
+
 // ErrNoText reports a page or document with no text layer, such as a
 // scanned image.
 var ErrNoText = errors.New("no text layer (an image-only or scanned PDF?)")
@@ -54,8 +61,14 @@ func Open(data []byte, password string) (doc *Document, err error) {
 		})
 	}
 	if err != nil {
-		if strings.Contains(err.Error(), "encrypted") || strings.Contains(err.Error(), "password") {
-			return nil, fmt.Errorf("pdftext: the PDF is encrypted and the password does not open it: %w", err)
+		switch {
+		case strings.Contains(err.Error(), "encryption version V=5") || strings.Contains(err.Error(), "encryption version V=6") || strings.Contains(err.Error(), "256-bit encryption key"):
+			return nil, fmt.Errorf("pdftext: the PDF is encrypted with AES-256, which Ferry cannot open yet: %w", ErrUnsupportedEncryption)
+		case errors.Is(err, pdf.ErrInvalidPassword) || strings.Contains(err.Error(), "encrypted") || strings.Contains(err.Error(), "password"):
+			if password == "" {
+				return nil, fmt.Errorf("pdftext: the PDF is encrypted: supply its password: %w", ErrPassword)
+			}
+			return nil, fmt.Errorf("pdftext: the PDF is encrypted and the password does not open it: %w", ErrPassword)
 		}
 		return nil, fmt.Errorf("pdftext: %w", err)
 	}
