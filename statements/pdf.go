@@ -98,8 +98,12 @@ func assign(l pdftext.Line, cols []pdfColumn) []string {
 }
 
 // ParsePDF reads a PDF statement through Ferry's text layer, page by page.
-func ParsePDF(name string, data []byte) (st ferry.Statement, err error) {
-	doc, err := pdftext.Open(data, "")
+func ParsePDF(name string, data []byte) (ferry.Statement, error) {
+	return parsePDF(name, data, "")
+}
+
+func parsePDF(name string, data []byte, password string) (st ferry.Statement, err error) {
+	doc, err := pdftext.Open(data, password)
 	if err != nil {
 		return st, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
 	}

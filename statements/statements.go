@@ -64,6 +64,46 @@ func Detect(name string, data []byte) (Format, error) {
 	return "", ferry.Errorf(ferry.ClassDocumentChanged, name, "unrecognised statement file (not PDF, XLSX or CSV)")
 }
 
+// Options adjust parsing.
+type Options struct {
+	Format   Format // "" detects it
+	Password string // for encrypted PDFs
+}
+
+// ParseWith reads a file into its statements, with options.
+func ParseWith(name string, data []byte, o Options) ([]ferry.Statement, error) {
+	f := o.Format
+	if f == "" {
+		var err error
+		if f, err = Detect(name, data); err != nil {
+			return nil, err
+		}
+	}
+	one := func(st ferry.Statement, err error) ([]ferry.Statement, error) {
+		if err != nil {
+			return nil, err
+		}
+		return []ferry.Statement{st}, nil
+	}
+	switch f {
+	case PDF:
+		return one(parsePDF(name, data, o.Password))
+	case XLSX:
+		return one(ParseXLSX(name, bytes.NewReader(data)))
+	case CSV:
+		return one(ParseCSV(name, data))
+	case CAMT:
+		return ParseCAMT(name, data)
+	case MT940:
+		return ParseMT940(name, data)
+	case OFX:
+		return ParseOFX(name, data)
+	case BAI2:
+		return ParseBAI2(name, data)
+	}
+	return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "unknown format %q (want xlsx, csv, pdf, camt, mt940, ofx or bai2)", f)
+}
+
 // ParseAll reads a file of any supported format into its statements: one
 // for XLSX, CSV and PDF exports, one per account and period for bank
 // formats that carry several.

@@ -1,82 +1,166 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
 
+	"github.com/ferry-rpa/ferry"
+	"github.com/ferry-rpa/ferry/einvoice"
 	"github.com/ferry-rpa/ferry/statements"
 	"github.com/ferry-rpa/ferry/storage"
 	"github.com/spf13/cobra"
 )
 
+type parseOptions struct {
+	asJSON, asCSV bool
+	format        string
+	password      string
+}
+
 func newParseCmd(g *globals) *cobra.Command {
-	var asJSON, asCSV bool
+	var o parseOptions
 	c := &cobra.Command{
 		Use:   "parse FILE...",
-		Short: "Parse statement files (XLSX, CSV, PDF, camt.05x) and print the normalized records",
-		Long: `Detect each file's format, parse it into a statement and its lines, check that
-it reconciles, and print the records. A file that cannot be parsed exits
-non-zero with a message naming the file and the row, line or page.`,
+		Short: "Parse statements and invoices and print the normalized records",
+		Long: `Detect each file's format, parse it and print the records: statements and
+their lines (XLSX, CSV, PDF, camt.052/053/054, MT940/MT942, OFX, BAI2) or
+invoices and their items (Chinese VAT e-invoices as PDF, OFD or 全电 XML).
+Statements are reconciled and invoices checked; a problem is reported. A file
+that cannot be parsed exits non-zero with a message naming the file and the
+row, line or page.`,
 		Example: `  ferry parse 对账单.xlsx
-  ferry parse statement.pdf --json
-  ferry parse *.csv --csv > lines.csv`,
+  ferry parse statement.pdf --json --password s3cret
+  ferry parse camt053.xml mt940.sta --csv > lines.csv
+  ferry parse 发票.ofd --format invoice --json`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cw := csv.NewWriter(g.stdout)
-			if asCSV {
-				_ = cw.Write([]string{"dedup_key", "account", "booking_date", "value_date", "amount", "currency", "counterparty", "description", "reference", "balance_after"})
-			}
-			enc := json.NewEncoder(g.stdout)
-			for _, f := range args {
-				data, err := os.ReadFile(f)
-				if err != nil {
-					return err
-				}
-				sts, err := statements.ParseAll(f, data)
-				if err != nil {
-					return err
-				}
-				for _, st := range sts {
-					recErr := st.Reconcile()
-					switch {
-					case asJSON:
-						lines := make([]storage.LineRecord, len(st.Lines))
-						for i, l := range st.Lines {
-							lines[i] = storage.NewLineRecord(0, l)
-							lines[i].RunID = 0
-						}
-						out := map[string]any{"file": f, "account": st.Account, "name": st.Name, "currency": st.Currency,
-							"from": st.From, "to": st.To, "opening": st.Opening.StringFixed(2), "closing": st.Closing.StringFixed(2),
-							"reconciles": recErr == nil, "lines": lines}
-						if recErr != nil {
-							out["problem"] = recErr.Error()
-						}
-						if err := enc.Encode(out); err != nil {
-							return err
-						}
-					case asCSV:
-						for _, l := range st.Lines {
-							_ = cw.Write([]string{l.DedupKey(), l.Account, l.BookingDate.String(), l.ValueDate.String(), l.Amount.StringFixed(2), l.Currency, l.Counterparty, l.Description, l.Reference, l.BalanceAfter.StringFixed(2)})
-						}
-					default:
-						fmt.Fprintf(g.stdout, "%s: account %s (%s) %s, %s to %s, opening %s, closing %s, %d lines\n", f, st.Account, st.Name, st.Currency, st.From, st.To, st.Opening.StringFixed(2), st.Closing.StringFixed(2), len(st.Lines))
-						for _, l := range st.Lines {
-							fmt.Fprintf(g.stdout, "  %s %14s %s  %-30s %-28s %s\n", l.BookingDate, l.Amount.StringFixed(2), l.Currency, l.Counterparty, l.Description, l.Reference)
-						}
-					}
-					if recErr != nil && !asJSON {
-						fmt.Fprintf(g.stderr, "%s: %v\n", f, recErr)
-					}
-				}
-			}
-			cw.Flush()
-			return cw.Error()
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runParse(g, o, args) },
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON, one statement per line")
-	c.Flags().BoolVar(&asCSV, "csv", false, "print the lines as CSV")
+	c.Flags().BoolVar(&o.asJSON, "json", false, "print JSON, one statement or invoice per line")
+	c.Flags().BoolVar(&o.asCSV, "csv", false, "print statement lines (or invoice items) as CSV")
+	c.Flags().StringVar(&o.format, "format", "", "the file format instead of detecting it: xlsx, csv, pdf, camt, mt940, ofx, bai2 or invoice")
+	c.Flags().StringVar(&o.password, "password", "", "password of an encrypted PDF")
 	c.MarkFlagsMutuallyExclusive("json", "csv")
 	return c
+}
+
+// looksLikeInvoice tells invoices from statements when no format is given.
+func looksLikeInvoice(data []byte) bool {
+	switch {
+	case bytes.HasPrefix(data, []byte("PK\x03\x04")) && bytes.Contains(data, []byte("OFD.xml")):
+		return true
+	case bytes.Contains(data[:min(len(data), 512)], []byte("<EInvoice")):
+		return true
+	}
+	return false
+}
+
+func runParse(g *globals, o parseOptions, files []string) error {
+	cw := csv.NewWriter(g.stdout)
+	enc := json.NewEncoder(g.stdout)
+	enc.SetEscapeHTML(false)
+	header := false
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		invoice := o.format == "invoice" || o.format == "" && looksLikeInvoice(data)
+		if !invoice && o.format == "" && bytes.HasPrefix(data, []byte("%PDF-")) {
+			// A PDF is a statement unless the statement reader rejects it
+			// and the invoice reader takes it.
+			if _, err := statements.ParseWith(f, data, statements.Options{Password: o.password}); err != nil {
+				if _, ierr := einvoice.ParsePDF(f, data); ierr == nil {
+					invoice = true
+				}
+			}
+		}
+		if invoice {
+			inv, err := einvoice.Parse(f, data)
+			if err != nil {
+				return err
+			}
+			printInvoice(g, o, cw, enc, &header, f, inv)
+			continue
+		}
+		sts, err := statements.ParseWith(f, data, statements.Options{Format: statements.Format(o.format), Password: o.password})
+		if err != nil {
+			return err
+		}
+		for _, st := range sts {
+			printStatement(g, o, cw, enc, &header, f, st)
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func printStatement(g *globals, o parseOptions, cw *csv.Writer, enc *json.Encoder, header *bool, f string, st ferry.Statement) {
+	recErr := st.Reconcile()
+	switch {
+	case o.asJSON:
+		lines := make([]storage.LineRecord, len(st.Lines))
+		for i, l := range st.Lines {
+			lines[i] = storage.NewLineRecord(0, l)
+		}
+		out := map[string]any{"type": "statement", "file": f, "id": st.ID, "account": st.Account, "name": st.Name, "currency": st.Currency,
+			"from": st.From, "to": st.To, "opening": st.Opening.StringFixed(2), "closing": st.Closing.StringFixed(2),
+			"balances_stated": !st.NoBalances, "reconciles": recErr == nil, "lines": lines}
+		if recErr != nil {
+			out["problem"] = recErr.Error()
+		}
+		_ = enc.Encode(out)
+	case o.asCSV:
+		if !*header {
+			_ = cw.Write([]string{"dedup_key", "account", "booking_date", "value_date", "amount", "currency", "counterparty", "description", "reference", "balance_after"})
+			*header = true
+		}
+		for _, l := range st.Lines {
+			_ = cw.Write([]string{l.DedupKey(), l.Account, l.BookingDate.String(), l.ValueDate.String(), l.Amount.String(), l.Currency, l.Counterparty, l.Description, l.Reference, l.BalanceAfter.StringFixed(2)})
+		}
+	default:
+		fmt.Fprintf(g.stdout, "%s: account %s (%s) %s, %s to %s, opening %s, closing %s, %d lines\n", f, st.Account, st.Name, st.Currency, st.From, st.To, st.Opening.StringFixed(2), st.Closing.StringFixed(2), len(st.Lines))
+		for _, l := range st.Lines {
+			fmt.Fprintf(g.stdout, "  %s %14s %s  %-30s %-28s %s\n", l.BookingDate, l.Amount.String(), l.Currency, l.Counterparty, l.Description, l.Reference)
+		}
+	}
+	if recErr != nil && !o.asJSON {
+		fmt.Fprintf(g.stderr, "%s: %v\n", f, recErr)
+	}
+}
+
+func printInvoice(g *globals, o parseOptions, cw *csv.Writer, enc *json.Encoder, header *bool, f string, inv ferry.Invoice) {
+	chk := inv.Check()
+	switch {
+	case o.asJSON:
+		items := make([]map[string]string, len(inv.Items))
+		for i, it := range inv.Items {
+			items[i] = map[string]string{"name": it.Name, "spec": it.Spec, "unit": it.Unit, "quantity": it.Quantity.String(),
+				"unit_price": it.UnitPrice.String(), "amount": it.Amount.StringFixed(2), "tax_rate": it.TaxRate, "tax": it.Tax.StringFixed(2)}
+		}
+		out := map[string]any{"type": "invoice", "file": f, "dedup_key": inv.DedupKey(), "kind": inv.Kind, "code": inv.Code, "number": inv.Number,
+			"issue_date": inv.IssueDate, "check_code": inv.CheckCode, "machine_no": inv.MachineNo,
+			"buyer_name": inv.BuyerName, "buyer_tax_id": inv.BuyerTaxID, "seller_name": inv.SellerName, "seller_tax_id": inv.SellerTaxID,
+			"amount": inv.Amount.StringFixed(2), "tax": inv.Tax.StringFixed(2), "total": inv.Total.StringFixed(2),
+			"total_in_words": inv.TotalInWords, "currency": inv.Currency, "consistent": chk == nil, "items": items}
+		if chk != nil {
+			out["problem"] = chk.Error()
+		}
+		_ = enc.Encode(out)
+	case o.asCSV:
+		for _, it := range inv.Items {
+			_ = cw.Write([]string{inv.Number, it.Name, it.Spec, it.Unit, it.Quantity.String(), it.UnitPrice.String(), it.Amount.StringFixed(2), it.TaxRate, it.Tax.StringFixed(2)})
+		}
+	default:
+		fmt.Fprintf(g.stdout, "%s: %s %s %s, %s, seller %s (%s), buyer %s (%s), amount %s + tax %s = %s %s\n", f, inv.Kind, inv.Code, inv.Number, inv.IssueDate,
+			inv.SellerName, inv.SellerTaxID, inv.BuyerName, inv.BuyerTaxID, inv.Amount.StringFixed(2), inv.Tax.StringFixed(2), inv.Total.StringFixed(2), inv.TotalInWords)
+		for _, it := range inv.Items {
+			fmt.Fprintf(g.stdout, "  %-30s %-10s %-4s %8s × %12s = %12s  %5s  %10s\n", it.Name, it.Spec, it.Unit, it.Quantity, it.UnitPrice, it.Amount.StringFixed(2), it.TaxRate, it.Tax.StringFixed(2))
+		}
+	}
+	if chk != nil && !o.asJSON {
+		fmt.Fprintf(g.stderr, "%s: %v\n", f, chk)
+	}
 }
