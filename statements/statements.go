@@ -40,6 +40,8 @@ func Detect(name string, data []byte) (Format, error) {
 		return PDF, nil
 	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
 		return XLSX, nil
+	case bytes.HasPrefix(data, []byte{0xD0, 0xCF, 0x11, 0xE0}):
+		return "", ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", ErrLegacyXLS)
 	}
 	head := bytes.TrimLeft(bytes.TrimPrefix(data[:min(len(data), 4096)], []byte("\xEF\xBB\xBF")), " \t\r\n")
 	if bytes.HasPrefix(head, []byte("<")) && bytes.Contains(data[:min(len(data), 4096)], []byte("urn:iso:std:iso:20022:tech:xsd:camt.05")) {

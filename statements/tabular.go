@@ -5,11 +5,9 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"unicode/utf8"
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/xuri/excelize/v2"
-	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 // rowsInto feeds rows to a builder: header rows until the column header,
@@ -71,18 +69,16 @@ func ParseXLSX(name string, r io.Reader) (ferry.Statement, error) {
 	})
 }
 
-// ParseCSV reads a CSV statement in UTF-8 (with or without a byte-order
-// mark) or GB18030, the encoding Chinese banks export in.
+// ParseCSV reads a CSV (or semicolon- or tab-separated) statement in UTF-8
+// (with or without a byte-order mark), UTF-16 or GB18030, the encoding
+// Chinese banks export in.
 func ParseCSV(name string, data []byte) (ferry.Statement, error) {
-	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
-	if !utf8.Valid(data) {
-		dec, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
-		if err != nil {
-			return ferry.Statement{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "neither UTF-8 nor GB18030 text: %v", err)
-		}
-		data = dec
+	data, err := decodeText(data)
+	if err != nil {
+		return ferry.Statement{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "neither UTF-8, UTF-16 nor GB18030 text: %v", err)
 	}
 	r := csv.NewReader(bytes.NewReader(data))
+	r.Comma = sniffDelimiter(data)
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = true
 	return rowsInto(newBuilder(name), func() ([]string, string, error) {

@@ -18,6 +18,7 @@ type parseOptions struct {
 	asJSON, asCSV bool
 	format        string
 	password      string
+	mapping       string
 }
 
 func newParseCmd(g *globals) *cobra.Command {
@@ -34,7 +35,8 @@ row, line or page.`,
 		Example: `  ferry parse 对账单.xlsx
   ferry parse statement.pdf --json --password s3cret
   ferry parse camt053.xml mt940.sta --csv > lines.csv
-  ferry parse 发票.ofd --format invoice --json`,
+  ferry parse 发票.ofd --format invoice --json
+  ferry parse export.csv --mapping banks/sparkasse.yaml`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runParse(g, o, args) },
 	}
@@ -42,6 +44,7 @@ row, line or page.`,
 	c.Flags().BoolVar(&o.asCSV, "csv", false, "print statement lines (or invoice items) as CSV")
 	c.Flags().StringVar(&o.format, "format", "", "the file format instead of detecting it: xlsx, csv, pdf, camt, mt940, ofx, bai2 or invoice")
 	c.Flags().StringVar(&o.password, "password", "", "password of an encrypted PDF")
+	c.Flags().StringVar(&o.mapping, "mapping", "", "column-mapping file (YAML) for a bank's CSV/XLSX export Ferry has no reader for")
 	c.MarkFlagsMutuallyExclusive("json", "csv")
 	return c
 }
@@ -58,6 +61,14 @@ func looksLikeInvoice(data []byte) bool {
 }
 
 func runParse(g *globals, o parseOptions, files []string) error {
+	var mapping *statements.Mapping
+	if o.mapping != "" {
+		m, err := statements.LoadMapping(o.mapping)
+		if err != nil {
+			return &exitError{exitUsage, err}
+		}
+		mapping = m
+	}
 	cw := csv.NewWriter(g.stdout)
 	enc := json.NewEncoder(g.stdout)
 	enc.SetEscapeHTML(false)
@@ -66,6 +77,14 @@ func runParse(g *globals, o parseOptions, files []string) error {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return err
+		}
+		if mapping != nil {
+			st, err := statements.ParseMapped(f, data, mapping)
+			if err != nil {
+				return err
+			}
+			printStatement(g, o, cw, enc, &header, f, st)
+			continue
 		}
 		invoice := o.format == "invoice" || o.format == "" && looksLikeInvoice(data)
 		if !invoice && o.format == "" && bytes.HasPrefix(data, []byte("%PDF-")) {
