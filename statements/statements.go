@@ -238,6 +238,9 @@ type builder struct {
 	cols   []column
 	st     ferry.Statement
 	rows   int
+	// emit, when set, receives each line instead of the statement keeping
+	// it: for statements too long to hold.
+	emit func(ferry.StatementLine) error
 }
 
 func newBuilder(file string) *builder { return &builder{file: file, fields: map[string]string{}} }
@@ -373,8 +376,18 @@ func (b *builder) line(where string, cells []string) (done bool, err error) {
 	if l.ValueDate.IsZero() {
 		l.ValueDate = l.BookingDate
 	}
-	b.st.Lines = append(b.st.Lines, l)
 	b.rows++
+	if b.emit != nil {
+		l.Account = strings.ReplaceAll(b.fields["account"], " ", "")
+		if l.Currency == "" {
+			l.Currency = strings.ToUpper(b.fields["currency"])
+		}
+		if err := b.emit(l); err != nil {
+			return false, err
+		}
+		return false, nil
+	}
+	b.st.Lines = append(b.st.Lines, l)
 	return false, nil
 }
 

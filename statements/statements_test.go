@@ -3,7 +3,9 @@ package statements_test
 import (
 	"bytes"
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -312,4 +314,82 @@ func BenchmarkParseXLSX100k(b *testing.B) {
 	}
 	b.ReportMetric(float64(100_000*b.N)/b.Elapsed().Seconds(), "rows/s")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+}
+
+// BenchmarkScanXLSX1M streams a 1,000,000-line statement from a file on
+// disk and reports rows/s and the peak heap in use while scanning (target:
+// at most 100 MB).
+func BenchmarkScanXLSX1M(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "big.xlsx")
+	func() {
+		data, err := sandbox.RenderXLSX(bigStatement(1_000_000))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}()
+	runtime.GC()
+	b.ResetTimer()
+	var peak uint64
+	for i := 0; i < b.N; i++ {
+		runtime.GC()
+		stop := make(chan struct{})
+		done := make(chan uint64)
+		go func() {
+			var m runtime.MemStats
+			var max uint64
+			for {
+				runtime.ReadMemStats(&m)
+				if m.HeapInuse > max {
+					max = m.HeapInuse
+				}
+				select {
+				case <-stop:
+					done <- max
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+		}()
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, n, err := statements.ScanXLSX("big.xlsx", f, func(ferry.StatementLine) error { return nil })
+		f.Close()
+		close(stop)
+		if p := <-done; p > peak {
+			peak = p
+		}
+		if err != nil || n != 1_000_000 {
+			b.Fatalf("got %d lines, %v", n, err)
+		}
+	}
+	b.ReportMetric(float64(1_000_000*b.N)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+}
+
+func TestScanXLSXMatchesParse(t *testing.T) {
+	t.Parallel()
+	bank := sandbox.New(sandbox.Options{Seed: 7})
+	want, _ := bank.Statement("6222021000010001", from, to)
+	data, _ := sandbox.RenderXLSX(want)
+	var got []ferry.StatementLine
+	st, n, err := statements.ScanXLSX("s.xlsx", bytes.NewReader(data), func(l ferry.StatementLine) error { got = append(got, l); return nil })
+	if err != nil || n != len(want.Lines) {
+		t.Fatalf("%d lines, %v", n, err)
+	}
+	st.Lines = got
+	if !statementsEqual(st, want) {
+		t.Fatalf("scan differs from the statement")
+	}
+	broken := want
+	broken.Lines = append([]ferry.StatementLine(nil), want.Lines...)
+	broken.Lines[3].BalanceAfter = broken.Lines[3].BalanceAfter.Add(decimalOne())
+	data, _ = sandbox.RenderXLSX(broken)
+	if _, _, err := statements.ScanXLSX("s.xlsx", bytes.NewReader(data), func(ferry.StatementLine) error { return nil }); ferry.ClassOf(err) != ferry.ClassValidationFailed {
+		t.Fatalf("broken chain: got %v", err)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/ferry-rpa/ferry"
+	"github.com/shopspring/decimal"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -37,9 +38,43 @@ func rowsInto(b *builder, next func() ([]string, string, error)) (ferry.Statemen
 	return b.finish()
 }
 
-// ParseXLSX reads an Excel statement with excelize's streaming row reader,
-// so memory stays flat however long the statement is.
+// ParseXLSX reads an Excel statement with excelize's streaming row reader.
 func ParseXLSX(name string, r io.Reader) (ferry.Statement, error) {
+	return scanXLSX(name, r, newBuilder(name))
+}
+
+// ScanXLSX reads an Excel statement line by line, handing each line to fn
+// and keeping none, so memory stays flat however long the statement is.
+// It checks the balance chain as it goes. The statement it returns has the
+// header and balances but no lines; n is how many lines fn received.
+func ScanXLSX(name string, r io.Reader, fn func(ferry.StatementLine) error) (st ferry.Statement, n int, err error) {
+	b := newBuilder(name)
+	var bal decimal.Decimal
+	started := false
+	b.emit = func(l ferry.StatementLine) error {
+		if !started {
+			open, err := ParseMoney(b.fields["opening"])
+			if err != nil {
+				return b.errorf("header", "opening balance: %v", err)
+			}
+			bal, started = open, true
+		}
+		bal = bal.Add(l.Amount)
+		if !l.BalanceAfter.IsZero() && !bal.Equal(l.BalanceAfter) {
+			return ferry.Errorf(ferry.ClassValidationFailed, fmt.Sprintf("%s: line %d (ref %s)", name, n+1, l.Reference),
+				"%v: running balance %s, statement says %s", ferry.ErrUnreconciled, bal.StringFixed(2), l.BalanceAfter.StringFixed(2))
+		}
+		n++
+		return fn(l)
+	}
+	st, err = scanXLSX(name, r, b)
+	if err == nil && started && !bal.Equal(st.Closing) {
+		err = ferry.Errorf(ferry.ClassValidationFailed, name, "%v: opening + lines = %s, closing balance is %s", ferry.ErrUnreconciled, bal.StringFixed(2), st.Closing.StringFixed(2))
+	}
+	return st, n, err
+}
+
+func scanXLSX(name string, r io.Reader, b *builder) (ferry.Statement, error) {
 	f, err := excelize.OpenReader(r)
 	if err != nil {
 		return ferry.Statement{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "not a readable XLSX file: %v", err)
@@ -56,7 +91,7 @@ func ParseXLSX(name string, r io.Reader) (ferry.Statement, error) {
 	}
 	defer rows.Close()
 	n := 0
-	return rowsInto(newBuilder(name), func() ([]string, string, error) {
+	return rowsInto(b, func() ([]string, string, error) {
 		if !rows.Next() {
 			if err := rows.Error(); err != nil {
 				return nil, fmt.Sprintf("sheet %q row %d", sheet, n+1), err
