@@ -6,11 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/einvoice"
+	"github.com/ferry-rpa/ferry/pdftext"
 	"github.com/ferry-rpa/ferry/statements"
 	"github.com/ferry-rpa/ferry/storage"
+	"github.com/ferry-rpa/ferry/templates"
 	"github.com/spf13/cobra"
 )
 
@@ -19,6 +22,7 @@ type parseOptions struct {
 	format        string
 	password      string
 	mapping       string
+	templates     string
 }
 
 func newParseCmd(g *globals) *cobra.Command {
@@ -36,7 +40,8 @@ row, line or page.`,
   ferry parse statement.pdf --json --password s3cret
   ferry parse camt053.xml mt940.sta --csv > lines.csv
   ferry parse 发票.ofd --format invoice --json
-  ferry parse export.csv --mapping banks/sparkasse.yaml`,
+  ferry parse export.csv --mapping banks/sparkasse.yaml
+  ferry parse invoice.pdf --template ./templates`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runParse(g, o, args) },
 	}
@@ -44,6 +49,7 @@ row, line or page.`,
 	c.Flags().BoolVar(&o.asCSV, "csv", false, "print statement lines (or invoice items) as CSV")
 	c.Flags().StringVar(&o.format, "format", "", "the file format instead of detecting it: xlsx, csv, pdf, camt, mt940, ofx, bai2 or invoice")
 	c.Flags().StringVar(&o.password, "password", "", "password of an encrypted PDF")
+	c.Flags().StringVar(&o.templates, "template", "", "directory of invoice2data-format templates (YAML/JSON): extract their fields from PDF or text invoices of any issuer")
 	c.Flags().StringVar(&o.mapping, "mapping", "", "column-mapping file (YAML) for a bank's CSV/XLSX export Ferry has no reader for")
 	c.MarkFlagsMutuallyExclusive("json", "csv")
 	return c
@@ -73,6 +79,9 @@ func runParse(g *globals, o parseOptions, files []string) error {
 	enc := json.NewEncoder(g.stdout)
 	enc.SetEscapeHTML(false)
 	header := false
+	if o.templates != "" {
+		return runTemplates(g, o, files)
+	}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -182,4 +191,54 @@ func printInvoice(g *globals, o parseOptions, cw *csv.Writer, enc *json.Encoder,
 	if chk != nil && !o.asJSON {
 		fmt.Fprintf(g.stderr, "%s: %v\n", f, chk)
 	}
+}
+
+// runTemplates extracts fields with invoice2data-format templates: the
+// first template whose keywords match (highest priority first).
+func runTemplates(g *globals, o parseOptions, files []string) error {
+	ts, problems, err := templates.LoadDir(o.templates)
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	for _, p := range problems {
+		fmt.Fprintln(g.stderr, "ferry: skipping template:", p)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		text := string(data)
+		if bytes.HasPrefix(data, []byte("%PDF-")) {
+			doc, err := pdftext.Open(data, o.password)
+			if err != nil {
+				return ferry.Errorf(ferry.ClassDocumentChanged, f, "%v", err)
+			}
+			var b strings.Builder
+			for i := 1; i <= doc.NumPages(); i++ {
+				p, err := doc.Page(i)
+				if err != nil {
+					return ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: page %d", f, i), "%v", err)
+				}
+				b.WriteString(p.Layout())
+				b.WriteString("\f")
+			}
+			text = b.String()
+		}
+		matched := templates.Match(ts, text)
+		if len(matched) == 0 {
+			return ferry.Errorf(ferry.ClassDocumentChanged, f, "no template in %s matches", o.templates)
+		}
+		res, err := matched[0].Extract(text)
+		if err != nil {
+			return ferry.Errorf(ferry.ClassDocumentChanged, f, "%v", err)
+		}
+		res["file"] = f
+		b, err := res.ToJSON()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(g.stdout, string(b))
+	}
+	return nil
 }
