@@ -110,50 +110,19 @@ func ParseWith(name string, data []byte, o Options) ([]ferry.Statement, error) {
 // for XLSX, CSV and PDF exports, one per account and period for bank
 // formats that carry several.
 func ParseAll(name string, data []byte) ([]ferry.Statement, error) {
-	f, err := Detect(name, data)
-	if err != nil {
-		return nil, err
-	}
-	switch f {
-	case CAMT:
-		return ParseCAMT(name, data)
-	case MT940:
-		return ParseMT940(name, data)
-	case OFX:
-		return ParseOFX(name, data)
-	case BAI2:
-		return ParseBAI2(name, data)
-	}
-	st, err := Parse(name, data)
-	if err != nil {
-		return nil, err
-	}
-	return []ferry.Statement{st}, nil
+	return ParseWith(name, data, Options{})
 }
 
 // Parse reads a file that holds one statement.
 func Parse(name string, data []byte) (ferry.Statement, error) {
-	f, err := Detect(name, data)
+	sts, err := ParseWith(name, data, Options{})
 	if err != nil {
 		return ferry.Statement{}, err
 	}
-	switch f {
-	case CAMT, MT940, OFX, BAI2:
-		sts, err := ParseAll(name, data)
-		if err != nil {
-			return ferry.Statement{}, err
-		}
-		if len(sts) != 1 {
-			return ferry.Statement{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "holds %d statements, want one", len(sts))
-		}
-		return sts[0], nil
-	case PDF:
-		return ParsePDF(name, data)
-	case XLSX:
-		return ParseXLSX(name, bytes.NewReader(data))
-	default:
-		return ParseCSV(name, data)
+	if len(sts) != 1 {
+		return ferry.Statement{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "holds %d statements, want one", len(sts))
 	}
+	return sts[0], nil
 }
 
 // column is a statement table column's meaning.

@@ -284,30 +284,9 @@ func BenchmarkParseXLSX100k(b *testing.B) {
 	b.ResetTimer()
 	var peak uint64
 	for i := 0; i < b.N; i++ {
-		stop := make(chan struct{})
-		done := make(chan uint64)
-		go func() {
-			var m runtime.MemStats
-			var max uint64
-			for {
-				runtime.ReadMemStats(&m)
-				if m.HeapInuse > max {
-					max = m.HeapInuse
-				}
-				// ReadMemStats stops the world: sample, do not spin.
-				select {
-				case <-stop:
-					done <- max
-					return
-				case <-time.After(10 * time.Millisecond):
-				}
-			}
-		}()
-		got, err := statements.ParseXLSX("big.xlsx", bytes.NewReader(data))
-		close(stop)
-		if p := <-done; p > peak {
-			peak = p
-		}
+		var got ferry.Statement
+		var err error
+		peak = max(peak, peakHeap(func() { got, err = statements.ParseXLSX("big.xlsx", bytes.NewReader(data)) }))
 		if err != nil || len(got.Lines) != 100_000 {
 			b.Fatalf("got %d lines, %v", len(got.Lines), err)
 		}
@@ -335,34 +314,17 @@ func BenchmarkScanXLSX1M(b *testing.B) {
 	var peak uint64
 	for i := 0; i < b.N; i++ {
 		runtime.GC()
-		stop := make(chan struct{})
-		done := make(chan uint64)
-		go func() {
-			var m runtime.MemStats
-			var max uint64
-			for {
-				runtime.ReadMemStats(&m)
-				if m.HeapInuse > max {
-					max = m.HeapInuse
-				}
-				select {
-				case <-stop:
-					done <- max
-					return
-				case <-time.After(10 * time.Millisecond):
-				}
+		var n int
+		var err error
+		peak = max(peak, peakHeap(func() {
+			f, oerr := os.Open(path)
+			if oerr != nil {
+				err = oerr
+				return
 			}
-		}()
-		f, err := os.Open(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		_, n, err := statements.ScanXLSX("big.xlsx", f, func(ferry.StatementLine) error { return nil })
-		f.Close()
-		close(stop)
-		if p := <-done; p > peak {
-			peak = p
-		}
+			defer f.Close()
+			_, n, err = statements.ScanXLSX("big.xlsx", f, func(ferry.StatementLine) error { return nil })
+		}))
 		if err != nil || n != 1_000_000 {
 			b.Fatalf("got %d lines, %v", n, err)
 		}
@@ -392,4 +354,28 @@ func TestScanXLSXMatchesParse(t *testing.T) {
 	if _, _, err := statements.ScanXLSX("s.xlsx", bytes.NewReader(data), func(ferry.StatementLine) error { return nil }); ferry.ClassOf(err) != ferry.ClassValidationFailed {
 		t.Fatalf("broken chain: got %v", err)
 	}
+}
+
+// peakHeap runs fn and returns the most heap it had in use, sampled every
+// 10 ms (ReadMemStats stops the world: sample, do not spin).
+func peakHeap(fn func()) uint64 {
+	stop := make(chan struct{})
+	done := make(chan uint64)
+	go func() {
+		var m runtime.MemStats
+		var peak uint64
+		for {
+			runtime.ReadMemStats(&m)
+			peak = max(peak, m.HeapInuse)
+			select {
+			case <-stop:
+				done <- peak
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}()
+	fn()
+	close(stop)
+	return <-done
 }
