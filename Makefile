@@ -22,4 +22,4 @@ test-deps:
 
 # Benchmarks whose figures go into the issue notes.
 bench: test-deps
-	$(GO) test -run '^$$' -bench . -benchtime 5x -count 5 ./statements ./bots
+	$(GO) test -run '^$$' -bench . -benchtime 5x -count 5 ./statements ./bots ./pdftext
