@@ -223,6 +223,15 @@ func runTemplates(g *globals, o parseOptions, files []string) error {
 				b.WriteString(p.Layout())
 				b.WriteString("\f")
 			}
+			// Filled-in form fields are not page text; templates see them
+			// as "name: value" lines after the pages.
+			fields, err := doc.FormFields()
+			if err != nil {
+				return ferry.Errorf(ferry.ClassDocumentChanged, f, "%v", err)
+			}
+			for _, fl := range fields {
+				fmt.Fprintf(&b, "%s: %s\n", fl.Name, fl.Value)
+			}
 			text = b.String()
 		}
 		matched := templates.Match(ts, text)
