@@ -244,6 +244,12 @@ func parseCMap(v pdf.Value) (m *cmap, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("pdftext: ToUnicode CMap: %w", err)
 	}
+	return parseCMapBytes(data), nil
+}
+
+// parseCMapBytes reads the mappings of a CMap program.
+func parseCMapBytes(data []byte) *cmap {
+	m := &cmap{}
 	var operands []cmapToken
 	for _, t := range tokenizeCMap(data) {
 		if t.kind != 'o' {
@@ -269,7 +275,7 @@ func parseCMap(v pdf.Value) (m *cmap, err error) {
 		}
 		operands = operands[:0]
 	}
-	return m, nil
+	return m
 }
 
 func (m *cmap) addRange(lo, hi []byte, dst cmapToken) {

@@ -28,24 +28,7 @@ func TestParseCMapStream(t *testing.T) {
 2 beginbfchar <0003> <0020> <0010> <5E74> endbfchar
 1 beginbfrange <0020> <0022> [<0041> <0042> <D83DDE00>] endbfrange
 endcmap CMapName currentdict /CMap defineresource pop end end`
-	toks := tokenizeCMap([]byte(src))
-	m := &cmap{}
-	var ops []cmapToken
-	for _, tk := range toks {
-		if tk.kind != 'o' {
-			ops = append(ops, tk)
-			continue
-		}
-		switch tk.s {
-		case "endbfchar":
-			for i := 0; i+1 < len(ops); i += 2 {
-				m.add([]byte(ops[i].s), destText(ops[i+1]))
-			}
-		case "endbfrange":
-			m.addRange([]byte(ops[0].s), []byte(ops[1].s), ops[2])
-		}
-		ops = ops[:0]
-	}
+	m := parseCMapBytes([]byte(src))
 	for code, want := range map[string]string{"\x00\x03": " ", "\x00\x10": "年", "\x00\x20": "A", "\x00\x21": "B", "\x00\x22": "😀"} {
 		if got, _ := m.lookup([]byte(code)); got != want {
 			t.Errorf("code % x: got %q, want %q", code, got, want)

@@ -81,33 +81,35 @@ type Pages struct {
 	Max   int    `yaml:"max,omitempty"`
 }
 
+type stepAction struct {
+	name, target string
+	set          bool
+}
+
+// actions lists every action field with whether it is set: the one place
+// that knows a step's actions.
+func (s Step) actions() []stepAction {
+	var acct, next string
+	if s.ForEachAccount != nil {
+		acct = s.ForEachAccount.OptionsOf
+	}
+	if s.ForEachPage != nil {
+		next = s.ForEachPage.Next
+	}
+	return []stepAction{
+		{"open", s.Open, s.Open != ""}, {"fill", s.Fill, s.Fill != ""}, {"click", s.Click, s.Click != ""},
+		{"select", s.Select, s.Select != ""}, {"wait", s.Wait, s.Wait != ""}, {"wait_gone", s.WaitGone, s.WaitGone != ""},
+		{"totp", s.TOTP, s.TOTP != ""}, {"download", s.Download, s.Download != ""}, {"count_rows", s.CountRows, s.CountRows != ""},
+		{"branch", "", s.Branch != nil}, {"for_each_account", acct, s.ForEachAccount != nil}, {"for_each_page", next, s.ForEachPage != nil},
+	}
+}
+
 // Action returns the step's action name and its element or URL.
 func (s Step) Action() (action, target string) {
-	switch {
-	case s.Open != "":
-		return "open", s.Open
-	case s.Fill != "":
-		return "fill", s.Fill
-	case s.Click != "":
-		return "click", s.Click
-	case s.Select != "":
-		return "select", s.Select
-	case s.Wait != "":
-		return "wait", s.Wait
-	case s.WaitGone != "":
-		return "wait_gone", s.WaitGone
-	case s.TOTP != "":
-		return "totp", s.TOTP
-	case s.Download != "":
-		return "download", s.Download
-	case s.CountRows != "":
-		return "count_rows", s.CountRows
-	case s.Branch != nil:
-		return "branch", ""
-	case s.ForEachAccount != nil:
-		return "for_each_account", s.ForEachAccount.OptionsOf
-	case s.ForEachPage != nil:
-		return "for_each_page", s.ForEachPage.Next
+	for _, a := range s.actions() {
+		if a.set {
+			return a.name, a.target
+		}
 	}
 	return "", ""
 }
@@ -177,8 +179,8 @@ func Parse(path string, data []byte, sel *selectors.File) (*Script, error) {
 			where := fmt.Sprintf("%s[%d]", prefix, i)
 			action, target := st.Action()
 			n := 0
-			for _, set := range []bool{st.Open != "", st.Fill != "", st.Click != "", st.Select != "", st.Wait != "", st.WaitGone != "", st.TOTP != "", st.Download != "", st.CountRows != "", st.Branch != nil, st.ForEachAccount != nil, st.ForEachPage != nil} {
-				if set {
+			for _, a := range st.actions() {
+				if a.set {
 					n++
 				}
 			}
