@@ -41,10 +41,9 @@ func text(t *testing.T, data []byte, pw string) (string, error) {
 	return doc.PlainText()
 }
 
-// fpdf protects with 40-bit RC4. The password is checked; the text does
-// not come out yet: ledongthuc/pdf derives per-object keys for keys shorter
-// than 128 bits without truncating them to n+5 bytes, so streams decrypt to
-// garbage. Ferry must then fail, never return that garbage as text.
+// fpdf protects with 40-bit RC4, which ledongthuc/pdf decrypts to garbage
+// (it does not truncate per-object keys to n+5 bytes); Ferry decrypts
+// through pdfcpu first.
 func TestRC4FortyBit(t *testing.T) {
 	t.Parallel()
 	data := helloPDF(t, true)
@@ -54,14 +53,22 @@ func TestRC4FortyBit(t *testing.T) {
 	if _, err := text(t, data, "wrong"); !errors.Is(err, pdftext.ErrPassword) {
 		t.Fatalf("wrong password: got %v", err)
 	}
-	if got, err := text(t, data, "s3cret"); err == nil && !strings.Contains(got, "balance 1234.56") {
-		t.Fatalf("right password: garbage came out as text: %q", got)
+	got, err := text(t, data, "s3cret")
+	if err != nil || !strings.Contains(got, "Statement 2026-10 balance 1234.56") {
+		t.Fatalf("right password: %q, %v", got, err)
+	}
+	// The owner password opens it too, as in every PDF reader.
+	if got, err := text(t, data, "owner"); err != nil || !strings.Contains(got, "balance 1234.56") {
+		t.Fatalf("owner password: %q, %v", got, err)
 	}
 }
 
-// AES with qpdf (a test-only tool, like poppler): AES-128 opens with the
-// password; AES-256 fails with a clear error until Ferry reads it.
-func TestAESPasswords(t *testing.T) {
+// Every standard security handler, made by qpdf (a test-only tool, like
+// poppler): RC4 40 and 128, AES-128 and AES-256 (revision 6). The right
+// password opens each; a wrong or missing one fails with ErrPassword and
+// never names the password; a file with an empty user password (owner
+// restrictions only, common for bank statements) opens without one.
+func TestEncryptionSchemes(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("qpdf"); err != nil {
 		t.Skip("qpdf not installed")
@@ -69,32 +76,35 @@ func TestAESPasswords(t *testing.T) {
 	dir := t.TempDir()
 	plain := filepath.Join(dir, "plain.pdf")
 	os.WriteFile(plain, helloPDF(t, false), 0o644)
-	for _, bits := range []string{"rc4-128", "128", "256"} {
-		out := filepath.Join(dir, "aes"+bits+".pdf")
-		args := []string{"--encrypt", "s3cret", "owner", strings.TrimPrefix(bits, "rc4-")}
-		switch bits {
-		case "128":
-			args = append(args, "--use-aes=y")
-		case "rc4-128":
-			args = append([]string{"--allow-weak-crypto"}, append(args, "--use-aes=n")...)
-		}
-		args = append(args, "--", plain, out)
-		if b, err := exec.Command("qpdf", args...).CombinedOutput(); err != nil {
-			t.Fatalf("qpdf: %v %s", err, b)
+	cases := []struct {
+		name, user string
+		args       []string
+	}{
+		{"rc4-40", "s3cret", []string{"--allow-weak-crypto", "--encrypt", "s3cret", "owner", "40", "--"}},
+		{"rc4-128", "s3cret", []string{"--allow-weak-crypto", "--encrypt", "s3cret", "owner", "128", "--use-aes=n", "--"}},
+		{"aes-128", "s3cret", []string{"--encrypt", "s3cret", "owner", "128", "--use-aes=y", "--"}},
+		{"aes-256", "s3cret", []string{"--encrypt", "s3cret", "owner", "256", "--"}},
+		{"aes-256 owner only", "", []string{"--encrypt", "", "owner", "256", "--print=none", "--"}},
+	}
+	for _, c := range cases {
+		out := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".pdf")
+		if b, err := exec.Command("qpdf", append(c.args, plain, out)...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: qpdf: %v %s", c.name, err, b)
 		}
 		data, _ := os.ReadFile(out)
-		got, err := text(t, data, "s3cret")
-		if bits != "256" {
-			if err != nil || !strings.Contains(got, "balance 1234.56") {
-				t.Fatalf("%s: %q, %v", bits, got, err)
-			}
-			if _, err := text(t, data, "wrong"); !errors.Is(err, pdftext.ErrPassword) {
-				t.Fatalf("%s wrong password: %v", bits, err)
-			}
+		got, err := text(t, data, c.user)
+		if err != nil || !strings.Contains(got, "Statement 2026-10 balance 1234.56") {
+			t.Fatalf("%s: %q, %v", c.name, got, err)
+		}
+		if c.user == "" {
 			continue
 		}
-		if !errors.Is(err, pdftext.ErrUnsupportedEncryption) || !strings.Contains(err.Error(), "AES-256") {
-			t.Fatalf("AES-256: got %v, want a clear unsupported-encryption error", err)
+		_, err = text(t, data, "wrong-pw")
+		if !errors.Is(err, pdftext.ErrPassword) || strings.Contains(err.Error(), "wrong-pw") {
+			t.Fatalf("%s wrong password: %v", c.name, err)
+		}
+		if _, err := text(t, data, ""); !errors.Is(err, pdftext.ErrPassword) || !strings.Contains(err.Error(), "supply its password") {
+			t.Fatalf("%s no password: %v", c.name, err)
 		}
 	}
 }

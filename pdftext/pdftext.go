@@ -47,28 +47,17 @@ func Open(data []byte, password string) (doc *Document, err error) {
 			doc, err = nil, panicError("open", r)
 		}
 	}()
-	var r *pdf.Reader
-	if password == "" {
-		r, err = pdf.NewReader(bytes.NewReader(data), int64(len(data)))
-	} else {
-		tried := false
-		r, err = pdf.NewReaderEncrypted(bytes.NewReader(data), int64(len(data)), func() string {
-			if tried {
-				return ""
-			}
-			tried = true
-			return password
-		})
+	if encrypted(data) {
+		plain, err := decrypt(data, password)
+		if err != nil {
+			return nil, err
+		}
+		data = plain
 	}
+	r, err := pdf.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
-		switch {
-		case strings.Contains(err.Error(), "encryption version V=5") || strings.Contains(err.Error(), "encryption version V=6") || strings.Contains(err.Error(), "256-bit encryption key"):
-			return nil, fmt.Errorf("pdftext: the PDF is encrypted with AES-256, which Ferry cannot open yet: %w", ErrUnsupportedEncryption)
-		case errors.Is(err, pdf.ErrInvalidPassword) || strings.Contains(err.Error(), "encrypted") || strings.Contains(err.Error(), "password"):
-			if password == "" {
-				return nil, fmt.Errorf("pdftext: the PDF is encrypted: supply its password: %w", ErrPassword)
-			}
-			return nil, fmt.Errorf("pdftext: the PDF is encrypted and the password does not open it: %w", ErrPassword)
+		if strings.Contains(err.Error(), "encrypt") {
+			return nil, fmt.Errorf("pdftext: the PDF is encrypted in a way Ferry cannot read: %w", ErrUnsupportedEncryption)
 		}
 		return nil, fmt.Errorf("pdftext: %w", err)
 	}
