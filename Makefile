@@ -2,7 +2,7 @@
 export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 
-.PHONY: demo test deps test-deps bench build lint
+.PHONY: demo test deps test-deps bench build lint fuzz
 
 demo: deps
 	$(GO) run ./cmd/ferry demo
@@ -23,3 +23,14 @@ test-deps:
 # Benchmarks whose figures go into the issue notes.
 bench: test-deps
 	$(GO) test -run '^$$' -bench . -benchtime 5x -count 5 ./statements ./bots ./pdftext
+
+# Every parser's fuzz target for FUZZTIME each. -fuzzminimizetime 1x: Go
+# otherwise spends up to a minute minimizing each new interesting input,
+# which for multi-kilobyte PDF and XLSX seeds left the fuzzer at about one
+# execution a second.
+FUZZTIME ?= 30s
+fuzz: test-deps
+	@for t in FuzzMT940 FuzzCAMT FuzzOFX FuzzBAI2 FuzzCSV FuzzPDF FuzzXLSXSheet; do \
+		echo "== $$t"; $(GO) test ./statements -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1x || exit 1; \
+	done
+	$(GO) test ./pdftext -run '^$$' -fuzz '^FuzzText$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x

@@ -12,7 +12,6 @@ import (
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/shopspring/decimal"
-	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/unicode"
 	"gopkg.in/yaml.v3"
@@ -105,36 +104,41 @@ var ErrLegacyXLS = fmt.Errorf("legacy Excel 97-2003 (.xls) workbooks are not sup
 
 // tableRows reads every row of a CSV/TSV or XLSX table, with the line (or
 // sheet row) each came from.
-func tableRows(name string, data []byte) ([][]string, []int, error) {
+func tableRows(name string, data []byte) ([][]string, [][]cellKind, []int, error) {
 	if bytes.HasPrefix(data, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}) {
-		return nil, nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", ErrLegacyXLS)
+		return nil, nil, nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", ErrLegacyXLS)
 	}
 	if bytes.HasPrefix(data, []byte("PK\x03\x04")) {
-		f, err := excelize.OpenReader(bytes.NewReader(data))
+		book, err := openXLSX(bytes.NewReader(data))
 		if err != nil {
-			return nil, nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "not a readable XLSX file: %v", err)
+			return nil, nil, nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "not a readable XLSX file: %v", err)
 		}
-		defer f.Close()
-		rows, err := f.Rows(f.GetSheetList()[f.GetActiveSheetIndex()])
+		defer book.Close()
+		rows, err := book.rows()
 		if err != nil {
-			return nil, nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
+			return nil, nil, nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
 		}
 		defer rows.Close()
 		var out [][]string
+		var kinds [][]cellKind
 		var lines []int
-		for rows.Next() {
-			cells, err := rows.Columns()
-			if err != nil {
-				return nil, nil, ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: row %d", name, len(out)+1), "%v", err)
+		for {
+			n, cells, ks, err := rows.Next()
+			if err == io.EOF {
+				break
 			}
-			out = append(out, cells)
-			lines = append(lines, len(out))
+			if err != nil {
+				return nil, nil, nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
+			}
+			out = append(out, append([]string(nil), cells...))
+			kinds = append(kinds, append([]cellKind(nil), ks...))
+			lines = append(lines, n)
 		}
-		return out, lines, rows.Error()
+		return out, kinds, lines, nil
 	}
 	text, err := decodeText(data)
 	if err != nil {
-		return nil, nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "undecodable text: %v", err)
+		return nil, nil, nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "undecodable text: %v", err)
 	}
 	r := csv.NewReader(bytes.NewReader(text))
 	r.Comma = sniffDelimiter(text)
@@ -148,13 +152,13 @@ func tableRows(name string, data []byte) ([][]string, []int, error) {
 			break
 		}
 		if err != nil {
-			return nil, nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
+			return nil, nil, nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
 		}
 		line, _ := r.FieldPos(0)
 		out = append(out, rec)
 		lines = append(lines, line)
 	}
-	return out, lines, nil
+	return out, nil, lines, nil
 }
 
 // ParseMapped reads a table export with a mapping: the header row is the
@@ -162,7 +166,7 @@ func tableRows(name string, data []byte) ([][]string, []int, error) {
 // later row with a date is a line. Without stated balances, a balance
 // column gives the opening (before the first line) and the closing.
 func ParseMapped(name string, data []byte, m *Mapping) (ferry.Statement, error) {
-	rows, rowLines, err := tableRows(name, data)
+	rows, kinds, rowLines, err := tableRows(name, data)
 	if err != nil {
 		return ferry.Statement{}, err
 	}
@@ -188,6 +192,16 @@ func ParseMapped(name string, data []byte, m *Mapping) (ferry.Statement, error) 
 	if header < 0 {
 		return ferry.Statement{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "no header row with %q and %q (mapping %s)", m.Columns.BookingDate, amountHead, m.Path)
 	}
+	var rowKinds []cellKind // the current row's cell types (XLSX only)
+	// kind is the type of the cell under head in the current row: numbers
+	// and dates stored as such in an XLSX are machine values, never in the
+	// mapping's display formats.
+	kind := func(head string) cellKind {
+		if j, ok := idx[norm(head)]; ok && j < len(rowKinds) {
+			return rowKinds[j]
+		}
+		return cellText
+	}
 	col := func(row []string, head string) (string, bool) {
 		if head == "" {
 			return "", false
@@ -208,15 +222,15 @@ func ParseMapped(name string, data []byte, m *Mapping) (ferry.Statement, error) 
 			}
 		}
 	}
-	amount := func(s string) (decimal.Decimal, error) {
-		if m.DecimalSeparator == "," {
+	amount := func(head, s string) (decimal.Decimal, error) {
+		if m.DecimalSeparator == "," && kind(head) != cellNumber {
 			s = strings.ReplaceAll(strings.ReplaceAll(s, ".", ""), " ", "")
 			s = strings.Replace(s, ",", ".", 1)
 		}
 		return ParseMoney(s)
 	}
-	date := func(s string) (ferry.Date, error) {
-		if m.DateFormat != "" {
+	date := func(head, s string) (ferry.Date, error) {
+		if m.DateFormat != "" && kind(head) != cellDate {
 			t, err := time.Parse(m.DateFormat, s)
 			if err != nil {
 				return ferry.Date{}, fmt.Errorf("date %q does not match %q", s, m.DateFormat)
@@ -229,6 +243,10 @@ func ParseMapped(name string, data []byte, m *Mapping) (ferry.Statement, error) 
 	var balances []decimal.Decimal
 	for i, r := range rows[header+1:] {
 		where := fmt.Sprintf("%s: row %d", name, rowLines[header+1+i])
+		rowKinds = nil
+		if kinds != nil {
+			rowKinds = kinds[header+1+i]
+		}
 		bad := func(format string, args ...any) error {
 			return ferry.Errorf(ferry.ClassDocumentChanged, where, format, args...)
 		}
@@ -236,7 +254,7 @@ func ParseMapped(name string, data []byte, m *Mapping) (ferry.Statement, error) 
 		if ds == "" {
 			continue // a blank or summary row
 		}
-		bd, err := date(ds)
+		bd, err := date(m.Columns.BookingDate, ds)
 		if err != nil {
 			if len(st.Lines) > 0 && strings.TrimSpace(strings.Join(r, "")) != "" {
 				// After the lines, a footer row; before them, junk is an error.
@@ -246,13 +264,13 @@ func ParseMapped(name string, data []byte, m *Mapping) (ferry.Statement, error) 
 		}
 		l := ferry.StatementLine{Account: st.Account, BookingDate: bd, ValueDate: bd, Currency: st.Currency}
 		if s, ok := col(r, m.Columns.ValueDate); ok && s != "" {
-			if l.ValueDate, err = date(s); err != nil {
+			if l.ValueDate, err = date(m.Columns.ValueDate, s); err != nil {
 				return st, bad("value date: %v", err)
 			}
 		}
 		if m.Columns.Amount != "" {
 			s, _ := col(r, m.Columns.Amount)
-			if l.Amount, err = amount(s); err != nil {
+			if l.Amount, err = amount(m.Columns.Amount, s); err != nil {
 				return st, bad("amount: %v", err)
 			}
 		} else {
@@ -260,12 +278,12 @@ func ParseMapped(name string, data []byte, m *Mapping) (ferry.Statement, error) 
 			c, _ := col(r, m.Columns.Credit)
 			var dv, cv decimal.Decimal
 			if d != "" {
-				if dv, err = amount(d); err != nil {
+				if dv, err = amount(m.Columns.Debit, d); err != nil {
 					return st, bad("debit: %v", err)
 				}
 			}
 			if c != "" {
-				if cv, err = amount(c); err != nil {
+				if cv, err = amount(m.Columns.Credit, c); err != nil {
 					return st, bad("credit: %v", err)
 				}
 			}
@@ -275,7 +293,7 @@ func ParseMapped(name string, data []byte, m *Mapping) (ferry.Statement, error) 
 			l.Amount = cv.Sub(dv.Abs())
 		}
 		if s, ok := col(r, m.Columns.Balance); ok && s != "" {
-			if l.BalanceAfter, err = amount(s); err != nil {
+			if l.BalanceAfter, err = amount(m.Columns.Balance, s); err != nil {
 				return st, bad("balance: %v", err)
 			}
 			balances = append(balances, l.BalanceAfter)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/shopspring/decimal"
-	"github.com/xuri/excelize/v2"
 )
 
 // rowsInto feeds rows to a builder: header rows until the column header,
@@ -21,7 +20,7 @@ func rowsInto(b *builder, next func() ([]string, string, error)) (ferry.Statemen
 			break
 		}
 		if err != nil {
-			return ferry.Statement{}, b.errorf(where, "%v", err)
+			return ferry.Statement{}, b.errorf(where, "%w", err)
 		}
 		if !inTable {
 			inTable = b.header(cells)
@@ -38,7 +37,7 @@ func rowsInto(b *builder, next func() ([]string, string, error)) (ferry.Statemen
 	return b.finish()
 }
 
-// ParseXLSX reads an Excel statement with excelize's streaming row reader.
+// ParseXLSX reads an Excel statement with Ferry's streaming sheet reader.
 func ParseXLSX(name string, r io.Reader) (ferry.Statement, error) {
 	return scanXLSX(name, r, newBuilder(name))
 }
@@ -75,32 +74,22 @@ func ScanXLSX(name string, r io.Reader, fn func(ferry.StatementLine) error) (st 
 }
 
 func scanXLSX(name string, r io.Reader, b *builder) (ferry.Statement, error) {
-	f, err := excelize.OpenReader(r)
+	book, err := openXLSX(r)
 	if err != nil {
 		return ferry.Statement{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "not a readable XLSX file: %v", err)
 	}
-	defer f.Close()
-	sheets := f.GetSheetList()
-	if len(sheets) == 0 {
-		return ferry.Statement{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "workbook has no sheets")
-	}
-	sheet := sheets[f.GetActiveSheetIndex()]
-	rows, err := f.Rows(sheet)
+	defer book.Close()
+	rows, err := book.rows()
 	if err != nil {
-		return ferry.Statement{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "sheet %q: %v", sheet, err)
+		return ferry.Statement{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "sheet %q: %v", book.sheetName, err)
 	}
 	defer rows.Close()
-	n := 0
 	return rowsInto(b, func() ([]string, string, error) {
-		if !rows.Next() {
-			if err := rows.Error(); err != nil {
-				return nil, fmt.Sprintf("sheet %q row %d", sheet, n+1), err
-			}
-			return nil, "", io.EOF
+		n, cells, _, err := rows.Next()
+		if err != nil {
+			return nil, "", err
 		}
-		n++
-		cells, err := rows.Columns()
-		return cells, fmt.Sprintf("sheet %q row %d", sheet, n), err
+		return cells, fmt.Sprintf("sheet %q row %d", book.sheetName, n), nil
 	})
 }
 

@@ -104,9 +104,11 @@ func (t *Template) Extract(text string) (Result, error) {
 			return nil, fmt.Errorf("template %s: table %d: %w", t.Path, i+1, err)
 		}
 	}
-	if t.Options.Currency != "" {
+	// The option is the fallback: a currency a field extracted wins.
+	if _, ok := out["currency"]; !ok && t.Options.Currency != "" {
 		out["currency"] = t.Options.Currency
 	}
+	uneceCodes(out)
 	required := t.RequiredFields
 	if required == nil {
 		required = []string{"date", "amount", "invoice_number", "issuer"}
@@ -154,7 +156,11 @@ func (t *Template) field(f Field, text string) (any, error) {
 			if g := mapGet(def, "group"); g != nil {
 				group = g.Value
 			}
-			return t.regexField(scalarList(mapGet(def, "regex")), typ, group, text)
+			repl, err := replacePairs(mapGet(def, "replace"))
+			if err != nil {
+				return nil, err
+			}
+			return t.regexField(scalarList(mapGet(def, "regex")), typ, group, text, repl...)
 		default:
 			return nil, fmt.Errorf("unknown parser %q", parser.Value)
 		}
@@ -193,7 +199,7 @@ func (t *Template) coerceScalar(n *yaml.Node) (any, error) {
 	return n.Value, nil
 }
 
-func (t *Template) regexField(regexes []string, typ, group, text string) (any, error) {
+func (t *Template) regexField(regexes []string, typ, group, text string, repl ...[2]string) (any, error) {
 	var raw []string
 	for _, expr := range regexes {
 		re, err := compile(expr, false)
@@ -211,6 +217,10 @@ func (t *Template) regexField(regexes []string, typ, group, text string) (any, e
 	}
 	vals := make([]any, 0, len(raw))
 	for _, s := range raw {
+		s, err := replaceValue(s, repl)
+		if err != nil {
+			return nil, err
+		}
 		v, err := t.coerce(s, typ)
 		if err != nil {
 			return nil, err

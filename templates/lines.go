@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/shopspring/decimal"
 	"gopkg.in/yaml.v3"
 )
 
@@ -53,6 +54,11 @@ func runeOffset(s string, runes int) int {
 
 // namedGroups returns the named groups of a match that took part.
 func namedGroups(re *regexp2Regexp, line string) (map[string]string, bool, error) {
+	return groups(re, line, strings.TrimSpace)
+}
+
+// groups returns a match's named groups, each passed through clean.
+func groups(re *regexp2Regexp, line string, clean func(string) string) (map[string]string, bool, error) {
 	m, err := re.FindStringMatch(line)
 	if err != nil || m == nil {
 		return nil, false, err
@@ -63,7 +69,7 @@ func namedGroups(re *regexp2Regexp, line string) (map[string]string, bool, error
 			continue // numbered group
 		}
 		if g := m.GroupByName(name); g != nil {
-			out[name] = strings.TrimSpace(g.String())
+			out[name] = clean(g.String())
 		}
 	}
 	return out, true, nil
@@ -184,8 +190,16 @@ func (t *Template) linesRule(def *yaml.Node, text string) ([]any, error) {
 		}
 		cur = nil
 	}
+	// As invoice2data does: without first_line or last_line every line is
+	// a row; otherwise line and last_line count only after a first_line
+	// (text between a last_line and the next first_line, such as a page
+	// header inside the table, is not part of any row).
+	if len(first) == 0 && len(last) == 0 {
+		first = line
+	}
 	sepRe := regexp.MustCompile(sep)
 	for _, body := range bodies {
+		open := false
 	outer:
 		for _, l := range sepRe.Split(body, -1) {
 			if strings.TrimSpace(l) == "" {
@@ -201,6 +215,10 @@ func (t *Template) linesRule(def *yaml.Node, text string) ([]any, error) {
 			} else if ok {
 				flush()
 				add(g)
+				open = true
+				continue
+			}
+			if !open {
 				continue
 			}
 			if g, ok, err := matchAny(last, l); err != nil {
@@ -208,23 +226,28 @@ func (t *Template) linesRule(def *yaml.Node, text string) ([]any, error) {
 			} else if ok {
 				add(g)
 				flush()
+				open = false
 				continue
 			}
 			if g, ok, err := matchAny(line, l); err != nil {
 				return nil, err
 			} else if ok {
 				add(g)
-				if len(first) == 0 {
-					flush()
-				}
 			}
 		}
 		flush()
 	}
+	if err := lineReplace(mapGet(def, "replace"), rows); err != nil {
+		return nil, err
+	}
 	out := make([]any, len(rows))
 	for i, r := range rows {
 		for k, v := range r {
-			if ty := str(types, k); ty != "" && v.(string) != "" {
+			if ty := str(types, k); ty != "" {
+				if v.(string) == "" && (ty == "float" || ty == "int") {
+					r[k] = decimal.Zero // invoice2data: an empty number is 0
+					continue
+				}
 				c, err := t.coerce(v.(string), ty)
 				if err != nil {
 					return nil, fmt.Errorf("line %d field %s: %w", i+1, k, err)
@@ -257,7 +280,7 @@ func (t *Template) table(def *yaml.Node, text string, out Result) error {
 		if strings.TrimSpace(l) == "" {
 			continue
 		}
-		g, ok, err := namedGroups(re, l)
+		g, ok, err := groups(re, l, func(s string) string { return s })
 		if err != nil {
 			return err
 		}
@@ -272,15 +295,20 @@ func (t *Template) table(def *yaml.Node, text string, out Result) error {
 			typ := str(types, name)
 			if typ == "" {
 				switch {
-				case strings.HasPrefix(name, "date"):
+				case strings.HasPrefix(name, "date") || strings.HasSuffix(name, "date"):
 					typ = "date"
 				case strings.HasPrefix(name, "amount"):
 					typ = "float"
 				}
 			}
-			c, err := t.coerce(v, typ)
-			if err != nil {
-				return fmt.Errorf("field %s: %w", name, err)
+			// An untyped table value is kept as captured, spaces and all,
+			// as invoice2data keeps it.
+			var c any = v
+			if typ != "" {
+				var err error
+				if c, err = t.coerce(v, typ); err != nil {
+					return fmt.Errorf("field %s: %w", name, err)
+				}
 			}
 			if _, seen := vals[name]; !seen {
 				order = append(order, name)
@@ -301,6 +329,79 @@ func (t *Template) table(def *yaml.Node, text string, out Result) error {
 			}
 		}
 		out[name] = v
+	}
+	return nil
+}
+
+// replacePairs reads a field's replace setting: one [pattern, replacement]
+// pair or a list of them.
+func replacePairs(n *yaml.Node) ([][2]string, error) {
+	if n == nil {
+		return nil, nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		return nil, fmt.Errorf("replace: want [pattern, replacement] or a list of them")
+	}
+	if len(n.Content) == 2 && n.Content[0].Kind == yaml.ScalarNode && n.Content[1].Kind == yaml.ScalarNode {
+		return [][2]string{{n.Content[0].Value, n.Content[1].Value}}, nil
+	}
+	var out [][2]string
+	for _, p := range n.Content {
+		if p.Kind != yaml.SequenceNode || len(p.Content) != 2 {
+			return nil, fmt.Errorf("replace: line %d: want a [pattern, replacement] pair", p.Line)
+		}
+		out = append(out, [2]string{p.Content[0].Value, p.Content[1].Value})
+	}
+	return out, nil
+}
+
+// replaceValue applies each substitution in turn, as Python's re.sub.
+func replaceValue(s string, pairs [][2]string) (string, error) {
+	for _, p := range pairs {
+		re, err := compile(p[0], false)
+		if err != nil {
+			return "", fmt.Errorf("replace %q: %w", p[0], err)
+		}
+		if s, err = re.Replace(s, pyReplacement(p[1]), -1, -1); err != nil {
+			return "", fmt.Errorf("replace %q: %w", p[0], err)
+		}
+	}
+	return s, nil
+}
+
+// lineReplace applies a lines rule's per-field replace setting, a mapping
+// {field: pairs} or a list of such one-key mappings, to every row.
+func lineReplace(spec *yaml.Node, rows []map[string]any) error {
+	if spec == nil {
+		return nil
+	}
+	var maps []*yaml.Node
+	switch spec.Kind {
+	case yaml.MappingNode:
+		maps = []*yaml.Node{spec}
+	case yaml.SequenceNode:
+		maps = spec.Content
+	default:
+		return fmt.Errorf("lines replace: want a mapping of field to replacements")
+	}
+	for _, m := range maps {
+		if m.Kind != yaml.MappingNode {
+			return fmt.Errorf("lines replace: line %d: want field: [pattern, replacement]", m.Line)
+		}
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			field := m.Content[i].Value
+			pairs, err := replacePairs(m.Content[i+1])
+			if err != nil {
+				return fmt.Errorf("lines replace %s: %w", field, err)
+			}
+			for _, r := range rows {
+				if v, ok := r[field].(string); ok {
+					if r[field], err = replaceValue(v, pairs); err != nil {
+						return err
+					}
+				}
+			}
+		}
 	}
 	return nil
 }

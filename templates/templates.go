@@ -59,12 +59,48 @@ func compile(expr string, multiline bool) (*regexp2.Regexp, error) {
 	if multiline {
 		opt |= regexp2.Multiline
 	}
-	re, err := regexp2.Compile(expr, opt)
+	re, err := regexp2.Compile(pythonQuantifiers(expr), opt)
 	if err != nil {
 		return nil, err
 	}
 	re.MatchTimeout = regexTimeout
 	return re, nil
+}
+
+// pythonQuantifiers rewrites Python's {,n} (zero to n) as {0,n}; .NET
+// and RE2 syntax read "{,n}" as literal text, which silently changes what
+// a template matches.
+func pythonQuantifiers(expr string) string {
+	if !strings.Contains(expr, "{,") {
+		return expr
+	}
+	var sb strings.Builder
+	inClass := false
+	for i := 0; i < len(expr); i++ {
+		c := expr[i]
+		switch {
+		case c == '\\' && i+1 < len(expr):
+			sb.WriteByte(c)
+			i++
+			sb.WriteByte(expr[i])
+			continue
+		case c == '[':
+			inClass = true
+		case c == ']':
+			inClass = false
+		case c == '{' && !inClass && i+2 < len(expr) && expr[i+1] == ',':
+			j := i + 2
+			for j < len(expr) && expr[j] >= '0' && expr[j] <= '9' {
+				j++
+			}
+			if j > i+2 && j < len(expr) && expr[j] == '}' {
+				sb.WriteString("{0")
+				continue
+			}
+		}
+		sb.WriteByte(c)
+	}
+	return sb.String()
 }
 
 func scalarList(n *yaml.Node) []string {
