@@ -34,3 +34,4 @@ fuzz: test-deps
 		echo "== $$t"; $(GO) test ./statements -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1x || exit 1; \
 	done
 	$(GO) test ./pdftext -run '^$$' -fuzz '^FuzzText$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x
+	$(GO) test ./pdftext -run '^$$' -fuzz '^FuzzLexer$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x

@@ -1,8 +1,9 @@
-// Package pdftext is Ferry's PDF text layer. It reads objects and content
-// streams through github.com/ledongthuc/pdf but decodes text itself: CMaps
-// with correct bfrange arithmetic, CID and simple fonts, encodings with
-// Differences, and glyph positions, so that Chinese text comes out right and
-// a page reads as lines and columns, like `pdftotext -layout`.
+// Package pdftext is Ferry's PDF text layer. It reads objects and decodes
+// streams through github.com/ledongthuc/pdf (encrypted files are first
+// decrypted with pdfcpu) but does the rest itself: a content-stream lexer,
+// CMaps with correct bfrange arithmetic, CID and simple fonts, encodings
+// with Differences, and glyph positions, so that Chinese text comes out
+// right and a page reads as lines and columns, like `pdftotext -layout`.
 //
 // A character that cannot be mapped comes out as Unmapped, never guessed.
 // A panic inside the PDF library is turned into an error.
@@ -90,6 +91,10 @@ type Page struct {
 func (d *Document) Page(n int) (pg *Page, err error) {
 	defer func() {
 		if r := recover(); r != nil {
+			if lp, ok := r.(limitPanic); ok {
+				pg, err = nil, fmt.Errorf("pdftext: page %d: %w", n, lp.err)
+				return
+			}
 			pg, err = nil, panicError(fmt.Sprintf("page %d", n), r)
 		}
 	}()
@@ -161,6 +166,21 @@ func (in *interp) fontFor(res pdf.Value, name string) *font {
 
 const maxFormDepth = 8
 
+// Limits on what one page may cost, against decompression bombs and
+// forms drawn inside forms: a content stream decodes to at most
+// maxStreamBytes, and a page holds at most maxPageGlyphs characters.
+const (
+	maxStreamBytes = 64 << 20
+	maxPageGlyphs  = 2_000_000
+)
+
+// ErrTooLarge reports a page beyond those limits.
+var ErrTooLarge = errors.New("beyond Ferry's limits (a decompression bomb?)")
+
+// limitPanic carries a limit breach out of the library's interpreter,
+// which has no way to stop early.
+type limitPanic struct{ err error }
+
 func (in *interp) run(contents, res pdf.Value, ctm matrix, depth int) {
 	if contents.IsNull() || depth > maxFormDepth {
 		return
@@ -168,7 +188,6 @@ func (in *interp) run(contents, res pdf.Value, ctm matrix, depth int) {
 	g := gstate{ctm: ctm, th: 1}
 	var stack []gstate
 	var tm, tlm matrix
-	num := func(stk *pdf.Stack) float64 { return stk.Pop().Float64() }
 	show := func(raw []byte) {
 		if g.font == nil {
 			return
@@ -183,6 +202,9 @@ func (in *interp) run(contents, res pdf.Value, ctm matrix, depth int) {
 			adv *= g.th
 			size := math.Hypot(trm[2], trm[3])
 			scaleX := math.Hypot(trm[0], trm[1]) / math.Max(g.size*g.th, 1e-9)
+			if len(in.page.Glyphs) >= maxPageGlyphs {
+				panic(limitPanic{fmt.Errorf("more than %d characters on the page: %w", maxPageGlyphs, ErrTooLarge)})
+			}
 			in.page.Glyphs = append(in.page.Glyphs, Glyph{
 				X: trm[4], Y: trm[5], W: w0 * g.size * g.th * scaleX, Size: size,
 				Text: gl.text, Space: strings.TrimSpace(gl.text) == "",
@@ -192,8 +214,9 @@ func (in *interp) run(contents, res pdf.Value, ctm matrix, depth int) {
 	}
 	// Fonts by resource name for this stream: Tf is frequent.
 	local := map[string]*font{}
-	pdf.Interpret(contents, func(stk *pdf.Stack, op string) {
-		n := stk.Len()
+	interpret(streamBytes(contents), func(op string, args []operand) {
+		n := len(args)
+		last := func(k int) []operand { return args[n-k:] } // the last k operands
 		switch op {
 		case "q":
 			stack = append(stack, g)
@@ -205,8 +228,8 @@ func (in *interp) run(contents, res pdf.Value, ctm matrix, depth int) {
 		case "cm":
 			if n >= 6 {
 				var m matrix
-				for i := 5; i >= 0; i-- {
-					m[i] = num(stk)
+				for i, a := range last(6) {
+					m[i] = a.num
 				}
 				g.ctm = m.mul(g.ctm)
 			}
@@ -214,8 +237,9 @@ func (in *interp) run(contents, res pdf.Value, ctm matrix, depth int) {
 			tm, tlm = identity, identity
 		case "Tf":
 			if n >= 2 {
-				g.size = num(stk)
-				name := stk.Pop().Name()
+				a := last(2)
+				g.size = a[1].num
+				name := string(a[0].b)
 				f, ok := local[name]
 				if !ok {
 					f = in.fontFor(res, name)
@@ -224,18 +248,28 @@ func (in *interp) run(contents, res pdf.Value, ctm matrix, depth int) {
 				g.font = f
 			}
 		case "Tc":
-			g.tc = num(stk)
+			if n >= 1 {
+				g.tc = args[n-1].num
+			}
 		case "Tw":
-			g.tw = num(stk)
+			if n >= 1 {
+				g.tw = args[n-1].num
+			}
 		case "Tz":
-			g.th = num(stk) / 100
+			if n >= 1 {
+				g.th = args[n-1].num / 100
+			}
 		case "TL":
-			g.tl = num(stk)
+			if n >= 1 {
+				g.tl = args[n-1].num
+			}
 		case "Ts":
-			g.trise = num(stk)
+			if n >= 1 {
+				g.trise = args[n-1].num
+			}
 		case "Td", "TD":
 			if n >= 2 {
-				ty, tx := num(stk), num(stk)
+				tx, ty := args[n-2].num, args[n-1].num
 				if op == "TD" {
 					g.tl = -ty
 				}
@@ -245,8 +279,8 @@ func (in *interp) run(contents, res pdf.Value, ctm matrix, depth int) {
 		case "Tm":
 			if n >= 6 {
 				var m matrix
-				for i := 5; i >= 0; i-- {
-					m[i] = num(stk)
+				for i, a := range last(6) {
+					m[i] = a.num
 				}
 				tm, tlm = m, m
 			}
@@ -255,35 +289,31 @@ func (in *interp) run(contents, res pdf.Value, ctm matrix, depth int) {
 			tm = tlm
 		case "Tj":
 			if n >= 1 {
-				show([]byte(stk.Pop().RawString()))
+				show(args[n-1].b)
 			}
 		case "'", "\"":
 			if n >= 1 {
-				s := stk.Pop()
 				if op == "\"" && n >= 3 {
-					g.tc = num(stk)
-					g.tw = num(stk)
+					g.tw, g.tc = args[n-3].num, args[n-2].num
 				}
 				tlm = matrix{1, 0, 0, 1, 0, -g.tl}.mul(tlm)
 				tm = tlm
-				show([]byte(s.RawString()))
+				show(args[n-1].b)
 			}
 		case "TJ":
 			if n >= 1 {
-				a := stk.Pop()
-				for i := 0; i < a.Len(); i++ {
-					e := a.Index(i)
-					if e.Kind() == pdf.String {
-						show([]byte(e.RawString()))
+				for _, e := range args[n-1].arr {
+					if e.kind == opString {
+						show(e.b)
 						continue
 					}
-					tx := -e.Float64() / 1000 * g.size * g.th
+					tx := -e.num / 1000 * g.size * g.th
 					tm = matrix{1, 0, 0, 1, tx, 0}.mul(tm)
 				}
 			}
 		case "Do":
 			if n >= 1 {
-				xo := res.Key("XObject").Key(stk.Pop().Name())
+				xo := res.Key("XObject").Key(string(args[n-1].b))
 				if xo.Key("Subtype").Name() == "Form" {
 					m := identity
 					if fm := xo.Key("Matrix"); fm.Len() == 6 {
@@ -298,9 +328,6 @@ func (in *interp) run(contents, res pdf.Value, ctm matrix, depth int) {
 					in.run(xo, sub, m.mul(g.ctm), depth+1)
 				}
 			}
-		}
-		for stk.Len() > 0 {
-			stk.Pop()
 		}
 	})
 }
