@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -106,7 +107,7 @@ func TestCorpusAgreesWithPdftotext(t *testing.T) {
 	}
 }
 
-// BenchmarkCorpusPages reads every corpus PDF in-process and with
+// BenchmarkCorpusPages lays out every corpus PDF in-process and with
 // pdftotext -layout (a process per file, as a caller would run it),
 // alternating, and reports pages per second for both and their ratio.
 func BenchmarkCorpusPages(b *testing.B) {
@@ -132,7 +133,7 @@ func BenchmarkCorpusPages(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				_ = p.Lines()
+				_ = p.Layout() // the same output as pdftotext -layout
 				pages++
 			}
 		}
@@ -212,24 +213,77 @@ func TestDamagedPDFsNeverPanic(t *testing.T) {
 	}
 }
 
-// Layout keeps every character that Lines reads, only spaced on a grid.
-func TestLayoutKeepsText(t *testing.T) {
+// Layout keeps every character that Lines reads (it only orders and
+// spaces them), and lays pages out like pdftotext -layout: its lines,
+// spaces included, are compared with pdftotext's one for one.
+func TestLayoutMatchesPdftotext(t *testing.T) {
 	t.Parallel()
+	sameLines, allLines := 0, 0
 	for _, f := range corpusPDFs(t) {
 		data, _ := os.ReadFile(f)
 		doc, err := pdftext.Open(data, "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i := 1; i <= min(doc.NumPages(), 3); i++ {
+		ref := pdftotext(t, f)
+		same, all := 0, 0
+		for i := 1; i <= doc.NumPages(); i++ {
 			p, err := doc.Page(i)
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, b := pdfcompare.Content(pageText(p)), pdfcompare.Content(p.Layout())
+			layout := p.Layout()
+			a, b := pdfcompare.Content(pageText(p)), pdfcompare.Content(layout)
+			slices.Sort(a)
+			slices.Sort(b)
 			if string(a) != string(b) {
 				t.Fatalf("%s page %d: Layout lost or changed text", filepath.Base(f), i)
 			}
+			if i-1 < len(ref) {
+				s, n := sameNonBlankLines(layout, ref[i-1])
+				same, all = same+s, all+n
+			}
+		}
+		t.Logf("%s: %d of %d non-blank lines identical to pdftotext -layout's (%.1f%%)", filepath.Base(f), same, all, 100*float64(same)/float64(max(all, 1)))
+		if filepath.Base(f) != "sanitized_vat_invoice.pdf" { // pdftotext clips it, see above
+			sameLines, allLines = sameLines+same, allLines+all
 		}
 	}
+	rate := float64(sameLines) / float64(max(allLines, 1))
+	t.Logf("all: %d of %d lines identical (%.1f%%)", sameLines, allLines, 100*rate)
+	if rate < 0.94 {
+		t.Errorf("only %.1f%% of lines are laid out as pdftotext does (was at least 94%%)", 100*rate)
+	}
+}
+
+// sameNonBlankLines counts the non-blank lines of ref that ours has, in
+// order and identical up to trailing blanks.
+func sameNonBlankLines(ours, ref string) (same, of int) {
+	lines := func(s string) []string {
+		var out []string
+		for _, l := range strings.Split(s, "\n") {
+			if l = strings.TrimRight(l, " "); l != "" {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	a, b := lines(ours), lines(ref)
+	// longest common subsequence of whole lines
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			switch {
+			case a[i-1] == b[j-1]:
+				cur[j] = prev[j-1] + 1
+			case prev[j] >= cur[j-1]:
+				cur[j] = prev[j]
+			default:
+				cur[j] = cur[j-1]
+			}
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)], len(b)
 }
