@@ -268,22 +268,6 @@ func sameNonBlankLines(ours, ref string) (same, of int) {
 		}
 		return out
 	}
-	a, b := lines(ours), lines(ref)
-	// longest common subsequence of whole lines
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
-			switch {
-			case a[i-1] == b[j-1]:
-				cur[j] = prev[j-1] + 1
-			case prev[j] >= cur[j-1]:
-				cur[j] = prev[j]
-			default:
-				cur[j] = cur[j-1]
-			}
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)], len(b)
+	b := lines(ref)
+	return pdfcompare.LCS(lines(ours), b), len(b)
 }

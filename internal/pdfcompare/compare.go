@@ -18,7 +18,7 @@ func Content(s string) []rune {
 }
 
 // LCS returns the length of the longest common subsequence of a and b.
-func LCS(a, b []rune) int {
+func LCS[T comparable](a, b []T) int {
 	if len(a) < len(b) {
 		a, b = b, a
 	}
