@@ -35,3 +35,6 @@ fuzz: test-deps
 	done
 	$(GO) test ./pdftext -run '^$$' -fuzz '^FuzzText$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x
 	$(GO) test ./pdftext -run '^$$' -fuzz '^FuzzLexer$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x
+	@for t in FuzzXML FuzzOFD FuzzInvoiceText; do \
+		echo "== $$t"; $(GO) test ./einvoice -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1x || exit 1; \
+	done

@@ -199,3 +199,26 @@ func TestQuandianXML(t *testing.T) {
 		}
 	}
 }
+
+// Fuzz targets for the e-invoice parsers, seeded from the corpus and the
+// 全电 sample: whatever the bytes, parsing returns an invoice or an error.
+func FuzzXML(f *testing.F) {
+	f.Add([]byte(quandianXML))
+	f.Fuzz(func(t *testing.T, b []byte) { _, _ = einvoice.ParseXML("fuzz.xml", b) })
+}
+
+func FuzzOFD(f *testing.F) {
+	for _, n := range []string{"sanitized_vat_invoice.ofd", "erma0_sample.ofd"} {
+		if b, err := os.ReadFile(filepath.Join(corpus, n)); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { _, _ = einvoice.ParseOFD("fuzz.ofd", b) })
+}
+
+// FuzzInvoiceText fuzzes the field rules on reading-order text, where
+// PDF invoices end up.
+func FuzzInvoiceText(f *testing.F) {
+	f.Add("发票代码：011002100111 发票号码：12345678 开票日期：2024年12月05日\n合计 ¥100.00 ¥13.00\n价税合计（大写） 壹佰壹拾叁圆整 （小写）¥113.00")
+	f.Fuzz(func(t *testing.T, s string) { _, _ = einvoice.ParseText("fuzz.txt", s) })
+}
