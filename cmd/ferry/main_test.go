@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -122,3 +123,33 @@ func TestRunFailureExitCodeAndParse(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// A bank statement PDF locked with AES-256 (as banks send them by mail):
+// `ferry parse --password` reads it; without the password the error names
+// the file and never echoes a password.
+func TestParseEncryptedStatement(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("qpdf"); err != nil {
+		t.Skip("qpdf not installed")
+	}
+	dir := t.TempDir()
+	bank := sandbox.New(sandbox.Options{Seed: 1})
+	st, _ := bank.Statement("9558800100003003", ferry.NewDate(2026, 9, 1), ferry.NewDate(2026, 9, 30))
+	pdf, err := sandbox.RenderPDF(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, locked := filepath.Join(dir, "plain.pdf"), filepath.Join(dir, "locked.pdf")
+	os.WriteFile(plain, pdf, 0o644)
+	if b, err := exec.Command("qpdf", "--encrypt", "110105199001011234", "bank-owner", "256", "--", plain, locked).CombinedOutput(); err != nil {
+		t.Fatalf("qpdf: %v %s", err, b)
+	}
+	code, out, stderr := ferryCmd(t, "parse", locked, "--password", "110105199001011234", "--json")
+	if code != 0 || !strings.Contains(out, `"account":"9558800100003003"`) || !strings.Contains(out, `"reconciles":true`) {
+		t.Fatalf("with the password: exit %d\n%s%s", code, out, stderr)
+	}
+	code, _, stderr = ferryCmd(t, "parse", locked, "--password", "wrong-secret")
+	if code == 0 || !strings.Contains(stderr, "locked.pdf") || !strings.Contains(stderr, "password") || strings.Contains(stderr, "wrong-secret") {
+		t.Fatalf("wrong password: exit %d %s", code, stderr)
+	}
+}
