@@ -38,6 +38,14 @@ type Switches struct {
 	// ResultDelayMin and ResultDelayMax bound the asynchronous delay of the
 	// statement search (default 200–800 ms).
 	ResultDelayMin, ResultDelayMax time.Duration
+	// Redesign serves version 2 of the pages to every browser.
+	Redesign bool
+	// Rollout serves version 2 to this share (0..1) of new browser
+	// sessions, as a site does during a staged redesign.
+	Rollout float64
+	// Mutation, when set, is applied to every page as it loads (one small
+	// change, as in a mutation test).
+	Mutation *Mutation
 }
 
 // Options configure a Bank.
@@ -63,6 +71,8 @@ type Bank struct {
 	sessions map[string]*session
 	failures map[string]int // wrong-password count per user
 	stats    Stats
+	events   []Event
+	uiSeq    uint64
 }
 
 // Stats counts what the bank saw, so tests can assert on the site's side.
@@ -115,6 +125,7 @@ func New(o Options) *Bank {
 	m.HandleFunc("GET /api/statements", b.authed(b.statementsAPI))
 	m.HandleFunc("GET /download", b.authed(b.download))
 	m.HandleFunc("POST /logout", b.logout)
+	m.HandleFunc("POST /__events", b.recordEvent)
 	b.mux = m
 	return b
 }
@@ -218,12 +229,65 @@ func (b *Bank) removed(id string) bool {
 	return false
 }
 
+// uiFor picks the version of the pages a browser sees: version 2 under
+// Redesign; under a Rollout, the version the browser was given on its first
+// request (a "ui" cookie), drawn for that share of browsers.
+func (b *Bank) uiFor(w http.ResponseWriter, r *http.Request) UI {
+	b.mu.Lock()
+	sw := b.sw
+	b.mu.Unlock()
+	switch {
+	case sw.Redesign:
+		return uiV2
+	case sw.Rollout <= 0:
+		return uiV1
+	}
+	if c, err := r.Cookie("ui"); err == nil && (c.Value == "1" || c.Value == "2") {
+		if c.Value == "2" {
+			return uiV2
+		}
+		return uiV1
+	}
+	b.mu.Lock()
+	b.uiSeq++
+	n := b.uiSeq
+	b.mu.Unlock()
+	// A well-spread, seed-determined draw per new browser.
+	h := uint64(b.seed)*0x9e3779b97f4a7c15 + n*0xbf58476d1ce4e5b9
+	h ^= h >> 31
+	h *= 0x94d049bb133111eb
+	h ^= h >> 29
+	v := "1"
+	if float64(h%10000)/10000 < sw.Rollout {
+		v = "2"
+	}
+	http.SetCookie(w, &http.Cookie{Name: "ui", Value: v, Path: "/", SameSite: http.SameSiteLaxMode})
+	if v == "2" {
+		return uiV2
+	}
+	return uiV1
+}
+
 // page renders one of the bank's pages.
-func (b *Bank) page(w http.ResponseWriter, status int, name string, data map[string]any) {
+func (b *Bank) page(w http.ResponseWriter, r *http.Request, status int, name string, data map[string]any) {
 	if data == nil {
 		data = map[string]any{}
 	}
-	data["Removed"] = func(id string) bool { return b.removed(id) }
+	ui := b.uiFor(w, r)
+	data["UI"] = ui
+	data["Shown"] = func(el string) bool { return !b.removed(el) && !b.removed(uiV1.ID[el]) }
+	consent := false
+	if ui.Version == 2 {
+		c, err := r.Cookie("consent")
+		consent = err != nil || c.Value != "1"
+	}
+	data["Consent"] = consent
+	b.mu.Lock()
+	mut := b.sw.Mutation
+	b.mu.Unlock()
+	if mut != nil {
+		data["Mutation"] = mut.script()
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := pages.ExecuteTemplate(w, name, data); err != nil {
@@ -238,7 +302,7 @@ func (b *Bank) loginPage(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("expired") == "1" {
 		msg = "会话已超时，请重新登录 Your session has expired, please log in again"
 	}
-	b.page(w, http.StatusOK, "login", map[string]any{"CSRF": tok, "Info": msg})
+	b.page(w, r, http.StatusOK, "login", map[string]any{"CSRF": tok, "Info": msg})
 }
 
 func (b *Bank) loginSubmit(w http.ResponseWriter, r *http.Request) {
@@ -248,7 +312,7 @@ func (b *Bank) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := r.Cookie("csrf")
 	if err != nil || c.Value == "" || c.Value != r.PostForm.Get("csrf_token") {
-		b.page(w, http.StatusForbidden, "error", map[string]any{"Message": "安全校验失败，请刷新页面 Security check failed (CSRF), reload the page"})
+		b.page(w, r, http.StatusForbidden, "error", map[string]any{"Message": "安全校验失败，请刷新页面 Security check failed (CSRF), reload the page"})
 		return
 	}
 	uid := strings.TrimSpace(r.PostForm.Get("user_id"))
@@ -258,7 +322,7 @@ func (b *Bank) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	u, known := b.users[uid]
 	if b.failures[uid] >= MaxAttempts {
 		b.mu.Unlock()
-		b.page(w, http.StatusForbidden, "locked", nil)
+		b.page(w, r, http.StatusForbidden, "locked", nil)
 		return
 	}
 	if !known || u.Password != pw {
@@ -270,12 +334,12 @@ func (b *Bank) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		b.mu.Unlock()
 		if left == 0 {
-			b.page(w, http.StatusForbidden, "locked", nil)
+			b.page(w, r, http.StatusForbidden, "locked", nil)
 			return
 		}
 		tok := randomToken()
 		http.SetCookie(w, &http.Cookie{Name: "csrf", Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
-		b.page(w, http.StatusOK, "login", map[string]any{"CSRF": tok, "UserID": uid,
+		b.page(w, r, http.StatusOK, "login", map[string]any{"CSRF": tok, "UserID": uid,
 			"Error": fmt.Sprintf("用户名或密码错误，还可尝试 %d 次 Wrong user ID or password, %d attempts left", left, left)})
 		return
 	}
@@ -317,7 +381,7 @@ func (b *Bank) otpPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
-	b.page(w, http.StatusOK, "otp", nil)
+	b.page(w, r, http.StatusOK, "otp", nil)
 }
 
 func (b *Bank) otpSubmit(w http.ResponseWriter, r *http.Request) {
@@ -331,7 +395,7 @@ func (b *Bank) otpSubmit(w http.ResponseWriter, r *http.Request) {
 	code := strings.TrimSpace(r.PostForm.Get("otp"))
 	ok, _ := totp.ValidateCustom(code, u.TOTPSecret, b.now(), totpOpts)
 	if !ok {
-		b.page(w, http.StatusOK, "otp", map[string]any{"Error": "动态口令错误 Wrong one-time code"})
+		b.page(w, r, http.StatusOK, "otp", map[string]any{"Error": "动态口令错误 Wrong one-time code"})
 		return
 	}
 	b.mu.Lock()
@@ -381,11 +445,11 @@ func (b *Bank) authed(h func(http.ResponseWriter, *http.Request, ctxUser)) http.
 }
 
 func (b *Bank) accountsPage(w http.ResponseWriter, r *http.Request, cu ctxUser) {
-	b.page(w, http.StatusOK, "accounts", map[string]any{"User": cu.User.ID, "Accounts": cu.Accounts})
+	b.page(w, r, http.StatusOK, "accounts", map[string]any{"User": cu.User.ID, "Accounts": cu.Accounts})
 }
 
 func (b *Bank) statementsPage(w http.ResponseWriter, r *http.Request, cu ctxUser) {
-	b.page(w, http.StatusOK, "statements", map[string]any{"User": cu.User.ID, "Accounts": cu.Accounts, "PageSize": apiPageSize})
+	b.page(w, r, http.StatusOK, "statements", map[string]any{"User": cu.User.ID, "Accounts": cu.Accounts, "PageSize": apiPageSize})
 }
 
 const apiPageSize = 10
