@@ -72,6 +72,7 @@ type Evidence struct {
 	Title           string       `json:"title"`
 	Step            string       `json:"step"`
 	Selector        string       `json:"selector,omitempty"`
+	Variant         string       `json:"variant,omitempty"`
 	Ways            []WayResult  `json:"ways,omitempty"`
 	SelectorFile    string       `json:"selector_file"`
 	SelectorVersion string       `json:"selector_version"`
@@ -97,7 +98,8 @@ type SelectorError struct {
 	Element string
 	Page    string
 	Ways    []WayResult
-	Gone    bool // waiting for the element to go away
+	Gone    bool   // waiting for the element to go away
+	Variant string // the page's UI variant, when the selector file has variants
 }
 
 func (e *SelectorError) Error() string {
@@ -109,24 +111,30 @@ func (e *SelectorError) Error() string {
 		}
 		parts = append(parts, s)
 	}
-	if e.Gone {
-		return fmt.Sprintf("selector %q on %s never went away (%s)", e.Element, e.Page, strings.Join(parts, "; "))
+	page := e.Page
+	if e.Variant != "" {
+		page += " (variant " + e.Variant + ")"
 	}
-	return fmt.Sprintf("selector %q on %s matched no single visible element (%s)", e.Element, e.Page, strings.Join(parts, "; "))
+	if e.Gone {
+		return fmt.Sprintf("selector %q on %s never went away (%s)", e.Element, page, strings.Join(parts, "; "))
+	}
+	return fmt.Sprintf("selector %q on %s matched no single visible element (%s)", e.Element, page, strings.Join(parts, "; "))
 }
 
 type run struct {
-	job      Job
-	page     *rod.Page
-	log      zerolog.Logger
-	res      *Result
-	vars     map[string]string
-	secret   map[string]bool // variables whose values are masked
-	seq      int
-	lastSel  *SelectorError
-	account  string
-	serverMu sync.Mutex
-	server   []serverError // 5xx responses seen
+	job     Job
+	page    *rod.Page
+	log     zerolog.Logger
+	res     *Result
+	vars    map[string]string
+	secret  map[string]bool // variables whose values are masked
+	seq     int
+	lastSel *SelectorError
+	account string
+	// lastVariant is the UI variant of the page at the last lookup.
+	lastVariant string
+	serverMu    sync.Mutex
+	server      []serverError // 5xx responses seen
 }
 
 type serverError struct {
@@ -285,6 +293,14 @@ func (r *run) step(ctx context.Context, where string, st scripts.Step) (err erro
 	sctx, cancel := context.WithTimeout(ctx, r.timeout(st))
 	defer cancel()
 	switch action {
+	case "fill", "totp", "click", "select", "download":
+		if len(r.job.Selectors.Dismiss) > 0 {
+			if err := r.dismiss(sctx); err != nil {
+				return err
+			}
+		}
+	}
+	switch action {
 	case "open":
 		u, masked := r.expand(target)
 		detail = masked
@@ -385,32 +401,122 @@ func (r *run) step(ctx context.Context, where string, st scripts.Step) (err erro
 	return nil
 }
 
-// lookup runs the selector's ways once in the page.
-func (r *run) lookup(ctx context.Context, el selectors.Element) ([]WayResult, int, error) {
-	ways := make([]map[string]string, len(el.Ways))
-	for i, w := range el.Ways {
+// lookup runs the selector's ways once in the page, the ways of the
+// page's UI variant when the selector file has variants. It returns what
+// each way found, the first way that found what the element needs (or -1)
+// and the ways it tried.
+func (r *run) lookup(ctx context.Context, el selectors.Element) ([]WayResult, int, []selectors.Way, error) {
+	variant, err := r.variant(ctx)
+	if err != nil {
+		return nil, -1, nil, err
+	}
+	wl := el.WaysFor(variant)
+	ways := make([]map[string]string, len(wl))
+	for i, w := range wl {
 		ways[i] = map[string]string{"kind": string(w.Kind), "value": w.Value, "name": w.Name}
 	}
 	obj, err := r.page.Context(ctx).Evaluate(rod.Eval(lookupJS, ways, -1, "").ByUser())
 	if err != nil {
-		return nil, -1, err
+		return nil, -1, nil, err
 	}
 	var raw []struct {
 		Count int    `json:"count"`
 		Error string `json:"error"`
 	}
 	if err := json.Unmarshal([]byte(obj.Value.Str()), &raw); err != nil {
-		return nil, -1, fmt.Errorf("lookup result: %w", err)
+		return nil, -1, nil, fmt.Errorf("lookup result: %w", err)
 	}
 	out := make([]WayResult, len(raw))
 	pick := -1
 	for i, x := range raw {
-		out[i] = WayResult{Way: el.Ways[i].String(), Count: x.Count, Error: x.Error}
+		out[i] = WayResult{Way: wl[i].String(), Count: x.Count, Error: x.Error}
 		if pick < 0 && x.Error == "" && (x.Count == 1 || el.Many && x.Count > 0) {
 			pick = i
 		}
 	}
-	return out, pick, nil
+	return out, pick, wl, nil
+}
+
+// variant tells which of the selector file's UI variants the page is,
+// by the first fingerprint that holds ("" for the default).
+func (r *run) variant(ctx context.Context) (string, error) {
+	for _, v := range r.job.Selectors.Variants {
+		fp := v.Fingerprint
+		var marker map[string]string
+		if fp.Marker != nil {
+			marker = map[string]string{"kind": string(fp.Marker.Kind), "value": fp.Marker.Value, "name": fp.Marker.Name}
+		}
+		obj, err := r.page.Context(ctx).Evaluate(rod.Eval(fingerprintJS, fp.Meta[0], fp.Meta[1], fp.URL).ByUser())
+		if err != nil {
+			return "", err
+		}
+		if !obj.Value.Bool() {
+			continue
+		}
+		if marker != nil {
+			m, err := r.page.Context(ctx).Evaluate(rod.Eval(lookupJS, []map[string]string{marker}, -1, "").ByUser())
+			if err != nil {
+				return "", err
+			}
+			var res []struct{ Count int }
+			if json.Unmarshal([]byte(m.Value.Str()), &res) != nil || len(res) == 0 || res[0].Count == 0 {
+				continue
+			}
+		}
+		r.lastVariant = v.Name
+		return v.Name, nil
+	}
+	r.lastVariant = ""
+	return "", nil
+}
+
+// fingerprintJS checks the meta and URL parts of a fingerprint.
+const fingerprintJS = `function (name, content, url) {
+  if (name) {
+    const m = document.querySelector('meta[name="' + CSS.escape(name) + '"]');
+    if (!m || m.getAttribute('content') !== content) return false;
+  }
+  if (url && !(new RegExp(url)).test(location.pathname)) return false;
+  return true;
+}`
+
+// element returns the element way pick finds.
+func (r *run) element(ctx context.Context, w selectors.Way) (*rod.Element, error) {
+	ways := []map[string]string{{"kind": string(w.Kind), "value": w.Value, "name": w.Name}}
+	obj, err := r.page.Context(ctx).Evaluate(rod.Eval(lookupJS, ways, 0, "").ByObject())
+	if err != nil {
+		return nil, err
+	}
+	if obj.Subtype != proto.RuntimeRemoteObjectSubtypeNode {
+		return nil, errors.New("the element went away")
+	}
+	return r.page.Context(ctx).ElementFromObject(obj)
+}
+
+// dismiss clicks away whatever the selector file lists under dismiss
+// (a cookie banner, a pop-up) that is on the page now.
+func (r *run) dismiss(ctx context.Context) error {
+	for _, name := range r.job.Selectors.Dismiss {
+		el, err := r.job.Selectors.Element(name)
+		if err != nil {
+			return err
+		}
+		_, pick, ways, err := r.lookup(ctx, el)
+		if err != nil || pick < 0 {
+			continue
+		}
+		e, err := r.element(ctx, ways[pick])
+		if err != nil {
+			continue
+		}
+		started := time.Now()
+		err = e.Context(ctx).Click(proto.InputMouseButtonLeft, 1)
+		r.trace("dismiss", "click", name, ways[pick].String(), "present, clicked away", started, err)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // poll calls check until it reports done or ctx ends. Waiting is on the
@@ -450,33 +556,29 @@ func (r *run) one(ctx context.Context, name string) (*rod.Element, string, error
 		return nil, "", err
 	}
 	var last []WayResult
+	var ways []selectors.Way
 	pick := -1
 	err = poll(ctx, func() (bool, error) {
-		res, p, err := r.lookup(ctx, el)
+		res, p, wl, err := r.lookup(ctx, el)
 		if err != nil {
 			if ctx.Err() != nil {
 				return false, ctx.Err()
 			}
 			return false, nil // the page is navigating; look again
 		}
-		last, pick = res, p
+		last, pick, ways = res, p, wl
 		return p >= 0, nil
 	})
 	if err != nil || pick < 0 {
-		se := &SelectorError{Element: name, Page: r.pageURL(), Ways: last}
+		se := &SelectorError{Element: name, Page: r.pageURL(), Ways: last, Variant: r.lastVariant}
 		r.lastSel = se
 		return nil, "", se
 	}
-	ways := []map[string]string{{"kind": string(el.Ways[pick].Kind), "value": el.Ways[pick].Value, "name": el.Ways[pick].Name}}
-	obj, err := r.page.Context(ctx).Evaluate(rod.Eval(lookupJS, ways, 0, "").ByObject())
+	e, err := r.element(ctx, ways[pick])
 	if err != nil {
-		return nil, "", err
+		return nil, "", &SelectorError{Element: name, Page: r.pageURL(), Ways: last, Variant: r.lastVariant}
 	}
-	if obj.Subtype != proto.RuntimeRemoteObjectSubtypeNode {
-		return nil, "", &SelectorError{Element: name, Page: r.pageURL(), Ways: last}
-	}
-	e, err := r.page.Context(ctx).ElementFromObject(obj)
-	return e, el.Ways[pick].String(), err
+	return e, ways[pick].String(), nil
 }
 
 func (r *run) gone(ctx context.Context, name string) error {
@@ -486,7 +588,7 @@ func (r *run) gone(ctx context.Context, name string) error {
 	}
 	var last []WayResult
 	err = poll(ctx, func() (bool, error) {
-		res, _, err := r.lookup(ctx, el)
+		res, _, _, err := r.lookup(ctx, el)
 		if err != nil {
 			return false, nil
 		}
@@ -499,7 +601,7 @@ func (r *run) gone(ctx context.Context, name string) error {
 		return true, nil
 	})
 	if err != nil {
-		se := &SelectorError{Element: name, Page: r.pageURL(), Ways: last, Gone: true}
+		se := &SelectorError{Element: name, Page: r.pageURL(), Ways: last, Gone: true, Variant: r.lastVariant}
 		r.lastSel = se
 		return se
 	}
@@ -511,14 +613,14 @@ func (r *run) count(ctx context.Context, name string) (int, string, error) {
 	if err != nil {
 		return 0, "", err
 	}
-	res, pick, err := r.lookup(ctx, el)
+	res, pick, ways, err := r.lookup(ctx, el)
 	if err != nil {
 		return 0, "", err
 	}
 	if pick < 0 {
 		return 0, "", nil
 	}
-	return res[pick].Count, el.Ways[pick].String(), nil
+	return res[pick].Count, ways[pick].String(), nil
 }
 
 // query evaluates a property of the element found by its first working way.
@@ -527,16 +629,16 @@ func (r *run) query(ctx context.Context, name, want string, out any) error {
 	if err != nil {
 		return err
 	}
-	res, pick, err := r.lookup(ctx, el)
+	res, pick, wl, err := r.lookup(ctx, el)
 	if err != nil {
 		return err
 	}
 	if pick < 0 {
-		se := &SelectorError{Element: name, Page: r.pageURL(), Ways: res}
+		se := &SelectorError{Element: name, Page: r.pageURL(), Ways: res, Variant: r.lastVariant}
 		r.lastSel = se
 		return se
 	}
-	ways := []map[string]string{{"kind": string(el.Ways[pick].Kind), "value": el.Ways[pick].Value, "name": el.Ways[pick].Name}}
+	ways := []map[string]string{{"kind": string(wl[pick].Kind), "value": wl[pick].Value, "name": wl[pick].Name}}
 	obj, err := r.page.Context(ctx).Evaluate(rod.Eval(lookupJS, ways, 0, want).ByUser())
 	if err != nil {
 		return err
@@ -579,7 +681,7 @@ func (r *run) branch(ctx context.Context, where string, st scripts.Step) error {
 			if err != nil {
 				return false, err
 			}
-			res, pick, err := r.lookup(sctx, el)
+			res, pick, _, err := r.lookup(sctx, el)
 			if err != nil {
 				return false, nil
 			}
@@ -802,7 +904,7 @@ func (r *run) evidence(err error) *Evidence {
 	}
 	var se *SelectorError
 	if errors.As(err, &se) {
-		ev.Selector, ev.Ways = se.Element, se.Ways
+		ev.Selector, ev.Ways, ev.Variant = se.Element, se.Ways, se.Variant
 	}
 	// The run's context may be over; give evidence its own short budget.
 	p := r.page.Context(context.Background()).Timeout(10 * time.Second)

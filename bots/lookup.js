@@ -68,6 +68,25 @@ function (ways, pick, want) {
         const v = norm(w.value);
         return all().filter((el) => norm(el.textContent) === v && ![...el.children].some((c) => norm(c.textContent) === v));
       }
+      case 'near': {
+        // The control next to an anchor: the anchor's own control if it is
+        // a label, else the first control after it within the closest
+        // ancestor (up to three levels) that has one.
+        const v = norm(w.value);
+        const controls = 'input:not([type=hidden]),select,textarea,button,a[href],[role=button]';
+        const anchors = all().filter((el) => norm(el.textContent) === v && ![...el.children].some((c) => norm(c.textContent) === v));
+        const out = new Set();
+        for (const a of anchors) {
+          if (a.control) { out.add(a.control); continue; }
+          let p = a.parentElement, found = null;
+          for (let up = 0; p && up < 3 && !found; up++, p = p.parentElement) {
+            found = [...p.querySelectorAll(controls)].find((c) => c !== a && !a.contains(c) &&
+              (a.compareDocumentPosition(c) & Node.DOCUMENT_POSITION_FOLLOWING) && visible(c)) || null;
+          }
+          if (found) out.add(found);
+        }
+        return [...out];
+      }
     }
     throw new Error('unknown way ' + w.kind);
   };

@@ -4,13 +4,14 @@
 package selectors
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -32,15 +33,19 @@ const (
 	ByText        WayKind = "text"        // the element's own visible text
 	ByTestID      WayKind = "testid"      // data-testid attribute
 	ByPlaceholder WayKind = "placeholder" // placeholder attribute
+	ByNear        WayKind = "near"        // the control next to an anchor element with this text
 	ByCSS         WayKind = "css"
 	ByXPath       WayKind = "xpath"
 )
+
+var wayKinds = []WayKind{ByRole, ByLabel, ByText, ByTestID, ByPlaceholder, ByNear, ByCSS, ByXPath}
 
 // Way is one way to find an element.
 type Way struct {
 	Kind  WayKind `json:"kind"`
 	Value string  `json:"value"`
 	Name  string  `json:"name,omitempty"` // accessible name, for ByRole
+	Line  int     `json:"-"`              // where the file gives it
 }
 
 // String renders the way as the file writes it, for messages.
@@ -58,6 +63,33 @@ type Element struct {
 	// For every other element a lookup must match exactly one.
 	Many bool
 	Ways []Way
+	// Variants holds the ways for UI versions that differ from the
+	// default, by variant name.
+	Variants map[string][]Way
+	Line     int
+}
+
+// WaysFor returns the ways to use under a variant ("" for the default).
+func (e Element) WaysFor(variant string) []Way {
+	if w, ok := e.Variants[variant]; ok && variant != "" {
+		return w
+	}
+	return e.Ways
+}
+
+// Fingerprint tells a UI variant apart on a page: every part given must
+// hold.
+type Fingerprint struct {
+	Meta   [2]string `json:"meta,omitempty"`   // a <meta name content> pair
+	URL    string    `json:"url,omitempty"`    // a regular expression on the page's path
+	Marker *Way      `json:"marker,omitempty"` // a way that must match at least one visible element
+}
+
+// Variant is one UI version of a site.
+type Variant struct {
+	Name        string
+	Fingerprint Fingerprint
+	Line        int
 }
 
 // File is one site's selector file.
@@ -66,55 +98,126 @@ type File struct {
 	Version  string // the file's declared version plus a digest of its content
 	Path     string // where it was loaded from ("embedded:demobank.yaml" for defaults)
 	Elements map[string]Element
+	// Variants are tried in order on each page; the first whose
+	// fingerprint holds is the page's variant.
+	Variants []Variant
+	// Dismiss names elements (cookie banners, pop-ups) clicked away
+	// whenever one is present before the bot acts on a page.
+	Dismiss []string
+	// Source is the file's text.
+	Source []byte
 }
 
-type rawWay map[string]string
-
-type rawElement struct {
-	Many bool     `yaml:"many"`
-	Ways []rawWay `yaml:"ways"`
-}
-
-type rawFile struct {
-	Site     string                `yaml:"site"`
-	Version  yaml.Node             `yaml:"version"`
-	Elements map[string]rawElement `yaml:"elements"`
-}
-
-// Parse reads a selector file. path names it in errors.
+// Parse reads a selector file. path names it in errors, with line numbers.
 func Parse(path string, data []byte) (*File, error) {
-	var raw rawFile
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&raw); err != nil {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("selectors: %s: %w", path, err)
 	}
-	if raw.Site == "" {
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("selectors: %s: not a mapping of site, version and elements", path)
+	}
+	f := &File{Path: path, Elements: map[string]Element{}, Source: data}
+	var errs []error
+	bad := func(n *yaml.Node, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("selectors: %s:%d: %s", path, n.Line, fmt.Sprintf(format, args...)))
+	}
+	root := doc.Content[0]
+	var version string
+	var elements, variants *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		switch k.Value {
+		case "site":
+			f.Site = v.Value
+		case "version":
+			version = v.Value
+		case "elements":
+			elements = v
+		case "variants":
+			variants = v
+		case "dismiss":
+			for _, d := range v.Content {
+				f.Dismiss = append(f.Dismiss, d.Value)
+			}
+		default:
+			bad(k, "unknown key %q (want site, version, variants, dismiss or elements)", k.Value)
+		}
+	}
+	if f.Site == "" {
 		return nil, fmt.Errorf("selectors: %s: no site name", path)
 	}
-	if raw.Version.Value == "" {
+	if version == "" {
 		return nil, fmt.Errorf("selectors: %s: no version", path)
 	}
-	if len(raw.Elements) == 0 {
+	if elements == nil || elements.Kind != yaml.MappingNode || len(elements.Content) == 0 {
 		return nil, fmt.Errorf("selectors: %s: no elements", path)
 	}
-	f := &File{Site: raw.Site, Path: path, Elements: map[string]Element{},
-		Version: raw.Version.Value + "+" + ferry.SHA256Hex(data)[:12]}
-	var errs []error
-	for name, re := range raw.Elements {
-		el := Element{Name: name, Many: re.Many}
-		if len(re.Ways) == 0 {
-			errs = append(errs, fmt.Errorf("selectors: %s: element %q has no ways", path, name))
+	f.Version = version + "+" + ferry.SHA256Hex(data)[:12]
+	known := map[string]bool{}
+	if variants != nil {
+		if variants.Kind != yaml.MappingNode {
+			bad(variants, "variants: want a mapping of variant name to fingerprint")
 		}
-		for i, rw := range re.Ways {
-			w, err := parseWay(rw)
+		for i := 0; i+1 < len(variants.Content); i += 2 {
+			k, v := variants.Content[i], variants.Content[i+1]
+			vr, err := parseVariant(k.Value, v)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("selectors: %s: element %q way %d: %w", path, name, i+1, err))
+				bad(k, "variant %q: %v", k.Value, err)
 				continue
 			}
-			el.Ways = append(el.Ways, w)
+			vr.Line = k.Line
+			f.Variants = append(f.Variants, vr)
+			known[k.Value] = true
+		}
+	}
+	for i := 0; i+1 < len(elements.Content); i += 2 {
+		k, v := elements.Content[i], elements.Content[i+1]
+		name := k.Value
+		el := Element{Name: name, Line: k.Line}
+		if v.Kind != yaml.MappingNode {
+			bad(k, "element %q: want many, ways and variants", name)
+			continue
+		}
+		for j := 0; j+1 < len(v.Content); j += 2 {
+			ek, ev := v.Content[j], v.Content[j+1]
+			switch ek.Value {
+			case "many":
+				el.Many = ev.Value == "true"
+			case "ways":
+				el.Ways = parseWays(ev, func(n *yaml.Node, i int, err error) { bad(n, "element %q way %d: %v", name, i, err) })
+				if len(el.Ways) == 0 && len(ev.Content) == 0 {
+					bad(ek, "element %q has no ways", name)
+				}
+			case "variants":
+				el.Variants = map[string][]Way{}
+				for m := 0; m+1 < len(ev.Content); m += 2 {
+					vk, vv := ev.Content[m], ev.Content[m+1]
+					if !known[vk.Value] {
+						bad(vk, "element %q: variant %q is not declared under variants", name, vk.Value)
+						continue
+					}
+					ways := parseWays(vv, func(n *yaml.Node, i int, err error) {
+						bad(n, "element %q variant %q way %d: %v", name, vk.Value, i, err)
+					})
+					if len(vv.Content) == 0 {
+						bad(vk, "element %q variant %q has no ways", name, vk.Value)
+					}
+					el.Variants[vk.Value] = ways
+				}
+			default:
+				bad(ek, "element %q: unknown key %q (want many, ways or variants)", name, ek.Value)
+			}
+		}
+		if el.Ways == nil && !hasKey(v, "ways") {
+			bad(k, "element %q has no ways", name)
 		}
 		f.Elements[name] = el
+	}
+	for _, d := range f.Dismiss {
+		if _, ok := f.Elements[d]; !ok {
+			errs = append(errs, fmt.Errorf("selectors: %s: dismiss names %q, which is not an element", path, d))
+		}
 	}
 	if len(errs) > 0 {
 		sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
@@ -123,19 +226,49 @@ func Parse(path string, data []byte) (*File, error) {
 	return f, nil
 }
 
-func parseWay(rw rawWay) (Way, error) {
-	var w Way
-	for k, v := range rw {
-		switch WayKind(k) {
-		case ByRole, ByLabel, ByText, ByTestID, ByPlaceholder, ByCSS, ByXPath:
+func hasKey(m *yaml.Node, key string) bool {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
+}
+
+func parseWays(n *yaml.Node, bad func(*yaml.Node, int, error)) []Way {
+	var out []Way
+	if n.Kind != yaml.SequenceNode {
+		bad(n, 0, errors.New("want a list of ways"))
+		return nil
+	}
+	for i, item := range n.Content {
+		w, err := parseWay(item)
+		if err != nil {
+			bad(item, i+1, err)
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+func parseWay(n *yaml.Node) (Way, error) {
+	w := Way{Line: n.Line}
+	if n.Kind != yaml.MappingNode {
+		return w, errors.New("want a mapping such as css: \"#id\"")
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i].Value, n.Content[i+1].Value
+		switch {
+		case slices.Contains(wayKinds, WayKind(k)):
 			if w.Kind != "" {
 				return w, fmt.Errorf("two kinds (%s and %s) in one way; give each its own list item", w.Kind, k)
 			}
 			w.Kind, w.Value = WayKind(k), v
-		case "name":
+		case k == "name":
 			w.Name = v
 		default:
-			return w, fmt.Errorf("unknown key %q (want role, label, text, testid, placeholder, css or xpath)", k)
+			return w, fmt.Errorf("unknown key %q (want role, label, text, testid, placeholder, near, css or xpath)", k)
 		}
 	}
 	switch {
@@ -145,8 +278,65 @@ func parseWay(rw rawWay) (Way, error) {
 		return w, fmt.Errorf("empty %s", w.Kind)
 	case w.Name != "" && w.Kind != ByRole:
 		return w, fmt.Errorf("name only goes with role")
+	case w.Kind == ByCSS || w.Kind == ByXPath:
+		if strings.Contains(w.Value, "data-oracle") {
+			return w, fmt.Errorf("data-oracle is the sandbox's test oracle, not part of the site")
+		}
 	}
 	return w, nil
+}
+
+func parseVariant(name string, n *yaml.Node) (Variant, error) {
+	v := Variant{Name: name}
+	if n.Kind != yaml.MappingNode || !hasKey(n, "fingerprint") {
+		return v, errors.New("want fingerprint: {meta, url or marker}")
+	}
+	var fp *yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "fingerprint" {
+			fp = n.Content[i+1]
+		} else {
+			return v, fmt.Errorf("unknown key %q (want fingerprint)", n.Content[i].Value)
+		}
+	}
+	if fp.Kind != yaml.MappingNode || len(fp.Content) == 0 {
+		return v, errors.New("fingerprint: want meta, url or marker")
+	}
+	for i := 0; i+1 < len(fp.Content); i += 2 {
+		k, val := fp.Content[i], fp.Content[i+1]
+		switch k.Value {
+		case "meta":
+			var name, content string
+			for j := 0; j+1 < len(val.Content); j += 2 {
+				switch val.Content[j].Value {
+				case "name":
+					name = val.Content[j+1].Value
+				case "content":
+					content = val.Content[j+1].Value
+				default:
+					return v, fmt.Errorf("meta: unknown key %q (want name and content)", val.Content[j].Value)
+				}
+			}
+			if name == "" {
+				return v, errors.New("meta: no name")
+			}
+			v.Fingerprint.Meta = [2]string{name, content}
+		case "url":
+			if _, err := regexp.Compile(val.Value); err != nil {
+				return v, fmt.Errorf("url: %v", err)
+			}
+			v.Fingerprint.URL = val.Value
+		case "marker":
+			w, err := parseWay(val)
+			if err != nil {
+				return v, fmt.Errorf("marker: %v", err)
+			}
+			v.Fingerprint.Marker = &w
+		default:
+			return v, fmt.Errorf("fingerprint: unknown key %q (want meta, url or marker)", k.Value)
+		}
+	}
+	return v, nil
 }
 
 // Element returns the named element, or an error naming the file.

@@ -13,13 +13,21 @@ func TestDemobankFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Site != "demobank" || !strings.HasPrefix(f.Version, "1+") {
+	if f.Site != "demobank" || !strings.HasPrefix(f.Version, "2+") {
 		t.Fatalf("got site %q version %q", f.Site, f.Version)
 	}
 	for name, el := range f.Elements {
 		if len(el.Ways) < 2 {
 			t.Errorf("element %q has %d ways, want at least 2", name, len(el.Ways))
 		}
+		for v, ways := range el.Variants {
+			if len(ways) < 2 {
+				t.Errorf("element %q variant %s has %d ways, want at least 2", name, v, len(ways))
+			}
+		}
+	}
+	if len(f.Variants) != 1 || f.Variants[0].Fingerprint.Meta != [2]string{"ui-version", "2"} || len(f.Dismiss) != 1 {
+		t.Fatalf("variants %+v, dismiss %v", f.Variants, f.Dismiss)
 	}
 }
 
