@@ -117,7 +117,9 @@ func (m *Mutation) script() template.JS {
 	case MutChangeText:
 		body = `var lab = el.labels && el.labels[0]; var t = lab || el; if (t.children.length === 0) t.textContent = t.textContent.trim() + ' »'; else { var n = [].slice.call(t.childNodes).filter(function(x){ return x.nodeType === 3 && x.textContent.trim(); })[0]; if (n) n.textContent = n.textContent.trim() + ' »'; }`
 	case MutReorder:
-		body = `var p = el.parentNode; if (p && p.firstElementChild !== el) p.insertBefore(el, p.firstElementChild); else if (p && p.lastElementChild) p.appendChild(el);`
+		// Move the element (or its closest ancestor that has siblings) to
+		// the other end of its parent.
+		body = `var n = el; while (n.parentNode && n.parentNode.children.length < 2 && n.parentNode !== document.body) n = n.parentNode; var p = n.parentNode; if (p.firstElementChild !== n) p.insertBefore(n, p.firstElementChild); else p.appendChild(n);`
 	case MutRemoveAttr:
 		body = `el.removeAttribute(attr);`
 	case MutRemoveTestID:
@@ -129,4 +131,38 @@ func (m *Mutation) script() template.JS {
 		body, "})();",
 	}, "")
 	return template.JS(js)
+}
+
+// Mutations returns every single mutation that changes something on the
+// version-1 pages for the named elements: ids renamed, classes renamed,
+// wrappers added, texts changed, siblings reordered, test ids and other
+// attributes removed.
+func Mutations(names []string) []Mutation {
+	var out []Mutation
+	for _, n := range names {
+		if uiV1.ID[n] != "" {
+			out = append(out, Mutation{Kind: MutRenameID, Target: n})
+		}
+		if uiV1.Class[n] != "" {
+			out = append(out, Mutation{Kind: MutRenameClass, Target: n})
+		}
+		out = append(out, Mutation{Kind: MutWrap, Target: n}, Mutation{Kind: MutReorder, Target: n})
+		if uiV1.Text[n] != "" {
+			out = append(out, Mutation{Kind: MutChangeText, Target: n})
+		}
+		if uiV1.TestID[n] != "" {
+			out = append(out, Mutation{Kind: MutRemoveTestID, Target: n})
+		}
+		if a := removableAttr[n]; a != "" {
+			out = append(out, Mutation{Kind: MutRemoveAttr, Target: n, Attr: a})
+		}
+	}
+	return out
+}
+
+// removableAttr is an attribute each element can lose without the site
+// itself breaking.
+var removableAttr = map[string]string{
+	"login.user": "autocomplete", "login.password": "autocomplete", "statement.from": "placeholder", "statement.to": "placeholder",
+	"statement.spinner": "role", "statement.search": "type", "login.submit": "type",
 }
