@@ -343,3 +343,85 @@ func Expand(text string, vars map[string]string) string {
 		return vars[m[2:len(m)-1]]
 	})
 }
+
+// Ref is a use of a selector element in a script.
+type Ref struct {
+	Name string
+	Path string
+	Line int
+}
+
+// elementKeys are the script keys whose value names an element.
+var elementKeys = map[string]bool{"fill": true, "click": true, "select": true, "wait": true, "wait_gone": true, "totp": true,
+	"download": true, "count_rows": true, "when": true, "options_of": true, "next": true}
+
+// ElementRefs lists every element a script names, with its line.
+func ElementRefs(path string, data []byte) ([]Ref, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("scripts: %s: %w", path, err)
+	}
+	var out []Ref
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				if elementKeys[k.Value] && v.Kind == yaml.ScalarNode {
+					out = append(out, Ref{Name: v.Value, Path: path, Line: v.Line})
+				}
+				walk(v)
+			}
+			return
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(&doc)
+	return out, nil
+}
+
+// Source returns a bot's script text and where it came from.
+func Source(dir, bot string) (path string, data []byte, err error) {
+	name := bot + ".yaml"
+	if dir != "" {
+		p := filepath.Join(dir, name)
+		b, err := os.ReadFile(p)
+		if err == nil {
+			return p, b, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", nil, fmt.Errorf("scripts: %w", err)
+		}
+	}
+	b, err := embedded.ReadFile(name)
+	if err != nil {
+		return "", nil, fmt.Errorf("scripts: no bot %q", bot)
+	}
+	return "embedded:" + name, b, nil
+}
+
+// SiteRefs lists the element uses of every script (in dir and embedded)
+// for site.
+func SiteRefs(dir, site string) ([]Ref, error) {
+	var out []Ref
+	for _, bot := range Bots(dir) {
+		path, data, err := Source(dir, bot)
+		if err != nil {
+			return nil, err
+		}
+		var head struct {
+			Site string `yaml:"site"`
+		}
+		if yaml.Unmarshal(data, &head) != nil || head.Site != site {
+			continue
+		}
+		refs, err := ElementRefs(path, data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, refs...)
+	}
+	return out, nil
+}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDemobankFile(t *testing.T) {
@@ -61,5 +62,138 @@ func TestBadFilesNameThePlace(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "sel.yaml") {
 			t.Errorf("Parse(%q): got %v, want an error naming sel.yaml and containing %q", tc.src, err, tc.want)
 		}
+	}
+}
+
+func TestVariantsAndLineNumbers(t *testing.T) {
+	t.Parallel()
+	src := `site: x
+version: 1
+variants:
+  v2:
+    fingerprint:
+      meta: {name: ui-version, content: "2"}
+elements:
+  a:
+    ways:
+      - css: "#a"
+      - text: A
+    variants:
+      v2:
+        - css: "#a2"
+        - near: "Label A"
+  b:
+    ways:
+      - css: "#b"
+    variants:
+      v3:
+        - css: "#b3"
+`
+	_, err := Parse("sel.yaml", []byte(src))
+	if err == nil || !strings.Contains(err.Error(), `sel.yaml:20: element "b": variant "v3" is not declared`) {
+		t.Fatalf("undeclared variant: %v", err)
+	}
+	f, err := Parse("sel.yaml", []byte(strings.Replace(src, "v3", "v2", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := f.Elements["a"]
+	if a.Line != 8 || a.Ways[1].Line != 11 || len(a.WaysFor("v2")) != 2 || a.WaysFor("v2")[1].Kind != ByNear || a.WaysFor("")[0].Value != "#a" {
+		t.Fatalf("element a: %+v", a)
+	}
+	if _, err := Parse("sel.yaml", []byte("site: x\nversion: 1\nelements:\n  a:\n    ways:\n      - css: \"[data-oracle='a']\"\n      - css: '#a'\n")); err == nil || !strings.Contains(err.Error(), "sel.yaml:6") || !strings.Contains(err.Error(), "oracle") {
+		t.Fatalf("data-oracle: %v", err)
+	}
+}
+
+func TestLint(t *testing.T) {
+	t.Parallel()
+	src := `site: x
+version: 1
+elements:
+  used:
+    ways:
+      - css: "#ok"
+      - css: "div:nth-child(2) > span:nth-of-type(3)"
+  unused:
+    ways:
+      - xpath: "/html/body/div[2]/form/input"
+      - css: "#ember1234"
+  single:
+    ways:
+      - role: button
+        name: Go
+`
+	f, err := Parse("x.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	probs := Lint(f, []Use{{Name: "used", Path: "bot.yaml", Line: 7}, {Name: "single", Path: "bot.yaml", Line: 9}, {Name: "missing", Path: "bot.yaml", Line: 12}})
+	var got []string
+	for _, p := range probs {
+		got = append(got, p.String())
+	}
+	want := []string{
+		`bot.yaml:12: missing: the script uses it but x.yaml has no such element`,
+		`x.yaml:7: used: brittle way css="div:nth-child(2) > span:nth-of-type(3)": a chain of positional :nth-* selectors`,
+		`x.yaml:8: unused: no script uses it`,
+		`x.yaml:10: unused: brittle way xpath="/html/body/div[2]/form/input": an absolute XPath`,
+		`x.yaml:11: unused: brittle way css="#ember1234": an id that looks generated (digits or a hash)`,
+		`x.yaml:12: single: only one way: a single change to the page breaks it`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestDiff(t *testing.T) {
+	t.Parallel()
+	a := "site: x\nversion: 1\nelements:\n  a:\n    ways:\n      - css: '#a'\n      - text: A\n"
+	b := "site: x\nversion: 2\nelements:\n  a:\n    ways:\n      - css: '#a-new'\n      - text: A\n"
+	got := Diff("v1", "v2", a, b)
+	want := "--- v1\n+++ v2\n@@ -1,7 +1,7 @@\n site: x\n-version: 1\n+version: 2\n elements:\n   a:\n     ways:\n-      - css: '#a'\n+      - css: '#a-new'\n       - text: A\n"
+	if got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+	if Diff("a", "b", a, a) != "" {
+		t.Fatal("equal texts have a diff")
+	}
+}
+
+func TestRegistryHotReload(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "x.yaml")
+	write := func(s string, mod time.Time) {
+		os.WriteFile(p, []byte(s), 0o644)
+		os.Chtimes(p, mod, mod)
+	}
+	now := time.Now()
+	write("site: x\nversion: 1\nelements:\n  a:\n    ways:\n      - css: '#a'\n", now)
+	var rejected []string
+	var loaded []string
+	r := NewRegistry(dir)
+	r.OnReject = func(site, path string, err error) { rejected = append(rejected, err.Error()) }
+	r.OnLoad = func(f *File) { loaded = append(loaded, f.Version) }
+	f1, err := r.Get("x")
+	if err != nil || !strings.HasPrefix(f1.Version, "1+") {
+		t.Fatal(f1, err)
+	}
+	write("site: x\nversion: 2\nelements:\n  a:\n    ways:\n      - css: '#a2'\n", now.Add(time.Second))
+	f2, _ := r.Get("x")
+	if !strings.HasPrefix(f2.Version, "2+") || f2.Elements["a"].Ways[0].Value != "#a2" {
+		t.Fatalf("edit not picked up: %s", f2.Version)
+	}
+	write("site: x\nversion: 3\nelements:\n  a:\n    ways:\n      - csss: '#a3'\n", now.Add(2*time.Second))
+	f3, err := r.Get("x")
+	if err != nil || f3 != f2 {
+		t.Fatalf("an invalid edit must leave version 2 serving: %v %v", f3, err)
+	}
+	r.Get("x")
+	if len(rejected) != 1 || !strings.Contains(rejected[0], "x.yaml:6") {
+		t.Fatalf("rejections %v, want one naming the line", rejected)
+	}
+	if len(loaded) != 2 {
+		t.Fatalf("loads %v", loaded)
 	}
 }
