@@ -32,7 +32,7 @@ type stored struct {
 
 // execute performs one attempt of a run.
 func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run storage.RunRecord, attempt int) error {
-	script, sel, err := scripts.Load(r.cfg.ScriptsDir, r.cfg.SelectorsDir, run.Bot)
+	script, sel, err := scripts.LoadWith(r.cfg.ScriptsDir, r.cfg.Selectors.Get, run.Bot)
 	if err != nil {
 		return ferry.Errorf(ferry.ClassInternal, "script", "%v", err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/ferry-rpa/ferry/bots"
 	"github.com/ferry-rpa/ferry/delivery"
 	"github.com/ferry-rpa/ferry/scripts"
+	"github.com/ferry-rpa/ferry/selectors"
 	"github.com/ferry-rpa/ferry/storage"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
@@ -58,15 +59,21 @@ type Config struct {
 	Credentials  Credentials
 	ScriptsDir   string
 	SelectorsDir string
-	Sinks        []delivery.Sink
-	Schedules    []Schedule
-	Workers      int           // concurrent runs (default 2)
-	MaxAttempts  int           // for retryable failures (default 4)
-	RetryBase    time.Duration // first retry delay (default 5 s)
-	StepTimeout  time.Duration
-	RunTimeout   time.Duration // default 30 min
-	Logger       zerolog.Logger
-	Now          func() time.Time
+	// Selectors serves selector files with hot reload (default: a registry
+	// over SelectorsDir). Every content it loads is recorded as a version.
+	Selectors *selectors.Registry
+	// Author is recorded with selector versions the runner loads
+	// (default "ferry").
+	Author      string
+	Sinks       []delivery.Sink
+	Schedules   []Schedule
+	Workers     int           // concurrent runs (default 2)
+	MaxAttempts int           // for retryable failures (default 4)
+	RetryBase   time.Duration // first retry delay (default 5 s)
+	StepTimeout time.Duration
+	RunTimeout  time.Duration // default 30 min
+	Logger      zerolog.Logger
+	Now         func() time.Time
 	// OnStep, when set, is told every step of every run as it ends.
 	OnStep func(runID int64, s ferry.Step)
 }
@@ -131,6 +138,28 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Selectors == nil {
+		cfg.Selectors = selectors.NewRegistry(cfg.SelectorsDir)
+	}
+	if cfg.Author == "" {
+		cfg.Author = "ferry"
+	}
+	log := cfg.Logger
+	db := cfg.DB
+	cfg.Selectors.OnLoad = func(f *selectors.File) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		seq, added, err := db.RecordSelectorVersion(ctx, f.Site, f.Version, f.Source, cfg.Author, "loaded from "+f.Path)
+		switch {
+		case err != nil:
+			log.Error().Err(err).Str("site", f.Site).Msg("recording the selector version failed")
+		case added:
+			log.Info().Str("site", f.Site).Int("version", seq).Str("file", f.Path).Msg("selector file loaded as a new version")
+		}
+	}
+	cfg.Selectors.OnReject = func(site, path string, err error) {
+		log.Error().Str("site", site).Str("file", path).Err(err).Msg("edited selector file rejected; the previous version keeps serving")
+	}
 	r := &Runner{cfg: cfg, scheds: map[string]scheduled{}}
 	driver := riversqlite.New(cfg.DB.SQL)
 	mig, err := rivermigrate.New(driver, nil)
@@ -156,7 +185,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		if _, dup := r.scheds[s.ID]; dup {
 			return nil, fmt.Errorf("runner: schedule id %q used twice", s.ID)
 		}
-		if _, _, err := scripts.Load(cfg.ScriptsDir, cfg.SelectorsDir, s.Bot); err != nil {
+		if _, _, err := scripts.LoadWith(cfg.ScriptsDir, cfg.Selectors.Get, s.Bot); err != nil {
 			return nil, fmt.Errorf("runner: schedule %q: %w", s.ID, err)
 		}
 		sc := scheduled{s, spec}
@@ -209,8 +238,13 @@ func (r *Runner) Start(ctx context.Context) error {
 	if err := r.client.Start(ctx); err != nil {
 		return fmt.Errorf("runner: start: %w", err)
 	}
+	// Selector files are re-read as they are edited, without a restart.
+	go r.cfg.Selectors.Watch(ctx, 2*time.Second)
 	return nil
 }
+
+// Selectors is the runner's selector registry.
+func (r *Runner) Selectors() *selectors.Registry { return r.cfg.Selectors }
 
 // Stop lets running jobs finish (until ctx ends), then stops.
 func (r *Runner) Stop(ctx context.Context) error {
@@ -260,7 +294,7 @@ type Request struct {
 // resolveParams fills a run's dates from the script's defaults, relative to
 // at (the slot for scheduled runs, now for ad-hoc ones).
 func (r *Runner) resolveParams(bot string, p ferry.RunParams, at time.Time) (ferry.RunParams, error) {
-	s, _, err := scripts.Load(r.cfg.ScriptsDir, r.cfg.SelectorsDir, bot)
+	s, _, err := scripts.LoadWith(r.cfg.ScriptsDir, r.cfg.Selectors.Get, bot)
 	if err != nil {
 		return p, err
 	}

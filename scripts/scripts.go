@@ -262,6 +262,12 @@ func Parse(path string, data []byte, sel *selectors.File) (*Script, error) {
 // the embedded default. It loads the site's selector file from selDir (or
 // the embedded default) and checks the script against it.
 func Load(dir, selDir, bot string) (*Script, *selectors.File, error) {
+	return LoadWith(dir, func(site string) (*selectors.File, error) { return selectors.Load(selDir, site) }, bot)
+}
+
+// LoadWith is Load with the selector file from sel (a Registry's Get, so
+// that edits are picked up without a restart).
+func LoadWith(dir string, sel func(site string) (*selectors.File, error), bot string) (*Script, *selectors.File, error) {
 	name := bot + ".yaml"
 	var data []byte
 	path := "embedded:" + name
@@ -289,12 +295,12 @@ func Load(dir, selDir, bot string) (*Script, *selectors.File, error) {
 	if err := yaml.Unmarshal(data, &head); err != nil {
 		return nil, nil, fmt.Errorf("scripts: %s: %w", path, err)
 	}
-	sel, err := selectors.Load(selDir, head.Site)
+	file, err := sel(head.Site)
 	if err != nil {
 		return nil, nil, err
 	}
-	s, err := Parse(path, data, sel)
-	return s, sel, err
+	s, err := Parse(path, data, file)
+	return s, file, err
 }
 
 // Bots lists the bots available: embedded ones and those in dir.
