@@ -47,6 +47,11 @@ type Job struct {
 	// OnDownload is told each download as it is captured, so the caller can
 	// store it at once.
 	OnDownload func(Download) error
+	// Fingerprints are the elements as earlier runs last saw them, by
+	// FingerprintKey: the healer's reference.
+	Fingerprints map[string]Fingerprint
+	// HealPolicy is HealOff, HealPropose or HealReadOnly (the default).
+	HealPolicy string
 }
 
 // Download is a file the bot captured.
@@ -91,6 +96,10 @@ type Result struct {
 	Accounts []string
 	Trace    []ferry.Step
 	Evidence *Evidence // set when the run failed
+	// Fingerprints of the elements this run found, by FingerprintKey.
+	Fingerprints map[string]Fingerprint
+	// Heals proposed by this run, for review.
+	Heals []Heal
 }
 
 // SelectorError is a lookup that did not find exactly one visible element.
@@ -100,6 +109,7 @@ type SelectorError struct {
 	Ways    []WayResult
 	Gone    bool   // waiting for the element to go away
 	Variant string // the page's UI variant, when the selector file has variants
+	Heal    *Heal  // what the healer proposes, if anything
 }
 
 func (e *SelectorError) Error() string {
@@ -118,7 +128,14 @@ func (e *SelectorError) Error() string {
 	if e.Gone {
 		return fmt.Sprintf("selector %q on %s never went away (%s)", e.Element, page, strings.Join(parts, "; "))
 	}
-	return fmt.Sprintf("selector %q on %s matched no single visible element (%s)", e.Element, page, strings.Join(parts, "; "))
+	heal := ""
+	switch {
+	case e.Heal != nil && e.Heal.Accepted:
+		heal = fmt.Sprintf("; the healer proposes %s (score %.2f, runner-up %.2f)", e.Heal.Ways[0], e.Heal.Score, e.Heal.RunnerUp)
+	case e.Heal != nil:
+		heal = "; no heal: " + e.Heal.Reason
+	}
+	return fmt.Sprintf("selector %q on %s matched no single visible element (%s)%s", e.Element, page, strings.Join(parts, "; "), heal)
 }
 
 type run struct {
@@ -133,6 +150,9 @@ type run struct {
 	account string
 	// lastVariant is the UI variant of the page at the last lookup.
 	lastVariant string
+	// readOnly: the current step only reads (it may use a healed element).
+	readOnly bool
+	healed   map[string]bool // elements a heal was proposed for
 	serverMu    sync.Mutex
 	server      []serverError // 5xx responses seen
 }
@@ -164,7 +184,10 @@ func (br *Browser) Run(ctx context.Context, job Job) (*Result, error) {
 	pctx, cancelPage := context.WithCancel(ctx)
 	defer cancelPage()
 	page = page.Context(pctx)
-	r := &run{job: job, page: page, log: job.Logger, res: &Result{RowsSeen: map[string]int{}},
+	if job.HealPolicy == "" {
+		job.HealPolicy = HealReadOnly
+	}
+	r := &run{job: job, page: page, log: job.Logger, res: &Result{RowsSeen: map[string]int{}, Fingerprints: map[string]Fingerprint{}},
 		secret: map[string]bool{}}
 	r.vars = map[string]string{"site.url": strings.TrimRight(job.BaseURL, "/"), "from": job.Params.From.String(), "to": job.Params.To.String()}
 	for k, v := range job.Credential.Fields {
@@ -292,6 +315,7 @@ func (r *run) step(ctx context.Context, where string, st scripts.Step) (err erro
 	}()
 	sctx, cancel := context.WithTimeout(ctx, r.timeout(st))
 	defer cancel()
+	r.readOnly = action == "wait" || action == "count_rows" || action == "download" || action == "click" && st.ReadOnly
 	switch action {
 	case "fill", "totp", "click", "select", "download":
 		if len(r.job.Selectors.Dismiss) > 0 {
@@ -572,12 +596,29 @@ func (r *run) one(ctx context.Context, name string) (*rod.Element, string, error
 	if err != nil || pick < 0 {
 		se := &SelectorError{Element: name, Page: r.pageURL(), Ways: last, Variant: r.lastVariant}
 		r.lastSel = se
+		// The run's own deadline may be spent; healing gets a short one.
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if h := r.heal(hctx, name); h != nil {
+			se.Heal = h
+			if h.Accepted && r.readOnly && r.job.HealPolicy == HealReadOnly && ctx.Err() == nil {
+				if e, err := r.healedElement(hctx, h); err == nil {
+					h.Used = true
+					r.addHeal(h)
+					r.log.Warn().Str("element", name).Str("page", h.Page).Str("way", h.Ways[0].String()).Float64("score", h.Score).Msg("read-only step used a healed element; a change to the selector file is proposed")
+					return e, "healed: " + h.Ways[0].String(), nil
+				}
+			}
+			r.addHeal(h)
+		}
+		r.healPage(hctx, name)
 		return nil, "", se
 	}
 	e, err := r.element(ctx, ways[pick])
 	if err != nil {
 		return nil, "", &SelectorError{Element: name, Page: r.pageURL(), Ways: last, Variant: r.lastVariant}
 	}
+	r.capture(ctx, name, ways[pick])
 	return e, ways[pick].String(), nil
 }
 

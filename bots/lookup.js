@@ -1,4 +1,4 @@
-function (ways, pick, want) {
+function (ways, pick, want, extra) {
   const norm = (s) => (s || '').replace(/\s+/g, ' ').trim();
   const visible = (el) => {
     if (!(el instanceof Element)) return false;
@@ -90,6 +90,127 @@ function (ways, pick, want) {
     }
     throw new Error('unknown way ' + w.kind);
   };
+  // --- fingerprints and healing ---------------------------------------
+  const ownText = (el) => norm([...el.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent).join(' ')) || norm(el.textContent).slice(0, 80);
+  const kindOf = (el) => {
+    const t = el.tagName.toLowerCase();
+    const type = (el.getAttribute('type') || '').toLowerCase();
+    if (t === 'input') {
+      if (['submit', 'button', 'reset', 'image'].includes(type)) return 'button';
+      if (type === 'password') return 'password';
+      if (type === 'checkbox' || type === 'radio') return type;
+      return 'text';
+    }
+    if (t === 'textarea') return 'text';
+    if (t === 'select') return 'select';
+    if (t === 'button' || el.getAttribute('role') === 'button') return 'button';
+    if (t === 'a') return 'link';
+    return t;
+  };
+  const nearbyLabel = (el) => {
+    const l = labelOf(el);
+    if (l) return l;
+    let p = el.previousElementSibling;
+    for (let i = 0; p && i < 2; i++, p = p.previousElementSibling) { const t = norm(p.textContent); if (t) return t.slice(0, 80); }
+    return '';
+  };
+  const pathOf = (el) => {
+    const out = [];
+    for (let p = el.parentElement; p && p !== document.body && out.length < 5; p = p.parentElement) out.push(p.tagName.toLowerCase());
+    return out;
+  };
+  const fingerprint = (el) => {
+    const r = el.getBoundingClientRect();
+    const attrs = {};
+    for (const a of ['id', 'class', 'name', 'type', 'placeholder', 'data-testid', 'aria-label', 'title', 'autocomplete', 'for']) {
+      const v = el.getAttribute(a);
+      if (v) attrs[a] = v;
+    }
+    if (el.tagName.toLowerCase() === 'a' && el.getAttribute('href')) attrs.href = (el.getAttribute('href') || '').split('?')[0];
+    const form = el.closest('form');
+    return { tag: el.tagName.toLowerCase(), kind: kindOf(el), role: role(el), name: accName(el), text: ownText(el), label: nearbyLabel(el),
+      attrs, path: pathOf(el), form: form ? (form.getAttribute('action') || '') : '',
+      rect: { x: Math.round(r.left + scrollX), y: Math.round(r.top + scrollY), w: Math.round(r.width), h: Math.round(r.height) } };
+  };
+  const bigrams = (s) => { const out = new Map(); for (let i = 0; i < s.length - 1; i++) { const g = s.slice(i, i + 2); out.set(g, (out.get(g) || 0) + 1); } return out; };
+  const sim = (a, b) => {
+    a = norm(a).toLowerCase(); b = norm(b).toLowerCase();
+    if (!a && !b) return null;
+    if (a === b) return 1;
+    if (!a || !b) return 0;
+    const ta = new Set(a.split(/[\s\-_#.]+/).filter(Boolean)), tb = new Set(b.split(/[\s\-_#.]+/).filter(Boolean));
+    const inter = [...ta].filter((x) => tb.has(x)).length;
+    const jac = inter / (new Set([...ta, ...tb]).size || 1);
+    const ga = bigrams(a), gb = bigrams(b);
+    let common = 0, na = 0, nb = 0;
+    ga.forEach((n, g) => { na += n; common += Math.min(n, gb.get(g) || 0); });
+    gb.forEach((n) => { nb += n; });
+    const dice = na + nb ? 2 * common / (na + nb) : 0;
+    return Math.max(jac, dice);
+  };
+  const eq = (a, b) => (!a && !b) ? null : (a === b ? 1 : 0);
+  const score = (fp, el) => {
+    const c = fingerprint(el);
+    const parts = [
+      ['id', 0.12, sim(fp.attrs.id, c.attrs.id)],
+      ['name', 0.14, eq(fp.attrs.name, c.attrs.name)],
+      ['type', 0.06, eq(fp.attrs.type, c.attrs.type)],
+      ['text', 0.12, sim(fp.text, c.text)],
+      ['accessible name', 0.12, sim(fp.name, c.name)],
+      ['label', 0.1, sim(fp.label, c.label)],
+      ['class', 0.04, sim(fp.attrs.class, c.attrs.class)],
+      ['test id', 0.04, eq(fp.attrs['data-testid'], c.attrs['data-testid'])],
+      ['placeholder', 0.04, eq(fp.attrs.placeholder, c.attrs.placeholder)],
+      ['autocomplete', 0.04, eq(fp.attrs.autocomplete, c.attrs.autocomplete)],
+      ['href', 0.08, eq(fp.attrs.href, c.attrs.href)],
+      ['form', 0.06, eq(fp.form, c.form)],
+      ['ancestors', 0.04, sim(fp.path.join(' '), c.path.join(' '))],
+      ['position', 0.08, 1 - Math.min(1, Math.hypot(fp.rect.x - c.rect.x, fp.rect.y - c.rect.y) / 400)],
+    ];
+    let sum = 0, weight = 0;
+    const breakdown = {};
+    for (const [k, w, v] of parts) {
+      if (v === null || v === undefined) continue;
+      sum += w * v; weight += w;
+      breakdown[k] = Math.round(v * 100) / 100;
+    }
+    return { score: weight ? sum / weight : 0, breakdown, fp: c };
+  };
+  const candidates = (fp) => all().filter((el) => visible(el) && kindOf(el) === fp.kind && !el.closest('[aria-hidden=true]'));
+  // suggest proposes ways that find el, and only el, most robust first.
+  const suggest = (el) => {
+    const out = [];
+    const unique = (w) => { try { const r = find(w).filter(visible); return r.length === 1 && r[0] === el; } catch (e) { return false; } };
+    const tag = el.tagName.toLowerCase();
+    const l = labelOf(el);
+    if (l && ['input', 'select', 'textarea'].includes(tag)) out.push({ kind: 'label', value: l });
+    const r = role(el), n = accName(el);
+    if (r && n && !['input', 'select', 'textarea'].includes(tag)) out.push({ kind: 'role', value: r, name: n });
+    if (el.id && !/\d{3,}|[0-9a-f]{8,}/.test(el.id)) out.push({ kind: 'css', value: '#' + CSS.escape(el.id) });
+    if (el.getAttribute('data-testid')) out.push({ kind: 'testid', value: el.getAttribute('data-testid') });
+    if (el.getAttribute('name')) out.push({ kind: 'css', value: tag + '[name="' + el.getAttribute('name') + '"]' });
+    if (tag === 'a' && el.getAttribute('href') && !el.getAttribute('href').startsWith('#')) out.push({ kind: 'css', value: 'a[href="' + el.getAttribute('href') + '"]' });
+    return out.filter(unique);
+  };
+  if (want === 'fingerprint') {
+    const r = find(ways[0]).filter(visible);
+    return r.length ? JSON.stringify(fingerprint(r[0])) : null;
+  }
+  if (want === 'heal') {
+    const fp = extra;
+    const scored = candidates(fp).map((el, i) => ({ i, ...score(fp, el) })).sort((a, b) => b.score - a.score);
+    const top = scored.slice(0, 3).map((s) => ({ index: s.i, score: s.score, breakdown: s.breakdown, desc: s.fp.tag + (s.fp.attrs.id ? '#' + s.fp.attrs.id : '') + ' "' + (s.fp.name || s.fp.text).slice(0, 40) + '"' }));
+    if (top.length) top[0].ways = suggest(candidates(fp)[top[0].index]);
+    return JSON.stringify(top);
+  }
+  if (want === 'healed') {
+    return candidates(extra.fp)[extra.index] || null;
+  }
+  if (want === 'outline') {
+    const el = candidates(extra.fp)[extra.index];
+    if (el) { el.style.outline = '3px solid #e6007e'; el.style.outlineOffset = '2px'; el.scrollIntoView({ block: 'center' }); }
+    return !!el;
+  }
   const res = ways.map((w) => { try { return find(w).filter(visible); } catch (e) { return String(e.message || e); } });
   if (pick >= 0) {
     const r = res[pick];

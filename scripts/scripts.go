@@ -55,6 +55,10 @@ type Step struct {
 	Secret  string        `yaml:"secret,omitempty"` // totp: the credential field with the seed
 	Format  string        `yaml:"format,omitempty"` // download
 	Timeout time.Duration `yaml:"timeout,omitempty"`
+	// ReadOnly marks a click that only reads (it navigates or opens a
+	// statement; it submits and pays nothing): the healer may repair it
+	// within the run.
+	ReadOnly bool `yaml:"read_only,omitempty"`
 }
 
 // Case is one outcome a branch waits for: the first whose element appears
@@ -187,6 +191,9 @@ func Parse(path string, data []byte, sel *selectors.File) (*Script, error) {
 			if n != 1 {
 				bad(where, "a step needs exactly one action, found %d", n)
 				continue
+			}
+			if st.ReadOnly && action != "click" {
+				bad(where, "read_only marks a click; %s steps are read-only or not by their nature", action)
 			}
 			switch action {
 			case "open":

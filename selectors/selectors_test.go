@@ -197,3 +197,59 @@ func TestRegistryHotReload(t *testing.T) {
 		t.Fatalf("loads %v", loaded)
 	}
 }
+
+func TestEdits(t *testing.T) {
+	t.Parallel()
+	src := []byte(`# a comment that stays
+site: x
+version: 1
+variants:
+  v2:
+    fingerprint:
+      meta: {name: ui, content: "2"}
+elements:
+  a:
+    ways:
+      - css: "#a"
+    variants:
+      v2:
+        - css: "#a2"
+  b:
+    ways:
+      - text: B
+`)
+	out, err := PrependWay(src, "a", "", Way{Kind: ByRole, Value: "button", Name: "Sign \"in\""})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Parse("x", out)
+	if err != nil || f.Elements["a"].Ways[0].Name != `Sign "in"` || f.Elements["a"].Ways[1].Value != "#a" || !strings.HasPrefix(string(out), "# a comment that stays") {
+		t.Fatalf("%s\n%v", out, err)
+	}
+	out, err = PrependWay(out, "a", "v2", Way{Kind: ByLabel, Value: "登录名"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ = Parse("x", out)
+	if w := f.Elements["a"].WaysFor("v2"); len(w) != 2 || w[0].Value != "登录名" {
+		t.Fatalf("variant ways %v\n%s", w, out)
+	}
+	if _, err := PrependWay(out, "a", "v2", Way{Kind: ByLabel, Value: "登录名"}); err == nil {
+		t.Fatal("a duplicate way was added")
+	}
+	out, err = AddDismiss(out, "overlay.cc_yes", []Way{{Kind: ByRole, Value: "button", Name: "Accept"}, {Kind: ByCSS, Value: "#cc-yes"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err = Parse("x", out)
+	if err != nil || len(f.Dismiss) != 1 || f.Dismiss[0] != "overlay.cc_yes" || len(f.Elements["overlay.cc_yes"].Ways) != 2 {
+		t.Fatalf("%s\n%v", out, err)
+	}
+	out, err = AddDismiss(out, "overlay.two", []Way{{Kind: ByCSS, Value: "#two"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, err = Parse("x", out); err != nil || len(f.Dismiss) != 2 {
+		t.Fatalf("%s\n%v", out, err)
+	}
+}

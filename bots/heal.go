@@ -1,0 +1,215 @@
+package bots
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/ferry-rpa/ferry/selectors"
+	"github.com/go-rod/rod"
+	"github.com/go-rod/rod/lib/proto"
+)
+
+// Healing policy, per run.
+const (
+	// HealOff never looks for a changed element.
+	HealOff = "off"
+	// HealPropose proposes changes to the selector file but never uses a
+	// healed element.
+	HealPropose = "propose"
+	// HealReadOnly also lets read-only steps (waiting, counting, downloading,
+	// and clicks the script marks read_only) use a healed element in the
+	// current run. Steps that type or submit never do.
+	HealReadOnly = "read_only"
+)
+
+// A heal is accepted only when its score clears minHealScore and beats the
+// runner-up by minHealMargin: the healer never picks the first of several.
+const (
+	minHealScore  = 0.45
+	minHealMargin = 0.15
+)
+
+// Fingerprint is what a successful lookup saw of an element: the healer's
+// reference when every way later fails.
+type Fingerprint struct {
+	Element string          `json:"element"`
+	Variant string          `json:"variant"`
+	Page    string          `json:"page"`
+	Data    json.RawMessage `json:"data"` // tag, role, names, text, label, attributes, ancestors, position
+}
+
+// FingerprintKey indexes fingerprints by element and UI variant.
+func FingerprintKey(element, variant string) string { return element + "|" + variant }
+
+// Heal is a proposed repair of one selector: the element the healer found
+// on the changed page, the ways that find it, and why.
+type Heal struct {
+	Element   string             `json:"element"`
+	Variant   string             `json:"variant"`
+	Page      string             `json:"page"`
+	Score     float64            `json:"score"`
+	RunnerUp  float64            `json:"runner_up"`
+	Breakdown map[string]float64 `json:"breakdown"`
+	Candidate string             `json:"candidate"` // a description of the element found
+	Ways      []selectors.Way    `json:"ways"`      // ways that find it, and only it; the first is proposed
+	Accepted  bool               `json:"accepted"`  // score and margin clear the thresholds
+	Reason    string             `json:"reason,omitempty"`
+	Used      bool               `json:"used"` // a read-only step used it in this run
+	Before    []byte             `json:"-"`    // screenshot of the page as the bot found it
+	After     []byte             `json:"-"`    // screenshot with the healed element outlined
+	index     int
+	fp        json.RawMessage
+}
+
+type healCandidate struct {
+	Index     int                  `json:"index"`
+	Score     float64              `json:"score"`
+	Breakdown map[string]float64   `json:"breakdown"`
+	Desc      string               `json:"desc"`
+	Ways      []map[string]string  `json:"ways"`
+}
+
+// capture stores the fingerprint of the element way w found, once per
+// element and variant in a run.
+func (r *run) capture(ctx context.Context, name string, w selectors.Way) {
+	if r.job.HealPolicy == HealOff {
+		return
+	}
+	key := FingerprintKey(name, r.lastVariant)
+	if _, done := r.res.Fingerprints[key]; done {
+		return
+	}
+	ways := []map[string]string{{"kind": string(w.Kind), "value": w.Value, "name": w.Name}}
+	obj, err := r.page.Context(ctx).Evaluate(rod.Eval(lookupJS, ways, 0, "fingerprint").ByUser())
+	if err != nil || obj.Value.Nil() {
+		return
+	}
+	r.res.Fingerprints[key] = Fingerprint{Element: name, Variant: r.lastVariant, Page: r.pageURL(), Data: json.RawMessage(obj.Value.Str())}
+}
+
+// heal ranks the page's elements against the element's last fingerprint.
+// It returns nil when there is no fingerprint to compare with.
+func (r *run) heal(ctx context.Context, name string) *Heal {
+	if r.job.HealPolicy == HealOff || r.job.Fingerprints == nil {
+		return nil
+	}
+	el, err := r.job.Selectors.Element(name)
+	if err != nil || el.Many {
+		return nil
+	}
+	fp, ok := r.job.Fingerprints[FingerprintKey(name, r.lastVariant)]
+	if !ok {
+		return nil
+	}
+	var fpv map[string]any
+	if json.Unmarshal(fp.Data, &fpv) != nil {
+		return nil
+	}
+	obj, err := r.page.Context(ctx).Evaluate(rod.Eval(lookupJS, []any{}, -1, "heal", fpv).ByUser())
+	if err != nil {
+		return nil
+	}
+	var cands []healCandidate
+	if json.Unmarshal([]byte(obj.Value.Str()), &cands) != nil {
+		return nil
+	}
+	h := &Heal{Element: name, Variant: r.lastVariant, Page: r.pageURL(), fp: fp.Data}
+	if len(cands) == 0 {
+		h.Reason = "no visible element of the same kind on the page"
+		return h
+	}
+	best := cands[0]
+	h.Score, h.Breakdown, h.Candidate, h.index = round2(best.Score), best.Breakdown, best.Desc, best.Index
+	if len(cands) > 1 {
+		h.RunnerUp = round2(cands[1].Score)
+	}
+	for _, w := range best.Ways {
+		h.Ways = append(h.Ways, selectors.Way{Kind: selectors.WayKind(w["kind"]), Value: w["value"], Name: w["name"]})
+	}
+	switch {
+	case best.Score < minHealScore:
+		h.Reason = fmt.Sprintf("best candidate scores %.2f, under %.2f", best.Score, minHealScore)
+	case best.Score-h.RunnerUp < minHealMargin:
+		h.Reason = fmt.Sprintf("best candidate %.2f beats the runner-up %.2f by less than %.2f", best.Score, h.RunnerUp, minHealMargin)
+	case len(h.Ways) == 0:
+		h.Reason = "no way finds the candidate alone"
+	default:
+		h.Accepted = true
+	}
+	if h.Accepted {
+		h.Before = r.screenshot()
+		_, _ = r.page.Context(ctx).Evaluate(rod.Eval(lookupJS, []any{}, -1, "outline", map[string]any{"fp": fpv, "index": h.index}).ByUser())
+		h.After = r.screenshot()
+	}
+	return h
+}
+
+func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
+
+func (r *run) screenshot() []byte {
+	p := r.page.Context(context.Background()).Timeout(10 * time.Second)
+	png, err := p.Screenshot(false, &proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng})
+	if err != nil {
+		return nil
+	}
+	return png
+}
+
+// healedElement returns the element an accepted heal found.
+func (r *run) healedElement(ctx context.Context, h *Heal) (*rod.Element, error) {
+	var fpv map[string]any
+	if err := json.Unmarshal(h.fp, &fpv); err != nil {
+		return nil, err
+	}
+	obj, err := r.page.Context(ctx).Evaluate(rod.Eval(lookupJS, []any{}, -1, "healed", map[string]any{"fp": fpv, "index": h.index}).ByObject())
+	if err != nil {
+		return nil, err
+	}
+	if obj.Subtype != proto.RuntimeRemoteObjectSubtypeNode {
+		return nil, fmt.Errorf("the healed element went away")
+	}
+	return r.page.Context(ctx).ElementFromObject(obj)
+}
+
+// healPage proposes heals for every other element last seen on this page
+// that no longer resolves, so that one failed run repairs a whole page.
+func (r *run) healPage(ctx context.Context, failed string) {
+	page := r.pageURL()
+	var names []string
+	for _, fp := range r.job.Fingerprints {
+		if fp.Page == page && fp.Element != failed && fp.Variant == r.lastVariant {
+			names = append(names, fp.Element)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if r.healed[name] {
+			continue
+		}
+		el, err := r.job.Selectors.Element(name)
+		if err != nil {
+			continue
+		}
+		_, pick, _, err := r.lookup(ctx, el)
+		if err != nil || pick >= 0 {
+			continue
+		}
+		if h := r.heal(ctx, name); h != nil {
+			r.addHeal(h)
+		}
+	}
+}
+
+func (r *run) addHeal(h *Heal) {
+	if r.healed == nil {
+		r.healed = map[string]bool{}
+	}
+	if r.healed[h.Element] {
+		return
+	}
+	r.healed[h.Element] = true
+	r.res.Heals = append(r.res.Heals, *h)
+}
