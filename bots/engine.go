@@ -153,8 +153,8 @@ type run struct {
 	// readOnly: the current step only reads (it may use a healed element).
 	readOnly bool
 	healed   map[string]bool // elements a heal was proposed for
-	serverMu    sync.Mutex
-	server      []serverError // 5xx responses seen
+	serverMu sync.Mutex
+	server   []serverError // 5xx responses seen
 }
 
 type serverError struct {

@@ -65,11 +65,11 @@ type Heal struct {
 }
 
 type healCandidate struct {
-	Index     int                  `json:"index"`
-	Score     float64              `json:"score"`
-	Breakdown map[string]float64   `json:"breakdown"`
-	Desc      string               `json:"desc"`
-	Ways      []map[string]string  `json:"ways"`
+	Index     int                 `json:"index"`
+	Score     float64             `json:"score"`
+	Breakdown map[string]float64  `json:"breakdown"`
+	Desc      string              `json:"desc"`
+	Ways      []map[string]string `json:"ways"`
 }
 
 // capture stores the fingerprint of the element way w found, once per
