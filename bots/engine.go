@@ -78,6 +78,7 @@ type Evidence struct {
 	Step            string       `json:"step"`
 	Selector        string       `json:"selector,omitempty"`
 	Variant         string       `json:"variant,omitempty"`
+	CoveredBy       string       `json:"covered_by,omitempty"` // an overlay over the element the run tried to click
 	Ways            []WayResult  `json:"ways,omitempty"`
 	SelectorFile    string       `json:"selector_file"`
 	SelectorVersion string       `json:"selector_version"`
@@ -223,7 +224,8 @@ func (r *run) classify(where string, since time.Time, err error) error {
 		return ferry.Errorf(ferry.ClassSiteUnavailable, where, "%s answered %d: %v", s.url, s.status, err)
 	}
 	var se *SelectorError
-	if errors.As(err, &se) {
+	var ce *CoveredError
+	if errors.As(err, &se) || errors.As(err, &ce) {
 		return &ferry.Error{Class: ferry.ClassSiteChanged, Where: where, Err: err}
 	}
 	if errors.Is(err, context.Canceled) {
@@ -375,6 +377,9 @@ func (r *run) step(ctx context.Context, where string, st scripts.Step) (err erro
 			return err
 		}
 		way = w
+		if err := r.checkCovered(sctx, el, target); err != nil {
+			return err
+		}
 		if err := el.Context(sctx).Click(proto.InputMouseButtonLeft, 1); err != nil {
 			return err
 		}
@@ -659,8 +664,19 @@ func (r *run) count(ctx context.Context, name string) (int, string, error) {
 		return 0, "", err
 	}
 	if pick < 0 {
+		// No way finds a row. The result may be empty, or the rows changed:
+		// the healer looks for them (the ingest check catches a wrong count).
+		if h, n := r.healMany(ctx, name); h != nil {
+			r.addHeal(h)
+			if h.Accepted && r.readOnly && r.job.HealPolicy == HealReadOnly {
+				h.Used = true
+				r.res.Heals[len(r.res.Heals)-1].Used = true
+				return n, "healed: " + h.Ways[0].String(), nil
+			}
+		}
 		return 0, "", nil
 	}
+	r.capture(ctx, name, ways[pick])
 	return res[pick].Count, ways[pick].String(), nil
 }
 
@@ -677,6 +693,13 @@ func (r *run) query(ctx context.Context, name, want string, out any) error {
 	if pick < 0 {
 		se := &SelectorError{Element: name, Page: r.pageURL(), Ways: res, Variant: r.lastVariant}
 		r.lastSel = se
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if h := r.heal(hctx, name); h != nil {
+			se.Heal = h
+			r.addHeal(h)
+		}
+		r.healPage(hctx, name)
 		return se
 	}
 	ways := []map[string]string{{"kind": string(wl[pick].Kind), "value": wl[pick].Value, "name": wl[pick].Name}}
@@ -714,6 +737,7 @@ func (r *run) branch(ctx context.Context, where string, st scripts.Step) error {
 	sctx, cancel := context.WithTimeout(ctx, r.timeout(st))
 	defer cancel()
 	chosen := -1
+	var chosenWay selectors.Way
 	var lasts [][]WayResult
 	err := poll(sctx, func() (bool, error) {
 		lasts = lasts[:0]
@@ -722,13 +746,13 @@ func (r *run) branch(ctx context.Context, where string, st scripts.Step) error {
 			if err != nil {
 				return false, err
 			}
-			res, pick, _, err := r.lookup(sctx, el)
+			res, pick, wl, err := r.lookup(sctx, el)
 			if err != nil {
 				return false, nil
 			}
 			lasts = append(lasts, res)
 			if pick >= 0 {
-				chosen = i
+				chosen, chosenWay = i, wl[pick]
 				return true, nil
 			}
 		}
@@ -746,16 +770,20 @@ func (r *run) branch(ctx context.Context, where string, st scripts.Step) error {
 				ways = append(ways, lasts[i]...)
 			}
 		}
-		se := &SelectorError{Element: strings.Join(names, " | "), Page: r.pageURL(), Ways: ways}
+		se := &SelectorError{Element: strings.Join(names, " | "), Page: r.pageURL(), Ways: ways, Variant: r.lastVariant}
 		r.lastSel = se
 		if err == nil {
 			err = se
 		}
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		r.healPage(hctx, "")
+		cancel()
 		r.trace(where, "branch", se.Element, "", "", started, se)
 		return r.classify(where, started, se)
 	}
 	c := st.Branch[chosen]
-	r.trace(where, "branch", c.When, "", "took this case", started, nil)
+	r.capture(ctx, c.When, chosenWay)
+	r.trace(where, "branch", c.When, chosenWay.String(), "took this case", started, nil)
 	if c.Fail != "" {
 		msg := c.Message
 		if msg == "" {
@@ -852,6 +880,9 @@ func (r *run) download(ctx context.Context, where, name, format string) (Downloa
 	if err != nil {
 		return Download{}, "", err
 	}
+	if err := r.checkCovered(ctx, el, name); err != nil {
+		return Download{}, way, err
+	}
 	p := r.page.Context(ctx)
 	if err := (proto.FetchEnable{Patterns: []*proto.FetchRequestPattern{{URLPattern: "*", ResourceType: proto.NetworkResourceTypeDocument, RequestStage: proto.FetchRequestStageResponse}}}).Call(p); err != nil {
 		return Download{}, way, err
@@ -946,6 +977,10 @@ func (r *run) evidence(err error) *Evidence {
 	var se *SelectorError
 	if errors.As(err, &se) {
 		ev.Selector, ev.Ways, ev.Variant = se.Element, se.Ways, se.Variant
+	}
+	var ce *CoveredError
+	if errors.As(err, &ce) {
+		ev.Selector, ev.CoveredBy = ce.Element, ce.Overlay
 	}
 	// The run's context may be over; give evidence its own short budget.
 	p := r.page.Context(context.Background()).Timeout(10 * time.Second)

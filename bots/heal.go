@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/ferry-rpa/ferry/selectors"
@@ -57,9 +58,10 @@ type Heal struct {
 	Ways      []selectors.Way    `json:"ways"`      // ways that find it, and only it; the first is proposed
 	Accepted  bool               `json:"accepted"`  // score and margin clear the thresholds
 	Reason    string             `json:"reason,omitempty"`
-	Used      bool               `json:"used"` // a read-only step used it in this run
-	Before    []byte             `json:"-"`    // screenshot of the page as the bot found it
-	After     []byte             `json:"-"`    // screenshot with the healed element outlined
+	Used      bool               `json:"used"`    // a read-only step used it in this run
+	Dismiss   bool               `json:"dismiss"` // an overlay to list under dismiss, not a changed element
+	Before    []byte             `json:"-"`       // screenshot of the page as the bot found it
+	After     []byte             `json:"-"`       // screenshot with the healed element outlined
 	index     int
 	fp        json.RawMessage
 }
@@ -212,4 +214,106 @@ func (r *run) addHeal(h *Heal) {
 	}
 	r.healed[h.Element] = true
 	r.res.Heals = append(r.res.Heals, *h)
+}
+
+// checkCovered fails a click whose element is covered by an overlay (a
+// cookie banner, a pop-up) and proposes listing the overlay's button under
+// dismiss. Ferry never clicks an unknown overlay away by itself.
+func (r *run) checkCovered(ctx context.Context, el *rod.Element, name string) error {
+	obj, err := el.Context(ctx).Evaluate(rod.Eval(lookupJS, []any{}, -1, "covered").ByUser())
+	if err != nil || obj.Value.Nil() {
+		return nil
+	}
+	var cov struct {
+		Overlay, ID, Button string
+		Ways                []map[string]string
+	}
+	if json.Unmarshal([]byte(obj.Value.Str()), &cov) != nil {
+		return nil
+	}
+	elName := "overlay.dismiss"
+	if id := strings.Trim(strings.Map(func(c rune) rune {
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' {
+			return c
+		}
+		if c >= 'A' && c <= 'Z' {
+			return c + 32
+		}
+		return '_'
+	}, cov.ID), "_"); id != "" {
+		elName = "overlay." + id
+	}
+	h := &Heal{Element: elName, Variant: r.lastVariant, Page: r.pageURL(), Dismiss: true, Score: 1,
+		Candidate: fmt.Sprintf("%s covering %s, its button %q", cov.Overlay, name, cov.Button)}
+	for _, w := range cov.Ways {
+		h.Ways = append(h.Ways, selectors.Way{Kind: selectors.WayKind(w["kind"]), Value: w["value"], Name: w["name"]})
+	}
+	msg := fmt.Sprintf("%s on %s is covered by %s", name, h.Page, cov.Overlay)
+	if len(h.Ways) > 0 {
+		h.Accepted = true
+		h.Before = r.screenshot()
+		h.After = h.Before
+		msg += fmt.Sprintf("; the healer proposes listing %s (%s) under dismiss", elName, h.Ways[0])
+	} else {
+		h.Reason = "the overlay has no button a way finds alone"
+	}
+	r.addHeal(h)
+	return &CoveredError{Element: name, Page: h.Page, Overlay: cov.Overlay, msg: msg}
+}
+
+// CoveredError is a click on an element something else covers.
+type CoveredError struct {
+	Element, Page, Overlay string
+	msg                    string
+}
+
+func (e *CoveredError) Error() string { return e.msg }
+
+// healMany heals a collection (table rows): the proposed way finds the
+// best-matching element and its siblings like it. It returns the heal and
+// how many elements the proposed way finds.
+func (r *run) healMany(ctx context.Context, name string) (*Heal, int) {
+	if r.job.HealPolicy == HealOff || r.job.Fingerprints == nil {
+		return nil, 0
+	}
+	fp, ok := r.job.Fingerprints[FingerprintKey(name, r.lastVariant)]
+	if !ok {
+		return nil, 0
+	}
+	var fpv map[string]any
+	if json.Unmarshal(fp.Data, &fpv) != nil {
+		return nil, 0
+	}
+	obj, err := r.page.Context(ctx).Evaluate(rod.Eval(lookupJS, []any{}, -1, "healmany", fpv).ByUser())
+	if err != nil {
+		return nil, 0
+	}
+	var res *struct {
+		Score, RunnerUp float64
+		Breakdown       map[string]float64
+		Desc            string
+		Ways            []map[string]string
+		Count           int
+	}
+	if json.Unmarshal([]byte(obj.Value.Str()), &res) != nil || res == nil {
+		return nil, 0
+	}
+	h := &Heal{Element: name, Variant: r.lastVariant, Page: r.pageURL(), Score: round2(res.Score), RunnerUp: round2(res.RunnerUp),
+		Breakdown: res.Breakdown, Candidate: res.Desc}
+	for _, w := range res.Ways {
+		h.Ways = append(h.Ways, selectors.Way{Kind: selectors.WayKind(w["kind"]), Value: w["value"], Name: w["name"]})
+	}
+	switch {
+	case res.Score < minHealScore:
+		h.Reason = fmt.Sprintf("best candidate scores %.2f, under %.2f", res.Score, minHealScore)
+	case res.Score-res.RunnerUp < minHealMargin:
+		h.Reason = fmt.Sprintf("best candidate %.2f beats the best outside its collection %.2f by less than %.2f", res.Score, res.RunnerUp, minHealMargin)
+	case len(h.Ways) == 0:
+		h.Reason = "no way finds the collection"
+	default:
+		h.Accepted = true
+		h.Before = r.screenshot()
+		h.After = h.Before
+	}
+	return h, res.Count
 }

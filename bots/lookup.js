@@ -128,8 +128,14 @@ function (ways, pick, want, extra) {
     }
     if (el.tagName.toLowerCase() === 'a' && el.getAttribute('href')) attrs.href = (el.getAttribute('href') || '').split('?')[0];
     const form = el.closest('form');
+    // The names of the form's fields: the backend's contract, which a
+    // redesign of the page rarely changes.
+    const fields = form ? [...form.elements].map((e) => e.getAttribute('name') || '').filter(Boolean).sort().join(' ') : '';
+    // Whether it is the only one of its kind in its form (the form's one
+    // button, say): what a person recognises when every text has changed.
+    const sole = form ? [...form.querySelectorAll('*')].filter((x) => visible(x) && kindOf(x) === kindOf(el)).length === 1 : false;
     return { tag: el.tagName.toLowerCase(), kind: kindOf(el), role: role(el), name: accName(el), text: ownText(el), label: nearbyLabel(el),
-      attrs, path: pathOf(el), form: form ? (form.getAttribute('action') || '') : '',
+      attrs, path: pathOf(el), form: form ? (form.getAttribute('action') || '') : '', fields, sole,
       rect: { x: Math.round(r.left + scrollX), y: Math.round(r.top + scrollY), w: Math.round(r.width), h: Math.round(r.height) } };
   };
   const bigrams = (s) => { const out = new Map(); for (let i = 0; i < s.length - 1; i++) { const g = s.slice(i, i + 2); out.set(g, (out.get(g) || 0) + 1); } return out; };
@@ -153,7 +159,9 @@ function (ways, pick, want, extra) {
     const c = fingerprint(el);
     const parts = [
       ['id', 0.12, sim(fp.attrs.id, c.attrs.id)],
-      ['name', 0.14, eq(fp.attrs.name, c.attrs.name)],
+      ['name', 0.2, eq(fp.attrs.name, c.attrs.name)],
+      ['form fields', 0.15, sim(fp.fields || '', c.fields || '')],
+      ['sole in form', 0.15, fp.sole ? (c.sole ? 1 : 0) : null],
       ['type', 0.06, eq(fp.attrs.type, c.attrs.type)],
       ['text', 0.12, sim(fp.text, c.text)],
       ['accessible name', 0.12, sim(fp.name, c.name)],
@@ -162,7 +170,7 @@ function (ways, pick, want, extra) {
       ['test id', 0.04, eq(fp.attrs['data-testid'], c.attrs['data-testid'])],
       ['placeholder', 0.04, eq(fp.attrs.placeholder, c.attrs.placeholder)],
       ['autocomplete', 0.04, eq(fp.attrs.autocomplete, c.attrs.autocomplete)],
-      ['href', 0.08, eq(fp.attrs.href, c.attrs.href)],
+      ['href', 0.2, eq(fp.attrs.href, c.attrs.href)],
       ['form', 0.06, eq(fp.form, c.form)],
       ['ancestors', 0.04, sim(fp.path.join(' '), c.path.join(' '))],
       ['position', 0.08, 1 - Math.min(1, Math.hypot(fp.rect.x - c.rect.x, fp.rect.y - c.rect.y) / 400)],
@@ -185,13 +193,32 @@ function (ways, pick, want, extra) {
     const l = labelOf(el);
     if (l && ['input', 'select', 'textarea'].includes(tag)) out.push({ kind: 'label', value: l });
     const r = role(el), n = accName(el);
-    if (r && n && !['input', 'select', 'textarea'].includes(tag)) out.push({ kind: 'role', value: r, name: n });
+    if (r && n && n.length <= 60 && ['button', 'link', 'heading', 'tab', 'menuitem', 'checkbox', 'radio'].includes(r)) out.push({ kind: 'role', value: r, name: n });
     if (el.id && !/\d{3,}|[0-9a-f]{8,}/.test(el.id)) out.push({ kind: 'css', value: '#' + CSS.escape(el.id) });
     if (el.getAttribute('data-testid')) out.push({ kind: 'testid', value: el.getAttribute('data-testid') });
     if (el.getAttribute('name')) out.push({ kind: 'css', value: tag + '[name="' + el.getAttribute('name') + '"]' });
     if (tag === 'a' && el.getAttribute('href') && !el.getAttribute('href').startsWith('#')) out.push({ kind: 'css', value: 'a[href="' + el.getAttribute('href') + '"]' });
     return out.filter(unique);
   };
+  if (want === 'covered') {
+    // Called on an element: what covers its middle, if anything, and the
+    // buttons of the overlay that does.
+    const el = this;
+    el.scrollIntoView({ block: 'center', inline: 'center' });
+    const r = el.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    if (!hit || hit === el || el.contains(hit)) return null;
+    let overlay = hit;
+    for (let p = hit; p && p !== document.body; p = p.parentElement) {
+      const st = getComputedStyle(p);
+      if ((st.position === 'fixed' || st.position === 'absolute' || p.getAttribute('role') === 'dialog') && !p.contains(el)) overlay = p;
+    }
+    const buttons = [...overlay.querySelectorAll('button,[role=button],input[type=button],input[type=submit],a[href]')].filter(visible);
+    const yes = /accept|agree|allow|ok|got it|continue|close|同意|接受|确定|知道了|关闭/i;
+    const pickb = buttons.find((b) => yes.test(accName(b))) || buttons[0];
+    return JSON.stringify({ overlay: overlay.tagName.toLowerCase() + (overlay.id ? '#' + overlay.id : '') + (overlay.getAttribute('role') ? '[role=' + overlay.getAttribute('role') + ']' : ''),
+      id: overlay.id || '', button: pickb ? accName(pickb) : '', ways: pickb ? suggest(pickb) : [] });
+  }
   if (want === 'fingerprint') {
     const r = find(ways[0]).filter(visible);
     return r.length ? JSON.stringify(fingerprint(r[0])) : null;
@@ -202,6 +229,23 @@ function (ways, pick, want, extra) {
     const top = scored.slice(0, 3).map((s) => ({ index: s.i, score: s.score, breakdown: s.breakdown, desc: s.fp.tag + (s.fp.attrs.id ? '#' + s.fp.attrs.id : '') + ' "' + (s.fp.name || s.fp.text).slice(0, 40) + '"' }));
     if (top.length) top[0].ways = suggest(candidates(fp)[top[0].index]);
     return JSON.stringify(top);
+  }
+  if (want === 'healmany') {
+    // A collection (table rows): the best element of the same tag, then a
+    // way that finds it and its siblings like it. The runner-up is the best
+    // element outside that collection.
+    const fp = extra;
+    const cands = all().filter((el) => visible(el) && el.tagName.toLowerCase() === fp.tag);
+    const scored = cands.map((el) => ({ el, ...score(fp, el) })).sort((a, b) => b.score - a.score);
+    if (!scored.length) return JSON.stringify(null);
+    const best = scored[0];
+    const other = scored.find((x) => x.el.parentElement !== best.el.parentElement);
+    const p = best.el.parentElement;
+    const cls = (best.el.getAttribute('class') || '').split(/\s+/).filter(Boolean)[0];
+    const sel = (p && p.id ? '#' + CSS.escape(p.id) + ' > ' : '') + fp.tag + (cls ? '.' + CSS.escape(cls) : '');
+    const count = [...document.querySelectorAll(sel)].filter(visible).length;
+    return JSON.stringify({ score: best.score, runnerUp: other ? other.score : 0, breakdown: best.breakdown,
+      desc: sel + ' (' + count + ' elements)', ways: count ? [{ kind: 'css', value: sel }] : [], count });
   }
   if (want === 'healed') {
     return candidates(extra.fp)[extra.index] || null;

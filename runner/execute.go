@@ -56,6 +56,7 @@ func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run storage.Ru
 	var storeErr error
 	job := bots.Job{RunID: run.ID, Script: script, Selectors: sel, BaseURL: base, Params: run.Params,
 		Credential: cred, SkipAccounts: skip, StepTimeout: r.cfg.StepTimeout, Now: r.cfg.Now, Logger: log,
+		Fingerprints: r.fingerprints(ctx, script.Site), HealPolicy: r.cfg.HealPolicy,
 		OnStep: func(s ferry.Step) {
 			if r.cfg.OnStep != nil {
 				r.cfg.OnStep(run.ID, s)
@@ -72,6 +73,7 @@ func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run storage.Ru
 		}}
 	res, runErr := r.cfg.Browser.Run(ctx, job)
 	if res != nil {
+		r.keepHealing(context.WithoutCancel(ctx), log, run, sel, res)
 		if err := r.cfg.DB.AddSteps(context.WithoutCancel(ctx), run.ID, attempt, res.Trace); err != nil {
 			log.Error().Err(err).Msg("could not store the step trace")
 		}

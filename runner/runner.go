@@ -62,6 +62,8 @@ type Config struct {
 	// Selectors serves selector files with hot reload (default: a registry
 	// over SelectorsDir). Every content it loads is recorded as a version.
 	Selectors *selectors.Registry
+	// HealPolicy is bots.HealOff, HealPropose or HealReadOnly (default).
+	HealPolicy string
 	// Author is recorded with selector versions the runner loads
 	// (default "ferry").
 	Author      string

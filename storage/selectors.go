@@ -84,3 +84,149 @@ func (d *DB) SelectorVersionAt(ctx context.Context, site string, seq int) (Selec
 	v.CreatedAt = parseTS(at)
 	return v, err
 }
+
+// StoredFingerprint is an element as a run last found it.
+type StoredFingerprint struct {
+	Site, Element, Variant, Page string
+	Data                         string // JSON
+	RunID                        int64
+}
+
+// SaveFingerprints keeps, per site, element and variant, the newest
+// fingerprint.
+func (d *DB) SaveFingerprints(ctx context.Context, fps []StoredFingerprint) error {
+	if len(fps) == 0 {
+		return nil
+	}
+	return d.Tx(ctx, func(tx *sql.Tx) error {
+		for _, f := range fps {
+			_, err := tx.ExecContext(ctx, `INSERT INTO selector_fingerprints (site, element, variant, page, fingerprint, run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (site, element, variant) DO UPDATE SET page = excluded.page, fingerprint = excluded.fingerprint, run_id = excluded.run_id, updated_at = excluded.updated_at`,
+				f.Site, f.Element, f.Variant, f.Page, f.Data, f.RunID, d.ts(d.now()))
+			if err != nil {
+				return fmt.Errorf("storage: fingerprint %s/%s: %w", f.Site, f.Element, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Fingerprints returns a site's fingerprints.
+func (d *DB) Fingerprints(ctx context.Context, site string) ([]StoredFingerprint, error) {
+	rows, err := d.SQL.QueryContext(ctx, `SELECT site, element, variant, page, fingerprint, run_id FROM selector_fingerprints WHERE site = ?`, site)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []StoredFingerprint
+	for rows.Next() {
+		var f StoredFingerprint
+		if err := rows.Scan(&f.Site, &f.Element, &f.Variant, &f.Page, &f.Data, &f.RunID); err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// HealRecord is a proposed change to a selector file.
+type HealRecord struct {
+	ID                            int64
+	Site, Element, Variant        string
+	RunID                         int64
+	Page                          string
+	Way                           string // JSON: {"ways": [...], "dismiss": bool}
+	Score, RunnerUp               float64
+	Breakdown                     string // JSON
+	Diff                          string
+	BaseSeq                       int
+	BeforeArtifact, AfterArtifact int64
+	Status                        string // proposed, accepted, rejected
+	CreatedAt, DecidedAt          time.Time
+	DecidedBy                     string
+}
+
+// ErrNoHeal reports an unknown heal.
+var ErrNoHeal = errors.New("no such heal")
+
+// AddHeal stores a proposal unless the same one (site, element, variant and
+// ways) is already waiting for review; it returns the proposal's id.
+func (d *DB) AddHeal(ctx context.Context, h HealRecord) (id int64, added bool, err error) {
+	err = d.Tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT id FROM selector_heals WHERE site = ? AND element = ? AND variant = ? AND way = ? AND status = 'proposed'`,
+			h.Site, h.Element, h.Variant, h.Way).Scan(&id)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO selector_heals (site, element, variant, run_id, page, way, score, runner_up, breakdown, diff, base_seq, before_artifact, after_artifact, status, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'proposed', ?)`,
+			h.Site, h.Element, h.Variant, h.RunID, h.Page, h.Way, h.Score, h.RunnerUp, h.Breakdown, h.Diff, h.BaseSeq, h.BeforeArtifact, h.AfterArtifact, d.ts(d.now()))
+		if err != nil {
+			return err
+		}
+		id, added = mustID(res), true
+		return nil
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("storage: heal: %w", err)
+	}
+	return id, added, nil
+}
+
+func mustID(res sql.Result) int64 {
+	id, _ := res.LastInsertId()
+	return id
+}
+
+const healColumns = `id, site, element, variant, run_id, page, way, score, runner_up, breakdown, diff, base_seq, before_artifact, after_artifact, status, created_at, decided_at, decided_by`
+
+func scanHeal(sc interface{ Scan(...any) error }) (HealRecord, error) {
+	var h HealRecord
+	var created, decided string
+	err := sc.Scan(&h.ID, &h.Site, &h.Element, &h.Variant, &h.RunID, &h.Page, &h.Way, &h.Score, &h.RunnerUp, &h.Breakdown, &h.Diff, &h.BaseSeq,
+		&h.BeforeArtifact, &h.AfterArtifact, &h.Status, &created, &decided, &h.DecidedBy)
+	h.CreatedAt, h.DecidedAt = parseTS(created), parseTS(decided)
+	return h, err
+}
+
+// Heals lists proposals, newest first; site and status filter when set.
+func (d *DB) Heals(ctx context.Context, site, status string) ([]HealRecord, error) {
+	rows, err := d.SQL.QueryContext(ctx, `SELECT `+healColumns+` FROM selector_heals WHERE (? = '' OR site = ?) AND (? = '' OR status = ?) ORDER BY id DESC`, site, site, status, status)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []HealRecord
+	for rows.Next() {
+		h, err := scanHeal(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// Heal returns one proposal.
+func (d *DB) Heal(ctx context.Context, id int64) (HealRecord, error) {
+	h, err := scanHeal(d.SQL.QueryRowContext(ctx, `SELECT `+healColumns+` FROM selector_heals WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return h, fmt.Errorf("storage: heal %d: %w", id, ErrNoHeal)
+	}
+	return h, err
+}
+
+// DecideHeal accepts or rejects a proposal that is still proposed.
+func (d *DB) DecideHeal(ctx context.Context, id int64, status, by string) error {
+	res, err := d.SQL.ExecContext(ctx, `UPDATE selector_heals SET status = ?, decided_at = ?, decided_by = ? WHERE id = ? AND status = 'proposed'`, status, d.ts(d.now()), by, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("storage: heal %d is not waiting for review", id)
+	}
+	return nil
+}

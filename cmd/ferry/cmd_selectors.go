@@ -69,14 +69,14 @@ func newSelectorsCmd(g *globals) *cobra.Command {
 	e := &selectorsEnv{g: g}
 	c := &cobra.Command{
 		Use:   "selectors",
-		Short: "Selector files: history, diff, rollback, lint",
+		Short: "Selector files: history, diff, rollback, lint, heals, offline tests",
 		Example: `  ferry selectors lint
   ferry selectors history demobank
   ferry selectors diff demobank v2 v3
   ferry selectors rollback demobank v2 --message "v3 broke the login"`,
 	}
 	c.PersistentFlags().StringVar(&e.dataDir, "data", "", "data directory (default: the config's data_dir)")
-	c.AddCommand(e.historyCmd(), e.diffCmd(), e.rollbackCmd(), e.lintCmd(), e.recordCmd())
+	c.AddCommand(e.historyCmd(), e.diffCmd(), e.rollbackCmd(), e.lintCmd(), e.recordCmd(), e.healsCmd(), e.acceptCmd(), e.rejectCmd(), e.testCmd())
 	return c
 }
 
