@@ -97,4 +97,3 @@ func EvidenceSelector(evidenceJSON []byte) (names []string, page, coveredBy stri
 	}
 	return names, ev.URL, coveredBy, nil
 }
-
