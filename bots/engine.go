@@ -52,6 +52,10 @@ type Job struct {
 	Fingerprints map[string]Fingerprint
 	// HealPolicy is HealOff, HealPropose or HealReadOnly (the default).
 	HealPolicy string
+	// Canary runs the script as an early warning: it downloads nothing,
+	// reads one account and one page, and after every step resolves every
+	// selector of the file on the page it is on.
+	Canary bool
 }
 
 // Download is a file the bot captured.
@@ -101,6 +105,9 @@ type Result struct {
 	Fingerprints map[string]Fingerprint
 	// Heals proposed by this run, for review.
 	Heals []Heal
+	// Canary is, for a canary run, how each selector fared on the pages it
+	// visited (the best outcome seen, and where).
+	Canary []Resolution
 }
 
 // SelectorError is a lookup that did not find exactly one visible element.
@@ -292,6 +299,9 @@ func (r *run) steps_(ctx context.Context, prefix string, steps []scripts.Step) e
 		if err := r.step(ctx, where, st); err != nil {
 			return err
 		}
+		if r.job.Canary {
+			r.canaryResolve(ctx)
+		}
 	}
 	return nil
 }
@@ -409,6 +419,11 @@ func (r *run) step(ctx context.Context, where string, st scripts.Step) (err erro
 		r.res.RowsSeen[r.account] += n
 		detail = fmt.Sprintf("%d rows", n)
 	case "download":
+		if r.job.Canary {
+			_, w, err := r.one(sctx, target)
+			way, detail = w, "canary: found, not downloaded"
+			return err
+		}
 		d, w, err := r.download(sctx, where, target, st.Format)
 		if err != nil {
 			return err
@@ -497,6 +512,16 @@ func (r *run) variant(ctx context.Context) (string, error) {
 	}
 	r.lastVariant = ""
 	return "", nil
+}
+
+// wayLabel names the way that matched, marking a fallback: when the first
+// ways stop matching, the run details show a site's selectors rotting
+// before all of them fail.
+func wayLabel(ways []selectors.Way, pick int) string {
+	if pick == 0 {
+		return ways[0].String()
+	}
+	return fmt.Sprintf("%s (fallback: way %d of %d)", ways[pick], pick+1, len(ways))
 }
 
 // fingerprintJS checks the meta and URL parts of a fingerprint.
@@ -624,7 +649,7 @@ func (r *run) one(ctx context.Context, name string) (*rod.Element, string, error
 		return nil, "", &SelectorError{Element: name, Page: r.pageURL(), Ways: last, Variant: r.lastVariant}
 	}
 	r.capture(ctx, name, ways[pick])
-	return e, ways[pick].String(), nil
+	return e, wayLabel(ways, pick), nil
 }
 
 func (r *run) gone(ctx context.Context, name string) error {
@@ -677,7 +702,7 @@ func (r *run) count(ctx context.Context, name string) (int, string, error) {
 		return 0, "", nil
 	}
 	r.capture(ctx, name, ways[pick])
-	return res[pick].Count, ways[pick].String(), nil
+	return res[pick].Count, wayLabel(ways, pick), nil
 }
 
 // query evaluates a property of the element found by its first working way.
@@ -810,6 +835,9 @@ func (r *run) forEachAccount(ctx context.Context, where string, st scripts.Step)
 	if len(accounts) == 0 {
 		accounts = offered
 	}
+	if r.job.Canary && len(accounts) > 1 {
+		accounts = accounts[:1] // the canary reads one account's pages
+	}
 	for _, a := range accounts {
 		ok := false
 		for _, o := range offered {
@@ -841,6 +869,9 @@ func (r *run) forEachPage(ctx context.Context, where string, st scripts.Step) er
 	max := st.ForEachPage.Max
 	if max == 0 {
 		max = 1000
+	}
+	if r.job.Canary {
+		max = 1
 	}
 	for p := 1; p <= max; p++ {
 		if err := r.steps_(ctx, fmt.Sprintf("%s.for_each_page[%d].steps", where, p), st.ForEachPage.Steps); err != nil {

@@ -15,7 +15,8 @@ import (
 type Resolution struct {
 	Element string      `json:"element"`
 	Variant string      `json:"variant,omitempty"`
-	Status  string      `json:"status"` // unique, several, none
+	Status  string      `json:"status"` // unique, many (a collection found), several, none
+	Page    string      `json:"page,omitempty"`
 	Way     string      `json:"way,omitempty"`
 	Ways    []WayResult `json:"ways"`
 }
@@ -48,6 +49,12 @@ func (br *Browser) Resolve(ctx context.Context, html string, sel *selectors.File
 		return nil, fmt.Errorf("load the captured page: %w", err)
 	}
 	r := &run{job: Job{Selectors: sel}, page: page}
+	return r.resolveAll(ctx)
+}
+
+// resolveAll resolves every selector of the run's file on the current page.
+func (r *run) resolveAll(ctx context.Context) ([]Resolution, error) {
+	sel := r.job.Selectors
 	variant, err := r.variant(ctx)
 	if err != nil {
 		return nil, err
@@ -64,7 +71,7 @@ func (br *Browser) Resolve(ctx context.Context, html string, sel *selectors.File
 		if err != nil {
 			return nil, err
 		}
-		rs := Resolution{Element: n, Variant: variant, Ways: res, Status: "none"}
+		rs := Resolution{Element: n, Variant: variant, Ways: res, Status: "none", Page: r.pageURL()}
 		if pick >= 0 {
 			rs.Status, rs.Way = "unique", ways[pick].String()
 			if el.Many {
@@ -96,4 +103,24 @@ func EvidenceSelector(evidenceJSON []byte) (names []string, page, coveredBy stri
 		}
 	}
 	return names, ev.URL, coveredBy, nil
+}
+
+// canaryResolve resolves every selector on the current page and keeps, per
+// element, the best outcome so far: found beats ambiguous beats not seen.
+func (r *run) canaryResolve(ctx context.Context) {
+	res, err := r.resolveAll(ctx)
+	if err != nil {
+		return
+	}
+	rank := map[string]int{"none": 0, "several": 1, "unique": 2, "many": 2}
+	if r.res.Canary == nil {
+		r.res.Canary = res
+		return
+	}
+	for i, x := range res {
+		cur := r.res.Canary[i]
+		if rank[x.Status] > rank[cur.Status] || (x.Status == "several" && cur.Status != "unique" && cur.Status != "many") {
+			r.res.Canary[i] = x
+		}
+	}
 }

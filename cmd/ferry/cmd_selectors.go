@@ -76,7 +76,7 @@ func newSelectorsCmd(g *globals) *cobra.Command {
   ferry selectors rollback demobank v2 --message "v3 broke the login"`,
 	}
 	c.PersistentFlags().StringVar(&e.dataDir, "data", "", "data directory (default: the config's data_dir)")
-	c.AddCommand(e.historyCmd(), e.diffCmd(), e.rollbackCmd(), e.lintCmd(), e.recordCmd(), e.healsCmd(), e.acceptCmd(), e.rejectCmd(), e.testCmd())
+	c.AddCommand(e.historyCmd(), e.diffCmd(), e.rollbackCmd(), e.lintCmd(), e.recordCmd(), e.healsCmd(), e.acceptCmd(), e.rejectCmd(), e.testCmd(), e.checkCmd())
 	return c
 }
 

@@ -104,3 +104,42 @@ func TestHealLoopAgainstRedesign(t *testing.T) {
 	}
 	_ = context.Background
 }
+
+// The canary logs in, resolves every selector on the pages it passes,
+// downloads nothing, and fails naming the selector when the site changed.
+func TestSelectorsCheckCanary(t *testing.T) {
+	t.Parallel()
+	bank := sandbox.New(sandbox.Options{Seed: 4})
+	u, stop, err := bank.Serve("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	dir := t.TempDir()
+	zw := sandbox.DefaultUsers()[0]
+	cfg := filepath.Join(dir, "ferry.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: data\nsites:\n  demobank: %s\ncredentials:\n  zw:\n    user: %s\n    password: %q\n", u, zw.ID, zw.Password)), 0o600)
+	code, out, errs := ferryCmd(t, "--config", cfg, "selectors", "check", "demobank")
+	if code != 0 {
+		t.Fatalf("canary on the unchanged site: exit %d\n%s%s", code, out, errs)
+	}
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`login\.user\s+unique\s+/login`),
+		regexp.MustCompile(`statement\.search\s+unique\s+/statements`),
+		regexp.MustCompile(`statement\.rows\s+many\s+/statements`),
+		regexp.MustCompile(`statement\.download_pdf\s+unique\s+/statements`),
+		regexp.MustCompile(`login\.error\s+not seen`),
+	} {
+		if !want.MatchString(out) {
+			t.Errorf("canary report lacks %s:\n%s", want, out)
+		}
+	}
+	if bank.Stats().Downloads != 0 {
+		t.Fatalf("the canary downloaded %d files", bank.Stats().Downloads)
+	}
+	bank.Set(func(s *sandbox.Switches) { s.Removed = []string{"search-button"} })
+	code, out, errs = ferryCmd(t, "--config", cfg, "selectors", "check", "demobank")
+	if code != exitSiteChanged || !strings.Contains(errs, `selector "statement.search" on /statements`) {
+		t.Fatalf("canary on a changed site: exit %d\n%s%s", code, out, errs)
+	}
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ferry-rpa/ferry"
+	"github.com/ferry-rpa/ferry/bots"
+	"github.com/ferry-rpa/ferry/scripts"
+	"github.com/spf13/cobra"
+)
+
+func (e *selectorsEnv) checkCmd() *cobra.Command {
+	var bot, login string
+	c := &cobra.Command{
+		Use:   "check SITE",
+		Short: "Canary: log in and resolve every selector on the live pages, downloading nothing",
+		Long: `check runs the site's bot as a canary: it logs in where credentials are
+configured, follows the script over one account and one page of results,
+downloads nothing, and after every step resolves every selector of the
+site's file on the page it is on. It reports each selector's best outcome
+and fails (exit 11) when the run breaks or a selector matches several
+elements. Selectors for error states (a wrong password, a failed search)
+are listed as not seen: the canary does not provoke them.`,
+		Example: `  ferry selectors check demobank --config ferry.yaml
+  ferry selectors check demobank --login lina`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			site := args[0]
+			cfg, err := e.config()
+			if err != nil {
+				return err
+			}
+			if bot == "" {
+				for _, b := range scripts.Bots(cfg.ScriptsDir) {
+					if s, _, err := scripts.Load(cfg.ScriptsDir, cfg.SelectorsDir, b); err == nil && s.Site == site {
+						bot = b
+						break
+					}
+				}
+				if bot == "" {
+					return &exitError{exitUsage, fmt.Errorf("no bot script for site %q", site)}
+				}
+			}
+			script, sel, err := scripts.Load(cfg.ScriptsDir, cfg.SelectorsDir, bot)
+			if err != nil {
+				return err
+			}
+			base, ok := cfg.Sites[site]
+			if !ok {
+				return &exitError{exitUsage, fmt.Errorf("the config has no URL for site %q", site)}
+			}
+			creds, err := cfg.credentials()
+			if err != nil {
+				return err
+			}
+			if login == "" {
+				for name := range creds {
+					if login == "" || name < login {
+						login = name
+					}
+				}
+			}
+			cred, ok := creds[login]
+			if !ok {
+				return &exitError{exitUsage, errors.New("no credential to log in with: configure one or pass --login")}
+			}
+			ctx := cmd.Context()
+			log := e.g.logger()
+			br, err := launchBrowser(ctx, cfg.Chromium, log)
+			if err != nil {
+				return err
+			}
+			defer br.Close()
+			today := ferry.DateOf(time.Now())
+			started := time.Now()
+			res, runErr := br.Run(ctx, bots.Job{Script: script, Selectors: sel, BaseURL: base, Credential: cred, Canary: true,
+				Params: ferry.RunParams{From: today.AddDays(-1), To: today.AddDays(-1)}, HealPolicy: bots.HealOff, Logger: log})
+			w := e.g.stdout
+			fmt.Fprintf(w, "canary %s (%s) as %s: %s in %d ms\n", site, sel.Version, login, map[bool]string{true: "run completed", false: "run failed"}[runErr == nil], time.Since(started).Milliseconds())
+			tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ELEMENT\tRESULT\tPAGE\tWAY")
+			var ambiguous []string
+			if res != nil {
+				for _, r := range res.Canary {
+					status := r.Status
+					if status == "none" {
+						status = "not seen"
+					}
+					if r.Status == "several" {
+						ambiguous = append(ambiguous, r.Element)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Element, status, r.Page, r.Way)
+				}
+			}
+			tw.Flush()
+			switch {
+			case runErr != nil:
+				return runErr
+			case len(ambiguous) > 0:
+				return &exitError{exitSiteChanged, fmt.Errorf("ambiguous selectors: %s", strings.Join(ambiguous, ", "))}
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&bot, "bot", "", "the bot whose path to follow (default: the site's first)")
+	c.Flags().StringVar(&login, "login", "", "credential to log in with (default: the first configured)")
+	return c
+}
