@@ -57,7 +57,7 @@ func TestSessionExpiryResumes(t *testing.T) {
 		st, _ := bank.Statement(a, ferry.NewDate(2026, 10, 1), ferry.NewDate(2026, 10, 31))
 		want += len(st.Lines)
 	}
-	if got := countLines(t, e.jsonl); got != want {
+	if got := waitLines(t, e.jsonl, want); got != want {
 		t.Fatalf("delivered %d records, want %d", got, want)
 	}
 }

@@ -99,6 +99,20 @@ func (e *env) run(t *testing.T, login string) storage.RunRecord {
 	return run
 }
 
+// waitLines waits (up to 30 s) for the file to hold want lines and returns
+// how many it holds.
+func waitLines(t *testing.T, path string, want int) int {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n := countLines(t, path)
+		if n >= want || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func countLines(t *testing.T, path string) int {
 	t.Helper()
 	f, err := os.Open(path)
@@ -142,7 +156,8 @@ func TestNightlyTwiceDeliversOnce(t *testing.T) {
 	if first.Status != ferry.RunSucceeded {
 		t.Fatalf("first run: %s %s %s", first.Status, first.Class, first.Error)
 	}
-	if got := countLines(t, e.jsonl); got != want {
+	// Delivery follows the run's commit (the outbox); wait for it.
+	if got := waitLines(t, e.jsonl, want); got != want {
 		t.Fatalf("first run delivered %d records, want %d", got, want)
 	}
 	second := e.run(t, "demobank-zhangwei")
