@@ -15,6 +15,8 @@ type sandboxOptions struct {
 	burst503   int
 	idleExpiry time.Duration
 	removed    []string
+	redesign   bool
+	rollout    float64
 }
 
 func newSandboxCmd(g *globals) *cobra.Command {
@@ -31,12 +33,15 @@ Logins (published test data):
   zhangwei / Ferry#Demo2026                  three accounts
   lina     / Ferry#Totp2026 + TOTP seed      one account`,
 		Example: `  ferry sandbox
-  ferry sandbox --addr 127.0.0.1:8700 --burst-503 3 --remove search-button`,
+  ferry sandbox --addr 127.0.0.1:8700 --burst-503 3 --remove search-button
+  ferry sandbox --redesign          # every browser gets the version 2 pages
+  ferry sandbox --rollout 0.5       # half of new browsers get version 2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			bank := sandbox.New(sandbox.Options{Seed: o.seed})
 			bank.Set(func(s *sandbox.Switches) {
 				s.SlowPages, s.Unavailable503, s.IdleExpiry, s.Removed = o.slow, o.burst503, o.idleExpiry, o.removed
+				s.Redesign, s.Rollout = o.redesign, o.rollout
 			})
 			u, stop, err := bank.Serve(o.addr)
 			if err != nil {
@@ -54,5 +59,7 @@ Logins (published test data):
 	c.Flags().IntVar(&o.burst503, "burst-503", 0, "answer the first N requests with 503 maintenance, then recover")
 	c.Flags().DurationVar(&o.idleExpiry, "idle-expiry", 0, "log sessions out after this long idle")
 	c.Flags().StringSliceVar(&o.removed, "remove", nil, "element ids to leave out of the pages, as after a redesign (e.g. search-button)")
+	c.Flags().BoolVar(&o.redesign, "redesign", false, "serve version 2 of the pages (renamed ids and classes, new texts, moved buttons, a cookie banner)")
+	c.Flags().Float64Var(&o.rollout, "rollout", 0, "serve version 2 to this share (0..1) of new browsers")
 	return c
 }
