@@ -129,3 +129,22 @@ func TestEventOracleCatchesAWrongElement(t *testing.T) {
 		t.Fatalf("the oracle did not see the wrong field: baseline %v, got %v", baseline, acts)
 	}
 }
+
+// When a primary way stops matching, the run still succeeds on a later
+// way and its trace says so: rot shows before every way fails.
+func TestFallbackWayIsMarked(t *testing.T) {
+	t.Parallel()
+	res, err, _ := mutatedRun(t, &sandbox.Mutation{Kind: sandbox.MutChangeText, Target: "login.user"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range res.Trace {
+		if s.Element == "login.user" {
+			if !strings.Contains(s.Way, "(fallback: way 2 of 3)") {
+				t.Fatalf("login.user found by %q, want a marked fallback", s.Way)
+			}
+			return
+		}
+	}
+	t.Fatal("no login.user step in the trace")
+}

@@ -89,6 +89,7 @@ func TestHealLoopAgainstRedesign(t *testing.T) {
 		if after != 0 {
 			t.Fatalf("round %d: selectors test still fails after accepting the heals:\n%s%s", round, aout, aerr)
 		}
+		t.Logf("round %d: %s", round, strings.SplitN(aout, "\n", 2)[0])
 	}
 	t.Logf("selectors test --bundle took %s", strings.Join(testTimes, ", "))
 	time.Sleep(300 * time.Millisecond)
