@@ -143,21 +143,37 @@ type StatementLine struct {
 	Details string
 }
 
-// DedupKey is the stable identity of a statement line across downloads,
-// formats and runs: the same bank transaction always gets the same key.
-// The bank's reference is part of it, and so are the fields that tell two
-// transactions apart when a bank reuses references.
-func (l StatementLine) DedupKey() string {
-	parts := []string{
-		"stmtline",
-		strings.ToUpper(strings.TrimSpace(l.Account)),
-		l.BookingDate.String(),
-		l.Amount.StringFixed(2),
-		strings.ToUpper(l.Currency),
-		strings.TrimSpace(l.Reference),
-		l.BalanceAfter.StringFixed(2),
+// DedupKey is the line's stable identity, the same from every format and
+// every rerun: the bank's own reference where the line has one (with the
+// account), otherwise a hash of account, booking date, amount, currency,
+// counterparty and description. occurrence is the line's index among the
+// statement's lines with that same identity (see Statement.DedupKeys), so
+// two genuine identical fees on one day stay two records.
+func (l StatementLine) DedupKey(occurrence int) string {
+	acct := strings.ToUpper(strings.TrimSpace(l.Account))
+	var parts []string
+	if ref := strings.TrimSpace(l.Reference); ref != "" {
+		parts = []string{"ref", acct, ref}
+	} else {
+		norm := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+		parts = []string{"line", acct, l.BookingDate.String(), l.Amount.StringFixed(2), strings.ToUpper(l.Currency), norm(l.Counterparty), norm(l.Description)}
 	}
+	parts = append(parts, fmt.Sprint(occurrence))
 	return "sl_" + SHA256Hex([]byte(strings.Join(parts, "\x1f")))[:40]
+}
+
+// DedupKeys returns every line's dedup key, counting identical lines in
+// order.
+func (s Statement) DedupKeys() []string {
+	seen := map[string]int{}
+	out := make([]string, len(s.Lines))
+	for i, l := range s.Lines {
+		base := l.DedupKey(0)
+		n := seen[base]
+		seen[base] = n + 1
+		out[i] = l.DedupKey(n)
+	}
+	return out
 }
 
 // ErrUnreconciled reports a statement whose lines do not add up.

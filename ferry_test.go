@@ -38,13 +38,31 @@ func TestDedupKeyStable(t *testing.T) {
 	b := a
 	b.Amount = d("-12.50") // same value, other scale: same key
 	b.Description = "other text"
-	if a.DedupKey() != b.DedupKey() {
-		t.Fatalf("same transaction, different keys: %s vs %s", a.DedupKey(), b.DedupKey())
+	b.BalanceAfter = d("0") // a format without balances: same key
+	if a.DedupKey(0) != b.DedupKey(0) {
+		t.Fatalf("same transaction, different keys: %s vs %s", a.DedupKey(0), b.DedupKey(0))
 	}
 	c := a
 	c.Reference = "X2"
-	if a.DedupKey() == c.DedupKey() {
+	if a.DedupKey(0) == c.DedupKey(0) {
 		t.Fatal("different references gave the same key")
+	}
+	// Without a bank reference: account, date, amount, counterparty and
+	// description, plus the occurrence among identical lines.
+	fee := StatementLine{Account: "6222-01", BookingDate: NewDate(2026, 10, 3), Amount: d("-2.00"), Currency: "CNY", Counterparty: "Bank", Description: "SMS  fee"}
+	st := Statement{Lines: []StatementLine{fee, a, fee}}
+	keys := st.DedupKeys()
+	if keys[0] == keys[2] {
+		t.Fatal("two genuine identical fees on one day share a key")
+	}
+	again := Statement{Lines: []StatementLine{fee, fee}}.DedupKeys()
+	if again[0] != keys[0] || again[1] != keys[2] {
+		t.Fatal("keys of identical lines are not stable across statements")
+	}
+	spaced := fee
+	spaced.Description = "SMS fee"
+	if spaced.DedupKey(0) != fee.DedupKey(0) {
+		t.Fatal("whitespace in the description changed the key")
 	}
 }
 

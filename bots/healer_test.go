@@ -3,6 +3,8 @@ package bots_test
 import (
 	"context"
 	"fmt"
+
+	"github.com/ferry-rpa/ferry"
 	"sort"
 	"strings"
 	"sync"
@@ -85,89 +87,122 @@ func TestHealerAccuracyOnRenamedIDs(t *testing.T) {
 			muts = append(muts, m)
 		}
 	}
-	type outcome struct {
-		m                   sandbox.Mutation
-		needed, made, right int
-		ok                  bool
-		detail              string
-	}
-	out := make([]outcome, len(muts))
+	out := make([]healOutcome, len(muts))
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 3)
+	sem := make(chan struct{}, 2)
 	for i, m := range muts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			o := outcome{m: m}
-			file := src
-			var last []string
-			for attempt := 0; attempt < 3; attempt++ {
-				bank := sandbox.New(sandbox.Options{Seed: 11})
-				bank.Set(func(s *sandbox.Switches) { s.Mutation = &m })
-				b := serve(t, bank)
-				j := shortJob(t, b)
-				j.Selectors = parseSel(t, file)
-				j.Fingerprints = fps
-				j.StepTimeout = 1500 * time.Millisecond
-				ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-				res, err := browser.Run(ctx, j)
-				cancel()
-				time.Sleep(300 * time.Millisecond)
-				last = sandbox.Actions(bank.Events())
-				var accepted []bots.Heal
-				for _, h := range res.Heals {
-					if h.Accepted {
-						accepted = append(accepted, h)
-					}
-				}
-				o.made += len(accepted)
-				if len(res.Heals) > 0 {
-					o.needed = 1
-				}
-				if err == nil {
-					o.ok = strings.Join(last, ",") == strings.Join(baseline, ",")
-					if !o.ok {
-						o.detail = "actions differ: " + strings.Join(last, ", ")
-					}
-					break
-				}
-				if len(accepted) == 0 {
-					o.detail = err.Error()
-					break
-				}
-				for _, h := range accepted {
-					if h.Used {
-						continue
-					}
-					if edited, err := selectors.PrependWay(file, h.Element, h.Variant, h.Ways[0]); err == nil {
-						file = edited
-					}
+			// A run that fails for another reason than a selector (a slow
+			// machine) says nothing about the healer: try the scenario again.
+			for try := 0; try < 3; try++ {
+				o, inconclusive := healScenario(t, m, src, fps, baseline)
+				out[i] = o
+				if !inconclusive {
+					return
 				}
 			}
-			if o.ok {
-				o.right = o.made
-			}
-			out[i] = o
 		}()
 	}
 	wg.Wait()
-	needed, made, right, survived := 0, 0, 0, 0
+	needed, made, right, survived, inconclusive := 0, 0, 0, 0, 0
 	for _, o := range out {
+		t.Logf("%s: heals %d, run ok %v %s", o.m, o.made, o.ok, o.detail)
+		if strings.HasPrefix(o.detail, "inconclusive") {
+			inconclusive++
+			continue
+		}
 		needed += o.needed
 		made += o.made
 		right += o.right
 		if o.ok {
 			survived++
 		}
-		if o.made > o.right {
-			t.Errorf("%s: a heal led the bot wrong: %s", o.m, o.detail)
+		if strings.HasPrefix(o.detail, "actions differ") {
+			t.Errorf("%s: a heal led the bot to a wrong element: %s", o.m, o.detail)
 		}
-		t.Logf("%s: heals %d, run ok %v %s", o.m, o.made, o.ok, o.detail)
 	}
-	t.Logf("renamed ids: %d mutations, %d needed healing, %d heals made, %d correct; %d runs ended successful", len(out), needed, made, right, survived)
+	if inconclusive > len(out)/3 {
+		t.Fatalf("%d of %d scenarios inconclusive (the machine is too slow for this test)", inconclusive, len(out))
+	}
+	t.Logf("renamed ids: %d mutations (%d inconclusive), %d needed healing, %d heals made, %d correct; %d runs ended successful", len(out), inconclusive, needed, made, right, survived)
 	if made == 0 || right < made {
 		t.Fatalf("healer accuracy %d/%d", right, made)
 	}
+}
+
+type healOutcome struct {
+	m                   sandbox.Mutation
+	needed, made, right int
+	ok                  bool
+	detail              string
+}
+
+// healScenario runs the bot on a mutated bank, applying accepted heals and
+// running again, up to three runs. The outcome is inconclusive when the
+// last run failed for another reason than a changed site.
+func healScenario(t *testing.T, m sandbox.Mutation, src []byte, fps map[string]bots.Fingerprint, baseline []string) (healOutcome, bool) {
+	o := healOutcome{m: m}
+	file := src
+	for attempt := 0; attempt < 3; attempt++ {
+		bank := sandbox.New(sandbox.Options{Seed: 11})
+		bank.Set(func(s *sandbox.Switches) { s.Mutation = &m })
+		b := serve(t, bank)
+		j := shortJob(t, b)
+		j.Selectors = parseSel(t, file)
+		j.Fingerprints = fps
+		j.StepTimeout = 5 * time.Second
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		res, err := browser.Run(ctx, j)
+		cancel()
+		time.Sleep(300 * time.Millisecond)
+		acts := sandbox.Actions(bank.Events())
+		// Whatever happened, the bot must not have acted off the
+		// unmutated run's path.
+		for k := 0; k < len(acts); k++ {
+			if k >= len(baseline) || acts[k] != baseline[k] {
+				o.detail = "actions differ: " + strings.Join(acts, ", ")
+				return o, false
+			}
+		}
+		var accepted []bots.Heal
+		for _, h := range res.Heals {
+			if h.Accepted {
+				accepted = append(accepted, h)
+			}
+		}
+		o.made += len(accepted)
+		if len(res.Heals) > 0 {
+			o.needed = 1
+		}
+		if err == nil {
+			o.ok = len(acts) == len(baseline)
+			if o.ok {
+				o.right = o.made
+			} else {
+				o.detail = "actions differ: " + strings.Join(acts, ", ")
+			}
+			return o, false
+		}
+		if ferry.ClassOf(err) != ferry.ClassSiteChanged {
+			o.detail = "inconclusive: " + err.Error()
+			return o, true
+		}
+		if len(accepted) == 0 {
+			o.detail = err.Error()
+			return o, false
+		}
+		for _, h := range accepted {
+			if h.Used {
+				continue
+			}
+			if edited, err := selectors.PrependWay(file, h.Element, h.Variant, h.Ways[0]); err == nil {
+				file = edited
+			}
+		}
+	}
+	return o, false
 }

@@ -258,9 +258,10 @@ func diff(a, b ferry.Statement) string {
 	case len(a.Lines) != len(b.Lines):
 		return fmt.Sprintf("%d lines vs %d", len(a.Lines), len(b.Lines))
 	}
+	ka, kb := a.DedupKeys(), b.DedupKeys()
 	for i := range a.Lines {
 		x, y := a.Lines[i], b.Lines[i]
-		if x.DedupKey() != y.DedupKey() || x.Counterparty != y.Counterparty || x.Description != y.Description || x.ValueDate != y.ValueDate {
+		if ka[i] != kb[i] || x.Counterparty != y.Counterparty || x.Description != y.Description || x.ValueDate != y.ValueDate {
 			return fmt.Sprintf("line %d (%s)", i+1, x.Reference)
 		}
 	}

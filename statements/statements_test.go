@@ -87,7 +87,7 @@ func linesEqual(a, b ferry.StatementLine) bool {
 	return a.Account == b.Account && a.BookingDate == b.BookingDate && a.ValueDate == b.ValueDate &&
 		a.Amount.Equal(b.Amount) && a.Currency == b.Currency && a.Counterparty == b.Counterparty &&
 		a.Description == b.Description && a.Reference == b.Reference && a.BalanceAfter.Equal(b.BalanceAfter) &&
-		a.DedupKey() == b.DedupKey()
+		a.DedupKey(0) == b.DedupKey(0)
 }
 
 func statementsEqual(a, b ferry.Statement) bool {

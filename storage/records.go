@@ -92,9 +92,10 @@ type LineRecord struct {
 	RunID        int64  `json:"run_id"`
 }
 
-// NewLineRecord renders a line for delivery. Amounts keep two decimals.
-func NewLineRecord(runID int64, l ferry.StatementLine) LineRecord {
-	return LineRecord{Type: "statement_line", DedupKey: l.DedupKey(), Account: l.Account,
+// NewLineRecord renders a line for delivery, with its dedup key (from
+// Statement.DedupKeys). Amounts keep two decimals.
+func NewLineRecord(runID int64, key string, l ferry.StatementLine) LineRecord {
+	return LineRecord{Type: "statement_line", DedupKey: key, Account: l.Account,
 		BookingDate: l.BookingDate.String(), ValueDate: l.ValueDate.String(), Amount: l.Amount.StringFixed(2),
 		Currency: l.Currency, Counterparty: l.Counterparty, Description: l.Description, Reference: l.Reference,
 		BalanceAfter: l.BalanceAfter.StringFixed(2), RunID: runID}
@@ -128,8 +129,9 @@ func (d *DB) SaveStatement(ctx context.Context, runID, artifactID int64, st ferr
 			return nil
 		}
 		now := d.ts(d.now())
-		for _, l := range st.Lines {
-			key := l.DedupKey()
+		keys := st.DedupKeys()
+		for i, l := range st.Lines {
+			key := keys[i]
 			res, err := tx.ExecContext(ctx, `INSERT INTO statement_lines (dedup_key, statement_id, run_id, account, booking_date, value_date, amount, currency, counterparty, description, reference, balance_after, created_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING`,
 				key, out.StatementID, runID, l.Account, l.BookingDate.String(), l.ValueDate.String(), l.Amount.String(), l.Currency,
@@ -141,7 +143,7 @@ func (d *DB) SaveStatement(ctx context.Context, runID, artifactID int64, st ferr
 				continue
 			}
 			out.NewLines++
-			payload, _ := json.Marshal(NewLineRecord(runID, l))
+			payload, _ := json.Marshal(NewLineRecord(runID, key, l))
 			for _, sink := range sinks {
 				if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (sink, dedup_key, payload, status, next_attempt_at) VALUES (?, ?, ?, 'pending', ?) ON CONFLICT (sink, dedup_key) DO NOTHING`,
 					sink, key, string(payload), now); err != nil {

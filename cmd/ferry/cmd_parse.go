@@ -130,8 +130,9 @@ func printStatement(g *globals, o parseOptions, cw *csv.Writer, enc *json.Encode
 	switch {
 	case o.asJSON:
 		lines := make([]storage.LineRecord, len(st.Lines))
+		keys := st.DedupKeys()
 		for i, l := range st.Lines {
-			lines[i] = storage.NewLineRecord(0, l)
+			lines[i] = storage.NewLineRecord(0, keys[i], l)
 		}
 		out := map[string]any{"type": "statement", "file": f, "id": st.ID, "account": st.Account, "name": st.Name, "currency": st.Currency,
 			"from": st.From, "to": st.To, "opening": st.Opening.StringFixed(2), "closing": st.Closing.StringFixed(2),
@@ -145,8 +146,9 @@ func printStatement(g *globals, o parseOptions, cw *csv.Writer, enc *json.Encode
 			_ = cw.Write([]string{"dedup_key", "account", "booking_date", "value_date", "amount", "currency", "counterparty", "description", "reference", "balance_after"})
 			*header = true
 		}
-		for _, l := range st.Lines {
-			_ = cw.Write([]string{l.DedupKey(), l.Account, l.BookingDate.String(), l.ValueDate.String(), l.Amount.String(), l.Currency, l.Counterparty, l.Description, l.Reference, l.BalanceAfter.StringFixed(2)})
+		keys := st.DedupKeys()
+		for i, l := range st.Lines {
+			_ = cw.Write([]string{keys[i], l.Account, l.BookingDate.String(), l.ValueDate.String(), l.Amount.String(), l.Currency, l.Counterparty, l.Description, l.Reference, l.BalanceAfter.StringFixed(2)})
 		}
 	default:
 		fmt.Fprintf(g.stdout, "%s: account %s (%s) %s, %s to %s, opening %s, closing %s, %d lines\n", f, st.Account, st.Name, st.Currency, st.From, st.To, st.Opening.StringFixed(2), st.Closing.StringFixed(2), len(st.Lines))
