@@ -183,6 +183,10 @@ type Deliverer struct {
 	Log    zerolog.Logger
 	Now    func() time.Time
 	MaxGap time.Duration // longest retry backoff (default 10 min)
+	// MaxAttempts bounds transient failures per record (default 20,
+	// about two and a half hours with the default backoff): then the
+	// record is parked with its last error, visible and replayable.
+	MaxAttempts int
 }
 
 // Stats counts one drain.
@@ -230,6 +234,19 @@ func (d *Deliverer) Drain(ctx context.Context) (Stats, error) {
 					ok = append(ok, it.ID)
 				default:
 					failed = true
+					maxAttempts := d.MaxAttempts
+					if maxAttempts == 0 {
+						maxAttempts = 20
+					}
+					if it.Attempts+1 >= maxAttempts {
+						st.Parked++
+						msg := fmt.Sprintf("gave up after %d attempts: %v", it.Attempts+1, derr)
+						if err := d.DB.MarkFailed(ctx, it.ID, msg, now(), true); err != nil {
+							return st, err
+						}
+						d.Log.Warn().Str("sink", sink.Name()).Str("dedup_key", it.DedupKey).Str("reason", msg).Msg("record parked")
+						continue
+					}
 					st.Retried++
 					if err := d.DB.MarkFailed(ctx, it.ID, derr.Error(), now().Add(d.backoff(it.Attempts)), false); err != nil {
 						return st, err

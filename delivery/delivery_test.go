@@ -117,3 +117,61 @@ func TestHTTPIdempotencyRetryAndPark(t *testing.T) {
 		t.Fatalf("counts %+v", c)
 	}
 }
+
+type flakySink struct{ reject map[string]string }
+
+func (f *flakySink) Name() string { return "erp" }
+func (f *flakySink) Deliver(ctx context.Context, items []storage.OutboxItem) error {
+	rej := &delivery.Rejected{Keys: map[string]string{}}
+	for _, it := range items {
+		if r, ok := f.reject[it.DedupKey]; ok {
+			rej.Keys[it.DedupKey] = r
+		}
+	}
+	if len(rej.Keys) > 0 {
+		rej.Others = io.ErrUnexpectedEOF
+		return rej
+	}
+	return io.ErrUnexpectedEOF
+}
+
+// A sink that keeps failing: records are retried a bounded number of times,
+// then parked with the last error; parked records can be queued again and
+// are then delivered once.
+func TestBoundedAttemptsParkThenRetry(t *testing.T) {
+	t.Parallel()
+	db := setup(t, "erp")
+	ctx := context.Background()
+	clock := time.Now()
+	d := &delivery.Deliverer{DB: db, Sinks: []delivery.Sink{&flakySink{}}, Log: zerolog.Nop(), MaxAttempts: 3, MaxGap: time.Second,
+		Now: func() time.Time { return clock }}
+	for i := 0; i < 5; i++ {
+		_, _ = d.Drain(ctx)
+		clock = clock.Add(time.Hour)
+	}
+	parked, err := db.Deliveries(ctx, "parked", "", 10)
+	if err != nil || len(parked) != 3 || parked[0].Attempts != 3 || !strings.Contains(parked[0].LastError, "gave up after 3 attempts") {
+		t.Fatalf("parked: %+v %v", parked, err)
+	}
+	if n, err := db.RetryDeliveries(ctx, []int64{parked[0].ID}); err != nil || n != 1 {
+		t.Fatalf("retry one: %d %v", n, err)
+	}
+	if _, err := db.RetryDeliveries(ctx, []int64{parked[0].ID}); err == nil || !strings.Contains(err.Error(), "not parked") {
+		t.Fatalf("retrying a pending one: %v", err)
+	}
+	if n, err := db.RetryDeliveries(ctx, nil); err != nil || n != 2 {
+		t.Fatalf("retry all: %d %v", n, err)
+	}
+	good := &delivery.JSONLines{Path: filepath.Join(t.TempDir(), "r.jsonl")}
+	d2 := &delivery.Deliverer{DB: db, Sinks: []delivery.Sink{renamed{good, "erp"}}, Log: zerolog.Nop()}
+	if st, err := d2.Drain(ctx); err != nil || st.Delivered != 3 {
+		t.Fatalf("after retry: %+v %v", st, err)
+	}
+}
+
+type renamed struct {
+	delivery.Sink
+	name string
+}
+
+func (r renamed) Name() string { return r.name }

@@ -1,0 +1,99 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Delivery is one record's delivery to one sink, as ops see it.
+type Delivery struct {
+	ID          int64
+	Sink        string
+	DedupKey    string
+	Payload     string
+	Status      string // pending, delivered, parked
+	Attempts    int
+	LastError   string
+	NextAttempt time.Time
+	DeliveredAt time.Time
+}
+
+// ErrNoDelivery reports an unknown delivery.
+var ErrNoDelivery = errors.New("no such delivery")
+
+const deliveryColumns = `id, sink, dedup_key, payload, status, attempts, last_error, next_attempt_at, delivered_at`
+
+func scanDelivery(sc interface{ Scan(...any) error }) (Delivery, error) {
+	var d Delivery
+	var next, done string
+	err := sc.Scan(&d.ID, &d.Sink, &d.DedupKey, &d.Payload, &d.Status, &d.Attempts, &d.LastError, &next, &done)
+	d.NextAttempt, d.DeliveredAt = parseTS(next), parseTS(done)
+	return d, err
+}
+
+// Deliveries lists deliveries, newest first; status and sink filter when
+// set.
+func (d *DB) Deliveries(ctx context.Context, status, sink string, limit int) ([]Delivery, error) {
+	rows, err := d.SQL.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM outbox WHERE (? = '' OR status = ?) AND (? = '' OR sink = ?) ORDER BY id DESC LIMIT ?`,
+		status, status, sink, sink, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Delivery
+	for rows.Next() {
+		x, err := scanDelivery(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// Delivery returns one delivery.
+func (d *DB) Delivery(ctx context.Context, id int64) (Delivery, error) {
+	x, err := scanDelivery(d.SQL.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM outbox WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return x, fmt.Errorf("storage: delivery %d: %w", id, ErrNoDelivery)
+	}
+	return x, err
+}
+
+// RetryDeliveries puts parked deliveries back in the queue, due now: the
+// given ids, or every parked one when ids is empty. It returns how many.
+func (d *DB) RetryDeliveries(ctx context.Context, ids []int64) (int, error) {
+	now := d.ts(d.now())
+	if len(ids) == 0 {
+		res, err := d.SQL.ExecContext(ctx, `UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = 0 WHERE status = 'parked'`, now)
+		if err != nil {
+			return 0, err
+		}
+		n, _ := res.RowsAffected()
+		return int(n), nil
+	}
+	n := 0
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		for _, id := range ids {
+			var status string
+			if err := tx.QueryRowContext(ctx, `SELECT status FROM outbox WHERE id = ?`, id).Scan(&status); err != nil {
+				if errors.Is(err, sql.ErrNoRows) {
+					return fmt.Errorf("storage: delivery %d: %w", id, ErrNoDelivery)
+				}
+				return err
+			}
+			if status != "parked" {
+				return fmt.Errorf("storage: delivery %d is %s, not parked", id, status)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = 0 WHERE id = ?`, now, id); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
