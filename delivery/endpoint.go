@@ -102,6 +102,9 @@ type Endpoint struct {
 // Name implements Sink.
 func (e *Endpoint) Name() string { return e.SinkName }
 
+// Check reports a body template that does not parse.
+func (e *Endpoint) Check() error { return e.init() }
+
 func (e *Endpoint) init() error {
 	e.once.Do(func() {
 		if e.Method == "" {

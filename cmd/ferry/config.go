@@ -39,6 +39,8 @@ type Config struct {
 			URL     string            `yaml:"url"`
 			Headers map[string]Secret `yaml:"headers"`
 		} `yaml:"http"`
+		// Endpoints are generic HTTP sinks: see delivery.Endpoint.
+		Endpoints []EndpointConfig `yaml:"endpoints"`
 	} `yaml:"sinks"`
 	path string
 }
@@ -160,10 +162,100 @@ func (c *Config) sinks() ([]delivery.Sink, error) {
 		}
 		out = append(out, sink)
 	}
+	for i, ec := range c.Sinks.Endpoints {
+		e, err := ec.endpoint()
+		if err != nil {
+			return nil, fmt.Errorf("config %s: sinks.endpoints[%d] (%s): %w", c.path, i, ec.Name, err)
+		}
+		out = append(out, e)
+	}
 	if len(out) == 0 {
 		out = append(out, &delivery.JSONLines{Path: filepath.Join(c.DataDir, "records.jsonl")})
 	}
 	return out, nil
+}
+
+// EndpointConfig is one generic HTTP sink in ferry.yaml.
+type EndpointConfig struct {
+	Name              string          `yaml:"name"`
+	URL               string          `yaml:"url"`
+	Method            string          `yaml:"method"`
+	Body              string          `yaml:"body"` // json, form, or a template
+	ContentType       string          `yaml:"content_type"`
+	IdempotencyHeader string          `yaml:"idempotency_header"`
+	Batch             int             `yaml:"batch"`
+	Results           string          `yaml:"results"`    // where per-row results are in a batch answer
+	ResultKey         string          `yaml:"result_key"` // the dedup key's field in a result
+	Rules             []delivery.Rule `yaml:"rules"`
+	Auth              struct {
+		Bearer *Secret `yaml:"bearer"`
+		Basic  *struct {
+			User     string `yaml:"user"`
+			Password Secret `yaml:"password"`
+		} `yaml:"basic"`
+		HMAC  *Secret `yaml:"hmac"`
+		Login *struct {
+			URL       string `yaml:"url"`
+			Body      Secret `yaml:"body"`
+			Token     string `yaml:"token"`
+			ExpiresIn string `yaml:"expires_in"`
+		} `yaml:"login"`
+	} `yaml:"auth"`
+}
+
+func (ec EndpointConfig) endpoint() (*delivery.Endpoint, error) {
+	if ec.Name == "" || ec.URL == "" {
+		return nil, fmt.Errorf("name and url are required")
+	}
+	for i, r := range ec.Rules {
+		switch r.Outcome {
+		case delivery.Delivered, delivery.Already, delivery.Transient, delivery.Refused:
+		default:
+			return nil, fmt.Errorf("rules[%d]: outcome %q (want delivered, already, transient or rejected)", i, r.Outcome)
+		}
+	}
+	e := &delivery.Endpoint{SinkName: ec.Name, URL: ec.URL, Method: ec.Method, Body: ec.Body, ContentType: ec.ContentType,
+		IdempotencyHeader: ec.IdempotencyHeader, Batch: ec.Batch, ResultsPath: ec.Results, ResultKey: ec.ResultKey, Rules: ec.Rules}
+	a := ec.Auth
+	n := 0
+	if a.Bearer != nil {
+		v, err := a.Bearer.resolve()
+		if err != nil {
+			return nil, fmt.Errorf("auth.bearer: %w", err)
+		}
+		e.Auth.Bearer, n = v, n+1
+	}
+	if a.Basic != nil {
+		v, err := a.Basic.Password.resolve()
+		if err != nil {
+			return nil, fmt.Errorf("auth.basic.password: %w", err)
+		}
+		e.Auth.Basic, n = &[2]string{a.Basic.User, v}, n+1
+	}
+	if a.HMAC != nil {
+		v, err := a.HMAC.resolve()
+		if err != nil {
+			return nil, fmt.Errorf("auth.hmac: %w", err)
+		}
+		e.Auth.HMAC, n = v, n+1
+	}
+	if a.Login != nil {
+		v, err := a.Login.Body.resolve()
+		if err != nil {
+			return nil, fmt.Errorf("auth.login.body: %w", err)
+		}
+		e.Auth.Login, n = &delivery.Login{URL: a.Login.URL, Body: v, TokenPath: a.Login.Token, ExpiresIn: a.Login.ExpiresIn}, n+1
+	}
+	if n > 1 {
+		return nil, fmt.Errorf("auth: give one of bearer, basic, hmac or login")
+	}
+	if e.Body != "" && e.Body != "json" && e.Body != "form" {
+		// Parse the template now: a broken template is a config error.
+		if err := e.Check(); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
 }
 
 // sandboxCredentials are the sandbox bank's published logins.
