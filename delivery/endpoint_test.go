@@ -121,8 +121,8 @@ func TestEndpointTemplateLoginRulesAndRetrySafety(t *testing.T) {
 	_, _ = db.SQL.Exec(`UPDATE outbox SET payload = replace(payload, '"account":"A"', '"account":"CLOSED"') WHERE id = ?`, items[1].ID)
 	e.failOnce["R3"] = true
 	sink := &delivery.Endpoint{SinkName: "erp", URL: srv.URL + "/records",
-		Body: `{"account": {{json .account}}, "date": {{json .booking_date}}, "amount": {{.amount}}, "ref": {{json .reference}}}`,
-		Auth: delivery.Auth{Login: &delivery.Login{URL: srv.URL + "/login", Body: `{"user":"ferry"}`, TokenPath: "data.access_token", ExpiresIn: "data.ttl"}},
+		Body:  `{"account": {{json .account}}, "date": {{json .booking_date}}, "amount": {{.amount}}, "ref": {{json .reference}}}`,
+		Auth:  delivery.Auth{Login: &delivery.Login{URL: srv.URL + "/login", Body: `{"user":"ferry"}`, TokenPath: "data.access_token", ExpiresIn: "data.ttl"}},
 		Rules: []delivery.Rule{{Class: "2xx", Path: "success", Equals: "false", Outcome: delivery.Refused, Message: "error.message"}}}
 	d := &delivery.Deliverer{DB: db, Sinks: []delivery.Sink{sink}, Log: zerolog.Nop(), MaxGap: time.Millisecond}
 	for i := 0; i < 5; i++ {
