@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs (as root) or asks for (otherwise) what Ferry needs beside Go:
 # Debian's Chromium for the bots, the fonts the sandbox bank embeds in its
-# PDF statements, and poppler-utils, the reference the PDF tests compare with.
+# PDF statements, and for the tests poppler-utils (the PDF reference), qpdf,
+# hledger-web and beancount (real finance systems delivery is checked against).
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
@@ -10,6 +11,9 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ "${1:-}" = "--test" ]; then
   command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
   command -v qpdf >/dev/null 2>&1 || need+=(qpdf)
+  # Real finance systems the delivery tests feed and check against.
+  command -v hledger-web >/dev/null 2>&1 || need+=(hledger-web)
+  command -v bean-check >/dev/null 2>&1 || need+=(beancount)
 fi
 command -v go >/dev/null 2>&1 || { echo "Ferry needs Go 1.26 or newer on PATH (https://go.dev/dl/ or /usr/local/go/bin)" >&2; exit 3; }
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -1,0 +1,173 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ferry-rpa/ferry/ledger"
+	"github.com/ferry-rpa/ferry/storage"
+)
+
+// Hledger delivers records to hledger-web's JSON API (`hledger-web
+// --serve-api`): each record becomes a balanced two-posting transaction
+// added with PUT /add. hledger-web has no idempotency and accepts
+// unbalanced transactions, so Ferry checks the postings balance before
+// sending, tags each transaction ferry:DEDUP_KEY, skips keys already in
+// the journal, and reads /transactions back to confirm what it added.
+type Hledger struct {
+	SinkName string // default "hledger"
+	URL      string // hledger-web's base URL
+	Mapping  *ledger.Mapping
+	Client   *http.Client
+}
+
+// Name implements Sink.
+func (h *Hledger) Name() string {
+	if h.SinkName == "" {
+		return "hledger"
+	}
+	return h.SinkName
+}
+
+func (h *Hledger) client() *http.Client {
+	if h.Client == nil {
+		return &http.Client{Timeout: 30 * time.Second}
+	}
+	return h.Client
+}
+
+// keys reads the ferry tags of the journal's transactions.
+func (h *Hledger) keys(ctx context.Context) (map[string]bool, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(h.URL, "/")+"/transactions", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := h.client().Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("hledger-web: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("hledger-web: GET /transactions: %s", resp.Status)
+	}
+	var txs []struct {
+		Tags [][2]string `json:"ttags"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&txs); err != nil {
+		return nil, fmt.Errorf("hledger-web: /transactions: %w", err)
+	}
+	out := map[string]bool{}
+	for _, t := range txs {
+		for _, tag := range t.Tags {
+			if tag[0] == "ferry" {
+				out[tag[1]] = true
+			}
+		}
+	}
+	return out, nil
+}
+
+// Deliver implements Sink.
+func (h *Hledger) Deliver(ctx context.Context, items []storage.OutboxItem) error {
+	have, err := h.keys(ctx)
+	if err != nil {
+		return err
+	}
+	rej := &Rejected{Keys: map[string]string{}}
+	var added []string
+	for _, it := range items {
+		if have[it.DedupKey] {
+			continue // already in the journal (a delivery before a crash)
+		}
+		rec, err := ledger.Record(it.Payload)
+		if err != nil {
+			rej.Keys[it.DedupKey] = err.Error()
+			continue
+		}
+		tx, err := h.Mapping.Transaction(rec)
+		if err != nil {
+			rej.Keys[it.DedupKey] = err.Error()
+			continue
+		}
+		body, _ := json.Marshal(hledgerTransaction(tx))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, strings.TrimRight(h.URL, "/")+"/add", bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := h.client().Do(req)
+		if err != nil {
+			rej.Others = fmt.Errorf("hledger-web: PUT /add: %w", err)
+			break
+		}
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode/100 == 2:
+			added = append(added, it.DedupKey)
+		case resp.StatusCode >= 500:
+			rej.Others = fmt.Errorf("hledger-web: PUT /add: %s %s", resp.Status, bytes.TrimSpace(msg))
+		default:
+			rej.Keys[it.DedupKey] = fmt.Sprintf("hledger-web: %s %s", resp.Status, bytes.TrimSpace(msg))
+		}
+		if rej.Others != nil {
+			break
+		}
+	}
+	if len(added) > 0 {
+		// Read back: only what the journal now holds counts as delivered.
+		now, err := h.keys(ctx)
+		if err != nil {
+			return err
+		}
+		for _, k := range added {
+			if !now[k] {
+				return fmt.Errorf("hledger-web accepted %s but /transactions does not list it", k)
+			}
+		}
+	}
+	switch {
+	case len(rej.Keys) == 0 && rej.Others == nil:
+		return nil
+	case len(rej.Keys) == 0:
+		return rej.Others
+	}
+	return rej
+}
+
+// hledgerTransaction renders hledger's JSON transaction. Quantities go as
+// decimal mantissa and places, exactly; floatingPoint is informational.
+func hledgerTransaction(t ledger.Transaction) map[string]any {
+	pos := map[string]any{"sourceName": "", "sourceLine": 1, "sourceColumn": 1}
+	var posts []map[string]any
+	for _, p := range t.Postings {
+		places := int32(2)
+		if e := -p.Amount.Exponent(); e > places {
+			places = e // never round a sub-cent amount away
+		}
+		mant := p.Amount.Shift(places).IntPart()
+		f, _ := p.Amount.Float64()
+		posts = append(posts, map[string]any{
+			"paccount": p.Account, "pcomment": "", "pdate": nil, "pdate2": nil, "poriginal": nil, "pstatus": "Unmarked",
+			"ptags": []any{}, "ptransaction_": "0", "ptype": "RegularPosting", "pbalanceassertion": nil,
+			"pamount": []any{map[string]any{"acommodity": p.Currency, "aprice": nil,
+				"aquantity": map[string]any{"decimalMantissa": mant, "decimalPlaces": places, "floatingPoint": f},
+				"astyle":    map[string]any{"ascommodityside": "R", "ascommodityspaced": true, "asdecimalpoint": ".", "asdigitgroups": nil, "asprecision": places}}},
+		})
+	}
+	desc := t.Payee
+	if t.Narration != "" {
+		desc = strings.TrimSpace(desc + " | " + t.Narration)
+	}
+	return map[string]any{
+		"tcode": t.Reference, "tcomment": "ferry:" + t.Key + "\n", "tdate": t.Date, "tdate2": nil, "tdescription": desc, "tindex": 0,
+		"tprecedingcomment": "", "tsourcepos": []any{pos, pos}, "tstatus": "Unmarked", "ttags": [][2]string{{"ferry", t.Key}},
+		"tpostings": posts,
+	}
+}
