@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // Delivery is one record's delivery to one sink, as ops see it.
@@ -96,4 +98,40 @@ func (d *DB) RetryDeliveries(ctx context.Context, ids []int64) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// LineRecords returns every stored statement line as its delivery record,
+// in booking order; from and to (YYYY-MM-DD) bound the booking date when
+// set.
+func (d *DB) LineRecords(ctx context.Context, from, to string) ([]LineRecord, error) {
+	rows, err := d.SQL.QueryContext(ctx, `SELECT dedup_key, run_id, account, booking_date, value_date, amount, currency, counterparty, description, reference, balance_after
+		FROM statement_lines WHERE (? = '' OR booking_date >= ?) AND (? = '' OR booking_date <= ?) ORDER BY booking_date, account, rowid`, from, from, to, to)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []LineRecord
+	for rows.Next() {
+		r := LineRecord{Type: "statement_line"}
+		var amount, bal string
+		if err := rows.Scan(&r.DedupKey, &r.RunID, &r.Account, &r.BookingDate, &r.ValueDate, &amount, &r.Currency, &r.Counterparty, &r.Description, &r.Reference, &bal); err != nil {
+			return nil, err
+		}
+		r.Amount, r.BalanceAfter = fixed2(amount), fixed2(bal)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// fixed2 renders stored decimal text with two decimals, as records carry
+// amounts (more digits, if any, are kept).
+func fixed2(s string) string {
+	dv, err := decimal.NewFromString(s)
+	if err != nil {
+		return s
+	}
+	if dv.Exponent() < -2 {
+		return dv.String()
+	}
+	return dv.StringFixed(2)
 }

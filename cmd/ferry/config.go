@@ -10,6 +10,7 @@ import (
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/delivery"
+	"github.com/ferry-rpa/ferry/ledger"
 	"github.com/ferry-rpa/ferry/runner"
 	"github.com/ferry-rpa/ferry/sandbox"
 	"gopkg.in/yaml.v3"
@@ -41,6 +42,11 @@ type Config struct {
 		} `yaml:"http"`
 		// Endpoints are generic HTTP sinks: see delivery.Endpoint.
 		Endpoints []EndpointConfig `yaml:"endpoints"`
+		// Hledger feeds hledger-web's API with balanced transactions.
+		Hledger *struct {
+			URL     string `yaml:"url"`
+			Mapping string `yaml:"mapping"`
+		} `yaml:"hledger"`
 	} `yaml:"sinks"`
 	path string
 }
@@ -161,6 +167,17 @@ func (c *Config) sinks() ([]delivery.Sink, error) {
 			sink.Header[k] = []string{v}
 		}
 		out = append(out, sink)
+	}
+	if h := c.Sinks.Hledger; h != nil {
+		p := h.Mapping
+		if p != "" && !filepath.IsAbs(p) && c.path != "embedded default config" {
+			p = filepath.Join(filepath.Dir(c.path), p)
+		}
+		m, err := ledger.LoadMapping(p)
+		if err != nil {
+			return nil, fmt.Errorf("config %s: sinks.hledger: %w", c.path, err)
+		}
+		out = append(out, &delivery.Hledger{URL: h.URL, Mapping: m})
 	}
 	for i, ec := range c.Sinks.Endpoints {
 		e, err := ec.endpoint()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -74,5 +75,34 @@ func TestDeliveriesListShowRetry(t *testing.T) {
 	code, out, _ = ferryCmd(t, "--config", cfg, "deliveries", "list", "--state", "pending")
 	if code != 0 || strings.Count(out, "pending") != 2 {
 		t.Fatalf("after retry: %s", out)
+	}
+}
+
+// A sandbox run's records exported as Beancount pass Debian's bean-check.
+func TestExportBeancountFromARun(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	code, out, errs := ferryCmd(t, "run", "demobank-statements", "--sandbox", "--data", dir, "--login", "demobank-zhangwei",
+		"--from", "2026-10-01", "--to", "2026-10-10", "--account", "6222021000010001")
+	if code != 0 {
+		t.Fatalf("run: %d\n%s%s", code, out, errs)
+	}
+	m := filepath.Join(dir, "accounts.yaml")
+	os.WriteFile(m, []byte("accounts:\n  \"6222021000010001\": assets:bank:icbc:cny\nrules:\n  - description: \"(?i)salary|工资\"\n    account: expenses:payroll\nsuspense: equity:suspense\n"), 0o644)
+	bc := filepath.Join(dir, "books.beancount")
+	if code, _, errs := ferryCmd(t, "export", "--data", dir, "--mapping", m, "--format", "beancount", "-o", bc); code != 0 {
+		t.Fatalf("export: %d %s", code, errs)
+	}
+	b, _ := os.ReadFile(bc)
+	if strings.Count(string(b), "ferry-key:") < 3 {
+		t.Fatalf("export:\n%s", b)
+	}
+	if _, err := exec.LookPath("bean-check"); err == nil {
+		if out, err := exec.Command("bean-check", bc).CombinedOutput(); err != nil {
+			t.Fatalf("bean-check: %v\n%s", err, out)
+		}
+	}
+	if code, _, errs := ferryCmd(t, "export", "--data", dir, "--mapping", m, "--format", "ods"); code != exitUsage || !strings.Contains(errs, "ods") {
+		t.Fatalf("bad format: %d %s", code, errs)
 	}
 }

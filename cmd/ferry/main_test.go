@@ -28,7 +28,7 @@ func TestHelpForEveryCommand(t *testing.T) {
 		{"runs", "--help"}, {"runs", "list", "--help"}, {"runs", "show", "--help"}, {"parse", "--help"},
 		{"selectors", "--help"}, {"selectors", "history", "--help"}, {"selectors", "diff", "--help"}, {"selectors", "rollback", "--help"}, {"selectors", "record", "--help"}, {"selectors", "lint", "--help"},
 		{"selectors", "heals", "--help"}, {"selectors", "heals", "show", "--help"}, {"selectors", "accept", "--help"}, {"selectors", "reject", "--help"}, {"selectors", "test", "--help"}, {"selectors", "check", "--help"},
-		{"deliveries", "--help"}, {"deliveries", "list", "--help"}, {"deliveries", "show", "--help"}, {"deliveries", "retry", "--help"}} {
+		{"deliveries", "--help"}, {"deliveries", "list", "--help"}, {"deliveries", "show", "--help"}, {"deliveries", "retry", "--help"}, {"export", "--help"}} {
 		code, out, _ := ferryCmd(t, args...)
 		if code != 0 || !strings.Contains(out, "Examples:") || !strings.Contains(out, "Usage:") {
 			t.Errorf("ferry %s: exit %d, output lacks usage or examples:\n%s", strings.Join(args, " "), code, out)

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/ferry-rpa/ferry/ledger"
+	"github.com/spf13/cobra"
+)
+
+func newExportCmd(g *globals) *cobra.Command {
+	var format, mapping, out, from, to, dataDir string
+	c := &cobra.Command{
+		Use:   "export --format beancount|csv|xlsx --mapping ACCOUNTS.yaml",
+		Short: "Export the stored records as double-entry transactions for finance systems that take files",
+		Example: `  ferry export --format beancount --mapping accounts.yaml -o books.beancount
+  ferry export --format csv --mapping accounts.yaml --from 2026-10-01 --to 2026-10-31`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if mapping == "" {
+				return &exitError{exitUsage, fmt.Errorf("--mapping is required: it maps bank accounts and counterparties to ledger accounts")}
+			}
+			m, err := ledger.LoadMapping(mapping)
+			if err != nil {
+				return &exitError{exitUsage, err}
+			}
+			cfg, err := loadConfig(g.config)
+			if err != nil {
+				return err
+			}
+			if dataDir != "" {
+				cfg.DataDir = dataDir
+			}
+			db, err := openDB(cmd.Context(), cfg.DataDir)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			recs, err := db.LineRecords(cmd.Context(), from, to)
+			if err != nil {
+				return err
+			}
+			var txs []ledger.Transaction
+			for _, r := range recs {
+				t, err := m.Transaction(r)
+				if err != nil {
+					return fmt.Errorf("export: %w", err)
+				}
+				txs = append(txs, t)
+			}
+			var w io.Writer = g.stdout
+			if out != "" {
+				f, err := os.Create(out)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				w = f
+			}
+			switch format {
+			case "beancount":
+				err = ledger.WriteBeancount(w, txs)
+			case "csv":
+				err = ledger.WriteCSV(w, txs)
+			case "xlsx":
+				if out == "" {
+					return &exitError{exitUsage, fmt.Errorf("xlsx needs -o FILE")}
+				}
+				err = ledger.WriteXLSX(w, txs)
+			default:
+				return &exitError{exitUsage, fmt.Errorf("--format %q: want beancount, csv or xlsx", format)}
+			}
+			if err == nil && out != "" {
+				fmt.Fprintf(g.stderr, "%d transactions written to %s\n", len(txs), out)
+			}
+			return err
+		},
+	}
+	c.Flags().StringVar(&format, "format", "beancount", "beancount, csv or xlsx")
+	c.Flags().StringVar(&mapping, "mapping", "", "account mapping YAML (accounts, rules, suspense)")
+	c.Flags().StringVarP(&out, "output", "o", "", "write to this file (default: standard output)")
+	c.Flags().StringVar(&from, "from", "", "first booking date (YYYY-MM-DD)")
+	c.Flags().StringVar(&to, "to", "", "last booking date (YYYY-MM-DD)")
+	c.Flags().StringVar(&dataDir, "data", "", "data directory (default: the config's data_dir)")
+	return c
+}
