@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ferry-rpa/ferry/internal/crashpoint"
 	"github.com/ferry-rpa/ferry/storage"
 	"github.com/rs/zerolog"
 )
@@ -207,6 +208,7 @@ func (d *Deliverer) Drain(ctx context.Context) (Stats, error) {
 		now = time.Now
 	}
 	var errs []error
+	crashpoint.Hit("deliver")
 	for _, sink := range d.Sinks {
 		for {
 			items, err := d.DB.PendingOutbox(ctx, sink.Name(), batch, now())
@@ -216,7 +218,11 @@ func (d *Deliverer) Drain(ctx context.Context) (Stats, error) {
 			if len(items) == 0 {
 				break
 			}
+			crashpoint.Hit("send")
 			derr := sink.Deliver(ctx, items)
+			if derr == nil {
+				crashpoint.Hit("acked") // the sink has the records; the outbox does not know yet
+			}
 			var rej *Rejected
 			var ok []int64
 			failed := false
@@ -256,6 +262,7 @@ func (d *Deliverer) Drain(ctx context.Context) (Stats, error) {
 			if err := d.DB.MarkDelivered(ctx, ok); err != nil {
 				return st, err
 			}
+			crashpoint.Hit("marked")
 			st.Delivered += len(ok)
 			if failed {
 				errs = append(errs, fmt.Errorf("sink %s: %w", sink.Name(), derr))

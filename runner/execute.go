@@ -9,6 +9,7 @@ import (
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/bots"
+	"github.com/ferry-rpa/ferry/internal/crashpoint"
 	"github.com/ferry-rpa/ferry/scripts"
 	"github.com/ferry-rpa/ferry/statements"
 	"github.com/ferry-rpa/ferry/storage"
@@ -47,6 +48,7 @@ func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run storage.Ru
 	if err := r.cfg.DB.StartRun(ctx, run.ID, attempt, sel.Version); err != nil {
 		return err
 	}
+	crashpoint.Hit("start")
 	// A retry resumes: an account whose every download an earlier attempt
 	// stored is not downloaded again; its stored files are ingested.
 	downloads, skip, err := r.resumable(ctx, run.ID, script)
@@ -58,16 +60,19 @@ func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run storage.Ru
 		Credential: cred, SkipAccounts: skip, StepTimeout: r.cfg.StepTimeout, Now: r.cfg.Now, Logger: log,
 		Fingerprints: r.fingerprints(ctx, script.Site), HealPolicy: r.cfg.HealPolicy,
 		OnStep: func(s ferry.Step) {
+			crashpoint.Hit("step")
 			if r.cfg.OnStep != nil {
 				r.cfg.OnStep(run.ID, s)
 			}
 		},
 		OnDownload: func(d bots.Download) error {
+			crashpoint.Hit("download")
 			a, err := r.cfg.DB.PutArtifact(ctx, ferry.Artifact{RunID: run.ID, Kind: "download", Name: d.Name, MIME: d.MIME, Account: d.Account, Format: d.Format}, d.Data)
 			if err != nil {
 				storeErr = err
 				return err
 			}
+			crashpoint.Hit("artifact")
 			downloads = append(downloads, stored{a, d})
 			return nil
 		}}
@@ -87,6 +92,7 @@ func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run storage.Ru
 	if storeErr != nil {
 		return ferry.Errorf(ferry.ClassInternal, "artifacts", "%v", storeErr)
 	}
+	crashpoint.Hit("ingest")
 	sum, err := r.ingest(ctx, run, downloads, res.RowsSeen)
 	if err != nil {
 		return err
@@ -100,6 +106,7 @@ func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run storage.Ru
 	if err := r.cfg.DB.FinishRun(ctx, run.ID, status, "", "", string(summary)); err != nil {
 		return err
 	}
+	crashpoint.Hit("finish")
 	log.Info().Str("summary", FormatSummary(sum)).Msg(string(status))
 	if _, err := r.Deliver(ctx); err != nil {
 		// The outbox keeps the records; the periodic deliverer retries.
@@ -210,6 +217,7 @@ func (r *Runner) ingest(ctx context.Context, run storage.RunRecord, downloads []
 		var primaryArt ferry.Artifact
 		problem := ""
 		for i, f := range files {
+			crashpoint.Hit("parse")
 			st, err := statements.Parse(f.download.Name, f.download.Data)
 			if err != nil {
 				return sum, err // document changed: the artifact is kept, nothing delivered
@@ -237,6 +245,7 @@ func (r *Runner) ingest(ctx context.Context, run storage.RunRecord, downloads []
 		if err != nil {
 			return sum, err
 		}
+		crashpoint.Hit("commit")
 		sum.Statements++
 		sum.Lines += len(primary.Lines)
 		sum.NewLines += res.NewLines

@@ -13,8 +13,11 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/ferry-rpa/ferry"
@@ -64,6 +67,11 @@ type Config struct {
 	Selectors *selectors.Registry
 	// HealPolicy is bots.HealOff, HealPropose or HealReadOnly (default).
 	HealPolicy string
+	// LockPath, when set, is a file the runner locks for its lifetime: one
+	// runner per data directory. Holding it, the runner knows jobs left
+	// "running" by a process that died (a crash, SIGKILL) are orphans and
+	// runs them again at once.
+	LockPath string
 	// Author is recorded with selector versions the runner loads
 	// (default "ferry").
 	Author      string
@@ -82,6 +90,7 @@ type Config struct {
 
 // Runner owns the queue and its workers.
 type Runner struct {
+	lock   *os.File
 	cfg    Config
 	client *river.Client[*sql.Tx]
 	scheds map[string]scheduled
@@ -171,6 +180,27 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	if _, err := mig.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return nil, fmt.Errorf("runner: river migrations: %w", err)
 	}
+	if cfg.LockPath != "" {
+		f, err := os.OpenFile(cfg.LockPath, os.O_CREATE|os.O_RDWR, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("runner: lock: %w", err)
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("runner: another Ferry process (serve or run) is using %s", filepath.Dir(cfg.LockPath))
+		}
+		r.lock = f
+		// This process alone runs jobs here: whatever is "running" was left
+		// by one that died. Run it again now (runs resume from what they
+		// stored; records are deduplicated).
+		res, err := cfg.DB.SQL.ExecContext(ctx, `UPDATE river_job SET state = 'available', attempted_by = NULL, scheduled_at = CURRENT_TIMESTAMP WHERE state = 'running'`)
+		if err != nil {
+			return nil, fmt.Errorf("runner: rescue orphaned jobs: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			cfg.Logger.Warn().Int64("jobs", n).Msg("jobs left running by a process that died are run again")
+		}
+	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &runWorker{r: r})
 	river.AddWorker(workers, &slotWorker{r: r})
@@ -250,6 +280,11 @@ func (r *Runner) Selectors() *selectors.Registry { return r.cfg.Selectors }
 
 // Stop lets running jobs finish (until ctx ends), then stops.
 func (r *Runner) Stop(ctx context.Context) error {
+	defer func() {
+		if r.lock != nil {
+			r.lock.Close()
+		}
+	}()
 	if err := r.client.Stop(ctx); err != nil {
 		return r.client.StopAndCancel(context.Background())
 	}

@@ -48,7 +48,8 @@ func openApp(ctx context.Context, cfg *Config, creds runner.Credentials, log zer
 		return nil, err
 	}
 	rc := runner.Config{DB: db, Browser: br, Sites: cfg.Sites, Credentials: creds, ScriptsDir: cfg.ScriptsDir,
-		SelectorsDir: cfg.SelectorsDir, Sinks: sinks, Schedules: cfg.Schedules, Workers: cfg.Workers, Logger: log}
+		SelectorsDir: cfg.SelectorsDir, Sinks: sinks, Schedules: cfg.Schedules, Workers: cfg.Workers, Logger: log,
+		LockPath: filepath.Join(cfg.DataDir, "runner.lock")}
 	if mod != nil {
 		mod(&rc)
 	}
