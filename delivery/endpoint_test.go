@@ -193,3 +193,51 @@ func TestEndpointBatchPerRowResults(t *testing.T) {
 		t.Fatalf("parked with %q", parked[0].LastError)
 	}
 }
+
+// The finance system is down for a while (it answers 503 for hours):
+// records wait in the outbox, retried with backoff and never parked early;
+// when it is back they all arrive, once each.
+func TestSinkDownForAWhile(t *testing.T) {
+	t.Parallel()
+	db := setup(t, "erp")
+	e := newERP()
+	e.tokens["up"] = time.Now().Add(time.Hour)
+	var mu sync.Mutex
+	down := true
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		d := down
+		mu.Unlock()
+		if d {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		e.handler().ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	clock := time.Now()
+	sink := &delivery.Endpoint{SinkName: "erp", URL: srv.URL + "/records", Auth: delivery.Auth{Bearer: "up"},
+		Body: `{"account": {{json .account}}, "ref": {{json .reference}}}`}
+	d := &delivery.Deliverer{DB: db, Sinks: []delivery.Sink{sink}, Log: zerolog.Nop(), Now: func() time.Time { return clock }}
+	for i := 0; i < 8; i++ { // about four hours of outage, in minutes of backoff
+		_, _ = d.Drain(context.Background())
+		clock = clock.Add(30 * time.Minute)
+	}
+	counts, _ := db.OutboxCounts(context.Background())
+	if counts["pending"] != 3 || counts["parked"] != 0 {
+		t.Fatalf("during the outage: %v, want all 3 pending", counts)
+	}
+	mu.Lock()
+	down = false
+	mu.Unlock()
+	clock = clock.Add(time.Hour)
+	st, err := d.Drain(context.Background())
+	if err != nil || st.Delivered != 3 {
+		t.Fatalf("after the outage: %+v %v", st, err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.stored) != 3 || e.posts != 3 {
+		t.Fatalf("the ERP got %d posts and holds %d records, want 3 and 3", e.posts, len(e.stored))
+	}
+}
