@@ -22,7 +22,7 @@ test-deps:
 
 # Benchmarks whose figures go into the issue notes.
 bench: test-deps
-	$(GO) test -run '^$$' -bench . -benchtime 5x -count 5 ./statements ./bots ./pdftext
+	$(GO) test -run '^$$' -bench . -benchtime 5x -count 5 ./statements ./bots ./pdftext ./delivery
 
 # Every parser's fuzz target for FUZZTIME each. -fuzzminimizetime 1x: Go
 # otherwise spends up to a minute minimizing each new interesting input,
