@@ -121,7 +121,7 @@ func TestRemovedElementIsSiteChanged(t *testing.T) {
 	bank.Set(func(s *sandbox.Switches) { s.Removed = []string{"search-button"} })
 	base := serve(t, bank)
 	j := job(t, base, sandbox.DefaultUsers()[0])
-	j.StepTimeout = 1500 * time.Millisecond
+	j.StepTimeout = 5 * time.Second // generous: open and login must pass on a loaded machine
 	res, err := browser.Run(context.Background(), j)
 	if ferry.ClassOf(err) != ferry.ClassSiteChanged {
 		t.Fatalf("got %v, want site_changed", err)
@@ -173,7 +173,7 @@ func TestSeveralMatchesIsAFailureNotTheFirst(t *testing.T) {
 	bank := sandbox.New(sandbox.Options{Seed: 11})
 	base := serve(t, bank)
 	j := job(t, base, sandbox.DefaultUsers()[0])
-	j.StepTimeout = time.Second
+	j.StepTimeout = 5 * time.Second
 	// A careless selector: every visible input on the login page.
 	sel := *j.Selectors
 	sel.Elements = map[string]selectors.Element{}

@@ -68,7 +68,7 @@ func TestHealerAccuracyOnRenamedIDs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the bot twice per mutation")
 	}
-	t.Parallel()
+	// Not parallel: it runs many browsers itself; alone it is faster and steadier.
 	src := fragileSelectors(t)
 	clean := sandbox.New(sandbox.Options{Seed: 11})
 	base := serve(t, clean)

@@ -52,7 +52,7 @@ func TestCrashSafety(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills and restarts Ferry 22 times")
 	}
-	t.Parallel()
+	// Not parallel: it runs many browsers itself; alone it is faster and steadier.
 	bin := filepath.Join(t.TempDir(), "ferry")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
