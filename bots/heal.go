@@ -128,19 +128,8 @@ func (r *run) heal(ctx context.Context, name string) *Heal {
 	if len(cands) > 1 {
 		h.RunnerUp = round2(cands[1].Score)
 	}
-	for _, w := range best.Ways {
-		h.Ways = append(h.Ways, selectors.Way{Kind: selectors.WayKind(w["kind"]), Value: w["value"], Name: w["name"]})
-	}
-	switch {
-	case best.Score < minHealScore:
-		h.Reason = fmt.Sprintf("best candidate scores %.2f, under %.2f", best.Score, minHealScore)
-	case best.Score-h.RunnerUp < minHealMargin:
-		h.Reason = fmt.Sprintf("best candidate %.2f beats the runner-up %.2f by less than %.2f", best.Score, h.RunnerUp, minHealMargin)
-	case len(h.Ways) == 0:
-		h.Reason = "no way finds the candidate alone"
-	default:
-		h.Accepted = true
-	}
+	h.Ways = toWays(best.Ways)
+	h.judge(best.Score, h.RunnerUp, "the runner-up", "no way finds the candidate alone")
 	if h.Accepted {
 		h.Before = r.screenshot()
 		_, _ = r.page.Context(ctx).Evaluate(rod.Eval(lookupJS, []any{}, -1, "outline", map[string]any{"fp": fpv, "index": h.index}).ByUser())
@@ -245,9 +234,7 @@ func (r *run) checkCovered(ctx context.Context, el *rod.Element, name string) er
 	}
 	h := &Heal{Element: elName, Variant: r.lastVariant, Page: r.pageURL(), Dismiss: true, Score: 1,
 		Candidate: fmt.Sprintf("%s covering %s, its button %q", cov.Overlay, name, cov.Button)}
-	for _, w := range cov.Ways {
-		h.Ways = append(h.Ways, selectors.Way{Kind: selectors.WayKind(w["kind"]), Value: w["value"], Name: w["name"]})
-	}
+	h.Ways = toWays(cov.Ways)
 	msg := fmt.Sprintf("%s on %s is covered by %s", name, h.Page, cov.Overlay)
 	if len(h.Ways) > 0 {
 		h.Accepted = true
@@ -300,20 +287,35 @@ func (r *run) healMany(ctx context.Context, name string) (*Heal, int) {
 	}
 	h := &Heal{Element: name, Variant: r.lastVariant, Page: r.pageURL(), Score: round2(res.Score), RunnerUp: round2(res.RunnerUp),
 		Breakdown: res.Breakdown, Candidate: res.Desc}
-	for _, w := range res.Ways {
-		h.Ways = append(h.Ways, selectors.Way{Kind: selectors.WayKind(w["kind"]), Value: w["value"], Name: w["name"]})
-	}
-	switch {
-	case res.Score < minHealScore:
-		h.Reason = fmt.Sprintf("best candidate scores %.2f, under %.2f", res.Score, minHealScore)
-	case res.Score-res.RunnerUp < minHealMargin:
-		h.Reason = fmt.Sprintf("best candidate %.2f beats the best outside its collection %.2f by less than %.2f", res.Score, res.RunnerUp, minHealMargin)
-	case len(h.Ways) == 0:
-		h.Reason = "no way finds the collection"
-	default:
-		h.Accepted = true
+	h.Ways = toWays(res.Ways)
+	h.judge(res.Score, res.RunnerUp, "the best outside its collection", "no way finds the collection")
+	if h.Accepted {
 		h.Before = r.screenshot()
 		h.After = h.Before
 	}
 	return h, res.Count
+}
+
+func toWays(ws []map[string]string) []selectors.Way {
+	var out []selectors.Way
+	for _, w := range ws {
+		out = append(out, selectors.Way{Kind: selectors.WayKind(w["kind"]), Value: w["value"], Name: w["name"]})
+	}
+	return out
+}
+
+// judge accepts a heal only when its score clears minHealScore, beats the
+// runner-up by minHealMargin and a way finds the candidate; otherwise it
+// says why not.
+func (h *Heal) judge(score, runnerUp float64, rival, noWay string) {
+	switch {
+	case score < minHealScore:
+		h.Reason = fmt.Sprintf("best candidate scores %.2f, under %.2f", score, minHealScore)
+	case score-runnerUp < minHealMargin:
+		h.Reason = fmt.Sprintf("best candidate %.2f beats %s %.2f by less than %.2f", score, rival, runnerUp, minHealMargin)
+	case len(h.Ways) == 0:
+		h.Reason = noWay
+	default:
+		h.Accepted = true
+	}
 }
