@@ -122,13 +122,31 @@ func (h *Hledger) Deliver(ctx context.Context, items []storage.OutboxItem) error
 	}
 	if len(added) > 0 {
 		// Read back: only what the journal now holds counts as delivered.
-		now, err := h.keys(ctx)
-		if err != nil {
-			return err
-		}
-		for _, k := range added {
-			if !now[k] {
-				return fmt.Errorf("hledger-web accepted %s but /transactions does not list it", k)
+		// hledger-web reloads its journal from the file, not at once after
+		// /add, so the read-back waits a few seconds for it.
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			now, err := h.keys(ctx)
+			if err != nil {
+				return err
+			}
+			missing := ""
+			for _, k := range added {
+				if !now[k] {
+					missing = k
+					break
+				}
+			}
+			if missing == "" {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("hledger-web accepted %s but /transactions does not list it", missing)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(100 * time.Millisecond):
 			}
 		}
 	}
