@@ -20,7 +20,9 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-func setup(t *testing.T, sinks ...string) *storage.DB {
+// openStore opens a fresh database with one run and one artifact to hang
+// statements on.
+func openStore(t *testing.T) (db *storage.DB, run, artifact int64) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -29,14 +31,21 @@ func setup(t *testing.T, sinks ...string) *storage.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	run, _ := db.CreateRun(ctx, db.SQL, ferry.Run{Bot: "b", Login: "l"})
+	run, _ = db.CreateRun(ctx, db.SQL, ferry.Run{Bot: "b", Login: "l"})
 	a, _ := db.PutArtifact(ctx, ferry.Artifact{RunID: run, Kind: "download", Name: "x"}, []byte("x"))
+	return db, run, a.ID
+}
+
+func setup(t *testing.T, sinks ...string) *storage.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, run, art := openStore(t)
 	d := decimal.RequireFromString
 	st := ferry.Statement{Account: "A", Currency: "CNY", From: ferry.NewDate(2026, 1, 1), To: ferry.NewDate(2026, 1, 1), Opening: d("0"), Closing: d("3")}
 	for i, ref := range []string{"R1", "R2", "R3"} {
 		st.Lines = append(st.Lines, ferry.StatementLine{Account: "A", BookingDate: ferry.NewDate(2026, 1, 1), Amount: d("1"), Currency: "CNY", Reference: ref, BalanceAfter: d(string(rune('1' + i)))})
 	}
-	if _, err := db.SaveStatement(ctx, run, a.ID, st, sinks, ""); err != nil {
+	if _, err := db.SaveStatement(ctx, run, art, st, sinks, ""); err != nil {
 		t.Fatal(err)
 	}
 	return db

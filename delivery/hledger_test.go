@@ -56,17 +56,9 @@ func startHledgerWeb(t *testing.T) (base, journal string) {
 
 func ledgerDB(t *testing.T, sink string, lines ...ferry.StatementLine) *storage.DB {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := storage.Open(ctx, filepath.Join(dir, "f.db"), filepath.Join(dir, "a"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	run, _ := db.CreateRun(ctx, db.SQL, ferry.Run{Bot: "b", Login: "l"})
-	a, _ := db.PutArtifact(ctx, ferry.Artifact{RunID: run, Kind: "download", Name: "x"}, []byte("x"))
+	db, run, art := openStore(t)
 	st := ferry.Statement{Account: "6222021000010001", Currency: "CNY", From: ferry.NewDate(2026, 10, 1), To: ferry.NewDate(2026, 10, 3), NoBalances: true, Lines: lines}
-	if _, err := db.SaveStatement(ctx, run, a.ID, st, []string{sink}, ""); err != nil {
+	if _, err := db.SaveStatement(context.Background(), run, art, st, []string{sink}, ""); err != nil {
 		t.Fatal(err)
 	}
 	return db

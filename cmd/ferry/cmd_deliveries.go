@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strconv"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -62,9 +61,9 @@ func newDeliveriesCmd(g *globals) *cobra.Command {
 		Example: "  ferry deliveries show 42",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := strconv.ParseInt(args[0], 10, 64)
+			id, err := parseID("delivery", args[0])
 			if err != nil {
-				return &exitError{exitUsage, fmt.Errorf("delivery id %q is not a number", args[0])}
+				return err
 			}
 			db, _, err := e.db(cmd.Context())
 			if err != nil {
@@ -92,9 +91,9 @@ func newDeliveriesCmd(g *globals) *cobra.Command {
 			}
 			var ids []int64
 			for _, a := range args {
-				id, err := strconv.ParseInt(a, 10, 64)
+				id, err := parseID("delivery", a)
 				if err != nil {
-					return &exitError{exitUsage, fmt.Errorf("delivery id %q is not a number", a)}
+					return err
 				}
 				ids = append(ids, id)
 			}

@@ -15,10 +15,12 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func healID(s string) (int64, error) {
+// parseID reads a numeric id ("42" or "#42") given on the command line;
+// what names the kind of id in the usage error.
+func parseID(what, s string) (int64, error) {
 	id, err := strconv.ParseInt(strings.TrimPrefix(s, "#"), 10, 64)
 	if err != nil {
-		return 0, &exitError{exitUsage, fmt.Errorf("heal id %q is not a number", s)}
+		return 0, &exitError{exitUsage, fmt.Errorf("%s id %q is not a number", what, s)}
 	}
 	return id, nil
 }
@@ -66,7 +68,7 @@ func (e *selectorsEnv) healsCmd() *cobra.Command {
 		Example: "  ferry selectors heals show 4",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := healID(args[0])
+			id, err := parseID("heal", args[0])
 			if err != nil {
 				return err
 			}
@@ -111,7 +113,7 @@ func (e *selectorsEnv) acceptCmd() *cobra.Command {
 		Example: `  ferry selectors accept 4`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := healID(args[0])
+			id, err := parseID("heal", args[0])
 			if err != nil {
 				return err
 			}
@@ -180,7 +182,7 @@ func (e *selectorsEnv) rejectCmd() *cobra.Command {
 		Example: "  ferry selectors reject 5",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := healID(args[0])
+			id, err := parseID("heal", args[0])
 			if err != nil {
 				return err
 			}

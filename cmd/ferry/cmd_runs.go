@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"text/tabwriter"
 
 	"github.com/ferry-rpa/ferry/storage"
@@ -62,9 +61,9 @@ func newRunsCmd(g *globals) *cobra.Command {
 		Example: "  ferry runs show 3",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := strconv.ParseInt(args[0], 10, 64)
+			id, err := parseID("run", args[0])
 			if err != nil {
-				return &exitError{exitUsage, fmt.Errorf("run id %q is not a number", args[0])}
+				return err
 			}
 			db, err := open(cmd.Context())
 			if err != nil {
