@@ -25,7 +25,14 @@ type Hledger struct {
 	URL      string // hledger-web's base URL
 	Mapping  *ledger.Mapping
 	Client   *http.Client
+	lastAdd  time.Time
 }
+
+// addGap spaces additions: hledger-web reloads its journal when the file's
+// modification time (to the second) changes, so two additions within one
+// second can leave the second invisible in /transactions until the next
+// change, and a later delivery would then add it again.
+const addGap = 1100 * time.Millisecond
 
 // Name implements Sink.
 func (h *Hledger) Name() string {
@@ -95,6 +102,13 @@ func (h *Hledger) Deliver(ctx context.Context, items []storage.OutboxItem) error
 			rej.Keys[it.DedupKey] = err.Error()
 			continue
 		}
+		if wait := addGap - time.Since(h.lastAdd); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(wait):
+			}
+		}
 		body, _ := json.Marshal(hledgerTransaction(tx))
 		req, err := http.NewRequestWithContext(ctx, http.MethodPut, strings.TrimRight(h.URL, "/")+"/add", bytes.NewReader(body))
 		if err != nil {
@@ -102,6 +116,7 @@ func (h *Hledger) Deliver(ctx context.Context, items []storage.OutboxItem) error
 		}
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := h.client().Do(req)
+		h.lastAdd = time.Now()
 		if err != nil {
 			rej.Others = fmt.Errorf("hledger-web: PUT /add: %w", err)
 			break
