@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/sandbox"
 )
 
@@ -120,7 +121,10 @@ func TestSelectorsCheckCanary(t *testing.T) {
 	zw := sandbox.DefaultUsers()[0]
 	cfg := filepath.Join(dir, "ferry.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: data\nsites:\n  demobank: %s\ncredentials:\n  zw:\n    user: %s\n    password: %q\n", u, zw.ID, zw.Password)), 0o600)
-	code, out, errs := ferryCmd(t, "--config", cfg, "selectors", "check", "demobank")
+	// A fixed window: the sandbox's data does not depend on today's date,
+	// and October 2026 has rows for every account.
+	window := []string{"--from", "2026-10-01", "--to", "2026-10-31"}
+	code, out, errs := ferryCmd(t, append([]string{"--config", cfg, "selectors", "check", "demobank"}, window...)...)
 	if code != 0 {
 		t.Fatalf("canary on the unchanged site: exit %d\n%s%s", code, out, errs)
 	}
@@ -135,12 +139,30 @@ func TestSelectorsCheckCanary(t *testing.T) {
 			t.Errorf("canary report lacks %s:\n%s", want, out)
 		}
 	}
+	if strings.Contains(out, "note:") {
+		t.Errorf("a window with rows got a note about missing rows:\n%s", out)
+	}
 	if bank.Stats().Downloads != 0 {
 		t.Fatalf("the canary downloaded %d files", bank.Stats().Downloads)
 	}
+	// Before the sandbox's first day there are no transactions: the canary
+	// still passes, and says the rows could not be checked.
+	code, out, errs = ferryCmd(t, "--config", cfg, "selectors", "check", "demobank", "--from", "2024-06-01", "--to", "2024-06-02")
+	if code != 0 || !regexp.MustCompile(`note: statement\.rows not seen: the site showed no rows from 2024-06-01 to 2024-06-02`).MatchString(out) {
+		t.Fatalf("canary on a quiet window: exit %d\n%s%s", code, out, errs)
+	}
 	bank.Set(func(s *sandbox.Switches) { s.Removed = []string{"search-button"} })
-	code, out, errs = ferryCmd(t, "--config", cfg, "selectors", "check", "demobank")
+	code, out, errs = ferryCmd(t, append([]string{"--config", cfg, "selectors", "check", "demobank"}, window...)...)
 	if code != exitSiteChanged || !strings.Contains(errs, `selector "statement.search" on /statements`) {
 		t.Fatalf("canary on a changed site: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// The default canary window is a month up to yesterday, whatever today is.
+func TestCanaryWindow(t *testing.T) {
+	t.Parallel()
+	from, to := canaryWindow(ferry.NewDate(2026, 3, 1))
+	if from.String() != "2026-01-29" || to.String() != "2026-02-28" {
+		t.Fatalf("got %s to %s, want 2026-01-29 to 2026-02-28", from, to)
 	}
 }
