@@ -117,6 +117,13 @@ type Statement struct {
 	Balances []Balance
 	// ID is the statement's own identifier in the file, if it has one.
 	ID string
+	// Notes say how the reader understood the file where it had to infer
+	// it: which column served as what, the text encoding, the year of
+	// dates printed without one. They are for a person reviewing the parse.
+	Notes []string
+	// Warnings name what the reader could not read but did not need to
+	// refuse the file for, such as image-only pages of a PDF.
+	Warnings []string
 }
 
 // Balance is one stated balance of an account.

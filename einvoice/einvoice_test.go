@@ -2,6 +2,7 @@ package einvoice_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -50,7 +51,7 @@ func check(t *testing.T, inv ferry.Invoice, w want) {
 
 func TestCorpusInvoices(t *testing.T) {
 	t.Parallel()
-	inv, err := einvoice.ParsePDF("sanitized_vat_invoice.pdf", read(t, "sanitized_vat_invoice.pdf"))
+	inv, err := einvoice.ParsePDF(context.Background(), "sanitized_vat_invoice.pdf", read(t, "sanitized_vat_invoice.pdf"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func generatedInvoice(t *testing.T, words string) []byte {
 
 func TestGeneratedInvoice(t *testing.T) {
 	t.Parallel()
-	inv, err := einvoice.ParsePDF("generated.pdf", generatedInvoice(t, "肆仟壹佰叁拾肆圆整"))
+	inv, err := einvoice.ParsePDF(context.Background(), "generated.pdf", generatedInvoice(t, "肆仟壹佰叁拾肆圆整"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +141,7 @@ func TestGeneratedInvoice(t *testing.T) {
 
 func TestInconsistentInvoiceIsFlagged(t *testing.T) {
 	t.Parallel()
-	inv, err := einvoice.ParsePDF("tampered.pdf", generatedInvoice(t, "肆仟壹佰叁拾伍圆整"))
+	inv, err := einvoice.ParsePDF(context.Background(), "tampered.pdf", generatedInvoice(t, "肆仟壹佰叁拾伍圆整"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,14 +180,14 @@ const quandianXML = `<?xml version="1.0" encoding="UTF-8"?>
 
 func TestQuandianXML(t *testing.T) {
 	t.Parallel()
-	inv, err := einvoice.Parse("invoice.xml", []byte(quandianXML))
+	inv, err := einvoice.Parse(context.Background(), "invoice.xml", []byte(quandianXML))
 	if err != nil {
 		t.Fatal(err)
 	}
 	check(t, inv, want{"电子发票（普通发票）", "", "24322000000489101796", "2024-12-05", "无锡天鹏菜篮子工程有限公司", "91320200796148368W", "无锡爱尔拓燃气技术设备有限公司", "91320211739560225X",
 		"17699.12", "2300.88", "20000.00", "贰万圆整", []string{"*劳务*维护保养-调压站||台|2|8849.56|17699.12|13%|2300.88"}})
 	// The same invoice from its OFD: one dedup key.
-	ofd, err := einvoice.Parse("erma0_sample.ofd", read(t, "erma0_sample.ofd"))
+	ofd, err := einvoice.Parse(context.Background(), "erma0_sample.ofd", read(t, "erma0_sample.ofd"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package einvoice
 
 import (
+	"context"
 	"sort"
 	"strings"
 
@@ -13,8 +14,8 @@ import (
 // ParsePDF reads a PDF invoice through Ferry's text layer: glyphs in reading
 // order by position, so labels drawn before their values, or values drawn
 // in any order, still read label then value.
-func ParsePDF(name string, data []byte) (ferry.Invoice, error) {
-	doc, err := pdftext.Open(data, "")
+func ParsePDF(ctx context.Context, name string, data []byte) (ferry.Invoice, error) {
+	doc, err := pdftext.OpenContext(ctx, data, "")
 	if err != nil {
 		return ferry.Invoice{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
 	}

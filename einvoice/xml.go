@@ -2,6 +2,7 @@ package einvoice
 
 import (
 	"bytes"
+	"context"
 	"strings"
 
 	"github.com/ferry-rpa/ferry"
@@ -105,10 +106,13 @@ func ParseXML(name string, data []byte) (ferry.Invoice, error) {
 }
 
 // Parse reads an invoice of any supported format: PDF, OFD or XML.
-func Parse(name string, data []byte) (ferry.Invoice, error) {
+func Parse(ctx context.Context, name string, data []byte) (ferry.Invoice, error) {
+	if err := ctx.Err(); err != nil {
+		return ferry.Invoice{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
+	}
 	switch {
 	case bytes.HasPrefix(data, []byte("%PDF-")):
-		return ParsePDF(name, data)
+		return ParsePDF(ctx, name, data)
 	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
 		return ParseOFD(name, data)
 	case bytes.Contains(data[:min(len(data), 512)], []byte("<EInvoice")):

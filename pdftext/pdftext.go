@@ -11,6 +11,7 @@ package pdftext
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -35,6 +36,10 @@ var ErrNoText = errors.New("no text layer (an image-only or scanned PDF?)")
 type Document struct {
 	r     *pdf.Reader
 	pages int
+	// ctx bounds the work on the document: every page extraction stops
+	// when it is done. A Document lives for one parse, so it carries its
+	// caller's context rather than taking it in every method.
+	ctx context.Context
 }
 
 func panicError(where string, r any) error {
@@ -43,6 +48,15 @@ func panicError(where string, r any) error {
 
 // Open reads a PDF from memory. password may be empty.
 func Open(data []byte, password string) (doc *Document, err error) {
+	return OpenContext(context.Background(), data, password)
+}
+
+// OpenContext reads a PDF from memory; the work on it stops with an error
+// when ctx is done. password may be empty.
+func OpenContext(ctx context.Context, data []byte, password string) (doc *Document, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("pdftext: %w", err)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			doc, err = nil, panicError("open", r)
@@ -64,7 +78,7 @@ func Open(data []byte, password string) (doc *Document, err error) {
 	}
 	// The library resolves objects lazily and may panic on any of them;
 	// count the pages here, under the recover above.
-	return &Document{r: r, pages: r.NumPage()}, nil
+	return &Document{r: r, pages: r.NumPage(), ctx: ctx}, nil
 }
 
 // NumPages returns the number of pages.
@@ -100,6 +114,9 @@ func (d *Document) Page(n int) (pg *Page, err error) {
 	}()
 	if n < 1 || n > d.pages {
 		return nil, fmt.Errorf("pdftext: page %d out of range 1..%d", n, d.pages)
+	}
+	if err := d.ctx.Err(); err != nil {
+		return nil, fmt.Errorf("pdftext: page %d: %w", n, err)
 	}
 	p := d.r.Page(n)
 	if p.V.IsNull() {

@@ -218,7 +218,7 @@ func (r *Runner) ingest(ctx context.Context, run storage.RunRecord, downloads []
 		problem := ""
 		for i, f := range files {
 			crashpoint.Hit("parse")
-			st, err := statements.Parse(f.download.Name, f.download.Data)
+			st, err := statements.Parse(ctx, f.download.Name, f.download.Data)
 			if err != nil {
 				return sum, err // document changed: the artifact is kept, nothing delivered
 			}

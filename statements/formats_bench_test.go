@@ -1,6 +1,7 @@
 package statements_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -91,5 +92,5 @@ func FuzzCSV(f *testing.F) {
 
 func FuzzPDF(f *testing.F) {
 	fuzzSeeds(f, "invoice2data/compare/*.pdf", "cn-einvoice/*.pdf")
-	f.Fuzz(func(t *testing.T, b []byte) { _, _ = statements.ParsePDF("fuzz.pdf", b) })
+	f.Fuzz(func(t *testing.T, b []byte) { _, _ = statements.ParsePDF(context.Background(), "fuzz.pdf", b) })
 }

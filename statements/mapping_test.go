@@ -1,6 +1,7 @@
 package statements_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,7 +94,7 @@ func TestMappingErrorsAndLegacyXLS(t *testing.T) {
 	}
 	xls := append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 512)...)
 	for _, parse := range []func() error{
-		func() error { _, err := statements.Parse("old.xls", xls); return err },
+		func() error { _, err := statements.Parse(context.Background(), "old.xls", xls); return err },
 		func() error { _, err := statements.ParseMapped("old.xls", xls, m); return err },
 	} {
 		if err := parse(); err == nil || !strings.Contains(err.Error(), "export the statement as .xlsx") || !strings.Contains(err.Error(), "old.xls") {

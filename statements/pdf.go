@@ -1,6 +1,7 @@
 package statements
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"regexp"
@@ -98,12 +99,12 @@ func assign(l pdftext.Line, cols []pdfColumn) []string {
 }
 
 // ParsePDF reads a PDF statement through Ferry's text layer, page by page.
-func ParsePDF(name string, data []byte) (ferry.Statement, error) {
-	return parsePDF(name, data, "")
+func ParsePDF(ctx context.Context, name string, data []byte) (ferry.Statement, error) {
+	return parsePDF(ctx, name, data, "")
 }
 
-func parsePDF(name string, data []byte, password string) (st ferry.Statement, err error) {
-	doc, err := pdftext.Open(data, password)
+func parsePDF(ctx context.Context, name string, data []byte, password string) (st ferry.Statement, err error) {
+	doc, err := pdftext.OpenContext(ctx, data, password)
 	if err != nil {
 		return st, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
 	}

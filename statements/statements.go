@@ -6,9 +6,8 @@ package statements
 
 import (
 	"bytes"
+	"context"
 	"fmt"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"unicode"
 
@@ -30,50 +29,18 @@ const (
 	BAI2  Format = "bai2"
 )
 
-// mtStart finds an MT940 field tag at a line start.
-var mtStart = regexp.MustCompile(`(?m)^:(20|25|60F|61):`)
-
-// Detect tells a file's format from its first bytes, falling back to its name.
-func Detect(name string, data []byte) (Format, error) {
-	switch {
-	case bytes.HasPrefix(data, []byte("%PDF-")):
-		return PDF, nil
-	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
-		return XLSX, nil
-	case bytes.HasPrefix(data, []byte{0xD0, 0xCF, 0x11, 0xE0}):
-		return "", ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", ErrLegacyXLS)
-	}
-	head := bytes.TrimLeft(bytes.TrimPrefix(data[:min(len(data), 4096)], []byte("\xEF\xBB\xBF")), " \t\r\n")
-	if bytes.HasPrefix(head, []byte("<")) && bytes.Contains(data[:min(len(data), 4096)], []byte("urn:iso:std:iso:20022:tech:xsd:camt.05")) {
-		return CAMT, nil
-	}
-	if bytes.HasPrefix(head, []byte("01,")) && bytes.Contains(data[:min(len(data), 4096)], []byte("\n02,")) {
-		return BAI2, nil
-	}
-	if bytes.Contains(head, []byte("OFXHEADER")) || bytes.Contains(data[:min(len(data), 4096)], []byte("<OFX>")) {
-		return OFX, nil
-	}
-	if mtStart.Match(data[:min(len(data), 8192)]) && bytes.Contains(data, []byte(":61:")) || bytes.Contains(data[:min(len(data), 512)], []byte("{4:")) {
-		return MT940, nil
-	}
-	switch strings.ToLower(strings.TrimPrefix(filepath.Ext(name), ".")) {
-	case "csv", "txt":
-		return CSV, nil
-	}
-	if len(data) > 0 && !bytes.ContainsRune(data[:min(len(data), 4096)], 0) {
-		return CSV, nil
-	}
-	return "", ferry.Errorf(ferry.ClassDocumentChanged, name, "unrecognised statement file (not PDF, XLSX or CSV)")
-}
-
 // Options adjust parsing.
 type Options struct {
 	Format   Format // "" detects it
 	Password string // for encrypted PDFs
 }
 
-// ParseWith reads a file into its statements, with options.
-func ParseWith(name string, data []byte, o Options) ([]ferry.Statement, error) {
+// ParseWith reads a file into its statements, with options. The parse stops
+// with an error when ctx is done.
+func ParseWith(ctx context.Context, name string, data []byte, o Options) ([]ferry.Statement, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
+	}
 	f := o.Format
 	if f == "" {
 		var err error
@@ -89,7 +56,7 @@ func ParseWith(name string, data []byte, o Options) ([]ferry.Statement, error) {
 	}
 	switch f {
 	case PDF:
-		return one(parsePDF(name, data, o.Password))
+		return one(parsePDF(ctx, name, data, o.Password))
 	case XLSX:
 		return one(ParseXLSX(name, bytes.NewReader(data)))
 	case CSV:
@@ -109,13 +76,13 @@ func ParseWith(name string, data []byte, o Options) ([]ferry.Statement, error) {
 // ParseAll reads a file of any supported format into its statements: one
 // for XLSX, CSV and PDF exports, one per account and period for bank
 // formats that carry several.
-func ParseAll(name string, data []byte) ([]ferry.Statement, error) {
-	return ParseWith(name, data, Options{})
+func ParseAll(ctx context.Context, name string, data []byte) ([]ferry.Statement, error) {
+	return ParseWith(ctx, name, data, Options{})
 }
 
 // Parse reads a file that holds one statement.
-func Parse(name string, data []byte) (ferry.Statement, error) {
-	sts, err := ParseWith(name, data, Options{})
+func Parse(ctx context.Context, name string, data []byte) (ferry.Statement, error) {
+	sts, err := ParseWith(ctx, name, data, Options{})
 	if err != nil {
 		return ferry.Statement{}, err
 	}

@@ -2,6 +2,7 @@ package statements_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -58,7 +59,7 @@ func TestSameStatementEveryFormat(t *testing.T) {
 				t.Fatalf("sandbox statement too short to span PDF pages: %d lines", len(want.Lines))
 			}
 			for format, data := range render(t, want) {
-				got, err := statements.Parse("statement."+string(format), data)
+				got, err := statements.Parse(context.Background(), "statement."+string(format), data)
 				if err != nil {
 					t.Fatalf("%s: %v", format, err)
 				}
@@ -144,7 +145,7 @@ func TestBadInputNamesThePlace(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := statements.Parse(tc.file, tc.data)
+			_, err := statements.Parse(context.Background(), tc.file, tc.data)
 			if err == nil {
 				t.Fatal("got nil error")
 			}
@@ -244,7 +245,7 @@ func TestPanicInLibraryIsAnError(t *testing.T) {
 	st, _ := bank.Statement("6222021000010001", from, to)
 	data := render(t, st)[statements.PDF]
 	for _, cut := range []int{len(data) / 2, len(data) - 40, 200} {
-		_, err := statements.ParsePDF("cut.pdf", data[:cut])
+		_, err := statements.ParsePDF(context.Background(), "cut.pdf", data[:cut])
 		if err == nil {
 			t.Fatalf("cut at %d: got nil error", cut)
 		}

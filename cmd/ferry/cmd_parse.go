@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -99,21 +100,21 @@ func runParse(g *globals, o parseOptions, files []string) error {
 		if !invoice && o.format == "" && bytes.HasPrefix(data, []byte("%PDF-")) {
 			// A PDF is a statement unless the statement reader rejects it
 			// and the invoice reader takes it.
-			if _, err := statements.ParseWith(f, data, statements.Options{Password: o.password}); err != nil {
-				if _, ierr := einvoice.ParsePDF(f, data); ierr == nil {
+			if _, err := statements.ParseWith(context.TODO(), f, data, statements.Options{Password: o.password}); err != nil {
+				if _, ierr := einvoice.ParsePDF(context.TODO(), f, data); ierr == nil {
 					invoice = true
 				}
 			}
 		}
 		if invoice {
-			inv, err := einvoice.Parse(f, data)
+			inv, err := einvoice.Parse(context.TODO(), f, data)
 			if err != nil {
 				return err
 			}
 			printInvoice(g, o, cw, enc, &header, f, inv)
 			continue
 		}
-		sts, err := statements.ParseWith(f, data, statements.Options{Format: statements.Format(o.format), Password: o.password})
+		sts, err := statements.ParseWith(context.TODO(), f, data, statements.Options{Format: statements.Format(o.format), Password: o.password})
 		if err != nil {
 			return err
 		}
