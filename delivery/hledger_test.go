@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/ferry-rpa/ferry/internal/testenv"
 	"net"
 	"net/http"
 	"os"
@@ -26,7 +27,7 @@ import (
 func startHledgerWeb(t *testing.T) (base, journal string) {
 	t.Helper()
 	if _, err := exec.LookPath("hledger-web"); err != nil {
-		t.Skip("hledger-web not installed (hack/deps.sh --test installs it)")
+		testenv.Missing(t, "hledger-web not installed (hack/deps.sh --test installs it)")
 	}
 	dir := t.TempDir()
 	journal = filepath.Join(dir, "books.journal")
@@ -183,7 +184,7 @@ func TestBeancountCSVXLSXExports(t *testing.T) {
 	}
 	f.Close()
 	if _, err := exec.LookPath("bean-check"); err != nil {
-		t.Skip("bean-check not installed")
+		testenv.Missing(t, "bean-check not installed")
 	}
 	if out, err := exec.Command("bean-check", p).CombinedOutput(); err != nil {
 		b, _ := os.ReadFile(p)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/ferry-rpa/ferry/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,7 +21,7 @@ func read(t *testing.T, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(corpus, name))
 	if err != nil {
-		t.Skip("corpus not found")
+		testenv.Missing(t, "corpus not found")
 	}
 	return b
 }
@@ -80,7 +81,7 @@ func generatedInvoice(t *testing.T, words string) []byte {
 	cjk, err1 := os.ReadFile("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf")
 	latin, err2 := os.ReadFile("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 	if err1 != nil || err2 != nil {
-		t.Skip("fonts-droid-fallback / fonts-dejavu-core not installed")
+		testenv.Missing(t, "fonts-droid-fallback / fonts-dejavu-core not installed")
 	}
 	p := fpdf.New("L", "mm", "A5", "")
 	p.AddUTF8FontFromBytes("cjk", "", cjk)

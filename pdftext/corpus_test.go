@@ -1,6 +1,7 @@
 package pdftext_test
 
 import (
+	"github.com/ferry-rpa/ferry/internal/testenv"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -26,7 +27,7 @@ func corpusPDFs(tb testing.TB) []string {
 		return err
 	})
 	if err != nil || len(files) == 0 {
-		tb.Skipf("corpus not found at %s: %v", corpus, err)
+		testenv.Missing(tb, "corpus not found at %s: %v", corpus, err)
 	}
 	return files
 }
@@ -34,7 +35,7 @@ func corpusPDFs(tb testing.TB) []string {
 func pdftotext(tb testing.TB, file string) []string {
 	tb.Helper()
 	if _, err := exec.LookPath("pdftotext"); err != nil {
-		tb.Skip("pdftotext (poppler-utils) is not installed")
+		testenv.Missing(tb, "pdftotext (poppler-utils) is not installed")
 	}
 	out, err := exec.Command("pdftotext", "-layout", file, "-").Output()
 	if err != nil {
@@ -193,7 +194,7 @@ func TestDamagedPDFsNeverPanic(t *testing.T) {
 	t.Parallel()
 	b0, err := os.ReadFile(filepath.Join(corpus, "invoice2data/compare/oyo.pdf"))
 	if err != nil {
-		t.Skip("corpus not found")
+		testenv.Missing(t, "corpus not found")
 	}
 	r := rand.New(rand.NewSource(1))
 	for i := 0; i < 300; i++ {

@@ -3,6 +3,7 @@ package pdftext_test
 import (
 	"bytes"
 	"errors"
+	"github.com/ferry-rpa/ferry/internal/testenv"
 	"image"
 	"image/color"
 	"image/png"
@@ -71,7 +72,7 @@ func TestRC4FortyBit(t *testing.T) {
 func TestEncryptionSchemes(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("qpdf"); err != nil {
-		t.Skip("qpdf not installed")
+		testenv.Missing(t, "qpdf not installed")
 	}
 	dir := t.TempDir()
 	plain := filepath.Join(dir, "plain.pdf")

@@ -1,6 +1,7 @@
 package statements_test
 
 import (
+	"github.com/ferry-rpa/ferry/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +16,7 @@ func TestBAI2Corpus(t *testing.T) {
 	for _, f := range []string{"sample1.txt", "sample2.txt"} {
 		data, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
-			t.Skip("corpus not found")
+			testenv.Missing(t, "corpus not found")
 		}
 		sts, err := statements.ParseBAI2(f, data)
 		if err != nil {

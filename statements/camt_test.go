@@ -2,6 +2,7 @@ package statements_test
 
 import (
 	"encoding/json"
+	"github.com/ferry-rpa/ferry/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,7 +71,7 @@ func TestCAMTAgainstGenkgo(t *testing.T) {
 	t.Parallel()
 	files, _ := filepath.Glob(filepath.Join(corpus, "camt/genkgo/*.xml"))
 	if len(files) == 0 {
-		t.Skip("corpus not found")
+		testenv.Missing(t, "corpus not found")
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {

@@ -3,6 +3,7 @@ package statements_test
 import (
 	"encoding/base64"
 	"fmt"
+	"github.com/ferry-rpa/ferry/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,7 +65,7 @@ func TestMT940AgainstWolph(t *testing.T) {
 		files = append(files, m...)
 	}
 	if len(files) == 0 {
-		t.Skip("corpus not found")
+		testenv.Missing(t, "corpus not found")
 	}
 	compared, fields := 0, 0
 	var notReconciled []string

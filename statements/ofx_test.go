@@ -1,6 +1,7 @@
 package statements_test
 
 import (
+	"github.com/ferry-rpa/ferry/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +16,7 @@ func TestOFXCorpus(t *testing.T) {
 	dir := filepath.Join(corpus, "ofx/ofxparse")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.ofx"))
 	if len(files) == 0 {
-		t.Skip("corpus not found")
+		testenv.Missing(t, "corpus not found")
 	}
 	for _, f := range files {
 		base := filepath.Base(f)
@@ -57,7 +58,7 @@ func TestOFXValues(t *testing.T) {
 	t.Parallel()
 	data, err := os.ReadFile(filepath.Join(corpus, "ofx/ofxparse/checking.ofx"))
 	if err != nil {
-		t.Skip("corpus not found")
+		testenv.Missing(t, "corpus not found")
 	}
 	sts, err := statements.ParseOFX("checking.ofx", data)
 	if err != nil {
@@ -84,7 +85,7 @@ func TestOFXBrokenFilesFailClearly(t *testing.T) {
 	} {
 		data, err := os.ReadFile(filepath.Join(corpus, "ofx/ofxparse/fail_nice", tc.file))
 		if err != nil {
-			t.Skip("corpus not found")
+			testenv.Missing(t, "corpus not found")
 		}
 		_, err = statements.ParseOFX(tc.file, data)
 		if err == nil || !strings.Contains(err.Error(), tc.file+": line ") || !strings.Contains(err.Error(), tc.want) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/ferry-rpa/ferry/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -217,7 +218,7 @@ func TestPDFChineseTextAgainstLibraryAndPoppler(t *testing.T) {
 		t.Logf("note: ledongthuc/pdf now reads this file's Chinese correctly")
 	}
 	if _, err := exec.LookPath("pdftotext"); err != nil {
-		t.Skip("pdftotext (poppler-utils) not installed: skipping the comparison with poppler")
+		testenv.Missing(t, "pdftotext (poppler-utils) not installed: skipping the comparison with poppler")
 	}
 	cmd := exec.Command("pdftotext", "-layout", "-", "-")
 	cmd.Stdin = bytes.NewReader(data)

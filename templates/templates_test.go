@@ -3,6 +3,7 @@ package templates_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/ferry-rpa/ferry/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,7 +95,7 @@ func equal(got, want any) bool {
 func TestInvoice2dataCorpus(t *testing.T) {
 	t.Parallel()
 	if _, err := os.Stat(corpus); err != nil {
-		t.Skip("corpus not found")
+		testenv.Missing(t, "corpus not found")
 	}
 	community, problems, err := templates.LoadDir(filepath.Join(corpus, "templates"))
 	if err != nil {

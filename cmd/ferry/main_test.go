@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/ferry-rpa/ferry/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -133,7 +134,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 func TestParseEncryptedStatement(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("qpdf"); err != nil {
-		t.Skip("qpdf not installed")
+		testenv.Missing(t, "qpdf not installed")
 	}
 	dir := t.TempDir()
 	bank := sandbox.New(sandbox.Options{Seed: 1})
