@@ -143,8 +143,16 @@ type StatementLine struct {
 	Currency     string
 	Counterparty string
 	Description  string
-	Reference    string
-	BalanceAfter decimal.Decimal
+	// Reference is a reference the line carries (end-to-end id, customer
+	// reference, the bank's own number): it may be a placeholder such as
+	// NOTPROVIDED or NONREF, and need not be unique.
+	Reference string
+	// TransactionID is the bank's own identifier of the transaction,
+	// unique per account, where the format carries one (camt AcctSvcrRef,
+	// OFX FITID, the MT940 bank reference after "//", a BAI2 bank
+	// reference). Empty when the file has none or only a placeholder.
+	TransactionID string
+	BalanceAfter  decimal.Decimal
 	// Details is the bank's own unparsed transaction text (an MT940 :86:
 	// field, say), kept whole for matching and for people.
 	Details string

@@ -16,6 +16,14 @@ if [ "${1:-}" = "--test" ]; then
   command -v bean-check >/dev/null 2>&1 || need+=(beancount)
 fi
 command -v go >/dev/null 2>&1 || { echo "Ferry needs Go 1.26 or newer on PATH (https://go.dev/dl/ or /usr/local/go/bin)" >&2; exit 3; }
+if [ "${1:-}" = "--test" ]; then
+  # Real documents other projects publish as test data, read in place from
+  # the module cache by the tests (never copied into this repository).
+  mods=$(grep -v '^#' "$(dirname "$0")/testdata-modules.txt" | grep -v '^[[:space:]]*$' || true)
+  if [ -n "$mods" ]; then
+    (cd "$(dirname "$0")/.." && go mod download $mods) || { echo "could not download the test-data modules: $mods" >&2; exit 3; }
+  fi
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing: ${need[*]}" >&2

@@ -524,6 +524,11 @@ func (b *xlsxBook) rows() (*sheetRows, error) {
 
 func (s *sheetRows) Close() { s.rc.Close() }
 
+// Hidden reports whether the row Next returned last is hidden in the sheet
+// (a filtered-out or collapsed row): people never see it, so a statement
+// reader must not count it as a transaction.
+func (s *sheetRows) Hidden() bool { return false }
+
 // Next returns the next row that has a <row> element, with its 1-based
 // number. The slices are reused by the following call.
 func (s *sheetRows) Next() (row int, cells []string, kinds []cellKind, err error) {

@@ -6,10 +6,12 @@
 package testenv
 
 import (
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -78,4 +80,77 @@ func File(tb testing.TB, path, pkg string) string {
 		Missing(tb, "%s missing (Debian package %s; hack/deps.sh --test installs it)", path, pkg)
 	}
 	return path
+}
+
+// Module returns the directory of a Go module in the module cache, given as
+// path@version: real documents that other projects publish in their test
+// data (bank files, workbooks written by Excel or LibreOffice) are read there
+// in place, never copied into this repository. hack/deps.sh --test downloads
+// every module listed in hack/testdata-modules.txt. It skips the test (fails
+// it under CI) when the module is not in the cache.
+func Module(tb testing.TB, pathAtVersion string) string {
+	tb.Helper()
+	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		missing := "go env GOMODCACHE: " + err.Error()
+		Missing(tb, "%s", missing)
+		return ""
+	}
+	dir := filepath.Join(strings.TrimSpace(string(out)), escapeModulePath(pathAtVersion))
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		Missing(tb, "module %s is not in the module cache (hack/deps.sh --test downloads it)", pathAtVersion)
+	}
+	return dir
+}
+
+// escapeModulePath writes upper-case letters as the module cache does:
+// "!" followed by the lower-case letter.
+func escapeModulePath(p string) string {
+	var b strings.Builder
+	for _, r := range p {
+		if 'A' <= r && r <= 'Z' {
+			b.WriteByte('!')
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+var update = flag.Bool("update", false, "rewrite golden files (testdata/*.golden) with the current output")
+
+// Golden compares got with the golden file at path (relative to the test's
+// package directory). With -update it writes got there instead. The
+// failure message shows the first line that differs.
+func Golden(tb testing.TB, path string, got []byte) {
+	tb.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatalf("golden file %s: %v (run the test with -update to write it)", path, err)
+	}
+	if string(want) == string(got) {
+		return
+	}
+	wl, gl := strings.Split(string(want), "\n"), strings.Split(string(got), "\n")
+	for i := 0; i < len(wl) || i < len(gl); i++ {
+		var w, g string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if w != g {
+			tb.Fatalf("%s line %d:\n got: %s\nwant: %s\n(run with -update if the change is right)", path, i+1, g, w)
+		}
+	}
 }
