@@ -5,12 +5,13 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 
 	"github.com/ferry-rpa/ferry"
-	"github.com/ferry-rpa/ferry/einvoice"
+	"github.com/ferry-rpa/ferry/documents"
 	"github.com/ferry-rpa/ferry/pdftext"
 	"github.com/ferry-rpa/ferry/statements"
 	"github.com/ferry-rpa/ferry/storage"
@@ -44,7 +45,7 @@ row, line or page.`,
   ferry parse export.csv --mapping banks/sparkasse.yaml
   ferry parse invoice.pdf --template ./templates`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return runParse(g, o, args) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runParse(cmd.Context(), g, o, args) },
 	}
 	c.Flags().BoolVar(&o.asJSON, "json", false, "print JSON, one statement or invoice per line")
 	c.Flags().BoolVar(&o.asCSV, "csv", false, "print statement lines (or invoice items) as CSV")
@@ -56,18 +57,7 @@ row, line or page.`,
 	return c
 }
 
-// looksLikeInvoice tells invoices from statements when no format is given.
-func looksLikeInvoice(data []byte) bool {
-	switch {
-	case bytes.HasPrefix(data, []byte("PK\x03\x04")) && bytes.Contains(data, []byte("OFD.xml")):
-		return true
-	case bytes.Contains(data[:min(len(data), 512)], []byte("<EInvoice")):
-		return true
-	}
-	return false
-}
-
-func runParse(g *globals, o parseOptions, files []string) error {
+func runParse(ctx context.Context, g *globals, o parseOptions, files []string) error {
 	var mapping *statements.Mapping
 	if o.mapping != "" {
 		m, err := statements.LoadMapping(o.mapping)
@@ -76,54 +66,60 @@ func runParse(g *globals, o parseOptions, files []string) error {
 		}
 		mapping = m
 	}
+	if o.templates != "" {
+		return runTemplates(g, o, files)
+	}
 	cw := csv.NewWriter(g.stdout)
 	enc := json.NewEncoder(g.stdout)
 	enc.SetEscapeHTML(false)
 	header := false
-	if o.templates != "" {
-		return runTemplates(g, o, files)
-	}
+	// Every file is read, whatever happened to the one before: a bad file
+	// is reported and the exit code says that not all were read.
+	var failed []string
+	var firstErr error
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		err := parseOne(ctx, g, o, mapping, cw, enc, &header, f)
 		if err != nil {
-			return err
-		}
-		if mapping != nil {
-			st, err := statements.ParseMapped(f, data, mapping)
-			if err != nil {
-				return err
+			fmt.Fprintf(g.stderr, "ferry: %v\n", err)
+			failed = append(failed, f)
+			if firstErr == nil {
+				firstErr = err
 			}
-			printStatement(g, o, cw, enc, &header, f, st)
-			continue
-		}
-		invoice := o.format == "invoice" || o.format == "" && looksLikeInvoice(data)
-		if !invoice && o.format == "" && bytes.HasPrefix(data, []byte("%PDF-")) {
-			// A PDF is a statement unless the statement reader rejects it
-			// and the invoice reader takes it.
-			if _, err := statements.ParseWith(context.TODO(), f, data, statements.Options{Password: o.password}); err != nil {
-				if _, ierr := einvoice.ParsePDF(context.TODO(), f, data); ierr == nil {
-					invoice = true
-				}
-			}
-		}
-		if invoice {
-			inv, err := einvoice.Parse(context.TODO(), f, data)
-			if err != nil {
-				return err
-			}
-			printInvoice(g, o, cw, enc, &header, f, inv)
-			continue
-		}
-		sts, err := statements.ParseWith(context.TODO(), f, data, statements.Options{Format: statements.Format(o.format), Password: o.password})
-		if err != nil {
-			return err
-		}
-		for _, st := range sts {
-			printStatement(g, o, cw, enc, &header, f, st)
 		}
 	}
 	cw.Flush()
-	return cw.Error()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		if len(files) == 1 {
+			return &exitError{codeFor(firstErr), errors.New("the file was not read")}
+		}
+		return &exitError{codeFor(firstErr), fmt.Errorf("%d of %d files not read: %s", len(failed), len(files), strings.Join(failed, ", "))}
+	}
+	return nil
+}
+
+func parseOne(ctx context.Context, g *globals, o parseOptions, mapping *statements.Mapping, cw *csv.Writer, enc *json.Encoder, header *bool, f string) error {
+	data, err := os.ReadFile(f)
+	if err != nil {
+		return err
+	}
+	doc, err := documents.Read(ctx, f, data, documents.Options{Format: o.format, Password: o.password, Mapping: mapping})
+	if err != nil {
+		return err
+	}
+	if doc.Kind == documents.KindInvoice {
+		printInvoice(g, o, cw, enc, header, f, doc.Invoice)
+		return nil
+	}
+	for _, st := range doc.Statements {
+		printStatement(g, o, cw, enc, header, f, st)
+	}
+	return nil
 }
 
 func printStatement(g *globals, o parseOptions, cw *csv.Writer, enc *json.Encoder, header *bool, f string, st ferry.Statement) {
@@ -136,10 +132,21 @@ func printStatement(g *globals, o parseOptions, cw *csv.Writer, enc *json.Encode
 			lines[i] = storage.NewLineRecord(0, keys[i], l)
 		}
 		out := map[string]any{"type": "statement", "file": f, "id": st.ID, "account": st.Account, "name": st.Name, "currency": st.Currency,
-			"from": st.From, "to": st.To, "opening": st.Opening.StringFixed(2), "closing": st.Closing.StringFixed(2),
-			"balances_stated": !st.NoBalances, "reconciles": recErr == nil, "lines": lines}
+			"from": st.From, "to": st.To, "balances_stated": !st.NoBalances, "lines": lines}
+		// Without stated balances there is nothing to reconcile: no
+		// opening or closing is printed, and no verdict.
+		if !st.NoBalances {
+			out["opening"], out["closing"] = st.Opening.StringFixed(2), st.Closing.StringFixed(2)
+			out["reconciles"] = recErr == nil
+		}
 		if recErr != nil {
 			out["problem"] = recErr.Error()
+		}
+		if len(st.Notes) > 0 {
+			out["notes"] = st.Notes
+		}
+		if len(st.Warnings) > 0 {
+			out["warnings"] = st.Warnings
 		}
 		_ = enc.Encode(out)
 	case o.asCSV:
@@ -152,13 +159,25 @@ func printStatement(g *globals, o parseOptions, cw *csv.Writer, enc *json.Encode
 			_ = cw.Write([]string{keys[i], l.Account, l.BookingDate.String(), l.ValueDate.String(), l.Amount.String(), l.Currency, l.Counterparty, l.Description, l.Reference, l.BalanceAfter.StringFixed(2)})
 		}
 	default:
-		fmt.Fprintf(g.stdout, "%s: account %s (%s) %s, %s to %s, opening %s, closing %s, %d lines\n", f, st.Account, st.Name, st.Currency, st.From, st.To, st.Opening.StringFixed(2), st.Closing.StringFixed(2), len(st.Lines))
+		balances := "no balances stated"
+		if !st.NoBalances {
+			balances = fmt.Sprintf("opening %s, closing %s", st.Opening.StringFixed(2), st.Closing.StringFixed(2))
+		}
+		fmt.Fprintf(g.stdout, "%s: account %s (%s) %s, %s to %s, %s, %d lines\n", f, st.Account, st.Name, st.Currency, st.From, st.To, balances, len(st.Lines))
 		for _, l := range st.Lines {
 			fmt.Fprintf(g.stdout, "  %s %14s %s  %-30s %-28s %s\n", l.BookingDate, l.Amount.String(), l.Currency, l.Counterparty, l.Description, l.Reference)
 		}
 	}
 	if recErr != nil && !o.asJSON {
 		fmt.Fprintf(g.stderr, "%s: %v\n", f, recErr)
+	}
+	if !o.asJSON {
+		for _, n := range st.Notes {
+			fmt.Fprintf(g.stderr, "%s: note: %s\n", f, n)
+		}
+		for _, w := range st.Warnings {
+			fmt.Fprintf(g.stderr, "%s: warning: %s\n", f, w)
+		}
 	}
 }
 
