@@ -7,38 +7,44 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ferry-rpa/ferry"
+	"github.com/ferry-rpa/ferry/pdftext"
 )
 
-// markers are what VAT invoices print, each with its weight: strong ones
-// (发票号码, 价税合计) appear on nothing else a finance team receives.
+// markers are what VAT invoices carry, each with its weight: strong ones
+// (发票号码, 价税合计, and their element names in 数电 XML and OFD tags)
+// appear on nothing else a finance team receives.
 var markers = []struct {
 	re     *regexp.Regexp
 	name   string
 	weight int
+	strong bool
 }{
-	{regexp.MustCompile(lab("发票号码")), "发票号码", 3},
-	{regexp.MustCompile(lab("价税合计")), "价税合计", 3},
-	{regexp.MustCompile(lab("发票代码")), "发票代码", 2},
-	{regexp.MustCompile(lab("开票日期")), "开票日期", 2},
-	{regexp.MustCompile(lab("校验码")), "校验码", 1},
-	{regexp.MustCompile(lab("购买方") + `|` + lab("购方") + `|` + lab("购 买 方")), "购买方", 1},
-	{regexp.MustCompile(lab("销售方") + `|` + lab("销方")), "销售方", 1},
-	{regexp.MustCompile(lab("纳税人识别号")), "纳税人识别号", 1},
-	{regexp.MustCompile(lab("税额")), "税额", 1},
-	{regexp.MustCompile(`发票|InvoiceNumber|EIid|TaxInclusiveTotalAmount`), "发票", 1},
-	{regexp.MustCompile(lab("开票人")), "开票人", 1},
+	{regexp.MustCompile(lab("发票号码")), "发票号码", 3, true},
+	{regexp.MustCompile(lab("价税合计")), "价税合计", 3, true},
+	{regexp.MustCompile(`<(?:\w+:)?EInvoice[ >]`), "<EInvoice>", 3, true},
+	{regexp.MustCompile(`TotalTax-includedAmount|TaxInclusiveTotalAmount`), "TotalTax-includedAmount", 3, true},
+	{regexp.MustCompile(lab("发票代码")), "发票代码", 2, false},
+	{regexp.MustCompile(lab("开票日期")), "开票日期", 2, false},
+	{regexp.MustCompile(`<(?:\w+:)?(?:InvoiceNumber|EIid|InvoiceNo)>`), "InvoiceNumber", 2, false},
+	{regexp.MustCompile(lab("校验码")), "校验码", 1, false},
+	{regexp.MustCompile(lab("购买方") + `|` + lab("购方") + `|BuyerIdNum|BuyerName`), "购买方", 1, false},
+	{regexp.MustCompile(lab("销售方") + `|` + lab("销方") + `|SellerIdNum|SellerName`), "销售方", 1, false},
+	{regexp.MustCompile(lab("纳税人识别号")), "纳税人识别号", 1, false},
+	{regexp.MustCompile(lab("税额") + `|TotalTaxAm|TaxTotalAmount`), "税额", 1, false},
+	{regexp.MustCompile(`发票`), "发票", 1, false},
+	{regexp.MustCompile(lab("开票人") + `|Drawer|InvoiceClerk`), "开票人", 1, false},
 }
 
 // InvoiceScore rates how much text (a PDF page's text, an OFD's or XML
 // content) looks like a Chinese VAT invoice, and names the markers found.
-// A score of 6 or more is an invoice (see LooksLikeInvoice).
 func InvoiceScore(text string) (score int, found []string) {
-	text = normalize(text)
 	if len(text) > 4<<20 {
 		text = text[:4<<20]
 	}
+	text = normalize(text)
 	for _, m := range markers {
 		if m.re.MatchString(text) {
 			score += m.weight
@@ -48,19 +54,50 @@ func InvoiceScore(text string) (score int, found []string) {
 	return score, found
 }
 
-// LooksLikeInvoice reports whether text carries a VAT invoice's markers:
-// 发票号码 or 价税合计 with enough of 开票日期, 发票代码, 购买方/销售方,
-// 纳税人识别号 and 税额 that a bank statement (which may print 税额 or
-// a counterparty's tax id) does not pass.
+// LooksLikeInvoice reports whether text (a PDF page's text, an OFD's or a
+// 数电 XML's content) carries a VAT invoice's markers: 发票号码 or 价税合计
+// (or their XML element names) with enough of 开票日期, 发票代码,
+// 购买方/销售方, 纳税人识别号 and 税额 that a bank statement (which may
+// print 税额, a tax id or an invoice number in a description) does not pass.
 func LooksLikeInvoice(text string) bool {
-	score, found := InvoiceScore(text)
-	strong := false
-	for _, f := range found {
-		if f == "发票号码" || f == "价税合计" {
-			strong = true
+	if len(text) > 4<<20 {
+		text = text[:4<<20]
+	}
+	text = normalize(text)
+	score, strong := 0, false
+	for _, m := range markers {
+		if m.re.MatchString(text) {
+			score += m.weight
+			strong = strong || m.strong
 		}
 	}
 	return strong && score >= 6
+}
+
+// LooksLikeInvoiceFile reports whether data is an invoice file by content,
+// reading no more than it needs: a PDF's first page text, an OFD's
+// OFD.xml and first page, an XML's start. It lets a caller tell invoices
+// from statements without parsing either in full.
+func LooksLikeInvoiceFile(ctx context.Context, data []byte) bool {
+	switch Format(data) {
+	case "xml":
+		return true
+	case "pdf":
+		doc, err := pdftext.OpenContext(ctx, data, "")
+		if err != nil || doc.NumPages() == 0 {
+			return false
+		}
+		p, err := doc.Page(1)
+		if err != nil {
+			return false
+		}
+		return LooksLikeInvoice(pageText(p.Lines()))
+	case "ofd":
+		inv, err := ParseOFDContext(ctx, "", data)
+		return err == nil && inv.Number != ""
+	}
+	head := data[:min(len(data), 64<<10)]
+	return utf8.Valid(head) && LooksLikeInvoice(string(head))
 }
 
 // notInvoice is the error for text without an invoice's markers; it says

@@ -467,7 +467,9 @@ func TestLooksLikeInvoice(t *testing.T) {
 	}{
 		{"电子发票（普通发票）\n发票号码：26312000000012345678\n开票日期：2026年10月08日\n购买方信息 名称：王小明\n价税合计（大写）", true},
 		{"增值税电子普通发票  发票代码：011002000911 发票号码：73914523\n开 票 日 期：2026年10月08日 校 验 码：0552436221", true},
-		{"<EInvoice><Header><EIid>24322000000489101796</EIid></Header><TaxSupervisionInfo><InvoiceNumber>1</InvoiceNumber></TaxSupervisionInfo>", false},
+		{quandianXML, true},
+		{"<Document><BkToCstmrStmt><Ntry><Amt>1</Amt></Ntry></BkToCstmrStmt></Document>", false},
+		{"招商银行 交易明细\n摘要：支付发票号码12345678的货款 税额 13.00\n", false},
 		{"招商银行交易流水\n交易日期 交易金额 余额 对方户名\n2026-10-08 -45.00 1000.00 北京小桔科技有限公司 税额", false},
 		{"Statement of account\nDate Description Amount Balance", false},
 		{"", false},
@@ -477,10 +479,24 @@ func TestLooksLikeInvoice(t *testing.T) {
 			t.Errorf("%q: got %v (score %d, %v), want %v", tc.text, got, score, found, tc.want)
 		}
 	}
-	// Every generated invoice's text is an invoice.
-	b := renderPDF(t, 210, 140, oldStyle(tollInv))
-	if _, err := einvoice.Parse(context.Background(), "x.pdf", b); err != nil {
-		t.Error(err)
+	// Whole files, read no further than needed.
+	statement := renderPDF(t, 210, 297, []genPage{{values: []draw{{x: 10, y: 20, s: "交易日期"}, {x: 40, y: 20, s: "交易金额"}, {x: 10, y: 30, s: "2026-10-08"}, {x: 40, y: 30, s: "-45.00"}}}})
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want bool
+	}{
+		{"toll.pdf", renderPDF(t, 210, 140, oldStyle(tollInv)), true},
+		{"digital.pdf", renderPDF(t, 210, 140, digital(digitalPlain)), true},
+		{"erma0_sample.ofd", read(t, "erma0_sample.ofd"), true},
+		{"invoice.xml", []byte(quandianXML), true},
+		{"statement.pdf", statement, false},
+		{"x.zip", zipOf(t, map[string]string{"a.txt": "x"}), false},
+		{"x.csv", []byte("交易日期,金额\n2026-10-08,-45.00\n"), false},
+	} {
+		if got := einvoice.LooksLikeInvoiceFile(context.Background(), tc.data); got != tc.want {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
 

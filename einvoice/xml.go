@@ -35,19 +35,27 @@ func ParseXML(name string, data []byte) (ferry.Invoice, error) {
 	}
 	r := &reader{where: name, inv: ferry.Invoice{Currency: "CNY", Source: name}}
 	inv := &r.inv
-	root.walk(func(c *xmlElem) {
-		if c.XMLName.Local == "EInvoiceType" && inv.Kind == "" {
+	// The kind: GeneralOrSpecialVAT says 普通发票 or 增值税专用发票; some
+	// files carry it only in EInvoiceType.
+	for _, tag := range []string{"GeneralOrSpecialVAT", "EInvoiceType"} {
+		root.walk(func(c *xmlElem) {
+			if c.XMLName.Local != tag || inv.Kind != "" {
+				return
+			}
 			if n := strings.TrimSpace(c.find("LabelName")); n != "" {
 				inv.Kind = kindOf("电子发票（" + n + "）")
-				if inv.Kind == "" {
-					inv.Kind = "电子发票（" + n + "）"
-				}
 			}
+		})
+	}
+	if inv.Kind == "" {
+		r.flag("no GeneralOrSpecialVAT or EInvoiceType label naming 普通发票 or 增值税专用发票: the kind is unknown")
+	}
+	blue := ""
+	root.walk(func(c *xmlElem) {
+		if c.XMLName.Local == "InIssuType" && blue == "" {
+			blue = strings.TrimSpace(c.find("LabelCode"))
 		}
 	})
-	if inv.Kind == "" {
-		r.flag("no EInvoiceType/LabelName: the kind (普通发票 or 增值税专用发票) is unknown")
-	}
 	inv.Number = root.find("InvoiceNumber")
 	if inv.Number == "" {
 		inv.Number = root.find("EIid")
@@ -136,5 +144,8 @@ func ParseXML(name string, data []byte) (ferry.Invoice, error) {
 		return *inv, itemErr
 	}
 	inv.Red = inv.Total.IsNegative()
+	if blue == "N" && !inv.Red {
+		r.flag("InIssuType N (a red-letter invoice) but the total %s is not negative", inv.Total.StringFixed(2))
+	}
 	return *inv, nil
 }
