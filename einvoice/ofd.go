@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -242,6 +243,18 @@ func ParseOFDContext(ctx context.Context, name string, data []byte) (ferry.Invoi
 		return ferry.Errorf(ferry.ClassDocumentChanged, name, format, args...)
 	}
 	if !pkg.has("OFD.xml") {
+		// Invoicing platforms also send ZIP bundles of an invoice's PDF, OFD
+		// and XML: name them, so that a person unpacks the bundle.
+		var inner []string
+		for n := range pkg.files {
+			if ext := strings.ToLower(path.Ext(n)); (ext == ".pdf" || ext == ".ofd" || ext == ".xml") && len(inner) < 8 {
+				inner = append(inner, n)
+			}
+		}
+		sort.Strings(inner)
+		if len(inner) > 0 {
+			return ferry.Invoice{}, bad("a ZIP without OFD.xml holding %s: a bundle of invoice files, not an OFD package; unpack it and parse the files", strings.Join(inner, ", "))
+		}
 		return ferry.Invoice{}, bad("a ZIP without OFD.xml: not an OFD package (closest: an OFD invoice)")
 	}
 	docRoot := "Doc_0/Document.xml"

@@ -119,8 +119,20 @@ func (r *reader) tableItems(pages [][]pdftext.Line) {
 	if len(r.inv.Items) == 0 {
 		r.flag("the item table has no item read")
 	}
-	if len(sums) > 0 && !r.inv.AmountStated {
+	if len(sums) == 0 {
+		return
+	}
+	if !r.inv.AmountStated {
 		r.setTotals(sums)
 		r.note("金额 and 税额 read from the 合计 row by column")
+		return
+	}
+	// Both readings of the 合计 row must agree: by its text in reading
+	// order and by the columns its figures stand in.
+	byCol := &reader{where: r.where}
+	byCol.setTotals(sums)
+	if len(byCol.inv.Flags) == 0 && (!byCol.inv.Amount.Equal(r.inv.Amount) || !byCol.inv.Tax.Equal(r.inv.Tax)) {
+		r.flag("合计: the row reads 金额 %s 税额 %s, its columns %s and %s", r.inv.Amount.StringFixed(2), r.inv.Tax.StringFixed(2),
+			byCol.inv.Amount.StringFixed(2), byCol.inv.Tax.StringFixed(2))
 	}
 }

@@ -429,12 +429,12 @@ func (r *reader) totalsFromText(text string) {
 // (or an unmapped glyph where it was drawn), an optional 负/(负数) for
 // red-letter invoices, then the numerals, which may be spaced out.
 func wordsAt(s string) string {
-	s = strings.TrimLeft(s, " ⓧ⊗Ⓧ×\uFFFD")
+	s = strings.TrimLeft(s, " ⓧ⊗Ⓧ×xX\uFFFD")
 	var b strings.Builder
 	for _, p := range []string{"(负数)", "（负数）", "负数", "负"} {
 		if strings.HasPrefix(s, p) {
 			b.WriteString("负")
-			s = strings.TrimLeft(s[len(p):], " ⓧ⊗Ⓧ×\uFFFD")
+			s = strings.TrimLeft(s[len(p):], " ⓧ⊗Ⓧ×xX\uFFFD")
 			break
 		}
 	}
