@@ -156,6 +156,23 @@ var (
 		sumAmount: "¥18742.52", sumTax: "¥2357.48", total: "¥21100.00", words: "贰万壹仟壹佰圆整"}
 )
 
+// digitalLong is a 数电 invoice whose eight items run over three pages.
+var digitalLong = func() genInvoice {
+	g := digitalSpecial
+	g.number, g.perPage, g.items = "24322000000489101798", 3, nil
+	sum, tax := decimal.Zero, decimal.Zero
+	for i := 1; i <= 8; i++ {
+		amt := decimal.NewFromInt(int64(100 * i))
+		tx := amt.Mul(decimal.RequireFromString("0.13")).Round(2)
+		g.items = append(g.items, genItem{name: fmt.Sprintf("*电子元件*贴片电阻%02d", i), spec: fmt.Sprintf("R%d-0603", i), unit: "盘", qty: fmt.Sprint(i),
+			price: "100", amount: amt.StringFixed(2), rate: "13%", tax: tx.StringFixed(2)})
+		sum, tax = sum.Add(amt), tax.Add(tx)
+	}
+	g.sumAmount, g.sumTax, g.total = "¥"+sum.StringFixed(2), "¥"+tax.StringFixed(2), "¥"+sum.Add(tax).StringFixed(2)
+	g.words = "肆仟零陆拾捌圆整" // 3600 + 468
+	return g
+}()
+
 func parsePDF(t *testing.T, name string, pages []genPage) ferry.Invoice {
 	t.Helper()
 	inv, err := einvoice.Parse(context.Background(), name, renderPDF(t, 210, 140, pages))
@@ -182,6 +199,7 @@ func TestGeneratedInvoices(t *testing.T) {
 		{"sales-list", listed, oldStyle},
 		{"digital-plain", digitalPlain, digital},
 		{"digital-special", digitalSpecial, digital},
+		{"digital-three-pages", digitalLong, digital},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

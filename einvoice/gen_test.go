@@ -117,6 +117,7 @@ type genInvoice struct {
 	words                     string
 	nameSpace                 string // what spaces 名称's two characters: U+3000 by default
 	itemsOnly                 bool   // draw the item table's header but no item rows
+	perPage                   int    // items per page of a multi-page 数电 invoice
 }
 
 var (
@@ -278,8 +279,26 @@ func salesList(g genInvoice) genPage {
 
 // digital lays out a 数电 电子发票 (210 × 140 mm): 发票号码 and 开票日期 top
 // right, the 购买方信息 and 销售方信息 boxes side by side, the item table
-// with 税率/征收率, long unit prices in a smaller size, right-aligned.
+// with 税率/征收率, long unit prices in a smaller size, right-aligned. With
+// perPage set, the items run over several pages, each with the whole
+// frame, and the totals are filled in on the last.
 func digital(g genInvoice) []genPage {
+	if g.perPage == 0 || len(g.items) <= g.perPage {
+		return digitalPage(g, true)
+	}
+	var pages []genPage
+	all := g.items
+	for len(all) > 0 {
+		n := min(g.perPage, len(all))
+		p := g
+		p.items = all[:n]
+		all = all[n:]
+		pages = append(pages, digitalPage(p, len(all) == 0)...)
+	}
+	return pages
+}
+
+func digitalPage(g genInvoice, last bool) []genPage {
 	var L, V []draw
 	l := func(x, y float64, s string) { L = append(L, draw{x: x, y: y, s: s}) }
 	v := func(x, y float64, s string, align byte, size float64) {
@@ -342,10 +361,12 @@ func digital(g genInvoice) []genPage {
 			}
 		}
 	}
-	v(167, 96, g.sumAmount, 'R', 0)
-	v(204, 96, g.sumTax, 'R', 0)
-	v(60, 104, "ⓧ"+g.words, 'L', 0)
-	v(160, 104, g.total, 'L', 0)
+	if last {
+		v(167, 96, g.sumAmount, 'R', 0)
+		v(204, 96, g.sumTax, 'R', 0)
+		v(60, 104, "ⓧ"+g.words, 'L', 0)
+		v(160, 104, g.total, 'L', 0)
+	}
 	v(14, 114, "购方开户银行：招商银行上海分行; 银行账号：121900000000001;", 'L', 7)
 	v(33, 130, "李娜", 'L', 0)
 	return []genPage{{labels: L, values: V}}

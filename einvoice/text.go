@@ -390,8 +390,8 @@ func (r *reader) totalsFromText(text string) {
 			if t := tokens(l[loc[1]:]); len(t) > 0 {
 				r.setTotal(t[0])
 			} else if i+1 < len(lines) {
-				// The figure may sit just under its label.
-				if t := tokens(lines[i+1]); len(t) > 0 && reMoneyToken.MatchString(halfwidth(t[0])) {
+				// The figure may sit just under its label, with its ¥.
+				if t := tokens(lines[i+1]); len(t) > 0 && strings.ContainsAny(t[0], "¥￥") && reMoneyToken.MatchString(halfwidth(t[0])) {
 					r.setTotal(t[0])
 				}
 			}
