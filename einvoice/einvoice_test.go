@@ -296,9 +296,20 @@ func TestTollTableWithoutItems(t *testing.T) {
 // cell are a flag, never joined.
 func TestDigitalColumns(t *testing.T) {
 	t.Parallel()
-	inv := parsePDF(t, "digital.pdf", digital(digitalSpecial))
-	if q, p := inv.Items[0].Quantity.String(), inv.Items[0].UnitPrice.String(); q != "2" || p != "8849.55752212389" {
-		t.Fatalf("数量 %s 单价 %s; want 2 and 8849.55752212389", q, p)
+	for _, price := range []string{"8849.55752212389", "8849.557522123894", "8849.557522123893805"} {
+		// The longer prices start left of the midpoint between the 数量 and
+		// 单价 labels (118 mm), where glyph-by-glyph assignment put their
+		// first digits in 数量; the longest is even drawn over the 数量 "2".
+		g := digitalSpecial
+		g.items = append([]genItem(nil), g.items...)
+		g.items[0].price = price
+		inv := parsePDF(t, "digital.pdf", digital(g))
+		if q, p := inv.Items[0].Quantity.String(), inv.Items[0].UnitPrice.String(); q != "2" || p != price {
+			t.Errorf("数量 %s 单价 %s; want 2 and %s", q, p, price)
+		}
+		if err := inv.Check(); err != nil {
+			t.Errorf("%s: %v", price, err)
+		}
 	}
 	// A unit price drawn so wide it reaches past the 数量 label is still one figure.
 	g := digitalSpecial
@@ -306,7 +317,7 @@ func TestDigitalColumns(t *testing.T) {
 	g.items[0].qty, g.items[0].price = "", ""
 	pages := digital(g)
 	pages[0].values = append(pages[0].values, draw{x: 116, y: 64, s: "1", align: 'R'}, draw{x: 141, y: 64, s: "6", align: 'R'}, draw{x: 124, y: 64, s: "1", align: 'R'})
-	inv = parsePDF(t, "two-in-one.pdf", pages)
+	inv := parsePDF(t, "two-in-one.pdf", pages)
 	err := inv.Check()
 	if err == nil || !strings.Contains(err.Error(), "values") {
 		t.Errorf("a cell with two figures: got %v", err)
