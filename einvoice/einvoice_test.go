@@ -577,3 +577,40 @@ func FuzzInvoiceText(f *testing.F) {
 	f.Add("名\u3000\u3000称：甲  纳税人识别号：\n合 计 ¥36.20 ＊＊＊\n价税合计（大写）ⓧ(负数)叁拾陆圆贰角")
 	f.Fuzz(func(t *testing.T, s string) { _, _ = einvoice.ParseText("fuzz.txt", s) })
 }
+
+// TestLongNameBesideCipher: a long buyer name that reaches the 密码区's
+// vertical label keeps its own characters, or, where its last glyph
+// touches the label, is flagged; an empty name beside the cipher reads as
+// no name (and Check flags it), never as the cipher.
+func TestLongNameBesideCipher(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		exact bool
+	}{
+		{"上海渡船科技有限公司长三角一体化示范区青浦分公司", true},   // 24 characters: a space from the 密 of 密码区
+		{"上海渡船科技有限公司长三角一体化示范区青浦区分公司", false}, // 25: touching it
+	} {
+		g := didi
+		g.buyer = tc.name
+		inv := parsePDF(t, "long-name.pdf", oldStyle(g))
+		if inv.BuyerName == tc.name {
+			continue
+		}
+		if tc.exact {
+			t.Errorf("buyer %q read as %q", tc.name, inv.BuyerName)
+		}
+		if err := inv.Check(); err == nil {
+			t.Errorf("buyer %q read as %q, and not flagged", tc.name, inv.BuyerName)
+		}
+	}
+	g := didi
+	g.buyer = ""
+	inv := parsePDF(t, "no-name.pdf", oldStyle(g))
+	if inv.BuyerName != "" {
+		t.Errorf("buyer %q, want none", inv.BuyerName)
+	}
+	if err := inv.Check(); err == nil || !strings.Contains(err.Error(), "no buyer (购买方) name") {
+		t.Errorf("got %v", err)
+	}
+}

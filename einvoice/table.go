@@ -48,7 +48,7 @@ var headerLabels = []struct {
 	label string
 	col   colKind
 }{
-	{"货物或应税劳务、服务名称", cName}, {"货物或应税劳务名称", cName}, {"货物（劳务）名称", cName}, {"货物(劳务)名称", cName},
+	{"货物或应税劳务、服务名称", cName}, {"货物或应税劳务名称", cName}, {"货物或应税劳务", cName}, {"货物（劳务）名称", cName}, {"货物(劳务)名称", cName},
 	{"项目名称", cName}, {"服务名称", cName}, {"规格型号", cSpec}, {"车牌号", cPlate}, {"通行日期起", cFrom}, {"通行日期止", cTo},
 	{"税率/征收率", cRate}, {"征收率", cRate}, {"单位", cUnit}, {"数量", cQty}, {"单价", cPrice}, {"金额", cAmount},
 	{"税率", cRate}, {"税额", cTax}, {"类型", cVType}, {"序号", cSeq},

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/shopspring/decimal"
@@ -90,6 +91,8 @@ var (
 	reItemPipes    = regexp.MustCompile(`(?m)^ *(\*[^|\n]*)\|([^|\n]*)\|([^|\n]*)\|([^|\n]*)\|([^|\n]*)\|([^|\n]*)\|([^|\n]*)\|([^|\n]*?) *$`)
 	reMoneyToken   = regexp.MustCompile(`^[-+]?[¥￥]?[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$`)
 	reTaxWordToken = regexp.MustCompile(`^(?:\*{2,}|＊{2,}|免税|不征税|出口免税)$`)
+	reBoxLabelTail = regexp.MustCompile(` [密码区购买方销售信息]$`)
+	reCipher       = regexp.MustCompile(` [0-9<>*+/-]*[<>*+/][0-9<>*+/-]*[<>*+/][0-9<>*+/-]{6,}`)
 	numerals       = "零〇壹贰叁肆伍陆柒捌玖拾佰仟万亿圆元角分整正"
 )
 
@@ -277,7 +280,19 @@ func (r *reader) parties(field, text string, re *regexp.Regexp, id bool) (buyer,
 		v := valueAfter(text, m[1])
 		if id {
 			v = idToken(v)
-		} else if strings.Count(v, "<")+strings.Count(v, ">")+strings.Count(v, "*")+strings.Count(v, "+")+strings.Count(v, "/") >= 3 {
+		} else if c := reCipher.FindStringIndex(v); c != nil && c[0] > 0 {
+			// The 密码区's cipher a single space after the name.
+			v = strings.TrimSpace(v[:c[0]])
+		}
+		if !id && utf8.RuneCountInString(v) == 1 && strings.Contains("密码区购买方销售信息", v) {
+			v = "" // a box's vertical label beside an empty name
+		}
+		if m := reBoxLabelTail.FindStringIndex(v); !id && m != nil {
+			// A box's vertical label (密码区, 购买方信息 …) read on the
+			// name's line after a long name is no part of the name.
+			v = v[:m[0]]
+		}
+		if !id && strings.Count(v, "<")+strings.Count(v, ">")+strings.Count(v, "*")+strings.Count(v, "+")+strings.Count(v, "/") >= 3 {
 			// The 密码区 beside an empty name: its cipher is no name.
 			v = ""
 		}
@@ -290,6 +305,13 @@ func (r *reader) parties(field, text string, re *regexp.Regexp, id bool) (buyer,
 			plain = append(plain, v)
 		}
 	}
+	if !id {
+		for _, vs := range [][]string{plain, buyers, sellers} {
+			for i, v := range vs {
+				vs[i] = r.unglue(field, v, text)
+			}
+		}
+	}
 	if len(plain) >= 2 {
 		buyers = append([]string{plain[0]}, buyers...)
 		sellers = append([]string{plain[1]}, sellers...)
@@ -297,6 +319,59 @@ func (r *reader) parties(field, text string, re *regexp.Regexp, id bool) (buyer,
 		r.flag("%s is printed once: whose it is (购买方 or 销售方) is unknown", field)
 	}
 	return r.agreed("购买方"+field, buyers), r.agreed("销售方"+field, sellers)
+}
+
+// verticalLabels are the boxes' labels printed one character per line
+// beside the parties' fields; a long name can run into one of them.
+var verticalLabels = []string{"密码区", "备注", "购买方信息", "销售方信息", "购买方", "销售方"}
+
+// unglue takes off a long name's last character when it is a vertical
+// label's character that the name ran into: the label's other characters
+// stand alone on the lines around it. The name is then flagged, since a name can
+// end in that character too.
+func (r *reader) unglue(field, v, text string) string {
+	rs := []rune(v)
+	if len(rs) < 16 {
+		return v // only a long name reaches the box's edge
+	}
+	last := string(rs[len(rs)-1])
+	for _, l := range verticalLabels {
+		if !strings.Contains(l, last) {
+			continue
+		}
+		alone := true
+		for _, c := range l {
+			if string(c) != last && !standalone(text, string(c)) {
+				alone = false
+				break
+			}
+		}
+		if alone {
+			cut := strings.TrimSpace(string(rs[:len(rs)-1]))
+			r.flag("%s %q runs into the box label %s: read as %q, check it", field, v, l, cut)
+			return cut
+		}
+	}
+	return v
+}
+
+// standalone reports whether c stands alone on a line of text, between
+// spaces or at a line's ends, as a vertical label's characters do.
+func standalone(text, c string) bool {
+	for i := 0; i+len(c) <= len(text); {
+		j := strings.Index(text[i:], c)
+		if j < 0 {
+			return false
+		}
+		j += i
+		before := j == 0 || text[j-1] == ' ' || text[j-1] == '\n'
+		after := j+len(c) == len(text) || text[j+len(c)] == ' ' || text[j+len(c)] == '\n'
+		if before && after {
+			return true
+		}
+		i = j + len(c)
+	}
+	return false
 }
 
 // idToken reads a tax id value: its first word, when that is letters and
