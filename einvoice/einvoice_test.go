@@ -614,3 +614,45 @@ func TestLongNameBesideCipher(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// originalInvoice is the attachment that 增值税电子发票 OFDs carry
+// (Doc_0/Attachs/original_invoice.xml), written for the didi invoice.
+func originalInvoice(g genInvoice, amount string) string {
+	return `<?xml version="1.0" encoding="UTF-8"?>
+<Invoice>
+  <MachineNo>` + g.machine + `</MachineNo><InvoiceCode>` + g.code + `</InvoiceCode><InvoiceNo>` + g.number + `</InvoiceNo>
+  <IssueDate>` + dateOf(g.date) + `</IssueDate><InvoiceCheckCode>` + g.checkDigits() + `</InvoiceCheckCode>
+  <TaxExclusiveTotalAmount>` + amount + `</TaxExclusiveTotalAmount><TaxTotalAmount>1.31</TaxTotalAmount><TaxInclusiveTotalAmount>45.00</TaxInclusiveTotalAmount>
+  <Buyer><BuyerName>` + g.buyer + `</BuyerName><BuyerTaxID>` + g.buyerID + `</BuyerTaxID></Buyer>
+  <Seller><SellerName>` + g.seller + `</SellerName><SellerTaxID>` + g.sellerID + `</SellerTaxID></Seller>
+  <GoodsInfos><G1><Item>*运输服务*客运服务费</Item><Specification>无</Specification><MeasurementDimension>次</MeasurementDimension>
+    <Quantity>1</Quantity><Price>43.69</Price><Amount>43.69</Amount><TaxScheme>3%</TaxScheme><TaxAmount>1.31</TaxAmount></G1></GoodsInfos>
+</Invoice>`
+}
+
+// TestOFDAttachment: an older 增值税电子普通发票 OFD, labels on the
+// template, values on the page, and its original_invoice.xml attachment:
+// the page and the attachment agree, or the difference is flagged.
+func TestOFDAttachment(t *testing.T) {
+	t.Parallel()
+	att := func(amount string) map[string]string {
+		return map[string]string{"Doc_0/Attachs/original_invoice.xml": originalInvoice(didi, amount)}
+	}
+	inv, err := einvoice.Parse(context.Background(), "didi.ofd", renderOFDWith(t, oldStyle(didi), nil, att("43.69")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := summary(inv), expected(didi, didi.title); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if err := inv.Check(); err != nil {
+		t.Error(err)
+	}
+	inv, err = einvoice.Parse(context.Background(), "didi.ofd", renderOFDWith(t, oldStyle(didi), nil, att("43.96")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inv.Check(); err == nil || !strings.Contains(err.Error(), "original_invoice.xml") {
+		t.Errorf("attachment 43.96 against the page's 43.69: got %v", err)
+	}
+}

@@ -377,6 +377,12 @@ func digitalPage(g genInvoice, last bool) []genPage {
 // on the content page, and CustomTag.xml mapping fields to those objects.
 func renderOFD(t *testing.T, pages []genPage, tags map[string][]string) []byte {
 	t.Helper()
+	return renderOFDWith(t, pages, tags, nil)
+}
+
+// renderOFDWith is renderOFD with extra parts (an attachment, say).
+func renderOFDWith(t *testing.T, pages []genPage, tags map[string][]string, extra map[string]string) []byte {
+	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	put := func(name, body string) {
@@ -449,6 +455,9 @@ func renderOFD(t *testing.T, pages []genPage, tags map[string][]string) []byte {
 			}
 		}
 		put("Doc_0/Tags/CustomTag.xml", `<?xml version="1.0" encoding="UTF-8"?><ofd:root `+ns+` version="1.0">`+b.String()+`</ofd:root>`)
+	}
+	for n, body := range extra {
+		put(n, body)
 	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)

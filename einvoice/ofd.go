@@ -382,6 +382,7 @@ func ParseOFDContext(ctx context.Context, name string, data []byte) (ferry.Invoi
 	r := &reader{where: name, inv: inv}
 	r.overlayTags(pkg, doc, docDir, texts)
 	r.overlayCustomData(custom)
+	r.overlayAttachment(pkg)
 	r.inv.Red = r.inv.Total.IsNegative()
 	return r.inv, nil
 }
@@ -559,4 +560,107 @@ func (r *reader) overlayCustomData(custom map[string]string) {
 			inv.Kind = s
 		}
 	}
+}
+
+// overlayAttachment reads the invoice data that 增值税电子发票 OFDs carry
+// as an attachment (Doc_0/Attachs/original_invoice.xml, root <Invoice>):
+// its fields fill what the pages did not give, and a field that differs
+// from the page is a flag. Its goods fill the items only when the page's
+// table gave none.
+func (r *reader) overlayAttachment(pkg *ofdPackage) {
+	var names []string
+	for n := range pkg.files {
+		if strings.Contains(n, "Attachs/") && strings.HasSuffix(strings.ToLower(n), ".xml") && !strings.HasSuffix(n, "Attachments.xml") {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		b, err := pkg.read(n)
+		if err != nil {
+			r.flag("%v", err)
+			return
+		}
+		e, err := parseElem(b)
+		if err != nil || e.XMLName.Local != "Invoice" {
+			continue
+		}
+		inv := &r.inv
+		for _, f := range []struct {
+			tag, field string
+			dst        *string
+			id         bool
+		}{
+			{"InvoiceNo", "发票号码", &inv.Number, true}, {"InvoiceCode", "发票代码", &inv.Code, true},
+			{"InvoiceCheckCode", "校验码", &inv.CheckCode, true}, {"MachineNo", "机器编号", &inv.MachineNo, true},
+			{"BuyerName", "购买方名称", &inv.BuyerName, false}, {"BuyerTaxID", "购买方纳税人识别号", &inv.BuyerTaxID, true},
+			{"SellerName", "销售方名称", &inv.SellerName, false}, {"SellerTaxID", "销售方纳税人识别号", &inv.SellerTaxID, true},
+		} {
+			v := strings.TrimSpace(normalize(e.find(f.tag)))
+			if f.id {
+				v = strings.ToUpper(strings.ReplaceAll(halfwidth(v), " ", ""))
+			}
+			r.takeTag(n+" "+f.tag, f.field, v, f.dst)
+		}
+		if s := e.find("IssueDate"); s != "" {
+			if d, ok := parseDate(s); !ok {
+				r.flag("%s IssueDate %q is not a date", n, s)
+			} else if inv.IssueDate.IsZero() {
+				inv.IssueDate = d
+			} else if d != inv.IssueDate {
+				r.flag("开票日期: %s says %s, the page %s", n, d, inv.IssueDate)
+			}
+		}
+		r.takeFigure(n+" TaxExclusiveTotalAmount", "合计金额", e.find("TaxExclusiveTotalAmount"), &decimalField{&inv.Amount, &inv.AmountStated})
+		r.takeFigure(n+" TaxTotalAmount", "合计税额", e.find("TaxTotalAmount"), &decimalField{&inv.Tax, nil})
+		r.takeFigure(n+" TaxInclusiveTotalAmount", "价税合计", e.find("TaxInclusiveTotalAmount"), &decimalField{&inv.Total, nil})
+		var goods []ferry.InvoiceItem
+		e.walk(func(g *xmlElem) {
+			if len(goods) >= maxItems || g.find("Item") == "" || g.XMLName.Local == "Invoice" || g.XMLName.Local == "GoodsInfos" || len(g.Children) == 0 {
+				return
+			}
+			if g.Children[0].XMLName.Local == "Item" || hasChild(g, "Amount") && hasChild(g, "Item") {
+				var c cells
+				for _, k := range []struct {
+					tag string
+					col colKind
+				}{{"Item", cName}, {"Specification", cSpec}, {"MeasurementDimension", cUnit}, {"Quantity", cQty}, {"Price", cPrice}, {"Amount", cAmount}, {"TaxScheme", cRate}, {"TaxAmount", cTax}} {
+					if v := strings.TrimSpace(g.find(k.tag)); v != "" {
+						c[k.col] = []string{v}
+					}
+				}
+				goods = append(goods, r.item(c))
+			}
+		})
+		switch {
+		case len(goods) == 0:
+		case len(inv.Items) == 0:
+			inv.Items = goods
+			r.note("items read from %s: the page's item table gave none", n)
+			r.inv.Flags = dropFlag(dropFlag(r.inv.Flags, "no item read"), "no item table")
+		case len(goods) != len(inv.Items):
+			r.flag("%s lists %d items, the page's item table %d", n, len(goods), len(inv.Items))
+		}
+		return
+	}
+}
+
+func hasChild(e *xmlElem, name string) bool {
+	for _, c := range e.Children {
+		if c.XMLName.Local == name {
+			return true
+		}
+	}
+	return false
+}
+
+// dropFlag removes the flags that contain s.
+func dropFlag(flags []string, s string) []string {
+	out := flags[:0]
+	for _, f := range flags {
+		if !strings.Contains(f, s) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
