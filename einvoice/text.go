@@ -306,9 +306,10 @@ func (r *reader) parties(field, text string, re *regexp.Regexp, id bool) (buyer,
 		}
 	}
 	if !id {
+		alone := standalones(text)
 		for _, vs := range [][]string{plain, buyers, sellers} {
 			for i, v := range vs {
-				vs[i] = r.unglue(field, v, text)
+				vs[i] = r.unglue(field, v, alone)
 			}
 		}
 	}
@@ -329,7 +330,7 @@ var verticalLabels = []string{"密码区", "备注", "购买方信息", "销售�
 // label's character that the name ran into: the label's other characters
 // stand alone on the lines around it. The name is then flagged, since a name can
 // end in that character too.
-func (r *reader) unglue(field, v, text string) string {
+func (r *reader) unglue(field, v string, alone map[string]bool) string {
 	rs := []rune(v)
 	if len(rs) < 16 {
 		return v // only a long name reaches the box's edge
@@ -339,14 +340,14 @@ func (r *reader) unglue(field, v, text string) string {
 		if !strings.Contains(l, last) {
 			continue
 		}
-		alone := true
+		all := true
 		for _, c := range l {
-			if string(c) != last && !standalone(text, string(c)) {
-				alone = false
+			if string(c) != last && !alone[string(c)] {
+				all = false
 				break
 			}
 		}
-		if alone {
+		if all {
 			cut := strings.TrimSpace(string(rs[:len(rs)-1]))
 			r.flag("%s %q runs into the box label %s: read as %q, check it", field, v, l, cut)
 			return cut
@@ -355,23 +356,16 @@ func (r *reader) unglue(field, v, text string) string {
 	return v
 }
 
-// standalone reports whether c stands alone on a line of text, between
-// spaces or at a line's ends, as a vertical label's characters do.
-func standalone(text, c string) bool {
-	for i := 0; i+len(c) <= len(text); {
-		j := strings.Index(text[i:], c)
-		if j < 0 {
-			return false
+// standalones returns the characters that stand alone on a line of text,
+// between spaces or at a line's ends, as a vertical label's characters do.
+func standalones(text string) map[string]bool {
+	out := map[string]bool{}
+	for _, f := range strings.Fields(text) {
+		if utf8.RuneCountInString(f) == 1 {
+			out[f] = true
 		}
-		j += i
-		before := j == 0 || text[j-1] == ' ' || text[j-1] == '\n'
-		after := j+len(c) == len(text) || text[j+len(c)] == ' ' || text[j+len(c)] == '\n'
-		if before && after {
-			return true
-		}
-		i = j + len(c)
 	}
-	return false
+	return out
 }
 
 // idToken reads a tax id value: its first word, when that is letters and
