@@ -3,25 +3,39 @@ package einvoice
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/xml"
 	"fmt"
 	"io"
 	"path"
-	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ferry-rpa/ferry"
+	"github.com/ferry-rpa/ferry/pdftext"
 	"github.com/shopspring/decimal"
 )
 
-// maxOFDPart bounds what one part of an OFD package may unpack to, so that
-// a decompression bomb is refused instead of exhausting memory.
-const maxOFDPart = 32 << 20
+// maxOFDPart bounds what one part of an OFD package may unpack to, and
+// maxOFDTotal what all the parts read may unpack to together, so that a
+// decompression bomb is refused instead of exhausting memory.
+const (
+	maxOFDPart  = 32 << 20
+	maxOFDTotal = 128 << 20
+	maxGlyphs   = 1 << 20 // glyphs on all pages of one OFD
+)
 
 type ofdPackage struct {
-	name  string
-	files map[string]*zip.File
+	name     string
+	files    map[string]*zip.File
+	unpacked int64 // bytes unpacked so far
+}
+
+func (p *ofdPackage) has(name string) bool {
+	_, ok := p.files[strings.TrimPrefix(path.Clean("/"+name), "/")]
+	return ok
 }
 
 func (p *ofdPackage) read(name string) ([]byte, error) {
@@ -44,6 +58,10 @@ func (p *ofdPackage) read(name string) ([]byte, error) {
 	if len(b) > maxOFDPart {
 		return nil, fmt.Errorf("%s: part %s unpacks past the %d-byte limit", p.name, name, maxOFDPart)
 	}
+	p.unpacked += int64(len(b))
+	if p.unpacked > maxOFDTotal {
+		return nil, fmt.Errorf("%s: the parts read unpack past the %d-byte limit", p.name, maxOFDTotal)
+	}
 	return b, nil
 }
 
@@ -64,6 +82,7 @@ func (e *xmlElem) attr(name string) string {
 	return ""
 }
 
+// walk visits e and its descendants; the decoder's depth limit bounds it.
 func (e *xmlElem) walk(fn func(*xmlElem)) {
 	fn(e)
 	for i := range e.Children {
@@ -74,17 +93,144 @@ func (e *xmlElem) walk(fn func(*xmlElem)) {
 func parseElem(b []byte) (*xmlElem, error) {
 	var e xmlElem
 	dec := xml.NewDecoder(bytes.NewReader(b))
+	dec.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
+		if strings.EqualFold(label, "utf-8") || strings.EqualFold(label, "utf8") {
+			return r, nil
+		}
+		return nil, fmt.Errorf("encoding %s: only UTF-8 is read", label)
+	}
 	if err := dec.Decode(&e); err != nil {
 		return nil, err
 	}
 	return &e, nil
 }
 
-// ParseOFD reads an OFD invoice package (GB/T 33190). Fields are located
-// through Doc_0/Tags/CustomTag.xml, which maps each semantic field to text
-// objects on the page; the page's text in reading order fills what the
-// tags do not cover.
+func floats(s string) []float64 {
+	var out []float64
+	for _, f := range strings.Fields(s) {
+		v, err := strconv.ParseFloat(f, 64)
+		if err != nil {
+			return nil
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// deltas expands an OFD DeltaX/DeltaY list: "g N v" repeats v N times.
+func deltas(s string, limit int) []float64 {
+	fs := strings.Fields(s)
+	var out []float64
+	for i := 0; i < len(fs) && len(out) < limit; i++ {
+		if fs[i] == "g" && i+2 < len(fs) {
+			n, err1 := strconv.Atoi(fs[i+1])
+			v, err2 := strconv.ParseFloat(fs[i+2], 64)
+			if err1 != nil || err2 != nil || n < 0 {
+				return out
+			}
+			for j := 0; j < n && len(out) < limit; j++ {
+				out = append(out, v)
+			}
+			i += 2
+			continue
+		}
+		v, err := strconv.ParseFloat(fs[i], 64)
+		if err != nil {
+			return out
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// ofdText is one text object: its glyphs in page space (millimetres, y
+// down) and its text.
+type ofdText struct {
+	id     string
+	text   string
+	glyphs []pdftext.Glyph
+}
+
+// textObjects lays out the text objects of a page or template content:
+// Boundary gives the object's origin, CTM scales within it, TextCode X/Y
+// start a run and DeltaX/DeltaY step from glyph to glyph.
+func textObjects(e *xmlElem, height float64, budget *int) []ofdText {
+	var out []ofdText
+	e.walk(func(o *xmlElem) {
+		if o.XMLName.Local != "TextObject" || *budget <= 0 {
+			return
+		}
+		bd := floats(o.attr("Boundary"))
+		if len(bd) < 2 {
+			return
+		}
+		ctm := []float64{1, 0, 0, 1, 0, 0}
+		if c := floats(o.attr("CTM")); len(c) == 6 {
+			ctm = c
+		}
+		size, _ := strconv.ParseFloat(o.attr("Size"), 64)
+		if size <= 0 {
+			size = 3.5
+		}
+		t := ofdText{id: o.attr("ID")}
+		var x, y float64
+		for _, c := range o.Children {
+			if c.XMLName.Local != "TextCode" {
+				continue
+			}
+			if v, err := strconv.ParseFloat(c.attr("X"), 64); err == nil {
+				x = v
+			}
+			if v, err := strconv.ParseFloat(c.attr("Y"), 64); err == nil {
+				y = v
+			}
+			n := utf8.RuneCountInString(c.Text)
+			dx, dy := deltas(c.attr("DeltaX"), n), deltas(c.attr("DeltaY"), n)
+			i := 0
+			for _, r := range c.Text {
+				if *budget <= 0 {
+					break
+				}
+				*budget--
+				adv := size
+				if r < 0x2E80 {
+					adv = size / 2
+				}
+				if i < len(dx) {
+					adv = dx[i]
+				}
+				px := bd[0] + ctm[0]*x + ctm[2]*y + ctm[4]
+				py := bd[1] + ctm[1]*x + ctm[3]*y + ctm[5]
+				w := adv * ctm[0]
+				if w <= 0 {
+					w = size / 2
+				}
+				s := string(r)
+				t.glyphs = append(t.glyphs, pdftext.Glyph{X: px, Y: height - py, W: w, Size: size * ctm[3], Text: s, Space: strings.TrimSpace(s) == ""})
+				x += adv
+				if i < len(dy) {
+					y += dy[i]
+				}
+				i++
+			}
+			t.text += c.Text
+		}
+		out = append(out, t)
+	})
+	return out
+}
+
+// ParseOFD reads an OFD invoice package (GB/T 33190).
 func ParseOFD(name string, data []byte) (ferry.Invoice, error) {
+	return ParseOFDContext(context.Background(), name, data)
+}
+
+// ParseOFDContext reads an OFD invoice package (GB/T 33190): its pages'
+// text objects, with the template pages that hold the printed labels and
+// the title (电子发票（增值税专用发票）…), are read like a PDF page; the
+// fields that Doc_0/Tags/CustomTag.xml maps to text objects then take
+// precedence, and a tag that disagrees with the page is a flag.
+func ParseOFDContext(ctx context.Context, name string, data []byte) (ferry.Invoice, error) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return ferry.Invoice{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "not an OFD package (a ZIP): %v", err)
@@ -96,13 +242,44 @@ func ParseOFD(name string, data []byte) (ferry.Invoice, error) {
 	bad := func(format string, args ...any) error {
 		return ferry.Errorf(ferry.ClassDocumentChanged, name, format, args...)
 	}
-	docXML, err := pkg.read("Doc_0/Document.xml")
+	if !pkg.has("OFD.xml") {
+		// Invoicing platforms also send ZIP bundles of an invoice's PDF, OFD
+		// and XML: name them, so that a person unpacks the bundle.
+		var inner []string
+		for n := range pkg.files {
+			if ext := strings.ToLower(path.Ext(n)); (ext == ".pdf" || ext == ".ofd" || ext == ".xml") && len(inner) < 8 {
+				inner = append(inner, n)
+			}
+		}
+		sort.Strings(inner)
+		if len(inner) > 0 {
+			return ferry.Invoice{}, bad("a ZIP without OFD.xml holding %s: a bundle of invoice files, not an OFD package; unpack it and parse the files", strings.Join(inner, ", "))
+		}
+		return ferry.Invoice{}, bad("a ZIP without OFD.xml: not an OFD package (closest: an OFD invoice)")
+	}
+	docRoot := "Doc_0/Document.xml"
+	var custom map[string]string
+	if b, err := pkg.read("OFD.xml"); err == nil {
+		if e, err := parseElem(b); err == nil {
+			if s := findText(e, "DocRoot"); s != "" {
+				docRoot = strings.TrimPrefix(path.Clean("/"+s), "/")
+			}
+			custom = map[string]string{}
+			e.walk(func(c *xmlElem) {
+				if c.XMLName.Local == "CustomData" {
+					custom[c.attr("Name")] = strings.TrimSpace(c.Text)
+				}
+			})
+		}
+	}
+	docDir := path.Dir(docRoot)
+	docXML, err := pkg.read(docRoot)
 	if err != nil {
 		return ferry.Invoice{}, bad("%v", err)
 	}
 	doc, err := parseElem(docXML)
 	if err != nil {
-		return ferry.Invoice{}, bad("Doc_0/Document.xml: %v", err)
+		return ferry.Invoice{}, bad("%s: %v", docRoot, err)
 	}
 	// Some producers write the invoice as plain labelled lines.
 	var lines []string
@@ -112,75 +289,154 @@ func ParseOFD(name string, data []byte) (ferry.Invoice, error) {
 		}
 	}
 	if len(lines) > 0 {
-		return fromText(name, strings.Join(lines, "\n"))
+		inv, err := ParseText(name, strings.Join(lines, "\n"))
+		if err == nil {
+			inv.Notes = append(inv.Notes, "read from the labelled lines of "+docRoot)
+		}
+		return inv, err
 	}
-	// The real structure: pages of text objects.
-	var pages []string
+	height := 140.0
+	if pb := floats(findText(doc, "PhysicalBox")); len(pb) == 4 {
+		height = pb[3]
+	}
+	templates := map[string]string{}
+	var pagePaths []string
 	doc.walk(func(e *xmlElem) {
-		if e.XMLName.Local == "Page" && e.attr("BaseLoc") != "" {
-			pages = append(pages, path.Join("Doc_0", e.attr("BaseLoc")))
+		switch e.XMLName.Local {
+		case "TemplatePage":
+			templates[e.attr("ID")] = path.Join(docDir, e.attr("BaseLoc"))
+		case "Page":
+			if e.attr("BaseLoc") != "" {
+				pagePaths = append(pagePaths, path.Join(docDir, e.attr("BaseLoc")))
+			}
 		}
 	})
-	if len(pages) == 0 {
-		return ferry.Invoice{}, bad("Doc_0/Document.xml lists no pages")
+	if len(pagePaths) == 0 {
+		return ferry.Invoice{}, bad("%s lists no pages", docRoot)
 	}
+	if len(pagePaths) > maxPages {
+		return ferry.Invoice{}, bad("%d pages: more than an invoice has (limit %d)", len(pagePaths), maxPages)
+	}
+	budget := maxGlyphs
 	texts := map[string]string{} // text object id → text
-	var order []textObj
-	for _, p := range pages {
-		b, err := pkg.read(p)
+	var pages [][]pdftext.Line
+	for _, pp := range pagePaths {
+		if err := ctx.Err(); err != nil {
+			return ferry.Invoice{}, bad("%v", err)
+		}
+		b, err := pkg.read(pp)
 		if err != nil {
 			return ferry.Invoice{}, bad("%v", err)
 		}
 		pe, err := parseElem(b)
 		if err != nil {
-			return ferry.Invoice{}, bad("%s: %v", p, err)
+			return ferry.Invoice{}, bad("%s: %v", pp, err)
 		}
+		h := height
+		if pb := floats(findText(pe, "PhysicalBox")); len(pb) == 4 {
+			h = pb[3]
+		}
+		pg := &pdftext.Page{Height: h}
+		for _, t := range textObjects(pe, h, &budget) {
+			texts[t.id] = t.text
+			pg.Glyphs = append(pg.Glyphs, t.glyphs...)
+		}
+		// The template holds the labels and the title: read it with the page.
+		var tplIDs []string
 		pe.walk(func(e *xmlElem) {
-			if e.XMLName.Local != "TextObject" {
-				return
+			if e.XMLName.Local == "Template" {
+				tplIDs = append(tplIDs, e.attr("TemplateID"))
 			}
-			var sb strings.Builder
-			var x, y float64
-			first := true
-			for _, c := range e.Children {
-				if c.XMLName.Local == "TextCode" {
-					sb.WriteString(c.Text)
-					if first {
-						fmt.Sscan(c.attr("X"), &x)
-						fmt.Sscan(c.attr("Y"), &y)
-						first = false
-					}
+		})
+		if len(tplIDs) == 0 && len(templates) == 1 {
+			for id := range templates {
+				tplIDs = append(tplIDs, id)
+			}
+		}
+		for _, id := range tplIDs {
+			tp, ok := templates[id]
+			if !ok {
+				continue
+			}
+			tb, err := pkg.read(tp)
+			if err != nil {
+				return ferry.Invoice{}, bad("%v", err)
+			}
+			te, err := parseElem(tb)
+			if err != nil {
+				return ferry.Invoice{}, bad("%s: %v", tp, err)
+			}
+			for _, t := range textObjects(te, h, &budget) {
+				pg.Glyphs = append(pg.Glyphs, t.glyphs...)
+			}
+		}
+		if budget <= 0 {
+			return ferry.Invoice{}, bad("more than %d characters of text: not an invoice", maxGlyphs)
+		}
+		pages = append(pages, pg.Lines())
+	}
+	inv, err := fromPages(name, pages)
+	if err != nil {
+		return inv, err
+	}
+	r := &reader{where: name, inv: inv}
+	r.overlayTags(pkg, doc, docDir, texts)
+	r.overlayCustomData(custom)
+	r.overlayAttachment(pkg)
+	r.inv.Red = r.inv.Total.IsNegative()
+	return r.inv, nil
+}
+
+func findText(e *xmlElem, name string) string {
+	var out string
+	found := false
+	e.walk(func(c *xmlElem) {
+		if !found && c.XMLName.Local == name {
+			out, found = strings.TrimSpace(c.Text), true
+		}
+	})
+	return out
+}
+
+// overlayTags takes the fields CustomTag.xml names: a semantic map from
+// field to text objects that the tax bureau's producers write.
+func (r *reader) overlayTags(pkg *ofdPackage, doc *xmlElem, docDir string, texts map[string]string) {
+	tagPath := path.Join(docDir, "Tags", "CustomTag.xml")
+	if idx := findText(doc, "CustomTags"); idx != "" {
+		ip := path.Join(docDir, idx)
+		if b, err := pkg.read(ip); err == nil {
+			if e, err := parseElem(b); err == nil {
+				if loc := findText(e, "FileLoc"); loc != "" {
+					tagPath = path.Join(path.Dir(ip), loc)
 				}
 			}
-			var bx, by float64
-			fmt.Sscan(strings.Fields(e.attr("Boundary") + " 0 0")[0], &bx)
-			fmt.Sscan(strings.Fields(e.attr("Boundary") + " 0 0")[1], &by)
-			texts[e.attr("ID")] = sb.String()
-			order = append(order, textObj{x: bx + x, y: by + y, s: sb.String()})
-		})
-	}
-	inv := ferry.Invoice{Currency: "CNY", Source: name, Kind: "电子发票"}
-	tagXML, tagErr := pkg.read("Doc_0/Tags/CustomTag.xml")
-	if tagErr != nil {
-		return fromText(name, readingOrder(order))
-	}
-	tags, err := parseElem(tagXML)
-	if err != nil {
-		return ferry.Invoice{}, bad("Doc_0/Tags/CustomTag.xml: %v", err)
-	}
-	field := func(e *xmlElem) string {
-		var parts []string
-		for _, c := range e.Children {
-			if c.XMLName.Local == "ObjectRef" {
-				parts = append(parts, texts[strings.TrimSpace(c.Text)])
-			}
 		}
-		return strings.TrimSpace(strings.Join(parts, ""))
+	}
+	if !pkg.has(tagPath) {
+		return
+	}
+	b, err := pkg.read(tagPath)
+	if err != nil {
+		r.flag("%s: %v", tagPath, err)
+		return
+	}
+	tags, err := parseElem(b)
+	if err != nil {
+		r.flag("%s: %v", tagPath, err)
+		return
 	}
 	vals := map[string][]string{}
 	tags.walk(func(e *xmlElem) {
-		if len(e.Children) > 0 && e.Children[0].XMLName.Local == "ObjectRef" {
-			vals[e.XMLName.Local] = append(vals[e.XMLName.Local], field(e))
+		var parts []string
+		refs := 0
+		for _, c := range e.Children {
+			if c.XMLName.Local == "ObjectRef" {
+				refs++
+				parts = append(parts, texts[strings.TrimSpace(c.Text)])
+			}
+		}
+		if refs > 0 {
+			vals[e.XMLName.Local] = append(vals[e.XMLName.Local], strings.TrimSpace(normalize(strings.Join(parts, ""))))
 		}
 	})
 	get := func(k string) string {
@@ -189,89 +445,222 @@ func ParseOFD(name string, data []byte) (ferry.Invoice, error) {
 		}
 		return ""
 	}
-	inv.Number = get("InvoiceNo")
-	inv.Code = get("InvoiceCode")
-	inv.CheckCode = get("InvoiceCheckCode")
-	inv.MachineNo = get("MachineNo")
-	inv.BuyerName, inv.BuyerTaxID = get("BuyerName"), get("BuyerTaxID")
-	inv.SellerName, inv.SellerTaxID = get("SellerName"), get("SellerTaxID")
-	if inv.Number == "" {
-		return inv, bad("CustomTag.xml names no InvoiceNo")
+	inv := &r.inv
+	for _, f := range []struct {
+		tag, field string
+		dst        *string
+		id         bool
+	}{
+		{"InvoiceNo", "发票号码", &inv.Number, true}, {"InvoiceCode", "发票代码", &inv.Code, true},
+		{"InvoiceCheckCode", "校验码", &inv.CheckCode, true}, {"MachineNo", "机器编号", &inv.MachineNo, true},
+		{"BuyerName", "购买方名称", &inv.BuyerName, false}, {"BuyerTaxID", "购买方纳税人识别号", &inv.BuyerTaxID, true},
+		{"SellerName", "销售方名称", &inv.SellerName, false}, {"SellerTaxID", "销售方纳税人识别号", &inv.SellerTaxID, true},
+	} {
+		v := get(f.tag)
+		if f.id {
+			v = strings.ToUpper(strings.ReplaceAll(halfwidth(v), " ", ""))
+		}
+		r.takeTag(f.tag, f.field, v, f.dst)
 	}
 	if s := get("IssueDate"); s != "" {
-		if inv.IssueDate, err = ferry.ParseDate(s); err != nil {
-			return inv, bad("IssueDate %q: %v", s, err)
+		if d, ok := parseDate(s); !ok {
+			r.flag("CustomTag IssueDate %q is not a date", s)
+		} else if inv.IssueDate.IsZero() {
+			inv.IssueDate = d
+		} else if d != inv.IssueDate {
+			r.flag("开票日期: CustomTag says %s, the page %s", d, inv.IssueDate)
 		}
 	}
 	for _, f := range []struct {
-		key string
-		set func(string) error
+		tag, field string
+		dst        *decimalField
 	}{
-		{"TaxExclusiveTotalAmount", func(s string) (err error) { inv.Amount, err = money(s); inv.AmountStated = true; return }},
-		{"TaxTotalAmount", func(s string) (err error) { inv.Tax, err = money(s); return }},
-		{"TaxInclusiveTotalAmount", func(s string) (err error) { inv.Total, err = money(s); return }},
+		{"TaxExclusiveTotalAmount", "合计金额", &decimalField{&inv.Amount, &inv.AmountStated}},
+		{"TaxTotalAmount", "合计税额", &decimalField{&inv.Tax, nil}},
+		{"TaxInclusiveTotalAmount", "价税合计", &decimalField{&inv.Total, nil}},
 	} {
-		s := strings.TrimLeft(get(f.key), "¥￥ ")
-		if s == "" {
-			return inv, bad("CustomTag.xml names no %s", f.key)
+		r.takeFigure(f.tag, f.field, get(f.tag), f.dst)
+	}
+	if n := len(vals["Item"]); n > 0 && n != len(inv.Items) {
+		r.flag("CustomTag lists %d items, the page's item table %d", n, len(inv.Items))
+	}
+}
+
+// takeTag sets a text field from a tag: the tag wins where the page gave
+// nothing; a tag that differs from the page is a flag.
+func (r *reader) takeTag(tag, field, v string, dst *string) {
+	switch {
+	case v == "":
+	case *dst == "":
+		*dst = v
+	case *dst != v:
+		r.flag("%s: CustomTag %s says %q, the page %q", field, tag, v, *dst)
+	}
+}
+
+func (r *reader) takeFigure(tag, field, v string, f *decimalField) {
+	if v == "" {
+		return
+	}
+	if taxWord(v) {
+		if !f.d.IsZero() {
+			r.flag("%s: CustomTag %s says %q, the page %s", field, tag, v, f.d.StringFixed(2))
 		}
-		if err := f.set(s); err != nil {
-			return inv, bad("%s %q is not an amount", f.key, s)
+		return
+	}
+	d, err := parseMoney(v)
+	if err != nil {
+		r.flag("%s: CustomTag %s: %v", field, tag, err)
+		return
+	}
+	if f.stated != nil && !*f.stated || f.stated == nil && f.d.IsZero() {
+		*f.d = d
+		if f.stated != nil {
+			*f.stated = true
+		}
+		return
+	}
+	if !f.d.Equal(d) {
+		r.flag("%s: CustomTag %s says %s, the page %s", field, tag, d.StringFixed(2), f.d.StringFixed(2))
+	}
+}
+
+// decimalField is a figure of the invoice and, where it has one, the flag
+// that says it was printed.
+type decimalField struct {
+	d      *decimal.Decimal
+	stated *bool
+}
+
+// overlayCustomData checks the fields OFD.xml's CustomData repeat
+// (发票号码, 合计金额 …) against what the pages say.
+func (r *reader) overlayCustomData(custom map[string]string) {
+	inv := &r.inv
+	for _, f := range []struct {
+		key string
+		dst *string
+	}{{"发票号码", &inv.Number}, {"发票代码", &inv.Code}, {"销售方纳税人识别号", &inv.SellerTaxID}, {"购买方纳税人识别号", &inv.BuyerTaxID}} {
+		r.takeTag("CustomData", f.key, strings.ToUpper(strings.TrimSpace(halfwidth(custom[f.key]))), f.dst)
+	}
+	for _, f := range []struct {
+		key string
+		dst *decimalField
+	}{{"合计金额", &decimalField{&inv.Amount, &inv.AmountStated}}, {"合计税额", &decimalField{&inv.Tax, nil}}} {
+		r.takeFigure("CustomData", f.key, custom[f.key], f.dst)
+	}
+	if s := custom["开票日期"]; s != "" {
+		if d, ok := parseDate(s); ok && inv.IssueDate.IsZero() {
+			inv.IssueDate = d
+		} else if ok && d != inv.IssueDate {
+			r.flag("开票日期: CustomData says %s, the page %s", d, inv.IssueDate)
 		}
 	}
-	// The amount in words sits next to 价税合计 on the page, untagged.
-	inv.TotalInWords = first(reWordsBare, readingOrder(order))
-	// Items: each item tag lists one value per line.
-	n := len(vals["Item"])
-	for i := 0; i < n; i++ {
-		at := func(k string) string {
-			if v := vals[k]; i < len(v) {
-				return v[i]
-			}
-			return ""
+	for _, k := range []string{"发票类型", "发票种类"} {
+		if s := kindOf(custom[k]); s != "" && inv.Kind == "" {
+			inv.Kind = s
 		}
-		it := ferry.InvoiceItem{Name: at("Item"), Spec: at("Specification"), Unit: at("MeasurementDimension"), TaxRate: at("TaxScheme")}
+	}
+}
+
+// overlayAttachment reads the invoice data that 增值税电子发票 OFDs carry
+// as an attachment (Doc_0/Attachs/original_invoice.xml, root <Invoice>):
+// its fields fill what the pages did not give, and a field that differs
+// from the page is a flag. Its goods fill the items only when the page's
+// table gave none.
+func (r *reader) overlayAttachment(pkg *ofdPackage) {
+	var names []string
+	for n := range pkg.files {
+		if strings.Contains(n, "Attachs/") && strings.HasSuffix(strings.ToLower(n), ".xml") && !strings.HasSuffix(n, "Attachments.xml") {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		b, err := pkg.read(n)
+		if err != nil {
+			r.flag("%v", err)
+			return
+		}
+		e, err := parseElem(b)
+		if err != nil || e.XMLName.Local != "Invoice" {
+			continue
+		}
+		inv := &r.inv
 		for _, f := range []struct {
-			dst *decimal.Decimal
-			k   string
-		}{{&it.Quantity, "Quantity"}, {&it.UnitPrice, "Price"}, {&it.Amount, "Amount"}, {&it.Tax, "TaxAmount"}} {
-			v, err := optDecimal(at(f.k))
-			if err != nil {
-				return inv, bad("item %d %s %q is not a number", i+1, f.k, at(f.k))
+			tag, field string
+			dst        *string
+			id         bool
+		}{
+			{"InvoiceNo", "发票号码", &inv.Number, true}, {"InvoiceCode", "发票代码", &inv.Code, true},
+			{"InvoiceCheckCode", "校验码", &inv.CheckCode, true}, {"MachineNo", "机器编号", &inv.MachineNo, true},
+			{"BuyerName", "购买方名称", &inv.BuyerName, false}, {"BuyerTaxID", "购买方纳税人识别号", &inv.BuyerTaxID, true},
+			{"SellerName", "销售方名称", &inv.SellerName, false}, {"SellerTaxID", "销售方纳税人识别号", &inv.SellerTaxID, true},
+		} {
+			v := strings.TrimSpace(normalize(e.find(f.tag)))
+			if f.id {
+				v = strings.ToUpper(strings.ReplaceAll(halfwidth(v), " ", ""))
 			}
-			*f.dst = v
+			r.takeTag(n+" "+f.tag, f.field, v, f.dst)
 		}
-		inv.Items = append(inv.Items, it)
-	}
-	return inv, nil
-}
-
-var reWordsBare = regexp.MustCompile(`([壹贰叁肆伍陆柒捌玖][零壹贰叁肆伍陆柒捌玖拾佰仟万亿圆元角分]*[圆元角分][整正]?)`)
-
-type textObj struct {
-	x, y float64
-	s    string
-}
-
-// readingOrder joins text objects top to bottom, left to right.
-func readingOrder(objs []textObj) string {
-	sorted := append([]textObj(nil), objs...)
-	sort.SliceStable(sorted, func(i, j int) bool {
-		if d := sorted[i].y - sorted[j].y; d < -1.5 || d > 1.5 {
-			return sorted[i].y < sorted[j].y
-		}
-		return sorted[i].x < sorted[j].x
-	})
-	var b strings.Builder
-	for i, o := range sorted {
-		if i > 0 {
-			if d := o.y - sorted[i-1].y; d < -1.5 || d > 1.5 {
-				b.WriteByte('\n')
-			} else {
-				b.WriteString("  ")
+		if s := e.find("IssueDate"); s != "" {
+			if d, ok := parseDate(s); !ok {
+				r.flag("%s IssueDate %q is not a date", n, s)
+			} else if inv.IssueDate.IsZero() {
+				inv.IssueDate = d
+			} else if d != inv.IssueDate {
+				r.flag("开票日期: %s says %s, the page %s", n, d, inv.IssueDate)
 			}
 		}
-		b.WriteString(o.s)
+		r.takeFigure(n+" TaxExclusiveTotalAmount", "合计金额", e.find("TaxExclusiveTotalAmount"), &decimalField{&inv.Amount, &inv.AmountStated})
+		r.takeFigure(n+" TaxTotalAmount", "合计税额", e.find("TaxTotalAmount"), &decimalField{&inv.Tax, nil})
+		r.takeFigure(n+" TaxInclusiveTotalAmount", "价税合计", e.find("TaxInclusiveTotalAmount"), &decimalField{&inv.Total, nil})
+		var goods []ferry.InvoiceItem
+		e.walk(func(g *xmlElem) {
+			if len(goods) >= maxItems || g.find("Item") == "" || g.XMLName.Local == "Invoice" || g.XMLName.Local == "GoodsInfos" || len(g.Children) == 0 {
+				return
+			}
+			if g.Children[0].XMLName.Local == "Item" || hasChild(g, "Amount") && hasChild(g, "Item") {
+				var c cells
+				for _, k := range []struct {
+					tag string
+					col colKind
+				}{{"Item", cName}, {"Specification", cSpec}, {"MeasurementDimension", cUnit}, {"Quantity", cQty}, {"Price", cPrice}, {"Amount", cAmount}, {"TaxScheme", cRate}, {"TaxAmount", cTax}} {
+					if v := strings.TrimSpace(g.find(k.tag)); v != "" {
+						c[k.col] = []string{v}
+					}
+				}
+				goods = append(goods, r.item(c))
+			}
+		})
+		switch {
+		case len(goods) == 0:
+		case len(inv.Items) == 0:
+			inv.Items = goods
+			r.note("items read from %s: the page's item table gave none", n)
+			r.inv.Flags = dropFlag(dropFlag(r.inv.Flags, "no item read"), "no item table")
+		case len(goods) != len(inv.Items):
+			r.flag("%s lists %d items, the page's item table %d", n, len(goods), len(inv.Items))
+		}
+		return
 	}
-	return b.String()
+}
+
+func hasChild(e *xmlElem, name string) bool {
+	for _, c := range e.Children {
+		if c.XMLName.Local == name {
+			return true
+		}
+	}
+	return false
+}
+
+// dropFlag removes the flags that contain s.
+func dropFlag(flags []string, s string) []string {
+	out := flags[:0]
+	for _, f := range flags {
+		if !strings.Contains(f, s) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
