@@ -185,34 +185,71 @@ func printInvoice(g *globals, o parseOptions, cw *csv.Writer, enc *json.Encoder,
 	chk := inv.Check()
 	switch {
 	case o.asJSON:
-		items := make([]map[string]string, len(inv.Items))
+		items := make([]map[string]any, len(inv.Items))
 		for i, it := range inv.Items {
-			items[i] = map[string]string{"name": it.Name, "spec": it.Spec, "unit": it.Unit, "quantity": it.Quantity.String(),
-				"unit_price": it.UnitPrice.String(), "amount": it.Amount.StringFixed(2), "tax_rate": it.TaxRate, "tax": it.Tax.StringFixed(2)}
+			m := map[string]any{"name": it.Name, "spec": it.Spec, "unit": it.Unit,
+				"amount": it.Amount.StringFixed(2), "tax_rate": it.TaxRate, "tax": it.Tax.StringFixed(2)}
+			// Figures the invoice leaves blank are absent, never 0.
+			if it.QuantityStated {
+				m["quantity"] = it.Quantity.String()
+			}
+			if it.PriceStated {
+				m["unit_price"] = it.UnitPrice.String()
+			}
+			if it.TaxPrinted != "" {
+				m["tax_printed"] = it.TaxPrinted
+			}
+			if inv.Toll {
+				m["plate"], m["vehicle_type"], m["pass_from"], m["pass_to"] = it.Plate, it.VehicleType, it.PassFrom, it.PassTo
+			}
+			items[i] = m
 		}
 		out := map[string]any{"type": "invoice", "file": f, "dedup_key": inv.DedupKey(), "kind": inv.Kind, "code": inv.Code, "number": inv.Number,
 			"issue_date": inv.IssueDate, "check_code": inv.CheckCode, "machine_no": inv.MachineNo,
 			"buyer_name": inv.BuyerName, "buyer_tax_id": inv.BuyerTaxID, "seller_name": inv.SellerName, "seller_tax_id": inv.SellerTaxID,
 			"amount": inv.Amount.StringFixed(2), "tax": inv.Tax.StringFixed(2), "total": inv.Total.StringFixed(2),
-			"total_in_words": inv.TotalInWords, "currency": inv.Currency, "consistent": chk == nil, "items": items}
+			"total_in_words": inv.TotalInWords, "currency": inv.Currency, "red": inv.Red, "toll": inv.Toll,
+			"consistent": chk == nil, "items": items}
+		if inv.TaxPrinted != "" {
+			out["tax_printed"] = inv.TaxPrinted
+		}
+		if len(inv.Flags) > 0 {
+			out["flags"] = inv.Flags
+		}
+		if len(inv.Notes) > 0 {
+			out["notes"] = inv.Notes
+		}
 		if chk != nil {
 			out["problem"] = chk.Error()
 		}
 		_ = enc.Encode(out)
 	case o.asCSV:
 		for _, it := range inv.Items {
-			_ = cw.Write([]string{inv.Number, it.Name, it.Spec, it.Unit, it.Quantity.String(), it.UnitPrice.String(), it.Amount.StringFixed(2), it.TaxRate, it.Tax.StringFixed(2)})
+			_ = cw.Write([]string{inv.Number, it.Name, it.Spec, it.Unit, stated(it.QuantityStated, it.Quantity.String()), stated(it.PriceStated, it.UnitPrice.String()), it.Amount.StringFixed(2), it.TaxRate, it.Tax.StringFixed(2)})
 		}
 	default:
 		fmt.Fprintf(g.stdout, "%s: %s %s %s, %s, seller %s (%s), buyer %s (%s), amount %s + tax %s = %s %s\n", f, inv.Kind, inv.Code, inv.Number, inv.IssueDate,
 			inv.SellerName, inv.SellerTaxID, inv.BuyerName, inv.BuyerTaxID, inv.Amount.StringFixed(2), inv.Tax.StringFixed(2), inv.Total.StringFixed(2), inv.TotalInWords)
 		for _, it := range inv.Items {
-			fmt.Fprintf(g.stdout, "  %-30s %-10s %-4s %8s × %12s = %12s  %5s  %10s\n", it.Name, it.Spec, it.Unit, it.Quantity, it.UnitPrice, it.Amount.StringFixed(2), it.TaxRate, it.Tax.StringFixed(2))
+			fmt.Fprintf(g.stdout, "  %-30s %-10s %-4s %8s × %12s = %12s  %5s  %10s\n", it.Name, it.Spec, it.Unit, stated(it.QuantityStated, it.Quantity.String()), stated(it.PriceStated, it.UnitPrice.String()), it.Amount.StringFixed(2), it.TaxRate, it.Tax.StringFixed(2))
 		}
 	}
-	if chk != nil && !o.asJSON {
-		fmt.Fprintf(g.stderr, "%s: %v\n", f, chk)
+	if !o.asJSON {
+		if chk != nil {
+			fmt.Fprintf(g.stderr, "%s: %v\n", f, chk)
+		}
+		for _, n := range inv.Notes {
+			fmt.Fprintf(g.stderr, "%s: note: %s\n", f, n)
+		}
 	}
+}
+
+// stated prints a figure the document printed, or "" for one it left blank.
+func stated(ok bool, v string) string {
+	if !ok {
+		return ""
+	}
+	return v
 }
 
 // runTemplates extracts fields with invoice2data-format templates: the
