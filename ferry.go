@@ -264,6 +264,34 @@ func (k *LineKeyer) Key(l StatementLine) string {
 	return occurrenceKey(id, n)
 }
 
+// ErrTransactionIDReused reports a statement that gives one TransactionID
+// to different bookings: what the reader took for the bank's unique id is
+// not one, and keys built on it would join different transactions.
+var ErrTransactionIDReused = errors.New("one bank transaction id on different bookings")
+
+// CheckTransactionIDs returns ErrTransactionIDReused, naming the first two
+// lines, when two lines of the account share a TransactionID but disagree
+// on booking date, amount or currency (see DedupConflict). Lines that agree
+// are identical bookings and keep their ranks.
+func (s Statement) CheckTransactionIDs() error {
+	first := map[lineIdentity]int{}
+	for i, l := range s.Lines {
+		if normTransactionID(l.TransactionID) == "" {
+			continue
+		}
+		id := l.identity()
+		j, ok := first[id]
+		if !ok {
+			first[id] = i
+			continue
+		}
+		if c := s.Lines[j].DedupConflict(l); c != "" {
+			return fmt.Errorf("%w: lines %d and %d both carry %q, with different %s", ErrTransactionIDReused, j+1, i+1, l.TransactionID, c)
+		}
+	}
+	return nil
+}
+
 // DedupConflict names the first of account, booking date, amount and
 // currency on which l and o disagree, or returns "" when they agree (an
 // account or currency missing on one side agrees with any). Two lines found

@@ -236,6 +236,32 @@ func TestLegacyDedupKeyVerbatim(t *testing.T) {
 	}
 }
 
+func TestCheckTransactionIDs(t *testing.T) {
+	t.Parallel()
+	fee := StatementLine{Account: "DE89370400440532013000", BookingDate: NewDate(2026, 10, 1), Amount: d("-2.50"), Currency: "EUR", TransactionID: "0815"}
+	other := fee
+	other.BookingDate = NewDate(2026, 10, 2)
+	cases := []struct {
+		name  string
+		lines []StatementLine
+		want  string
+	}{
+		{"unique ids", []StatementLine{fee, {Account: fee.Account, BookingDate: fee.BookingDate, Amount: d("-2.50"), TransactionID: "0816"}}, ""},
+		{"identical bookings under one id", []StatementLine{fee, fee}, ""},
+		{"placeholders are no ids", []StatementLine{{TransactionID: "NONREF", Amount: d("1")}, {TransactionID: "NONREF", Amount: d("2")}}, ""},
+		{"one id, two days", []StatementLine{fee, other}, `lines 1 and 2 both carry "0815", with different booking date`},
+	}
+	for _, c := range cases {
+		err := Statement{Lines: c.lines}.CheckTransactionIDs()
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: got %v, want nil", c.name, err)
+		case c.want != "" && (!errors.Is(err, ErrTransactionIDReused) || !strings.Contains(fmt.Sprint(err), c.want)):
+			t.Errorf("%s: got %v, want ErrTransactionIDReused: %s", c.name, err, c.want)
+		}
+	}
+}
+
 func TestDedupConflict(t *testing.T) {
 	t.Parallel()
 	a := StatementLine{Account: "DE89 3704 0044 0532 0130 00", BookingDate: NewDate(2026, 10, 1), Amount: d("-50.00"), Currency: "EUR", TransactionID: "T1"}

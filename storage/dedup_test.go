@@ -293,6 +293,13 @@ func TestKeyCollision(t *testing.T) {
 	if after, _ := counts(t, db); after != before {
 		t.Fatalf("the refused statement stored %d lines", after-before)
 	}
+	// One statement that gives one bank id to two bookings is refused whole.
+	twice := cnNow()
+	twice.Lines[1].TransactionID = twice.Lines[2].TransactionID
+	if _, err := save(t, db, "twice.csv", twice); !errors.Is(err, storage.ErrKeyCollision) || !errors.Is(err, ferry.ErrTransactionIDReused) ||
+		!strings.Contains(err.Error(), "twice.csv: account "+cn) || !strings.Contains(err.Error(), "lines 2 and 3") {
+		t.Fatalf("got %v, want ErrKeyCollision and ErrTransactionIDReused naming twice.csv lines 2 and 3", err)
+	}
 	// The same id with the same booking is the same transaction, whatever
 	// else another format shows.
 	st.Lines[0].BookingDate, st.Lines[0].Description, st.Lines[0].Reference = oct(1), "SMS fee", "NONREF"

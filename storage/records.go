@@ -163,10 +163,15 @@ func (d *DB) SaveStatement(ctx context.Context, runID, artifactID int64, st ferr
 		if problem != "" {
 			return nil
 		}
-		where := func(i int) string {
+		// Errors name the downloaded file, the account and the line.
+		file := func() string {
 			var name string
 			_ = tx.QueryRowContext(ctx, `SELECT name FROM artifacts WHERE id = ?`, artifactID).Scan(&name)
-			return fmt.Sprintf("%s: account %s line %d", name, st.Account, i+1)
+			return fmt.Sprintf("%s: account %s", name, st.Account)
+		}
+		where := func(i int) string { return fmt.Sprintf("%s line %d", file(), i+1) }
+		if err := st.CheckTransactionIDs(); err != nil {
+			return ferry.Errorf(ferry.ClassValidationFailed, file(), "%w: %w", ErrKeyCollision, err)
 		}
 		keys := st.DedupKeys()
 		stored := make([]bool, len(st.Lines))
