@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -216,20 +217,27 @@ func (l StatementLine) identity() lineIdentity {
 // hashFields hashes fields with their lengths, so that no two different
 // field lists hash the same text.
 func hashFields(fields ...string) lineIdentity {
-	h := sha256.New()
+	n := 0
 	for _, f := range fields {
-		fmt.Fprintf(h, "%d:%s;", len(f), f)
+		n += len(f) + 8
 	}
-	var out lineIdentity
-	h.Sum(out[:0])
-	return out
+	buf := make([]byte, 0, n)
+	for _, f := range fields {
+		buf = strconv.AppendInt(buf, int64(len(f)), 10)
+		buf = append(buf, ':')
+		buf = append(buf, f...)
+		buf = append(buf, ';')
+	}
+	return sha256.Sum256(buf)
 }
 
 func occurrenceKey(id lineIdentity, occurrence int) string {
-	h := sha256.New()
-	h.Write(id[:])
-	fmt.Fprintf(h, "#%d", occurrence)
-	return "sl_" + hex.EncodeToString(h.Sum(nil))[:40]
+	buf := append(id[:], '#')
+	sum := sha256.Sum256(strconv.AppendInt(buf, int64(occurrence), 10))
+	var key [3 + 40]byte
+	copy(key[:], "sl_")
+	hex.Encode(key[3:], sum[:20])
+	return string(key[:])
 }
 
 // DedupKeys returns every line's dedup key: each line's identity with its
@@ -389,14 +397,23 @@ func normCurrency(s string) string {
 // bank exports need of NFKC.
 func foldKeep(s string) string {
 	var b strings.Builder
+	b.Grow(len(s))
 	for _, r := range s {
-		r, keep := foldCase(foldWidth(r))
 		switch {
-		case !keep:
-		case r == 'ß':
-			b.WriteString("SS")
+		case r >= 'a' && r <= 'z': // ASCII first: most text is
+			b.WriteByte(byte(r) - 'a' + 'A')
+		case r >= 'A' && r <= 'Z' || r >= '0' && r <= '9':
+			b.WriteByte(byte(r))
+		case r < 0x80:
 		default:
-			b.WriteRune(r)
+			r, keep := foldCase(foldWidth(r))
+			switch {
+			case !keep:
+			case r == 'ß':
+				b.WriteString("SS")
+			default:
+				b.WriteRune(r)
+			}
 		}
 	}
 	return b.String()

@@ -39,18 +39,60 @@ func scanStoredLine(sc interface{ Scan(...any) error }) (storedLine, error) {
 	return s, nil
 }
 
-// lineByKey finds the stored line with dedup key key: stored under it, or
+// lineFinder finds stored lines by dedup key, with statements prepared
+// once per save: parsing SQL for every line costs more than running it.
+type lineFinder struct {
+	byKey, byAlias *sql.Stmt // nil byAlias: no line has an alias
+}
+
+func newLineFinder(ctx context.Context, tx *sql.Tx) (*lineFinder, error) {
+	f := &lineFinder{}
+	var err error
+	// Two lookups, each on its own index: SQLite scans the table for one
+	// query with OR over the two columns.
+	if f.byKey, err = tx.PrepareContext(ctx, `SELECT `+storedLineColumns+` FROM statement_lines WHERE dedup_key = ?`); err != nil {
+		return nil, fmt.Errorf("storage: prepare line lookup: %w", err)
+	}
+	var aliases bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM statement_lines WHERE alias_key IS NOT NULL)`).Scan(&aliases); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("storage: line aliases: %w", err)
+	}
+	if aliases {
+		if f.byAlias, err = tx.PrepareContext(ctx, `SELECT `+storedLineColumns+` FROM statement_lines WHERE alias_key = ?`); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("storage: prepare alias lookup: %w", err)
+		}
+	}
+	return f, nil
+}
+
+// Close releases the prepared statements.
+func (f *lineFinder) Close() {
+	f.byKey.Close()
+	if f.byAlias != nil {
+		f.byAlias.Close()
+	}
+}
+
+// find returns the stored line with dedup key key: stored under it, or
 // stored by the previous version under its old key and since matched to
 // key (alias_key).
-func lineByKey(ctx context.Context, q Queryer, key string) (storedLine, bool, error) {
-	s, err := scanStoredLine(q.QueryRowContext(ctx, `SELECT `+storedLineColumns+` FROM statement_lines WHERE dedup_key = ?1 OR alias_key = ?1 LIMIT 1`, key))
-	if errors.Is(err, sql.ErrNoRows) {
-		return s, false, nil
+func (f *lineFinder) find(ctx context.Context, key string) (storedLine, bool, error) {
+	for _, st := range []*sql.Stmt{f.byKey, f.byAlias} {
+		if st == nil {
+			continue
+		}
+		s, err := scanStoredLine(st.QueryRowContext(ctx, key))
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return s, false, fmt.Errorf("storage: look up line %s: %w", key, err)
+		}
+		return s, true, nil
 	}
-	if err != nil {
-		return s, false, fmt.Errorf("storage: look up line %s: %w", key, err)
-	}
-	return s, true, nil
+	return storedLine{}, false, nil
 }
 
 func describeLine(l ferry.StatementLine) string {
@@ -85,7 +127,7 @@ func describeLine(l ferry.StatementLine) string {
 // lines were stored, and says so with ErrLegacyAmbiguous rather than guess.
 func matchLegacy(ctx context.Context, tx *sql.Tx, st ferry.Statement, keys []string, stored []bool, out *SaveResult, where func(int) string) error {
 	var pending bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM statement_lines WHERE legacy_key <> '' AND alias_key = '')`).Scan(&pending); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM statement_lines INDEXED BY statement_lines_unmatched_legacy WHERE legacy_key <> '' AND alias_key IS NULL)`).Scan(&pending); err != nil {
 		return fmt.Errorf("storage: legacy lines: %w", err)
 	}
 	if !pending {
@@ -112,7 +154,7 @@ func matchLegacy(ctx context.Context, tx *sql.Tx, st ferry.Statement, keys []str
 		if rows, ok := buckets[b]; ok {
 			return rows, nil
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+storedLineColumns+` FROM statement_lines WHERE legacy_key <> '' AND alias_key = '' AND booking_date = ? AND amount = ? ORDER BY rowid`, b.date, b.amount)
+		rows, err := tx.QueryContext(ctx, `SELECT `+storedLineColumns+` FROM statement_lines INDEXED BY statement_lines_unmatched_legacy WHERE legacy_key <> '' AND alias_key IS NULL AND booking_date = ? AND amount = ? ORDER BY rowid`, b.date, b.amount)
 		if err != nil {
 			return nil, fmt.Errorf("storage: legacy lines of %s: %w", b.date, err)
 		}

@@ -175,8 +175,13 @@ func (d *DB) SaveStatement(ctx context.Context, runID, artifactID int64, st ferr
 		}
 		keys := st.DedupKeys()
 		stored := make([]bool, len(st.Lines))
+		finder, err := newLineFinder(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer finder.Close()
 		for i, l := range st.Lines {
-			row, ok, err := lineByKey(ctx, tx, keys[i])
+			row, ok, err := finder.find(ctx, keys[i])
 			if err != nil {
 				return err
 			}
@@ -194,16 +199,26 @@ func (d *DB) SaveStatement(ctx context.Context, runID, artifactID int64, st ferr
 			return err
 		}
 		now := d.ts(d.now())
+		// A plain INSERT: every stored key was looked up above, in this
+		// transaction, so a conflict here is a bug to report, not a
+		// duplicate to drop.
+		insertLine, err := tx.PrepareContext(ctx, `INSERT INTO statement_lines (dedup_key, statement_id, run_id, account, booking_date, value_date, amount, currency, counterparty, description, reference, transaction_id, balance_after, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return fmt.Errorf("storage: prepare line insert: %w", err)
+		}
+		defer insertLine.Close()
+		insertOutbox, err := tx.PrepareContext(ctx, `INSERT INTO outbox (sink, dedup_key, payload, status, next_attempt_at) VALUES (?, ?, ?, 'pending', ?) ON CONFLICT (sink, dedup_key) DO NOTHING`)
+		if err != nil {
+			return fmt.Errorf("storage: prepare outbox insert: %w", err)
+		}
+		defer insertOutbox.Close()
 		for i, l := range st.Lines {
 			if stored[i] {
 				continue
 			}
 			key := keys[i]
-			// A plain INSERT: every stored key was looked up above, in this
-			// transaction, so a conflict here is a bug to report, not a
-			// duplicate to drop.
-			if _, err := tx.ExecContext(ctx, `INSERT INTO statement_lines (dedup_key, statement_id, run_id, account, booking_date, value_date, amount, currency, counterparty, description, reference, transaction_id, balance_after, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			if _, err := insertLine.ExecContext(ctx,
 				key, out.StatementID, runID, l.Account, l.BookingDate.String(), l.ValueDate.String(), l.Amount.String(), l.Currency,
 				l.Counterparty, l.Description, l.Reference, l.TransactionID, l.BalanceAfter.String(), now); err != nil {
 				return fmt.Errorf("storage: %s: save line %s: %w", where(i), key, err)
@@ -211,8 +226,7 @@ func (d *DB) SaveStatement(ctx context.Context, runID, artifactID int64, st ferr
 			out.NewLines++
 			payload, _ := json.Marshal(NewLineRecord(runID, key, l))
 			for _, sink := range sinks {
-				res, err := tx.ExecContext(ctx, `INSERT INTO outbox (sink, dedup_key, payload, status, next_attempt_at) VALUES (?, ?, ?, 'pending', ?) ON CONFLICT (sink, dedup_key) DO NOTHING`,
-					sink, key, string(payload), now)
+				res, err := insertOutbox.ExecContext(ctx, sink, key, string(payload), now)
 				if err != nil {
 					return fmt.Errorf("storage: outbox: %w", err)
 				}
