@@ -9,8 +9,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/shopspring/decimal"
 )
@@ -158,13 +160,300 @@ type StatementLine struct {
 	Details string
 }
 
-// DedupKey is the line's stable identity, the same from every format and
-// every rerun: the bank's own reference where the line has one (with the
-// account), otherwise a hash of account, booking date, amount, currency,
-// counterparty and description. occurrence is the line's index among the
-// statement's lines with that same identity (see Statement.DedupKeys), so
-// two genuine identical fees on one day stay two records.
+// DedupKey is the line's identity for exactly-once delivery: the same for
+// the same transaction read again (a rerun, a longer period that contains
+// the same days, another export of the bank that carries the same facts),
+// and different for different transactions.
+//
+// What counts as "the same transaction":
+//   - A line with a TransactionID (the bank's own id, unique per account) is
+//     that id within its account, on its own: descriptions, references and
+//     value dates may differ between the bank's formats.
+//   - A line without one is its account, booking date, amount, currency,
+//     counterparty, description and reference, where a placeholder
+//     reference (NOTPROVIDED, NONREF, NONE, "-", all zeros ...) counts as no
+//     reference (see NormalizeReference). A customer reference is never an
+//     identity on its own: banks and payers repeat and omit them.
+//   - A format that carries the bank's id and one that does not give
+//     different keys for one transaction: the first knows more than the
+//     second can show. Mixing such formats for one account is not supported.
+//
+// Formatting does not change the key: spaces and punctuation in the account
+// (an IBAN printed in groups), the case and spacing of text, full-width
+// characters, the scale of the amount (1.5 and 1.50), the case of the
+// currency code and RMB for CNY.
+//
+// occurrence is the line's rank among the statement's lines with the same
+// identity, counted in file order from 0 (see Statement.DedupKeys and
+// LineKeyer): two identical fees on one day are two bookings, and a
+// statement says so by listing both. Because the booking date is part of
+// the identity, lines of other days never shift a line's rank, so a
+// statement for a longer period that contains the same days gives the
+// lines of those days the keys they had. Identical lines are
+// interchangeable: a day with k of them has the keys of ranks 0..k-1
+// whatever their order, and a later statement that shows one more of them
+// adds exactly one new key.
 func (l StatementLine) DedupKey(occurrence int) string {
+	return occurrenceKey(l.identity(), occurrence)
+}
+
+// dedupScheme is hashed into every identity, so that no key of this scheme
+// equals a LegacyDedupKey.
+const dedupScheme = "ferry/statement-line/2"
+
+// lineIdentity is the SHA-256 of a line's normalised identity fields,
+// before the occurrence is added.
+type lineIdentity [sha256.Size]byte
+
+func (l StatementLine) identity() lineIdentity {
+	acct := normAccount(l.Account)
+	if id := normTransactionID(l.TransactionID); id != "" {
+		return hashFields(dedupScheme, "id", acct, id)
+	}
+	return hashFields(dedupScheme, "content", acct, l.BookingDate.String(), l.Amount.String(),
+		normCurrency(l.Currency), normText(l.Counterparty), normText(l.Description), NormalizeReference(l.Reference))
+}
+
+// hashFields hashes fields with their lengths, so that no two different
+// field lists hash the same text.
+func hashFields(fields ...string) lineIdentity {
+	n := 0
+	for _, f := range fields {
+		n += len(f) + 8
+	}
+	buf := make([]byte, 0, n)
+	for _, f := range fields {
+		buf = strconv.AppendInt(buf, int64(len(f)), 10)
+		buf = append(buf, ':')
+		buf = append(buf, f...)
+		buf = append(buf, ';')
+	}
+	return sha256.Sum256(buf)
+}
+
+func occurrenceKey(id lineIdentity, occurrence int) string {
+	buf := append(id[:], '#')
+	sum := sha256.Sum256(strconv.AppendInt(buf, int64(occurrence), 10))
+	var key [3 + 40]byte
+	copy(key[:], "sl_")
+	hex.Encode(key[3:], sum[:20])
+	return string(key[:])
+}
+
+// DedupKeys returns every line's dedup key: each line's identity with its
+// rank among the lines of the same identity before it (see DedupKey).
+func (s Statement) DedupKeys() []string {
+	var k LineKeyer
+	out := make([]string, len(s.Lines))
+	for i, l := range s.Lines {
+		out[i] = k.Key(l)
+	}
+	return out
+}
+
+// LineKeyer gives a statement's lines their dedup keys one at a time, in
+// file order, for readers that stream lines instead of holding a whole
+// Statement; Statement.DedupKeys is a LineKeyer over all lines. Use one
+// LineKeyer per statement (per account and file). The zero value is ready.
+// It remembers 16 bytes and a count per distinct identity.
+type LineKeyer struct {
+	seen map[[16]byte]int
+}
+
+// Key returns l's dedup key, counting l among the lines given before it.
+func (k *LineKeyer) Key(l StatementLine) string {
+	if k.seen == nil {
+		k.seen = map[[16]byte]int{}
+	}
+	id := l.identity()
+	short := [16]byte(id[:16])
+	n := k.seen[short]
+	k.seen[short] = n + 1
+	return occurrenceKey(id, n)
+}
+
+// ErrTransactionIDReused reports a statement that gives one TransactionID
+// to different bookings: what the reader took for the bank's unique id is
+// not one, and keys built on it would join different transactions.
+var ErrTransactionIDReused = errors.New("one bank transaction id on different bookings")
+
+// CheckTransactionIDs returns ErrTransactionIDReused, naming the first two
+// lines, when two lines of the account share a TransactionID but disagree
+// on booking date, amount or currency (see DedupConflict). Lines that agree
+// are identical bookings and keep their ranks.
+func (s Statement) CheckTransactionIDs() error {
+	first := map[lineIdentity]int{}
+	for i, l := range s.Lines {
+		if normTransactionID(l.TransactionID) == "" {
+			continue
+		}
+		id := l.identity()
+		j, ok := first[id]
+		if !ok {
+			first[id] = i
+			continue
+		}
+		if c := s.Lines[j].DedupConflict(l); c != "" {
+			return fmt.Errorf("%w: lines %d and %d both carry %q, with different %s", ErrTransactionIDReused, j+1, i+1, l.TransactionID, c)
+		}
+	}
+	return nil
+}
+
+// DedupConflict names the first of account, booking date, amount and
+// currency on which l and o disagree, or returns "" when they agree (an
+// account or currency missing on one side agrees with any). Two lines found
+// under one dedup key must agree: otherwise the key has joined two
+// different transactions, such as a bank id that was not unique after all.
+func (l StatementLine) DedupConflict(o StatementLine) string {
+	if a, b := normAccount(l.Account), normAccount(o.Account); a != "" && b != "" && a != b {
+		return "account"
+	}
+	if l.BookingDate != o.BookingDate {
+		return "booking date"
+	}
+	if !l.Amount.Equal(o.Amount) {
+		return "amount"
+	}
+	if a, b := normCurrency(l.Currency), normCurrency(o.Currency); a != "" && b != "" && a != b {
+		return "currency"
+	}
+	return ""
+}
+
+// SameContent reports whether l and o have the same identity apart from
+// the bank's id: account, booking date, amount, currency, counterparty,
+// description and reference, normalised as DedupKey normalises them.
+func (l StatementLine) SameContent(o StatementLine) bool {
+	l.TransactionID, o.TransactionID = "", ""
+	return l.identity() == o.identity()
+}
+
+// isPlaceholderRef reports what banks and payers write where a reference is
+// required but none was given, in the normalised form of NormalizeReference
+// (upper case, letters and digits only): the SEPA EndToEndId NOTPROVIDED,
+// SWIFT's NONREF, and the common improvisations.
+func isPlaceholderRef(n string) bool {
+	switch n {
+	case "NOTPROVIDED", "NONREF", "NOREF", "NOREFERENCE", "NONREFERENCE", "NONE", "NA", "NULL", "NIL",
+		"UNKNOWN", "NOTAVAILABLE", "NOTAPPLICABLE", "KEINE", "KEINEANGABE", "NICHTANGEGEBEN", "无":
+		return true
+	}
+	return strings.Trim(n, "0") == "" // empty, or all zeros
+}
+
+// NormalizeReference returns a reference in the form dedup keys compare:
+// letters and digits only, case and full-width forms folded (see foldKeep);
+// and "" for a placeholder that stands for no reference: NOTPROVIDED,
+// NONREF, NOREF, NONE, N/A, "-", an empty or all-zero reference, and the
+// like.
+func NormalizeReference(s string) string {
+	n := foldKeep(s)
+	if isPlaceholderRef(n) {
+		return ""
+	}
+	return n
+}
+
+// normTransactionID keeps a bank id's case (some banks' ids are case
+// sensitive) but drops spaces, which only wrap or pad it, and is "" for a
+// placeholder.
+func normTransactionID(s string) string {
+	if NormalizeReference(s) == "" {
+		return ""
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r = foldWidth(r); !unicode.IsSpace(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// normAccount keeps an account's letters and digits: banks print one IBAN
+// or account number grouped by spaces, dashes or dots, in either case.
+func normAccount(s string) string { return foldKeep(s) }
+
+// normText compares counterparties and descriptions without case, spacing
+// or punctuation, which differ between one bank's formats (MT940's upper
+// case and limited character set, line breaks at 65 characters).
+func normText(s string) string { return foldKeep(s) }
+
+// normCurrency folds an ISO currency code's case; Chinese banks write RMB
+// or 人民币 for CNY.
+func normCurrency(s string) string {
+	c := foldKeep(s)
+	if c == "RMB" || c == "人民币" {
+		return "CNY"
+	}
+	return c
+}
+
+// foldKeep keeps the letters and digits of s with full-width forms folded
+// to ASCII and case folded (ASCII to upper case, ß to SS). It is written
+// here rather than taken from golang.org/x/text because the domain package
+// imports the standard library only; the full-width block is what Chinese
+// bank exports need of NFKC.
+func foldKeep(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z': // ASCII first: most text is
+			b.WriteByte(byte(r) - 'a' + 'A')
+		case r >= 'A' && r <= 'Z' || r >= '0' && r <= '9':
+			b.WriteByte(byte(r))
+		case r < 0x80:
+		default:
+			r, keep := foldCase(foldWidth(r))
+			switch {
+			case !keep:
+			case r == 'ß':
+				b.WriteString("SS")
+			default:
+				b.WriteRune(r)
+			}
+		}
+	}
+	return b.String()
+}
+
+// foldCase maps r's upper case to the smallest rune of its simple
+// case-folding orbit, so that every case variant (k, K and the Kelvin sign;
+// s, S and the long s; ı and I) maps to one rune, which ToUpper or ToLower
+// alone do not achieve. keep says whether a rune of that orbit is a letter
+// or digit; it is decided on the orbit because upper-casing turns some
+// marks into letters.
+func foldCase(r rune) (folded rune, keep bool) {
+	u := unicode.ToUpper(r)
+	folded, keep = u, unicode.IsLetter(u) || unicode.IsDigit(u)
+	for f := unicode.SimpleFold(u); f != u; f = unicode.SimpleFold(f) {
+		folded = min(folded, f)
+		keep = keep || unicode.IsLetter(f) || unicode.IsDigit(f)
+	}
+	return folded, keep
+}
+
+// foldWidth maps the full-width ASCII forms (U+FF01 to U+FF5E) and the
+// ideographic space to ASCII.
+func foldWidth(r rune) rune {
+	switch {
+	case r >= 0xFF01 && r <= 0xFF5E:
+		return r - 0xFEE0
+	case r == 0x3000:
+		return ' '
+	}
+	return r
+}
+
+// LegacyDedupKey is the dedup key Ferry gave a line before DedupKey became
+// unique per transaction, kept verbatim for one purpose: recognising lines
+// that a database written by that version holds. Never key new records
+// with it: it keys a line with a reference by account, reference and
+// occurrence alone, so lines with the placeholder reference NOTPROVIDED on
+// different days share keys.
+func (l StatementLine) LegacyDedupKey(occurrence int) string {
 	acct := strings.ToUpper(strings.TrimSpace(l.Account))
 	var parts []string
 	if ref := strings.TrimSpace(l.Reference); ref != "" {
@@ -177,16 +466,16 @@ func (l StatementLine) DedupKey(occurrence int) string {
 	return "sl_" + SHA256Hex([]byte(strings.Join(parts, "\x1f")))[:40]
 }
 
-// DedupKeys returns every line's dedup key, counting identical lines in
-// order.
-func (s Statement) DedupKeys() []string {
+// LegacyDedupKeys returns the keys LegacyDedupKey gave the statement's
+// lines, counting occurrences as that version did.
+func (s Statement) LegacyDedupKeys() []string {
 	seen := map[string]int{}
 	out := make([]string, len(s.Lines))
 	for i, l := range s.Lines {
-		base := l.DedupKey(0)
+		base := l.LegacyDedupKey(0)
 		n := seen[base]
 		seen[base] = n + 1
-		out[i] = l.DedupKey(n)
+		out[i] = l.LegacyDedupKey(n)
 	}
 	return out
 }

@@ -104,7 +104,7 @@ func (d *DB) RetryDeliveries(ctx context.Context, ids []int64) (int, error) {
 // in booking order; from and to (YYYY-MM-DD) bound the booking date when
 // set.
 func (d *DB) LineRecords(ctx context.Context, from, to string) ([]LineRecord, error) {
-	rows, err := d.SQL.QueryContext(ctx, `SELECT dedup_key, run_id, account, booking_date, value_date, amount, currency, counterparty, description, reference, balance_after
+	rows, err := d.SQL.QueryContext(ctx, `SELECT dedup_key, run_id, account, booking_date, value_date, amount, currency, counterparty, description, reference, transaction_id, balance_after
 		FROM statement_lines WHERE (? = '' OR booking_date >= ?) AND (? = '' OR booking_date <= ?) ORDER BY booking_date, account, rowid`, from, from, to, to)
 	if err != nil {
 		return nil, err
@@ -114,7 +114,7 @@ func (d *DB) LineRecords(ctx context.Context, from, to string) ([]LineRecord, er
 	for rows.Next() {
 		r := LineRecord{Type: "statement_line"}
 		var amount, bal string
-		if err := rows.Scan(&r.DedupKey, &r.RunID, &r.Account, &r.BookingDate, &r.ValueDate, &amount, &r.Currency, &r.Counterparty, &r.Description, &r.Reference, &bal); err != nil {
+		if err := rows.Scan(&r.DedupKey, &r.RunID, &r.Account, &r.BookingDate, &r.ValueDate, &amount, &r.Currency, &r.Counterparty, &r.Description, &r.Reference, &r.TransactionID, &bal); err != nil {
 			return nil, err
 		}
 		r.Amount, r.BalanceAfter = fixed2(amount), fixed2(bal)

@@ -88,8 +88,11 @@ type LineRecord struct {
 	Counterparty string `json:"counterparty"`
 	Description  string `json:"description"`
 	Reference    string `json:"reference"`
-	BalanceAfter string `json:"balance_after"`
-	RunID        int64  `json:"run_id"`
+	// TransactionID is the bank's own id of the transaction, where the
+	// file carries one.
+	TransactionID string `json:"transaction_id,omitempty"`
+	BalanceAfter  string `json:"balance_after"`
+	RunID         int64  `json:"run_id"`
 }
 
 // NewLineRecord renders a line for delivery, with its dedup key (from
@@ -98,20 +101,52 @@ func NewLineRecord(runID int64, key string, l ferry.StatementLine) LineRecord {
 	return LineRecord{Type: "statement_line", DedupKey: key, Account: l.Account,
 		BookingDate: l.BookingDate.String(), ValueDate: l.ValueDate.String(), Amount: l.Amount.StringFixed(2),
 		Currency: l.Currency, Counterparty: l.Counterparty, Description: l.Description, Reference: l.Reference,
-		BalanceAfter: l.BalanceAfter.StringFixed(2), RunID: runID}
+		TransactionID: l.TransactionID, BalanceAfter: l.BalanceAfter.StringFixed(2), RunID: runID}
 }
 
-// SaveResult says what SaveStatement stored.
+// SaveResult says what SaveStatement stored. Every line of an accepted
+// statement is either new or a duplicate: NewLines + Duplicates is the
+// statement's line count.
 type SaveResult struct {
 	StatementID int64
-	NewLines    int // lines not seen before
-	Queued      int // outbox rows written
+	NewLines    int // lines stored for the first time
+	// Duplicates are lines stored before, by an earlier save or by the
+	// previous version: not stored or queued again.
+	Duplicates int
+	// Legacy counts the Duplicates this save found among the lines a
+	// database written by the previous version holds (under its dedup
+	// keys, ferry.StatementLine.LegacyDedupKey); later saves find them
+	// under their current key.
+	Legacy int
+	// LegacyByAmount counts the Legacy lines matched on account, booking
+	// date, amount and currency alone, because their texts and references
+	// changed between versions (a text encoding read right at last, say).
+	LegacyByAmount int
+	Queued         int // outbox rows written
 }
 
+// ErrKeyCollision reports two different transactions under one dedup key:
+// a stored line and a new one that disagree on account, booking date,
+// amount or currency. Usually a bank id (TransactionID) that is not unique
+// after all. Nothing of the statement is stored.
+var ErrKeyCollision = errors.New("two different transactions share a dedup key")
+
+// ErrLegacyAmbiguous reports lines that a database written by the previous
+// version may hold, where Ferry cannot tell which of them it holds: fewer
+// stored lines than new ones of one account, day and amount, whose texts
+// changed between versions. Nothing of the statement is stored; a person
+// decides.
+var ErrLegacyAmbiguous = errors.New("cannot tell which lines the previous version stored")
+
 // SaveStatement stores a parsed statement in one transaction: the statement
-// row, every line not seen before (by dedup key), and an outbox row per new
-// line and sink. A held statement (one that does not reconcile) stores only
-// the statement row with its problem: nothing of it is delivered.
+// row, every line not stored before, and an outbox row per new line and
+// sink. A line is stored before when a stored line has its dedup key, or,
+// for databases written by the previous version, when a line stored under
+// the old key is the same booking (see matchLegacy). Such duplicates are
+// counted in the result and in the statement row; a stored line under the
+// same key that is a different booking is ErrKeyCollision. A held
+// statement (one that does not reconcile) stores only the statement row
+// with its problem: nothing of it is delivered.
 func (d *DB) SaveStatement(ctx context.Context, runID, artifactID int64, st ferry.Statement, sinks []string, problem string) (SaveResult, error) {
 	var out SaveResult
 	err := d.Tx(ctx, func(tx *sql.Tx) error {
@@ -128,31 +163,79 @@ func (d *DB) SaveStatement(ctx context.Context, runID, artifactID int64, st ferr
 		if problem != "" {
 			return nil
 		}
-		now := d.ts(d.now())
+		// Errors name the downloaded file, the account and the line.
+		file := func() string {
+			var name string
+			_ = tx.QueryRowContext(ctx, `SELECT name FROM artifacts WHERE id = ?`, artifactID).Scan(&name)
+			return fmt.Sprintf("%s: account %s", name, st.Account)
+		}
+		where := func(i int) string { return fmt.Sprintf("%s line %d", file(), i+1) }
+		if err := st.CheckTransactionIDs(); err != nil {
+			return ferry.Errorf(ferry.ClassValidationFailed, file(), "%w: %w", ErrKeyCollision, err)
+		}
 		keys := st.DedupKeys()
+		stored := make([]bool, len(st.Lines))
+		finder, err := newLineFinder(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer finder.Close()
 		for i, l := range st.Lines {
-			key := keys[i]
-			res, err := tx.ExecContext(ctx, `INSERT INTO statement_lines (dedup_key, statement_id, run_id, account, booking_date, value_date, amount, currency, counterparty, description, reference, balance_after, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING`,
-				key, out.StatementID, runID, l.Account, l.BookingDate.String(), l.ValueDate.String(), l.Amount.String(), l.Currency,
-				l.Counterparty, l.Description, l.Reference, l.BalanceAfter.String(), now)
+			row, ok, err := finder.find(ctx, keys[i])
 			if err != nil {
-				return fmt.Errorf("storage: save line %s: %w", l.Reference, err)
+				return err
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
+			if !ok {
 				continue
+			}
+			if c := row.line.DedupConflict(l); c != "" {
+				return ferry.Errorf(ferry.ClassValidationFailed, where(i), "%w: key %s is stored for %s, this line is %s (the %s differs); a bank id (%q) that is not unique?",
+					ErrKeyCollision, keys[i], describeLine(row.line), describeLine(l), c, l.TransactionID)
+			}
+			stored[i] = true
+			out.Duplicates++
+		}
+		if err := matchLegacy(ctx, tx, st, keys, stored, &out, where); err != nil {
+			return err
+		}
+		now := d.ts(d.now())
+		// A plain INSERT: every stored key was looked up above, in this
+		// transaction, so a conflict here is a bug to report, not a
+		// duplicate to drop.
+		insertLine, err := tx.PrepareContext(ctx, `INSERT INTO statement_lines (dedup_key, statement_id, run_id, account, booking_date, value_date, amount, currency, counterparty, description, reference, transaction_id, balance_after, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return fmt.Errorf("storage: prepare line insert: %w", err)
+		}
+		defer insertLine.Close()
+		insertOutbox, err := tx.PrepareContext(ctx, `INSERT INTO outbox (sink, dedup_key, payload, status, next_attempt_at) VALUES (?, ?, ?, 'pending', ?) ON CONFLICT (sink, dedup_key) DO NOTHING`)
+		if err != nil {
+			return fmt.Errorf("storage: prepare outbox insert: %w", err)
+		}
+		defer insertOutbox.Close()
+		for i, l := range st.Lines {
+			if stored[i] {
+				continue
+			}
+			key := keys[i]
+			if _, err := insertLine.ExecContext(ctx,
+				key, out.StatementID, runID, l.Account, l.BookingDate.String(), l.ValueDate.String(), l.Amount.String(), l.Currency,
+				l.Counterparty, l.Description, l.Reference, l.TransactionID, l.BalanceAfter.String(), now); err != nil {
+				return fmt.Errorf("storage: %s: save line %s: %w", where(i), key, err)
 			}
 			out.NewLines++
 			payload, _ := json.Marshal(NewLineRecord(runID, key, l))
 			for _, sink := range sinks {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (sink, dedup_key, payload, status, next_attempt_at) VALUES (?, ?, ?, 'pending', ?) ON CONFLICT (sink, dedup_key) DO NOTHING`,
-					sink, key, string(payload), now); err != nil {
+				res, err := insertOutbox.ExecContext(ctx, sink, key, string(payload), now)
+				if err != nil {
 					return fmt.Errorf("storage: outbox: %w", err)
 				}
-				out.Queued++
+				if n, _ := res.RowsAffected(); n > 0 {
+					out.Queued++
+				}
 			}
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE statements SET new_lines = ? WHERE id = ?`, out.NewLines, out.StatementID)
+		_, err = tx.ExecContext(ctx, `UPDATE statements SET new_lines = ?, duplicate_lines = ?, legacy_lines = ? WHERE id = ?`, out.NewLines, out.Duplicates, out.Legacy, out.StatementID)
 		return err
 	})
 	return out, err
@@ -165,12 +248,15 @@ type StatementRow struct {
 	From, To              string
 	Opening, Closing      string
 	Lines, NewLines       int
-	Status, Problem       string
+	// Duplicates are lines the save found stored before; Legacy those of
+	// them found among the previous version's lines.
+	Duplicates, Legacy int
+	Status, Problem    string
 }
 
 // Statements lists a run's statements.
 func (d *DB) Statements(ctx context.Context, runID int64) ([]StatementRow, error) {
-	rows, err := d.SQL.QueryContext(ctx, `SELECT id, run_id, artifact_id, account, currency, period_from, period_to, opening, closing, line_count, new_lines, status, problem FROM statements WHERE run_id = ? ORDER BY id`, runID)
+	rows, err := d.SQL.QueryContext(ctx, `SELECT id, run_id, artifact_id, account, currency, period_from, period_to, opening, closing, line_count, new_lines, duplicate_lines, legacy_lines, status, problem FROM statements WHERE run_id = ? ORDER BY id`, runID)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +264,7 @@ func (d *DB) Statements(ctx context.Context, runID int64) ([]StatementRow, error
 	var out []StatementRow
 	for rows.Next() {
 		var s StatementRow
-		if err := rows.Scan(&s.ID, &s.RunID, &s.ArtifactID, &s.Account, &s.Currency, &s.From, &s.To, &s.Opening, &s.Closing, &s.Lines, &s.NewLines, &s.Status, &s.Problem); err != nil {
+		if err := rows.Scan(&s.ID, &s.RunID, &s.ArtifactID, &s.Account, &s.Currency, &s.From, &s.To, &s.Opening, &s.Closing, &s.Lines, &s.NewLines, &s.Duplicates, &s.Legacy, &s.Status, &s.Problem); err != nil {
 			return nil, err
 		}
 		out = append(out, s)
