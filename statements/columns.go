@@ -94,7 +94,7 @@ var vocabulary = []struct {
 	{roleValue, []string{
 		"value date", "valuta", "valutadatum", "valuta datum", "wertstellung", "wertstellungsdatum", "wert", "rentedatum",
 		"date de valeur", "date valeur", "valeur", "data valuta", "fecha valor", "f. valor", "fecha de valor",
-		"értéknap", "értéknap dátuma", "data waluty", "起息日", "起息日期",
+		"értéknap", "értéknap dátuma", "data waluty", "起息日", "起息日期", "f.valor", "f.valor:",
 	}},
 	{roleAmount, []string{
 		"amount", "transaction amount", "amount (eur)", "betrag", "umsatz", "buchungsbetrag", "betrag (eur)", "umsatz in eur",
@@ -106,13 +106,13 @@ var vocabulary = []struct {
 		"debit", "debit amount", "debits", "withdrawal", "withdrawals", "paid out", "money out", "withdrawal amount", "amount debit",
 		"soll", "lastschrift", "ausgang", "belastung", "ausgabe", "af", "bedrag af", "débit", "dare", "addebiti", "uscite", "addebito",
 		"cargo", "cargos", "debe", "terhelés", "tartozik", "obciążenia", "wypłata", "obciążenie", "wydatki",
-		"借方", "支出", "借方发生额", "借方金额", "支出金额", "付款金额", "借",
+		"借方", "支出", "借方发生额", "借方金额", "支出金额", "付款金额", "借", "交易金额(支出)", "记账金额(支出)", "支出(元)",
 	}},
 	{roleCredit, []string{
 		"credit", "credit amount", "credits", "deposit", "deposits", "paid in", "money in", "deposit amount", "amount credit",
 		"haben", "gutschrift", "eingang", "einnahme", "bij", "bedrag bij", "crédit", "avere", "accrediti", "entrate", "accredito",
 		"abono", "abonos", "haber", "jóváírás", "követel", "uznania", "wpłata", "uznanie", "wpływy",
-		"贷方", "收入", "贷方发生额", "贷方金额", "收入金额", "存入", "存入金额", "收款金额", "贷",
+		"贷方", "收入", "贷方发生额", "贷方金额", "收入金额", "存入", "存入金额", "收款金额", "贷", "交易金额(收入)", "记账金额(收入)", "收入(元)",
 	}},
 	{roleSign, []string{
 		"debit/credit", "credit/debit", "dr/cr", "cr/dr", "d/c", "c/d", "debit or credit", "credit or debit", "cr/db", "db/cr",
@@ -126,7 +126,7 @@ var vocabulary = []struct {
 	}},
 	{roleCounterparty, []string{
 		"payee", "payer", "counterparty", "counterparty name", "name", "beneficiary", "merchant", "paid to", "recipient",
-		"payee name", "beneficiary name", "counter party",
+		"payee name", "beneficiary name", "counter party", "name / description",
 		"empfänger", "auftraggeber", "auftraggeber/empfänger", "auftraggeber / begünstigter", "begünstigter/zahlungspflichtiger",
 		"beguenstigter/zahlungspflichtiger", "zahlungsempfänger", "zahlungspflichtige*r", "zahlungsempfänger*in", "gegenpartei",
 		"name zahlungsbeteiligter", "partner", "partnername", "empfänger/zahlungspflichtiger", "auftraggeber/zahlungsempfänger",
@@ -155,7 +155,7 @@ var vocabulary = []struct {
 	}},
 	{roleDescription, []string{
 		"description", "details", "memo", "narrative", "transaction details", "particulars", "transaction description",
-		"remarks", "payment details", "transaction type", "type", "reference text", "narration",
+		"remarks", "payment details", "transaction type", "reference text", "narration", "notifications", "buchungs-info",
 		"verwendungszweck", "buchungstext", "beschreibung", "umsatztext", "text", "vorgang", "buchungsinformationen",
 		"umsatzart", "buchungsdetails", "zahlungsreferenz",
 		"omschrijving", "mededelingen", "omschrijving-1", "omschrijving-2", "omschrijving-3", "mutatiesoort", "transactiesoort",
@@ -175,7 +175,7 @@ var vocabulary = []struct {
 	}},
 	{roleTransactionID, []string{
 		"transaction id", "transaction number", "bank reference", "txn id", "transaction ref", "id", "transaktions-id",
-		"transaktionsnummer", "buchungs-id", "volgnr", "volgnummer", "transactiereferentie", "numéro d'opération",
+		"transaktionsnummer", "buchungs-id", "buchungsreferenz", "volgnr", "volgnummer", "transactiereferentie", "numéro d'opération",
 		"référence de l'opération", "numero operazione", "id operazione", "número de operación", "nº operación",
 		"tranzakció azonosító", "tranzakcióazonosító", "azonosító", "numer transakcji", "id transakcji", "numer operacji",
 		"流水号", "交易流水号", "交易流水", "流水编号", "交易序号", "交易编号", "银行流水号",
@@ -185,7 +185,7 @@ var vocabulary = []struct {
 		"saldo", "kontostand", "saldo nach buchung", "saldo na trn", "saldo na mutatie", "saldo na boeking", "saldo na transactie",
 		"solde", "saldo contabile", "saldo disponibile", "saldo disponible", "egyenleg", "egyenleg könyvelés után",
 		"számla egyenleg", "könyvelt egyenleg", "saldo po operacji", "saldo po transakcji", "saldo księgowe",
-		"余额", "账户余额", "交易后余额", "当前余额", "账面余额", "联机余额",
+		"resulting balance", "disponible", "saldo disponible", "余额", "账户余额", "交易后余额", "当前余额", "账面余额", "联机余额",
 	}},
 	{roleBalanceBefore, []string{
 		"balance before", "opening balance", "startsaldo", "saldo vor buchung", "saldo voor trn", "saldo voor mutatie",
@@ -197,7 +197,7 @@ var vocabulary = []struct {
 		"glaeubiger id", "gläubiger id", "gläubiger-id", "mandatsreferenz", "sammlerreferenz", "info", "code", "kategorie",
 		"category", "subcategory", "tag", "tags", "exchange rate", "fee", "state", "status", "bic/swift", "fx rate",
 		"batch id", "reden retour", "instructie id", "machtigingskenmerk", "incassant id", "betalingskenm.", "zeitstempel",
-		"timestamp", "number", "nr", "lp", "lp.", "no", "no.", "序号",
+		"timestamp", "number", "nr", "lp", "lp.", "no", "no.", "序号", "type", "subcategory", "blz", "交易时间", "交易场所", "交易国家或地区简称", "钞/汇", "记账币种",
 	}},
 }
 

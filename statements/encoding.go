@@ -81,8 +81,8 @@ type encodingStats struct {
 	singles   int // lone high bytes between ASCII: Western accented letters
 	c1        int // bytes 0x80-0x9F: printable only in Windows-1252
 	currency4 int // byte 0xA4: the euro sign in ISO-8859-15
-	gbOK      bool
 	run       []byte
+	hist      [128]int // how often each byte >= 0x80 occurs
 }
 
 func newEncodingStats() *encodingStats { return &encodingStats{utf8OK: true} }
@@ -96,6 +96,7 @@ func (s *encodingStats) write(p []byte) {
 	}
 	for _, c := range p {
 		if c >= 0x80 {
+			s.hist[c-0x80]++
 			if len(s.run) < 64 {
 				s.run = append(s.run, c)
 			}
@@ -234,10 +235,16 @@ func (s *encodingStats) decide() (textEncoding, error) {
 	default:
 		return textEncoding{}, ErrEncodingUnclear
 	}
+	// Central European (Polish, Hungarian, Czech) text in Windows-1250
+	// reads in Windows-1252 as symbols and rare letters (ł as ³, ő as õ):
+	// count the bytes each decodes to a letter of its languages.
+	why := fmt.Sprintf("not UTF-8; %d lone accented bytes", s.singles)
+	if w, l := s.letters(charmap.Windows1250, central), s.letters(charmap.Windows1252, western); w > l {
+		return textEncoding{name: "Windows-1250", enc: charmap.Windows1250, why: fmt.Sprintf("%s; %d Central European letters against %d Western", why, w, l)}, nil
+	}
 	// Western single-byte: 0x80-0x9F are printable (€ „ " – …) only in
 	// Windows-1252; elsewhere 0xA4 is the euro sign of ISO-8859-15 (¤ in
 	// Latin-1 is all but unused).
-	why := fmt.Sprintf("not UTF-8; %d lone accented bytes", s.singles)
 	switch {
 	case s.c1 > 0:
 		return textEncoding{name: "Windows-1252", enc: charmap.Windows1252, why: why + ", bytes 0x80-0x9F"}, nil
@@ -245,6 +252,23 @@ func (s *encodingStats) decide() (textEncoding, error) {
 		return textEncoding{name: "ISO-8859-15", enc: charmap.ISO8859_15, why: why + ", byte 0xA4 (€)"}, nil
 	}
 	return textEncoding{name: "ISO-8859-1", enc: charmap.ISO8859_1, why: why + " (Windows-1252 reads the same)"}, nil
+}
+
+// The letters of the languages each single-byte family serves.
+const (
+	western = "äöüßÄÖÜéèêëàâáçùûúîïíìòóôñÉÈÀÇÑ"
+	central = "ąćęłńóśźżĄĆĘŁŃÓŚŹŻőűŐŰáéíóöüúÁÉÍÓÖÜÚčďěňřšťůžýČĎĚŇŘŠŤŮŽÝäÄ"
+)
+
+// letters counts the high bytes that cm decodes to one of the letters.
+func (s *encodingStats) letters(cm *charmap.Charmap, letters string) int {
+	n := 0
+	for i, c := range s.hist {
+		if c > 0 && strings.ContainsRune(letters, cm.DecodeByte(byte(0x80+i))) {
+			n += c
+		}
+	}
+	return n
 }
 
 // maxSniffBytes bounds the encoding pass: past it the evidence so far

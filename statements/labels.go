@@ -41,7 +41,7 @@ var labelWords = []struct {
 	}},
 	{labelClosing, []string{
 		"closing balance", "closing", "new balance", "balance carried forward", "carried forward", "ending balance", "end balance",
-		"final balance", "endsaldo", "neuer kontostand", "neuer saldo", "saldo neu", "kontostand vom", "kontostand am", "endbestand",
+		"final balance", "endsaldo", "kontostand", "neuer kontostand", "neuer saldo", "saldo neu", "kontostand vom", "kontostand am", "endbestand",
 		"schlusssaldo", "saldo finale", "saldo finale contabile", "saldo contabile finale", "eindsaldo", "nieuw saldo", "saldo eind",
 		"solde final", "nouveau solde", "solde de fin", "saldo final", "saldo actual", "záró egyenleg", "záróegyenleg", "záró",
 		"saldo końcowe", "saldo zamknięcia", "期末余额", "本期余额", "期末",
@@ -74,7 +74,7 @@ var labelWords = []struct {
 		"to", "bis", "end date", "tot", "au", "al", "hasta", "截止日期", "结束日期", "终止日期", "截止日", "date to", "to date",
 	}},
 	{labelPeriod, []string{
-		"period", "statement period", "zeitraum", "periode", "période", "periodo", "período", "időszak", "okres", "查询期间",
+		"period", "statement period", "za okres", "zeitraum", "periode", "période", "periodo", "período", "időszak", "okres", "查询期间",
 		"起止日期", "交易期间", "账单周期",
 	}},
 }
@@ -110,11 +110,14 @@ func buildLabels() labelIndex {
 // "Kontonummer: DE12..."). Bilingual labels ("账号 Account No.") start
 // with their Chinese word.
 func (x labelIndex) match(cell string) (labelKind, string) {
-	f := fold(cell)
+	f := strings.TrimLeft(fold(cell), "#*=-> ")
 	if f == "" || len(f) > 120 {
 		return labelNone, ""
 	}
 	for _, e := range x {
+		if e.cjk && e.kind == labelSummary && strings.Contains(f, e.word) {
+			return e.kind, "" // "人民币合计", "# 收入合计: 15002.15 元"
+		}
 		if !strings.HasPrefix(f, e.word) {
 			continue
 		}
@@ -181,5 +184,9 @@ func accountFromFileName(name string) string {
 
 // normAccount writes an account number without spaces, upper case.
 func normAccount(s string) string {
-	return strings.ToUpper(strings.Join(strings.Fields(s), ""))
+	compact := strings.ToUpper(strings.Join(strings.Fields(s), ""))
+	if isIBAN(compact) || !strings.ContainsAny(compact, "-/.") {
+		return compact
+	}
+	return strings.ToUpper(strings.Join(strings.Fields(s), " ")) // "20-32-06 13152170": a sort code and a number
 }

@@ -88,6 +88,8 @@ type colProfile struct {
 	fraction  int // amounts with a decimal part or a sign: not bare integers
 	negative  int
 	codes     int // ISO currency codes
+	ibans     int
+	accounts  int // cells that read as account numbers
 	debitW    int
 	creditW   int
 	distinct  map[string]int
@@ -135,6 +137,12 @@ func profile(rows []tableRow, col int, where func(int) string) *colProfile {
 			if m.neg {
 				p.negative++
 			}
+		}
+		if len(v) >= 15 && len(v) <= 42 && findIBAN(v) != "" {
+			p.ibans++
+		}
+		if accountLike(v) {
+			p.accounts++
 		}
 		f := fold(v)
 		if isISOCode(strings.ToUpper(v)) && len(v) == 3 || f == "人民币" || f == "rmb" {
@@ -258,16 +266,19 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 				if !profiles[j].compatible(r) {
 					continue
 				}
-				r = s.refine(r, cands, profiles[j])
-				if r == roleIgnore {
+				r = s.refine(r, s.header[j], profiles[j])
+				if r == roleIgnore || r == roleNone {
 					placed = true
 					s.notes = append(s.notes, fmt.Sprintf("%s: not used", s.colName(j)))
 					break
 				}
-				if !s.place(r, j, profiles[j], "header") {
-					continue
-				}
+				// The best role the content allows; when another column
+				// already has it, this one is left out rather than given
+				// a lesser role ("记账金额(收入)" is never the amount).
 				placed = true
+				if !s.place(r, j, profiles[j], "header") {
+					s.notes = append(s.notes, fmt.Sprintf("%s: not used (%s is %s)", s.colName(j), r, s.colName(s.first(r))))
+				}
 				break
 			}
 			taken[j] = placed
@@ -334,24 +345,35 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 // refine chooses between own and counterparty account by content: the
 // own account is the same on every row (or a handful, in a file of
 // several accounts); counterparties vary.
-func (s *spec) refine(r role, cands []role, p *colProfile) role {
-	if r != roleAccount && r != roleCounterpartyAccount {
+func (s *spec) refine(r role, header string, p *colProfile) role {
+	if r == roleCounterparty && p.mostly(p.ibans) {
+		return roleCounterpartyAccount // ING's English "Counterparty" holds IBANs
+	}
+	if r == roleAccount && !p.empty() && !p.mostly(p.accounts) {
+		return roleNone // mBank's "#Rachunek" holds the product name, not the number
+	}
+	if r != roleAccount && r != roleCounterpartyAccount || p.empty() || !genericAccount[fold(header)] {
 		return r
 	}
-	both := false
-	for _, c := range cands {
-		if c != r && (c == roleAccount || c == roleCounterpartyAccount) {
-			both = true
-		}
-	}
-	if !both || p.empty() {
-		return r
-	}
-	if p.fewDistinct() && (p.constant() || p.nonEmpty >= 4) {
+	// A bare "IBAN" or "Kontonummer": the own account is the same on every
+	// row (or one of a few, in a file of several accounts); DKB's
+	// "Kontonummer" is the counterparty's, different on every row.
+	if p.constant() || len(p.distinct)*3 <= p.nonEmpty {
 		return roleAccount
 	}
 	return roleCounterpartyAccount
 }
+
+// genericAccount are account headers that do not say whose account.
+var genericAccount = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range []string{"iban", "iban/bban", "account", "account number", "account no", "account no.", "konto", "kontonummer",
+		"rekening", "rekeningnummer", "rachunek", "numer rachunku", "nr rachunku", "számlaszám", "számla", "conto", "compte", "cuenta",
+		"账号", "账户", "帐号", "卡号"} {
+		m[fold(w)] = true
+	}
+	return m
+}()
 
 // place gives column j the role r, unless r is taken. Descriptions may
 // span several columns; a second date column becomes the value date.
@@ -451,12 +473,25 @@ func hasDate(r tableRow) bool {
 // blank, not balance or total rows, not a repeated header.
 func (s *spec) tableRows(rows []tableRow) []tableRow {
 	var out []tableRow
+	width := len(s.header)
 	for _, r := range rows {
 		if r.blank() || s.isHeaderAgain(r) {
 			continue
 		}
-		if k, _ := s.labels.rowLabel(r.cells); k != labelNone && !hasDate(r) {
-			continue
+		first, filled := -1, 0
+		for j, c := range r.cells {
+			if strings.TrimSpace(c) != "" {
+				if first < 0 {
+					first = j
+				}
+				filled++
+			}
+		}
+		if k, at := s.labels.rowLabel(r.cells); k != labelNone && (at == first || !hasDate(r)) {
+			continue // a balance or total row
+		}
+		if filled == 1 && (width >= 3 || len(r.cells) == 1) {
+			continue // a comment or footer line
 		}
 		out = append(out, r)
 	}
@@ -477,13 +512,15 @@ func (s *spec) isHeaderAgain(r tableRow) bool {
 
 // readBlock reads the key-value rows above the table.
 func (s *spec) readBlock(rows []tableRow, where func(int) string) {
-	for _, r := range rows {
+	for i, r0 := range rows {
+		r := splitBlockRow(r0)
 		for j := 0; j < len(r.cells); j++ {
 			k, rest := s.labels.match(r.cells[j])
 			if k == labelNone {
 				continue
 			}
-			val, kind := rest, cellText
+			rest = strings.Trim(rest, "[]【】 ")
+			val, kind, next := rest, cellText, j
 			if k2, rest2 := s.labels.match(rest); k2 == k && rest2 == "" {
 				val = "" // the label's other language: "账号 Account No."
 			}
@@ -495,11 +532,22 @@ func (s *spec) readBlock(rows []tableRow, where func(int) string) {
 			if val == "" {
 				for t := j + 1; t < len(r.cells); t++ {
 					if strings.TrimSpace(r.cells[t]) != "" {
-						val, kind = strings.TrimSpace(r.cells[t]), r.kind(t)
+						val, kind, next = strings.TrimSpace(r.cells[t]), r.kind(t), t
 						break
 					}
 				}
 			}
+			if val == "" && i+1 < len(rows) && lastFilled(r.cells) == j {
+				// mBank writes the label on one line, the value on the next.
+				next := rows[i+1]
+				if f := firstFilled(next.cells); f >= 0 {
+					val, kind = strings.TrimSpace(next.cells[f]), next.kind(f)
+					if k == labelPeriod && f+1 < len(next.cells) {
+						val += " - " + strings.TrimSpace(next.cells[f+1])
+					}
+				}
+			}
+			val = strings.Trim(val, "[]【】 ")
 			if val == "" {
 				continue
 			}
@@ -507,13 +555,13 @@ func (s *spec) readBlock(rows []tableRow, where func(int) string) {
 			switch k {
 			case labelAccount:
 				if s.account == "" {
+					// "DE12 ... / Girokonto": the number is the first part.
+					acct := strings.TrimSpace(strings.FieldsFunc(val, func(r rune) bool { return r == '/' || r == '(' || r == '[' || r == ']' })[0])
 					if iban := findIBAN(val); iban != "" {
-						s.account = iban
-					} else {
-						// "DE12 ... / Girokonto": the number is the first part.
-						s.account = normAccount(strings.FieldsFunc(val, func(r rune) bool { return r == '/' || r == '(' })[0])
+						s.account, s.accountWhy = iban, "the label at "+at
+					} else if accountLike(acct) {
+						s.account, s.accountWhy = normAccount(acct), "the label at "+at
 					}
-					s.accountWhy = "the label at " + at
 				}
 			case labelName:
 				if s.holder == "" {
@@ -548,7 +596,7 @@ func (s *spec) readBlock(rows []tableRow, where func(int) string) {
 					s.currency, s.currencyWhy = cur, "the balance at "+at
 				}
 			}
-			break
+			j = next // go on after the value: a row may hold several pairs
 		}
 		if s.account == "" {
 			for _, c := range r.cells {
@@ -559,6 +607,45 @@ func (s *spec) readBlock(rows []tableRow, where func(int) string) {
 			}
 		}
 	}
+}
+
+// splitBlockRow splits cells that hold several "label: value" pairs
+// apart at runs of spaces ("起始日期: [20230201]   终止日期: [20230228]").
+func splitBlockRow(r tableRow) tableRow {
+	var cells []string
+	var kinds []cellKind
+	for j, c := range r.cells {
+		if strings.Contains(c, "   ") {
+			for _, part := range strings.Split(c, "   ") {
+				if part = strings.TrimSpace(part); part != "" {
+					cells = append(cells, part)
+					kinds = append(kinds, cellText)
+				}
+			}
+			continue
+		}
+		cells = append(cells, c)
+		kinds = append(kinds, r.kind(j))
+	}
+	return tableRow{cells: cells, kinds: kinds, num: r.num}
+}
+
+func firstFilled(cells []string) int {
+	for j, c := range cells {
+		if strings.TrimSpace(c) != "" {
+			return j
+		}
+	}
+	return -1
+}
+
+func lastFilled(cells []string) int {
+	for j := len(cells) - 1; j >= 0; j-- {
+		if strings.TrimSpace(cells[j]) != "" {
+			return j
+		}
+	}
+	return -1
 }
 
 // readPeriod reads "01.01.2024 - 31.01.2024" or "2024-01-01 至 2024-01-31".
@@ -605,6 +692,25 @@ func blockAmount(v string, k cellKind) (decimal.Decimal, string, error) {
 	}
 	d, m, err := parseAmount(v, 0)
 	return d, m.currency, err
+}
+
+// accountLike reports whether v reads as an account number: an IBAN, or
+// digits (at least six) with separators and at most a few letters
+// ("20-32-06 13152170", "11773016-11111111-00000000", "6214830100001234").
+func accountLike(v string) bool {
+	digits, letters := 0, 0
+	for _, r := range v {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z':
+			letters++
+		case r == ' ' || r == '-' || r == '.' || r == '/' || r == '*':
+		default:
+			return false
+		}
+	}
+	return digits >= 6 && letters <= 8 && len(v) <= 42
 }
 
 // currencyCode reads a currency cell: an ISO code, or a name banks print.
@@ -727,13 +833,21 @@ func (s *spec) chainRoles(money []int, profiles []*colProfile, data []tableRow) 
 					if a == b || b == c || a == c {
 						continue
 					}
-					ok := true
+					// Addition cannot tell the amount from the balance
+					// before it; the chain can: each row's balance
+					// before is the previous row's balance after.
+					ok, fwd, rev := true, true, true
 					for i := range cols[a] {
 						if !cols[b][i].Add(cols[a][i]).Equal(cols[c][i]) {
 							ok = false
 							break
 						}
+						if i > 0 {
+							fwd = fwd && cols[b][i].Equal(cols[c][i-1])
+							rev = rev && cols[b][i-1].Equal(cols[c][i])
+						}
 					}
+					ok = ok && (fwd || rev)
 					if ok {
 						s.place(roleAmount, money[a], profiles[money[a]], "content: balance before + amount = balance after")
 						s.place(roleBalanceBefore, money[b], profiles[money[b]], "content: balance before + amount = balance after")
@@ -897,7 +1011,7 @@ func (s *spec) decideCurrency(profiles []*colProfile, data []tableRow) {
 						return
 					}
 				}
-				if strings.Contains(h, "€") {
+				if strings.Contains(h, "€") || containsWord(fold(h), "euro") || containsWord(fold(h), "euros") {
 					s.currency, s.currencyWhy = "EUR", "the header "+s.colName(j)
 					return
 				}
