@@ -96,7 +96,7 @@ func (c *ColumnRef) UnmarshalYAML(n *yaml.Node) error {
 		c.Pos = v
 		return nil
 	}
-	if strings.HasPrefix(n.Value, "#") {
+	if strings.HasPrefix(n.Value, "#") && allDigits(n.Value[1:]) {
 		v, err := strconv.Atoi(n.Value[1:])
 		if err != nil || v < 1 || v > maxTableCells {
 			return fmt.Errorf("line %d: column %q: want #1 to #%d", n.Line, n.Value, maxTableCells)

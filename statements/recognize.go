@@ -762,18 +762,29 @@ func (s *spec) placeByContent(profiles []*colProfile, taken []bool, data []table
 			texts = append(texts, j)
 		}
 	}
-	if len(dates) == 0 {
+	switch {
+	case s.has(roleBooking):
+	case len(dates) == 0:
 		return fmt.Errorf("no date column")
+	default:
+		s.place(roleBooking, dates[0], profiles[dates[0]], "content: the first date column")
+		if len(dates) > 1 && !s.has(roleValue) {
+			s.place(roleValue, dates[1], profiles[dates[1]], "content: the second date column")
+		}
 	}
-	s.place(roleBooking, dates[0], profiles[dates[0]], "content: the first date column")
-	if len(dates) > 1 {
-		s.place(roleValue, dates[1], profiles[dates[1]], "content: the second date column")
+	if s.has(roleDescription) && (s.has(roleAmount) || s.has(roleDebit)) {
+		return nil
 	}
 	switch len(money) {
 	case 0:
+		if s.has(roleAmount) || s.has(roleDebit) {
+			break
+		}
 		return fmt.Errorf("no amount column")
 	case 1:
-		s.place(roleAmount, money[0], profiles[money[0]], "content: the only amount column")
+		if !s.has(roleAmount) && !s.has(roleDebit) {
+			s.place(roleAmount, money[0], profiles[money[0]], "content: the only amount column")
+		}
 	case 2, 3:
 		if !s.chainRoles(money, profiles, data) {
 			var names []string
@@ -786,7 +797,7 @@ func (s *spec) placeByContent(profiles []*colProfile, taken []bool, data []table
 		return fmt.Errorf("%d amount-like columns: cannot tell which is the amount", len(money))
 	}
 	// The longest text is the description; others are kept in Details.
-	if len(texts) > 0 {
+	if len(texts) > 0 && !s.has(roleDescription) {
 		sort.SliceStable(texts, func(a, b int) bool { return profiles[texts[a]].avgText() > profiles[texts[b]].avgText() })
 		s.place(roleDescription, texts[0], profiles[texts[0]], "content: the longest text column")
 	}

@@ -106,3 +106,51 @@ func TestTablesWithoutMapping(t *testing.T) {
 		t.Fatalf("only %d table files found", n)
 	}
 }
+
+// What `ferry mapping suggest` prints is a valid mapping, and parsing with
+// it gives the same statements as parsing without one.
+func TestSuggestedMappingRoundTrip(t *testing.T) {
+	t.Parallel()
+	files, _ := filepath.Glob("testdata/tables/*.*")
+	for _, f := range files {
+		if strings.HasSuffix(f, ".golden") || strings.HasSuffix(f, ".md") || strings.HasSuffix(f, ".yaml") {
+			continue
+		}
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			y, err := statements.SuggestMapping(context.Background(), filepath.Base(f), bytes.NewReader(data), int64(len(data)), statements.Options{})
+			if err != nil {
+				t.Fatalf("suggest: %v\n%s", err, y)
+			}
+			m, err := statements.ParseMapping("suggested.yaml", y)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, y)
+			}
+			want, err := statements.ParseWith(context.Background(), filepath.Base(f), data, statements.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := statements.ParseWith(context.Background(), filepath.Base(f), data, statements.Options{Mapping: m})
+			if err != nil {
+				t.Fatalf("with the suggested mapping: %v\n%s", err, y)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%d statements with the mapping, %d without", len(got), len(want))
+			}
+			for i := range got {
+				if len(got[i].Lines) != len(want[i].Lines) || got[i].Account != want[i].Account || got[i].Currency != want[i].Currency {
+					t.Fatalf("statement %d: %s %s %d lines with the mapping, %s %s %d without\n%s", i, got[i].Account, got[i].Currency, len(got[i].Lines), want[i].Account, want[i].Currency, len(want[i].Lines), y)
+				}
+				for j := range got[i].Lines {
+					if !linesEqual(got[i].Lines[j], want[i].Lines[j]) {
+						t.Fatalf("line %d: %+v with the mapping, %+v without\n%s", j+1, got[i].Lines[j], want[i].Lines[j], y)
+					}
+				}
+			}
+		})
+	}
+}
