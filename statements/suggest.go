@@ -155,11 +155,10 @@ func SuggestMapping(ctx context.Context, name string, f io.ReaderAt, size int64,
 			unused = append(unused, fmt.Sprintf("%q", strings.TrimSpace(s.header[j])))
 		}
 	}
-	note := ""
 	if len(unused) > 0 {
-		note = "not used: " + strings.Join(unused, ", ")
+		cols.HeadComment = "not used: " + strings.Join(unused, ", ")
 	}
-	add("columns", cols, note)
+	add("columns", cols, "")
 	if s.has(roleSign) {
 		sign := &yaml.Node{Kind: yaml.MappingNode}
 		seen := map[string]bool{}
