@@ -175,8 +175,12 @@ func (s *encodingStats) endRun() {
 	if n == 0 {
 		return
 	}
-	if n == 1 {
-		s.singles++
+	latin := n <= len(s.run)
+	for _, c := range s.run {
+		latin = latin && latinLetter(c)
+	}
+	if n == 1 || latin {
+		s.singles += n // "Straße", "żółć": accented letters, alone or together
 	} else if n%2 == 0 {
 		ok := true
 		for i := 0; i+1 < len(s.run); i += 2 {
@@ -259,6 +263,13 @@ const (
 	western = "äöüßÄÖÜéèêëàâáçùûúîïíìòóôñÉÈÀÇÑ"
 	central = "ąćęłńóśźżĄĆĘŁŃÓŚŹŻőűŐŰáéíóöüúÁÉÍÓÖÜÚčďěňřšťůžýČĎĚŇŘŠŤŮŽÝäÄ"
 )
+
+// latinLetter reports whether a byte is an accented letter of a Western
+// or Central European language in Windows-1252 or Windows-1250.
+func latinLetter(c byte) bool {
+	return strings.ContainsRune(western+central, charmap.Windows1252.DecodeByte(c)) ||
+		strings.ContainsRune(central, charmap.Windows1250.DecodeByte(c))
+}
 
 // letters counts the high bytes that cm decodes to one of the letters.
 func (s *encodingStats) letters(cm *charmap.Charmap, letters string) int {

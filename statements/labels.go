@@ -182,6 +182,27 @@ func accountFromFileName(name string) string {
 	return findIBAN(strings.NewReplacer("_", " ", "-", " ", ".", " ").Replace(base))
 }
 
+// extractAccount takes the account number out of a cell such as
+// "Konto 1234567890" or "DE89 3704 0044 0532 0130 00 / Girokonto".
+func extractAccount(v string) string {
+	if iban := findIBAN(v); iban != "" {
+		return iban
+	}
+	longWord := false
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z') }) {
+		longWord = longWord || len(f) > 4
+	}
+	if !longWord && accountLike(strings.TrimSpace(v)) {
+		return normAccount(v)
+	}
+	for _, f := range strings.Fields(v) {
+		if accountLike(f) {
+			return normAccount(f)
+		}
+	}
+	return ""
+}
+
 // normAccount writes an account number without spaces, upper case.
 func normAccount(s string) string {
 	compact := strings.ToUpper(strings.Join(strings.Fields(s), ""))

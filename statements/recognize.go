@@ -182,7 +182,9 @@ func (p *colProfile) compatible(r role) bool {
 	case r == roleCurrency:
 		return p.isCurrency()
 	case r == roleSign:
-		return p.isSign()
+		// Named a sign column: most values must be marks; the others are
+		// errors on their rows, not a reason to ignore the column.
+		return p.nonEmpty > 0 && (p.debitW+p.creditW)*2 >= p.nonEmpty
 	}
 	return true
 }
@@ -232,6 +234,9 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 		s.readBlock(rows[:start], where)
 		data = s.tableRows(rows[start:])
 		s.notes = append(s.notes, "no header row: columns recognised by their content")
+		if start > 0 && len(rows[start-1].cells) == len(rows[start].cells) && !hasDate(rows[start-1]) {
+			s.warnings = append(s.warnings, fmt.Sprintf("the header at %s is not in Ferry's vocabulary: columns were placed by their content; check the notes or write a mapping", where(rows[start-1].num)))
+		}
 	}
 	width := 0
 	for _, r := range data {

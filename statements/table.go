@@ -186,14 +186,12 @@ func (s *spec) decideAccount(name string, sample []tableRow, o Options) error {
 			col, row, _ := cellRef(a.Cell)
 			for _, r := range sample {
 				if r.num == row {
-					s.account = normAccount(r.cell(col))
+					s.account = r.cell(col)
 				}
 			}
+			s.account = extractAccount(s.account)
 			if s.account == "" {
-				return ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", m.errAt("account.cell", "cell %s is empty or not in the first %d rows", a.Cell, sampleRows))
-			}
-			if iban := findIBAN(s.account); iban != "" {
-				s.account = iban
+				return ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", m.errAt("account.cell", "cell %s is empty, holds no account number or is not in the first %d rows", a.Cell, sampleRows))
 			}
 			s.accountWhy = "cell " + strings.ToUpper(a.Cell) + " (mapping)"
 		case a.Label != "":
@@ -204,7 +202,7 @@ func (s *spec) decideAccount(name string, sample []tableRow, o Options) error {
 					if fold(strings.TrimRight(c, ": ")) == lw {
 						for t := j + 1; t < len(r.cells); t++ {
 							if v := strings.TrimSpace(r.cells[t]); v != "" {
-								s.account = normAccount(v)
+								s.account = extractAccount(v)
 								break
 							}
 						}
@@ -474,7 +472,7 @@ func (r *tableRun) row(row tableRow) error {
 				return r.errorf(row.num, "the sign of the amount (%s) contradicts the balances: %s %s + %s ≠ %s %s, but with the opposite sign it would add up",
 					r.amountCols, s.colName(j), before, amount, s.colName(s.first(roleBalance)), l.BalanceAfter)
 			}
-			return ferry.Errorf(ferry.ClassValidationFailed, r.name+": "+r.src.where(row.num), "%v: %s %s + amount %s ≠ %s %s",
+			return ferry.Errorf(ferry.ClassValidationFailed, r.name+": "+r.src.where(row.num), "%w: %s %s + amount %s ≠ %s %s",
 				ferry.ErrUnreconciled, s.colName(j), before, amount, s.colName(s.first(roleBalance)), l.BalanceAfter)
 		}
 	}
@@ -638,7 +636,7 @@ func (r *tableRun) chainError(num int, a *acctState) error {
 	if a.chain.alive[2] || a.chain.alive[3] {
 		return r.errorf(num, "the signs of the amounts (%s) contradict the balances in %s: with the opposite signs they add up; the sign must come from another column (a debit/credit indicator?) or a mapping", r.amountCols, bal)
 	}
-	return ferry.Errorf(ferry.ClassValidationFailed, r.name+": "+r.src.where(num), "%v: the balance in %s does not follow from the previous balance and the amounts in %s",
+	return ferry.Errorf(ferry.ClassValidationFailed, r.name+": "+r.src.where(num), "%w: the balance in %s does not follow from the previous balance and the amounts in %s",
 		ferry.ErrUnreconciled, bal, r.amountCols)
 }
 
@@ -768,10 +766,10 @@ func (r *tableRun) finish() ([]ferry.Statement, error) {
 			st.Balances = []ferry.Balance{{Type: "opening", Amount: *open, Currency: st.Currency, Date: st.From}, {Type: "closing", Amount: *close, Currency: st.Currency, Date: st.To}}
 			if !r.keep {
 				if !open.Add(a.total).Equal(*close) {
-					return nil, ferry.Errorf(ferry.ClassValidationFailed, r.name, "%v: account %s: opening %s + lines %s = %s, closing balance is %s (amounts from %s)", ferry.ErrUnreconciled, key, open.StringFixed(2), a.total.StringFixed(2), open.Add(a.total).StringFixed(2), close.StringFixed(2), r.amountCols)
+					return nil, ferry.Errorf(ferry.ClassValidationFailed, r.name, "%w: account %s: opening %s + lines %s = %s, closing balance is %s (amounts from %s)", ferry.ErrUnreconciled, key, open.StringFixed(2), a.total.StringFixed(2), open.Add(a.total).StringFixed(2), close.StringFixed(2), r.amountCols)
 				}
 				if hasChain && !a.chain.broken && !dOpen.Equal(*open) {
-					return nil, ferry.Errorf(ferry.ClassValidationFailed, r.name, "%v: account %s: the balance column implies an opening balance of %s, the file states %s", ferry.ErrUnreconciled, key, dOpen.StringFixed(2), open.StringFixed(2))
+					return nil, ferry.Errorf(ferry.ClassValidationFailed, r.name, "%w: account %s: the balance column implies an opening balance of %s, the file states %s", ferry.ErrUnreconciled, key, dOpen.StringFixed(2), open.StringFixed(2))
 				}
 			}
 		case hasChain:
