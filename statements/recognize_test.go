@@ -168,7 +168,7 @@ func TestAmbiguityIsAnError(t *testing.T) {
 func TestUnknownTableSuggestsAMapping(t *testing.T) {
 	t.Parallel()
 	for _, csv := range []string{
-		"Datum;Text\n02.01.2024;Markt\n",                      // no amount
+		"Datum;Text\n02.01.2024;Markt\n",                             // no amount
 		"Tarih;Açıklama;Tutar;Borç\n02.01.2024;Market;-12,50;1,00\n", // two amounts, no header word, no balance chain
 	} {
 		_, err := parseTable(t, "unknown.csv", []byte(csv), statements.Options{})
