@@ -17,7 +17,7 @@ import (
 
 // currencySymbols are symbols that name one currency. "$" and "¥" name
 // several and are only stripped.
-var currencySymbols = map[string]string{"€": "EUR", "£": "GBP", "zł": "PLN", "Ft": "HUF", "Kč": "CZK", "CHF": "CHF", "₽": "RUB", "₺": "TRY", "kr": ""}
+var currencySymbols = []struct{ sym, code string }{{"€", "EUR"}, {"£", "GBP"}, {"zł", "PLN"}, {"Ft", "HUF"}, {"Kč", "CZK"}, {"₽", "RUB"}, {"₺", "TRY"}, {"kr", ""}}
 
 // moneyText is an amount cell taken apart.
 type moneyText struct {
@@ -30,6 +30,14 @@ type moneyText struct {
 // splitMoney strips signs and currency marks from an amount cell.
 func splitMoney(s string) (moneyText, error) {
 	var m moneyText
+	if plainAmount(s) {
+		// The common case: digits and separators, maybe a leading minus.
+		if s[0] == '-' {
+			m.neg, m.signed, s = true, true, s[1:]
+		}
+		m.digits = s
+		return m, nil
+	}
 	orig := s
 	s = strings.TrimSpace(strings.ReplaceAll(s, "\u00a0", " "))
 	if s == "" {
@@ -65,7 +73,8 @@ func splitMoney(s string) (moneyText, error) {
 		} else if len(t) > 3 && isISOCode(t[len(t)-3:]) {
 			m.currency, t, changed = t[len(t)-3:], strings.TrimSpace(t[:len(t)-3]), true
 		}
-		for sym, code := range currencySymbols {
+		for _, cs := range currencySymbols {
+			sym, code := cs.sym, cs.code
 			if strings.HasPrefix(t, sym) {
 				t, changed = strings.TrimSpace(t[len(sym):]), true
 				if code != "" {
@@ -123,6 +132,27 @@ func splitMoney(s string) (moneyText, error) {
 	}
 	m.digits = s
 	return m, nil
+}
+
+// plainAmount reports whether s is only digits with '.' or ',' between
+// them, after an optional minus.
+func plainAmount(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	i := 0
+	if s[0] == '-' {
+		i = 1
+	}
+	if i >= len(s) || !isDigit(s[i]) || !isDigit(s[len(s)-1]) {
+		return false
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; !isDigit(c) && c != '.' && c != ',' {
+			return false
+		}
+	}
+	return true
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -510,9 +510,11 @@ func (r *tableRun) row(row tableRow) error {
 	var details []string
 	for _, j := range r.detailCols {
 		if v := row.cell(j); v != "" {
-			h := fmt.Sprintf("column %d", j+1)
+			var h string
 			if j < len(s.header) && strings.TrimSpace(s.header[j]) != "" {
 				h = strings.TrimSpace(s.header[j])
+			} else {
+				h = fmt.Sprintf("column %d", j+1)
 			}
 			details = append(details, h+": "+v)
 		}
