@@ -5,8 +5,11 @@ package statements_test
 // dd1f99d) to compare: see the report in the commit that added them.
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,15 +25,19 @@ import (
 // balance.
 func europeanCSV(n int) []byte {
 	var b bytes.Buffer
-	b.WriteString("Buchungstag;Valuta;Auftraggeber/Empfänger;Verwendungszweck;Referenz;Betrag;Saldo\n")
+	writeEuropeanCSV(&b, n)
+	return b.Bytes()
+}
+
+func writeEuropeanCSV(b io.Writer, n int) {
+	io.WriteString(b, "Buchungstag;Valuta;Auftraggeber/Empfänger;Verwendungszweck;Referenz;Betrag;Saldo\n")
 	bal := int64(100000000) // cents
 	for i := 0; i < n; i++ {
 		amt := int64((i*7919)%250000 - 125000)
 		bal += amt
 		d := i%28 + 1
-		fmt.Fprintf(&b, "%02d.%02d.2026;%02d.%02d.2026;\"Firma %d GmbH\";\"Rechnung %d vom Oktober\";R-%d;%s;%s\n", d, i%12+1, d, i%12+1, i%97, i, i, euro(amt), euro(bal))
+		fmt.Fprintf(b, "%02d.%02d.2026;%02d.%02d.2026;\"Firma %d GmbH\";\"Rechnung %d vom Oktober\";R-%d;%s;%s\n", d, i%12+1, d, i%12+1, i%97, i, i, euro(amt), euro(bal))
 	}
-	return b.Bytes()
 }
 
 func euro(cents int64) string {
@@ -148,4 +155,37 @@ func BenchmarkTableXLSX(b *testing.B) {
 			return k, err
 		})
 	})
+}
+
+// BenchmarkScanCSV1M streams a 1,000,000-line German CSV export from a
+// file on disk with automatic recognition and reports rows/s and the peak
+// heap in use (target: at most 100 MB).
+func BenchmarkScanCSV1M(b *testing.B) {
+	const n = 1_000_000
+	path := filepath.Join(b.TempDir(), "big.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	writeEuropeanCSV(w, n)
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	var peak uint64
+	benchRows(b, n, func() (int, error) {
+		f, err := os.Open(path)
+		if err != nil {
+			return 0, err
+		}
+		defer f.Close()
+		st, _ := f.Stat()
+		var k int
+		peak = max(peak, peakHeap(func() {
+			_, k, err = statements.Scan(context.Background(), "big.csv", f, st.Size(), statements.Options{}, func(ferry.StatementLine) error { return nil })
+		}))
+		return k, err
+	})
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 }
