@@ -6,6 +6,7 @@ package statements
 // date); the cells under it decide between them.
 
 import (
+	"sort"
 	"strings"
 	"unicode"
 
@@ -206,6 +207,16 @@ var vocabulary = []struct {
 // other accents dropped, punctuation around words kept, runs of spaces
 // and line breaks one space.
 func fold(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.Join(strings.Fields(strings.ToLower(s)), " ")
+	}
 	s = strings.ToLower(strings.TrimSpace(s))
 	s = strings.NewReplacer("ä", "ae", "ö", "oe", "ü", "ue", "ß", "ss", "ł", "l", "đ", "d", "ø", "o", "\u00a0", " ", "：", ":").Replace(s)
 	var b strings.Builder
@@ -237,13 +248,15 @@ func buildVocab() vocabIndex {
 		}
 	}
 	// Longest first, so the first hit in a header is its best.
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && len(out[j].word) > len(out[j-1].word); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	sort.SliceStable(out, func(i, j int) bool { return len(out[i].word) > len(out[j].word) })
 	return out
 }
+
+// theVocab and theLabels are built once; they are never changed.
+var (
+	theVocab  = buildVocab()
+	theLabels = buildLabels()
+)
 
 func hasCJK(s string) bool {
 	for _, r := range s {

@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -96,11 +97,7 @@ func buildLabels() labelIndex {
 			out = append(out, labelEntry{word: f, kind: l.kind, cjk: hasCJK(f)})
 		}
 	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && len(out[j].word) > len(out[j-1].word); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	sort.SliceStable(out, func(i, j int) bool { return len(out[i].word) > len(out[j].word) })
 	return out
 }
 

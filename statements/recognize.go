@@ -191,8 +191,8 @@ func (p *colProfile) compatible(r role) bool {
 
 // recognise decides the table's layout from its first rows.
 func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Options) (*spec, error) {
-	vocab := buildVocab()
-	s := &spec{file: name, labels: buildLabels(), headerIdx: -1, debitW: debitWords, creditW: creditWords}
+	vocab := theVocab
+	s := &spec{file: name, labels: theLabels, headerIdx: -1, debitW: debitWords, creditW: creditWords}
 	where := src.where
 	if m != nil {
 		if err := m.apply(s); err != nil {
