@@ -235,6 +235,7 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 		data = s.tableRows(rows[start:])
 		s.notes = append(s.notes, "no header row: columns recognised by their content")
 		if start > 0 && len(rows[start-1].cells) == len(rows[start].cells) && !hasDate(rows[start-1]) {
+			s.header = append([]string(nil), rows[start-1].cells...) // for naming columns only
 			s.warnings = append(s.warnings, fmt.Sprintf("the header at %s is not in Ferry's vocabulary: columns were placed by their content; check the notes or write a mapping", where(rows[start-1].num)))
 		}
 	}
