@@ -2,50 +2,188 @@ package statements
 
 import (
 	"bytes"
-	"encoding/csv"
+	"context"
 	"fmt"
-	"io"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/ferry-rpa/ferry"
-	"github.com/shopspring/decimal"
-	"golang.org/x/text/encoding/simplifiedchinese"
-	"golang.org/x/text/encoding/unicode"
 	"gopkg.in/yaml.v3"
 )
 
-// Mapping describes a bank's table export that Ferry has no built-in
-// reader for: which header names mean which fields, how dates and amounts
-// are written, and what the file leaves out. Ops write one per bank.
+// Mapping describes a bank's table export where Ferry's automatic
+// recognition needs help: which columns mean what (by header text or by
+// position), how signs, dates and amounts are written, where the account
+// comes from. Whatever it leaves out is still recognised automatically.
+// docs/mapping.md documents the format.
 type Mapping struct {
-	Bank    string `yaml:"bank"`
-	Columns struct {
-		BookingDate  string `yaml:"booking_date"`
-		ValueDate    string `yaml:"value_date"`
-		Amount       string `yaml:"amount"` // one signed column ...
-		Debit        string `yaml:"debit"`  // ... or debit and credit columns
-		Credit       string `yaml:"credit"`
-		Balance      string `yaml:"balance"`
-		Counterparty string `yaml:"counterparty"`
-		Description  string `yaml:"description"`
-		Reference    string `yaml:"reference"`
-		Currency     string `yaml:"currency"`
-	} `yaml:"columns"`
-	DateFormat       string `yaml:"date_format"`       // Go layout, e.g. 02.01.2006; default: ISO and Chinese forms
-	DecimalSeparator string `yaml:"decimal_separator"` // "." (default) or ","
-	Account          string `yaml:"account"`           // when the file does not say
-	Currency         string `yaml:"currency"`
-	Path             string `yaml:"-"`
+	Bank      string `yaml:"bank"`
+	Encoding  string `yaml:"encoding"`  // utf-8, utf-16le, gb18030, windows-1252, iso-8859-15 ...
+	Delimiter string `yaml:"delimiter"` // ";", ",", "\t" or "|"
+	// Header false: the table has no header row; columns are given by
+	// position (1, 2, ... or "#1").
+	Header  *bool          `yaml:"header"`
+	Columns MappingColumns `yaml:"columns"`
+	// Sign lists the values of the sign column that mean debit and credit.
+	Sign struct {
+		Debit  []string `yaml:"debit"`
+		Credit []string `yaml:"credit"`
+	} `yaml:"sign"`
+	// BalanceRows names the labels of balance rows inside the table.
+	BalanceRows struct {
+		Opening []string `yaml:"opening"`
+		Closing []string `yaml:"closing"`
+	} `yaml:"balance_rows"`
+	HiddenRows       string        `yaml:"hidden_rows"`       // skip (default) or read
+	DateFormat       string        `yaml:"date_format"`       // DD.MM.YYYY, MM/DD/YYYY, DMY, a Go layout (02.01.2006)
+	DecimalSeparator string        `yaml:"decimal_separator"` // "." or ","
+	Account          AccountSource `yaml:"account"`
+	Currency         string        `yaml:"currency"`
+	// Path is the file the mapping came from, for messages.
+	Path  string `yaml:"-"`
+	lines map[string]int
 }
 
-// LoadMapping reads a mapping file.
+// MappingColumns names the table's columns by role.
+type MappingColumns struct {
+	BookingDate         ColumnRef  `yaml:"booking_date"`
+	ValueDate           ColumnRef  `yaml:"value_date"`
+	Amount              ColumnRef  `yaml:"amount"` // one signed column ...
+	Debit               ColumnRef  `yaml:"debit"`  // ... or debit and credit columns
+	Credit              ColumnRef  `yaml:"credit"`
+	Sign                ColumnRef  `yaml:"sign"` // a debit/credit indicator beside an unsigned amount
+	Balance             ColumnRef  `yaml:"balance"`
+	BalanceBefore       ColumnRef  `yaml:"balance_before"`
+	Currency            ColumnRef  `yaml:"currency"`
+	Counterparty        ColumnRef  `yaml:"counterparty"`
+	CounterpartyAccount ColumnRef  `yaml:"counterparty_account"`
+	Account             ColumnRef  `yaml:"account"` // the own account, per row: splits the file into statements
+	Description         ColumnRefs `yaml:"description"`
+	Reference           ColumnRef  `yaml:"reference"`
+	TransactionID       ColumnRef  `yaml:"transaction_id"`
+	Ignore              ColumnRefs `yaml:"ignore"`
+}
+
+// ColumnRef names a column by its header text or by its position
+// (1-based: 3 or "#3").
+type ColumnRef struct {
+	Name string
+	Pos  int
+}
+
+// IsZero reports whether the reference is unset.
+func (c ColumnRef) IsZero() bool { return c.Name == "" && c.Pos == 0 }
+
+func (c ColumnRef) String() string {
+	if c.Pos > 0 {
+		return fmt.Sprintf("#%d", c.Pos)
+	}
+	return c.Name
+}
+
+// UnmarshalYAML reads a header text, a position number or "#N".
+func (c *ColumnRef) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: want a header text or a column number", n.Line)
+	}
+	if n.Tag == "!!int" {
+		v, err := strconv.Atoi(n.Value)
+		if err != nil || v < 1 || v > maxTableCells {
+			return fmt.Errorf("line %d: column number %q: want 1 to %d", n.Line, n.Value, maxTableCells)
+		}
+		c.Pos = v
+		return nil
+	}
+	if strings.HasPrefix(n.Value, "#") && allDigits(n.Value[1:]) {
+		v, err := strconv.Atoi(n.Value[1:])
+		if err != nil || v < 1 || v > maxTableCells {
+			return fmt.Errorf("line %d: column %q: want #1 to #%d", n.Line, n.Value, maxTableCells)
+		}
+		c.Pos = v
+		return nil
+	}
+	c.Name = n.Value
+	return nil
+}
+
+// MarshalYAML writes the reference back.
+func (c ColumnRef) MarshalYAML() (any, error) {
+	if c.Pos > 0 {
+		return c.Pos, nil
+	}
+	return c.Name, nil
+}
+
+// ColumnRefs is one column or a list of them (descriptions spread over
+// several columns are joined).
+type ColumnRefs []ColumnRef
+
+// UnmarshalYAML reads one reference or a list.
+func (c *ColumnRefs) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.SequenceNode {
+		var out []ColumnRef
+		for _, e := range n.Content {
+			var r ColumnRef
+			if err := r.UnmarshalYAML(e); err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		*c = out
+		return nil
+	}
+	var r ColumnRef
+	if err := r.UnmarshalYAML(n); err != nil {
+		return err
+	}
+	*c = ColumnRefs{r}
+	return nil
+}
+
+// AccountSource says where the statement's account comes from: a fixed
+// value (account: DE89...), or one of a cell (cell: B3), the value beside
+// a label above the table (label: "Kontonummer:"), the file name
+// (file_name: a regular expression whose first group is the account, or
+// "iban"), or the caller's parameter (parameter: true, Options.Account).
+// A per-row account column is columns.account.
+type AccountSource struct {
+	Value     string `yaml:"value"`
+	Cell      string `yaml:"cell"`
+	Label     string `yaml:"label"`
+	FileName  string `yaml:"file_name"`
+	Parameter bool   `yaml:"parameter"`
+}
+
+// UnmarshalYAML reads a plain value or the mapping form.
+func (a *AccountSource) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		a.Value = n.Value
+		return nil
+	}
+	type plain AccountSource
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	*a = AccountSource(p)
+	return nil
+}
+
+// LoadMapping reads a mapping file. Errors name the file and the line.
 func LoadMapping(path string) (*Mapping, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
+	}
+	return ParseMapping(path, b)
+}
+
+// ParseMapping reads a mapping from YAML; path names it in errors.
+func ParseMapping(path string, b []byte) (*Mapping, error) {
+	if len(b) > 1<<20 {
+		return nil, fmt.Errorf("mapping %s: larger than 1 MiB", path)
 	}
 	var m Mapping
 	dec := yaml.NewDecoder(bytes.NewReader(b))
@@ -54,283 +192,283 @@ func LoadMapping(path string) (*Mapping, error) {
 		return nil, fmt.Errorf("mapping %s: %w", path, err)
 	}
 	m.Path = path
-	c := m.Columns
-	switch {
-	case c.BookingDate == "":
-		return nil, fmt.Errorf("mapping %s: columns.booking_date is required", path)
-	case c.Amount == "" && (c.Debit == "" || c.Credit == ""):
-		return nil, fmt.Errorf("mapping %s: give columns.amount, or columns.debit and columns.credit", path)
-	case m.DecimalSeparator != "" && m.DecimalSeparator != "." && m.DecimalSeparator != ",":
-		return nil, fmt.Errorf("mapping %s: decimal_separator must be \".\" or \",\"", path)
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err == nil {
+		m.lines = map[string]int{}
+		keyLines(&root, "", m.lines)
+	}
+	if err := m.validate(); err != nil {
+		return nil, err
 	}
 	return &m, nil
 }
 
-// decodeText turns a bank's text export into UTF-8: UTF-8 with or without a
-// byte-order mark, UTF-16 (LE or BE, with a BOM), else GB18030.
-func decodeText(data []byte) ([]byte, error) {
-	switch {
-	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}), bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
-		return unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder().Bytes(data)
-	case bytes.HasPrefix(data, []byte("\xEF\xBB\xBF")):
-		return data[3:], nil
-	case utf8.Valid(data):
-		return data, nil
+// keyLines records the line of every key, as dotted paths.
+func keyLines(n *yaml.Node, prefix string, out map[string]int) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			keyLines(c, prefix, out)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			if prefix != "" {
+				k = prefix + "." + k
+			}
+			out[k] = n.Content[i].Line
+			keyLines(n.Content[i+1], k, out)
+		}
 	}
-	return simplifiedchinese.GB18030.NewDecoder().Bytes(data)
 }
 
-// sniffDelimiter picks the separator that splits the first lines most
-// consistently: comma, semicolon or tab.
-func sniffDelimiter(text []byte) rune {
-	lines := bytes.SplitN(text, []byte("\n"), 20)
-	best, bestScore := ',', -1
-	for _, d := range []rune{',', ';', '\t'} {
-		score := 0
-		for _, l := range lines {
-			if n := bytes.Count(l, []byte(string(d))); n > 0 {
-				score += n
-			}
-		}
-		if score > bestScore {
-			best, bestScore = d, score
+// errAt is a mapping error at a key.
+func (m *Mapping) errAt(key, format string, args ...any) error {
+	loc := m.Path
+	if l, ok := m.lines[key]; ok {
+		loc = fmt.Sprintf("%s:%d", m.Path, l)
+	}
+	return fmt.Errorf("mapping %s: %s: %s", loc, key, fmt.Sprintf(format, args...))
+}
+
+func (m *Mapping) validate() error {
+	c := m.Columns
+	switch {
+	case m.DecimalSeparator != "" && m.DecimalSeparator != "." && m.DecimalSeparator != ",":
+		return m.errAt("decimal_separator", "must be \".\" or \",\", not %q", m.DecimalSeparator)
+	case m.Encoding != "":
+		if _, err := encodingByName(m.Encoding); err != nil {
+			return m.errAt("encoding", "%v", err)
 		}
 	}
-	return best
+	if m.Delimiter != "" {
+		d := strings.ReplaceAll(m.Delimiter, `\t`, "\t")
+		if len([]rune(d)) != 1 || d == "\"" || d == "\n" || d == "\r" {
+			return m.errAt("delimiter", "must be one character such as \";\", \",\" or \"\\t\", not %q", m.Delimiter)
+		}
+		m.Delimiter = d
+	}
+	switch m.HiddenRows {
+	case "", "skip", "read":
+	default:
+		return m.errAt("hidden_rows", "must be skip or read, not %q", m.HiddenRows)
+	}
+	if m.DateFormat != "" && orderOfPattern(m.DateFormat) == orderUnknown {
+		if _, err := goLayout(m.DateFormat); err != nil {
+			return m.errAt("date_format", "%v", err)
+		}
+	}
+	if !c.Amount.IsZero() && (!c.Debit.IsZero() || !c.Credit.IsZero()) {
+		return m.errAt("columns.amount", "give either amount (with sign if the amount is unsigned) or debit and credit, not both")
+	}
+	if c.Debit.IsZero() != c.Credit.IsZero() {
+		return m.errAt("columns.debit", "debit and credit go together")
+	}
+	if !c.Sign.IsZero() && c.Amount.IsZero() {
+		return m.errAt("columns.sign", "a sign column needs columns.amount")
+	}
+	if (len(m.Sign.Debit) == 0) != (len(m.Sign.Credit) == 0) {
+		return m.errAt("sign", "give both debit and credit values")
+	}
+	if m.Header != nil && !*m.Header {
+		for _, r := range m.refs() {
+			if r.ref.Name != "" {
+				return m.errAt("columns."+r.role.String(), "header: false: give the column's position (1, 2, ...), not %q", r.ref.Name)
+			}
+		}
+	}
+	a := m.Account
+	n := 0
+	for _, set := range []bool{a.Value != "", a.Cell != "", a.Label != "", a.FileName != "", a.Parameter} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		return m.errAt("account", "give one of value, cell, label, file_name or parameter")
+	}
+	if a.Cell != "" {
+		if _, _, err := cellRef(a.Cell); err != nil {
+			return m.errAt("account.cell", "%v", err)
+		}
+	}
+	if a.FileName != "" && a.FileName != "iban" {
+		re, err := regexp.Compile(a.FileName)
+		if err != nil {
+			return m.errAt("account.file_name", "%v", err)
+		}
+		if re.NumSubexp() < 1 {
+			return m.errAt("account.file_name", "the expression needs a group, ( ), around the account")
+		}
+	}
+	return nil
+}
+
+type roleRef struct {
+	role role
+	ref  ColumnRef
+}
+
+// refs lists the mapping's columns.
+func (m *Mapping) refs() []roleRef {
+	c := m.Columns
+	out := []roleRef{{roleBooking, c.BookingDate}, {roleValue, c.ValueDate}, {roleAmount, c.Amount}, {roleDebit, c.Debit},
+		{roleCredit, c.Credit}, {roleSign, c.Sign}, {roleBalance, c.Balance}, {roleBalanceBefore, c.BalanceBefore},
+		{roleCurrency, c.Currency}, {roleCounterparty, c.Counterparty}, {roleCounterpartyAccount, c.CounterpartyAccount},
+		{roleAccount, c.Account}, {roleReference, c.Reference}, {roleTransactionID, c.TransactionID}}
+	for _, d := range c.Description {
+		out = append(out, roleRef{roleDescription, d})
+	}
+	for _, d := range c.Ignore {
+		out = append(out, roleRef{roleIgnore, d})
+	}
+	var set []roleRef
+	for _, r := range out {
+		if !r.ref.IsZero() {
+			set = append(set, r)
+		}
+	}
+	return set
+}
+
+// namesColumns reports whether the mapping names any column by header.
+func (m *Mapping) namesColumns() bool {
+	for _, r := range m.refs() {
+		if r.ref.Name != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// findHeader finds the first row that holds every header the mapping
+// names.
+func (m *Mapping) findHeader(rows []tableRow) (int, error) {
+	var names []string
+	for _, r := range m.refs() {
+		if r.ref.Name != "" {
+			names = append(names, fold(r.ref.Name))
+		}
+	}
+	best, bestN, bestRow := -1, 0, -1
+	for i, r := range rows {
+		have := map[string]bool{}
+		for _, c := range r.cells {
+			have[fold(c)] = true
+		}
+		n := 0
+		for _, w := range names {
+			if have[w] {
+				n++
+			}
+		}
+		if n == len(names) {
+			return i, nil
+		}
+		if n > bestN {
+			best, bestN, bestRow = i, n, r.num
+		}
+	}
+	if best < 0 {
+		var q []string
+		for _, r := range m.refs() {
+			if r.ref.Name != "" {
+				q = append(q, strconv.Quote(r.ref.Name))
+			}
+		}
+		return -1, fmt.Errorf("no header row with %s (mapping %s)", strings.Join(q, ", "), m.Path)
+	}
+	have := map[string]bool{}
+	for _, c := range rows[best].cells {
+		have[fold(c)] = true
+	}
+	for _, r := range m.refs() {
+		if r.ref.Name != "" && !have[fold(r.ref.Name)] {
+			return -1, fmt.Errorf("row %d, the closest to the header, has no column %q: %s", bestRow, r.ref.Name, m.errAt("columns."+r.role.String(), "not found"))
+		}
+	}
+	return best, nil
+}
+
+// resolve turns the mapping's columns into positions in the header.
+func (m *Mapping) resolve(header []string) ([numRoles][]int, error) {
+	var out [numRoles][]int
+	for _, r := range m.refs() {
+		j := r.ref.Pos - 1
+		if r.ref.Name != "" {
+			j = -1
+			for i, h := range header {
+				if fold(h) == fold(r.ref.Name) {
+					j = i
+					break
+				}
+			}
+			if j < 0 {
+				return out, fmt.Errorf("header has no column %q (%s)", r.ref.Name, m.errAt("columns."+r.role.String(), "not found"))
+			}
+		}
+		out[r.role] = append(out[r.role], j)
+	}
+	return out, nil
+}
+
+// apply sets what the mapping states outright.
+func (m *Mapping) apply(s *spec) error {
+	if len(m.Sign.Debit) > 0 {
+		s.debitW, s.creditW = map[string]bool{}, map[string]bool{}
+		for _, w := range m.Sign.Debit {
+			s.debitW[fold(w)] = true
+		}
+		for _, w := range m.Sign.Credit {
+			if s.debitW[fold(w)] {
+				return m.errAt("sign.credit", "%q is also a debit value", w)
+			}
+			s.creditW[fold(w)] = true
+		}
+	}
+	for _, l := range m.BalanceRows.Opening {
+		s.openLabels = append(s.openLabels, fold(l))
+	}
+	for _, l := range m.BalanceRows.Closing {
+		s.closeLabels = append(s.closeLabels, fold(l))
+	}
+	if m.Currency != "" {
+		s.currency, s.currencyWhy = strings.ToUpper(m.Currency), "mapping"
+	}
+	return nil
+}
+
+// cellRef reads an A1-style cell reference into 0-based column and
+// 1-based row.
+func cellRef(ref string) (int, int, error) {
+	ref = strings.ToUpper(strings.TrimSpace(ref))
+	i := 0
+	for i < len(ref) && ref[i] >= 'A' && ref[i] <= 'Z' {
+		i++
+	}
+	col, err := colIndex(ref[:i])
+	if err != nil || i == len(ref) {
+		return 0, 0, fmt.Errorf("cell %q: want a reference such as B3", ref)
+	}
+	row, err := strconv.Atoi(ref[i:])
+	if err != nil || row < 1 {
+		return 0, 0, fmt.Errorf("cell %q: want a reference such as B3", ref)
+	}
+	return col, row, nil
 }
 
 // ErrLegacyXLS reports an Excel 97-2003 workbook.
 var ErrLegacyXLS = fmt.Errorf("legacy Excel 97-2003 (.xls) workbooks are not supported: export the statement as .xlsx or .csv")
 
-// tableRows reads every row of a CSV/TSV or XLSX table, with the line (or
-// sheet row) each came from.
-func tableRows(name string, data []byte) ([][]string, [][]cellKind, []int, error) {
-	if bytes.HasPrefix(data, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}) {
-		return nil, nil, nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", ErrLegacyXLS)
-	}
-	if bytes.HasPrefix(data, []byte("PK\x03\x04")) {
-		book, err := openXLSX(bytes.NewReader(data))
-		if err != nil {
-			return nil, nil, nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "not a readable XLSX file: %v", err)
-		}
-		defer book.Close()
-		rows, err := book.rows()
-		if err != nil {
-			return nil, nil, nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
-		}
-		defer rows.Close()
-		var out [][]string
-		var kinds [][]cellKind
-		var lines []int
-		for {
-			n, cells, ks, err := rows.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return nil, nil, nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
-			}
-			out = append(out, append([]string(nil), cells...))
-			kinds = append(kinds, append([]cellKind(nil), ks...))
-			lines = append(lines, n)
-		}
-		return out, kinds, lines, nil
-	}
-	text, err := decodeText(data)
-	if err != nil {
-		return nil, nil, nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "undecodable text: %v", err)
-	}
-	r := csv.NewReader(bytes.NewReader(text))
-	r.Comma = sniffDelimiter(text)
-	r.FieldsPerRecord = -1
-	r.LazyQuotes = true
-	var out [][]string
-	var lines []int
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, nil, nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
-		}
-		line, _ := r.FieldPos(0)
-		out = append(out, rec)
-		lines = append(lines, line)
-	}
-	return out, nil, lines, nil
-}
-
-// ParseMapped reads a table export with a mapping: the header row is the
-// first row that holds the mapped booking-date and amount headers; every
-// later row with a date is a line. Without stated balances, a balance
-// column gives the opening (before the first line) and the closing.
+// ParseMapped reads a table export with a mapping. It is ParseWith with
+// Options.Mapping set, for one statement.
 func ParseMapped(name string, data []byte, m *Mapping) (ferry.Statement, error) {
-	rows, kinds, rowLines, err := tableRows(name, data)
+	sts, err := ParseWith(context.Background(), name, data, Options{Mapping: m})
 	if err != nil {
 		return ferry.Statement{}, err
 	}
-	norm := func(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
-	idx := map[string]int{}
-	header := -1
-	amountHead := m.Columns.Amount
-	if amountHead == "" {
-		amountHead = m.Columns.Debit
+	if len(sts) != 1 {
+		return ferry.Statement{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "holds %d statements (one per account), want one: use ParseWith", len(sts))
 	}
-	for i, r := range rows {
-		pos := map[string]int{}
-		for j, c := range r {
-			pos[norm(c)] = j
-		}
-		if _, ok := pos[norm(m.Columns.BookingDate)]; ok {
-			if _, ok := pos[norm(amountHead)]; ok {
-				header, idx = i, pos
-				break
-			}
-		}
-	}
-	if header < 0 {
-		return ferry.Statement{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "no header row with %q and %q (mapping %s)", m.Columns.BookingDate, amountHead, m.Path)
-	}
-	var rowKinds []cellKind // the current row's cell types (XLSX only)
-	// kind is the type of the cell under head in the current row: numbers
-	// and dates stored as such in an XLSX are machine values, never in the
-	// mapping's display formats.
-	kind := func(head string) cellKind {
-		if j, ok := idx[norm(head)]; ok && j < len(rowKinds) {
-			return rowKinds[j]
-		}
-		return cellText
-	}
-	col := func(row []string, head string) (string, bool) {
-		if head == "" {
-			return "", false
-		}
-		j, ok := idx[norm(head)]
-		if !ok {
-			return "", false
-		}
-		if j < len(row) {
-			return strings.TrimSpace(row[j]), true
-		}
-		return "", true
-	}
-	for _, h := range []string{m.Columns.ValueDate, m.Columns.Credit, m.Columns.Balance, m.Columns.Counterparty, m.Columns.Description, m.Columns.Reference, m.Columns.Currency} {
-		if h != "" {
-			if _, ok := idx[norm(h)]; !ok {
-				return ferry.Statement{}, ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: row %d", name, rowLines[header]), "header has no column %q (mapping %s)", h, m.Path)
-			}
-		}
-	}
-	amount := func(head, s string) (decimal.Decimal, error) {
-		if m.DecimalSeparator == "," && kind(head) != cellNumber {
-			s = strings.ReplaceAll(strings.ReplaceAll(s, ".", ""), " ", "")
-			s = strings.Replace(s, ",", ".", 1)
-		}
-		return ParseMoney(s)
-	}
-	date := func(head, s string) (ferry.Date, error) {
-		if m.DateFormat != "" && kind(head) != cellDate {
-			t, err := time.Parse(m.DateFormat, s)
-			if err != nil {
-				return ferry.Date{}, fmt.Errorf("date %q does not match %q", s, m.DateFormat)
-			}
-			return ferry.DateOf(t), nil
-		}
-		return ferry.ParseDate(strings.Fields(s + " ")[0])
-	}
-	st := ferry.Statement{Account: m.Account, Currency: m.Currency}
-	var balances []decimal.Decimal
-	for i, r := range rows[header+1:] {
-		where := fmt.Sprintf("%s: row %d", name, rowLines[header+1+i])
-		rowKinds = nil
-		if kinds != nil {
-			rowKinds = kinds[header+1+i]
-		}
-		bad := func(format string, args ...any) error {
-			return ferry.Errorf(ferry.ClassDocumentChanged, where, format, args...)
-		}
-		ds, _ := col(r, m.Columns.BookingDate)
-		if ds == "" {
-			continue // a blank or summary row
-		}
-		bd, err := date(m.Columns.BookingDate, ds)
-		if err != nil {
-			if len(st.Lines) > 0 && strings.TrimSpace(strings.Join(r, "")) != "" {
-				// After the lines, a footer row; before them, junk is an error.
-				break
-			}
-			return st, bad("%v", err)
-		}
-		l := ferry.StatementLine{Account: st.Account, BookingDate: bd, ValueDate: bd, Currency: st.Currency}
-		if s, ok := col(r, m.Columns.ValueDate); ok && s != "" {
-			if l.ValueDate, err = date(m.Columns.ValueDate, s); err != nil {
-				return st, bad("value date: %v", err)
-			}
-		}
-		if m.Columns.Amount != "" {
-			s, _ := col(r, m.Columns.Amount)
-			if l.Amount, err = amount(m.Columns.Amount, s); err != nil {
-				return st, bad("amount: %v", err)
-			}
-		} else {
-			d, _ := col(r, m.Columns.Debit)
-			c, _ := col(r, m.Columns.Credit)
-			var dv, cv decimal.Decimal
-			if d != "" {
-				if dv, err = amount(m.Columns.Debit, d); err != nil {
-					return st, bad("debit: %v", err)
-				}
-			}
-			if c != "" {
-				if cv, err = amount(m.Columns.Credit, c); err != nil {
-					return st, bad("credit: %v", err)
-				}
-			}
-			if !dv.IsZero() && !cv.IsZero() {
-				return st, bad("both debit %s and credit %s are set", dv, cv)
-			}
-			l.Amount = cv.Sub(dv.Abs())
-		}
-		if s, ok := col(r, m.Columns.Balance); ok && s != "" {
-			if l.BalanceAfter, err = amount(m.Columns.Balance, s); err != nil {
-				return st, bad("balance: %v", err)
-			}
-			balances = append(balances, l.BalanceAfter)
-		}
-		l.Counterparty, _ = col(r, m.Columns.Counterparty)
-		l.Description, _ = col(r, m.Columns.Description)
-		l.Reference, _ = col(r, m.Columns.Reference)
-		if s, _ := col(r, m.Columns.Currency); s != "" {
-			l.Currency = s
-		}
-		st.Lines = append(st.Lines, l)
-	}
-	if len(st.Lines) == 0 {
-		return st, ferry.Errorf(ferry.ClassDocumentChanged, name, "no transaction rows under the header")
-	}
-	st.From, st.To = st.Lines[0].BookingDate, st.Lines[0].BookingDate
-	for _, l := range st.Lines {
-		if l.BookingDate.Before(st.From) {
-			st.From = l.BookingDate
-		}
-		if l.BookingDate.After(st.To) {
-			st.To = l.BookingDate
-		}
-	}
-	if st.Currency == "" {
-		st.Currency = st.Lines[0].Currency
-	}
-	if len(balances) == len(st.Lines) {
-		// Opening: the first balance before its line; the chain is then
-		// checked line by line by Reconcile.
-		st.Opening = st.Lines[0].BalanceAfter.Sub(st.Lines[0].Amount)
-		st.Closing = st.Lines[len(st.Lines)-1].BalanceAfter
-	} else {
-		st.NoBalances = true
-	}
-	if st.Account == "" {
-		return st, ferry.Errorf(ferry.ClassDocumentChanged, name, "the file does not name its account: set account in mapping %s", m.Path)
-	}
-	return st, nil
+	return sts[0], nil
 }

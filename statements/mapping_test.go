@@ -74,9 +74,9 @@ func TestMappedEuropeanCSVInUTF16(t *testing.T) {
 	if err := st.Reconcile(); err == nil || !strings.Contains(err.Error(), "line 2 (ref R-1002)") {
 		t.Fatalf("broken chain: got %v", err)
 	}
-	// A bad amount names the row.
+	// A bad amount names the line (CSV errors say "line", as ParseCSV's do).
 	bad := strings.Replace(euroCSV, "-1.200,00", "-1.2x0,00", 1)
-	if _, err := statements.ParseMapped("export.csv", []byte(bad), m); err == nil || !strings.Contains(err.Error(), "export.csv: row 6") {
+	if _, err := statements.ParseMapped("export.csv", []byte(bad), m); err == nil || !strings.Contains(err.Error(), "export.csv: line 6") {
 		t.Fatalf("bad amount: got %v", err)
 	}
 }
@@ -84,8 +84,10 @@ func TestMappedEuropeanCSVInUTF16(t *testing.T) {
 func TestMappingErrorsAndLegacyXLS(t *testing.T) {
 	t.Parallel()
 	p := filepath.Join(t.TempDir(), "m.yaml")
-	os.WriteFile(p, []byte("columns:\n  amount: Betrag\n"), 0o644)
-	if _, err := statements.LoadMapping(p); err == nil || !strings.Contains(err.Error(), "booking_date is required") {
+	// A mapping need not name every column (the rest is recognised), but
+	// what it says must be coherent, and errors name the file and line.
+	os.WriteFile(p, []byte("columns:\n  booking_date: Datum\n  amount: Betrag\n  debit: Soll\n  credit: Haben\n"), 0o644)
+	if _, err := statements.LoadMapping(p); err == nil || !strings.Contains(err.Error(), p+":3: columns.amount") {
 		t.Fatalf("got %v", err)
 	}
 	m := writeMapping(t, strings.Replace(euroMapping, "Saldo", "Kontostand", 1))

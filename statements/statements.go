@@ -5,7 +5,6 @@
 package statements
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -33,6 +32,18 @@ const (
 type Options struct {
 	Format   Format // "" detects it
 	Password string // for encrypted PDFs
+	// Mapping describes a CSV or XLSX export's columns where automatic
+	// recognition needs help (see docs/mapping.md).
+	Mapping *Mapping
+	// Account is the account the caller downloaded the file for: the
+	// statement's account when the file names none.
+	Account string
+	// Encoding overrides the text encoding of a CSV export (utf-8,
+	// utf-16le, gb18030, windows-1252, iso-8859-15 ...).
+	Encoding string
+	// DateOrder (DMY, MDY or YMD) settles dates that cannot tell their
+	// order themselves, when no mapping does.
+	DateOrder string
 }
 
 // ParseWith reads a file into its statements, with options. The parse stops
@@ -42,6 +53,9 @@ func ParseWith(ctx context.Context, name string, data []byte, o Options) ([]ferr
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
 	}
 	f := o.Format
+	if f == "" && o.Mapping != nil {
+		f = CSV // a mapping describes a table; XLSX is told by its bytes
+	}
 	if f == "" {
 		var err error
 		if f, err = Detect(name, data); err != nil {
@@ -57,10 +71,8 @@ func ParseWith(ctx context.Context, name string, data []byte, o Options) ([]ferr
 	switch f {
 	case PDF:
 		return one(parsePDF(ctx, name, data, o.Password))
-	case XLSX:
-		return one(ParseXLSX(name, bytes.NewReader(data)))
-	case CSV:
-		return one(ParseCSV(name, data))
+	case XLSX, CSV:
+		return parseTable(ctx, name, data, o)
 	case CAMT:
 		return ParseCAMT(name, data)
 	case MT940:

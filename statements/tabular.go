@@ -2,117 +2,84 @@ package statements
 
 import (
 	"bytes"
-	"encoding/csv"
-	"fmt"
+	"context"
 	"io"
+	"os"
 
 	"github.com/ferry-rpa/ferry"
-	"github.com/shopspring/decimal"
 )
 
-// rowsInto feeds rows to a builder: header rows until the column header,
-// then table rows until the closing row.
-func rowsInto(b *builder, next func() ([]string, string, error)) (ferry.Statement, error) {
-	inTable := false
-	for {
-		cells, where, err := next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return ferry.Statement{}, b.errorf(where, "%w", err)
-		}
-		if !inTable {
-			inTable = b.header(cells)
-			continue
-		}
-		done, err := b.line(where, cells)
-		if err != nil {
-			return ferry.Statement{}, err
-		}
-		if done {
-			break
-		}
+// ParseXLSX reads an Excel statement export that holds one statement.
+func ParseXLSX(name string, r io.Reader) (ferry.Statement, error) {
+	ra, size, done, err := readerAtOf(r)
+	if err != nil {
+		return ferry.Statement{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
 	}
-	return b.finish()
+	defer done()
+	var st ferry.Statement
+	sts, _, err := scanTable(context.Background(), name, ra, size, Options{Format: XLSX}, nil, true)
+	if err != nil {
+		return st, err
+	}
+	return single(name, sts)
 }
 
-// ParseXLSX reads an Excel statement with Ferry's streaming sheet reader.
-func ParseXLSX(name string, r io.Reader) (ferry.Statement, error) {
-	return scanXLSX(name, r, newBuilder(name))
+// ParseCSV reads a CSV (or semicolon-, tab- or pipe-separated) statement
+// export that holds one statement, in any encoding Ferry detects.
+func ParseCSV(name string, data []byte) (ferry.Statement, error) {
+	sts, err := parseTable(context.Background(), name, data, Options{Format: CSV})
+	if err != nil {
+		return ferry.Statement{}, err
+	}
+	return single(name, sts)
+}
+
+func single(name string, sts []ferry.Statement) (ferry.Statement, error) {
+	if len(sts) != 1 {
+		return ferry.Statement{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "holds %d statements (one per account), want one", len(sts))
+	}
+	return sts[0], nil
 }
 
 // ScanXLSX reads an Excel statement line by line, handing each line to fn
 // and keeping none, so memory stays flat however long the statement is.
 // It checks the balance chain as it goes. The statement it returns has the
-// header and balances but no lines; n is how many lines fn received.
-func ScanXLSX(name string, r io.Reader, fn func(ferry.StatementLine) error) (st ferry.Statement, n int, err error) {
-	b := newBuilder(name)
-	var bal decimal.Decimal
-	started := false
-	b.emit = func(l ferry.StatementLine) error {
-		if !started {
-			open, err := ParseMoney(b.fields["opening"])
-			if err != nil {
-				return b.errorf("header", "opening balance: %v", err)
-			}
-			bal, started = open, true
-		}
-		bal = bal.Add(l.Amount)
-		if !l.BalanceAfter.IsZero() && !bal.Equal(l.BalanceAfter) {
-			return ferry.Errorf(ferry.ClassValidationFailed, fmt.Sprintf("%s: line %d (ref %s)", name, n+1, l.Reference),
-				"%v: running balance %s, statement says %s", ferry.ErrUnreconciled, bal.StringFixed(2), l.BalanceAfter.StringFixed(2))
-		}
-		n++
-		return fn(l)
+// header and balances but no lines; n is how many lines fn received. Scan
+// is the general form (CSV too, several accounts).
+func ScanXLSX(name string, r io.Reader, fn func(ferry.StatementLine) error) (ferry.Statement, int, error) {
+	ra, size, done, err := readerAtOf(r)
+	if err != nil {
+		return ferry.Statement{}, 0, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
 	}
-	st, err = scanXLSX(name, r, b)
-	if err == nil && started && !bal.Equal(st.Closing) {
-		err = ferry.Errorf(ferry.ClassValidationFailed, name, "%v: opening + lines = %s, closing balance is %s", ferry.ErrUnreconciled, bal.StringFixed(2), st.Closing.StringFixed(2))
+	defer done()
+	sts, n, err := Scan(context.Background(), name, ra, size, Options{Format: XLSX}, fn)
+	if err != nil {
+		return ferry.Statement{}, n, err
 	}
+	st, err := single(name, sts)
 	return st, n, err
 }
 
-func scanXLSX(name string, r io.Reader, b *builder) (ferry.Statement, error) {
-	book, err := openXLSX(r)
-	if err != nil {
-		return ferry.Statement{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "not a readable XLSX file: %v", err)
-	}
-	defer book.Close()
-	rows, err := book.rows()
-	if err != nil {
-		return ferry.Statement{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "sheet %q: %v", book.sheetName, err)
-	}
-	defer rows.Close()
-	return rowsInto(b, func() ([]string, string, error) {
-		n, cells, _, err := rows.Next()
-		if err != nil {
-			return nil, "", err
+// readerAtOf gives random access to r: files and byte readers as they
+// are, anything else spooled to a temporary file (never to memory).
+func readerAtOf(r io.Reader) (io.ReaderAt, int64, func(), error) {
+	switch v := r.(type) {
+	case *bytes.Reader:
+		return v, v.Size(), func() {}, nil
+	case *os.File:
+		if st, err := v.Stat(); err == nil && st.Mode().IsRegular() {
+			return v, st.Size(), func() {}, nil
 		}
-		return cells, fmt.Sprintf("sheet %q row %d", book.sheetName, n), nil
-	})
-}
-
-// ParseCSV reads a CSV (or semicolon- or tab-separated) statement in UTF-8
-// (with or without a byte-order mark), UTF-16 or GB18030, the encoding
-// Chinese banks export in.
-func ParseCSV(name string, data []byte) (ferry.Statement, error) {
-	data, err := decodeText(data)
-	if err != nil {
-		return ferry.Statement{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "neither UTF-8, UTF-16 nor GB18030 text: %v", err)
 	}
-	r := csv.NewReader(bytes.NewReader(data))
-	r.Comma = sniffDelimiter(data)
-	r.FieldsPerRecord = -1
-	r.LazyQuotes = true
-	return rowsInto(newBuilder(name), func() ([]string, string, error) {
-		rec, err := r.Read()
-		line := 0
-		if err == nil && len(rec) > 0 {
-			line, _ = r.FieldPos(0)
-		} else if pe, ok := err.(*csv.ParseError); ok {
-			line = pe.Line
-		}
-		return rec, fmt.Sprintf("line %d", line), err
-	})
+	f, err := os.CreateTemp("", "ferry-table-*")
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	done := func() { f.Close(); os.Remove(f.Name()) }
+	n, err := io.Copy(f, r)
+	if err != nil {
+		done()
+		return nil, 0, nil, err
+	}
+	return f, n, done, nil
 }

@@ -112,7 +112,7 @@ the finance system, keeping evidence of every step.`,
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "auto", "log format: json, console, or auto (console on a terminal)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	// An explicit registry: every command is listed here.
-	root.AddCommand(newDemoCmd(g), newSandboxCmd(g), newRunCmd(g), newServeCmd(g), newRunsCmd(g), newParseCmd(g), newSelectorsCmd(g), newDeliveriesCmd(g), newExportCmd(g))
+	root.AddCommand(newDemoCmd(g), newSandboxCmd(g), newRunCmd(g), newServeCmd(g), newRunsCmd(g), newParseCmd(g), newSelectorsCmd(g), newDeliveriesCmd(g), newExportCmd(g), newMappingCmd(g))
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{exitUsage, fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})

@@ -1,0 +1,1056 @@
+package statements
+
+// Column recognition: which row is the table's header, what each column
+// means (from the header vocabulary, checked against the cells below it),
+// how its dates and amounts are written. Every choice is backed by the
+// file's own content or reported as an error; none is a guess.
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ferry-rpa/ferry"
+	"github.com/shopspring/decimal"
+)
+
+// sampleRows is how many rows are read before the columns are decided;
+// the rest of the file streams with the decisions made.
+const sampleRows = 500
+
+// debitWords and creditWords are the values of debit/credit indicator
+// columns, folded.
+var debitWords, creditWords = func() (map[string]bool, map[string]bool) {
+	d, c := map[string]bool{}, map[string]bool{}
+	for _, w := range []string{"d", "s", "dr", "db", "debit", "af", "soll", "借", "支", "支出", "借方", "-", "debet", "dare",
+		"cargo", "t", "wn", "lastschrift", "belastung", "withdrawal", "out", "terhelés", "obciążenie", "charge", "débito",
+		"addebito", "uscita", "ausgang", "débit", "ddt", "dbit", "payment"} {
+		d[fold(w)] = true
+	}
+	for _, w := range []string{"c", "h", "cr", "credit", "bij", "haben", "贷", "收", "收入", "贷方", "+", "avere", "a", "abono",
+		"j", "ma", "gutschrift", "deposit", "in", "jóváírás", "uznanie", "crédito", "accredito", "entrata", "eingang", "crédit"} {
+		c[fold(w)] = true
+	}
+	return d, c
+}()
+
+// spec is a recognised table: the decisions that turn its rows into
+// statement lines.
+type spec struct {
+	file        string
+	headerNum   int // the header row's line or sheet row; 0 without one
+	header      []string
+	headerIdx   int // index of the header in the sample; -1 without one
+	col         [numRoles][]int
+	dates       []dateFormat // per column
+	dec         byte         // the decimal mark of text amounts; 0 when no amount proved it
+	debitW      map[string]bool
+	creditW     map[string]bool
+	labels      labelIndex
+	notes       []string
+	warnings    []string
+	account     string
+	accountWhy  string
+	currency    string
+	currencyWhy string
+	holder      string
+	from, to    ferry.Date
+	opening     *decimal.Decimal
+	closing     *decimal.Decimal
+	openLabels  []string // extra folded labels from a mapping
+	closeLabels []string
+}
+
+func (s *spec) has(r role) bool { return len(s.col[r]) > 0 }
+
+func (s *spec) first(r role) int {
+	if len(s.col[r]) == 0 {
+		return -1
+	}
+	return s.col[r][0]
+}
+
+// colName names column i for messages: its header, or its position.
+func (s *spec) colName(i int) string {
+	if i >= 0 && i < len(s.header) && strings.TrimSpace(s.header[i]) != "" {
+		return fmt.Sprintf("column %d %q", i+1, strings.TrimSpace(s.header[i]))
+	}
+	return fmt.Sprintf("column %d", i+1)
+}
+
+// colProfile is what a column's cells look like.
+type colProfile struct {
+	nonEmpty  int
+	dates     dateEvidence
+	money     int // cells that read as amounts
+	numbers   int // XLSX number cells
+	fraction  int // amounts with a decimal part or a sign: not bare integers
+	negative  int
+	codes     int // ISO currency codes
+	ibans     int
+	accounts  int // cells that read as account numbers
+	debitW    int
+	creditW   int
+	distinct  map[string]int
+	textBytes int
+	sample    string
+}
+
+func profile(rows []tableRow, col int, where func(int) string) *colProfile {
+	p := &colProfile{distinct: map[string]int{}}
+	for _, r := range rows {
+		v := r.cell(col)
+		if v == "" {
+			continue
+		}
+		p.nonEmpty++
+		if p.sample == "" {
+			p.sample = v
+		}
+		if len(p.distinct) < 64 {
+			p.distinct[v]++
+		}
+		p.textBytes += len(v)
+		switch r.kind(col) {
+		case cellNumber:
+			p.numbers++
+			p.money++
+			if strings.ContainsAny(v, ".-") {
+				p.fraction++
+			}
+			if strings.HasPrefix(v, "-") {
+				p.negative++
+			}
+			continue
+		case cellDate:
+			p.dates.add(v, where(r.num))
+			continue
+		}
+		p.dates.add(v, where(r.num))
+		if looksLikeMoney(v) {
+			p.money++
+			m, _ := splitMoney(v)
+			if m.signed || strings.ContainsAny(m.digits, ".,") {
+				p.fraction++
+			}
+			if m.neg {
+				p.negative++
+			}
+		}
+		if len(v) >= 15 && len(v) <= 42 && findIBAN(v) != "" {
+			p.ibans++
+		}
+		if accountLike(v) {
+			p.accounts++
+		}
+		f := fold(v)
+		if isISOCode(strings.ToUpper(v)) && len(v) == 3 || f == "人民币" || f == "rmb" {
+			p.codes++
+		}
+		if debitWords[f] {
+			p.debitW++
+		}
+		if creditWords[f] {
+			p.creditW++
+		}
+	}
+	return p
+}
+
+func (p *colProfile) empty() bool       { return p.nonEmpty == 0 }
+func (p *colProfile) mostly(n int) bool { return n > 0 && n*10 >= p.nonEmpty*9 }
+func (p *colProfile) isDate() bool      { return p.dates.isDateColumn() }
+func (p *colProfile) isMoney() bool     { return p.mostly(p.money) && !p.isDate() }
+func (p *colProfile) isCurrency() bool  { return p.mostly(p.codes) }
+func (p *colProfile) isSign() bool      { return p.nonEmpty > 0 && p.debitW+p.creditW == p.nonEmpty }
+func (p *colProfile) constant() bool    { return len(p.distinct) == 1 && p.nonEmpty >= 1 }
+func (p *colProfile) fewDistinct() bool {
+	return len(p.distinct) <= 5 || len(p.distinct)*4 <= p.nonEmpty
+}
+func (p *colProfile) avgText() int    { return p.textBytes / max(1, p.nonEmpty) }
+func (p *colProfile) realMoney() bool { return p.isMoney() && p.fraction > 0 }
+func (p *colProfile) compatible(r role) bool {
+	if p.empty() {
+		return true
+	}
+	switch {
+	case r.isDate():
+		return p.isDate()
+	case r.isMoney():
+		return p.isMoney()
+	case r == roleCurrency:
+		return p.isCurrency()
+	case r == roleSign:
+		// Named a sign column: most values must be marks; the others are
+		// errors on their rows, not a reason to ignore the column.
+		return p.nonEmpty > 0 && (p.debitW+p.creditW)*2 >= p.nonEmpty
+	}
+	return true
+}
+
+// recognise decides the table's layout from its first rows.
+func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Options) (*spec, error) {
+	vocab := theVocab
+	s := &spec{file: name, labels: theLabels, headerIdx: -1, debitW: debitWords, creditW: creditWords}
+	where := src.where
+	if m != nil {
+		if err := m.apply(s); err != nil {
+			return nil, err
+		}
+	}
+	var fixed [numRoles][]int // columns the mapping fixed
+	headerless := m != nil && m.Header != nil && !*m.Header
+	if m != nil && !headerless && m.namesColumns() {
+		i, err := m.findHeader(rows)
+		if err != nil {
+			return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
+		}
+		s.headerIdx = i
+	} else if !headerless {
+		s.headerIdx = findHeader(rows, vocab)
+	}
+	if s.headerIdx >= 0 {
+		s.header = append([]string(nil), rows[s.headerIdx].cells...)
+		s.headerNum = rows[s.headerIdx].num
+		s.notes = append(s.notes, fmt.Sprintf("header row: %s", where(s.headerNum)))
+	}
+	if m != nil {
+		var err error
+		if fixed, err = m.resolve(s.header); err != nil {
+			return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
+		}
+	}
+	// The block above the table, and the table's rows.
+	var data []tableRow
+	if s.headerIdx >= 0 {
+		s.readBlock(rows[:s.headerIdx], where)
+		data = s.tableRows(rows[s.headerIdx+1:])
+	} else {
+		start := firstDataRow(rows)
+		if start < 0 {
+			return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no transaction table header found: no row names a date and an amount column (headers such as Date, Datum, Buchungstag, Data, Fecha, 交易日期 and Amount, Betrag, Bedrag, Importo, Debit/Credit, 借方/贷方); %s", suggestMapping(name))
+		}
+		s.readBlock(rows[:start], where)
+		data = s.tableRows(rows[start:])
+		s.notes = append(s.notes, "no header row: columns recognised by their content")
+		if start > 0 && len(rows[start-1].cells) == len(rows[start].cells) && !hasDate(rows[start-1]) {
+			s.header = append([]string(nil), rows[start-1].cells...) // for naming columns only
+			s.warnings = append(s.warnings, fmt.Sprintf("the header at %s is not in Ferry's vocabulary: columns were placed by their content; check the notes or write a mapping", where(rows[start-1].num)))
+		}
+	}
+	width := 0
+	for _, r := range data {
+		width = max(width, len(r.cells))
+	}
+	width = max(width, len(s.header))
+	profiles := make([]*colProfile, width)
+	for j := range profiles {
+		profiles[j] = profile(data, j, where)
+	}
+	// Roles from the mapping, then from the header, then from content.
+	taken := make([]bool, width)
+	for r := role(1); r < numRoles; r++ {
+		for _, j := range fixed[r] {
+			if j >= width {
+				return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "mapping %s: columns.%s: column %d does not exist (the table has %d)", m.Path, r, j+1, width)
+			}
+			s.col[r] = append(s.col[r], j)
+			taken[j] = true
+			s.notes = append(s.notes, fmt.Sprintf("%s: %s (mapping)", s.colName(j), r))
+		}
+	}
+	var unplaced []string
+	if s.headerIdx >= 0 {
+		for j := 0; j < len(s.header); j++ {
+			if taken[j] || strings.TrimSpace(s.header[j]) == "" {
+				continue
+			}
+			cands := vocab.headerRoles(s.header[j])
+			placed := false
+			for _, r := range cands {
+				if !profiles[j].compatible(r) {
+					continue
+				}
+				r = s.refine(r, s.header[j], profiles[j])
+				if r == roleIgnore || r == roleNone {
+					placed = true
+					s.notes = append(s.notes, fmt.Sprintf("%s: not used", s.colName(j)))
+					break
+				}
+				// The best role the content allows; when another column
+				// already has it, this one is left out rather than given
+				// a lesser role ("记账金额(收入)" is never the amount).
+				placed = true
+				if !s.place(r, j, profiles[j], "header") {
+					s.notes = append(s.notes, fmt.Sprintf("%s: not used (%s is %s)", s.colName(j), r, s.colName(s.first(r))))
+				}
+				break
+			}
+			taken[j] = placed
+			if !placed {
+				unplaced = append(unplaced, s.colName(j))
+			}
+		}
+	}
+	// Content alone: sign and currency columns are unmistakable; a
+	// headerless table gets its dates, amounts and texts from content.
+	for j := 0; j < width; j++ {
+		if taken[j] || profiles[j].empty() {
+			continue
+		}
+		p := profiles[j]
+		switch {
+		case !s.has(roleSign) && p.isSign() && (len(p.distinct) >= 2 || headerBlank(s.header, j)):
+			taken[j] = s.place(roleSign, j, p, "content: only debit/credit marks")
+		case !s.has(roleCurrency) && p.isCurrency() && p.nonEmpty > 0:
+			taken[j] = s.place(roleCurrency, j, p, "content: currency codes")
+		}
+	}
+	if s.headerIdx < 0 {
+		if err := s.placeByContent(profiles, taken, data); err != nil {
+			return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v; %s", err, suggestMapping(name))
+		}
+	}
+	// What a statement cannot do without.
+	var missing []string
+	if !s.has(roleBooking) {
+		missing = append(missing, "no booking date column")
+	}
+	if !s.has(roleAmount) && !(s.has(roleDebit) && s.has(roleCredit)) {
+		missing = append(missing, "no amount column (nor debit and credit columns)")
+	}
+	if len(missing) > 0 {
+		msg := "no transaction table header found: " + strings.Join(missing, ", ")
+		if s.headerIdx >= 0 {
+			msg += fmt.Sprintf(" in the header at %s", where(s.headerNum))
+		}
+		if len(unplaced) > 0 {
+			msg += "; could not place " + strings.Join(unplaced, ", ")
+		}
+		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%s; %s", msg, suggestMapping(name))
+	}
+	for _, u := range unplaced {
+		s.notes = append(s.notes, u+": not recognised, not used")
+	}
+	if s.has(roleAmount) && (s.has(roleDebit) || s.has(roleCredit)) {
+		for _, r := range []role{roleDebit, roleCredit} {
+			for _, j := range s.col[r] {
+				s.notes = append(s.notes, fmt.Sprintf("%s: not used (the amount column carries the amount)", s.colName(j)))
+			}
+			s.col[r] = nil
+		}
+	}
+	if err := s.decideFormats(profiles, data, where, m, o); err != nil {
+		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
+	}
+	s.decideCurrency(profiles, data)
+	return s, nil
+}
+
+// refine chooses between own and counterparty account by content: the
+// own account is the same on every row (or a handful, in a file of
+// several accounts); counterparties vary.
+func (s *spec) refine(r role, header string, p *colProfile) role {
+	if r == roleCounterparty && p.mostly(p.ibans) {
+		return roleCounterpartyAccount // ING's English "Counterparty" holds IBANs
+	}
+	if r == roleAccount && !p.empty() && !p.mostly(p.accounts) {
+		return roleNone // mBank's "#Rachunek" holds the product name, not the number
+	}
+	if r != roleAccount && r != roleCounterpartyAccount || p.empty() || !genericAccount[fold(header)] {
+		return r
+	}
+	// A bare "IBAN" or "Kontonummer": the own account is the same on every
+	// row (or one of a few, in a file of several accounts); DKB's
+	// "Kontonummer" is the counterparty's, different on every row.
+	if p.constant() || len(p.distinct)*3 <= p.nonEmpty {
+		return roleAccount
+	}
+	return roleCounterpartyAccount
+}
+
+// genericAccount are account headers that do not say whose account.
+var genericAccount = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range []string{"iban", "iban/bban", "account", "account number", "account no", "account no.", "konto", "kontonummer",
+		"rekening", "rekeningnummer", "rachunek", "numer rachunku", "nr rachunku", "számlaszám", "számla", "conto", "compte", "cuenta",
+		"账号", "账户", "帐号", "卡号"} {
+		m[fold(w)] = true
+	}
+	return m
+}()
+
+// place gives column j the role r, unless r is taken. Descriptions may
+// span several columns; a second date column becomes the value date.
+func (s *spec) place(r role, j int, p *colProfile, why string) bool {
+	if s.has(r) {
+		switch r {
+		case roleDescription:
+		case roleBooking:
+			if s.has(roleValue) {
+				return false
+			}
+			r = roleValue
+			why += ", the second date column"
+		default:
+			return false
+		}
+	}
+	s.col[r] = append(s.col[r], j)
+	s.notes = append(s.notes, fmt.Sprintf("%s: %s (%s)", s.colName(j), r, why))
+	return true
+}
+
+func headerBlank(h []string, j int) bool { return j >= len(h) || strings.TrimSpace(h[j]) == "" }
+
+// findHeader returns the sample row that best reads as a table header:
+// most cells in the vocabulary, with a date and an amount among them.
+func findHeader(rows []tableRow, v vocabIndex) int {
+	best, bestScore := -1, 0
+	for i, r := range rows {
+		if i > 200 {
+			break
+		}
+		score, date, money := 0, false, false
+		for j, c := range r.cells {
+			if strings.TrimSpace(c) == "" || r.kind(j) != cellText {
+				continue
+			}
+			if _, ok := splitDate(c); ok || looksLikeMoney(c) {
+				score = -100 // a data row
+				break
+			}
+			roles := v.headerRoles(c)
+			if len(roles) > 0 {
+				score++
+			}
+			for _, ro := range roles {
+				date = date || ro.isDate()
+				money = money || ro.isMoney()
+			}
+		}
+		if date && money && score >= 2 && score > bestScore {
+			best, bestScore = i, score
+		}
+	}
+	return best
+}
+
+// firstDataRow finds, in a table without a header, the first row of the
+// run of rows that share the most common width and have a date.
+func firstDataRow(rows []tableRow) int {
+	widths := map[int]int{}
+	for _, r := range rows {
+		if hasDate(r) {
+			widths[len(r.cells)]++
+		}
+	}
+	w, n := 0, 0
+	for k, c := range widths {
+		if c > n || c == n && k > w {
+			w, n = k, c
+		}
+	}
+	if n == 0 || w < 2 {
+		return -1
+	}
+	for i, r := range rows {
+		if len(r.cells) == w && hasDate(r) {
+			return i
+		}
+	}
+	return -1
+}
+
+func hasDate(r tableRow) bool {
+	for j, c := range r.cells {
+		if r.kind(j) == cellDate {
+			return true
+		}
+		if _, ok := splitDate(c); ok && r.kind(j) == cellText {
+			return true
+		}
+	}
+	return false
+}
+
+// tableRows keeps the rows that are transactions for profiling: not
+// blank, not balance or total rows, not a repeated header.
+func (s *spec) tableRows(rows []tableRow) []tableRow {
+	var out []tableRow
+	width := len(s.header)
+	for _, r := range rows {
+		if r.blank() || s.isHeaderAgain(r) {
+			continue
+		}
+		first, filled := -1, 0
+		for j, c := range r.cells {
+			if strings.TrimSpace(c) != "" {
+				if first < 0 {
+					first = j
+				}
+				filled++
+			}
+		}
+		if k, at := s.labels.rowLabel(r.cells); k != labelNone && (at == first || !hasDate(r)) {
+			continue // a balance or total row
+		}
+		if filled == 1 && (width >= 3 || len(r.cells) == 1) {
+			continue // a comment or footer line
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func (s *spec) isHeaderAgain(r tableRow) bool {
+	if len(s.header) == 0 || len(r.cells) != len(s.header) {
+		return false
+	}
+	for i := range r.cells {
+		if strings.TrimSpace(r.cells[i]) != strings.TrimSpace(s.header[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// readBlock reads the key-value rows above the table.
+func (s *spec) readBlock(rows []tableRow, where func(int) string) {
+	for i, r0 := range rows {
+		r := splitBlockRow(r0)
+		for j := 0; j < len(r.cells); j++ {
+			k, rest := s.labels.match(r.cells[j])
+			if k == labelNone {
+				continue
+			}
+			rest = strings.Trim(rest, "[]【】 ")
+			val, kind, next := rest, cellText, j
+			if k2, rest2 := s.labels.match(rest); k2 == k && rest2 == "" {
+				val = "" // the label's other language: "账号 Account No."
+			}
+			if k == labelOpening || k == labelClosing {
+				if _, _, err := blockAmount(val, cellText); err != nil {
+					val = "" // "Kontostand vom 31.01.2024:": the amount is beside it
+				}
+			}
+			if val == "" {
+				for t := j + 1; t < len(r.cells); t++ {
+					if strings.TrimSpace(r.cells[t]) != "" {
+						val, kind, next = strings.TrimSpace(r.cells[t]), r.kind(t), t
+						break
+					}
+				}
+			}
+			if val == "" && i+1 < len(rows) && lastFilled(r.cells) == j {
+				// mBank writes the label on one line, the value on the next.
+				next := rows[i+1]
+				if f := firstFilled(next.cells); f >= 0 {
+					val, kind = strings.TrimSpace(next.cells[f]), next.kind(f)
+					if k == labelPeriod && f+1 < len(next.cells) {
+						val += " - " + strings.TrimSpace(next.cells[f+1])
+					}
+				}
+			}
+			val = strings.Trim(val, "[]【】 ")
+			if val == "" {
+				continue
+			}
+			at := where(r.num)
+			switch k {
+			case labelAccount:
+				if s.account == "" {
+					// "DE12 ... / Girokonto": the number is the first part.
+					acct := strings.TrimSpace(strings.FieldsFunc(val, func(r rune) bool { return r == '/' || r == '(' || r == '[' || r == ']' })[0])
+					if iban := findIBAN(val); iban != "" {
+						s.account, s.accountWhy = iban, "the label at "+at
+					} else if accountLike(acct) {
+						s.account, s.accountWhy = normAccount(acct), "the label at "+at
+					}
+				}
+			case labelName:
+				if s.holder == "" {
+					s.holder = val
+				}
+			case labelCurrency:
+				if c := currencyCode(val); c != "" && s.currency == "" {
+					s.currency, s.currencyWhy = c, "the label at "+at
+				}
+			case labelFrom, labelTo:
+				if d, err := blockDate(val, kind); err == nil {
+					if k == labelFrom {
+						s.from = d
+					} else {
+						s.to = d
+					}
+				}
+			case labelPeriod:
+				s.readPeriod(val)
+			case labelOpening, labelClosing:
+				v, cur, err := blockAmount(val, kind)
+				if err != nil {
+					s.warnings = append(s.warnings, fmt.Sprintf("%s: %s balance %q not read: %v", at, map[labelKind]string{labelOpening: "opening", labelClosing: "closing"}[k], val, err))
+					continue
+				}
+				if k == labelOpening {
+					s.opening = &v
+				} else {
+					s.closing = &v
+				}
+				if cur != "" && s.currency == "" {
+					s.currency, s.currencyWhy = cur, "the balance at "+at
+				}
+			}
+			j = next // go on after the value: a row may hold several pairs
+		}
+		if s.account == "" {
+			for _, c := range r.cells {
+				if iban := findIBAN(c); iban != "" {
+					s.account, s.accountWhy = iban, "an IBAN at "+where(r.num)
+					break
+				}
+			}
+		}
+	}
+}
+
+// splitBlockRow splits cells that hold several "label: value" pairs
+// apart at runs of spaces ("起始日期: [20230201]   终止日期: [20230228]").
+func splitBlockRow(r tableRow) tableRow {
+	var cells []string
+	var kinds []cellKind
+	for j, c := range r.cells {
+		if strings.Contains(c, "   ") {
+			for _, part := range strings.Split(c, "   ") {
+				if part = strings.TrimSpace(part); part != "" {
+					cells = append(cells, part)
+					kinds = append(kinds, cellText)
+				}
+			}
+			continue
+		}
+		cells = append(cells, c)
+		kinds = append(kinds, r.kind(j))
+	}
+	return tableRow{cells: cells, kinds: kinds, num: r.num}
+}
+
+func firstFilled(cells []string) int {
+	for j, c := range cells {
+		if strings.TrimSpace(c) != "" {
+			return j
+		}
+	}
+	return -1
+}
+
+func lastFilled(cells []string) int {
+	for j := len(cells) - 1; j >= 0; j-- {
+		if strings.TrimSpace(cells[j]) != "" {
+			return j
+		}
+	}
+	return -1
+}
+
+// readPeriod reads "01.01.2024 - 31.01.2024" or "2024-01-01 至 2024-01-31".
+func (s *spec) readPeriod(v string) {
+	for _, sep := range []string{" - ", " – ", " bis ", " to ", " tot ", " au ", " al ", "至", "~", "—", " -", "- "} {
+		a, b, ok := strings.Cut(v, sep)
+		if !ok {
+			continue
+		}
+		da, err1 := blockDate(a, cellText)
+		db, err2 := blockDate(b, cellText)
+		if err1 == nil && err2 == nil {
+			s.from, s.to = da, db
+			return
+		}
+	}
+}
+
+// blockDate reads a date in the block above the table, where day-first
+// and month-first cannot be told apart from one cell: only unambiguous
+// dates are taken.
+func blockDate(v string, k cellKind) (ferry.Date, error) {
+	p, ok := splitDate(v)
+	if !ok {
+		return ferry.Date{}, fmt.Errorf("not a date")
+	}
+	if k == cellDate || p.month != 0 || p.digits[0] == 4 || p.cjk {
+		return p.date(orderYMD)
+	}
+	var e dateEvidence
+	e.add(v, "")
+	o, _, err := e.decide(orderUnknown, "")
+	if err != nil {
+		return ferry.Date{}, err
+	}
+	return p.date(o)
+}
+
+// blockAmount reads a balance in the block above the table.
+func blockAmount(v string, k cellKind) (decimal.Decimal, string, error) {
+	if k == cellNumber {
+		d, err := decimal.NewFromString(v)
+		return d, "", err
+	}
+	d, m, err := parseAmount(v, 0)
+	return d, m.currency, err
+}
+
+// accountLike reports whether v reads as an account number: an IBAN, or
+// digits (at least six) with separators and at most a few letters
+// ("20-32-06 13152170", "11773016-11111111-00000000", "6214830100001234").
+func accountLike(v string) bool {
+	digits, letters := 0, 0
+	for _, r := range v {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z':
+			letters++
+		case r == ' ' || r == '-' || r == '.' || r == '/' || r == '*':
+		default:
+			return false
+		}
+	}
+	return digits >= 6 && letters <= 8 && len(v) <= 42
+}
+
+// currencyCode reads a currency cell: an ISO code, or a name banks print.
+func currencyCode(v string) string {
+	u := strings.ToUpper(strings.TrimSpace(v))
+	if isISOCode(u) {
+		if u == "RMB" || u == "CNH" {
+			return "CNY"
+		}
+		return u
+	}
+	switch fold(v) {
+	case "人民币", "人民币元", "rmb":
+		return "CNY"
+	case "€", "euro":
+		return "EUR"
+	case "美元":
+		return "USD"
+	case "港币", "港元":
+		return "HKD"
+	}
+	return ""
+}
+
+// placeByContent places the columns of a table without a header row.
+func (s *spec) placeByContent(profiles []*colProfile, taken []bool, data []tableRow) error {
+	var dates, money, texts []int
+	for j, p := range profiles {
+		if taken[j] || p.empty() {
+			continue
+		}
+		switch {
+		case p.isDate():
+			dates = append(dates, j)
+		case p.realMoney():
+			money = append(money, j)
+		case p.mostly(p.money) && p.constant() || p.mostly(p.money) && p.fewDistinct() && p.fraction == 0:
+			// The same integer on every row: an account number.
+			if !s.has(roleAccount) && len(p.sample) >= 6 {
+				s.place(roleAccount, j, p, "content: the same number on every row")
+				taken[j] = true
+			}
+		default:
+			if iban := findIBAN(p.sample); iban != "" && p.fewDistinct() && !s.has(roleAccount) {
+				s.place(roleAccount, j, p, "content: the same IBAN on every row")
+				taken[j] = true
+				continue
+			}
+			texts = append(texts, j)
+		}
+	}
+	switch {
+	case s.has(roleBooking):
+	case len(dates) == 0:
+		return fmt.Errorf("no date column")
+	default:
+		s.place(roleBooking, dates[0], profiles[dates[0]], "content: the first date column")
+		if len(dates) > 1 && !s.has(roleValue) {
+			s.place(roleValue, dates[1], profiles[dates[1]], "content: the second date column")
+		}
+	}
+	if s.has(roleDescription) && (s.has(roleAmount) || s.has(roleDebit)) {
+		return nil
+	}
+	switch len(money) {
+	case 0:
+		if s.has(roleAmount) || s.has(roleDebit) {
+			break
+		}
+		return fmt.Errorf("no amount column")
+	case 1:
+		if !s.has(roleAmount) && !s.has(roleDebit) {
+			s.place(roleAmount, money[0], profiles[money[0]], "content: the only amount column")
+		}
+	case 2, 3:
+		if !s.chainRoles(money, profiles, data) {
+			var names []string
+			for _, j := range money {
+				names = append(names, s.colName(j))
+			}
+			return fmt.Errorf("several amount columns (%s) and no balance chain to tell the amount from the balances", strings.Join(names, ", "))
+		}
+	default:
+		return fmt.Errorf("%d amount-like columns: cannot tell which is the amount", len(money))
+	}
+	// The longest text is the description; others are kept in Details.
+	if len(texts) > 0 && !s.has(roleDescription) {
+		sort.SliceStable(texts, func(a, b int) bool { return profiles[texts[a]].avgText() > profiles[texts[b]].avgText() })
+		s.place(roleDescription, texts[0], profiles[texts[0]], "content: the longest text column")
+	}
+	return nil
+}
+
+// chainRoles tells amount and balance columns apart in a headerless table
+// by the arithmetic that links them: balance before + amount = balance
+// after on each row, or each balance = the previous one + the amount.
+func (s *spec) chainRoles(money []int, profiles []*colProfile, data []tableRow) bool {
+	vals := func(j int) []decimal.Decimal {
+		var out []decimal.Decimal
+		for _, r := range data {
+			v := r.cell(j)
+			if r.kind(j) == cellNumber {
+				d, err := decimal.NewFromString(v)
+				if err != nil {
+					return nil
+				}
+				out = append(out, d)
+				continue
+			}
+			d, _, err := parseAmount(v, 0)
+			if err != nil {
+				if d, _, err = parseAmount(v, ','); err != nil {
+					return nil
+				}
+			}
+			out = append(out, d)
+		}
+		return out
+	}
+	cols := make([][]decimal.Decimal, len(money))
+	for i, j := range money {
+		if cols[i] = vals(j); cols[i] == nil || len(cols[i]) < 2 {
+			return false
+		}
+	}
+	// before + amount = after, row by row.
+	if len(money) == 3 {
+		for a := 0; a < 3; a++ {
+			for b := 0; b < 3; b++ {
+				for c := 0; c < 3; c++ {
+					if a == b || b == c || a == c {
+						continue
+					}
+					// Addition cannot tell the amount from the balance
+					// before it; the chain can: each row's balance
+					// before is the previous row's balance after.
+					ok, fwd, rev := true, true, true
+					for i := range cols[a] {
+						if !cols[b][i].Add(cols[a][i]).Equal(cols[c][i]) {
+							ok = false
+							break
+						}
+						if i > 0 {
+							fwd = fwd && cols[b][i].Equal(cols[c][i-1])
+							rev = rev && cols[b][i-1].Equal(cols[c][i])
+						}
+					}
+					ok = ok && (fwd || rev)
+					if ok {
+						s.place(roleAmount, money[a], profiles[money[a]], "content: balance before + amount = balance after")
+						s.place(roleBalanceBefore, money[b], profiles[money[b]], "content: balance before + amount = balance after")
+						s.place(roleBalance, money[c], profiles[money[c]], "content: balance before + amount = balance after")
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	for a := 0; a < 2; a++ {
+		b := 1 - a
+		fwd, rev := true, true
+		for i := 1; i < len(cols[a]); i++ {
+			fwd = fwd && cols[b][i].Equal(cols[b][i-1].Add(cols[a][i]))
+			rev = rev && cols[b][i-1].Equal(cols[b][i].Add(cols[a][i-1]))
+		}
+		if fwd || rev {
+			s.place(roleAmount, money[a], profiles[money[a]], "content: each balance is the one before plus this amount")
+			s.place(roleBalance, money[b], profiles[money[b]], "content: each balance is the one before plus the amount")
+			return true
+		}
+	}
+	return false
+}
+
+// decideFormats fixes the date order and the decimal mark from every
+// cell of the sample.
+func (s *spec) decideFormats(profiles []*colProfile, data []tableRow, where func(int) string, m *Mapping, o Options) error {
+	// Decimal mark: every text amount cell of the used money columns
+	// votes; XLSX numbers are machine values and prove nothing.
+	var dot, comma, amb int
+	var dotAt, commaAt, ambAt string
+	for r := role(1); r < numRoles; r++ {
+		if !r.isMoney() {
+			continue
+		}
+		for _, j := range s.col[r] {
+			for _, row := range data {
+				v := row.cell(j)
+				if v == "" || row.kind(j) != cellText {
+					continue
+				}
+				mt, err := splitMoney(v)
+				if err != nil {
+					continue
+				}
+				at := fmt.Sprintf("%q at %s", v, where(row.num))
+				switch markEvidence(mt.digits) {
+				case '.':
+					if dot++; dotAt == "" {
+						dotAt = at
+					}
+				case ',':
+					if comma++; commaAt == "" {
+						commaAt = at
+					}
+				case '?':
+					if amb++; ambAt == "" {
+						ambAt = at
+					}
+				}
+			}
+		}
+	}
+	switch {
+	case m != nil && m.DecimalSeparator != "":
+		s.dec = m.DecimalSeparator[0]
+		s.notes = append(s.notes, fmt.Sprintf("decimal mark: %q (mapping)", s.dec))
+	case dot > 0 && comma > 0:
+		return fmt.Errorf("amounts use both \".\" (%s) and \",\" (%s) as the decimal mark; set decimal_separator in a mapping", dotAt, commaAt)
+	case dot > 0:
+		s.dec = '.'
+		s.notes = append(s.notes, "decimal mark: \".\" (e.g. "+dotAt+")")
+	case comma > 0:
+		s.dec = ','
+		s.notes = append(s.notes, "decimal mark: \",\" (e.g. "+commaAt+")")
+	case amb > 0:
+		return fmt.Errorf("cannot tell the decimal mark: every amount has one separator and three digits after it (%s); set decimal_separator in a mapping", ambAt)
+	default:
+		s.notes = append(s.notes, "decimal mark: not shown by any amount in the first rows (whole numbers)")
+	}
+	// Dates: per column, from its own evidence, else the file's.
+	s.dates = make([]dateFormat, len(profiles))
+	var pooled dateEvidence
+	for _, r := range []role{roleBooking, roleValue} {
+		for _, j := range s.col[r] {
+			pooled.merge(&profiles[j].dates)
+		}
+	}
+	layout := ""
+	forced := orderUnknown
+	if m != nil && m.DateFormat != "" {
+		if forced = orderOfPattern(m.DateFormat); forced == orderUnknown {
+			l, err := goLayout(m.DateFormat)
+			if err != nil {
+				return fmt.Errorf("mapping %s: %v", m.Path, err)
+			}
+			layout = l
+		}
+	}
+	if o.DateOrder != "" && forced == orderUnknown && layout == "" {
+		if forced = orderOfPattern(o.DateOrder); forced == orderUnknown {
+			return fmt.Errorf("Options.DateOrder %q: want DMY, MDY or YMD", o.DateOrder)
+		}
+	}
+	for _, r := range []role{roleBooking, roleValue} {
+		for _, j := range s.col[r] {
+			f := dateFormat{layout: layout, order: forced}
+			why := "mapping"
+			if layout == "" && forced == orderUnknown {
+				ev := &profiles[j].dates
+				o, w, err := ev.decide(orderUnknown, "")
+				if err != nil && ev.dayFirst == 0 && ev.monFirst == 0 {
+					o, w, err = pooled.decide(s.hintOrder(), "the file's decimal comma: its locale writes the day first")
+				}
+				if err != nil {
+					return fmt.Errorf("%s: %v", s.colName(j), err)
+				}
+				f.order, why = o, w
+			}
+			s.dates[j] = f
+			if f.layout != "" {
+				s.notes = append(s.notes, fmt.Sprintf("%s: dates as %s (mapping)", s.colName(j), m.DateFormat))
+			} else {
+				s.notes = append(s.notes, fmt.Sprintf("%s: date order %s (%s)", s.colName(j), f.order, why))
+			}
+		}
+	}
+	return nil
+}
+
+// hintOrder is the date order the file's other conventions imply: a
+// decimal comma is written only where dates are day-first.
+func (s *spec) hintOrder() dateOrder {
+	if s.dec == ',' {
+		return orderDMY
+	}
+	return orderUnknown
+}
+
+// decideCurrency finds the statement's currency where no column gives it
+// per line: a header such as "Betrag (EUR)", or the amount cells.
+func (s *spec) decideCurrency(profiles []*colProfile, data []tableRow) {
+	if s.currency != "" || s.has(roleCurrency) {
+		return
+	}
+	for r := role(1); r < numRoles; r++ {
+		if !r.isMoney() {
+			continue
+		}
+		for _, j := range s.col[r] {
+			if j < len(s.header) {
+				h := strings.ToUpper(s.header[j])
+				for _, w := range strings.FieldsFunc(h, func(r rune) bool {
+					return r == '(' || r == ')' || r == ' ' || r == '[' || r == ']' || r == '/' || r == ',' || r == ':'
+				}) {
+					if isISOCode(w) {
+						s.currency, s.currencyWhy = currencyCode(w), "the header "+s.colName(j)
+						return
+					}
+				}
+				if strings.Contains(h, "€") || containsWord(fold(h), "euro") || containsWord(fold(h), "euros") {
+					s.currency, s.currencyWhy = "EUR", "the header "+s.colName(j)
+					return
+				}
+			}
+		}
+	}
+	for _, r := range data {
+		for _, ro := range []role{roleAmount, roleDebit, roleCredit, roleBalance} {
+			for _, j := range s.col[ro] {
+				if r.kind(j) != cellText {
+					continue
+				}
+				if m, err := splitMoney(r.cell(j)); err == nil && m.currency != "" {
+					s.currency, s.currencyWhy = m.currency, fmt.Sprintf("the amounts (%q)", r.cell(j))
+					return
+				}
+			}
+		}
+	}
+}
+
+// suggestMapping is the advice every unrecognised-table error ends with.
+func suggestMapping(name string) string {
+	return fmt.Sprintf("describe the table in a mapping file and pass it with --mapping (ferry mapping suggest %s prints a starting point; see docs/mapping.md)", strconv.Quote(name))
+}

@@ -1,0 +1,827 @@
+package statements
+
+// Turning a recognised table's rows into statements: one per account,
+// streamed line by line, with the balance chain checked as it goes.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/ferry-rpa/ferry"
+	"github.com/shopspring/decimal"
+)
+
+// Scan reads a CSV or XLSX statement export row by row, handing each line
+// to fn and keeping none, so memory stays flat however long the file is.
+// Columns are recognised from the first rows (or taken from o.Mapping),
+// then the rest streams. The balance chain is checked as it goes: a break
+// is a ferry.ClassValidationFailed error naming the row and the columns.
+// It returns one statement per account (a file with an account column
+// can hold several), with header, balances, notes and warnings but no
+// lines, and how many lines fn received. Lines come in file order (a
+// file that lists the newest first says so in the notes).
+func Scan(ctx context.Context, name string, f io.ReaderAt, size int64, o Options, fn func(ferry.StatementLine) error) ([]ferry.Statement, int, error) {
+	return scanTable(ctx, name, f, size, o, fn, false)
+}
+
+// parseTable reads a whole CSV or XLSX export into statements.
+func parseTable(ctx context.Context, name string, data []byte, o Options) ([]ferry.Statement, error) {
+	sts, _, err := scanTable(ctx, name, bytes.NewReader(data), int64(len(data)), o, nil, true)
+	return sts, err
+}
+
+func openSource(name string, f io.ReaderAt, size int64, o Options) (rowSource, error) {
+	var head [8]byte
+	n, _ := f.ReadAt(head[:], 0)
+	isXLSX := bytes.HasPrefix(head[:n], []byte("PK\x03\x04"))
+	switch {
+	case bytes.HasPrefix(head[:n], []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}):
+		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", ErrLegacyXLS)
+	case o.Format == XLSX && !isXLSX:
+		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "not a readable XLSX file: no ZIP container")
+	}
+	if isXLSX && o.Format != CSV {
+		src, err := openXLSXSource(f, size)
+		if err != nil {
+			return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%w", err)
+		}
+		if o.Mapping != nil && o.Mapping.HiddenRows == "read" {
+			src.keep = true
+		}
+		return src, nil
+	}
+	enc, delim := o.Encoding, rune(0)
+	if m := o.Mapping; m != nil {
+		if m.Encoding != "" && enc == "" {
+			enc = m.Encoding
+		}
+		if m.Delimiter != "" {
+			delim = []rune(m.Delimiter)[0]
+		}
+	}
+	src, err := openCSV(f, size, enc, delim)
+	if err != nil {
+		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "unreadable text: %v", err)
+	}
+	return src, nil
+}
+
+// acctState is one account's statement as it is read.
+type acctState struct {
+	st               ferry.Statement
+	lines            []ferry.StatementLine
+	chain            chainState
+	n                int
+	neg              int
+	total            decimal.Decimal
+	opening, closing *decimal.Decimal
+	openAt, closeAt  string
+	from, to         ferry.Date
+	currencies       map[string]bool
+}
+
+// tableRun is one pass over a table's rows.
+type tableRun struct {
+	ctx        context.Context
+	s          *spec
+	src        rowSource
+	name       string
+	keep       bool
+	fn         func(ferry.StatementLine) error
+	accts      map[string]*acctState
+	order      []string
+	cur        *acctState
+	count      int
+	summaries  int
+	skipped    int
+	detailCols []int
+	amountCols string // the columns the amount comes from, for messages
+}
+
+func scanTable(ctx context.Context, name string, f io.ReaderAt, size int64, o Options, fn func(ferry.StatementLine) error, keep bool) ([]ferry.Statement, int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
+	}
+	src, err := openSource(name, f, size, o)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer src.close()
+	// The sample: the first rows, kept to recognise the columns.
+	var sample []tableRow
+	eof := false
+	for len(sample) < sampleRows {
+		row, err := src.next()
+		if err == io.EOF {
+			eof = true
+			break
+		}
+		if err != nil {
+			return nil, 0, ferry.Errorf(ferry.ClassDocumentChanged, name+": "+src.where(row.num), "%w", err)
+		}
+		sample = append(sample, row.clone())
+	}
+	s, err := recognise(name, sample, src, o.Mapping, o)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := s.decideAccount(name, sample, o); err != nil {
+		return nil, 0, err
+	}
+	r := &tableRun{ctx: ctx, s: s, src: src, name: name, keep: keep, fn: fn, accts: map[string]*acctState{}}
+	r.prepare()
+	start := s.headerIdx + 1
+	if s.headerIdx < 0 {
+		start = 0
+	}
+	// Rows of the sample above the table were the block; the table starts
+	// at the header (or at the first data row without one).
+	if s.headerIdx < 0 {
+		start = firstDataRow(sample)
+	}
+	for _, row := range sample[start:] {
+		if err := r.row(row); err != nil {
+			return nil, r.count, err
+		}
+	}
+	for i := 0; !eof; i++ {
+		if i&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, r.count, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
+			}
+		}
+		row, err := src.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, r.count, ferry.Errorf(ferry.ClassDocumentChanged, name+": "+src.where(row.num), "%w", err)
+		}
+		if err := r.row(row); err != nil {
+			return nil, r.count, err
+		}
+	}
+	sts, err := r.finish()
+	return sts, r.count, err
+}
+
+// decideAccount settles where the account comes from when no column
+// gives it per row: the mapping, the block above the table, the caller,
+// the file name. Without any, the statement's account is empty and a
+// warning says so.
+func (s *spec) decideAccount(name string, sample []tableRow, o Options) error {
+	var m *Mapping = o.Mapping
+	if m != nil {
+		a := m.Account
+		switch {
+		case a.Value != "":
+			s.account, s.accountWhy = normAccount(a.Value), "mapping"
+		case a.Cell != "":
+			col, row, _ := cellRef(a.Cell)
+			for _, r := range sample {
+				if r.num == row {
+					s.account = r.cell(col)
+				}
+			}
+			s.account = extractAccount(s.account)
+			if s.account == "" {
+				return ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", m.errAt("account.cell", "cell %s is empty, holds no account number or is not in the first %d rows", a.Cell, sampleRows))
+			}
+			s.accountWhy = "cell " + strings.ToUpper(a.Cell) + " (mapping)"
+		case a.Label != "":
+			s.account = ""
+			lw := fold(strings.TrimRight(a.Label, ": "))
+			for _, r := range sample {
+				for j, c := range r.cells {
+					if fold(strings.TrimRight(c, ": ")) == lw {
+						for t := j + 1; t < len(r.cells); t++ {
+							if v := strings.TrimSpace(r.cells[t]); v != "" {
+								s.account = extractAccount(v)
+								break
+							}
+						}
+					}
+				}
+				if s.account != "" {
+					break
+				}
+			}
+			if s.account == "" {
+				return ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", m.errAt("account.label", "no cell %q with a value beside it in the first %d rows", a.Label, sampleRows))
+			}
+			s.accountWhy = fmt.Sprintf("beside %q (mapping)", a.Label)
+		case a.FileName != "":
+			acct := ""
+			if a.FileName == "iban" {
+				acct = accountFromFileName(name)
+			} else if mm := regexp.MustCompile(a.FileName).FindStringSubmatch(name); mm != nil {
+				acct = mm[1]
+			}
+			if acct == "" {
+				return ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", m.errAt("account.file_name", "the file name %q holds no account", name))
+			}
+			s.account, s.accountWhy = normAccount(acct), "the file name (mapping)"
+		case a.Parameter:
+			if o.Account == "" {
+				return ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", m.errAt("account.parameter", "no account given (Options.Account, ferry parse --account)"))
+			}
+			s.account, s.accountWhy = normAccount(o.Account), "the caller's parameter"
+		}
+	}
+	if s.has(roleAccount) {
+		return nil
+	}
+	switch {
+	case s.account != "":
+		if o.Account != "" && normAccount(o.Account) != s.account && !strings.HasSuffix(s.account, normAccount(o.Account)) {
+			s.warnings = append(s.warnings, fmt.Sprintf("the file names account %s, the caller expected %s", s.account, normAccount(o.Account)))
+		}
+	case o.Account != "":
+		s.account, s.accountWhy = normAccount(o.Account), "the caller's parameter"
+	default:
+		if iban := accountFromFileName(name); iban != "" {
+			s.account, s.accountWhy = iban, "the IBAN in the file name"
+		}
+	}
+	if s.account != "" {
+		s.notes = append(s.notes, fmt.Sprintf("account: %s (%s)", s.account, s.accountWhy))
+	}
+	return nil
+}
+
+// prepare lists the columns whose text goes to Details.
+func (r *tableRun) prepare() {
+	used := map[int]bool{}
+	for ro := role(1); ro < numRoles; ro++ {
+		if ro == roleCounterpartyAccount {
+			continue
+		}
+		for _, j := range r.s.col[ro] {
+			used[j] = true
+		}
+	}
+	for j := 0; j < len(r.s.header); j++ {
+		if !used[j] && strings.TrimSpace(r.s.header[j]) != "" {
+			r.detailCols = append(r.detailCols, j)
+		}
+	}
+	if j := r.s.first(roleCounterpartyAccount); j >= len(r.s.header) {
+		r.detailCols = append(r.detailCols, j)
+	}
+	var names []string
+	for _, ro := range []role{roleAmount, roleSign, roleDebit, roleCredit} {
+		for _, j := range r.s.col[ro] {
+			names = append(names, r.s.colName(j))
+		}
+	}
+	r.amountCols = strings.Join(names, " with ")
+}
+
+func (r *tableRun) errorf(num int, format string, args ...any) error {
+	return ferry.Errorf(ferry.ClassDocumentChanged, r.name+": "+r.src.where(num), format, args...)
+}
+
+// money reads an amount cell: 0 and false when it is empty.
+func (r *tableRun) money(row tableRow, j int) (decimal.Decimal, moneyText, bool, error) {
+	v := row.cell(j)
+	if v == "" {
+		return decimal.Zero, moneyText{}, false, nil
+	}
+	if row.kind(j) == cellNumber {
+		d, err := decimal.NewFromString(v)
+		if err != nil {
+			return d, moneyText{}, false, fmt.Errorf("%s: not a number: %q", r.s.colName(j), v)
+		}
+		return d, moneyText{neg: d.IsNegative(), signed: d.IsNegative()}, true, nil
+	}
+	d, m, err := parseAmount(v, r.s.dec)
+	if err != nil {
+		return d, m, false, fmt.Errorf("%s: %v", r.s.colName(j), err)
+	}
+	return d, m, true, nil
+}
+
+// account returns the state of the account a row belongs to.
+func (r *tableRun) account(key string) *acctState {
+	a, ok := r.accts[key]
+	if !ok {
+		a = &acctState{currencies: map[string]bool{}}
+		a.chain.init()
+		r.accts[key] = a
+		r.order = append(r.order, key)
+	}
+	r.cur = a
+	return a
+}
+
+// balanceRow reads an opening or closing balance row.
+func (r *tableRun) balanceRow(row tableRow, k labelKind, at int) error {
+	s := r.s
+	var val decimal.Decimal
+	found := false
+	for _, ro := range []role{roleBalance, roleAmount, roleCredit, roleDebit} {
+		for _, j := range s.col[ro] {
+			d, _, ok, err := r.money(row, j)
+			if err != nil {
+				return r.errorf(row.num, "balance row: %v", err)
+			}
+			if ok {
+				val, found = d, true
+				if ro == roleDebit && d.IsPositive() {
+					val = d.Neg()
+				}
+				if ro == roleAmount && s.has(roleSign) {
+					sign := fold(row.cell(s.first(roleSign)))
+					if s.debitW[sign] {
+						val = d.Abs().Neg()
+					}
+				}
+				break
+			}
+		}
+		if found {
+			break
+		}
+	}
+	if !found {
+		for j := at + 1; j < len(row.cells); j++ {
+			if v := row.cell(j); v != "" && row.kind(j) != cellDate {
+				d, _, ok, err := r.money(row, j)
+				if err == nil && ok {
+					val, found = d, true
+					break
+				}
+			}
+		}
+	}
+	if !found {
+		return r.errorf(row.num, "balance row %q has no amount", row.cell(at))
+	}
+	a := r.cur
+	if j := s.first(roleAccount); j >= 0 && row.cell(j) != "" {
+		a = r.account(normAccount(row.cell(j)))
+	} else if a == nil {
+		a = r.account(s.account)
+	}
+	where := r.src.where(row.num)
+	if k == labelOpening {
+		if a.opening != nil && a.n == 0 {
+			return r.errorf(row.num, "a second opening balance row (the first at %s)", a.openAt)
+		}
+		a.opening, a.openAt = &val, where
+	} else {
+		a.closing, a.closeAt = &val, where
+	}
+	return nil
+}
+
+// rowLabel finds a balance or total label, the mapping's own first.
+func (r *tableRun) rowLabel(row tableRow) (labelKind, int) {
+	for i, c := range row.cells {
+		f := fold(c)
+		if f == "" {
+			continue
+		}
+		for _, l := range r.s.openLabels {
+			if strings.HasPrefix(f, l) {
+				return labelOpening, i
+			}
+		}
+		for _, l := range r.s.closeLabels {
+			if strings.HasPrefix(f, l) {
+				return labelClosing, i
+			}
+		}
+	}
+	return r.s.labels.rowLabel(row.cells)
+}
+
+// row handles one table row.
+func (r *tableRun) row(row tableRow) error {
+	s := r.s
+	if row.blank() || s.isHeaderAgain(row) {
+		return nil
+	}
+	bj := s.first(roleBooking)
+	bv := row.cell(bj)
+	var booking ferry.Date
+	var derr error
+	if bv != "" {
+		booking, derr = s.dates[bj].parse(bv)
+	}
+	if bv == "" || derr != nil {
+		if k, at := r.rowLabel(row); k == labelOpening || k == labelClosing {
+			return r.balanceRow(row, k, at)
+		} else if k == labelSummary {
+			r.summaries++
+			return nil
+		}
+		hasMoney := false
+		for _, ro := range []role{roleAmount, roleDebit, roleCredit} {
+			for _, j := range s.col[ro] {
+				if _, _, ok, err := r.money(row, j); ok || err != nil {
+					hasMoney = true
+				}
+			}
+		}
+		if !hasMoney {
+			r.skipped++ // a note, a footer, a continuation without an amount
+			return nil
+		}
+		if bv == "" {
+			return r.errorf(row.num, "an amount but no booking date in %s", s.colName(bj))
+		}
+		return r.errorf(row.num, "%s: %v", s.colName(bj), derr)
+	}
+	l := ferry.StatementLine{BookingDate: booking, ValueDate: booking}
+	if j := s.first(roleValue); j >= 0 {
+		if v := row.cell(j); v != "" {
+			d, err := s.dates[j].parse(v)
+			if err != nil {
+				return r.errorf(row.num, "%s: %v", s.colName(j), err)
+			}
+			l.ValueDate = d
+		}
+	}
+	amount, err := r.amount(row)
+	if err != nil {
+		return err
+	}
+	l.Amount = amount
+	hasBal := false
+	if j := s.first(roleBalance); j >= 0 {
+		d, _, ok, err := r.money(row, j)
+		if err != nil {
+			return r.errorf(row.num, "%v", err)
+		}
+		l.BalanceAfter, hasBal = d, ok
+	}
+	if j := s.first(roleBalanceBefore); j >= 0 && hasBal {
+		before, _, ok, err := r.money(row, j)
+		if err != nil {
+			return r.errorf(row.num, "%v", err)
+		}
+		if ok && !before.Add(amount).Equal(l.BalanceAfter) {
+			if before.Sub(amount).Equal(l.BalanceAfter) {
+				return r.errorf(row.num, "the sign of the amount (%s) contradicts the balances: %s %s + %s ≠ %s %s, but with the opposite sign it would add up",
+					r.amountCols, s.colName(j), before, amount, s.colName(s.first(roleBalance)), l.BalanceAfter)
+			}
+			return ferry.Errorf(ferry.ClassValidationFailed, r.name+": "+r.src.where(row.num), "%w: %s %s + amount %s ≠ %s %s",
+				ferry.ErrUnreconciled, s.colName(j), before, amount, s.colName(s.first(roleBalance)), l.BalanceAfter)
+		}
+	}
+	if j := s.first(roleCurrency); j >= 0 {
+		if v := row.cell(j); v != "" {
+			if c := currencyCode(v); c != "" {
+				l.Currency = c
+			} else {
+				return r.errorf(row.num, "%s: %q is not a currency", s.colName(j), v)
+			}
+		}
+	}
+	if l.Currency == "" {
+		l.Currency = s.currency
+	}
+	if j := s.first(roleCounterparty); j >= 0 {
+		l.Counterparty = row.cell(j)
+	}
+	var desc []string
+	for _, j := range s.col[roleDescription] {
+		if v := strings.Join(strings.Fields(row.cell(j)), " "); v != "" {
+			desc = append(desc, v)
+		}
+	}
+	l.Description = strings.Join(desc, " ")
+	if j := s.first(roleReference); j >= 0 {
+		l.Reference = row.cell(j)
+	}
+	if j := s.first(roleTransactionID); j >= 0 {
+		l.TransactionID = row.cell(j)
+		if l.Reference == "" && !s.has(roleReference) {
+			l.Reference = l.TransactionID
+		}
+	}
+	var details []string
+	for _, j := range r.detailCols {
+		if v := row.cell(j); v != "" {
+			var h string
+			if j < len(s.header) && strings.TrimSpace(s.header[j]) != "" {
+				h = strings.TrimSpace(s.header[j])
+			} else {
+				h = fmt.Sprintf("column %d", j+1)
+			}
+			details = append(details, h+": "+v)
+		}
+	}
+	l.Details = strings.Join(details, "; ")
+	key := s.account
+	if j := s.first(roleAccount); j >= 0 {
+		if v := row.cell(j); v != "" {
+			key = normAccount(v)
+		}
+	}
+	l.Account = key
+	a := r.account(key)
+	if err := a.chain.add(l.Amount, l.BalanceAfter, hasBal); err != nil && !r.keep {
+		return r.chainError(row.num, a)
+	}
+	a.n++
+	r.count++
+	a.total = a.total.Add(l.Amount)
+	if l.Amount.IsNegative() {
+		a.neg++
+	}
+	if a.from.IsZero() || l.BookingDate.Before(a.from) {
+		a.from = l.BookingDate
+	}
+	if a.to.IsZero() || l.BookingDate.After(a.to) {
+		a.to = l.BookingDate
+	}
+	a.currencies[l.Currency] = true
+	if r.keep {
+		a.lines = append(a.lines, l)
+		return nil
+	}
+	if r.fn != nil {
+		return r.fn(l)
+	}
+	return nil
+}
+
+// amount reads a row's signed amount from the amount column (with its
+// sign column) or the debit and credit columns.
+func (r *tableRun) amount(row tableRow) (decimal.Decimal, error) {
+	s := r.s
+	if j := s.first(roleAmount); j >= 0 {
+		d, m, ok, err := r.money(row, j)
+		if err != nil {
+			return d, r.errorf(row.num, "%v", err)
+		}
+		if !ok {
+			return d, r.errorf(row.num, "%s is empty", s.colName(j))
+		}
+		if k := s.first(roleSign); k >= 0 {
+			v := fold(row.cell(k))
+			switch {
+			case s.debitW[v]:
+				if m.signed && !m.neg && !d.IsZero() {
+					return d, r.errorf(row.num, "%s says debit (%q) but %s is %q, explicitly positive", s.colName(k), row.cell(k), s.colName(j), row.cell(j))
+				}
+				return d.Abs().Neg(), nil
+			case s.creditW[v]:
+				if m.neg && !d.IsZero() {
+					return d, r.errorf(row.num, "%s says credit (%q) but %s is negative (%q)", s.colName(k), row.cell(k), s.colName(j), row.cell(j))
+				}
+				return d.Abs(), nil
+			case v == "" && d.IsZero():
+				return d, nil
+			}
+			return d, r.errorf(row.num, "%s: %q is neither a debit nor a credit mark (known: %s)", s.colName(k), row.cell(k), signWords(s))
+		}
+		return d, nil
+	}
+	dj, cj := s.first(roleDebit), s.first(roleCredit)
+	debit, _, dok, err := r.money(row, dj)
+	if err != nil {
+		return debit, r.errorf(row.num, "%v", err)
+	}
+	credit, _, cok, err := r.money(row, cj)
+	if err != nil {
+		return credit, r.errorf(row.num, "%v", err)
+	}
+	switch {
+	case dok && cok && !debit.IsZero() && !credit.IsZero():
+		return debit, r.errorf(row.num, "both %s %s and %s %s are set", s.colName(dj), debit, s.colName(cj), credit)
+	case dok && !debit.IsZero():
+		if debit.IsPositive() {
+			return debit.Neg(), nil
+		}
+		return debit, nil // written negative already
+	case cok:
+		return credit, nil
+	case dok:
+		return decimal.Zero, nil
+	}
+	return decimal.Zero, r.errorf(row.num, "no amount: %s and %s are both empty", s.colName(dj), s.colName(cj))
+}
+
+func signWords(s *spec) string {
+	var d, c []string
+	for w := range s.debitW {
+		d = append(d, w)
+	}
+	for w := range s.creditW {
+		c = append(c, w)
+	}
+	sort.Strings(d)
+	sort.Strings(c)
+	if len(d) > 8 {
+		d = append(d[:8], "...")
+	}
+	if len(c) > 8 {
+		c = append(c[:8], "...")
+	}
+	return "debit " + strings.Join(d, " ") + "; credit " + strings.Join(c, " ")
+}
+
+// chainError explains a broken balance chain: a sign problem when the
+// opposite signs would hold, else the row where it breaks.
+func (r *tableRun) chainError(num int, a *acctState) error {
+	s := r.s
+	bal := s.colName(s.first(roleBalance))
+	if a.chain.alive[2] || a.chain.alive[3] {
+		return r.errorf(num, "the signs of the amounts (%s) contradict the balances in %s: with the opposite signs they add up; the sign must come from another column (a debit/credit indicator?) or a mapping", r.amountCols, bal)
+	}
+	return ferry.Errorf(ferry.ClassValidationFailed, r.name+": "+r.src.where(num), "%w: the balance in %s does not follow from the previous balance and the amounts in %s",
+		ferry.ErrUnreconciled, bal, r.amountCols)
+}
+
+// chainState checks a balance column against the amounts, for both
+// orders a bank may list lines in (oldest or newest first), and for the
+// opposite signs, to tell a sign problem from a broken statement.
+type chainState struct {
+	alive              [4]bool // forward, reverse, forward with flipped signs, reverse flipped
+	seen               bool
+	checks             int
+	lastBal, lastAmt   decimal.Decimal
+	since, total       decimal.Decimal
+	firstBal, firstAmt decimal.Decimal
+	firstPrefix        decimal.Decimal
+	lastPrefix         decimal.Decimal
+	broken             bool
+}
+
+func (c *chainState) init() { c.alive = [4]bool{true, true, true, true} }
+
+var errChain = errors.New("balance chain broken")
+
+// add offers one line; it fails when neither order holds any more.
+func (c *chainState) add(amt, bal decimal.Decimal, hasBal bool) error {
+	c.total = c.total.Add(amt)
+	if !hasBal {
+		c.since = c.since.Add(amt)
+		return nil
+	}
+	if c.seen {
+		fwd := c.since.Add(amt)
+		rev := c.lastAmt.Add(c.since)
+		c.alive[0] = c.alive[0] && bal.Equal(c.lastBal.Add(fwd))
+		c.alive[1] = c.alive[1] && c.lastBal.Equal(bal.Add(rev))
+		c.alive[2] = c.alive[2] && bal.Equal(c.lastBal.Sub(fwd))
+		c.alive[3] = c.alive[3] && c.lastBal.Equal(bal.Sub(rev))
+		c.checks++
+	} else {
+		c.firstBal, c.firstAmt, c.firstPrefix = bal, amt, c.total
+	}
+	c.seen = true
+	c.lastBal, c.lastAmt, c.lastPrefix, c.since = bal, amt, c.total, decimal.Zero
+	if !c.alive[0] && !c.alive[1] && !c.broken {
+		c.broken = true
+		return errChain
+	}
+	return nil
+}
+
+// reverse reports whether the file lists the newest line first.
+func (c *chainState) reverse() bool { return c.checks > 0 && !c.alive[0] && c.alive[1] }
+
+// derived returns the opening and closing balances the chain implies.
+func (c *chainState) derived() (open, close decimal.Decimal) {
+	if c.reverse() {
+		return c.lastBal.Sub(c.total.Sub(c.lastPrefix).Add(c.lastAmt)), c.firstBal.Add(c.firstPrefix.Sub(c.firstAmt))
+	}
+	return c.firstBal.Sub(c.firstPrefix), c.lastBal.Add(c.total.Sub(c.lastPrefix))
+}
+
+// finish builds the statements.
+func (r *tableRun) finish() ([]ferry.Statement, error) {
+	s := r.s
+	if len(r.order) == 0 {
+		r.account(s.account)
+	}
+	var notes []string
+	notes = append(notes, r.src.notes()...)
+	notes = append(notes, s.notes...)
+	if r.summaries > 0 {
+		notes = append(notes, fmt.Sprintf("%d total rows skipped", r.summaries))
+	}
+	if r.skipped > 0 {
+		notes = append(notes, fmt.Sprintf("%d rows without a date and an amount skipped", r.skipped))
+	}
+	var out []ferry.Statement
+	var empty []string
+	for _, key := range r.order {
+		a := r.accts[key]
+		if a.n == 0 && a.opening == nil && a.closing == nil && len(r.order) > 1 {
+			continue
+		}
+		st := ferry.Statement{Account: key, Name: s.holder, Notes: append([]string(nil), notes...), Warnings: append([]string(nil), s.warnings...)}
+		if key == "" {
+			st.Warnings = append(st.Warnings, "no account: the file names none in a column, above the table or in its name; the caller must supply it (Options.Account or a mapping)")
+		}
+		// Currency.
+		switch {
+		case s.currency != "":
+			st.Currency = s.currency
+			st.Notes = append(st.Notes, fmt.Sprintf("currency: %s (%s)", s.currency, s.currencyWhy))
+		case len(a.currencies) == 1:
+			for c := range a.currencies {
+				st.Currency = c
+			}
+		}
+		if st.Currency == "" && len(a.currencies) <= 1 {
+			st.Warnings = append(st.Warnings, "no currency: no column, header or amount names it")
+		}
+		// Period.
+		st.From, st.To = a.from, a.to
+		if len(r.order) == 1 && !s.from.IsZero() && !s.to.IsZero() {
+			st.From, st.To = s.from, s.to
+		}
+		// Balances: stated (rows in the table, or the block above it for
+		// a single account), else derived from a balance column.
+		open, close := a.opening, a.closing
+		if len(r.order) == 1 {
+			if open == nil {
+				open = s.opening
+			}
+			if close == nil {
+				close = s.closing
+			}
+		}
+		hasChain := a.chain.seen
+		if open != nil && close == nil && !hasChain {
+			return nil, ferry.Errorf(ferry.ClassDocumentChanged, r.name, "states an opening balance but no closing balance row (期末余额 Closing Balance, Endsaldo, SALDO FINALE ...): the file may be truncated")
+		}
+		if open != nil && close == nil && hasChain {
+			return nil, ferry.Errorf(ferry.ClassDocumentChanged, r.name, "states an opening balance but no closing balance (期末余额 Closing Balance, Endsaldo, SALDO FINALE ...): the file may be truncated")
+		}
+		dOpen, dClose := a.chain.derived()
+		switch {
+		case open != nil && close != nil:
+			st.Opening, st.Closing = *open, *close
+			st.Balances = []ferry.Balance{{Type: "opening", Amount: *open, Currency: st.Currency, Date: st.From}, {Type: "closing", Amount: *close, Currency: st.Currency, Date: st.To}}
+			if !r.keep {
+				if !open.Add(a.total).Equal(*close) {
+					return nil, ferry.Errorf(ferry.ClassValidationFailed, r.name, "%w: account %s: opening %s + lines %s = %s, closing balance is %s (amounts from %s)", ferry.ErrUnreconciled, key, open.StringFixed(2), a.total.StringFixed(2), open.Add(a.total).StringFixed(2), close.StringFixed(2), r.amountCols)
+				}
+				if hasChain && !a.chain.broken && !dOpen.Equal(*open) {
+					return nil, ferry.Errorf(ferry.ClassValidationFailed, r.name, "%w: account %s: the balance column implies an opening balance of %s, the file states %s", ferry.ErrUnreconciled, key, dOpen.StringFixed(2), open.StringFixed(2))
+				}
+			}
+		case hasChain:
+			st.Opening, st.Closing = dOpen, dClose
+			st.Balances = []ferry.Balance{{Type: "opening", Amount: dOpen, Currency: st.Currency, Date: st.From}, {Type: "closing", Amount: dClose, Currency: st.Currency, Date: st.To}}
+			st.Notes = append(st.Notes, fmt.Sprintf("balances: opening %s and closing %s derived from %s", dOpen.StringFixed(2), dClose.StringFixed(2), s.colName(s.first(roleBalance))))
+		default:
+			st.NoBalances = true
+			if close != nil {
+				st.Closing = *close
+				st.Balances = []ferry.Balance{{Type: "closing", Amount: *close, Currency: st.Currency, Date: st.To}}
+				st.Warnings = append(st.Warnings, "only a closing balance is stated: the lines cannot be reconciled")
+			} else {
+				st.Notes = append(st.Notes, "balances: the file states none")
+			}
+		}
+		// Sign checks.
+		if a.chain.broken && (a.chain.alive[2] || a.chain.alive[3]) {
+			return nil, ferry.Errorf(ferry.ClassDocumentChanged, r.name, "account %s: the signs of the amounts (%s) contradict the balances in %s: with the opposite signs they add up; the sign must come from another column (a debit/credit indicator?) or a mapping", key, r.amountCols, s.colName(s.first(roleBalance)))
+		}
+		if s.has(roleAmount) && !s.has(roleSign) && a.neg == 0 && a.n > 0 && st.NoBalances {
+			st.Warnings = append(st.Warnings, fmt.Sprintf("every amount in %s is positive and nothing confirms the signs (no debit/credit column, no sign column, no balances): check that debits are not shown as credits", s.colName(s.first(roleAmount))))
+		}
+		if hasChain && a.chain.checks > 0 && !a.chain.broken {
+			order := "oldest first"
+			if a.chain.reverse() {
+				order = "newest first"
+				if r.keep {
+					for i, j := 0, len(a.lines)-1; i < j; i, j = i+1, j-1 {
+						a.lines[i], a.lines[j] = a.lines[j], a.lines[i]
+					}
+					order += "; lines put in date order"
+				}
+			}
+			st.Notes = append(st.Notes, fmt.Sprintf("signs confirmed by the balance chain in %s (lines listed %s)", s.colName(s.first(roleBalance)), order))
+		}
+		st.Lines = a.lines
+		if a.n == 0 {
+			empty = append(empty, key)
+		}
+		out = append(out, st)
+	}
+	if r.count == 0 && s.opening == nil && s.closing == nil && len(empty) == len(out) {
+		stated := false
+		for _, a := range r.accts {
+			stated = stated || a.opening != nil || a.closing != nil
+		}
+		if !stated {
+			return nil, ferry.Errorf(ferry.ClassDocumentChanged, r.name, "no transaction rows under the table header")
+		}
+	}
+	return out, nil
+}
