@@ -157,7 +157,7 @@ func (b *Bank) Statement(accountID string, from, to ferry.Date) (ferry.Statement
 			bal += t.cents
 			st.Lines = append(st.Lines, ferry.StatementLine{
 				Account: acc.ID, BookingDate: d, ValueDate: d, Amount: cents(t.cents), Currency: acc.Currency,
-				Counterparty: t.counterparty, Description: t.desc, Reference: t.ref, BalanceAfter: cents(bal),
+				Counterparty: t.counterparty, Description: t.desc, Reference: t.ref, TransactionID: t.ref, BalanceAfter: cents(bal),
 			})
 		}
 	}

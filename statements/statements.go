@@ -119,6 +119,7 @@ const (
 	colDescription
 	colReference
 	colCurrency
+	colTransactionID // the bank's own serial number of the transaction
 )
 
 // headerWords maps words in a column header to its meaning, Chinese and
@@ -136,7 +137,7 @@ var headerWords = []struct {
 	{"余额", colBalance}, {"balance", colBalance},
 	{"对方户名", colCounterparty}, {"对方名称", colCounterparty}, {"counterparty", colCounterparty},
 	{"摘要", colDescription}, {"用途", colDescription}, {"description", colDescription},
-	{"流水号", colReference}, {"reference", colReference},
+	{"流水号", colTransactionID}, {"reference", colReference},
 	{"币种", colCurrency}, {"currency", colCurrency},
 }
 
@@ -302,6 +303,14 @@ func (b *builder) line(where string, cells []string) (done bool, err error) {
 			l.Description = v
 		case colReference:
 			l.Reference = v
+		case colTransactionID:
+			// The bank's serial number is its id of the transaction,
+			// unless the file prints a placeholder; it is also the
+			// line's reference, as the table readers have it.
+			l.Reference = v
+			if ferry.NormalizeReference(v) != "" {
+				l.TransactionID = v
+			}
 		case colCurrency:
 			l.Currency = v
 		}

@@ -502,9 +502,13 @@ func (r *tableRun) row(row tableRow) error {
 		l.Reference = row.cell(j)
 	}
 	if j := s.first(roleTransactionID); j >= 0 {
-		l.TransactionID = row.cell(j)
+		id := row.cell(j)
 		if l.Reference == "" && !s.has(roleReference) {
-			l.Reference = l.TransactionID
+			l.Reference = id
+		}
+		// A placeholder is no id: the line is then known by its content.
+		if ferry.NormalizeReference(id) != "" {
+			l.TransactionID = id
 		}
 	}
 	var details []string
