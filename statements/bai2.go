@@ -74,16 +74,6 @@ func baiAmount(s string, decimals int32) (decimal.Decimal, error) {
 	return d, nil
 }
 
-func currencyDecimals(ccy string) int32 {
-	switch ccy {
-	case "JPY", "KRW", "CLP", "ISK", "VND":
-		return 0
-	case "BHD", "KWD", "JOD", "OMR", "TND":
-		return 3
-	}
-	return 2
-}
-
 // baiSummaryTypes names the BAI2 status and summary codes Ferry keeps.
 var baiSummaryTypes = map[string]string{
 	"010": "opening", "015": "closing", "040": "opening_available", "045": "closing_available",
