@@ -140,7 +140,8 @@ func ParseBAI2(name string, data []byte) ([]ferry.Statement, error) {
 					return nil, bad("summary %s: %v", code, err)
 				}
 				acctTotal = acctTotal.Add(amt)
-				if typ, ok := baiSummaryTypes[code]; ok {
+				// A blank amount is "not reported", not zero.
+				if typ, ok := baiSummaryTypes[code]; ok && field(r, i+1) != "" {
 					st.Balances = append(st.Balances, ferry.Balance{Type: typ, Amount: amt, Currency: ccy, Date: asOf})
 					switch code {
 					case "010":
@@ -176,6 +177,9 @@ func ParseBAI2(name string, data []byte) ([]ferry.Statement, error) {
 			tc, err := strconv.Atoi(code)
 			if err != nil {
 				return nil, bad("bad type code %q", code)
+			}
+			if field(r, 1) == "" {
+				return nil, bad("transaction %s without an amount", code)
 			}
 			amt, err := baiAmount(field(r, 1), decimals)
 			if err != nil {
@@ -216,8 +220,12 @@ func ParseBAI2(name string, data []byte) ([]ferry.Statement, error) {
 			if next+2 < len(r.fields) {
 				text = strings.TrimSpace(strings.Join(r.fields[next+2:], ","))
 			}
-			l.Reference = bankRef
-			if l.Reference == "" {
+			// The bank reference is the bank's own id of the transaction;
+			// the customer reference is the payer's or payee's.
+			if !placeholderRef(bankRef) {
+				l.TransactionID = bankRef
+			}
+			if !placeholderRef(custRef) {
 				l.Reference = custRef
 			}
 			l.Description = text

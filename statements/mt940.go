@@ -670,7 +670,7 @@ func (p *mtParser) balance(where, v, stCcy string) (ferry.Balance, error) {
 
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
 
-func isTypeChar(c byte) bool { return isUpper(c) || isDigit(c) || c == ' ' }
+func isTypeChar(c byte) bool { return isAlnum(c) || c == ' ' }
 
 // statementLine reads a :61: field:
 //

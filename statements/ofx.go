@@ -12,25 +12,67 @@ import (
 	"golang.org/x/text/encoding/charmap"
 )
 
-var ofxTag = regexp.MustCompile(`<(/?)([A-Za-z0-9_.]+)[^>]*>`)
+// ofxTagAt reads a tag starting at body[i] == '<': whether it closes, its
+// upper-cased name and where it ends. ok is false for text that is not a
+// tag ("<" in a memo) and for <?...?> and <!...> declarations, skipped
+// whole.
+func ofxTagAt(body string, i int) (closing bool, name string, end int, ok bool) {
+	j := i + 1
+	if j < len(body) && (body[j] == '?' || body[j] == '!') {
+		k := strings.IndexByte(body[j:], '>')
+		if k < 0 {
+			return false, "", len(body), false
+		}
+		return false, "", j + k + 1, false
+	}
+	if j < len(body) && body[j] == '/' {
+		closing = true
+		j++
+	}
+	k := j
+	for k < len(body) && (isAlnum(body[k]) || body[k] == '_' || body[k] == '.' || body[k] >= 'a' && body[k] <= 'z') {
+		k++
+	}
+	if k == j {
+		return false, "", i + 1, false
+	}
+	gt := strings.IndexByte(body[k:], '>')
+	if gt < 0 || strings.IndexByte(body[k:k+gt], '<') >= 0 {
+		return false, "", i + 1, false
+	}
+	return closing, strings.ToUpper(body[j:k]), k + gt + 1, true
+}
+
+func isAlnum(c byte) bool { return isUpper(c) || isDigit(c) }
 
 // parseOFXTree reads OFX 1.x (SGML, where leaf elements are not closed) and
 // 2.x (XML) into one tree. An element followed by text is a leaf; one
 // followed by a tag is an aggregate, closed by its end tag. An empty
-// element left unclosed gives its children back to its parent.
+// element left unclosed gives its children back to its parent. A file
+// that ends before </OFX> is truncated: an error naming what was open.
 func parseOFXTree(body string) (*node, error) {
 	root := &node{name: "#document"}
 	stack := []*node{root}
-	locs := ofxTag.FindAllStringSubmatchIndex(body, -1)
-	if len(locs) == 0 {
-		return nil, fmt.Errorf("no OFX tags")
-	}
-	for i, m := range locs {
-		closing := body[m[2]:m[3]] == "/"
-		name := strings.ToUpper(body[m[4]:m[5]])
-		line := 1 + strings.Count(body[:m[0]], "\n")
-		if strings.HasPrefix(body[m[0]:], "<?") || strings.HasPrefix(body[m[0]:], "<!") {
+	line, counted := 1, 0
+	sawTag, closedOFX := false, false
+	for i := strings.IndexByte(body, '<'); i >= 0 && i < len(body); {
+		closing, name, end, ok := ofxTagAt(body, i)
+		if !ok {
+			next := strings.IndexByte(body[end:], '<')
+			if next < 0 {
+				break
+			}
+			i = end + next
 			continue
+		}
+		line += strings.Count(body[counted:i], "\n")
+		counted = i
+		sawTag = true
+		// The element's text runs to the next tag.
+		next := strings.IndexByte(body[end:], '<')
+		textEnd := len(body)
+		if next >= 0 {
+			textEnd = end + next
 		}
 		if closing {
 			// Pop to the matching open element; unclosed ones on the way
@@ -39,32 +81,48 @@ func parseOFXTree(body string) (*node, error) {
 			for j > 0 && stack[j].name != name {
 				j--
 			}
-			if j == 0 {
-				continue // the end tag of a leaf, already complete
+			if j > 0 {
+				for k := len(stack) - 1; k > j; k-- {
+					n := stack[k]
+					parent := stack[k-1]
+					parent.children = append(parent.children, n.children...)
+					n.children = nil
+				}
+				stack = stack[:j]
+				if name == "OFX" {
+					closedOFX = true
+				}
 			}
-			for k := len(stack) - 1; k > j; k-- {
-				n := stack[k]
-				parent := stack[k-1]
-				parent.children = append(parent.children, n.children...)
-				n.children = nil
+			// else: the end tag of a leaf, already complete
+		} else {
+			text := strings.TrimSpace(body[end:textEnd])
+			n := &node{name: name, line: line, text: text}
+			parent := stack[len(stack)-1]
+			parent.children = append(parent.children, n)
+			if text == "" {
+				if len(stack) > maxXMLDepth {
+					return nil, fmt.Errorf("line %d: OFX nested too deep", line)
+				}
+				stack = append(stack, n)
 			}
-			stack = stack[:j]
-			continue
 		}
-		end := len(body)
-		if i+1 < len(locs) {
-			end = locs[i+1][0]
+		if next < 0 {
+			break
 		}
-		text := strings.TrimSpace(body[m[1]:end])
-		n := &node{name: name, line: line, text: text}
-		parent := stack[len(stack)-1]
-		parent.children = append(parent.children, n)
-		if text == "" {
-			if len(stack) > maxXMLDepth {
-				return nil, fmt.Errorf("line %d: OFX nested too deep", line)
+		i = textEnd
+	}
+	if !sawTag {
+		return nil, fmt.Errorf("no OFX tags")
+	}
+	if !closedOFX {
+		open := "OFX"
+		for _, n := range stack[1:] {
+			switch n.name {
+			case "STMTTRN", "BANKTRANLIST", "STMTRS", "CCSTMTRS", "INVSTMTRS", "INVTRANLIST", "LEDGERBAL", "AVAILBAL":
+				open = fmt.Sprintf("%s (line %d)", n.name, n.line)
 			}
-			stack = append(stack, n)
 		}
+		return nil, fmt.Errorf("the file ends at line %d inside %s, before </OFX>: it is truncated", line+strings.Count(body[counted:], "\n"), open)
 	}
 	return root, nil
 }
@@ -91,8 +149,18 @@ func ofxAmount(s string) (decimal.Decimal, error) {
 	if strings.Count(s, ",") == 1 && !strings.Contains(s, ".") {
 		s = strings.Replace(s, ",", ".", 1)
 	}
+	// Signed decimal only: no exponent, no grouping, no currency sign.
+	body := strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
+	if body == "" || strings.Count(body, ".") > 1 || body == "." || len(body) > 40 {
+		return decimal.Zero, fmt.Errorf("bad amount %q", s)
+	}
+	for i := 0; i < len(body); i++ {
+		if !isDigit(body[i]) && body[i] != '.' {
+			return decimal.Zero, fmt.Errorf("bad amount %q", s)
+		}
+	}
 	d, err := decimal.NewFromString(s)
-	if err != nil || s == "" {
+	if err != nil {
 		return d, fmt.Errorf("bad amount %q", s)
 	}
 	return d, nil
@@ -197,8 +265,9 @@ func ofxStatement(file string, rs *node, acctTag string) (ferry.Statement, error
 		if err != nil {
 			return st, bad("%v", err)
 		}
+		// FITID is the bank's own id of the transaction, unique per account.
 		l := ferry.StatementLine{Account: st.Account, BookingDate: posted, ValueDate: posted, Amount: amt,
-			Currency: st.Currency, Reference: t.str("FITID"), Description: t.str("MEMO"), Counterparty: t.str("NAME")}
+			Currency: st.Currency, TransactionID: t.str("FITID"), Description: t.str("MEMO"), Counterparty: t.str("NAME")}
 		if l.Counterparty == "" {
 			l.Counterparty = t.str("PAYEE", "NAME")
 		}
@@ -210,8 +279,11 @@ func ofxStatement(file string, rs *node, acctTag string) (ferry.Statement, error
 				l.ValueDate = d
 			}
 		}
-		if l.Reference == "" {
-			l.Reference = t.str("REFNUM")
+		for _, ref := range []string{t.str("REFNUM"), t.str("CHECKNUM"), t.str("SRVRTID")} {
+			if !placeholderRef(ref) {
+				l.Reference = ref
+				break
+			}
 		}
 		st.Lines = append(st.Lines, l)
 	}
