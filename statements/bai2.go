@@ -117,6 +117,10 @@ func ParseBAI2(name string, data []byte) ([]ferry.Statement, error) {
 				return nil, bad("bad as-of date %q", field(r, 3))
 			}
 			asOf, groupCcy, grpTotal = ferry.DateOf(t), field(r, 5), decimal.Zero
+			if groupCcy == "" {
+				// BAI2 §3 (group header): "Optional. Default is currency code USD."
+				groupCcy = "USD"
+			}
 		case "03":
 			ccy := field(r, 1)
 			if ccy == "" {

@@ -431,6 +431,13 @@ func (p *mtParser) finish(lineNo int) error {
 	default:
 		return ferry.Errorf(ferry.ClassDocumentChanged, where, "statement %q has no opening balance (:60F:)", st.ID)
 	}
+	if acct, ok := strings.CutSuffix(st.Account, " "+st.Currency); ok && st.Currency != "" && strings.TrimSpace(acct) != "" {
+		// Rabobank writes the currency after the account: "NL91RABO0123456789 EUR".
+		st.Account = strings.TrimSpace(acct)
+		for i := range st.Lines {
+			st.Lines[i].Account = st.Account
+		}
+	}
 	if strings.TrimSpace(st.Account) == "" {
 		return ferry.Errorf(ferry.ClassDocumentChanged, where, "statement %q names no account (:25:)", st.ID)
 	}
@@ -575,7 +582,11 @@ func (p *mtParser) field(tag, v string, line int) error {
 			d = l.Details + "\n" + d
 		}
 		l.Details = d
-		cp, desc := details86(d)
+		cp, desc, eref := details86(d)
+		if l.Reference == "" && !placeholderRef(eref) {
+			// The SEPA end-to-end reference, where :61: carries none.
+			l.Reference = eref
+		}
 		if cp != "" {
 			l.Counterparty = cp
 		}
@@ -881,16 +892,35 @@ func mtEntryDate(value ferry.Date, mmdd string) (ferry.Date, error) {
 // counterparty name; Polish banks write ^ or ~ for ?) and the /CODE/value/
 // form of Dutch and SEPA banks (/NAME/, /CNTP/, /REMI/). Unstructured text
 // becomes the description.
-func details86(s string) (counterparty, description string) {
+func details86(s string) (counterparty, description, endToEnd string) {
 	if !strings.Contains(s, "\n") {
 		return details86Flat(s, s)
 	}
 	// The joined copy is dropped: keep only what is taken from it.
-	cp, desc := details86Flat(s, strings.ReplaceAll(s, "\n", ""))
-	return strings.Clone(cp), strings.Clone(desc)
+	cp, desc, eref := details86Flat(s, strings.ReplaceAll(s, "\n", ""))
+	return strings.Clone(cp), strings.Clone(desc), strings.Clone(eref)
 }
 
-func details86Flat(s, flat string) (counterparty, description string) {
+// sepaKeys are the SEPA identifiers German banks write in ?20–?29.
+var sepaKeys = []string{"EREF+", "KREF+", "MREF+", "CRED+", "DEBT+", "SVWZ+", "ABWA+", "ABWE+", "COAM+", "OAMT+", "BREF+", "RREF+", "IBAN+", "BIC+"}
+
+// sepaValue returns the value after key in a SEPA purpose text, up to the
+// next identifier.
+func sepaValue(text, key string) string {
+	_, after, ok := strings.Cut(text, key)
+	if !ok {
+		return ""
+	}
+	end := len(after)
+	for _, k := range sepaKeys {
+		if i := strings.Index(after, k); i >= 0 && i < end {
+			end = i
+		}
+	}
+	return strings.TrimSpace(after[:end])
+}
+
+func details86Flat(s, flat string) (counterparty, description, endToEnd string) {
 	if sep := subfieldSep(flat); sep != 0 {
 		parts := map[int]string{}
 		var keys []int
@@ -932,12 +962,13 @@ func details86Flat(s, flat string) (counterparty, description string) {
 			}
 		}
 		desc := strings.TrimRight(purpose.String(), string(sep))
+		eref := sepaValue(desc, "EREF+")
 		// SEPA in ?20–?29: identifiers (EREF+, KREF+, MREF+ ...) come first,
 		// the remittance text follows SVWZ+.
 		if _, after, ok := strings.Cut(desc, "SVWZ+"); ok {
 			desc = after
 		}
-		return strings.TrimSpace(parts[32] + parts[33]), strings.TrimSpace(desc)
+		return strings.TrimSpace(parts[32] + parts[33]), strings.TrimSpace(desc), eref
 	}
 	if rest := strings.TrimSpace(flat); strings.HasPrefix(rest, "/") {
 		if fields := slashFields(rest); len(fields) > 0 {
@@ -948,14 +979,20 @@ func details86Flat(s, flat string) (counterparty, description string) {
 					name = parts[2]
 				}
 			}
+			for _, k := range []string{"ORDP", "BENM"} {
+				// /ORDP/name/ without a /NAME/ inside.
+				if v := strings.TrimPrefix(fields[k], "/"); name == "" && v != "" {
+					name, _, _ = strings.Cut(v, "/")
+				}
+			}
 			remi := fields["REMI"]
 			for _, pre := range []string{"USTD//", "USTD/", "STRD/CUR/", "STRD//"} {
 				remi = strings.TrimPrefix(remi, pre)
 			}
-			return strings.TrimSpace(name), strings.TrimSpace(strings.TrimRight(remi, "/"))
+			return strings.TrimSpace(name), strings.TrimSpace(strings.TrimRight(remi, "/")), strings.TrimSpace(fields["EREF"])
 		}
 	}
-	return "", strings.TrimSpace(strings.Join(strings.Fields(s), " "))
+	return "", strings.TrimSpace(strings.Join(strings.Fields(s), " ")), ""
 }
 
 // subfieldSep finds the sub-field mark of a structured :86: (a business

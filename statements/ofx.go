@@ -287,6 +287,27 @@ func ofxStatement(file string, rs *node, acctTag string) (ferry.Statement, error
 		}
 		st.Lines = append(st.Lines, l)
 	}
+	if st.Currency == "" {
+		// CURDEF is required, but some exports leave it empty and name the
+		// currency on each transaction: taken only when they all agree.
+		ccy := ""
+		for i, l := range st.Lines {
+			if l.Currency == "" || (i > 0 && l.Currency != ccy) {
+				ccy = ""
+				break
+			}
+			ccy = l.Currency
+		}
+		switch {
+		case ccy != "":
+			st.Currency = ccy
+			st.Notes = append(st.Notes, "no statement currency (CURDEF): "+ccy+", the currency of every transaction")
+		case len(st.Lines) > 0:
+			return st, ferry.Errorf(ferry.ClassDocumentChanged, where(rs), "statement without a currency (CURDEF) and transactions without one")
+		default:
+			st.Warnings = append(st.Warnings, "the statement states no currency (CURDEF)")
+		}
+	}
 	for _, b := range []struct{ tag, typ string }{{"LEDGERBAL", "closing"}, {"AVAILBAL", "closing_available"}} {
 		bn := rs.child(b.tag)
 		if bn == nil || bn.str("BALAMT") == "" && bn.str("DTASOF") == "" {
