@@ -99,6 +99,7 @@ func ParseBAI2(name string, data []byte) ([]ferry.Statement, error) {
 		acctTotal, grpTotal decimal.Decimal
 		fileTotal           decimal.Decimal
 		decimals            int32 = 2
+		inGroup, fileEnd    bool
 	)
 	field := func(r baiRecord, i int) string {
 		if i < len(r.fields) {
@@ -116,6 +117,10 @@ func ParseBAI2(name string, data []byte) ([]ferry.Statement, error) {
 			if err != nil {
 				return nil, bad("bad as-of date %q", field(r, 3))
 			}
+			if inGroup {
+				return nil, bad("a group header (02) before the last group's trailer (98)")
+			}
+			inGroup = true
 			asOf, groupCcy, grpTotal = ferry.DateOf(t), field(r, 5), decimal.Zero
 			if groupCcy == "" {
 				// BAI2 §3 (group header): "Optional. Default is currency code USD."
@@ -258,6 +263,7 @@ func ParseBAI2(name string, data []byte) ([]ferry.Statement, error) {
 				return nil, bad("group control total %s, but its accounts add up to %s", want, grpTotal)
 			}
 			fileTotal = fileTotal.Add(grpTotal)
+			inGroup = false
 		case "99":
 			want, err := baiAmount(field(r, 0), decimals)
 			if err != nil {
@@ -266,10 +272,17 @@ func ParseBAI2(name string, data []byte) ([]ferry.Statement, error) {
 			if !want.Equal(fileTotal) {
 				return nil, bad("file control total %s, but its groups add up to %s", want, fileTotal)
 			}
+			fileEnd = true
 		}
 	}
 	if st != nil {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "account %s has no trailer (49): the file is truncated", st.Account)
+	}
+	if inGroup {
+		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "the last group has no trailer (98): the file is truncated")
+	}
+	if !fileEnd {
+		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no file trailer (99): the file is truncated")
 	}
 	if len(out) == 0 {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no accounts in this BAI2 file")

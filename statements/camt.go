@@ -261,18 +261,14 @@ func camtEntry(file string, rec, e *node) (ferry.StatementLine, bool, error) {
 		l.ValueDate = l.BookingDate
 	}
 	l.TransactionID = e.str("AcctSvcrRef")
-	l.Description = e.str("AddtlNtryInf")
 	txs := e.child("NtryDtls").all("TxDtls")
-	if len(txs) == 1 && l.TransactionID == "" {
-		// The bank's reference of the entry's only transaction is the
-		// entry's; in a batch it names one part, not the booking.
-		l.TransactionID = txs[0].str("Refs", "AcctSvcrRef")
-	}
-	if camtPlaceholder(l.TransactionID) {
-		l.TransactionID = ""
-	}
-	if len(txs) > 0 {
+	if len(txs) == 1 {
+		// The entry's only transaction speaks for it; in a batch each
+		// transaction names one part, not the booking.
 		tx := txs[0]
+		if l.TransactionID == "" {
+			l.TransactionID = tx.str("Refs", "AcctSvcrRef")
+		}
 		for _, ref := range []string{tx.str("Refs", "EndToEndId"), tx.str("Refs", "InstrId"), tx.str("Refs", "TxId")} {
 			if !camtPlaceholder(ref) {
 				l.Reference = ref
@@ -287,16 +283,22 @@ func camtEntry(file string, rec, e *node) (ferry.StatementLine, bool, error) {
 		if l.Counterparty = tx.str("RltdPties", party, "Nm"); l.Counterparty == "" {
 			l.Counterparty = tx.str("RltdPties", party, "Pty", "Nm")
 		}
-		if l.Description == "" {
-			var parts []string
-			for _, u := range tx.child("RmtInf").all("Ustrd") {
-				parts = append(parts, strings.TrimSpace(u.text))
-			}
-			l.Description = strings.Join(parts, " ")
+		// The remittance text first, as MT940 readers take ?20–?29: the
+		// same payment reads the same from either format.
+		var parts []string
+		for _, u := range tx.child("RmtInf").all("Ustrd") {
+			parts = append(parts, strings.TrimSpace(u.text))
 		}
+		l.Description = strings.Join(parts, " ")
 		if l.Description == "" {
 			l.Description = tx.str("AddtlTxInf")
 		}
+	}
+	if camtPlaceholder(l.TransactionID) {
+		l.TransactionID = ""
+	}
+	if l.Description == "" {
+		l.Description = e.str("AddtlNtryInf")
 	}
 	if ref := e.str("NtryRef"); l.Reference == "" && !camtPlaceholder(ref) {
 		l.Reference = ref

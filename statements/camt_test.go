@@ -147,7 +147,9 @@ func TestCAMTAgainstGenkgo(t *testing.T) {
 				if w.ServicerRef != nil && *w.ServicerRef != "" {
 					check("transaction id", l.TransactionID, *w.ServicerRef)
 				}
-				if w.Additional != nil && *w.Additional != "" {
+				// Ferry prefers the remittance text (Ustrd) to the entry's
+				// booking text, which genkgo reports.
+				if w.Additional != nil && *w.Additional != "" && !strings.Contains(string(data), "<Ustrd>"+l.Description+"</Ustrd>") {
 					check("description", l.Description, *w.Additional)
 				}
 				var rec genkgoRecord

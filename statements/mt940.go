@@ -94,7 +94,7 @@ func mtText(data []byte) (string, []string) {
 	}
 	atat := strings.Contains(string(src[:min(len(src), 1<<16)]), "@@:")
 	if atat {
-		notes = append(notes, `records separated by "@@" instead of line breaks`)
+		notes = append(notes, atatNote)
 	}
 	var b strings.Builder
 	b.Grow(len(src))
@@ -115,6 +115,8 @@ func mtText(data []byte) (string, []string) {
 	}
 	return b.String(), notes
 }
+
+const atatNote = `records separated by "@@" instead of line breaks`
 
 // mtDate reads YYMMDD. A day past the month's end (30 February, written
 // by banks that count 30-day months) is the month's last day, and noted.
@@ -267,6 +269,12 @@ func parseMT940(name string, data []byte, strict bool) ([]ferry.Statement, error
 	text, notes := mtText(data)
 	p := &mtParser{name: name, strict: strict, noted: map[string]bool{}}
 	for _, n := range notes {
+		if n == atatNote {
+			if err := p.tolerate(name, n); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		p.noted[n] = true
 		p.notes = append(p.notes, n)
 	}
