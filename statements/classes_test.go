@@ -377,3 +377,32 @@ func TestBAI2References(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Encodings real exports use: a UTF-8 byte-order mark, UTF-16 from
+// Windows tools, Latin-1 camt.
+func TestTextFormatEncodings(t *testing.T) {
+	t.Parallel()
+	spk := readTestdata(t, "mt940/sparkasse_space.sta")
+	utf16 := []byte{0xFF, 0xFE}
+	for _, r := range string(spk) {
+		utf16 = append(utf16, byte(r), byte(r>>8))
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{{"bom.sta", append([]byte("\xEF\xBB\xBF"), spk...)}, {"utf16.sta", utf16}} {
+		if f, err := statements.Detect(tc.name, tc.data); err != nil || f != statements.MT940 {
+			t.Errorf("%s: detected %q, %v", tc.name, f, err)
+		}
+		sts, err := statements.ParseMT940(tc.name, tc.data)
+		if err != nil || sts[0].ID != "STARTUMSE" || len(sts[0].Lines) != 2 || sts[0].Closing.String() != "13611.11" {
+			t.Errorf("%s: %v %+v", tc.name, err, sts)
+		}
+	}
+	camt := strings.Replace(string(readTestdata(t, "camt/camt053_offsets.xml")), `encoding="UTF-8"`, `encoding="ISO-8859-1"`, 1)
+	camt = strings.Replace(camt, "Beispiel Handel AG", "B\xe4cker AG", 1) // ä in Latin-1
+	sts, err := statements.ParseCAMT("latin1.xml", append([]byte("\xEF\xBB\xBF"), camt...))
+	if err != nil || len(sts[0].Lines) != 3 || sts[0].Lines[0].Counterparty != "Bäcker AG" {
+		t.Errorf("latin-1 camt with a BOM: %v %+v", err, sts)
+	}
+}

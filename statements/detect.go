@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ferry-rpa/ferry"
+	"golang.org/x/text/encoding/unicode"
 )
 
 // Candidate is a format a file may be in: how sure the content makes
@@ -75,6 +76,12 @@ func DetectCandidates(name string, data []byte) []Candidate {
 		return out
 	}
 	text := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF")), " \t\r\n")
+	if bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
+		// UTF-16 text: look at it as UTF-8.
+		if dec, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewDecoder().Bytes(head[:len(head)&^1]); err == nil {
+			text = bytes.TrimLeft(dec, " \t\r\n")
+		}
+	}
 	if c, ok := detectCAMT(text); ok {
 		add(CAMT, c.Score, c.Reason)
 	}

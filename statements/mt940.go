@@ -1,6 +1,7 @@
 package statements
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/ferry-rpa/ferry"
 	"github.com/shopspring/decimal"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
 )
 
 // MT940 (SWIFT customer statement) and MT942 (interim transaction report).
@@ -76,7 +78,14 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 // copy: every field the reader keeps is a substring of it.
 func mtText(data []byte) (string, []string) {
 	var notes []string
-	src := data
+	src := bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
+	if bytes.HasPrefix(src, []byte{0xFF, 0xFE}) || bytes.HasPrefix(src, []byte{0xFE, 0xFF}) {
+		// Windows tools save MT940 as UTF-16 with a byte-order mark.
+		if dec, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewDecoder().Bytes(src); err == nil {
+			src = dec
+			notes = append(notes, "text is UTF-16")
+		}
+	}
 	if !utf8.Valid(src) {
 		enc, label := charmap.Windows1252, "Windows-1252"
 		for _, c := range src {
@@ -897,7 +906,7 @@ func mtEntryDate(value ferry.Date, mmdd string) (ferry.Date, error) {
 
 // details86 reads the common structured :86: dialects: German and Polish
 // banks' numbered sub-fields (?20–?29 and ?60–?63 purpose, ?32–?33
-// counterparty name; Polish banks write ^ or ~ for ?) and the /CODE/value/
+// counterparty name; Polish banks write ^, ~ or < for ?) and the /CODE/value/
 // form of Dutch and SEPA banks (/NAME/, /CNTP/, /REMI/). Unstructured text
 // becomes the description.
 func details86(s string) (counterparty, description, endToEnd string) {
@@ -1011,7 +1020,7 @@ func subfieldSep(s string) byte {
 			continue
 		}
 		c := s[at]
-		if (c == '?' || c == '^' || c == '~') && isDigit(s[at+1]) && isDigit(s[at+2]) && strings.Count(s, string(c)) >= 2 {
+		if (c == '?' || c == '^' || c == '~' || c == '<') && isDigit(s[at+1]) && isDigit(s[at+2]) && strings.Count(s, string(c)) >= 2 {
 			return c
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/shopspring/decimal"
@@ -175,8 +176,18 @@ func ParseOFX(name string, data []byte) ([]ferry.Statement, error) {
 	text := string(data)
 	if i := bytes.Index(data, []byte("<OFX")); i >= 0 {
 		head := string(data[:i])
-		if strings.Contains(head, "CHARSET:1252") || strings.Contains(strings.ToLower(head), "windows-1252") {
-			if dec, err := charmap.Windows1252.NewDecoder().Bytes(data); err == nil {
+		lower := strings.ToLower(head)
+		var cm *charmap.Charmap
+		switch {
+		case strings.Contains(head, "CHARSET:1252") || strings.Contains(lower, "windows-1252"):
+			cm = charmap.Windows1252
+		case strings.Contains(lower, "iso-8859-1\"") || strings.Contains(lower, "charset:iso-8859-1") || strings.Contains(lower, "charset:8859-1"):
+			cm = charmap.ISO8859_1
+		case strings.Contains(lower, "charset:iso-8859-15") || strings.Contains(lower, "iso-8859-15\""):
+			cm = charmap.ISO8859_15
+		}
+		if cm != nil && !utf8.Valid(data) {
+			if dec, err := cm.NewDecoder().Bytes(data); err == nil {
 				text = string(dec)
 			}
 		}

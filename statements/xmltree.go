@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // node is an XML element with namespaces dropped: ISO 20022 versions differ
@@ -43,11 +45,19 @@ func parseXMLStream(data []byte, closed func(n, parent *node) (drop bool, err er
 	if len(data) > maxXMLSize {
 		return nil, fmt.Errorf("XML of %d bytes is over the %d-byte limit", len(data), maxXMLSize)
 	}
+	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	dec.Strict = true
 	dec.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
-		if strings.EqualFold(label, "utf-8") || strings.EqualFold(label, "us-ascii") {
+		switch strings.ToLower(label) {
+		case "utf-8", "utf8", "us-ascii", "ascii":
 			return in, nil
+		case "iso-8859-1", "latin1", "latin-1":
+			return charmap.ISO8859_1.NewDecoder().Reader(in), nil
+		case "iso-8859-15", "latin-9":
+			return charmap.ISO8859_15.NewDecoder().Reader(in), nil
+		case "windows-1252", "cp1252":
+			return charmap.Windows1252.NewDecoder().Reader(in), nil
 		}
 		return nil, fmt.Errorf("unsupported XML encoding %q", label)
 	}
