@@ -64,10 +64,15 @@ func DetectCandidates(name string, data []byte) []Candidate {
 	case bytes.Contains(data[:min(len(data), 1024)], []byte("%PDF-")):
 		add(PDF, 90, "%PDF- header within the first 1024 bytes")
 	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
-		if bytes.Contains(head, []byte("xl/")) || bytes.Contains(head, []byte("[Content_Types].xml")) {
+		switch {
+		case bytes.Contains(head, []byte("xl/")):
 			add(XLSX, 100, "ZIP package with an Excel workbook part")
-		} else {
-			add(XLSX, 40, "ZIP package without an xl/ part in its first entries")
+		case bytes.Contains(head, []byte("OFD.xml")) || bytes.Contains(head, []byte("Doc_0/")):
+			add(XLSX, 5, "an OFD document (a Chinese e-invoice), not a statement")
+		case bytes.Contains(head, []byte("[Content_Types].xml")):
+			add(XLSX, 60, "Office Open XML package; no xl/ part among its first entries")
+		default:
+			add(XLSX, 20, "ZIP archive without an Excel workbook part")
 		}
 	case bytes.HasPrefix(data, []byte{0xD0, 0xCF, 0x11, 0xE0}):
 		return nil // legacy Excel: Detect explains

@@ -729,16 +729,16 @@ func (p *mtParser) statementLine(where, v string, st *ferry.Statement) (ferry.St
 	l := ferry.StatementLine{Account: strings.TrimSpace(st.Account), ValueDate: vd, BookingDate: vd, Currency: st.Currency}
 	i := 6
 	switch {
-	case len(s) >= 10 && allDigits(s[6:10]):
+	case len(s) >= 10 && allDigits(s[6:10]) && s[6:10] != "0000":
 		bd, err := mtEntryDate(vd, s[6:10])
 		if err != nil {
 			return bad("statement line %q: %v", s, err)
 		}
 		l.BookingDate = bd
 		i = 10
-	case len(s) >= 10 && s[6:10] == "    ":
-		// Citi and ASN write four spaces for "no entry date".
-		if err := p.tolerate(where, "an entry date of four spaces"); err != nil {
+	case len(s) >= 10 && (s[6:10] == "    " || s[6:10] == "0000"):
+		// Citi and ASN write four spaces for "no entry date", others 0000.
+		if err := p.tolerate(where, "an entry date of four spaces or 0000"); err != nil {
 			return ferry.StatementLine{}, err
 		}
 		p.cur.noEntryDate = true
