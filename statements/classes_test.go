@@ -338,6 +338,7 @@ func TestOFXGoSamples(t *testing.T) {
 			t.Errorf("%s: detected %q, %v", filepath.Base(f), got, err)
 		}
 		sts, err := statements.ParseOFX(filepath.Base(f), data)
+		testenv.Golden(t, filepath.Join("testdata", "golden", "ofxgo", filepath.Base(f)+".json"), statementsJSON(t, sts, err))
 		if err != nil {
 			t.Errorf("%s: %v", filepath.Base(f), err)
 			continue
@@ -404,5 +405,54 @@ func TestTextFormatEncodings(t *testing.T) {
 	sts, err := statements.ParseCAMT("latin1.xml", append([]byte("\xEF\xBB\xBF"), camt...))
 	if err != nil || len(sts[0].Lines) != 3 || sts[0].Lines[0].Counterparty != "Bäcker AG" {
 		t.Errorf("latin-1 camt with a BOM: %v %+v", err, sts)
+	}
+}
+
+// Real camt.052/053/054 files from PostFinance (Switzerland) and Finnish
+// banks' samples, published as test data of github.com/moov-io/iso20022
+// v0.2.1 (Apache-2.0), read in place from the module cache. Every booked
+// entry is a line; the camt.056 there is refused as no statement.
+func TestCAMTMoovIOFiles(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(testenv.Module(t, "github.com/moov-io/iso20022@v0.2.1"), "test", "testdata")
+	files, _ := filepath.Glob(filepath.Join(dir, "*camt*.xml"))
+	if len(files) < 15 {
+		t.Fatalf("found %d camt files in %s", len(files), dir)
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sts, err := statements.ParseAll(t.Context(), name, data)
+		testenv.Golden(t, filepath.Join("testdata", "golden", "moov-io-iso20022", name+".json"), statementsJSON(t, sts, err))
+		if name == "valid_camt_v09.xml" {
+			if err == nil || !strings.Contains(err.Error(), "CstmrPmtCxlReq") {
+				t.Errorf("%s (a camt.056 cancellation request): got %v, want it refused as no statement", name, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		text := string(data)
+		want := strings.Count(text, "<Ntry>") - strings.Count(text, "<Sts>PDNG</Sts>") - strings.Count(text, "<Sts>INFO</Sts>")
+		got := 0
+		for _, st := range sts {
+			if st.Account == "" || st.Currency == "" {
+				t.Errorf("%s: account %q currency %q", name, st.Account, st.Currency)
+			}
+			for _, l := range st.Lines {
+				got++
+				if l.BookingDate.IsZero() || l.Amount.IsZero() && !strings.Contains(text, ">0.00<") {
+					t.Errorf("%s: line %+v", name, l)
+				}
+			}
+		}
+		if got != want {
+			t.Errorf("%s: got %d lines, want the %d booked entries", name, got, want)
+		}
 	}
 }

@@ -101,7 +101,10 @@ func DetectCandidates(name string, data []byte) []Candidate {
 	}
 	if len(data) > 0 && !bytes.ContainsRune(head, 0) || bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
 		score, reason := 30, "plain text"
-		if ext == "csv" || ext == "tsv" || ext == "txt" {
+		switch {
+		case bytes.HasPrefix(text, []byte("<?xml")) || bytes.HasPrefix(text, []byte("<")) && bytes.HasSuffix(bytes.TrimSpace(head), []byte(">")):
+			score, reason = 10, "XML, not a table"
+		case ext == "csv" || ext == "tsv" || ext == "txt":
 			score, reason = 50, "text named ."+ext
 		}
 		add(CSV, score, reason)
@@ -115,12 +118,24 @@ func detectCAMT(text []byte) (Candidate, bool) {
 		return Candidate{}, false
 	}
 	switch {
-	case bytes.Contains(text, []byte("urn:iso:std:iso:20022:tech:xsd:camt.05")):
-		return Candidate{Score: 100, Reason: "ISO 20022 camt.05x namespace"}, true
+	case bytes.Contains(text, []byte("urn:iso:std:iso:20022:tech:xsd:camt.052")) || bytes.Contains(text, []byte("urn:iso:std:iso:20022:tech:xsd:camt.053")) ||
+		bytes.Contains(text, []byte("urn:iso:std:iso:20022:tech:xsd:camt.054")):
+		return Candidate{Score: 100, Reason: "ISO 20022 camt.052/053/054 namespace"}, true
 	case bytes.Contains(text, []byte("BkToCstmrStmt")) || bytes.Contains(text, []byte("BkToCstmrAcctRpt")) || bytes.Contains(text, []byte("BkToCstmrDbtCdtNtfctn")):
 		return Candidate{Score: 90, Reason: "ISO 20022 bank-to-customer message element"}, true
 	case bytes.Contains(text, []byte("urn:iso:std:iso:20022")):
-		return Candidate{Score: 20, Reason: "ISO 20022 XML, but not a camt.052/053/054 statement"}, true
+		msg := "XML"
+		if i := bytes.Index(text, []byte("<Document")); i >= 0 {
+			if j := bytes.IndexByte(text[i+1:], '<'); j >= 0 {
+				name := text[i+1+j+1:]
+				k := 0
+				for k < len(name) && k < 64 && (isAlnum(name[k]) || name[k] >= 'a' && name[k] <= 'z' || name[k] == ':') {
+					k++
+				}
+				msg = string(name[:k]) + " message"
+			}
+		}
+		return Candidate{Score: 20, Reason: "ISO 20022 " + msg + ", not a camt.052/053/054 statement"}, true
 	}
 	return Candidate{}, false
 }
