@@ -72,7 +72,7 @@ func DetectCandidates(name string, data []byte) []Candidate {
 		case bytes.Contains(head, []byte("[Content_Types].xml")):
 			add(XLSX, 60, "Office Open XML package; no xl/ part among its first entries")
 		default:
-			add(XLSX, 20, "ZIP archive without an Excel workbook part")
+			add(XLSX, 40, "ZIP archive; no Excel workbook part among its first entries")
 		}
 	case bytes.HasPrefix(data, []byte{0xD0, 0xCF, 0x11, 0xE0}):
 		return nil // legacy Excel: Detect explains
