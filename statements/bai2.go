@@ -287,5 +287,6 @@ func ParseBAI2(name string, data []byte) ([]ferry.Statement, error) {
 	if len(out) == 0 {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no accounts in this BAI2 file")
 	}
+	dropRepeatedIDs(out)
 	return out, nil
 }

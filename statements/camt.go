@@ -95,6 +95,7 @@ func ParseCAMT(name string, data []byte) ([]ferry.Statement, error) {
 		}
 		out = append(out, st)
 	}
+	dropRepeatedIDs(out)
 	return out, nil
 }
 

@@ -412,6 +412,7 @@ func parseMT940(name string, data []byte, strict bool) ([]ferry.Statement, error
 	if len(p.out) == 0 {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no statement (:20:) found")
 	}
+	dropRepeatedIDs(p.out)
 	return p.out, nil
 }
 

@@ -229,6 +229,7 @@ func ParseOFX(name string, data []byte) ([]ferry.Statement, error) {
 	if len(out) == 0 {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no statement in this OFX file (an account listing or sign-on only?)")
 	}
+	dropRepeatedIDs(out)
 	return out, nil
 }
 
