@@ -477,3 +477,22 @@ func TestRepeatedBankReferencesAreNoTransactionIDs(t *testing.T) {
 		t.Errorf("notes %q do not say why", sts[0].Notes)
 	}
 }
+
+// Hostile shapes that made joins quadratic finish quickly or are refused.
+func TestHostileShapesStayLinear(t *testing.T) {
+	t.Parallel()
+	head := ":20:X\n:25:A\n:60F:C240101EUR0,00\n:61:2401010101C1,00NTRFNONREF\n"
+	many86 := head + strings.Repeat(":86:x\n", 200_000) + ":62F:C240101EUR1,00\n"
+	if _, err := statements.ParseMT940("many86.sta", []byte(many86)); err == nil || !strings.Contains(err.Error(), "more than 100 :86: fields") {
+		t.Errorf("200,000 :86: fields on one line: got %v", err)
+	}
+	subfields := head + ":86:166" + strings.Repeat("?20ab", 300_000) + "\n:62F:C240101EUR1,00\n"
+	sts, err := statements.ParseMT940("sub.sta", []byte(subfields))
+	if err != nil || len(sts[0].Lines[0].Description) != 600_000 {
+		t.Errorf("300,000 ?20 sub-fields: %v", err)
+	}
+	pieces := `<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><Stmt><Id>` + strings.Repeat("a<!---->", 200_000) + `</Id></Stmt></BkToCstmrStmt></Document>`
+	if _, err := statements.ParseCAMT("pieces.xml", []byte(pieces)); err == nil || !strings.Contains(err.Error(), "pieces") {
+		t.Errorf("text in 200,000 pieces: got %v", err)
+	}
+}

@@ -37,6 +37,10 @@ func ParseMT940Strict(name string, data []byte) ([]ferry.Statement, error) {
 	return parseMT940(name, data, true)
 }
 
+// max86 bounds the :86: fields one line may have: banks write one or two;
+// each joins the ones before, so a hostile file must not have a million.
+const max86 = 100
+
 // maxMT940Size bounds the text we take in: a statement file of this size
 // is already far beyond any bank's daily export.
 const maxMT940Size = 1 << 30
@@ -249,6 +253,7 @@ type mtStatement struct {
 	debits, credits   *mt90
 	last              int // index in mtParser.lines of the line a :86: belongs to, or -1
 	noEntryDate       bool
+	n86               int // :86: fields of the last line
 }
 
 // mt90 is an MT942 :90D:/:90C: summary: a count and a sum.
@@ -588,12 +593,15 @@ func (p *mtParser) field(tag, v string, line int) error {
 			return err
 		}
 		p.lines = append(p.lines, l)
-		c.last = len(p.lines) - 1
+		c.last, c.n86 = len(p.lines)-1, 0
 	case "86":
 		if c.last < 0 {
 			return nil // information about the whole statement
 		}
 		l := &p.lines[c.last]
+		if c.n86++; c.n86 > max86 {
+			return bad("more than %d :86: fields for one statement line", max86)
+		}
 		d := trimLines(v)
 		if l.Details != "" {
 			// Some banks write one :86: per line; they add up.
@@ -940,7 +948,9 @@ func sepaValue(text, key string) string {
 
 func details86Flat(s, flat string) (counterparty, description, endToEnd string) {
 	if sep := subfieldSep(flat); sep != 0 {
-		parts := map[int]string{}
+		// Each code's pieces, joined once: a code repeated a million times
+		// costs a million appends, not a million copies.
+		parts := map[int][]string{}
 		var keys []int
 		for i := 0; i < len(flat); {
 			k := strings.IndexByte(flat[i:], sep)
@@ -967,7 +977,7 @@ func details86Flat(s, flat string) (counterparty, description, endToEnd string) 
 				if _, ok := parts[code]; !ok {
 					keys = append(keys, code)
 				}
-				parts[code] += flat[start:end]
+				parts[code] = append(parts[code], flat[start:end])
 				i = end
 				continue
 			}
@@ -976,7 +986,9 @@ func details86Flat(s, flat string) (counterparty, description, endToEnd string) 
 		var purpose strings.Builder
 		for _, k := range keys {
 			if (k >= 20 && k <= 29) || (k >= 60 && k <= 63) {
-				purpose.WriteString(parts[k])
+				for _, p := range parts[k] {
+					purpose.WriteString(p)
+				}
 			}
 		}
 		desc := strings.TrimRight(purpose.String(), string(sep))
@@ -986,7 +998,7 @@ func details86Flat(s, flat string) (counterparty, description, endToEnd string) 
 		if _, after, ok := strings.Cut(desc, "SVWZ+"); ok {
 			desc = after
 		}
-		return strings.TrimSpace(parts[32] + parts[33]), strings.TrimSpace(desc), eref
+		return strings.TrimSpace(strings.Join(parts[32], "") + strings.Join(parts[33], "")), strings.TrimSpace(desc), eref
 	}
 	if rest := strings.TrimSpace(flat); strings.HasPrefix(rest, "/") {
 		if fields := slashFields(rest); len(fields) > 0 {

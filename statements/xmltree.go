@@ -19,6 +19,7 @@ type node struct {
 	text     string
 	children []*node
 	line     int
+	pieces   int // text pieces read
 }
 
 // Bounds on what a hostile file can make us build or walk.
@@ -27,6 +28,8 @@ const (
 	// maxXMLLive bounds the elements held at once. Streaming callers drop
 	// what they have read (camt entries), so a long file stays small.
 	maxXMLLive = 2_000_000
+	// maxTextPieces bounds the pieces one element's text may come in.
+	maxTextPieces = 1000
 	// maxXMLSize bounds the input in bytes.
 	maxXMLSize = 1 << 30
 )
@@ -116,6 +119,11 @@ func parseXMLStream(data []byte, closed func(n, parent *node) (drop bool, err er
 			n := stack[len(stack)-1]
 			if n.text == "" && len(bytes.TrimSpace(t)) == 0 {
 				continue // indentation between elements
+			}
+			if n.pieces++; n.pieces > maxTextPieces {
+				// Text cut by comments or CDATA sections a million times
+				// would be copied a million times.
+				return nil, fmt.Errorf("line %d: the text of <%s> comes in more than %d pieces", line, n.name, maxTextPieces)
 			}
 			n.text += string(t)
 		}
