@@ -221,8 +221,10 @@ func camtAmount(n *node, ind string) (decimal.Decimal, string, error) {
 		d = d.Neg()
 	case "CRDT":
 	case "":
-		// The sign is never guessed.
-		return d, "", fmt.Errorf("amount %s %s has no credit/debit indicator (CdtDbtInd)", d, ccy)
+		// The sign is never guessed; zero has none to guess.
+		if !d.IsZero() {
+			return d, "", fmt.Errorf("amount %s %s has no credit/debit indicator (CdtDbtInd)", d, ccy)
+		}
 	default:
 		return d, "", fmt.Errorf("bad credit/debit indicator %q", ind)
 	}
