@@ -496,3 +496,31 @@ func TestHostileShapesStayLinear(t *testing.T) {
 		t.Errorf("text in 200,000 pieces: got %v", err)
 	}
 }
+
+// Dutch /KEY/ :86: fields (Rabobank: /CNTP/ account/BIC/name/city,
+// /REMI/USTD//, /EREF/) and the non-SWIFT :NS: fields of German
+// savings banks.
+func TestMT940DutchKeysAndNS(t *testing.T) {
+	t.Parallel()
+	sts, err := statements.ParseMT940("rabobank_iban.sta", readTestdata(t, "mt940/rabobank_iban.sta"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range []struct{ cp, desc, ref string }{{"J. de Vries", "Factuur 2024-033", ""}, {"KPN B.V.", "Factuur maart 2024", "2400012345"}} {
+		l := sts[0].Lines[i]
+		if l.Counterparty != w.cp || l.Description != w.desc || l.Reference != w.ref {
+			t.Errorf("line %d: counterparty %q description %q reference %q; want %+v", i+1, l.Counterparty, l.Description, l.Reference, w)
+		}
+	}
+	if sts[0].Account != "NL91RABO0123456789" {
+		t.Errorf("account %q, want the IBAN without the currency Rabobank writes after it", sts[0].Account)
+	}
+	ns := ":20:STARTUMS\n:25:1222333444\n:28:1/1\n:NS:22Test GmbH\n23Testkonto\n:60F:C020315EUR0,00\n:61:0203170320CR5000,00S05168790452\n:NS:01Verwendungszweck 1\n15Empfaenger\n:62F:C020320EUR5000,00\n"
+	sts, err = statements.ParseMT940("ns.sta", []byte(ns))
+	if err != nil || len(sts[0].Lines) != 1 || sts[0].Lines[0].Amount.String() != "5000" {
+		t.Fatalf("a file with :NS: fields: %v", err)
+	}
+	if _, err := statements.ParseMT940Strict("ns.sta", []byte(ns)); err == nil || !strings.Contains(err.Error(), ":NS:") {
+		t.Errorf("strict reader on :NS: fields: got %v", err)
+	}
+}
