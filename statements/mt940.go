@@ -231,6 +231,21 @@ func placeholderRef(s string) bool {
 	return false
 }
 
+// mtWhere names a field's place for messages; the text is made only
+// when a message needs it.
+type mtWhere struct {
+	name string
+	line int
+	tag  string
+}
+
+func (w mtWhere) String() string {
+	if w.line == 0 {
+		return w.name
+	}
+	return fmt.Sprintf("%s: line %d :%s:", w.name, w.line, w.tag)
+}
+
 // mtParser holds one file's parse.
 type mtParser struct {
 	name   string
@@ -265,9 +280,9 @@ type mt90 struct {
 
 // tolerate accepts a deviation from the standard, noting it once per file,
 // or refuses it in strict mode.
-func (p *mtParser) tolerate(where, note string) error {
+func (p *mtParser) tolerate(where mtWhere, note string) error {
 	if p.strict {
-		return ferry.Errorf(ferry.ClassDocumentChanged, where, "not standard SWIFT: %s", note)
+		return ferry.Errorf(ferry.ClassDocumentChanged, where.String(), "not standard SWIFT: %s", note)
 	}
 	if !p.noted[note] {
 		p.noted[note] = true
@@ -284,7 +299,7 @@ func parseMT940(name string, data []byte, strict bool) ([]ferry.Statement, error
 	p := &mtParser{name: name, strict: strict, noted: map[string]bool{}}
 	for _, n := range notes {
 		if n == atatNote {
-			if err := p.tolerate(name, n); err != nil {
+			if err := p.tolerate(mtWhere{name: name}, n); err != nil {
 				return nil, err
 			}
 			continue
@@ -506,9 +521,9 @@ func (p *mtParser) check90(c *mtStatement) error {
 // field handles one field: tag, its value (continuation lines joined by
 // "\n") and the line it starts on.
 func (p *mtParser) field(tag, v string, line int) error {
-	where := fmt.Sprintf("%s: line %d :%s:", p.name, line, tag)
+	where := mtWhere{p.name, line, tag}
 	bad := func(format string, args ...any) error {
-		return ferry.Errorf(ferry.ClassDocumentChanged, where, format, args...)
+		return ferry.Errorf(ferry.ClassDocumentChanged, where.String(), format, args...)
 	}
 	if tag == "20" {
 		if err := p.finish(line - 1); err != nil {
@@ -657,9 +672,9 @@ func (p *mtParser) field(tag, v string, line int) error {
 
 // balance reads a balance field, 1!a6!n3!a15d: D/C mark, YYMMDD, currency,
 // amount, to its last character.
-func (p *mtParser) balance(where, v, stCcy string) (ferry.Balance, error) {
+func (p *mtParser) balance(where mtWhere, v, stCcy string) (ferry.Balance, error) {
 	bad := func(format string, args ...any) (ferry.Balance, error) {
-		return ferry.Balance{}, ferry.Errorf(ferry.ClassDocumentChanged, where, format, args...)
+		return ferry.Balance{}, ferry.Errorf(ferry.ClassDocumentChanged, where.String(), format, args...)
 	}
 	s := strings.TrimSpace(v)
 	if strings.Contains(s, "\n") {
@@ -717,9 +732,9 @@ func isTypeChar(c byte) bool { return isAlnum(c) || c == ' ' }
 // currency's third letter), amount, transaction type, the customer's
 // reference, the bank's reference and, on the next line, supplementary
 // details.
-func (p *mtParser) statementLine(where, v string, st *ferry.Statement) (ferry.StatementLine, error) {
+func (p *mtParser) statementLine(where mtWhere, v string, st *ferry.Statement) (ferry.StatementLine, error) {
 	bad := func(format string, args ...any) (ferry.StatementLine, error) {
-		return ferry.StatementLine{}, ferry.Errorf(ferry.ClassDocumentChanged, where, format, args...)
+		return ferry.StatementLine{}, ferry.Errorf(ferry.ClassDocumentChanged, where.String(), format, args...)
 	}
 	first, supp, _ := strings.Cut(v, "\n")
 	s := strings.TrimRight(first, " \t")
@@ -948,10 +963,9 @@ func sepaValue(text, key string) string {
 
 func details86Flat(s, flat string) (counterparty, description, endToEnd string) {
 	if sep := subfieldSep(flat); sep != 0 {
-		// Each code's pieces, joined once: a code repeated a million times
-		// costs a million appends, not a million copies.
-		parts := map[int][]string{}
-		var keys []int
+		// The purpose (?20–?29, ?60–?63) and the name (?32, ?33) in file
+		// order, each built once: no map, no copy per sub-field.
+		var purpose, name strings.Builder
 		for i := 0; i < len(flat); {
 			k := strings.IndexByte(flat[i:], sep)
 			if k < 0 {
@@ -974,22 +988,16 @@ func details86Flat(s, flat string) (counterparty, description, endToEnd string) 
 					}
 					end++
 				}
-				if _, ok := parts[code]; !ok {
-					keys = append(keys, code)
+				switch {
+				case code >= 20 && code <= 29 || code >= 60 && code <= 63:
+					purpose.WriteString(flat[start:end])
+				case code == 32 || code == 33:
+					name.WriteString(flat[start:end])
 				}
-				parts[code] = append(parts[code], flat[start:end])
 				i = end
 				continue
 			}
 			i = k + 1
-		}
-		var purpose strings.Builder
-		for _, k := range keys {
-			if (k >= 20 && k <= 29) || (k >= 60 && k <= 63) {
-				for _, p := range parts[k] {
-					purpose.WriteString(p)
-				}
-			}
 		}
 		desc := strings.TrimRight(purpose.String(), string(sep))
 		eref := sepaValue(desc, "EREF+")
@@ -998,7 +1006,7 @@ func details86Flat(s, flat string) (counterparty, description, endToEnd string) 
 		if _, after, ok := strings.Cut(desc, "SVWZ+"); ok {
 			desc = after
 		}
-		return strings.TrimSpace(strings.Join(parts[32], "") + strings.Join(parts[33], "")), strings.TrimSpace(desc), eref
+		return strings.TrimSpace(name.String()), strings.TrimSpace(desc), eref
 	}
 	if rest := strings.TrimSpace(flat); strings.HasPrefix(rest, "/") {
 		if fields := slashFields(rest); len(fields) > 0 {
