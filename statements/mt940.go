@@ -109,6 +109,9 @@ func mtText(data []byte) (string, []string) {
 	if atat {
 		notes = append(notes, atatNote)
 	}
+	if !atat && bytes.IndexByte(src, '\r') < 0 {
+		return string(src), notes
+	}
 	var b strings.Builder
 	b.Grow(len(src))
 	for i := 0; i < len(src); i++ {
