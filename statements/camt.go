@@ -1,6 +1,7 @@
 package statements
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -38,8 +39,13 @@ type camtEntries struct {
 // are turned into lines as they are read and their XML is dropped, so the
 // parse is linear and holds one entry's tree at a time.
 func ParseCAMT(name string, data []byte) ([]ferry.Statement, error) {
+	return ParseCAMTContext(context.Background(), name, data)
+}
+
+// ParseCAMTContext is ParseCAMT that stops with an error when ctx is done.
+func ParseCAMTContext(ctx context.Context, name string, data []byte) ([]ferry.Statement, error) {
 	ce := &camtEntries{file: name, lines: map[*node][]ferry.StatementLine{}, pending: map[*node]int{}}
-	root, err := parseXMLStream(data, func(n, parent *node) (bool, error) {
+	root, err := parseXMLStream(ctx, data, func(n, parent *node) (bool, error) {
 		if n.name != "Ntry" {
 			return false, nil
 		}

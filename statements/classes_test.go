@@ -1,6 +1,7 @@
 package statements_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -522,5 +523,18 @@ func TestMT940DutchKeysAndNS(t *testing.T) {
 	}
 	if _, err := statements.ParseMT940Strict("ns.sta", []byte(ns)); err == nil || !strings.Contains(err.Error(), ":NS:") {
 		t.Errorf("strict reader on :NS: fields: got %v", err)
+	}
+}
+
+// A caller's context stops a long parse.
+func TestTextFormatsStopWithTheContext(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := statements.ParseMT940Context(ctx, "big.sta", genMT940(5_000)); err == nil || !strings.Contains(err.Error(), "big.sta: line 4096") {
+		t.Errorf("MT940 with a cancelled context: got %v", err)
+	}
+	if _, err := statements.ParseCAMTContext(ctx, "big.xml", genCAMT(1_000)); err == nil || !strings.Contains(err.Error(), "context canceled") {
+		t.Errorf("camt with a cancelled context: got %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package statements
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -27,14 +28,20 @@ import (
 // ParseMT940 reads SWIFT MT940 statements and MT942 interim reports, one
 // statement per :20: block, accepting the variants real banks write.
 func ParseMT940(name string, data []byte) ([]ferry.Statement, error) {
-	return parseMT940(name, data, false)
+	return parseMT940(context.Background(), name, data, false)
+}
+
+// ParseMT940Context is ParseMT940 that stops with an error when ctx is
+// done.
+func ParseMT940Context(ctx context.Context, name string, data []byte) ([]ferry.Statement, error) {
+	return parseMT940(ctx, name, data, false)
 }
 
 // ParseMT940Strict reads MT940 and MT942 as the SWIFT standard defines
 // them and refuses every deviation that ParseMT940 tolerates, naming the
 // line. Use it to check what a bank sends against the standard.
 func ParseMT940Strict(name string, data []byte) ([]ferry.Statement, error) {
-	return parseMT940(name, data, true)
+	return parseMT940(context.Background(), name, data, true)
 }
 
 // max86 bounds the :86: fields one line may have: banks write one or two;
@@ -294,7 +301,7 @@ func (p *mtParser) tolerate(where mtWhere, note string) error {
 	return nil
 }
 
-func parseMT940(name string, data []byte, strict bool) ([]ferry.Statement, error) {
+func parseMT940(ctx context.Context, name string, data []byte, strict bool) ([]ferry.Statement, error) {
 	if len(data) > maxMT940Size {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "MT940 file of %d bytes is over the %d-byte limit", len(data), maxMT940Size)
 	}
@@ -349,6 +356,9 @@ func parseMT940(name string, data []byte, strict bool) ([]ferry.Statement, error
 		lineStart := pos
 		pos = end + 1
 		lineNo++
+		if lineNo%4096 == 0 && ctx.Err() != nil {
+			return nil, ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: line %d", name, lineNo), "parse stopped: %v", context.Cause(ctx))
+		}
 		if pos > len(text) && line == "" {
 			break
 		}

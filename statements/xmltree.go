@@ -2,6 +2,7 @@ package statements
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -34,17 +35,12 @@ const (
 	maxXMLSize = 1 << 30
 )
 
-// parseXML reads a whole document into a tree.
-func parseXML(data []byte) (*node, error) {
-	return parseXMLStream(data, nil)
-}
-
 // parseXMLStream reads a document into a tree, calling closed for each
 // element when its end tag is read, with its parent. When closed returns
 // drop, the element is taken out of the tree: a caller that turns each
 // entry into a record as it ends holds one entry at a time, not the file.
 // The parse is linear in the input.
-func parseXMLStream(data []byte, closed func(n, parent *node) (drop bool, err error)) (*node, error) {
+func parseXMLStream(ctx context.Context, data []byte, closed func(n, parent *node) (drop bool, err error)) (*node, error) {
 	if len(data) > maxXMLSize {
 		return nil, fmt.Errorf("XML of %d bytes is over the %d-byte limit", len(data), maxXMLSize)
 	}
@@ -68,12 +64,16 @@ func parseXMLStream(data []byte, closed func(n, parent *node) (drop bool, err er
 	stack := []*node{root}
 	live := 0
 	line, last := 1, 0
+	tokens := 0
 	for {
 		// Lines are counted from the last token on: linear, not from the
 		// file's start each time.
 		if off := int(dec.InputOffset()); off > last && off <= len(data) {
 			line += bytes.Count(data[last:off], []byte("\n"))
 			last = off
+		}
+		if tokens++; tokens%4096 == 0 && ctx.Err() != nil {
+			return nil, fmt.Errorf("line %d: parse stopped: %w", line, context.Cause(ctx))
 		}
 		tok, err := dec.RawToken()
 		if errors.Is(err, io.EOF) {
