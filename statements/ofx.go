@@ -262,6 +262,7 @@ func ofxStatement(file string, rs *node, acctTag string) (ferry.Statement, error
 			}
 		}
 	}
+	contradict := 0
 	for _, t := range trns {
 		bad := func(format string, args ...any) error {
 			return ferry.Errorf(ferry.ClassDocumentChanged, where(t), "transaction %s: "+format, append([]any{t.str("FITID")}, args...)...)
@@ -297,7 +298,15 @@ func ofxStatement(file string, rs *node, acctTag string) (ferry.Statement, error
 				break
 			}
 		}
+		// TRNAMT's sign decides (OFX 1.6 §11.4.3); a type that says the
+		// opposite is shown, not followed.
+		if typ := strings.ToUpper(t.str("TRNTYPE")); typ == "DEBIT" && amt.IsPositive() || typ == "CREDIT" && amt.IsNegative() {
+			contradict++
+		}
 		st.Lines = append(st.Lines, l)
+	}
+	if contradict > 0 {
+		st.Warnings = append(st.Warnings, fmt.Sprintf("%d transactions typed DEBIT or CREDIT against the sign of their amount: the amount's sign is used", contradict))
 	}
 	if st.Currency == "" {
 		// CURDEF is required, but some exports leave it empty and name the
