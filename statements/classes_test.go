@@ -538,3 +538,24 @@ func TestTextFormatsStopWithTheContext(t *testing.T) {
 		t.Errorf("camt with a cancelled context: got %v", err)
 	}
 }
+
+// :25: forms around an IBAN name the account as camt does.
+func TestMT940AccountForms(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{"NL91RABO0123456789 EUR", "NL91RABO0123456789"}, // not a valid IBAN: only the currency goes
+		{"NL91ABNA0417164300 EUR", "NL91ABNA0417164300"},
+		{"NL91ABNA0417164300EUR", "NL91ABNA0417164300"},
+		{"/DE89370400440532013000", "DE89370400440532013000"},
+		{"COBADEFFXXX/DE89370400440532013000", "DE89370400440532013000"},
+		{"DE89 3704 0044 0532 0130 00", "DE89370400440532013000"},
+		{"50050201/0123456789", "50050201/0123456789"},
+		{"0123456789 EUR", "0123456789"},
+	} {
+		data := ":20:X\n:25:" + tc.in + "\n:60F:C240101EUR1,00\n:62F:C240101EUR1,00\n"
+		sts, err := statements.ParseMT940("acct.sta", []byte(data))
+		if err != nil || sts[0].Account != tc.want {
+			t.Errorf(":25:%s: got %v %+v, want %q", tc.in, err, sts, tc.want)
+		}
+	}
+}

@@ -256,6 +256,54 @@ func (w mtWhere) String() string {
 	return fmt.Sprintf("%s: line %d :%s:", w.name, w.line, w.tag)
 }
 
+// mtAccount finds the IBAN in the forms banks write in :25: around it
+// ("NL91RABO0123456789 EUR", "/PL68…", "INGBNL2A/NL91…", "DE89 3704 …"),
+// so a statement names its account as camt does. Anything else is kept as
+// written.
+func mtAccount(acct, ccy string) string {
+	acct = strings.TrimSpace(acct)
+	candidates := []string{strings.ReplaceAll(acct, " ", "")}
+	if ccy != "" {
+		if a, ok := strings.CutSuffix(candidates[0], ccy); ok {
+			candidates = append(candidates, a)
+		}
+	}
+	for _, c := range candidates[:len(candidates):len(candidates)] {
+		if i := strings.LastIndexByte(c, '/'); i >= 0 {
+			candidates = append(candidates, c[i+1:])
+		}
+	}
+	for _, c := range candidates {
+		if validIBAN(c) {
+			return c
+		}
+	}
+	if a, ok := strings.CutSuffix(acct, " "+ccy); ok && ccy != "" && strings.TrimSpace(a) != "" {
+		return strings.TrimSpace(a) // "0123456789 EUR"
+	}
+	return acct
+}
+
+// validIBAN checks an IBAN's form and its ISO 7064 mod-97 check digits.
+func validIBAN(s string) bool {
+	if len(s) < 15 || len(s) > 34 || !isUpper(s[0]) || !isUpper(s[1]) || !isDigit(s[2]) || !isDigit(s[3]) {
+		return false
+	}
+	rem := 0
+	for i := 0; i < len(s); i++ {
+		c := s[(i+4)%len(s)]
+		switch {
+		case isDigit(c):
+			rem = (rem*10 + int(c-'0')) % 97
+		case isUpper(c):
+			rem = (rem*100 + int(c-'A'+10)) % 97
+		default:
+			return false
+		}
+	}
+	return rem == 1
+}
+
 // mtParser holds one file's parse.
 type mtParser struct {
 	name   string
@@ -482,11 +530,11 @@ func (p *mtParser) finish(lineNo int) error {
 	default:
 		return ferry.Errorf(ferry.ClassDocumentChanged, where, "statement %q has no opening balance (:60F:)", st.ID)
 	}
-	if acct, ok := strings.CutSuffix(st.Account, " "+st.Currency); ok && st.Currency != "" && strings.TrimSpace(acct) != "" {
-		// Rabobank writes the currency after the account: "NL91RABO0123456789 EUR".
-		st.Account = strings.TrimSpace(acct)
+	if acct := mtAccount(st.Account, st.Currency); acct != st.Account {
+		st.Notes = append(st.Notes, fmt.Sprintf("account %q read as %s", st.Account, acct))
+		st.Account = acct
 		for i := range st.Lines {
-			st.Lines[i].Account = st.Account
+			st.Lines[i].Account = acct
 		}
 	}
 	if strings.TrimSpace(st.Account) == "" {
