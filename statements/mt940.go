@@ -430,7 +430,7 @@ func parseMT940(ctx context.Context, name string, data []byte, strict bool) ([]f
 				} else {
 					continue
 				}
-			} else if tag == "" || tag != "86" {
+			} else if tag != "86" {
 				continue // {1:}{2:}{3:} headers or {5:} trailers alone on a line
 			}
 		}
