@@ -2,6 +2,7 @@ package statements
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -51,7 +52,11 @@ func isAlnum(c byte) bool { return isUpper(c) || isDigit(c) }
 // followed by a tag is an aggregate, closed by its end tag. An empty
 // element left unclosed gives its children back to its parent. A file
 // that ends before </OFX> is truncated: an error naming what was open.
-func parseOFXTree(body string) (*node, error) {
+//
+// closed, when set, is called with each aggregate closed by its end tag
+// and the elements open around it; when it returns drop, the aggregate
+// leaves the tree (transactions turned into lines as they end).
+func parseOFXTree(body string, closed func(n *node, open []*node) (drop bool, err error)) (*node, error) {
 	root := &node{name: "#document"}
 	stack := []*node{root}
 	line, counted := 1, 0
@@ -89,9 +94,19 @@ func parseOFXTree(body string) (*node, error) {
 					parent.children = append(parent.children, n.children...)
 					n.children = nil
 				}
+				n := stack[j]
 				stack = stack[:j]
 				if name == "OFX" {
 					closedOFX = true
+				}
+				if closed != nil {
+					drop, err := closed(n, stack)
+					if err != nil {
+						return nil, err
+					}
+					if parent := stack[j-1]; drop && len(parent.children) > 0 && parent.children[len(parent.children)-1] == n {
+						parent.children = parent.children[:len(parent.children)-1]
+					}
 				}
 			}
 			// else: the end tag of a leaf, already complete
@@ -194,8 +209,47 @@ func ParseOFX(name string, data []byte) ([]ferry.Statement, error) {
 	} else {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no <OFX> element")
 	}
-	root, err := parseOFXTree(text)
+	// Transactions become lines as they end, so the tree never holds
+	// them: a long statement costs its lines, not a tree of its tags.
+	lines := map[*node]*ofxLines{}
+	// One array for every transaction of the file: no regrowth copies.
+	all := make([]ferry.StatementLine, 0, strings.Count(text, "<STMTTRN>"))
+	root, err := parseOFXTree(text, func(n *node, open []*node) (bool, error) {
+		if n.name != "STMTTRN" {
+			return false, nil
+		}
+		for i := len(open) - 1; i > 0; i-- {
+			rs := open[i]
+			acctTag, ok := ofxAccountTags[rs.name]
+			if !ok {
+				continue
+			}
+			ls := lines[rs]
+			if ls == nil {
+				ls = &ofxLines{}
+				lines[rs] = ls
+			}
+			l, contradicts, err := ofxLine(name, n, rs.child(acctTag).str("ACCTID"), rs.str("CURDEF"))
+			if err != nil {
+				return false, err
+			}
+			if len(ls.lines) == 0 {
+				ls.first = len(all)
+			}
+			all = append(all, l)
+			ls.lines = all[ls.first:len(all):len(all)]
+			if contradicts {
+				ls.contradict++
+			}
+			return true, nil
+		}
+		return false, nil
+	})
 	if err != nil {
+		var fe *ferry.Error
+		if errors.As(err, &fe) {
+			return nil, err
+		}
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
 	}
 	ofx := root.child("OFX")
@@ -217,7 +271,7 @@ func ParseOFX(name string, data []byte) ([]ferry.Statement, error) {
 					return nil, ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: line %d", name, trn.line), "statement request failed: code %s %s", st.str("CODE"), st.str("MESSAGE"))
 				}
 				for _, rs := range trn.all(set.rs) {
-					st, err := ofxStatement(name, rs, set.acct)
+					st, err := ofxStatement(name, rs, set.acct, lines[rs])
 					if err != nil {
 						return nil, err
 					}
@@ -233,14 +287,71 @@ func ParseOFX(name string, data []byte) ([]ferry.Statement, error) {
 	return out, nil
 }
 
-func ofxStatement(file string, rs *node, acctTag string) (ferry.Statement, error) {
+// ofxAccountTags names each statement response's account aggregate.
+var ofxAccountTags = map[string]string{"STMTRS": "BANKACCTFROM", "CCSTMTRS": "CCACCTFROM", "INVSTMTRS": "INVACCTFROM"}
+
+// ofxLines are a statement response's transactions, read as they ended.
+type ofxLines struct {
+	lines      []ferry.StatementLine // a window on the file's one array
+	first      int
+	contradict int
+}
+
+// ofxLine reads one STMTTRN.
+func ofxLine(file string, t *node, account, currency string) (l ferry.StatementLine, contradicts bool, err error) {
+	bad := func(format string, args ...any) error {
+		return ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: line %d", file, t.line), "transaction %s: "+format, append([]any{t.str("FITID")}, args...)...)
+	}
+	amt, err := ofxAmount(t.str("TRNAMT"))
+	if err != nil {
+		return l, false, bad("%v", err)
+	}
+	if t.str("DTPOSTED") == "" {
+		return l, false, bad("no posting date (DTPOSTED)")
+	}
+	posted, err := ofxDate(t.str("DTPOSTED"))
+	if err != nil {
+		return l, false, bad("%v", err)
+	}
+	// FITID is the bank's own id of the transaction, unique per account.
+	l = ferry.StatementLine{Account: account, BookingDate: posted, ValueDate: posted, Amount: amt,
+		Currency: currency, TransactionID: t.str("FITID"), Description: t.str("MEMO"), Counterparty: t.str("NAME")}
+	if l.Counterparty == "" {
+		l.Counterparty = t.str("PAYEE", "NAME")
+	}
+	if cur := t.str("CURRENCY", "CURSYM"); cur != "" {
+		l.Currency = cur
+	}
+	if s := t.str("DTUSER"); s != "" {
+		if d, err := ofxDate(s); err == nil {
+			l.ValueDate = d
+		}
+	}
+	for _, ref := range []string{t.str("REFNUM"), t.str("CHECKNUM"), t.str("SRVRTID")} {
+		if !placeholderRef(ref) {
+			l.Reference = ref
+			break
+		}
+	}
+	// TRNAMT's sign decides (OFX 1.6 §11.4.3); a type that says the
+	// opposite is shown, not followed.
+	typ := strings.ToUpper(t.str("TRNTYPE"))
+	return l, typ == "DEBIT" && amt.IsPositive() || typ == "CREDIT" && amt.IsNegative(), nil
+}
+
+func ofxStatement(file string, rs *node, acctTag string, read *ofxLines) (ferry.Statement, error) {
 	where := func(n *node) string { return fmt.Sprintf("%s: line %d", file, n.line) }
 	acct := rs.child(acctTag)
 	st := ferry.Statement{Account: acct.str("ACCTID"), Currency: rs.str("CURDEF"), NoBalances: true}
 	if st.Account == "" {
 		return st, ferry.Errorf(ferry.ClassDocumentChanged, where(rs), "statement without an account id (%s/ACCTID)", acctTag)
 	}
+	contradict := 0
+	if read != nil {
+		st.Lines, contradict = read.lines, read.contradict
+	}
 	list := rs.child("BANKTRANLIST")
+	// Transactions still in the tree (not closed by their own end tag).
 	var trns []*node
 	if list != nil {
 		trns = list.all("STMTTRN")
@@ -262,45 +373,12 @@ func ofxStatement(file string, rs *node, acctTag string) (ferry.Statement, error
 			}
 		}
 	}
-	contradict := 0
 	for _, t := range trns {
-		bad := func(format string, args ...any) error {
-			return ferry.Errorf(ferry.ClassDocumentChanged, where(t), "transaction %s: "+format, append([]any{t.str("FITID")}, args...)...)
-		}
-		amt, err := ofxAmount(t.str("TRNAMT"))
+		l, contradicts, err := ofxLine(file, t, st.Account, st.Currency)
 		if err != nil {
-			return st, bad("%v", err)
+			return st, err
 		}
-		if t.str("DTPOSTED") == "" {
-			return st, bad("no posting date (DTPOSTED)")
-		}
-		posted, err := ofxDate(t.str("DTPOSTED"))
-		if err != nil {
-			return st, bad("%v", err)
-		}
-		// FITID is the bank's own id of the transaction, unique per account.
-		l := ferry.StatementLine{Account: st.Account, BookingDate: posted, ValueDate: posted, Amount: amt,
-			Currency: st.Currency, TransactionID: t.str("FITID"), Description: t.str("MEMO"), Counterparty: t.str("NAME")}
-		if l.Counterparty == "" {
-			l.Counterparty = t.str("PAYEE", "NAME")
-		}
-		if cur := t.str("CURRENCY", "CURSYM"); cur != "" {
-			l.Currency = cur
-		}
-		if s := t.str("DTUSER"); s != "" {
-			if d, err := ofxDate(s); err == nil {
-				l.ValueDate = d
-			}
-		}
-		for _, ref := range []string{t.str("REFNUM"), t.str("CHECKNUM"), t.str("SRVRTID")} {
-			if !placeholderRef(ref) {
-				l.Reference = ref
-				break
-			}
-		}
-		// TRNAMT's sign decides (OFX 1.6 §11.4.3); a type that says the
-		// opposite is shown, not followed.
-		if typ := strings.ToUpper(t.str("TRNTYPE")); typ == "DEBIT" && amt.IsPositive() || typ == "CREDIT" && amt.IsNegative() {
+		if contradicts {
 			contradict++
 		}
 		st.Lines = append(st.Lines, l)

@@ -183,3 +183,22 @@ func lines(sts []ferry.Statement) int {
 	}
 	return n
 }
+
+// genOFX writes an OFX 1.x (SGML) bank statement with n transactions.
+func genOFX(n int) []byte {
+	var b strings.Builder
+	b.Grow(n*220 + 1000)
+	b.WriteString("OFXHEADER:100\nDATA:OFXSGML\nVERSION:102\nSECURITY:NONE\nENCODING:USASCII\nCHARSET:1252\nCOMPRESSION:NONE\nOLDFILEUID:NONE\nNEWFILEUID:NONE\n\n<OFX>\n<SIGNONMSGSRSV1><SONRS><STATUS><CODE>0<SEVERITY>INFO</STATUS><DTSERVER>20240306120000<LANGUAGE>ENG</SONRS></SIGNONMSGSRSV1>\n<BANKMSGSRSV1><STMTTRNRS><TRNUID>1<STATUS><CODE>0<SEVERITY>INFO</STATUS>\n<STMTRS><CURDEF>EUR<BANKACCTFROM><BANKID>30004<BRANCHID>00001<ACCTID>00012345678<ACCTTYPE>CHECKING</BANKACCTFROM>\n<BANKTRANLIST><DTSTART>20240301<DTEND>20240305\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "<STMTTRN>\n<TRNTYPE>DEBIT\n<DTPOSTED>20240305\n<TRNAMT>-%d,%02d\n<FITID>24030500%07d\n<NAME>PRLV SEPA FOURNISSEUR %d\n<MEMO>FACTURE 2024-%06d\n</STMTTRN>\n", 1+i%900, i%100, i, i, i)
+	}
+	b.WriteString("</BANKTRANLIST>\n<LEDGERBAL><BALAMT>0,00<DTASOF>20240305</LEDGERBAL>\n</STMTRS></STMTTRNRS></BANKMSGSRSV1>\n</OFX>\n")
+	return []byte(b.String())
+}
+
+// BenchmarkOFXLarge reports the peak heap of a 100,000-transaction OFX
+// file against its size.
+func BenchmarkOFXLarge(b *testing.B) {
+	data := genOFX(100_000)
+	benchPeak(b, data, func() (any, error) { return statements.ParseOFX("gen.ofx", data) })
+}
