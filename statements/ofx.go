@@ -322,10 +322,14 @@ func ofxLine(file string, t *node, account, currency string) (l ferry.StatementL
 	if cur := t.str("CURRENCY", "CURSYM"); cur != "" {
 		l.Currency = cur
 	}
-	if s := t.str("DTUSER"); s != "" {
-		if d, err := ofxDate(s); err == nil {
-			l.ValueDate = d
+	// DTAVAIL is when the funds are available: the value date. (DTUSER
+	// is when the customer acted, a card purchase's day, not a value date.)
+	if s := t.str("DTAVAIL"); s != "" {
+		d, err := ofxDate(s)
+		if err != nil {
+			return l, false, bad("DTAVAIL: %v", err)
 		}
+		l.ValueDate = d
 	}
 	for _, ref := range []string{t.str("REFNUM"), t.str("CHECKNUM"), t.str("SRVRTID")} {
 		if !placeholderRef(ref) {
