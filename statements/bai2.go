@@ -74,16 +74,6 @@ func baiAmount(s string, decimals int32) (decimal.Decimal, error) {
 	return d, nil
 }
 
-func currencyDecimals(ccy string) int32 {
-	switch ccy {
-	case "JPY", "KRW", "CLP", "ISK", "VND":
-		return 0
-	case "BHD", "KWD", "JOD", "OMR", "TND":
-		return 3
-	}
-	return 2
-}
-
 // baiSummaryTypes names the BAI2 status and summary codes Ferry keeps.
 var baiSummaryTypes = map[string]string{
 	"010": "opening", "015": "closing", "040": "opening_available", "045": "closing_available",
@@ -109,6 +99,7 @@ func ParseBAI2(name string, data []byte) ([]ferry.Statement, error) {
 		acctTotal, grpTotal decimal.Decimal
 		fileTotal           decimal.Decimal
 		decimals            int32 = 2
+		inGroup, fileEnd    bool
 	)
 	field := func(r baiRecord, i int) string {
 		if i < len(r.fields) {
@@ -126,7 +117,15 @@ func ParseBAI2(name string, data []byte) ([]ferry.Statement, error) {
 			if err != nil {
 				return nil, bad("bad as-of date %q", field(r, 3))
 			}
+			if inGroup {
+				return nil, bad("a group header (02) before the last group's trailer (98)")
+			}
+			inGroup = true
 			asOf, groupCcy, grpTotal = ferry.DateOf(t), field(r, 5), decimal.Zero
+			if groupCcy == "" {
+				// BAI2 §3 (group header): "Optional. Default is currency code USD."
+				groupCcy = "USD"
+			}
 		case "03":
 			ccy := field(r, 1)
 			if ccy == "" {
@@ -150,7 +149,8 @@ func ParseBAI2(name string, data []byte) ([]ferry.Statement, error) {
 					return nil, bad("summary %s: %v", code, err)
 				}
 				acctTotal = acctTotal.Add(amt)
-				if typ, ok := baiSummaryTypes[code]; ok {
+				// A blank amount is "not reported", not zero.
+				if typ, ok := baiSummaryTypes[code]; ok && field(r, i+1) != "" {
 					st.Balances = append(st.Balances, ferry.Balance{Type: typ, Amount: amt, Currency: ccy, Date: asOf})
 					switch code {
 					case "010":
@@ -186,6 +186,9 @@ func ParseBAI2(name string, data []byte) ([]ferry.Statement, error) {
 			tc, err := strconv.Atoi(code)
 			if err != nil {
 				return nil, bad("bad type code %q", code)
+			}
+			if field(r, 1) == "" {
+				return nil, bad("transaction %s without an amount", code)
 			}
 			amt, err := baiAmount(field(r, 1), decimals)
 			if err != nil {
@@ -226,8 +229,12 @@ func ParseBAI2(name string, data []byte) ([]ferry.Statement, error) {
 			if next+2 < len(r.fields) {
 				text = strings.TrimSpace(strings.Join(r.fields[next+2:], ","))
 			}
-			l.Reference = bankRef
-			if l.Reference == "" {
+			// The bank reference is the bank's own id of the transaction;
+			// the customer reference is the payer's or payee's.
+			if !placeholderRef(bankRef) {
+				l.TransactionID = bankRef
+			}
+			if !placeholderRef(custRef) {
 				l.Reference = custRef
 			}
 			l.Description = text
@@ -256,6 +263,7 @@ func ParseBAI2(name string, data []byte) ([]ferry.Statement, error) {
 				return nil, bad("group control total %s, but its accounts add up to %s", want, grpTotal)
 			}
 			fileTotal = fileTotal.Add(grpTotal)
+			inGroup = false
 		case "99":
 			want, err := baiAmount(field(r, 0), decimals)
 			if err != nil {
@@ -264,13 +272,21 @@ func ParseBAI2(name string, data []byte) ([]ferry.Statement, error) {
 			if !want.Equal(fileTotal) {
 				return nil, bad("file control total %s, but its groups add up to %s", want, fileTotal)
 			}
+			fileEnd = true
 		}
 	}
 	if st != nil {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "account %s has no trailer (49): the file is truncated", st.Account)
 	}
+	if inGroup {
+		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "the last group has no trailer (98): the file is truncated")
+	}
+	if !fileEnd {
+		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no file trailer (99): the file is truncated")
+	}
 	if len(out) == 0 {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no accounts in this BAI2 file")
 	}
+	dropRepeatedIDs(out)
 	return out, nil
 }

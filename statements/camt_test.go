@@ -27,6 +27,7 @@ type genkgoEntry struct {
 	BookingDate json.RawMessage `json:"getBookingDate"`
 	ValueDate   json.RawMessage `json:"getValueDate"`
 	ServicerRef *string         `json:"getAccountServicerReference"`
+	Status      string          `json:"getStatus"`
 	Reference   *string         `json:"getReference"`
 	Additional  *string         `json:"getAdditionalInfo"`
 	Record      json.RawMessage `json:"getRecord"`
@@ -98,6 +99,21 @@ func TestCAMTAgainstGenkgo(t *testing.T) {
 			if err := json.Unmarshal(raw, &want); err != nil {
 				t.Fatal(err)
 			}
+			// Entries not booked (PDNG) are no statement lines: Ferry
+			// leaves them out and says so in a warning.
+			booked := want.Entries[:0]
+			pending := 0
+			for _, e := range want.Entries {
+				if e.Status == "PDNG" || e.Status == "INFO" {
+					pending++
+					continue
+				}
+				booked = append(booked, e)
+			}
+			want.Entries = booked
+			if pending > 0 && (len(sts) == 0 || !strings.Contains(strings.Join(sts[len(sts)-1].Warnings, " "), "not booked")) {
+				t.Errorf("%d pending entries left out without a warning", pending)
+			}
 			var got []struct {
 				st int
 				i  int
@@ -129,9 +145,11 @@ func TestCAMTAgainstGenkgo(t *testing.T) {
 					check("value date", l.ValueDate.String(), vd)
 				}
 				if w.ServicerRef != nil && *w.ServicerRef != "" {
-					check("reference", l.Reference, *w.ServicerRef)
+					check("transaction id", l.TransactionID, *w.ServicerRef)
 				}
-				if w.Additional != nil && *w.Additional != "" {
+				// Ferry prefers the remittance text (Ustrd) to the entry's
+				// booking text, which genkgo reports.
+				if w.Additional != nil && *w.Additional != "" && !strings.Contains(string(data), "<Ustrd>"+l.Description+"</Ustrd>") {
 					check("description", l.Description, *w.Additional)
 				}
 				var rec genkgoRecord

@@ -1,8 +1,9 @@
 package statements
 
 import (
+	"bytes"
+	"context"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -11,18 +12,65 @@ import (
 	"github.com/ferry-rpa/ferry"
 	"github.com/shopspring/decimal"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
 )
 
-// mtField is one :TAG: field of an MT940/MT942 message with its lines.
-type mtField struct {
-	tag   string
-	value string
-	line  int
+// MT940 (SWIFT customer statement) and MT942 (interim transaction report).
+//
+// The reader is strict about what carries money: every amount and balance
+// must be read to its last character, a statement must end with its
+// closing balance (:62F: or :62M:), and a {4: block must be closed by -}.
+// Anything else a real bank writes outside the SWIFT standard (a decimal
+// point, a blank entry date, a space before the transaction type, no type
+// at all, a balance without its currency, 30 February) is accepted and
+// named in the statement's Notes; ParseMT940Strict refuses it instead.
+
+// ParseMT940 reads SWIFT MT940 statements and MT942 interim reports, one
+// statement per :20: block, accepting the variants real banks write.
+func ParseMT940(name string, data []byte) ([]ferry.Statement, error) {
+	return parseMT940(context.Background(), name, data, false)
 }
 
-// cutTag splits ":NN[A]:rest" into its tag and the rest.
+// ParseMT940Context is ParseMT940 that stops with an error when ctx is
+// done.
+func ParseMT940Context(ctx context.Context, name string, data []byte) ([]ferry.Statement, error) {
+	return parseMT940(ctx, name, data, false)
+}
+
+// ParseMT940Strict reads MT940 and MT942 as the SWIFT standard defines
+// them and refuses every deviation that ParseMT940 tolerates, naming the
+// line. Use it to check what a bank sends against the standard.
+func ParseMT940Strict(name string, data []byte) ([]ferry.Statement, error) {
+	return parseMT940(context.Background(), name, data, true)
+}
+
+// max86 bounds the :86: fields one line may have: banks write one or two;
+// each joins the ones before, so a hostile file must not have a million.
+const max86 = 100
+
+// maxMT940Size bounds the text we take in: a statement file of this size
+// is already far beyond any bank's daily export.
+const maxMT940Size = 1 << 30
+
+// mtTags are the field tags of MT940 and MT942. Any other ":NN:" at a
+// line's start is text that wrapped (a time such as ":12:11").
+func mtTag(tag string) bool {
+	switch tag {
+	case "13", "13D", "20", "21", "25", "25P", "28", "28C", "34F", "60F", "60M", "61", "62F", "62M", "64", "65", "86", "90D", "90C", "NS":
+		return true
+	}
+	return false
+}
+
+// cutTag splits ":TAG:rest" into its tag and the rest.
 func cutTag(line string) (tag, rest string, ok bool) {
-	if len(line) < 4 || line[0] != ':' || line[1] < '0' || line[1] > '9' || line[2] < '0' || line[2] > '9' {
+	if len(line) < 4 || line[0] != ':' {
+		return "", "", false
+	}
+	if line[1] == 'N' && line[2] == 'S' && line[3] == ':' {
+		return "NS", line[4:], true
+	}
+	if !isDigit(line[1]) || !isDigit(line[2]) {
 		return "", "", false
 	}
 	if line[3] == ':' {
@@ -34,236 +82,853 @@ func cutTag(line string) (tag, rest string, ok bool) {
 	return "", "", false
 }
 
-// mtKnown are the tags of MT940 and MT942; any other ":NN:" at a line's
-// start is text that wrapped (a time such as ":12:11").
-var mtKnown = map[string]bool{"13": true, "20": true, "21": true, "25": true, "28": true, "34": true,
-	"60": true, "61": true, "62": true, "64": true, "65": true, "86": true, "90": true}
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-// splitMT splits a message into fields; continuation lines join with "\n".
-func splitMT(text string) []mtField {
-	var out []mtField
-	for i, raw := range strings.Split(text, "\n") {
-		line := strings.TrimRight(raw, "\r")
-		if tag, rest, ok := cutTag(line); ok && mtKnown[tag[:2]] {
-			out = append(out, mtField{tag: tag, value: rest, line: i + 1})
-			continue
+// mtText returns the file as text with every line ending ("\r\n", "\r",
+// and the "@@" some exports put in place of line breaks) made "\n", in one
+// copy: every field the reader keeps is a substring of it.
+func mtText(data []byte) (string, []string) {
+	var notes []string
+	src := bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
+	if bytes.HasPrefix(src, []byte{0xFF, 0xFE}) || bytes.HasPrefix(src, []byte{0xFE, 0xFF}) {
+		// Windows tools save MT940 as UTF-16 with a byte-order mark.
+		if dec, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewDecoder().Bytes(src); err == nil {
+			src = dec
+			notes = append(notes, "text is UTF-16")
 		}
-		trimmed := strings.TrimSpace(line)
-		if len(out) == 0 || trimmed == "-" || trimmed == "" || strings.HasPrefix(trimmed, "{") || strings.HasPrefix(trimmed, "-}") {
-			continue
-		}
-		out[len(out)-1].value += "\n" + line
 	}
-	return out
+	if !utf8.Valid(src) {
+		enc, label := charmap.Windows1252, "Windows-1252"
+		for _, c := range src {
+			// C1 bytes are control codes in Windows-1252's neighbours but
+			// letters in the DOS code page Central European banks use.
+			if c >= 0x80 && c <= 0x9f {
+				enc, label = charmap.CodePage852, "code page 852"
+				break
+			}
+		}
+		if dec, err := enc.NewDecoder().Bytes(src); err == nil {
+			src = dec
+			notes = append(notes, "text is not UTF-8: read as "+label)
+		}
+	}
+	atat := strings.Contains(string(src[:min(len(src), 1<<16)]), "@@:")
+	if atat {
+		notes = append(notes, atatNote)
+	}
+	if !atat && bytes.IndexByte(src, '\r') < 0 {
+		return string(src), notes
+	}
+	var b strings.Builder
+	b.Grow(len(src))
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case c == '\r':
+			if i+1 < len(src) && src[i+1] == '\n' {
+				continue
+			}
+			b.WriteByte('\n')
+		case atat && c == '@' && i+1 < len(src) && src[i+1] == '@':
+			b.WriteByte('\n')
+			i++
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), notes
 }
 
-// mtBalance reads 1!a6!n3!a15d: D/C mark, YYMMDD, currency, amount.
-var mtBalanceRe = regexp.MustCompile(`^\s*([CD])(\d{6})([A-Z]{3})?([\d,]+)`)
+const atatNote = `records separated by "@@" instead of line breaks`
 
 // mtDate reads YYMMDD. A day past the month's end (30 February, written
-// by banks that count 30-day months) is the month's last day.
-func mtDate(yymmdd string) (ferry.Date, error) {
-	if len(yymmdd) != 6 {
-		return ferry.Date{}, fmt.Errorf("bad date %q", yymmdd)
+// by banks that count 30-day months) is the month's last day, and noted.
+func mtDate(yymmdd string) (ferry.Date, bool, error) {
+	if len(yymmdd) != 6 || !allDigits(yymmdd) {
+		return ferry.Date{}, false, fmt.Errorf("bad date %q (want YYMMDD)", yymmdd)
 	}
-	y, e1 := strconv.Atoi(yymmdd[:2])
-	m, e2 := strconv.Atoi(yymmdd[2:4])
-	d, e3 := strconv.Atoi(yymmdd[4:])
-	if e1 != nil || e2 != nil || e3 != nil || m < 1 || m > 12 || d < 1 || d > 31 {
-		return ferry.Date{}, fmt.Errorf("bad date %q", yymmdd)
+	y, _ := strconv.Atoi(yymmdd[:2])
+	m, _ := strconv.Atoi(yymmdd[2:4])
+	d, _ := strconv.Atoi(yymmdd[4:])
+	if m < 1 || m > 12 || d < 1 || d > 31 {
+		return ferry.Date{}, false, fmt.Errorf("bad date %q (want YYMMDD)", yymmdd)
 	}
 	year := 2000 + y
 	if y >= 80 {
 		year = 1900 + y
 	}
 	last := time.Date(year, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
-	return ferry.DateOf(time.Date(year, time.Month(m), min(d, last), 0, 0, 0, 0, time.UTC)), nil
+	return ferry.NewDate(year, time.Month(m), min(d, last)), d > last, nil
 }
 
-// mtAmount reads the SWIFT decimal form "1234,56" (comma, no grouping).
-func mtAmount(s string) (decimal.Decimal, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || strings.Count(s, ",") > 1 || strings.Contains(s, ".") {
-		return decimal.Zero, fmt.Errorf("bad amount %q", s)
-	}
-	s = strings.Replace(s, ",", ".", 1)
-	if strings.HasSuffix(s, ".") {
-		s += "0"
-	}
-	return decimal.NewFromString(s)
-}
-
-func mtBalance(v string) (ferry.Balance, error) {
-	m := mtBalanceRe.FindStringSubmatch(v)
-	if m == nil {
-		return ferry.Balance{}, fmt.Errorf("bad balance %q", v)
-	}
-	d, err := mtDate(m[2])
-	if err != nil {
-		return ferry.Balance{}, err
-	}
-	a, err := mtAmount(m[4])
-	if err != nil {
-		return ferry.Balance{}, err
-	}
-	if m[1] == "D" {
-		a = a.Neg()
-	}
-	return ferry.Balance{Amount: a, Currency: m[3], Date: d}, nil
-}
-
-// :61: value date, optional entry date (MMDD), mark (C, D, RC, RD), an
-// optional funds code, the amount, the transaction type, the customer's
-// reference, an optional //bank reference and supplementary details.
-var mt61 = regexp.MustCompile(`(?s)^(\d{6})(\d{4})?(R?[CD])([A-Z])?([\d,]+)([A-Z][A-Z0-9 ]{3})([^\n]*?)(?://([^\n]*))?(?:\n(.*))?$`)
-
-// brokenTag repairs a tag wrapped after its first colon (":" then "86:").
-var brokenTag = regexp.MustCompile(`(?m)^:\n(\d{2}[A-Z]?:)`)
-
-// ParseMT940 reads SWIFT MT940 statements (and MT942 interim reports), one
-// statement per :20: block.
-func ParseMT940(name string, data []byte) ([]ferry.Statement, error) {
-	text := strings.ReplaceAll(decodeLegacy(data), "\r\n", "\n")
-	if strings.HasPrefix(text, ":\n") || strings.Contains(text, "\n:\n") {
-		text = brokenTag.ReplaceAllString(text, ":$1")
-	}
-	fields := splitMT(text)
-	if len(fields) == 0 {
-		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no MT940 fields (:20:, :25:, :60F: ...)")
-	}
-	var out []ferry.Statement
-	var st *ferry.Statement
-	var last *ferry.StatementLine
-	var hasOpen, hasClose bool
-	finish := func() {
-		if st != nil {
-			st.NoBalances = !hasOpen || !hasClose
-			out = append(out, *st)
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
 		}
 	}
-	for _, f := range fields {
-		where := fmt.Sprintf("%s: line %d :%s:", name, f.line, f.tag)
-		bad := func(format string, args ...any) error {
-			return ferry.Errorf(ferry.ClassDocumentChanged, where, format, args...)
+	return s != ""
+}
+
+// currencyDecimals is the ISO 4217 minor unit of a currency.
+func currencyDecimals(ccy string) int32 {
+	switch ccy {
+	case "JPY", "KRW", "CLP", "ISK", "VND", "PYG", "UGX", "XAF", "XOF":
+		return 0
+	case "BHD", "KWD", "JOD", "OMR", "TND", "IQD", "LYD":
+		return 3
+	}
+	return 2
+}
+
+// mtAmount reads the SWIFT decimal form "1234,56": digits and one decimal
+// comma, nothing else. A decimal point instead of the comma (an old Dutch
+// bank format) or no separator at all (Knab writes "500") is read and
+// reported through odd, for the caller to note or refuse. An amount with
+// more decimals than its currency has is refused: it is a misread
+// thousands separator or a wrong field, never money to round.
+func mtAmount(s, ccy string) (d decimal.Decimal, odd string, err error) {
+	if s == "" {
+		return decimal.Zero, "", fmt.Errorf("no amount")
+	}
+	sep := -1
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case isDigit(c):
+		case c == ',' || c == '.':
+			if sep >= 0 {
+				return decimal.Zero, "", fmt.Errorf("bad amount %q: two decimal separators", s)
+			}
+			sep = i
+		default:
+			return decimal.Zero, "", fmt.Errorf("bad amount %q", s)
 		}
-		if f.tag == "20" {
-			finish()
-			st, last, hasOpen, hasClose = &ferry.Statement{ID: strings.TrimSpace(f.value)}, nil, false, false
+	}
+	intPart, frac := s, ""
+	if sep >= 0 {
+		intPart, frac = s[:sep], s[sep+1:]
+	}
+	if intPart == "" {
+		return decimal.Zero, "", fmt.Errorf("bad amount %q: no digit before the decimal separator", s)
+	}
+	if ccy != "" && int32(len(frac)) > currencyDecimals(ccy) {
+		return decimal.Zero, "", fmt.Errorf("bad amount %q: %d decimals, but %s has %d", s, len(frac), ccy, currencyDecimals(ccy))
+	}
+	if len(frac) > 6 {
+		return decimal.Zero, "", fmt.Errorf("bad amount %q: too many decimals", s)
+	}
+	d, err = decimal.NewFromString(intPart + "." + frac + "0")
+	if err != nil {
+		return decimal.Zero, "", fmt.Errorf("bad amount %q", s)
+	}
+	switch {
+	case sep < 0:
+		odd = "amounts written without a decimal comma (whole units)"
+	case s[sep] == '.':
+		odd = "amounts written with a decimal point instead of the SWIFT decimal comma"
+	}
+	return d, odd, nil
+}
+
+// placeholderRef reports whether a reference is one of the fillers banks
+// write where there is no reference.
+func placeholderRef(s string) bool {
+	switch strings.ToUpper(strings.TrimSpace(s)) {
+	case "", "NONREF", "NOTPROVIDED", "NOT PROVIDED", "NONE", "N/A", "NA", "-", "/", "KREF+", "EREF+", "NONREFERENCE":
+		return true
+	}
+	return false
+}
+
+// mtWhere names a field's place for messages; the text is made only
+// when a message needs it.
+type mtWhere struct {
+	name string
+	line int
+	tag  string
+}
+
+func (w mtWhere) String() string {
+	if w.line == 0 {
+		return w.name
+	}
+	return fmt.Sprintf("%s: line %d :%s:", w.name, w.line, w.tag)
+}
+
+// mtAccount finds the IBAN in the forms banks write in :25: around it
+// ("NL91RABO0123456789 EUR", "/PL68…", "INGBNL2A/NL91…", "DE89 3704 …"),
+// so a statement names its account as camt does. Anything else is kept as
+// written.
+func mtAccount(acct, ccy string) string {
+	acct = strings.TrimSpace(acct)
+	candidates := []string{strings.ReplaceAll(acct, " ", "")}
+	if ccy != "" {
+		if a, ok := strings.CutSuffix(candidates[0], ccy); ok {
+			candidates = append(candidates, a)
+		}
+	}
+	for _, c := range candidates[:len(candidates):len(candidates)] {
+		if i := strings.LastIndexByte(c, '/'); i >= 0 {
+			candidates = append(candidates, c[i+1:])
+		}
+	}
+	for _, c := range candidates {
+		if validIBAN(c) {
+			return c
+		}
+	}
+	if a, ok := strings.CutSuffix(acct, " "+ccy); ok && ccy != "" && strings.TrimSpace(a) != "" {
+		return strings.TrimSpace(a) // "0123456789 EUR"
+	}
+	return acct
+}
+
+// validIBAN checks an IBAN's form and its ISO 7064 mod-97 check digits.
+func validIBAN(s string) bool {
+	if len(s) < 15 || len(s) > 34 || !isUpper(s[0]) || !isUpper(s[1]) || !isDigit(s[2]) || !isDigit(s[3]) {
+		return false
+	}
+	rem := 0
+	for i := 0; i < len(s); i++ {
+		c := s[(i+4)%len(s)]
+		switch {
+		case isDigit(c):
+			rem = (rem*10 + int(c-'0')) % 97
+		case isUpper(c):
+			rem = (rem*100 + int(c-'A'+10)) % 97
+		default:
+			return false
+		}
+	}
+	return rem == 1
+}
+
+// mtParser holds one file's parse.
+type mtParser struct {
+	name   string
+	strict bool
+	notes  []string
+	noted  map[string]bool
+	out    []ferry.Statement
+	lines  []ferry.StatementLine // one backing array for every statement's lines
+	cur    *mtStatement
+}
+
+// mtStatement is the statement being read.
+type mtStatement struct {
+	st                ferry.Statement
+	line              int // the :20: line
+	first             int // index of its first line in mtParser.lines
+	hasOpen, hasClose bool
+	closedAt          int  // line of the closing balance
+	mt942             bool // :13D: or :34F: seen: an interim report
+	debits, credits   *mt90
+	last              int // index in mtParser.lines of the line a :86: belongs to, or -1
+	noEntryDate       bool
+	n86               int // :86: fields of the last line
+}
+
+// mt90 is an MT942 :90D:/:90C: summary: a count and a sum.
+type mt90 struct {
+	n    int
+	sum  decimal.Decimal
+	line int
+}
+
+// tolerate accepts a deviation from the standard, noting it once per file,
+// or refuses it in strict mode.
+func (p *mtParser) tolerate(where mtWhere, note string) error {
+	if p.strict {
+		return ferry.Errorf(ferry.ClassDocumentChanged, where.String(), "not standard SWIFT: %s", note)
+	}
+	if !p.noted[note] {
+		p.noted[note] = true
+		p.notes = append(p.notes, note)
+	}
+	return nil
+}
+
+func parseMT940(ctx context.Context, name string, data []byte, strict bool) ([]ferry.Statement, error) {
+	if len(data) > maxMT940Size {
+		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "MT940 file of %d bytes is over the %d-byte limit", len(data), maxMT940Size)
+	}
+	text, notes := mtText(data)
+	p := &mtParser{name: name, strict: strict, noted: map[string]bool{}}
+	for _, n := range notes {
+		if n == atatNote {
+			if err := p.tolerate(mtWhere{name: name}, n); err != nil {
+				return nil, err
+			}
 			continue
 		}
-		if st == nil {
-			// Some exports omit the header: an implicit statement.
-			st = &ferry.Statement{}
-		}
-		switch f.tag {
-		case "25":
-			st.Account = strings.TrimSpace(f.value)
-		case "60F", "60M", "62F", "62M", "64", "65":
-			b, err := mtBalance(f.value)
-			if err != nil {
-				return nil, bad("%v", err)
-			}
-			switch f.tag {
-			case "60F":
-				b.Type, st.Opening, hasOpen = "opening", b.Amount, true
-				st.From = b.Date
-			case "60M":
-				b.Type = "intermediate_opening"
-				if !hasOpen {
-					st.Opening, hasOpen = b.Amount, true
-				}
-			case "62F":
-				b.Type, st.Closing, hasClose = "closing", b.Amount, true
-				st.To = b.Date
-			case "62M":
-				b.Type = "intermediate_closing"
-				st.Closing, hasClose = b.Amount, true
-			case "64":
-				b.Type = "closing_available"
-			case "65":
-				b.Type = "forward_available"
-			}
-			if st.Currency == "" {
-				st.Currency = b.Currency
-			}
-			st.Balances = append(st.Balances, b)
-		case "61":
-			m := mt61.FindStringSubmatch(f.value)
-			if m == nil {
-				// A line wrapped inside the field: join its first two lines.
-				if a, b, ok := strings.Cut(f.value, "\n"); ok {
-					m = mt61.FindStringSubmatch(a + b)
-				}
-			}
-			if m == nil {
-				return nil, bad("statement line %q does not read as date, mark, amount, type, reference", firstLine(f.value))
-			}
-			vd, err := mtDate(m[1])
-			if err != nil {
-				return nil, bad("%v", err)
-			}
-			amt, err := mtAmount(m[5])
-			if err != nil {
-				return nil, bad("%v", err)
-			}
-			if m[3] == "D" || m[3] == "RC" {
-				amt = amt.Neg()
-			}
-			l := ferry.StatementLine{Account: st.Account, ValueDate: vd, BookingDate: vd, Amount: amt, Currency: st.Currency,
-				Reference: strings.TrimSpace(m[8])}
-			if cust := strings.TrimSpace(m[7]); l.Reference == "" && cust != "NONREF" {
-				l.Reference = cust
-			}
-			if m[2] != "" {
-				l.BookingDate = entryDate(vd, m[2])
-			}
-			st.Lines = append(st.Lines, l)
-			last = &st.Lines[len(st.Lines)-1]
-		case "86":
-			if last == nil {
-				continue // information about the whole statement
-			}
-			// Some banks write one :86: per line; they add up.
-			d := strings.TrimSpace(trimLines(f.value))
-			if last.Details != "" {
-				d = last.Details + "\n" + d
-			}
-			last.Details = d
-			last.Counterparty, last.Description = details86(d)
-		case "34F":
-			// MT942 floor limit: currency and amount; the only currency an
-			// interim report without balances states.
-			if v := strings.TrimSpace(f.value); len(v) >= 3 && st.Currency == "" {
-				st.Currency = v[:3]
-			}
-		}
+		p.noted[n] = true
+		p.notes = append(p.notes, n)
 	}
-	finish()
-	if len(out) == 0 {
-		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no statement (:20:) found")
+	// One array for every statement line in the file: no regrowth copies.
+	n61 := strings.Count(text, "\n:61:")
+	if strings.HasPrefix(text, ":61:") {
+		n61++
 	}
-	return out, nil
-}
+	p.lines = make([]ferry.StatementLine, 0, n61)
 
-// decodeLegacy returns the text of an MT940 file: UTF-8 as it is, else a
-// DOS code page when C1 bytes occur (Central European banks' CP852), else
-// Windows-1252.
-func decodeLegacy(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
+	var (
+		tag          string
+		tagLine      int
+		valStart     int
+		valEnd       int
+		inBlock      bool // inside {4: ... -}
+		blockLine    int
+		sawTag       bool
+		afterEnd     bool // after a "-" message end: text until the next tag is not ours
+		pendingColon bool // a line holding only ":" (a tag wrapped after its colon)
+	)
+	flush := func() error {
+		if tag == "" {
+			return nil
+		}
+		v := text[valStart:valEnd]
+		t := tag
+		tag = ""
+		return p.field(t, v, tagLine)
 	}
-	enc := charmap.Windows1252
-	for _, c := range b {
-		if c >= 0x80 && c <= 0x9f {
-			enc = charmap.CodePage852
+	lineNo := 0
+	for pos := 0; pos <= len(text); {
+		end := strings.IndexByte(text[pos:], '\n')
+		if end < 0 {
+			end = len(text)
+		} else {
+			end += pos
+		}
+		line := text[pos:end]
+		lineStart := pos
+		pos = end + 1
+		lineNo++
+		if lineNo%4096 == 0 && ctx.Err() != nil {
+			return nil, ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: line %d", name, lineNo), "parse stopped: %v", context.Cause(ctx))
+		}
+		if pos > len(text) && line == "" {
 			break
 		}
+		trimmed := strings.TrimSpace(line)
+		// SWIFT FIN blocks: {1:...}{2:...}{3:...}{4: opens the text,
+		// -} closes it (then {5:...} trailers).
+		if strings.HasPrefix(trimmed, "{") {
+			if i := strings.Index(trimmed, "{4:"); i >= 0 {
+				if err := flush(); err != nil {
+					return nil, err
+				}
+				if inBlock {
+					return nil, ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: line %d", name, blockLine), "message text block {4: is not closed by -} before the next one on line %d: the file is truncated or damaged", lineNo)
+				}
+				inBlock, blockLine, afterEnd = true, lineNo, false
+				rest := trimmed[i+3:]
+				if strings.HasPrefix(rest, ":") {
+					// "{4::20:..." on one line.
+					line, lineStart = rest, lineStart+strings.Index(line, rest)
+					trimmed = rest
+				} else {
+					continue
+				}
+			} else if tag != "86" {
+				continue // {1:}{2:}{3:} headers or {5:} trailers alone on a line
+			}
+		}
+		if strings.HasPrefix(trimmed, "-}") || strings.TrimRight(trimmed, "\x00\x01\x02\x03\x04\x1a") == "-" {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+			if strings.HasPrefix(trimmed, "-}") {
+				if !inBlock {
+					return nil, ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: line %d", name, lineNo), "-} closes a {4: block that was never opened")
+				}
+				inBlock = false
+			}
+			afterEnd = true
+			continue
+		}
+		if pendingColon {
+			pendingColon = false
+			if t, rest, ok := cutTag(":" + line); ok && mtTag(t) {
+				if err := flush(); err != nil {
+					return nil, err
+				}
+				tag, tagLine, sawTag, afterEnd = t, lineNo-1, true, false
+				valStart = lineStart + len(line) - len(rest)
+				valEnd = end
+				continue
+			}
+		}
+		if t, rest, ok := cutTag(line); ok && mtTag(t) {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+			tag, tagLine, sawTag, afterEnd = t, lineNo, true, false
+			valStart = lineStart + len(line) - len(rest)
+			valEnd = end
+			continue
+		}
+		if trimmed == ":" && pos < len(text) {
+			pendingColon = true
+			continue
+		}
+		if tag == "" || afterEnd || trimmed == "" && tag != "86" {
+			continue
+		}
+		// A continuation line of the current field.
+		valEnd = end
 	}
-	out, err := enc.NewDecoder().Bytes(b)
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	if !sawTag {
+		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no MT940 fields (:20:, :25:, :60F: ...) found")
+	}
+	if inBlock {
+		return nil, ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: line %d", name, blockLine), "message text block {4: is not closed by -}: the file is truncated")
+	}
+	if err := p.finish(lineNo); err != nil {
+		return nil, err
+	}
+	if len(p.out) == 0 {
+		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no statement (:20:) found")
+	}
+	dropRepeatedIDs(p.out)
+	return p.out, nil
+}
+
+// begin starts a statement at a :20: field (or, for files that omit it,
+// at the first field that needs one).
+func (p *mtParser) begin(id string, line int) {
+	p.cur = &mtStatement{st: ferry.Statement{ID: id}, line: line, first: len(p.lines), last: -1}
+}
+
+// finish closes the current statement, checking it is whole.
+func (p *mtParser) finish(lineNo int) error {
+	c := p.cur
+	if c == nil {
+		return nil
+	}
+	p.cur = nil
+	where := fmt.Sprintf("%s: line %d", p.name, c.line)
+	st := &c.st
+	st.Lines = p.lines[c.first:len(p.lines):len(p.lines)]
+	if len(st.Lines) == 0 {
+		st.Lines = nil
+	}
+	switch {
+	case c.hasOpen && c.hasClose:
+	case c.mt942 && !c.hasOpen && !c.hasClose:
+		// An interim report states no balances; its :90D:/:90C: counts
+		// must match the lines it carries.
+		st.NoBalances = true
+		if err := p.check90(c); err != nil {
+			return err
+		}
+	case !c.hasClose:
+		return ferry.Errorf(ferry.ClassDocumentChanged, where, "statement %q ends at line %d without its closing balance (:62F:): the file is truncated or incomplete", st.ID, lineNo)
+	default:
+		return ferry.Errorf(ferry.ClassDocumentChanged, where, "statement %q has no opening balance (:60F:)", st.ID)
+	}
+	if acct := mtAccount(st.Account, st.Currency); acct != st.Account {
+		st.Notes = append(st.Notes, fmt.Sprintf("account %q read as %s", st.Account, acct))
+		st.Account = acct
+		for i := range st.Lines {
+			st.Lines[i].Account = acct
+		}
+	}
+	if strings.TrimSpace(st.Account) == "" {
+		return ferry.Errorf(ferry.ClassDocumentChanged, where, "statement %q names no account (:25:)", st.ID)
+	}
+	if c.noEntryDate && len(st.Lines) > 0 {
+		st.Notes = append(st.Notes, "lines without an entry date: booked on their value date")
+	}
+	st.Notes = append(append([]string(nil), p.notes...), st.Notes...)
+	p.out = append(p.out, *st)
+	return nil
+}
+
+func (p *mtParser) check90(c *mtStatement) error {
+	var nd, nc int
+	sd, sc := decimal.Zero, decimal.Zero
+	for _, l := range c.st.Lines {
+		if l.Amount.IsNegative() {
+			nd++
+			sd = sd.Add(l.Amount.Neg())
+		} else {
+			nc++
+			sc = sc.Add(l.Amount)
+		}
+	}
+	for _, x := range []struct {
+		s    *mt90
+		n    int
+		sum  decimal.Decimal
+		what string
+	}{{c.debits, nd, sd, "debit"}, {c.credits, nc, sc, "credit"}} {
+		if x.s == nil {
+			continue
+		}
+		if x.s.n != x.n || !x.s.sum.Equal(x.sum) {
+			// Interim reports are often cut by the bank's own window; the
+			// lines are still the bank's, so this is shown, not refused.
+			c.st.Warnings = append(c.st.Warnings, fmt.Sprintf("line %d: the report counts %d %s entries totalling %s, but carries %d totalling %s",
+				x.s.line, x.s.n, x.what, x.s.sum.StringFixed(2), x.n, x.sum.StringFixed(2)))
+		}
+	}
+	return nil
+}
+
+// field handles one field: tag, its value (continuation lines joined by
+// "\n") and the line it starts on.
+func (p *mtParser) field(tag, v string, line int) error {
+	where := mtWhere{p.name, line, tag}
+	bad := func(format string, args ...any) error {
+		return ferry.Errorf(ferry.ClassDocumentChanged, where.String(), format, args...)
+	}
+	if tag == "20" {
+		if err := p.finish(line - 1); err != nil {
+			return err
+		}
+		p.begin(strings.TrimSpace(v), line)
+		return nil
+	}
+	if p.cur == nil {
+		if err := p.tolerate(where, "statement without a :20: reference"); err != nil {
+			return err
+		}
+		p.begin("", line)
+	}
+	c := p.cur
+	st := &c.st
+	switch tag {
+	case "25", "25P":
+		st.Account = strings.TrimSpace(firstLine(v))
+	case "28", "28C", "21":
+	case "13", "13D":
+		c.mt942 = true
+	case "34F":
+		// MT942 floor limit: currency, optional D/C mark, amount. The only
+		// currency an interim report without balances states.
+		c.mt942 = true
+		s := strings.TrimSpace(v)
+		if len(s) < 3 {
+			return bad("floor limit %q has no currency", s)
+		}
+		if st.Currency == "" {
+			st.Currency = s[:3]
+		}
+	case "60F", "60M", "62F", "62M", "64", "65":
+		b, err := p.balance(where, v, st.Currency)
+		if err != nil {
+			return err
+		}
+		if st.Currency != "" && b.Currency != st.Currency {
+			return bad("balance in %s, but the statement is in %s", b.Currency, st.Currency)
+		}
+		st.Currency = b.Currency
+		switch tag {
+		case "60F", "60M":
+			if c.hasOpen {
+				return bad("a second opening balance in statement %q", st.ID)
+			}
+			if len(p.lines) > c.first {
+				return bad("opening balance after the statement's lines")
+			}
+			b.Type = "opening"
+			if tag == "60M" {
+				b.Type = "intermediate_opening"
+			}
+			st.Opening, st.From, c.hasOpen = b.Amount, b.Date, true
+		case "62F", "62M":
+			if c.hasClose {
+				return bad("a second closing balance in statement %q", st.ID)
+			}
+			b.Type = "closing"
+			if tag == "62M" {
+				b.Type = "intermediate_closing"
+			}
+			st.Closing, st.To, c.hasClose, c.closedAt = b.Amount, b.Date, true, line
+			c.last = -1 // a :86: after the closing balance is about the statement
+		case "64":
+			b.Type = "closing_available"
+		case "65":
+			b.Type = "forward_available"
+		}
+		st.Balances = append(st.Balances, b)
+	case "61":
+		if c.hasClose {
+			return bad("statement line after the closing balance (line %d)", c.closedAt)
+		}
+		if !c.hasOpen && !c.mt942 {
+			// A statement line needs the currency its balances state.
+			return bad("statement line before the opening balance (:60F:)")
+		}
+		l, err := p.statementLine(where, v, st)
+		if err != nil {
+			return err
+		}
+		p.lines = append(p.lines, l)
+		c.last, c.n86 = len(p.lines)-1, 0
+	case "86":
+		if c.last < 0 {
+			return nil // information about the whole statement
+		}
+		l := &p.lines[c.last]
+		if c.n86++; c.n86 > max86 {
+			return bad("more than %d :86: fields for one statement line", max86)
+		}
+		d := trimLines(v)
+		if l.Details != "" {
+			// Some banks write one :86: per line; they add up.
+			d = l.Details + "\n" + d
+		}
+		l.Details = d
+		cp, desc, eref := details86(d)
+		if l.Reference == "" && !placeholderRef(eref) {
+			// The SEPA end-to-end reference, where :61: carries none.
+			l.Reference = eref
+		}
+		if cp != "" {
+			l.Counterparty = cp
+		}
+		if desc != "" || l.Description == "" {
+			l.Description = desc
+		}
+	case "90D", "90C":
+		s := strings.TrimSpace(v)
+		i := 0
+		for i < len(s) && isDigit(s[i]) {
+			i++
+		}
+		if i == 0 || len(s) < i+3 {
+			return bad("bad entry count and sum %q (want count, currency, amount)", s)
+		}
+		n, _ := strconv.Atoi(s[:i])
+		amt, odd, err := mtAmount(s[i+3:], s[i:i+3])
+		if err == nil && odd != "" {
+			err = p.tolerate(where, odd)
+		}
+		if err != nil {
+			return bad("%v", err)
+		}
+		x := &mt90{n: n, sum: amt, line: line}
+		if tag == "90D" {
+			c.debits = x
+		} else {
+			c.credits = x
+		}
+	case "NS":
+		// Non-SWIFT bank fields (numbered sub-lines, Sparkasse and
+		// Sberbank): their meaning is the bank's own; the standard fields
+		// carry the money.
+		if strings.TrimSpace(v) != "" {
+			if err := p.tolerate(where, "non-SWIFT :NS: fields are not read"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// balance reads a balance field, 1!a6!n3!a15d: D/C mark, YYMMDD, currency,
+// amount, to its last character.
+func (p *mtParser) balance(where mtWhere, v, stCcy string) (ferry.Balance, error) {
+	bad := func(format string, args ...any) (ferry.Balance, error) {
+		return ferry.Balance{}, ferry.Errorf(ferry.ClassDocumentChanged, where.String(), format, args...)
+	}
+	s := strings.TrimSpace(v)
+	if strings.Contains(s, "\n") {
+		return bad("balance %q runs over several lines", s)
+	}
+	if len(s) < 8 || (s[0] != 'C' && s[0] != 'D') {
+		return bad("bad balance %q (want C or D, YYMMDD, currency, amount)", s)
+	}
+	date, clamped, err := mtDate(s[1:7])
 	if err != nil {
-		return string(b)
+		return bad("balance %q: %v", s, err)
 	}
-	return string(out)
+	if clamped {
+		if err := p.tolerate(where, "dates past the month's end (30 February) read as its last day"); err != nil {
+			return ferry.Balance{}, err
+		}
+	}
+	rest := s[7:]
+	ccy := ""
+	if len(rest) >= 3 && isUpper(rest[0]) && isUpper(rest[1]) && isUpper(rest[2]) {
+		ccy, rest = rest[:3], rest[3:]
+	} else {
+		if stCcy == "" {
+			return bad("balance %q has no currency", s)
+		}
+		if err := p.tolerate(where, "a balance without its currency: the statement's currency is used"); err != nil {
+			return ferry.Balance{}, err
+		}
+		ccy = stCcy
+	}
+	amt, odd, err := mtAmount(rest, ccy)
+	if err != nil {
+		return bad("balance %q: %v", s, err)
+	}
+	if odd != "" {
+		if err := p.tolerate(where, odd); err != nil {
+			return ferry.Balance{}, err
+		}
+	}
+	if s[0] == 'D' {
+		amt = amt.Neg()
+	}
+	return ferry.Balance{Amount: amt, Currency: ccy, Date: date}, nil
+}
+
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+
+func isTypeChar(c byte) bool { return isAlnum(c) || c == ' ' }
+
+// statementLine reads a :61: field:
+//
+//	6!n [4!n] 2a [1!a] 15d 1!a3!c 16x [//16x] [34x]
+//
+// value date, entry date (MMDD), mark (C, D, RC, RD), funds code (the
+// currency's third letter), amount, transaction type, the customer's
+// reference, the bank's reference and, on the next line, supplementary
+// details.
+func (p *mtParser) statementLine(where mtWhere, v string, st *ferry.Statement) (ferry.StatementLine, error) {
+	bad := func(format string, args ...any) (ferry.StatementLine, error) {
+		return ferry.StatementLine{}, ferry.Errorf(ferry.ClassDocumentChanged, where.String(), format, args...)
+	}
+	first, supp, _ := strings.Cut(v, "\n")
+	s := strings.TrimRight(first, " \t")
+	if len(s) < 6 {
+		return bad("statement line %q is too short", s)
+	}
+	vd, clamped, err := mtDate(s[:6])
+	if err != nil {
+		return bad("statement line %q: value %v", s, err)
+	}
+	if clamped {
+		if err := p.tolerate(where, "dates past the month's end (30 February) read as its last day"); err != nil {
+			return ferry.StatementLine{}, err
+		}
+	}
+	l := ferry.StatementLine{Account: strings.TrimSpace(st.Account), ValueDate: vd, BookingDate: vd, Currency: st.Currency}
+	i := 6
+	switch {
+	case len(s) >= 10 && allDigits(s[6:10]) && s[6:10] != "0000":
+		bd, err := mtEntryDate(vd, s[6:10])
+		if err != nil {
+			return bad("statement line %q: %v", s, err)
+		}
+		l.BookingDate = bd
+		i = 10
+	case len(s) >= 10 && (s[6:10] == "    " || s[6:10] == "0000"):
+		// Citi and ASN write four spaces for "no entry date", others 0000.
+		if err := p.tolerate(where, "an entry date of four spaces or 0000"); err != nil {
+			return ferry.StatementLine{}, err
+		}
+		p.cur.noEntryDate = true
+		i = 10
+	default:
+		p.cur.noEntryDate = true
+	}
+	// Mark: C, D, RC (reversal of a credit: a debit), RD (reversal of a
+	// debit: a credit).
+	neg := false
+	switch {
+	case strings.HasPrefix(s[i:], "RC"):
+		neg, i = true, i+2
+	case strings.HasPrefix(s[i:], "RD"):
+		neg, i = false, i+2
+	case strings.HasPrefix(s[i:], "C"):
+		neg, i = false, i+1
+	case strings.HasPrefix(s[i:], "D"):
+		neg, i = true, i+1
+	default:
+		return bad("statement line %q: no debit/credit mark (C, D, RC or RD) after the dates", s)
+	}
+	if i == len(s) || (i+1 == len(s) && isUpper(s[i])) {
+		// Sparkasse exports wrap a line after its mark: the amount is
+		// on the next line.
+		next, more, _ := strings.Cut(supp, "\n")
+		if strings.TrimSpace(next) == "" {
+			return bad("statement line %q has no amount", s)
+		}
+		if err := p.tolerate(where, "statement lines wrapped before their amount"); err != nil {
+			return ferry.StatementLine{}, err
+		}
+		s, supp = s+strings.TrimRight(next, " \t"), more
+	}
+	// Funds code: one letter before the amount.
+	if i+1 < len(s) && isUpper(s[i]) && isDigit(s[i+1]) {
+		i++
+	}
+	j := i
+	for j < len(s) && (isDigit(s[j]) || s[j] == ',' || s[j] == '.') {
+		j++
+	}
+	amt, odd, err := mtAmount(s[i:j], st.Currency)
+	if err != nil {
+		return bad("statement line %q: %v", s, err)
+	}
+	if odd != "" {
+		if err := p.tolerate(where, odd); err != nil {
+			return ferry.StatementLine{}, err
+		}
+	}
+	if neg {
+		amt = amt.Neg()
+	}
+	l.Amount = amt
+	if j < len(s) && s[j] == ' ' {
+		// German banks: a space between the amount and the type.
+		k := j
+		for k < len(s) && s[k] == ' ' {
+			k++
+		}
+		if k+4 <= len(s) && isUpper(s[k]) {
+			if err := p.tolerate(where, "a space between the amount and the transaction type"); err != nil {
+				return ferry.StatementLine{}, err
+			}
+			j = k
+		}
+	}
+	rest := s[j:]
+	// Transaction type: a letter and three letters or digits (NTRF, N051,
+	// FMSC, S103). Files that leave it out go straight to the reference.
+	// Sberbank pads a message-type code with blanks ("S   ").
+	if len(rest) >= 4 && isUpper(rest[0]) && isTypeChar(rest[1]) && isTypeChar(rest[2]) && isTypeChar(rest[3]) && !startsWithPlaceholder(rest) {
+		rest = rest[4:]
+	} else if err := p.tolerate(where, "statement lines without a transaction type"); err != nil {
+		return ferry.StatementLine{}, err
+	}
+	cust, bank, hasBank := strings.Cut(rest, "//")
+	if !hasBank && len(cust) > 16 && cust[15] == ' ' {
+		// Rabobank's old format pads the 16-character reference with
+		// blanks and writes the counterparty after it.
+		if supp == "" {
+			supp = cust[16:]
+		}
+		cust = cust[:16]
+	}
+	if !placeholderRef(cust) {
+		l.Reference = strings.TrimSpace(cust)
+	}
+	if !placeholderRef(bank) {
+		l.TransactionID = strings.TrimSpace(bank)
+	}
+	if supp = strings.TrimSpace(supp); supp != "" {
+		l.Description = strings.Join(strings.Fields(supp), " ")
+	}
+	return l, nil
+}
+
+func startsWithPlaceholder(s string) bool {
+	for _, p := range []string{"NONREF", "NOTPROVIDED"} {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func firstLine(s string) string {
@@ -271,19 +936,39 @@ func firstLine(s string) string {
 	return l
 }
 
+// trimLines drops trailing blanks of each line and blank lines at the
+// ends, copying only when there is something to drop.
 func trimLines(s string) string {
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimRight(l, " \t\r")
+	s = strings.Trim(s, "\n")
+	clean := !strings.Contains(s, "\n\n")
+	for i := 0; i < len(s); i++ {
+		if (s[i] == ' ' || s[i] == '\t') && (i+1 == len(s) || s[i+1] == '\n' || s[i+1] == ' ' || s[i+1] == '\t') {
+			clean = false
+			break
+		}
 	}
-	return strings.Join(lines, "\n")
+	if clean {
+		return strings.TrimSpace(s)
+	}
+	lines := strings.Split(s, "\n")
+	keep := lines[:0]
+	for _, l := range lines {
+		// Blank lines inside a field are padding, not content.
+		if l = strings.TrimRight(l, " \t"); l != "" {
+			keep = append(keep, l)
+		}
+	}
+	return strings.TrimSpace(strings.Join(keep, "\n"))
 }
 
-// entryDate puts an MMDD booking date in the year nearest the value date:
-// a line valued on 2 January may have been booked on 31 December.
-func entryDate(value ferry.Date, mmdd string) ferry.Date {
+// mtEntryDate puts an MMDD booking date in the year nearest the value
+// date: a line valued on 2 January may have been booked on 31 December.
+func mtEntryDate(value ferry.Date, mmdd string) (ferry.Date, error) {
 	m, _ := strconv.Atoi(mmdd[:2])
 	d, _ := strconv.Atoi(mmdd[2:])
+	if m < 1 || m > 12 || d < 1 || d > 31 {
+		return ferry.Date{}, fmt.Errorf("bad entry date %q (want MMDD)", mmdd)
+	}
 	vt := value.Time(time.UTC)
 	best := ferry.Date{}
 	bestDiff := time.Duration(1<<63 - 1)
@@ -301,62 +986,163 @@ func entryDate(value ferry.Date, mmdd string) ferry.Date {
 			best, bestDiff = ferry.DateOf(t), diff
 		}
 	}
-	if best.IsZero() {
-		return value
-	}
-	return best
+	return best, nil
 }
 
-var (
-	subField = regexp.MustCompile(`\?(\d{2})`)
-	slashKey = regexp.MustCompile(`/([A-Z]{3,4})/`)
-)
+// details86 reads the common structured :86: dialects: German and Polish
+// banks' numbered sub-fields (?20–?29 and ?60–?63 purpose, ?32–?33
+// counterparty name; Polish banks write ^, ~ or < for ?) and the /CODE/value/
+// form of Dutch and SEPA banks (/NAME/, /CNTP/, /REMI/). Unstructured text
+// becomes the description.
+func details86(s string) (counterparty, description, endToEnd string) {
+	if !strings.Contains(s, "\n") {
+		return details86Flat(s, s)
+	}
+	// The joined copy is dropped: keep only what is taken from it.
+	cp, desc, eref := details86Flat(s, strings.ReplaceAll(s, "\n", ""))
+	return strings.Clone(cp), strings.Clone(desc), strings.Clone(eref)
+}
 
-// details86 reads the two common structured :86: dialects: German banks'
-// ?NN sub-fields (?20–?29 and ?60–?63 purpose, ?32–?33 counterparty name)
-// and the /CODE/value/ form of Dutch and SEPA banks (/NAME/, /REMI/).
-// Unstructured text becomes the description.
-func details86(s string) (counterparty, description string) {
-	flat := strings.ReplaceAll(s, "\n", "")
-	if subField.MatchString(flat) && strings.Count(flat, "?") >= 2 {
-		idx := subField.FindAllStringSubmatchIndex(flat, -1)
-		parts := map[int]string{}
-		var keys []int
-		for i, m := range idx {
-			code, _ := strconv.Atoi(flat[m[2]:m[3]])
-			end := len(flat)
-			if i+1 < len(idx) {
-				end = idx[i+1][0]
-			}
-			parts[code] += flat[m[1]:end]
-			keys = append(keys, code)
+// sepaKeys are the SEPA identifiers German banks write in ?20–?29.
+var sepaKeys = []string{"EREF+", "KREF+", "MREF+", "CRED+", "DEBT+", "SVWZ+", "ABWA+", "ABWE+", "COAM+", "OAMT+", "BREF+", "RREF+", "IBAN+", "BIC+"}
+
+// sepaValue returns the value after key in a SEPA purpose text, up to the
+// next identifier.
+func sepaValue(text, key string) string {
+	_, after, ok := strings.Cut(text, key)
+	if !ok {
+		return ""
+	}
+	end := len(after)
+	for _, k := range sepaKeys {
+		if i := strings.Index(after, k); i >= 0 && i < end {
+			end = i
 		}
-		var purpose []string
-		for _, k := range keys {
-			if (k >= 20 && k <= 29) || (k >= 60 && k <= 63) {
-				purpose = append(purpose, parts[k])
+	}
+	return strings.TrimSpace(after[:end])
+}
+
+func details86Flat(s, flat string) (counterparty, description, endToEnd string) {
+	if sep := subfieldSep(flat); sep != 0 {
+		// The purpose (?20–?29, ?60–?63) and the name (?32, ?33) in file
+		// order, each built once: no map, no copy per sub-field.
+		var purpose, name strings.Builder
+		for i := 0; i < len(flat); {
+			k := strings.IndexByte(flat[i:], sep)
+			if k < 0 {
+				break
 			}
+			k += i
+			if k+2 < len(flat) && isDigit(flat[k+1]) && isDigit(flat[k+2]) {
+				code := int(flat[k+1]-'0')*10 + int(flat[k+2]-'0')
+				start := k + 3
+				end := start
+				for end < len(flat) {
+					n := strings.IndexByte(flat[end:], sep)
+					if n < 0 {
+						end = len(flat)
+						break
+					}
+					end += n
+					if end+2 < len(flat) && isDigit(flat[end+1]) && isDigit(flat[end+2]) {
+						break
+					}
+					end++
+				}
+				switch {
+				case code >= 20 && code <= 29 || code >= 60 && code <= 63:
+					purpose.WriteString(flat[start:end])
+				case code == 32 || code == 33:
+					name.WriteString(flat[start:end])
+				}
+				i = end
+				continue
+			}
+			i = k + 1
 		}
-		desc := strings.TrimRight(strings.Join(purpose, ""), "?")
+		desc := strings.TrimRight(purpose.String(), string(sep))
+		eref := sepaValue(desc, "EREF+")
 		// SEPA in ?20–?29: identifiers (EREF+, KREF+, MREF+ ...) come first,
 		// the remittance text follows SVWZ+.
 		if _, after, ok := strings.Cut(desc, "SVWZ+"); ok {
 			desc = after
 		}
-		return strings.TrimSpace(parts[32] + parts[33]), strings.TrimSpace(desc)
+		return strings.TrimSpace(name.String()), strings.TrimSpace(desc), eref
 	}
-	if slashKey.MatchString(flat) && strings.HasPrefix(strings.TrimSpace(flat), "/") {
-		fields := map[string]string{}
-		rest := strings.TrimSpace(flat)
-		locs := slashKey.FindAllStringSubmatchIndex(rest, -1)
-		for i, m := range locs {
-			end := len(rest)
-			if i+1 < len(locs) {
-				end = locs[i+1][0] + 1 // the next key's leading slash ends this value
+	if rest := strings.TrimSpace(flat); strings.HasPrefix(rest, "/") {
+		if fields := slashFields(rest); len(fields) > 0 {
+			name := fields["NAME"]
+			if name == "" && fields["CNTP"] != "" {
+				// /CNTP/account/BIC/name/city/
+				if parts := strings.Split(fields["CNTP"], "/"); len(parts) >= 3 {
+					name = parts[2]
+				}
 			}
-			fields[rest[m[2]:m[3]]] = strings.TrimSuffix(rest[m[1]:min(end, len(rest))], "/")
+			for _, k := range []string{"ORDP", "BENM"} {
+				// /ORDP/name/ without a /NAME/ inside.
+				if v := strings.TrimPrefix(fields[k], "/"); name == "" && v != "" {
+					name, _, _ = strings.Cut(v, "/")
+				}
+			}
+			remi := fields["REMI"]
+			for _, pre := range []string{"USTD//", "USTD/", "STRD/CUR/", "STRD//"} {
+				remi = strings.TrimPrefix(remi, pre)
+			}
+			return strings.TrimSpace(name), strings.TrimSpace(strings.TrimRight(remi, "/")), strings.TrimSpace(fields["EREF"])
 		}
-		return strings.TrimSpace(fields["NAME"]), strings.TrimSpace(fields["REMI"])
 	}
-	return "", strings.TrimSpace(strings.ReplaceAll(s, "\n", " "))
+	return "", strings.TrimSpace(strings.Join(strings.Fields(s), " ")), ""
+}
+
+// subfieldSep finds the sub-field mark of a structured :86: (a business
+// code such as "166" then "?00", or "?20" at once), or 0.
+func subfieldSep(s string) byte {
+	for _, at := range []int{0, 3} {
+		if len(s) < at+3 || (at == 3 && !allDigits(s[:3])) {
+			continue
+		}
+		c := s[at]
+		if (c == '?' || c == '^' || c == '~' || c == '<') && isDigit(s[at+1]) && isDigit(s[at+2]) && strings.Count(s, string(c)) >= 2 {
+			return c
+		}
+	}
+	return 0
+}
+
+// dutchKeys are the /KEY/ codes of Dutch and SEPA :86: fields.
+var dutchKeys = []string{"TRTP", "IBAN", "BIC", "NAME", "CNTP", "REMI", "EREF", "MARF", "CSID", "ORDP", "BENM", "ULTC", "ULTD", "ULTB", "PURP", "RTRN", "ISDT", "SVCL", "ACCW", "ADDR", "CDTRREF", "CDTRREFTP", "PREF", "CHGS", "EXCH", "OCMT", "BUSP", "CODE", "ID"}
+
+// slashFields splits "/KEY/value/KEY/value" at the known keys.
+func slashFields(s string) map[string]string {
+	type at struct {
+		key        string
+		start, end int
+	}
+	var found []at
+	for i := 0; i < len(s); i++ {
+		if s[i] != '/' {
+			continue
+		}
+		for _, k := range dutchKeys {
+			if strings.HasPrefix(s[i+1:], k) && i+1+len(k) < len(s) && s[i+1+len(k)] == '/' {
+				found = append(found, at{key: k, start: i, end: i + 2 + len(k)})
+				i += len(k)
+				break
+			}
+		}
+	}
+	if len(found) == 0 || found[0].start != 0 {
+		return nil
+	}
+	out := map[string]string{}
+	for n, f := range found {
+		end := len(s)
+		if n+1 < len(found) {
+			end = found[n+1].start
+		}
+		if _, ok := out[f.key]; !ok {
+			out[f.key] = strings.TrimSuffix(s[f.end:end], "/")
+		}
+	}
+	return out
 }

@@ -2,35 +2,83 @@ package statements
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/shopspring/decimal"
 	"golang.org/x/text/encoding/charmap"
 )
 
-var ofxTag = regexp.MustCompile(`<(/?)([A-Za-z0-9_.]+)[^>]*>`)
+// ofxTagAt reads a tag starting at body[i] == '<': whether it closes, its
+// upper-cased name and where it ends. ok is false for text that is not a
+// tag ("<" in a memo) and for <?...?> and <!...> declarations, skipped
+// whole.
+func ofxTagAt(body string, i int) (closing bool, name string, end int, ok bool) {
+	j := i + 1
+	if j < len(body) && (body[j] == '?' || body[j] == '!') {
+		k := strings.IndexByte(body[j:], '>')
+		if k < 0 {
+			return false, "", len(body), false
+		}
+		return false, "", j + k + 1, false
+	}
+	if j < len(body) && body[j] == '/' {
+		closing = true
+		j++
+	}
+	k := j
+	for k < len(body) && (isAlnum(body[k]) || body[k] == '_' || body[k] == '.' || body[k] >= 'a' && body[k] <= 'z') {
+		k++
+	}
+	if k == j {
+		return false, "", i + 1, false
+	}
+	gt := strings.IndexByte(body[k:], '>')
+	if gt < 0 || strings.IndexByte(body[k:k+gt], '<') >= 0 {
+		return false, "", i + 1, false
+	}
+	return closing, strings.ToUpper(body[j:k]), k + gt + 1, true
+}
+
+func isAlnum(c byte) bool { return isUpper(c) || isDigit(c) }
 
 // parseOFXTree reads OFX 1.x (SGML, where leaf elements are not closed) and
 // 2.x (XML) into one tree. An element followed by text is a leaf; one
 // followed by a tag is an aggregate, closed by its end tag. An empty
-// element left unclosed gives its children back to its parent.
-func parseOFXTree(body string) (*node, error) {
+// element left unclosed gives its children back to its parent. A file
+// that ends before </OFX> is truncated: an error naming what was open.
+//
+// closed, when set, is called with each aggregate closed by its end tag
+// and the elements open around it; when it returns drop, the aggregate
+// leaves the tree (transactions turned into lines as they end).
+func parseOFXTree(body string, closed func(n *node, open []*node) (drop bool, err error)) (*node, error) {
 	root := &node{name: "#document"}
 	stack := []*node{root}
-	locs := ofxTag.FindAllStringSubmatchIndex(body, -1)
-	if len(locs) == 0 {
-		return nil, fmt.Errorf("no OFX tags")
-	}
-	for i, m := range locs {
-		closing := body[m[2]:m[3]] == "/"
-		name := strings.ToUpper(body[m[4]:m[5]])
-		line := 1 + strings.Count(body[:m[0]], "\n")
-		if strings.HasPrefix(body[m[0]:], "<?") || strings.HasPrefix(body[m[0]:], "<!") {
+	line, counted := 1, 0
+	sawTag, closedOFX := false, false
+	for i := strings.IndexByte(body, '<'); i >= 0 && i < len(body); {
+		closing, name, end, ok := ofxTagAt(body, i)
+		if !ok {
+			next := strings.IndexByte(body[end:], '<')
+			if next < 0 {
+				break
+			}
+			i = end + next
 			continue
+		}
+		line += strings.Count(body[counted:i], "\n")
+		counted = i
+		sawTag = true
+		// The element's text runs to the next tag.
+		next := strings.IndexByte(body[end:], '<')
+		textEnd := len(body)
+		if next >= 0 {
+			textEnd = end + next
 		}
 		if closing {
 			// Pop to the matching open element; unclosed ones on the way
@@ -39,32 +87,58 @@ func parseOFXTree(body string) (*node, error) {
 			for j > 0 && stack[j].name != name {
 				j--
 			}
-			if j == 0 {
-				continue // the end tag of a leaf, already complete
+			if j > 0 {
+				for k := len(stack) - 1; k > j; k-- {
+					n := stack[k]
+					parent := stack[k-1]
+					parent.children = append(parent.children, n.children...)
+					n.children = nil
+				}
+				n := stack[j]
+				stack = stack[:j]
+				if name == "OFX" {
+					closedOFX = true
+				}
+				if closed != nil {
+					drop, err := closed(n, stack)
+					if err != nil {
+						return nil, err
+					}
+					if parent := stack[j-1]; drop && len(parent.children) > 0 && parent.children[len(parent.children)-1] == n {
+						parent.children = parent.children[:len(parent.children)-1]
+					}
+				}
 			}
-			for k := len(stack) - 1; k > j; k-- {
-				n := stack[k]
-				parent := stack[k-1]
-				parent.children = append(parent.children, n.children...)
-				n.children = nil
+			// else: the end tag of a leaf, already complete
+		} else {
+			text := strings.TrimSpace(body[end:textEnd])
+			n := &node{name: name, line: line, text: text}
+			parent := stack[len(stack)-1]
+			parent.children = append(parent.children, n)
+			if text == "" {
+				if len(stack) > maxXMLDepth {
+					return nil, fmt.Errorf("line %d: OFX nested too deep", line)
+				}
+				stack = append(stack, n)
 			}
-			stack = stack[:j]
-			continue
 		}
-		end := len(body)
-		if i+1 < len(locs) {
-			end = locs[i+1][0]
+		if next < 0 {
+			break
 		}
-		text := strings.TrimSpace(body[m[1]:end])
-		n := &node{name: name, line: line, text: text}
-		parent := stack[len(stack)-1]
-		parent.children = append(parent.children, n)
-		if text == "" {
-			if len(stack) > maxXMLDepth {
-				return nil, fmt.Errorf("line %d: OFX nested too deep", line)
+		i = textEnd
+	}
+	if !sawTag {
+		return nil, fmt.Errorf("no OFX tags")
+	}
+	if !closedOFX {
+		open := "OFX"
+		for _, n := range stack[1:] {
+			switch n.name {
+			case "STMTTRN", "BANKTRANLIST", "STMTRS", "CCSTMTRS", "INVSTMTRS", "INVTRANLIST", "LEDGERBAL", "AVAILBAL":
+				open = fmt.Sprintf("%s (line %d)", n.name, n.line)
 			}
-			stack = append(stack, n)
 		}
+		return nil, fmt.Errorf("the file ends at line %d inside %s, before </OFX>: it is truncated", line+strings.Count(body[counted:], "\n"), open)
 	}
 	return root, nil
 }
@@ -91,8 +165,18 @@ func ofxAmount(s string) (decimal.Decimal, error) {
 	if strings.Count(s, ",") == 1 && !strings.Contains(s, ".") {
 		s = strings.Replace(s, ",", ".", 1)
 	}
+	// Signed decimal only: no exponent, no grouping, no currency sign.
+	body := strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
+	if body == "" || strings.Count(body, ".") > 1 || body == "." || len(body) > 40 {
+		return decimal.Zero, fmt.Errorf("bad amount %q", s)
+	}
+	for i := 0; i < len(body); i++ {
+		if !isDigit(body[i]) && body[i] != '.' {
+			return decimal.Zero, fmt.Errorf("bad amount %q", s)
+		}
+	}
 	d, err := decimal.NewFromString(s)
-	if err != nil || s == "" {
+	if err != nil {
 		return d, fmt.Errorf("bad amount %q", s)
 	}
 	return d, nil
@@ -107,16 +191,65 @@ func ParseOFX(name string, data []byte) ([]ferry.Statement, error) {
 	text := string(data)
 	if i := bytes.Index(data, []byte("<OFX")); i >= 0 {
 		head := string(data[:i])
-		if strings.Contains(head, "CHARSET:1252") || strings.Contains(strings.ToLower(head), "windows-1252") {
-			if dec, err := charmap.Windows1252.NewDecoder().Bytes(data); err == nil {
+		lower := strings.ToLower(head)
+		var cm *charmap.Charmap
+		switch {
+		case strings.Contains(head, "CHARSET:1252") || strings.Contains(lower, "windows-1252"):
+			cm = charmap.Windows1252
+		case strings.Contains(lower, "iso-8859-1\"") || strings.Contains(lower, "charset:iso-8859-1") || strings.Contains(lower, "charset:8859-1"):
+			cm = charmap.ISO8859_1
+		case strings.Contains(lower, "charset:iso-8859-15") || strings.Contains(lower, "iso-8859-15\""):
+			cm = charmap.ISO8859_15
+		}
+		if cm != nil && !utf8.Valid(data) {
+			if dec, err := cm.NewDecoder().Bytes(data); err == nil {
 				text = string(dec)
 			}
 		}
 	} else {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no <OFX> element")
 	}
-	root, err := parseOFXTree(text)
+	// Transactions become lines as they end, so the tree never holds
+	// them: a long statement costs its lines, not a tree of its tags.
+	lines := map[*node]*ofxLines{}
+	// One array for every transaction of the file: no regrowth copies.
+	all := make([]ferry.StatementLine, 0, strings.Count(text, "<STMTTRN>"))
+	root, err := parseOFXTree(text, func(n *node, open []*node) (bool, error) {
+		if n.name != "STMTTRN" {
+			return false, nil
+		}
+		for i := len(open) - 1; i > 0; i-- {
+			rs := open[i]
+			acctTag, ok := ofxAccountTags[rs.name]
+			if !ok {
+				continue
+			}
+			ls := lines[rs]
+			if ls == nil {
+				ls = &ofxLines{}
+				lines[rs] = ls
+			}
+			l, contradicts, err := ofxLine(name, n, rs.child(acctTag).str("ACCTID"), rs.str("CURDEF"))
+			if err != nil {
+				return false, err
+			}
+			if len(ls.lines) == 0 {
+				ls.first = len(all)
+			}
+			all = append(all, l)
+			ls.lines = all[ls.first:len(all):len(all)]
+			if contradicts {
+				ls.contradict++
+			}
+			return true, nil
+		}
+		return false, nil
+	})
 	if err != nil {
+		var fe *ferry.Error
+		if errors.As(err, &fe) {
+			return nil, err
+		}
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
 	}
 	ofx := root.child("OFX")
@@ -138,7 +271,7 @@ func ParseOFX(name string, data []byte) ([]ferry.Statement, error) {
 					return nil, ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: line %d", name, trn.line), "statement request failed: code %s %s", st.str("CODE"), st.str("MESSAGE"))
 				}
 				for _, rs := range trn.all(set.rs) {
-					st, err := ofxStatement(name, rs, set.acct)
+					st, err := ofxStatement(name, rs, set.acct, lines[rs])
 					if err != nil {
 						return nil, err
 					}
@@ -150,17 +283,79 @@ func ParseOFX(name string, data []byte) ([]ferry.Statement, error) {
 	if len(out) == 0 {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no statement in this OFX file (an account listing or sign-on only?)")
 	}
+	dropRepeatedIDs(out)
 	return out, nil
 }
 
-func ofxStatement(file string, rs *node, acctTag string) (ferry.Statement, error) {
+// ofxAccountTags names each statement response's account aggregate.
+var ofxAccountTags = map[string]string{"STMTRS": "BANKACCTFROM", "CCSTMTRS": "CCACCTFROM", "INVSTMTRS": "INVACCTFROM"}
+
+// ofxLines are a statement response's transactions, read as they ended.
+type ofxLines struct {
+	lines      []ferry.StatementLine // a window on the file's one array
+	first      int
+	contradict int
+}
+
+// ofxLine reads one STMTTRN.
+func ofxLine(file string, t *node, account, currency string) (l ferry.StatementLine, contradicts bool, err error) {
+	bad := func(format string, args ...any) error {
+		return ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: line %d", file, t.line), "transaction %s: "+format, append([]any{t.str("FITID")}, args...)...)
+	}
+	amt, err := ofxAmount(t.str("TRNAMT"))
+	if err != nil {
+		return l, false, bad("%v", err)
+	}
+	if t.str("DTPOSTED") == "" {
+		return l, false, bad("no posting date (DTPOSTED)")
+	}
+	posted, err := ofxDate(t.str("DTPOSTED"))
+	if err != nil {
+		return l, false, bad("%v", err)
+	}
+	// FITID is the bank's own id of the transaction, unique per account.
+	l = ferry.StatementLine{Account: account, BookingDate: posted, ValueDate: posted, Amount: amt,
+		Currency: currency, TransactionID: t.str("FITID"), Description: t.str("MEMO"), Counterparty: t.str("NAME")}
+	if l.Counterparty == "" {
+		l.Counterparty = t.str("PAYEE", "NAME")
+	}
+	if cur := t.str("CURRENCY", "CURSYM"); cur != "" {
+		l.Currency = cur
+	}
+	// DTAVAIL is when the funds are available: the value date. (DTUSER
+	// is when the customer acted, a card purchase's day, not a value date.)
+	if s := t.str("DTAVAIL"); s != "" {
+		d, err := ofxDate(s)
+		if err != nil {
+			return l, false, bad("DTAVAIL: %v", err)
+		}
+		l.ValueDate = d
+	}
+	for _, ref := range []string{t.str("REFNUM"), t.str("CHECKNUM"), t.str("SRVRTID")} {
+		if !placeholderRef(ref) {
+			l.Reference = ref
+			break
+		}
+	}
+	// TRNAMT's sign decides (OFX 1.6 §11.4.3); a type that says the
+	// opposite is shown, not followed.
+	typ := strings.ToUpper(t.str("TRNTYPE"))
+	return l, typ == "DEBIT" && amt.IsPositive() || typ == "CREDIT" && amt.IsNegative(), nil
+}
+
+func ofxStatement(file string, rs *node, acctTag string, read *ofxLines) (ferry.Statement, error) {
 	where := func(n *node) string { return fmt.Sprintf("%s: line %d", file, n.line) }
 	acct := rs.child(acctTag)
 	st := ferry.Statement{Account: acct.str("ACCTID"), Currency: rs.str("CURDEF"), NoBalances: true}
 	if st.Account == "" {
 		return st, ferry.Errorf(ferry.ClassDocumentChanged, where(rs), "statement without an account id (%s/ACCTID)", acctTag)
 	}
+	contradict := 0
+	if read != nil {
+		st.Lines, contradict = read.lines, read.contradict
+	}
 	list := rs.child("BANKTRANLIST")
+	// Transactions still in the tree (not closed by their own end tag).
 	var trns []*node
 	if list != nil {
 		trns = list.all("STMTTRN")
@@ -183,37 +378,38 @@ func ofxStatement(file string, rs *node, acctTag string) (ferry.Statement, error
 		}
 	}
 	for _, t := range trns {
-		bad := func(format string, args ...any) error {
-			return ferry.Errorf(ferry.ClassDocumentChanged, where(t), "transaction %s: "+format, append([]any{t.str("FITID")}, args...)...)
-		}
-		amt, err := ofxAmount(t.str("TRNAMT"))
+		l, contradicts, err := ofxLine(file, t, st.Account, st.Currency)
 		if err != nil {
-			return st, bad("%v", err)
+			return st, err
 		}
-		if t.str("DTPOSTED") == "" {
-			return st, bad("no posting date (DTPOSTED)")
-		}
-		posted, err := ofxDate(t.str("DTPOSTED"))
-		if err != nil {
-			return st, bad("%v", err)
-		}
-		l := ferry.StatementLine{Account: st.Account, BookingDate: posted, ValueDate: posted, Amount: amt,
-			Currency: st.Currency, Reference: t.str("FITID"), Description: t.str("MEMO"), Counterparty: t.str("NAME")}
-		if l.Counterparty == "" {
-			l.Counterparty = t.str("PAYEE", "NAME")
-		}
-		if cur := t.str("CURRENCY", "CURSYM"); cur != "" {
-			l.Currency = cur
-		}
-		if s := t.str("DTUSER"); s != "" {
-			if d, err := ofxDate(s); err == nil {
-				l.ValueDate = d
-			}
-		}
-		if l.Reference == "" {
-			l.Reference = t.str("REFNUM")
+		if contradicts {
+			contradict++
 		}
 		st.Lines = append(st.Lines, l)
+	}
+	if contradict > 0 {
+		st.Warnings = append(st.Warnings, fmt.Sprintf("%d transactions typed DEBIT or CREDIT against the sign of their amount: the amount's sign is used", contradict))
+	}
+	if st.Currency == "" {
+		// CURDEF is required, but some exports leave it empty and name the
+		// currency on each transaction: taken only when they all agree.
+		ccy := ""
+		for i, l := range st.Lines {
+			if l.Currency == "" || (i > 0 && l.Currency != ccy) {
+				ccy = ""
+				break
+			}
+			ccy = l.Currency
+		}
+		switch {
+		case ccy != "":
+			st.Currency = ccy
+			st.Notes = append(st.Notes, "no statement currency (CURDEF): "+ccy+", the currency of every transaction")
+		case len(st.Lines) > 0:
+			return st, ferry.Errorf(ferry.ClassDocumentChanged, where(rs), "statement without a currency (CURDEF) and transactions without one")
+		default:
+			st.Warnings = append(st.Warnings, "the statement states no currency (CURDEF)")
+		}
 	}
 	for _, b := range []struct{ tag, typ string }{{"LEDGERBAL", "closing"}, {"AVAILBAL", "closing_available"}} {
 		bn := rs.child(b.tag)

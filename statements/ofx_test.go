@@ -68,7 +68,7 @@ func TestOFXValues(t *testing.T) {
 	l := st.Lines[0]
 	// Values read off the file by hand (lines 37-53, 73).
 	if st.Account != "1452687~7" || st.Currency != "USD" || l.Amount.String() != "0.01" || l.BookingDate.String() != "2011-03-31" ||
-		l.Reference != "0000486" || l.Counterparty != "DIVIDEND EARNED FOR PERIOD OF 03" || !strings.HasPrefix(l.Description, "DIVIDEND EARNED FOR PERIOD OF 03/01/2011") {
+		l.TransactionID != "0000486" || l.Counterparty != "DIVIDEND EARNED FOR PERIOD OF 03" || !strings.HasPrefix(l.Description, "DIVIDEND EARNED FOR PERIOD OF 03/01/2011") {
 		t.Fatalf("got account %q %s, first line %+v", st.Account, st.Currency, l)
 	}
 	if st.Closing.String() != "100.99" {
