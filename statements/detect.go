@@ -3,12 +3,13 @@ package statements
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ferry-rpa/ferry"
-	"golang.org/x/text/encoding/unicode"
 )
 
 // Candidate is a format a file may be in: how sure the content makes
@@ -81,10 +82,14 @@ func DetectCandidates(name string, data []byte) []Candidate {
 		return out
 	}
 	text := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF")), " \t\r\n")
-	if bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
-		// UTF-16 text: look at it as UTF-8.
-		if dec, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewDecoder().Bytes(head[:len(head)&^1]); err == nil {
-			text = bytes.TrimLeft(dec, " \t\r\n")
+	utf16 := false
+	if bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) || bytes.ContainsRune(head, 0) {
+		// UTF-16 text, with or without a byte-order mark: look at it as
+		// UTF-8.
+		if enc, err := sniffEncoding(bytes.NewReader(head[:len(head)&^1])); err == nil && strings.HasPrefix(enc.name, "UTF-16") {
+			if dec, err := io.ReadAll(enc.decoder(bytes.NewReader(head[:len(head)&^1]))); err == nil && printable(dec) {
+				text, utf16 = bytes.TrimLeft(dec, " \t\r\n"), true
+			}
 		}
 	}
 	if c, ok := detectCAMT(text); ok {
@@ -99,7 +104,7 @@ func DetectCandidates(name string, data []byte) []Candidate {
 	if c, ok := detectMT940(text, ext); ok {
 		add(MT940, c.Score, c.Reason)
 	}
-	if len(data) > 0 && !bytes.ContainsRune(head, 0) || bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
+	if len(data) > 0 && !bytes.ContainsRune(head, 0) || utf16 {
 		score, reason := 30, "plain text"
 		switch {
 		case bytes.HasPrefix(text, []byte("<?xml")) || bytes.HasPrefix(text, []byte("<")) && bytes.HasSuffix(bytes.TrimSpace(head), []byte(">")):
@@ -244,4 +249,18 @@ func detectMT940(text []byte, ext string) (Candidate, bool) {
 		}
 	}
 	return Candidate{Score: score, Reason: reason}, score > 0
+}
+
+// printable reports whether decoded text reads as text: no control
+// characters but tabs and line ends, and no replacement characters.
+func printable(text []byte) bool {
+	if len(bytes.TrimSpace(text)) == 0 {
+		return false
+	}
+	for _, r := range string(text) {
+		if r == utf8.RuneError || r < 0x20 && r != '\t' && r != '\r' && r != '\n' {
+			return false
+		}
+	}
+	return true
 }

@@ -168,7 +168,9 @@ func TestGoldenTestdata(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "*", "*"))
 	n := 0
 	for _, f := range files {
-		if strings.HasSuffix(f, ".md") || strings.Contains(f, "golden") || strings.Contains(f, "fuzz") {
+		// The bank tables have golden files of their own, with notes
+		// (TestTablesWithoutMapping).
+		if strings.HasSuffix(f, ".md") || strings.Contains(f, "golden") || strings.Contains(f, "fuzz") || strings.Contains(f, "tables") {
 			continue
 		}
 		if st, err := os.Stat(f); err != nil || st.IsDir() {

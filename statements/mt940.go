@@ -82,8 +82,6 @@ func cutTag(line string) (tag, rest string, ok bool) {
 	return "", "", false
 }
 
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
 // mtText returns the file as text with every line ending ("\r\n", "\r",
 // and the "@@" some exports put in place of line breaks) made "\n", in one
 // copy: every field the reader keeps is a substring of it.
@@ -161,14 +159,6 @@ func mtDate(yymmdd string) (ferry.Date, bool, error) {
 	return ferry.NewDate(year, time.Month(m), min(d, last)), d > last, nil
 }
 
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) {
-			return false
-		}
-	}
-	return s != ""
-}
 
 // currencyDecimals is the ISO 4217 minor unit of a currency.
 func currencyDecimals(ccy string) int32 {

@@ -74,9 +74,9 @@ func ParseWith(ctx context.Context, name string, data []byte, o Options) ([]ferr
 	case XLSX, CSV:
 		return parseTable(ctx, name, data, o)
 	case CAMT:
-		return ParseCAMT(name, data)
+		return ParseCAMTContext(ctx, name, data)
 	case MT940:
-		return ParseMT940(name, data)
+		return ParseMT940Context(ctx, name, data)
 	case OFX:
 		return ParseOFX(name, data)
 	case BAI2:
