@@ -113,6 +113,12 @@ func Read(ctx context.Context, name string, data []byte, o Options) (Document, e
 			kind, err = KindInvoice, err2
 		}
 	}
+	switch format {
+	case statements.CAMT, statements.MT940, statements.OFX, statements.BAI2:
+		// The content is that format beyond doubt: its reader's own error
+		// says what is wrong with the file.
+		return Document{}, err
+	}
 	return Document{}, noReader(name, kind, format, foreign, err)
 }
 
