@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -25,6 +26,7 @@ type parseOptions struct {
 	password      string
 	mapping       string
 	templates     string
+	streamAbove   int64
 }
 
 func newParseCmd(g *globals) *cobra.Command {
@@ -53,6 +55,8 @@ row, line or page.`,
 	c.Flags().StringVar(&o.password, "password", "", "password of an encrypted PDF")
 	c.Flags().StringVar(&o.templates, "template", "", "directory of invoice2data-format templates (YAML/JSON): extract their fields from PDF or text invoices of any issuer")
 	c.Flags().StringVar(&o.mapping, "mapping", "", "column-mapping file (YAML) for a bank's CSV/XLSX export Ferry has no reader for")
+	c.Flags().Int64Var(&o.streamAbove, "stream-above", streamThreshold, "CSV and XLSX files larger than this many bytes are read row by row")
+	_ = c.Flags().MarkHidden("stream-above")
 	c.MarkFlagsMutuallyExclusive("json", "csv")
 	return c
 }
@@ -104,6 +108,11 @@ func runParse(ctx context.Context, g *globals, o parseOptions, files []string) e
 }
 
 func parseOne(ctx context.Context, g *globals, o parseOptions, mapping *statements.Mapping, cw *csv.Writer, enc *json.Encoder, header *bool, f string) error {
+	if stream, err := streamable(f, o.format, o.streamAbove); err != nil {
+		return err
+	} else if stream {
+		return streamTable(ctx, g, o, mapping, cw, enc, header, f)
+	}
 	data, err := os.ReadFile(f)
 	if err != nil {
 		return err
@@ -117,22 +126,37 @@ func parseOne(ctx context.Context, g *globals, o parseOptions, mapping *statemen
 		return nil
 	}
 	for _, st := range doc.Statements {
-		printStatement(g, o, cw, enc, header, f, st)
+		if err := printStatement(g, o, cw, enc, header, f, st, len(st.Lines), st.Reconcile(), memoryLines(st)); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-func printStatement(g *globals, o parseOptions, cw *csv.Writer, enc *json.Encoder, header *bool, f string, st ferry.Statement) {
-	recErr := st.Reconcile()
-	switch {
-	case o.asJSON:
-		lines := make([]storage.LineRecord, len(st.Lines))
+// lineSource hands a statement's lines to yield in order, as records with
+// their dedup keys: from memory, or from a spool file for a streamed table.
+type lineSource func(yield func(storage.LineRecord) error) error
+
+// memoryLines is the lineSource of a statement held in memory.
+func memoryLines(st ferry.Statement) lineSource {
+	return func(yield func(storage.LineRecord) error) error {
 		keys := st.DedupKeys()
 		for i, l := range st.Lines {
-			lines[i] = storage.NewLineRecord(0, keys[i], l)
+			if err := yield(storage.NewLineRecord(0, keys[i], l)); err != nil {
+				return err
+			}
 		}
+		return nil
+	}
+}
+
+// printStatement prints a statement of n lines. recErr is its reconciling
+// verdict (nil: it reconciles, or it states no balances).
+func printStatement(g *globals, o parseOptions, cw *csv.Writer, enc *json.Encoder, header *bool, f string, st ferry.Statement, n int, recErr error, lines lineSource) error {
+	switch {
+	case o.asJSON:
 		out := map[string]any{"type": "statement", "file": f, "id": st.ID, "account": st.Account, "name": st.Name, "currency": st.Currency,
-			"from": st.From, "to": st.To, "balances_stated": !st.NoBalances, "lines": lines}
+			"from": st.From, "to": st.To, "balances_stated": !st.NoBalances}
 		// Without stated balances there is nothing to reconcile: no
 		// opening or closing is printed, and no verdict.
 		if !st.NoBalances {
@@ -148,24 +172,69 @@ func printStatement(g *globals, o parseOptions, cw *csv.Writer, enc *json.Encode
 		if len(st.Warnings) > 0 {
 			out["warnings"] = st.Warnings
 		}
-		_ = enc.Encode(out)
+		// The lines go last, written one by one: a streamed statement's
+		// lines are never all in memory.
+		var buf bytes.Buffer
+		be := json.NewEncoder(&buf)
+		be.SetEscapeHTML(false)
+		if err := be.Encode(out); err != nil {
+			return err
+		}
+		head := bytes.TrimRight(buf.Bytes(), "}\n")
+		w := bufio.NewWriter(g.stdout)
+		w.Write(head)
+		w.WriteString(`,"lines":[`)
+		first := true
+		err := lines(func(r storage.LineRecord) error {
+			buf.Reset()
+			if err := be.Encode(r); err != nil {
+				return err
+			}
+			if !first {
+				w.WriteByte(',')
+			}
+			first = false
+			_, err := w.Write(bytes.TrimRight(buf.Bytes(), "\n"))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		w.WriteString("]}\n")
+		if err := w.Flush(); err != nil {
+			return err
+		}
 	case o.asCSV:
 		if !*header {
-			_ = cw.Write([]string{"dedup_key", "account", "booking_date", "value_date", "amount", "currency", "counterparty", "description", "reference", "balance_after"})
+			_ = cw.Write([]string{"dedup_key", "account", "booking_date", "value_date", "amount", "currency", "counterparty", "description", "reference", "transaction_id", "balance_after"})
 			*header = true
 		}
-		keys := st.DedupKeys()
-		for i, l := range st.Lines {
-			_ = cw.Write([]string{keys[i], l.Account, l.BookingDate.String(), l.ValueDate.String(), l.Amount.String(), l.Currency, l.Counterparty, l.Description, l.Reference, l.BalanceAfter.StringFixed(2)})
+		err := lines(func(r storage.LineRecord) error {
+			return cw.Write([]string{r.DedupKey, r.Account, r.BookingDate, r.ValueDate, r.Amount, r.Currency, r.Counterparty, r.Description, r.Reference, r.TransactionID, r.BalanceAfter})
+		})
+		if err != nil {
+			return err
 		}
 	default:
 		balances := "no balances stated"
 		if !st.NoBalances {
 			balances = fmt.Sprintf("opening %s, closing %s", st.Opening.StringFixed(2), st.Closing.StringFixed(2))
 		}
-		fmt.Fprintf(g.stdout, "%s: account %s (%s) %s, %s to %s, %s, %d lines\n", f, st.Account, st.Name, st.Currency, st.From, st.To, balances, len(st.Lines))
-		for _, l := range st.Lines {
-			fmt.Fprintf(g.stdout, "  %s %14s %s  %-30s %-28s %s\n", l.BookingDate, l.Amount.String(), l.Currency, l.Counterparty, l.Description, l.Reference)
+		fmt.Fprintf(g.stdout, "%s: account %s (%s) %s, %s to %s, %s, %d lines\n", f, st.Account, st.Name, st.Currency, st.From, st.To, balances, n)
+		w := bufio.NewWriter(g.stdout)
+		err := lines(func(r storage.LineRecord) error {
+			ref := r.TransactionID
+			if ref == "" {
+				ref = r.Reference
+			}
+			_, err := fmt.Fprintf(w, "  %s %14s %s  %-30s %-28s %s\n", r.BookingDate, r.Amount, r.Currency, r.Counterparty, r.Description, ref)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if err := w.Flush(); err != nil {
+			return err
 		}
 	}
 	if recErr != nil && !o.asJSON {
@@ -179,6 +248,7 @@ func printStatement(g *globals, o parseOptions, cw *csv.Writer, enc *json.Encode
 			fmt.Fprintf(g.stderr, "%s: warning: %s\n", f, w)
 		}
 	}
+	return nil
 }
 
 func printInvoice(g *globals, o parseOptions, cw *csv.Writer, enc *json.Encoder, header *bool, f string, inv ferry.Invoice) {

@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -64,4 +66,55 @@ func TestParseNoBalancesStated(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "no balances stated") || strings.Contains(out, "opening 0.00") {
 		t.Fatalf("text output: exit %d\n%s", code, out)
 	}
+}
+
+// Large CSV and XLSX exports are read row by row (here forced with
+// --stream-above 0): the same statements and the same records, keys
+// included, as reading them whole. Newest-first files stay in file order.
+func TestParseStreamedTablesMatchWhole(t *testing.T) {
+	t.Parallel()
+	files, _ := filepath.Glob("../../statements/testdata/tables/*")
+	n := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, ".golden") || strings.HasSuffix(f, ".md") {
+			continue
+		}
+		n++
+		code1, whole, e1 := ferryCmd(t, "parse", "--json", f)
+		code2, streamed, e2 := ferryCmd(t, "parse", "--json", "--stream-above", "0", f)
+		if code1 != 0 || code2 != 0 {
+			t.Errorf("%s: exit %d (whole) %d (streamed)\n%s%s", f, code1, code2, e1, e2)
+			continue
+		}
+		if a, b := summarise(t, whole), summarise(t, streamed); a != b {
+			t.Errorf("%s: streamed differs from whole:\n got %s\nwant %s", f, b, a)
+		}
+	}
+	if n < 10 {
+		t.Fatalf("found %d test tables, want the bank exports of statements/testdata/tables", n)
+	}
+}
+
+// summarise reduces ferry parse --json output to its statements' headers
+// and their sorted line records.
+func summarise(t *testing.T, out string) string {
+	t.Helper()
+	var parts []string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var st struct {
+			Account, Currency, Opening, Closing string
+			Lines                               []map[string]any
+		}
+		if err := json.Unmarshal([]byte(line), &st); err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		var ls []string
+		for _, l := range st.Lines {
+			ls = append(ls, fmt.Sprint(l["dedup_key"], l["booking_date"], l["amount"], l["counterparty"], l["description"]))
+		}
+		sort.Strings(ls)
+		parts = append(parts, fmt.Sprintf("%s %s %s %s %d lines %s", st.Account, st.Currency, st.Opening, st.Closing, len(ls), strings.Join(ls, "|")))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "\n")
 }
