@@ -211,8 +211,10 @@ func TestXLSXBombAndDamage(t *testing.T) {
 	}
 	bomb := swap("xl/worksheets/sheet2.xml", func(w io.Writer) {
 		io.WriteString(w, `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
-		chunk := bytes.Repeat([]byte(" "), 1<<20)
-		for i := 0; i < 100; i++ {
+		// runs of blanks shorter than the 1 MiB token cap, so that the
+		// inflation limit is what stops it
+		chunk := append(bytes.Repeat([]byte(" "), 512<<10), "<x/>"...)
+		for i := 0; i < 200; i++ {
 			w.Write(chunk)
 		}
 		io.WriteString(w, `</sheetData></worksheet>`)
