@@ -325,6 +325,9 @@ func parseNumFmt(code string) *numFmt {
 		}
 	}
 	flush()
+	if len(sections) > 4 {
+		return bad("more than four sections")
+	}
 	for i, toks := range sections {
 		if i == 3 || texts[i] {
 			f.text = true
@@ -428,6 +431,10 @@ func bracket(in string) (byte, *fmtCond, string) {
 		v, err := decimal.NewFromString(strings.TrimSpace(in[len(op):]))
 		if err != nil {
 			return 0, nil, fmt.Sprintf("condition [%s] has no number", in)
+		}
+		if e := v.Exponent(); e > 308 || e < -330 {
+			// comparing with 1E+999999999 would build a billion-digit number
+			return 0, nil, fmt.Sprintf("condition [%s] is beyond the range of an Excel number", in)
 		}
 		return 'c', &fmtCond{op: op, val: v}, ""
 	case in[0] == '$':
