@@ -57,8 +57,8 @@ func TestNumberFormatKinds(t *testing.T) {
 		{`\¥#,##0.00`, map[string]string{"0.02": "number"}}, // Chinese Excel (tealeg panic_test.xlsx)
 		{`[$€-407]#,##0.00`, map[string]string{"1": "number"}},
 		{`#,##0.00 [$EUR]`, map[string]string{"1": "number"}},
-		{`#,##0.00\ [$€-407];[RED]\-#,##0.00\ [$€-407]`, map[string]string{"1": "number", "-1": "number"}}, // LibreOffice 7.4
-		{`[$-010409]#,##0.00#%`, map[string]string{"1": "number"}},                                      // Excel 2007 (tealeg inlineStrings.xlsx)
+		{`#,##0.00\ [$€-407];[RED]\-#,##0.00\ [$€-407]`, map[string]string{"1": "number", "-1": "number"}},                     // LibreOffice 7.4
+		{`[$-010409]#,##0.00#%`, map[string]string{"1": "number"}},                                                             // Excel 2007 (tealeg inlineStrings.xlsx)
 		{`_ * #,##0.00_ ;_ * \-#,##0.00_ ;_ * "-"??_ ;_ @_ `, map[string]string{"1": "number", "-1": "number", "0": "number"}}, // WPS
 		{`_-* #,##0.00\ [$€-407]_-;\-* #,##0.00\ [$€-407]_-;_-* "-"??\ [$€-407]_-;_-@_-`, map[string]string{"1": "number", "0": "number"}},
 		{`"TRUE";"TRUE";"FALSE"`, map[string]string{"1": "number", "0": "number"}}, // LibreOffice's boolean format
