@@ -1020,6 +1020,9 @@ func (s *sheetRows) cell(se xml.StartElement) (string, cellKind, error) {
 	}
 	switch typ {
 	case "s":
+		if len(bytes.TrimSpace(s.raw)) == 0 {
+			return "", cellText, nil // Tencent Office writes styled empty cells so
+		}
 		i, err := strconv.Atoi(strings.TrimSpace(string(s.raw)))
 		if err != nil || i < 0 || i >= s.b.shared.len() {
 			return "", 0, fmt.Errorf("shared string %q does not exist", s.raw)
