@@ -366,7 +366,8 @@ func (g *xmlGuard) scan(p []byte) error {
 			o := string(g.open)
 			switch {
 			case o == "<?":
-				g.state = gPI
+				g.state, g.last = gPI, [2]byte{}
+				continue
 			case o[1] != '!':
 				g.state = gTag
 				switch c {
@@ -376,9 +377,11 @@ func (g *xmlGuard) scan(p []byte) error {
 					g.state, g.quote = gQuote, c
 				}
 			case o == "<!--":
-				g.state = gComment
+				g.state, g.last = gComment, [2]byte{}
+				continue // the opener's dashes do not close it
 			case o == "<![CDATA[":
-				g.state = gCDATA
+				g.state, g.last = gCDATA, [2]byte{}
+				continue
 			case strings.HasPrefix("<!--", o) || strings.HasPrefix("<![CDATA[", o):
 				// not decided yet
 			default:
