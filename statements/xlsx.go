@@ -227,7 +227,7 @@ func (b *xlsxBook) part(name string, max int64) (io.ReadCloser, error) {
 			limit = min(b.lim.ratioFloor, max)
 		}
 	}
-	br := &boundedReader{rc: rc, left: limit, name: name, limit: limit, why: why}
+	br := &boundedReader{rc: rc, left: limit, name: name, limit: limit, why: why, declared: f.UncompressedSize64}
 	return &guardedPart{Reader: &xmlGuard{r: br, max: b.lim.token, part: name}, c: rc}, nil
 }
 
@@ -242,9 +242,16 @@ type boundedReader struct {
 	rc          io.ReadCloser
 	left, limit int64
 	name, why   string
+	declared    uint64
 }
 
 func (r *boundedReader) Read(p []byte) (int, error) {
+	if r.declared > uint64(r.limit) {
+		// archive/zip holds a part to the size its directory entry
+		// declares, so a declared size past the limit is refused before
+		// anything is inflated
+		return 0, fmt.Errorf("part %s inflates past %d bytes (%s): it declares %d: %w", r.name, r.limit, r.why, r.declared, ErrXLSXBomb)
+	}
 	if r.left <= 0 {
 		return 0, fmt.Errorf("part %s inflates past %d bytes (%s): %w", r.name, r.limit, r.why, ErrXLSXBomb)
 	}

@@ -342,3 +342,19 @@ func TestXMLGuardTokens(t *testing.T) {
 		}
 	}
 }
+
+// A part that inflates past its limit is stopped there even when its
+// directory entry understates its size (archive/zip refuses that too, at
+// the end; the bound holds on its own).
+func TestBoundedReader(t *testing.T) {
+	t.Parallel()
+	r := &boundedReader{rc: io.NopCloser(strings.NewReader(strings.Repeat("x", 1000))), left: 100, limit: 100, name: "xl/worksheets/sheet1.xml", why: "its limit", declared: 10}
+	n, err := io.Copy(io.Discard, r)
+	if n != 100 || !errors.Is(err, ErrXLSXBomb) || !strings.Contains(err.Error(), "inflates past 100 bytes") {
+		t.Fatalf("read %d bytes: %v", n, err)
+	}
+	r = &boundedReader{rc: io.NopCloser(strings.NewReader("x")), left: 100, limit: 100, name: "p", why: "its limit", declared: 101}
+	if n, err := io.Copy(io.Discard, r); n != 0 || !errors.Is(err, ErrXLSXBomb) || !strings.Contains(err.Error(), "declares 101") {
+		t.Fatalf("read %d bytes: %v", n, err)
+	}
+}
