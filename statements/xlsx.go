@@ -1063,6 +1063,33 @@ func (s *sheetRows) cell(se xml.StartElement) (string, cellKind, error) {
 	if v == "" {
 		return "", cellText, nil
 	}
+	f := s.b.format(style)
+	if f != nil && f.invalid != "" {
+		s.b.warn("number format %s %q: %s; its cells are read as plain numbers", f.code, f.code, f.invalid)
+		f = nil
+	}
+	// Most cells hold a number written as decimal.String writes it, in a
+	// format without conditions: they need no arithmetic (a third of the
+	// time of a large sheet went to it).
+	if sign, ok := plainNumber(v); ok && (f == nil || !f.conditional()) {
+		sec := fmtSection{kind: fmtNumber}
+		if f != nil {
+			sec = f.sectionFor(sign)
+		}
+		switch {
+		case sec.kind == fmtNumber || sec.kind == fmtText:
+			return v, cellNumber, nil
+		case sign >= 0 && !strings.Contains(v, "."):
+			days, err := strconv.ParseInt(v, 10, 64)
+			if err == nil && days <= maxSerial1900 {
+				out, kind, err := showDays(days, 0, 1, sec, s.b.date1904)
+				if err != nil {
+					return "", 0, fmt.Errorf("format %q: number %s: %w", f.code, v, err)
+				}
+				return out, kind, nil
+			}
+		}
+	}
 	d, err := decimal.NewFromString(v)
 	if err != nil {
 		return "", 0, fmt.Errorf("not a number: %q", v)
@@ -1071,12 +1098,8 @@ func (s *sheetRows) cell(se xml.StartElement) (string, cellKind, error) {
 		// a double holds no more; 1E+999999999 would print a billion digits
 		return "", 0, fmt.Errorf("number %q is beyond the range of an Excel number", v)
 	}
-	f := s.b.format(style)
 	if f == nil {
 		return excelNumber(d), cellNumber, nil
-	}
-	if f.invalid != "" {
-		s.b.warn("number format %s %q: %s; its cells are read as plain numbers", f.code, f.code, f.invalid)
 	}
 	sec, ok := f.kindFor(d)
 	if !ok {
@@ -1091,6 +1114,43 @@ func (s *sheetRows) cell(se xml.StartElement) (string, cellKind, error) {
 		return "", 0, fmt.Errorf("format %q: %w", f.code, err)
 	}
 	return out, kind, nil
+}
+
+// plainNumber reports whether v is a number written exactly as
+// excelNumber would write it (no exponent, no leading or trailing zeros
+// that change nothing, at most 15 significant digits), and its sign.
+func plainNumber(v string) (int, bool) {
+	i, sign := 0, 1
+	if strings.HasPrefix(v, "-") {
+		i, sign = 1, -1
+	}
+	intPart, frac, dot := v[i:], "", false
+	if k := strings.IndexByte(intPart, '.'); k >= 0 {
+		intPart, frac, dot = intPart[:k], intPart[k+1:], true
+	}
+	if intPart == "" || len(intPart) > 1 && intPart[0] == '0' || dot && (frac == "" || frac[len(frac)-1] == '0') {
+		return 0, false
+	}
+	sig, zero := 0, true
+	for _, part := range []string{intPart, frac} {
+		for j := 0; j < len(part); j++ {
+			c := part[j]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			if c != '0' || !zero {
+				zero = false
+				sig++
+			}
+		}
+	}
+	if zero {
+		if sign < 0 || dot {
+			return 0, false // -0 and 0.0 print as 0
+		}
+		return 0, true
+	}
+	return sign, sig <= 15
 }
 
 // format returns the number format of a cell format, nil for General.

@@ -123,6 +123,31 @@ func (f *numFmt) kindFor(v decimal.Decimal) (fmtSection, bool) {
 	return fmtSection{}, false
 }
 
+// conditional reports whether a section has a condition ([<0]), so that
+// picking one takes the value, not only its sign.
+func (f *numFmt) conditional() bool {
+	for _, s := range f.numeric {
+		if s.cond != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// sectionFor picks the section of a format without conditions for a value
+// of the given sign (1, 0 or -1).
+func (f *numFmt) sectionFor(sign int) fmtSection {
+	switch {
+	case len(f.numeric) == 0:
+		return fmtSection{kind: fmtNumber}
+	case len(f.numeric) == 1, sign > 0, sign == 0 && len(f.numeric) == 2:
+		return f.numeric[0]
+	case sign < 0:
+		return f.numeric[1]
+	}
+	return f.numeric[2]
+}
+
 // isDate reports whether any section of f shows a date or time: the old
 // yes/no question, kept for callers that need no value.
 func (f *numFmt) isDate() bool {
@@ -535,9 +560,20 @@ func showSerial(v decimal.Decimal, sec fmtSection, date1904 bool) (string, cellK
 	for i := 0; i < sec.fraction; i++ {
 		unitsPerSec *= 10
 	}
-	unitsPerDay := 86400 * unitsPerSec
 	frac := v.Sub(v.Floor())
-	units := frac.Mul(decimal.NewFromInt(unitsPerDay)).Round(0).IntPart()
+	units := frac.Mul(decimal.NewFromInt(86400 * unitsPerSec)).Round(0).IntPart()
+	if sec.kind == fmtDate && frac.Mul(decimal.NewFromInt(msPerDay)).Round(0).IntPart() >= msPerDay {
+		// a date alone shows the day the number falls in, to the
+		// millisecond as Excel stores times
+		days++
+	}
+	return showDays(days, units, unitsPerSec, sec, date1904)
+}
+
+// showDays renders a serial split into whole days and units of the time
+// of day (unitsPerSec to a second), as the section shows it.
+func showDays(days, units, unitsPerSec int64, sec fmtSection, date1904 bool) (string, cellKind, error) {
+	unitsPerDay := 86400 * unitsPerSec
 	kind := sec.kind
 	if sec.auto {
 		switch {
@@ -548,12 +584,6 @@ func showSerial(v decimal.Decimal, sec fmtSection, date1904 bool) (string, cellK
 		}
 	}
 	if kind == fmtDate {
-		// a date alone shows the day the number falls in, to the
-		// millisecond as Excel stores times
-		ms := frac.Mul(decimal.NewFromInt(msPerDay)).Round(0).IntPart()
-		if ms >= msPerDay {
-			days++
-		}
 		units = 0
 	} else if units >= unitsPerDay {
 		days++
@@ -579,9 +609,9 @@ func showSerial(v decimal.Decimal, sec fmtSection, date1904 bool) (string, cellK
 	} else {
 		switch {
 		case days == 0:
-			return "", 0, fmt.Errorf("number %s is day 0 of Excel's calendar, not a date (Excel shows 1900-01-00)", v)
+			return "", 0, fmt.Errorf("day 0 of Excel's calendar is not a date (Excel shows 1900-01-00)")
 		case days == 60:
-			return "", 0, fmt.Errorf("number %s is 1900-02-29, a day that does not exist (Excel's leap-year bug)", v)
+			return "", 0, fmt.Errorf("serial 60 is 1900-02-29, a day that does not exist (Excel's leap-year bug)")
 		case days > 60:
 			days--
 		}
@@ -589,7 +619,7 @@ func showSerial(v decimal.Decimal, sec fmtSection, date1904 bool) (string, cellK
 	}
 	t := base.AddDate(0, 0, int(days))
 	if t.Year() > 9999 {
-		return "", 0, fmt.Errorf("number %s is past 9999-12-31 (Excel shows #####)", v)
+		return "", 0, fmt.Errorf("day %d is past 9999-12-31 (Excel shows #####)", days)
 	}
 	if kind == fmtDate || units == 0 {
 		return t.Format("2006-01-02"), cellDate, nil
