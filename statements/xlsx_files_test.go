@@ -159,6 +159,9 @@ func TestXLSXFromRealWriters(t *testing.T) {
 			"E5": "number:0.01",
 			"B5": "text:6226090111766537",
 		}, nil, nil},
+		{"excel-mac-15-hidden-column", tealeg("testFileToSlice.xlsx"), "", "Microsoft Macintosh Excel 15", map[string]string{
+			"A1": "", "B2": "", // 1.5 MB of styled cells without values
+		}, nil, []int{0}}, // <col min="1" max="1" ... hidden="1"/>
 		{"wps", tealeg("wpsBlankLineTest.xlsx"), "", "WPS Office 个人版", map[string]string{
 			"A1": "text:编号", "A3": "text:编号", "C5": "text:编号",
 		}, nil, nil},

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/flate"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -356,5 +357,35 @@ func TestBoundedReader(t *testing.T) {
 	r = &boundedReader{rc: io.NopCloser(strings.NewReader("x")), left: 100, limit: 100, name: "p", why: "its limit", declared: 101}
 	if n, err := io.Copy(io.Discard, r); n != 0 || !errors.Is(err, ErrXLSXBomb) || !strings.Contains(err.Error(), "declares 101") {
 		t.Fatalf("read %d bytes: %v", n, err)
+	}
+}
+
+// A reader whose context is done stops within 1,024 rows, naming the row.
+func TestXLSXRowsContext(t *testing.T) {
+	t.Parallel()
+	data := bookParts{sheet: sheetOf(strings.Repeat("<row><c><v>1.5</v></c></row>", 3000))}.build(t)
+	book, err := openXLSX(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer book.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rows, err := book.rowsContext(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for ; n < 3000; n++ {
+		if n == 10 {
+			cancel()
+		}
+		if _, _, _, err = rows.Next(); err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, context.Canceled) || n != 1023 || !strings.Contains(err.Error(), "row 1024") {
+		t.Fatalf("after %d rows: %v", n, err)
 	}
 }
