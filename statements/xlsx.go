@@ -370,9 +370,9 @@ func (g *xmlGuard) scan(p []byte) error {
 		switch g.state {
 		case gOpen:
 			g.open = append(g.open, c)
-			o := string(g.open)
+			o := g.open
 			switch {
-			case o == "<?":
+			case string(o) == "<?":
 				g.state, g.last = gPI, [2]byte{}
 				continue
 			case o[1] != '!':
@@ -383,13 +383,13 @@ func (g *xmlGuard) scan(p []byte) error {
 				case '"', '\'':
 					g.state, g.quote = gQuote, c
 				}
-			case o == "<!--":
+			case string(o) == "<!--":
 				g.state, g.last = gComment, [2]byte{}
 				continue // the opener's dashes do not close it
-			case o == "<![CDATA[":
+			case string(o) == "<![CDATA[":
 				g.state, g.last = gCDATA, [2]byte{}
 				continue
-			case strings.HasPrefix("<!--", o) || strings.HasPrefix("<![CDATA[", o):
+			case strings.HasPrefix("<!--", string(o)) || strings.HasPrefix("<![CDATA[", string(o)):
 				// not decided yet
 			default:
 				return fmt.Errorf("part %s: a document type declaration or other directive, which no workbook part has: %w", g.part, ErrXLSXLimit)
@@ -786,6 +786,7 @@ type sheetRows struct {
 	row        int
 	hidden     bool
 	hiddenCols []bool
+	cols       int // <col> elements read
 	inData     bool
 	cells      []string
 	kinds      []cellKind
@@ -842,6 +843,12 @@ func (s *sheetRows) Next() (row int, cells []string, kinds []cellKind, err error
 				s.inData = true
 				continue
 			case "col":
+				if s.inData {
+					continue
+				}
+				if s.cols++; s.cols > s.b.lim.columns {
+					return 0, nil, nil, fmt.Errorf("sheet %q: more than %d column ranges: %w", name, s.b.lim.columns, ErrXLSXLimit)
+				}
 				if err := s.col(t); err != nil {
 					return 0, nil, nil, fmt.Errorf("sheet %q: %w", name, err)
 				}

@@ -287,6 +287,9 @@ func TestXLSXReaderLimits(t *testing.T) {
 			}
 			io.WriteString(w, `</numFmts></styleSheet>`)
 		}}, func(l *xlsxLimits) { l.numFmts = 10 }, []string{"more than 10 number formats"}, ErrXLSXLimit},
+		{"column ranges past the column count", bookParts{sheet: func(w io.Writer) {
+			io.WriteString(w, `<worksheet `+ns+`><cols>`+strings.Repeat(`<col min="1" max="16384" hidden="1"/>`, 11)+`</cols><sheetData><row><c><v>1</v></c></row></sheetData></worksheet>`)
+		}}, func(l *xlsxLimits) { l.columns = 10 }, []string{"more than 10 column ranges"}, ErrXLSXLimit},
 		{"a number no double holds", bookParts{sheet: sheetOf(`<row r="9"><c r="C9"><v>1E+400</v></c></row>`)}, nil,
 			[]string{"row 9", "cell C9", "beyond the range"}, nil},
 		{"an exponent of a billion", bookParts{sheet: sheetOf(`<row r="9"><c r="C9"><v>1E+999999999</v></c></row>`)}, nil,
