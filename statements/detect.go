@@ -37,7 +37,7 @@ func Detect(name string, data []byte) (Format, error) {
 		return cands[0].Format, nil
 	}
 	if len(data) >= 8 && bytes.HasPrefix(data, []byte{0xD0, 0xCF, 0x11, 0xE0}) {
-		return "", ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", ErrLegacyXLS)
+		return "", ferry.Errorf(ferry.ClassDocumentChanged, name, "%w", oleError(data))
 	}
 	var near []string
 	for _, c := range cands {

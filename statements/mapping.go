@@ -446,7 +446,7 @@ func cellRef(ref string) (int, int, error) {
 	for i < len(ref) && ref[i] >= 'A' && ref[i] <= 'Z' {
 		i++
 	}
-	col, err := colIndex(ref[:i])
+	col, err := colIndex(ref[:i], maxColumns)
 	if err != nil || i == len(ref) {
 		return 0, 0, fmt.Errorf("cell %q: want a reference such as B3", ref)
 	}
@@ -459,6 +459,19 @@ func cellRef(ref string) (int, int, error) {
 
 // ErrLegacyXLS reports an Excel 97-2003 workbook.
 var ErrLegacyXLS = fmt.Errorf("legacy Excel 97-2003 (.xls) workbooks are not supported: export the statement as .xlsx or .csv")
+
+// ErrEncryptedXLSX reports a password-protected workbook: Excel keeps it in
+// an OLE container, like a legacy .xls, with the encrypted package inside.
+var ErrEncryptedXLSX = fmt.Errorf("the workbook is password-protected (an encrypted .xlsx): save it without a password, or export the statement as .csv")
+
+// oleError tells which OLE file a workbook is: an encrypted .xlsx names
+// its EncryptionInfo stream (in UTF-16) in the container's directory.
+func oleError(data []byte) error {
+	if bytes.Contains(data, []byte("E\x00n\x00c\x00r\x00y\x00p\x00t\x00i\x00o\x00n\x00I\x00n\x00f\x00o\x00")) {
+		return ErrEncryptedXLSX
+	}
+	return ErrLegacyXLS
+}
 
 // ParseMapped reads a table export with a mapping. It is ParseWith with
 // Options.Mapping set, for one statement.

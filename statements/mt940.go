@@ -159,7 +159,6 @@ func mtDate(yymmdd string) (ferry.Date, bool, error) {
 	return ferry.NewDate(year, time.Month(m), min(d, last)), d > last, nil
 }
 
-
 // currencyDecimals is the ISO 4217 minor unit of a currency.
 func currencyDecimals(ccy string) int32 {
 	switch ccy {

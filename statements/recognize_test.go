@@ -562,10 +562,7 @@ func TestHiddenXLSXRowsAreSkipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := amounts(sts[0]); got != "-3.50 2000.00" {
-		if got == "-3.50 -999.00 2000.00" {
-			t.Skip("sheetRows.Hidden is not implemented yet (statements/xlsx.go, another branch): the hidden row was read")
-		}
-		t.Fatalf("got %s", got)
+		t.Fatalf("got %s, want -3.50 2000.00 (the hidden row skipped)", got)
 	}
 	m := mustMapping(t, "hidden_rows: read\n")
 	sts, _ = parseTable(t, "hidden.xlsx", buf.Bytes(), statements.Options{Mapping: m})
@@ -581,5 +578,53 @@ func TestMappingFileOnDisk(t *testing.T) {
 	m, err := statements.LoadMapping(p)
 	if err != nil || m.Path != p || m.Columns.Sign.Name != "Af Bij" {
 		t.Fatalf("%v %+v", err, m)
+	}
+}
+
+// Booking dates stored as date-times (a format such as dd.mm.yyyy hh:mm)
+// read as their day; a time-of-day column is not taken for a date.
+func TestXLSXDateTimeCells(t *testing.T) {
+	t.Parallel()
+	f := excelize.NewFile()
+	style, _ := f.NewStyle(&excelize.Style{CustomNumFmt: ptr("dd.mm.yyyy hh:mm")})
+	tstyle, _ := f.NewStyle(&excelize.Style{CustomNumFmt: ptr("hh:mm:ss")})
+	rows := [][]any{{"Datum", "Uhrzeit", "Verwendungszweck", "Betrag (EUR)"},
+		{time.Date(2024, 3, 4, 14, 30, 0, 0, time.UTC), 0.5, "Miete", -750.0},
+		{time.Date(2024, 3, 5, 9, 0, 0, 0, time.UTC), 0.25, "Gehalt", 2100.5}}
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		f.SetSheetRow("Sheet1", cell, &r)
+		if i > 0 {
+			f.SetCellStyle("Sheet1", fmt.Sprintf("A%d", i+1), fmt.Sprintf("A%d", i+1), style)
+			f.SetCellStyle("Sheet1", fmt.Sprintf("B%d", i+1), fmt.Sprintf("B%d", i+1), tstyle)
+		}
+	}
+	var buf bytes.Buffer
+	f.Write(&buf)
+	sts, err := parseTable(t, "umsatz.xlsx", buf.Bytes(), statements.Options{Account: "DE02120300000000202051"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range sts[0].Lines {
+		got = append(got, l.BookingDate.String()+" "+l.Amount.StringFixed(2)+" "+l.Description)
+	}
+	if want := "2024-03-04 -750.00 Miete|2024-03-05 2100.50 Gehalt"; strings.Join(got, "|") != want {
+		t.Fatalf("got %s, want %s", strings.Join(got, "|"), want)
+	}
+}
+
+// A password-protected workbook is named as such, not as a legacy .xls.
+func TestEncryptedXLSXNamed(t *testing.T) {
+	t.Parallel()
+	f := excelize.NewFile()
+	f.SetSheetRow("Sheet1", "A1", &[]any{"Date", "Amount"})
+	var buf bytes.Buffer
+	if err := f.Write(&buf, excelize.Options{Password: "s3cret"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := statements.ParseAll(context.Background(), "locked.xlsx", buf.Bytes())
+	if err == nil || !strings.Contains(err.Error(), "password-protected") || !strings.Contains(err.Error(), "locked.xlsx") {
+		t.Fatalf("got %v, want a password-protected error naming locked.xlsx", err)
 	}
 }

@@ -6,6 +6,7 @@ package statements
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -65,6 +66,7 @@ type rowSource interface {
 	next() (tableRow, error) // io.EOF after the last row
 	where(num int) string    // "line 12" or `sheet "X" row 12`
 	notes() []string         // how the source read the file
+	warnings() []string      // what it could not read but skipped
 	close()
 }
 
@@ -176,6 +178,9 @@ func (s *csvSource) next() (tableRow, error) {
 
 func (s *csvSource) where(num int) string { return fmt.Sprintf("line %d", num) }
 
+// warnings: a text file has none of its own.
+func (s *csvSource) warnings() []string { return nil }
+
 func (s *csvSource) notes() []string {
 	return []string{
 		fmt.Sprintf("encoding: %s (%s)", s.enc.name, s.enc.why),
@@ -241,7 +246,7 @@ type xlsxSource struct {
 
 // openXLSXSource opens a workbook from f. Files and byte slices are read
 // in place; any other ReaderAt goes through the XLSX reader's spool.
-func openXLSXSource(f io.ReaderAt, size int64) (*xlsxSource, error) {
+func openXLSXSource(ctx context.Context, f io.ReaderAt, size int64) (*xlsxSource, error) {
 	var r io.Reader
 	switch v := f.(type) {
 	case *os.File:
@@ -255,7 +260,7 @@ func openXLSXSource(f io.ReaderAt, size int64) (*xlsxSource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not a readable XLSX file: %w", err)
 	}
-	rows, err := book.rows()
+	rows, err := book.rowsContext(ctx)
 	if err != nil {
 		book.Close()
 		return nil, fmt.Errorf("sheet %q: %w", book.sheetName, err)
@@ -288,6 +293,9 @@ func (s *xlsxSource) notes() []string {
 	}
 	return out
 }
+
+// warnings are the workbook's: number formats it could not read, say.
+func (s *xlsxSource) warnings() []string { return s.book.Warnings() }
 
 func (s *xlsxSource) close() {
 	s.rows.Close()

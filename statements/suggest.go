@@ -16,7 +16,7 @@ import (
 // it, with a comment on each choice. When the table cannot be recognised
 // it returns a skeleton naming the columns it found, and the error.
 func SuggestMapping(ctx context.Context, name string, f io.ReaderAt, size int64, o Options) ([]byte, error) {
-	src, err := openSource(name, f, size, o)
+	src, err := openSource(context.Background(), name, f, size, o)
 	if err != nil {
 		return nil, err
 	}

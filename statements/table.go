@@ -36,18 +36,20 @@ func parseTable(ctx context.Context, name string, data []byte, o Options) ([]fer
 	return sts, err
 }
 
-func openSource(name string, f io.ReaderAt, size int64, o Options) (rowSource, error) {
+func openSource(ctx context.Context, name string, f io.ReaderAt, size int64, o Options) (rowSource, error) {
 	var head [8]byte
 	n, _ := f.ReadAt(head[:], 0)
 	isXLSX := bytes.HasPrefix(head[:n], []byte("PK\x03\x04"))
 	switch {
 	case bytes.HasPrefix(head[:n], []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}):
-		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", ErrLegacyXLS)
+		var ole [64 << 10]byte
+		n, _ := f.ReadAt(ole[:], 0)
+		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%w", oleError(ole[:n]))
 	case o.Format == XLSX && !isXLSX:
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "not a readable XLSX file: no ZIP container")
 	}
 	if isXLSX && o.Format != CSV {
-		src, err := openXLSXSource(f, size)
+		src, err := openXLSXSource(ctx, f, size)
 		if err != nil {
 			return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%w", err)
 		}
@@ -108,7 +110,7 @@ func scanTable(ctx context.Context, name string, f io.ReaderAt, size int64, o Op
 	if err := ctx.Err(); err != nil {
 		return nil, 0, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
 	}
-	src, err := openSource(name, f, size, o)
+	src, err := openSource(ctx, name, f, size, o)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -725,7 +727,7 @@ func (r *tableRun) finish() ([]ferry.Statement, error) {
 		if a.n == 0 && a.opening == nil && a.closing == nil && len(r.order) > 1 {
 			continue
 		}
-		st := ferry.Statement{Account: key, Name: s.holder, Notes: append([]string(nil), notes...), Warnings: append([]string(nil), s.warnings...)}
+		st := ferry.Statement{Account: key, Name: s.holder, Notes: append([]string(nil), notes...), Warnings: append(append([]string(nil), s.warnings...), r.src.warnings()...)}
 		if key == "" {
 			st.Warnings = append(st.Warnings, "no account: the file names none in a column, above the table or in its name; the caller must supply it (Options.Account or a mapping)")
 		}
