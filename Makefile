@@ -2,7 +2,7 @@
 export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 
-.PHONY: demo test deps test-deps bench build lint fuzz
+.PHONY: demo test deps test-deps bench bench-rss build lint fuzz
 
 demo: deps
 	$(GO) run ./cmd/ferry demo
@@ -23,6 +23,13 @@ test-deps:
 # Benchmarks whose figures go into the issue notes.
 bench: test-deps
 	$(GO) test -run '^$$' -bench . -benchtime 5x -count 5 ./statements ./bots ./pdftext ./delivery
+
+# Peak memory of `ferry parse` on a 1,000,000-line XLSX export (the target
+# is at most 100 MB of resident memory): prints /usr/bin/time's figure.
+bench-rss: build
+	$(GO) run ./hack/bigstatement -lines 1000000 -format xlsx -o /tmp/ferry-1m.xlsx
+	/usr/bin/time -f 'ferry parse 1M-line XLSX: %M KB peak RSS, %e s' ./ferry parse /tmp/ferry-1m.xlsx --json > /dev/null
+	rm -f /tmp/ferry-1m.xlsx
 
 # Every parser's fuzz target for FUZZTIME each. -fuzzminimizetime 1x: Go
 # otherwise spends up to a minute minimizing each new interesting input,
