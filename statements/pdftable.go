@@ -1,0 +1,586 @@
+package statements
+
+import (
+	"math"
+	"sort"
+	"strings"
+)
+
+// pdfCol is a table column, located by its header label and, for money
+// columns, by the amounts printed under it.
+type pdfCol struct {
+	role   pdfRole
+	label  string
+	x0, x1 float64 // the label's extent
+	// Learned from the amounts under a money column: amounts are usually
+	// right-pdfAligned, so their right edges line up even when the label is
+	// centred or shorter than the numbers.
+	align        int // 0 not known, pdfAlignRight, pdfAlignLeft
+	edge         float64
+	minX0, maxX1 float64
+	samples      int
+	// dateEnd is where the dates under a date column end.
+	dateEnd float64
+}
+
+const (
+	pdfAlignRight = 1
+	pdfAlignLeft  = 2
+)
+
+// pdfGroup is one set of columns. Most tables have one; a checks table
+// printed twice side by side ("Date Check # Amount Date Check # Amount")
+// has two.
+type pdfGroup struct {
+	cols   []pdfCol
+	x0, x1 float64 // the words of the group lie in [x0, x1)
+}
+
+// pdfSection is a heading that says what the rows under it are.
+type pdfSection struct {
+	kind  pdfSectionKind
+	title string
+	row   *pdfRow
+}
+
+// pdfTable is a header and the rows under it, up to the next header or a
+// heading that ends it, across pages.
+type pdfTable struct {
+	groups  []pdfGroup
+	header  []*pdfRow
+	section *pdfSection // the section the header is in, if any
+	skip    bool        // under a summary or daily-balance heading
+	rows    []pdfTableRow
+}
+
+type pdfTableRow struct {
+	row     *pdfRow
+	section *pdfSection
+}
+
+// pdfLabelCells splits a row into column labels: the longest run of close
+// words that the vocabulary knows makes one label ("Transaction Date",
+// "Payment type and details"); decorations ("(SGD)", "£") join the label
+// before them; other words make unknown cells.
+func pdfLabelCells(r *pdfRow) []pdfCol {
+	ws := r.words
+	em := r.em()
+	var out []pdfCol
+	for i := 0; i < len(ws); {
+		best, role := -1, pdfRoleNone
+		for j := min(len(ws)-1, i+5); j >= i; j-- {
+			wide := false
+			for k := i + 1; k <= j; k++ {
+				if ws[k].x0-ws[k-1].x1 > 1.2*em {
+					wide = true
+				}
+			}
+			if wide {
+				continue
+			}
+			if rl := pdfLabelRole(pdfJoinWords(ws[i : j+1])); rl != pdfRoleNone {
+				best, role = j, rl
+				break
+			}
+		}
+		if best >= 0 {
+			out = append(out, pdfCol{role: role, label: pdfJoinWords(ws[i : best+1]), x0: ws[i].x0, x1: ws[best].x1})
+			i = best + 1
+			continue
+		}
+		w := ws[i]
+		i++
+		if n := len(out); n > 0 && w.x0-out[n-1].x1 < 1.0*em && (pdfDecoration.MatchString(w.text) || out[n-1].role == pdfRoleNone && w.x0-out[n-1].x1 < 0.8*em) {
+			out[n-1].label += " " + w.text
+			out[n-1].x1 = math.Max(out[n-1].x1, w.x1)
+			continue
+		}
+		out = append(out, pdfCol{role: pdfRoleNone, label: w.text, x0: w.x0, x1: w.x1})
+	}
+	return out
+}
+
+// pdfHeaderScore tells whether cells make a transaction table's header: a date
+// column, a money column other than the balance, three known labels, and
+// few unknown ones.
+func pdfHeaderScore(cols []pdfCol, em float64) (known int, ok bool) {
+	var date, money bool
+	for i, c := range cols {
+		if c.role == pdfRoleNone {
+			continue
+		}
+		known++
+		date = date || c.role.isDate()
+		money = money || c.role == pdfRoleAmount || c.role == pdfRoleDebit || c.role == pdfRoleCredit
+		// Labels of a table stand apart; words of a sentence do not.
+		if i > 0 && cols[i-1].role != pdfRoleNone && c.x0-cols[i-1].x1 < 0.5*em {
+			return known, false
+		}
+	}
+	return known, date && money && known >= 3 && known*10 >= len(cols)*6
+}
+
+// pdfRowHasValues reports whether a row holds an amount or a date: a header
+// holds neither.
+func pdfRowHasValues(r *pdfRow) bool {
+	for _, t := range pdfTokenize(r.words) {
+		if t.money != nil {
+			return true
+		}
+	}
+	for _, p := range pdfPhrases(r.words, 0.8) {
+		if _, ok, _ := pdfScanDate(pdfJoinWords(p)); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// pdfHeaderAt reads a table header starting at rows[i]: one line, or two
+// stacked lines ("Deposits/" over "Credits"). n is how many rows it takes.
+func pdfHeaderAt(rows []pdfRow, i int) (cols []pdfCol, n int) {
+	a := &rows[i]
+	if len(a.words) < 2 || pdfRowHasValues(a) {
+		return nil, 0
+	}
+	ca := pdfLabelCells(a)
+	knownA, okA := pdfHeaderScore(ca, a.em())
+	if i+1 < len(rows) {
+		b := &rows[i+1]
+		if b.page == a.page && b.y-a.y > 0 && b.y-a.y <= 1.8*a.em() && !pdfRowHasValues(b) && pdfSectionOf(a) == nil && len(ca) >= 2 {
+			cb := pdfLabelCells(b)
+			if merged, ok := pdfStackLabels(ca, cb); ok {
+				knownM, okM := pdfHeaderScore(merged, a.em())
+				_, okB := pdfHeaderScore(cb, b.em())
+				if okM && knownM >= knownA && (okB || !okA || knownM > knownA) {
+					return merged, 2
+				}
+			}
+		}
+	}
+	if okA {
+		return ca, 1
+	}
+	return nil, 0
+}
+
+// pdfStackLabels joins a two-line header: each lower label goes with the upper
+// one it lies under. ok is false unless every upper label has a lower one
+// or stands alone, and no lower label lies under two upper ones.
+func pdfStackLabels(top, bottom []pdfCol) ([]pdfCol, bool) {
+	out := append([]pdfCol(nil), top...)
+	used := make([]bool, len(top))
+	for _, b := range bottom {
+		best, bestOv := -1, 0.0
+		hits := 0
+		for k, t := range top {
+			ov := pdfOverlap(t.x0, t.x1, b.x0, b.x1)
+			if ov > 0.3*math.Min(t.x1-t.x0, b.x1-b.x0) {
+				hits++
+			}
+			if ov > bestOv {
+				best, bestOv = k, ov
+			}
+		}
+		if hits > 1 {
+			return nil, false
+		}
+		if best < 0 || bestOv <= 0 {
+			out = append(out, b)
+			continue
+		}
+		t := &out[best]
+		t.label += " " + b.label
+		if r := pdfLabelRole(t.label); r != pdfRoleNone {
+			t.role = r
+		} else if t.role == pdfRoleNone {
+			t.role = b.role
+		}
+		t.x0, t.x1 = math.Min(t.x0, b.x0), math.Max(t.x1, b.x1)
+		used[best] = true
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].x0 < out[j].x0 })
+	return out, true
+}
+
+// pdfSectionOf reads a row as a section heading: a line of words only, that
+// names a section ("DEPOSITS AND ADDITIONS", "Checks paid (continued)").
+func pdfSectionOf(r *pdfRow) *pdfSection {
+	if len(r.words) == 0 || len(r.words) > 12 {
+		return nil
+	}
+	for _, t := range pdfTokenize(r.words) {
+		if t.money != nil {
+			return nil
+		}
+	}
+	ps := pdfPhrases(r.words, 1.5)
+	if len(ps) > 2 {
+		return nil
+	}
+	title := pdfJoinWords(ps[0])
+	kind, ok := pdfSectionHeadings[pdfNormHeading(title)]
+	if !ok {
+		return nil
+	}
+	return &pdfSection{kind: kind, title: strings.TrimSpace(pdfHeadingNoise.ReplaceAllString(title, "")), row: r}
+}
+
+// pdfGroupsOf splits a header into side-by-side copies when its roles repeat.
+func pdfGroupsOf(cols []pdfCol) []pdfGroup {
+	n := len(cols)
+	for p := 2; p <= n/2; p++ {
+		if n%p != 0 {
+			continue
+		}
+		repeats := true
+		for i := p; i < n; i++ {
+			if cols[i].role != cols[i-p].role {
+				repeats = false
+				break
+			}
+		}
+		if !repeats {
+			continue
+		}
+		var gs []pdfGroup
+		for g := 0; g < n/p; g++ {
+			gs = append(gs, pdfGroup{cols: append([]pdfCol(nil), cols[g*p:(g+1)*p]...)})
+		}
+		return pdfBoundGroups(gs)
+	}
+	return pdfBoundGroups([]pdfGroup{{cols: cols}})
+}
+
+func pdfBoundGroups(gs []pdfGroup) []pdfGroup {
+	for i := range gs {
+		gs[i].x0 = math.Inf(-1)
+		gs[i].x1 = math.Inf(1)
+		if i > 0 {
+			prev := gs[i-1].cols[len(gs[i-1].cols)-1]
+			gs[i].x0 = (prev.x1 + gs[i].cols[0].x0) / 2
+			gs[i-1].x1 = gs[i].x0
+		}
+	}
+	return gs
+}
+
+// pdfToken is a word, or an amount with the currency and sign marks printed
+// apart from it.
+type pdfToken struct {
+	x0, x1 float64
+	text   string
+	money  *pdfMoney
+	words  []pdfWord
+}
+
+// pdfTokenize joins amounts with the marks printed beside them.
+func pdfTokenize(ws []pdfWord) []pdfToken {
+	var out []pdfToken
+	for i := 0; i < len(ws); i++ {
+		w := ws[i]
+		em := math.Max(w.size, 1)
+		start, end := i, i
+		if pdfIsCurrencyWord(w.text) && i+1 < len(ws) && ws[i+1].x0-w.x1 < 0.6*em {
+			if _, ok := pdfParseMoneyToken(ws[i+1].text); ok {
+				end = i + 1
+			}
+		}
+		if _, ok := pdfParseMoneyToken(pdfJoinWords(ws[start : end+1])); ok {
+			if end+1 < len(ws) && pdfIsMarkWord(ws[end+1].text) && ws[end+1].x0-ws[end].x1 < 0.6*em {
+				if _, ok := pdfParseMoneyToken(pdfJoinWords(ws[start : end+2])); ok {
+					end++
+				}
+			}
+			m, _ := pdfParseMoneyToken(pdfJoinWords(ws[start : end+1]))
+			out = append(out, pdfToken{x0: ws[start].x0, x1: ws[end].x1, text: pdfJoinWords(ws[start : end+1]), money: &m, words: ws[start : end+1]})
+			i = end
+			continue
+		}
+		out = append(out, pdfToken{x0: w.x0, x1: w.x1, text: w.text, words: ws[i : i+1]})
+	}
+	return out
+}
+
+// pdfInGroup returns the tokens of a row that lie in a group's x-range.
+func pdfInGroup(ts []pdfToken, g *pdfGroup) []pdfToken {
+	var out []pdfToken
+	for _, t := range ts {
+		if t.x0 >= g.x0 && t.x0 < g.x1 {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// learn finds how the amounts and dates under each column are placed.
+func (t *pdfTable) learn() {
+	for gi := range t.groups {
+		g := &t.groups[gi]
+		rights := make([][]float64, len(g.cols))
+		lefts := make([][]float64, len(g.cols))
+		for k := range g.cols {
+			g.cols[k].minX0, g.cols[k].maxX1 = math.Inf(1), math.Inf(-1)
+		}
+		for _, tr := range t.rows {
+			em := tr.row.em()
+			toks := pdfInGroup(pdfTokenize(tr.row.words), g)
+			for _, tok := range toks {
+				if tok.money == nil {
+					continue
+				}
+				hit := -1
+				for k, c := range g.cols {
+					if c.role.isMoney() && pdfOverlap(c.x0-0.3*em, c.x1+0.3*em, tok.x0, tok.x1) > 0 {
+						if hit >= 0 {
+							hit = -2
+							break
+						}
+						hit = k
+					}
+				}
+				if hit >= 0 {
+					rights[hit] = append(rights[hit], tok.x1)
+					lefts[hit] = append(lefts[hit], tok.x0)
+					c := &g.cols[hit]
+					c.minX0, c.maxX1 = math.Min(c.minX0, tok.x0), math.Max(c.maxX1, tok.x1)
+				}
+			}
+			// Dates: the first phrase of the row, when it lies under a
+			// date column and reads as a date.
+			for k, c := range g.cols {
+				if !c.role.isDate() {
+					continue
+				}
+				for _, p := range pdfPhrases(pdfWordsOf(toks), 0.6) {
+					x0, x1 := pdfSpanOf(p)
+					if pdfOverlap(x0, x1, c.x0-2*em, c.x1+2*em) <= 0 {
+						continue
+					}
+					if _, ok, _ := pdfScanDate(pdfJoinWords(p)); ok {
+						g.cols[k].dateEnd = math.Max(g.cols[k].dateEnd, x1)
+					}
+				}
+			}
+		}
+		for k := range g.cols {
+			c := &g.cols[k]
+			c.samples = len(rights[k])
+			if c.samples == 0 {
+				c.minX0, c.maxX1 = c.x0, c.x1
+				continue
+			}
+			em := t.header[0].em()
+			if e, ok := pdfAligned(rights[k], em); ok {
+				c.align, c.edge = pdfAlignRight, e
+			} else if e, ok := pdfAligned(lefts[k], em); ok {
+				c.align, c.edge = pdfAlignLeft, e
+			}
+		}
+	}
+}
+
+// pdfAligned reports whether most of xs line up, and where.
+func pdfAligned(xs []float64, em float64) (float64, bool) {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	med := s[len(s)/2]
+	n := 0
+	for _, x := range s {
+		if math.Abs(x-med) <= 0.6*em {
+			n++
+		}
+	}
+	return med, n*10 >= len(s)*8
+}
+
+func pdfWordsOf(ts []pdfToken) []pdfWord {
+	var out []pdfWord
+	for _, t := range ts {
+		out = append(out, t.words...)
+	}
+	return out
+}
+
+// moneyColumn tells which money column an amount belongs to: the one whose
+// amounts it lines up with, else the one whose label it lies under. It
+// returns -1 when the amount is not in a money column (a number inside a
+// description), and -2 when two columns fit it equally.
+func (g *pdfGroup) moneyColumn(tok pdfToken, em float64) int {
+	best, second := -1, math.Inf(1)
+	bestD := math.Inf(1)
+	for k, c := range g.cols {
+		if !c.role.isMoney() {
+			continue
+		}
+		d := math.Inf(1)
+		switch c.align {
+		case pdfAlignRight:
+			d = math.Abs(tok.x1 - c.edge)
+		case pdfAlignLeft:
+			d = math.Abs(tok.x0 - c.edge)
+		}
+		if d > 1.0*em {
+			d = math.Inf(1)
+		}
+		if math.IsInf(d, 1) && pdfOverlap(c.x0-0.3*em, c.x1+0.3*em, tok.x0, tok.x1) > 0 {
+			d = 1.5 * em // under the label, not lined up with the others
+		}
+		if math.IsInf(d, 1) && c.samples > 0 && pdfOverlap(c.minX0, c.maxX1, tok.x0, tok.x1) > 0 {
+			d = 2 * em
+		}
+		if d < bestD {
+			best, second, bestD = k, bestD, d
+		} else if d < second {
+			second = d
+		}
+	}
+	if best < 0 || math.IsInf(bestD, 1) {
+		return -1
+	}
+	if !math.IsInf(second, 1) && second-bestD < 0.3*em {
+		return -2
+	}
+	return best
+}
+
+// zoneOf returns the money column whose printed area holds x, or -1.
+func (g *pdfGroup) moneyZoneAt(x, em float64) int {
+	for k, c := range g.cols {
+		if !c.role.isMoney() {
+			continue
+		}
+		x0, x1 := math.Min(c.x0, c.minX0), math.Max(c.x1, c.maxX1)
+		if c.align == pdfAlignRight {
+			x1 = math.Max(x1, c.edge)
+		}
+		if x >= x0-0.3*em && x <= x1+0.3*em {
+			return k
+		}
+	}
+	return -1
+}
+
+// textColumnAt returns the text column a word starting at x belongs to.
+func (g *pdfGroup) textColumnAt(x, em float64) int {
+	col := -1
+	for k, c := range g.cols {
+		if c.role.isMoney() || c.role == pdfRoleNone && k > 0 {
+			continue
+		}
+		start := c.x0 - 0.5*em
+		if col >= 0 && g.cols[col].role.isDate() && g.cols[col].dateEnd > 0 {
+			// A date column ends where its dates end, even when the next
+			// label is centred further right.
+			start = math.Min(start, g.cols[col].dateEnd+0.4*em)
+		}
+		if col < 0 || x >= start {
+			col = k
+		}
+	}
+	return col
+}
+
+// pdfRowCells is a table row read through its columns.
+type pdfRowCells struct {
+	entries  []pdfCellText      // the row's words by column, left to right
+	dates    map[pdfRole]string // date column texts
+	text     map[pdfRole][]string
+	money    map[pdfRole]pdfMoney
+	moneyCol map[pdfRole]string // the label of the column each amount came from
+	all      []pdfMoney         // every amount in the row, left to right
+	leftText bool               // text (not a date) starts in the first column
+}
+
+type pdfCellText struct {
+	role pdfRole
+	col  int
+	text string
+}
+
+// cellsOf reads a row's tokens through the group's columns. An amount that
+// two columns fit equally, two amounts in one column, or words that are no
+// amount in a money column are errors.
+func (g *pdfGroup) cellsOf(r *pdfRow, toks []pdfToken) (pdfRowCells, error) {
+	em := r.em()
+	rc := pdfRowCells{dates: map[pdfRole]string{}, text: map[pdfRole][]string{}, money: map[pdfRole]pdfMoney{}, moneyCol: map[pdfRole]string{}}
+	prevCol, prevX1 := -1, math.Inf(-1)
+	for _, t := range toks {
+		if t.money != nil {
+			rc.all = append(rc.all, *t.money)
+			k := g.moneyColumn(t, em)
+			if k == -2 {
+				return rc, pdfErrorfAt(r, "amount %q lies between two columns", t.text)
+			}
+			if k >= 0 {
+				role := g.cols[k].role
+				if _, dup := rc.money[role]; dup {
+					return rc, pdfErrorfAt(r, "two amounts in the %s column (%q)", strings.ToLower(g.cols[k].label), t.text)
+				}
+				rc.money[role] = *t.money
+				rc.moneyCol[role] = g.cols[k].label
+				prevCol, prevX1 = -1, t.x1
+				continue
+			}
+		}
+		k := g.textColumnAt(t.x0, em)
+		cont := prevCol >= 0 && t.x0-prevX1 < 0.45*em
+		if cont && k != prevCol && !g.cols[prevCol].role.isDate() {
+			k = prevCol // a description running on under the next label
+		}
+		if z := g.moneyZoneAt(t.x0, em); z >= 0 && !cont {
+			if pdfIsPlaceholder(t.text) {
+				prevCol, prevX1 = -1, t.x1
+				continue
+			}
+			// Words that start inside a money column, left of any text
+			// column there: an amount Ferry cannot read in full.
+			if k < 0 || g.cols[k].x0 < g.cols[z].x0 {
+				return rc, pdfErrorfAt(r, "%s column: %q is not an amount Ferry can read", strings.ToLower(g.cols[z].label), t.text)
+			}
+		}
+		if k < 0 {
+			continue
+		}
+		role := g.cols[k].role
+		if role == pdfRoleNone {
+			role = pdfRoleDescription
+		}
+		rc.entries = append(rc.entries, pdfCellText{role: role, col: k, text: t.text})
+		prevCol, prevX1 = k, t.x1
+	}
+	for _, e := range rc.entries {
+		if e.role.isDate() {
+			rc.dates[e.role] = strings.TrimSpace(rc.dates[e.role] + " " + e.text)
+		}
+	}
+	// A date column that holds no date holds text: "BALANCE B/F" printed
+	// from the left edge.
+	for role, s := range rc.dates {
+		if _, ok, _ := pdfScanDate(s); !ok {
+			delete(rc.dates, role)
+			for i := range rc.entries {
+				if rc.entries[i].role == role {
+					rc.entries[i].role = pdfRoleDescription
+				}
+			}
+		}
+	}
+	for _, e := range rc.entries {
+		if !e.role.isDate() {
+			rc.text[e.role] = append(rc.text[e.role], e.text)
+			if e.col == 0 {
+				rc.leftText = true
+			}
+		}
+	}
+	return rc, nil
+}
+
+func pdfIsPlaceholder(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "-", "--", "—", "nil", "n/a", "–":
+		return true
+	}
+	return false
+}
