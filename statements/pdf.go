@@ -46,7 +46,7 @@ func parsePDF(ctx context.Context, name string, data []byte, password string) (f
 	if err != nil {
 		return ferry.Statement{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "%w", err)
 	}
-	rd := &pdfReader{file: name, pages: doc.NumPages()}
+	rd := &pdfReader{file: name, pages: doc.NumPages(), secSum: map[string]decimal.Decimal{}, secLines: map[string]int{}}
 	for p := 1; p <= doc.NumPages(); p++ {
 		page, err := doc.Page(p)
 		if err != nil {
@@ -86,8 +86,16 @@ type pdfReader struct {
 	tables  []*pdfTable
 	outside []*pdfRow // rows outside any table: the statement's fields
 	events  []pdfEvent
-	notes   []string
-	warns   []string
+	lastTxn *pdfTxn // the last transaction read, for a row split by a page break
+	// firstValues is, by page, the index of its first row with a date or
+	// an amount (len(rows) when none).
+	firstValues map[int]int
+	// secSum and secLines add up the amounts under each section, by
+	// title, for the section's printed total.
+	secSum   map[string]decimal.Decimal
+	secLines map[string]int
+	notes    []string
+	warns    []string
 	// what the fields say
 	fields pdfFields
 }
@@ -130,6 +138,15 @@ func (rd *pdfReader) read() (ferry.Statement, error) {
 			return ferry.Statement{}, err
 		}
 	}
+	// Events in document order: a table's balance rows were added before
+	// its transactions, and copies side by side one after the other.
+	sort.SliceStable(rd.events, func(i, j int) bool {
+		a, b := rd.events[i].row, rd.events[j].row
+		if a.page != b.page {
+			return a.page < b.page
+		}
+		return a.line < b.line
+	})
 	if err := rd.readFields(); err != nil {
 		return ferry.Statement{}, err
 	}
@@ -164,6 +181,17 @@ func (rd *pdfReader) invoiceCue() *pdfRow {
 // segment finds the tables: a header starts one, which runs on (across
 // pages) until the next header or a summary heading.
 func (rd *pdfReader) segment() {
+	rd.firstValues = map[int]int{}
+	for i := range rd.rows {
+		p := rd.rows[i].page
+		if _, ok := rd.firstValues[p]; !ok || i < rd.firstValues[p] {
+			if pdfRowHasValues(&rd.rows[i]) {
+				rd.firstValues[p] = i
+			} else if !ok {
+				rd.firstValues[p] = len(rd.rows)
+			}
+		}
+	}
 	var cur *pdfTable
 	var lastHeading *pdfSection
 	headingAt := -10
@@ -212,14 +240,10 @@ func (rd *pdfReader) segment() {
 	}
 }
 
-// topOfPage reports whether rows[i] comes before any table row of its page.
+// topOfPage reports whether rows[i] comes before any row of its page with
+// a date or an amount.
 func (rd *pdfReader) topOfPage(i int) bool {
-	for k := i - 1; k >= 0 && rd.rows[k].page == rd.rows[i].page; k-- {
-		if pdfRowHasValues(&rd.rows[k]) {
-			return false
-		}
-	}
-	return true
+	return rd.firstValues[rd.rows[i].page] >= i
 }
 
 func pdfSameColumns(a, b *pdfTable) bool {
@@ -257,6 +281,7 @@ const (
 	pdfKindTxn                // a date or an amount
 	pdfKindText               // words under the description: a continuation
 	pdfKindOther              // words from the left edge: not the table's
+	pdfKindBreak              // where the table was suspended
 )
 
 type pdfReadRow struct {
@@ -266,12 +291,19 @@ type pdfReadRow struct {
 	label string // the balance or total label
 	money bool   // an amount in an amount, debit or credit column
 	dated bool
+	// resetSection: a break mid-page, after which the section heading
+	// above no longer applies.
+	resetSection bool
 }
 
 // readTable reads a table's transactions and balance rows into events.
 func (rd *pdfReader) readTable(t *pdfTable) error {
 	t.learn()
 	rd.noteColumns(t)
+	// A row that the first copy of a side-by-side table reads as a label
+	// row ("Total checks") spans the whole width: its amount, under the
+	// second copy, is the total's, not a transaction.
+	whole := map[*pdfRow]bool{}
 	for gi := range t.groups {
 		g := &t.groups[gi]
 		var rows []pdfReadRow
@@ -279,6 +311,11 @@ func (rd *pdfReader) readTable(t *pdfTable) error {
 			rr := pdfReadRow{tr: tr}
 			if tr.section != nil {
 				rr.kind = pdfKindHeading
+				rows = append(rows, rr)
+				continue
+			}
+			if whole[tr.row] {
+				rr.kind = pdfKindOther
 				rows = append(rows, rr)
 				continue
 			}
@@ -292,6 +329,12 @@ func (rd *pdfReader) readTable(t *pdfTable) error {
 			}
 			rr.cells = cells
 			rr.classify()
+			if rr.cells.unread != nil && (rr.kind == pdfKindTxn || rr.kind == pdfKindBalance || rr.kind == pdfKindTotal) {
+				rr.cells.fail(rr.cells.unread)
+			}
+			if gi == 0 && len(t.groups) > 1 && (rr.kind == pdfKindOther || rr.kind == pdfKindTotal || rr.kind == pdfKindBalance) {
+				whole[tr.row] = true
+			}
 			rows = append(rows, rr)
 		}
 		if err := rd.readGroup(t, g, rows); err != nil {
@@ -312,7 +355,15 @@ func (rr *pdfReadRow) classify() {
 			rr.money = true
 		}
 	}
-	text := strings.TrimSpace(strings.Join(c.text[pdfRoleType], " ") + " " + strings.Join(c.text[pdfRoleDescription], " "))
+	// Labels ("BALANCE B/F", "Total Checks Paid") may start in any text
+	// column: a checks table's first column is the check number.
+	var words []string
+	for _, e := range c.entries {
+		if !e.role.isDate() {
+			words = append(words, e.text)
+		}
+	}
+	text := strings.Join(words, " ")
 	if _, n, ok := pdfBalanceLabelAt(text); ok && len(c.all) > 0 {
 		rr.kind, rr.label = pdfKindBalance, strings.TrimSpace(text[:n])
 		return
@@ -370,26 +421,26 @@ func pdfAmountLast(rows []pdfReadRow) (bool, int, int) {
 	return last > first, last, first
 }
 
-// readGroup turns a group's rows into transactions.
+// readGroup turns a group's rows into transactions, in three steps: rows
+// that are not the table's are set aside; lines of text go with the
+// transaction line (one with a date or an amount) they belong to; and
+// transactions are built from those lines.
 func (rd *pdfReader) readGroup(t *pdfTable, g *pdfGroup, rows []pdfReadRow) error {
-	last, nLast, nFirst := pdfAmountLast(rows)
+	seq, err := rd.tableRows(g, rows)
+	if err != nil {
+		return err
+	}
+	pitch := pdfRowPitch(seq)
+	last, nLast, nFirst := pdfAmountLast(seq)
 	if last {
 		rd.note("%s: a transaction's amount is on its last line (%d cases against %d)", t.header[0].where(), nLast, nFirst)
 	}
-	pitch := pdfRowPitch(rows)
-	close := func(a, b *pdfRow) bool {
-		return a != nil && a.page == b.page && b.y > a.y && b.y-a.y <= math.Max(1.6*pitch, 1.5*b.em())
-	}
+	owner := pdfAttach(seq, pitch, last)
+
 	sec := t.section
 	var open *pdfTxn
 	var prevDate *pdfDate
-	var secSum decimal.Decimal
-	secLines := 0
-	suspended := false
-	var held []pdfReadRow // rows read while suspended, replayed on resuming
-	var prevRow *pdfRow
 	var txns []*pdfTxn
-
 	finish := func() error {
 		if open != nil && open.money == nil && open.dateRow != nil {
 			return pdfErrorfAt(open.row, "a dated line without an amount: %q", open.row.text())
@@ -428,7 +479,6 @@ func (rd *pdfReader) readGroup(t *pdfTable, g *pdfGroup, rows []pdfReadRow) erro
 			d := x.date
 			prevDate = &d
 		}
-		x.addText(r.cells)
 		txns = append(txns, x)
 		return x, nil
 	}
@@ -443,17 +493,17 @@ func (rd *pdfReader) readGroup(t *pdfTable, g *pdfGroup, rows []pdfReadRow) erro
 				found = append(found, role)
 			}
 		}
+		if len(found) == 0 {
+			for _, role := range []pdfRole{pdfRoleAmount, pdfRoleDebit, pdfRoleCredit} {
+				if _, ok := c.money[role]; ok {
+					found = []pdfRole{role}
+					break
+				}
+			}
+		}
 		switch {
 		case len(found) == 0:
-			if _, ok := c.money[pdfRoleAmount]; ok {
-				found = []pdfRole{pdfRoleAmount}
-			} else if _, ok := c.money[pdfRoleDebit]; ok {
-				found = []pdfRole{pdfRoleDebit}
-			} else if _, ok := c.money[pdfRoleCredit]; ok {
-				found = []pdfRole{pdfRoleCredit}
-			} else {
-				return nil
-			}
+			return nil
 		case len(found) > 1:
 			return pdfErrorfAt(r.tr.row, "amounts in both the %s and the %s column", strings.ToLower(c.moneyCol[found[0]]), strings.ToLower(c.moneyCol[found[1]]))
 		}
@@ -462,38 +512,77 @@ func (rd *pdfReader) readGroup(t *pdfTable, g *pdfGroup, rows []pdfReadRow) erro
 		switch x.role {
 		case pdfRoleDebit:
 			if m.sign > 0 {
-				return pdfErrorfAt(r.tr.row, "the %s column holds %q, marked as a credit", strings.ToLower(x.colLabel), m.mark)
+				return pdfErrorfAt(r.tr.row, "the %s column holds an amount marked %q, a credit", strings.ToLower(x.colLabel), m.mark)
 			}
 			x.sign, x.signSource = -1, "column"
 		case pdfRoleCredit:
 			if m.sign < 0 {
-				return pdfErrorfAt(r.tr.row, "the %s column holds %q, marked as a debit", strings.ToLower(x.colLabel), m.mark)
+				return pdfErrorfAt(r.tr.row, "the %s column holds an amount marked %q, a debit", strings.ToLower(x.colLabel), m.mark)
 			}
 			x.sign, x.signSource = 1, "column"
 		}
 		if sec != nil && x.role == pdfRoleAmount {
-			secSum = secSum.Add(m.abs)
-			secLines++
+			// Summed by title: a section continued on the next page is
+			// one section.
+			k := pdfNormHeading(sec.title)
+			rd.secSum[k] = rd.secSum[k].Add(m.abs)
+			rd.secLines[k]++
 		}
 		if !x.hasDate {
 			return pdfErrorfAt(r.tr.row, "a transaction without a date, and none above it in its table")
 		}
 		return nil
 	}
-
-	var handle func(r pdfReadRow) error
-	handle = func(r pdfReadRow) error {
+	owned := map[int][]int{} // anchor -> the lines that go with it, in order
+	for i, o := range owner {
+		if o >= 0 {
+			owned[o] = append(owned[o], i)
+		}
+	}
+	// text adds the lines that go with anchor a, above it or below it.
+	text := func(x *pdfTxn, a int, above bool) {
+		for _, i := range owned[a] {
+			if (i < a) == above {
+				x.addText(seq[i].cells)
+				if seq[i].tr.row.y > x.last.y || seq[i].tr.row.page > x.last.page {
+					x.last = seq[i].tr.row
+				}
+			}
+		}
+	}
+	// Lines that end a transaction begun on the page before.
+	for i, o := range owner {
+		if o != -2 {
+			continue
+		}
+		x := rd.lastTxn
+		if x != nil && x.last.page == seq[i].tr.row.page-1 && (x.table == t || pdfSameColumns(x.table, t)) {
+			x.addText(seq[i].cells)
+			continue
+		}
+		// Not one Ferry can join: it goes with the transaction below.
+		for k := i + 1; k < len(owner); k++ {
+			if owner[k] >= 0 {
+				owner[i] = owner[k]
+				break
+			}
+		}
+	}
+	for i, r := range seq {
 		row := r.tr.row
 		switch r.kind {
-		case pdfKindEmpty:
-			return nil
 		case pdfKindHeading:
 			if err := finish(); err != nil {
 				return err
 			}
 			sec = r.tr.section
-			secSum, secLines = decimal.Zero, 0
-			return nil
+		case pdfKindBreak, pdfKindOther:
+			if err := finish(); err != nil {
+				return err
+			}
+			if r.kind == pdfKindBreak && r.resetSection {
+				sec = nil
+			}
 		case pdfKindBalance:
 			if err := finish(); err != nil {
 				return err
@@ -507,145 +596,298 @@ func (rd *pdfReader) readGroup(t *pdfTable, g *pdfGroup, rows []pdfReadRow) erro
 			}
 			closing, _, _ := pdfBalanceLabelAt(r.label)
 			rd.events = append(rd.events, pdfEvent{bal: v, closing: closing, labelled: r.label != "", row: row})
-			return nil
 		case pdfKindTotal:
 			if err := finish(); err != nil {
 				return err
 			}
-			return rd.checkTotal(r, sec, secSum, secLines)
-		case pdfKindOther:
-			if err := finish(); err != nil {
+			if err := rd.checkTotal(r, sec); err != nil {
 				return err
 			}
-			rd.outside = append(rd.outside, row)
-			// Words from the left edge between transactions: a heading
-			// Ferry does not know, or the page's own text. What follows
-			// is read only when it looks like the table again, and not
-			// under the section of before.
-			suspended = true
-			held = nil
-			if prevRow != nil && prevRow.page == row.page {
-				sec = nil
-			}
-			return nil
-		case pdfKindText:
-			switch {
-			case open != nil && close(open.last, row) && (!last || open.money == nil):
+		case pdfKindTxn:
+			if r.money && open != nil && open.money == nil && !r.dated && pdfClose(open.last, row, pitch) {
+				// The amount line of a transaction whose date line came first.
+				text(open, i, true)
 				open.addText(r.cells)
 				open.last = row
-			case last && (open == nil || open.money != nil) && (open == nil || close(open.last, row)):
-				if err := finish(); err != nil {
+				text(open, i, false)
+				if err := addMoney(open, r); err != nil {
 					return err
 				}
-				x, err := start(r)
-				if err != nil {
-					return err
-				}
-				open = x
-			default:
-				rd.outside = append(rd.outside, row)
+				continue
 			}
-			return nil
-		}
-		// pdfKindTxn
-		if r.money && open != nil && open.money == nil && !r.dated && close(open.last, row) {
-			open.addText(r.cells)
-			open.last = row
-			return addMoney(open, r)
-		}
-		if err := finish(); err != nil {
-			return err
-		}
-		x, err := start(r)
-		if err != nil {
-			return err
-		}
-		open = x
-		return addMoney(x, r)
-	}
-
-	for i, r := range rows {
-		if i > 0 && prevRow != nil && r.tr.row.page != prevRow.page {
 			if err := finish(); err != nil {
 				return err
 			}
-			suspended = true // the new page may begin with its own heading
-			held = nil
+			x, err := start(r)
+			if err != nil {
+				return err
+			}
+			open = x
+			text(x, i, true)
+			x.addText(r.cells)
+			text(x, i, false)
+			if err := addMoney(x, r); err != nil {
+				return err
+			}
 		}
-		if suspended {
-			resume := r.kind == pdfKindBalance || r.kind == pdfKindHeading ||
-				r.kind == pdfKindTxn && (r.dated || r.money && pdfAlignedMoney(g, r))
-			if !resume {
-				if r.kind == pdfKindOther {
-					held = nil
-					rd.outside = append(rd.outside, r.tr.row)
-				} else if r.kind == pdfKindText {
-					held = append(held, r)
-				}
-				prevRow = r.tr.row
-				continue
-			}
-			suspended = false
-			// Lines held just above the resuming one belong to it.
-			k := len(held)
-			for k > 0 && (k == len(held) && close(held[k-1].tr.row, r.tr.row) || k < len(held) && close(held[k-1].tr.row, held[k].tr.row)) {
-				k--
-			}
-			for _, h := range held[:k] {
-				rd.outside = append(rd.outside, h.tr.row)
-			}
-			for _, h := range held[k:] {
-				if err := handle(h); err != nil {
-					return err
-				}
-			}
-			held = nil
-		}
-		if err := handle(r); err != nil {
-			return err
-		}
-		prevRow = r.tr.row
 	}
 	if err := finish(); err != nil {
 		return err
 	}
+	for i, o := range owner {
+		if o < 0 && seq[i].kind == pdfKindText {
+			rd.outside = append(rd.outside, seq[i].tr.row)
+		}
+	}
 	for _, x := range txns {
 		if x.money != nil {
 			rd.events = append(rd.events, pdfEvent{txn: x, row: x.row})
+			rd.lastTxn = x
 		}
 	}
-	// Keep events in document order: transactions were added after the
-	// balance rows of this group.
-	sort.SliceStable(rd.events, func(i, j int) bool {
-		a, b := rd.events[i].row, rd.events[j].row
-		if a.page != b.page {
-			return a.page < b.page
-		}
-		return a.line < b.line
-	})
 	return nil
 }
 
-// pdfAlignedMoney reports whether a row's amount lines up with its column's
-// other amounts: a table row, not a number in the page's own text.
-func pdfAlignedMoney(g *pdfGroup, r pdfReadRow) bool {
-	for role := range r.cells.money {
-		for _, c := range g.cols {
-			if c.role == role && c.align != 0 {
-				return true
-			}
-		}
-	}
-	return false
+// pdfClose reports whether row b follows row a closely enough, on the same
+// page, to be part of one transaction.
+func pdfClose(a, b *pdfRow, pitch float64) bool {
+	return a != nil && a.page == b.page && b.y > a.y && b.y-a.y <= math.Max(1.6*pitch, 2*b.em())
 }
 
-func pdfRowPitch(rows []pdfReadRow) float64 {
-	var ds []float64
-	for i := 1; i < len(rows); i++ {
-		a, b := rows[i-1].tr.row, rows[i].tr.row
-		if a.page == b.page && b.y > a.y {
-			ds = append(ds, b.y-a.y)
+// tableRows sets aside the rows that are not the table's. Text from the
+// left edge between transactions (a heading Ferry does not know, the page's
+// own text) suspends the table, and so does a new page: what follows is
+// read only when it looks like the table again (a date, or an amount lined
+// up with its column), with the lines just above it.
+func (rd *pdfReader) tableRows(g *pdfGroup, rows []pdfReadRow) ([]pdfReadRow, error) {
+	var seq, held []pdfReadRow
+	suspended := false
+	// pageBreak: suspended by a new page, whose table rows may begin with
+	// an amount line; after words from the left edge mid-page, the table
+	// resumes only with a dated line.
+	pageBreak := false
+	var prev *pdfRow
+	for _, r := range rows {
+		row := r.tr.row
+		if prev != nil && row.page != prev.page && !suspended {
+			suspended, pageBreak = true, true
+			held = nil
+			seq = append(seq, pdfReadRow{kind: pdfKindBreak, tr: pdfTableRow{row: row}})
 		}
+		if r.kind == pdfKindOther {
+			// Not under a section any more when it happens mid-page.
+			reset := prev != nil && prev.page == row.page && !suspended
+			if !suspended {
+				pageBreak = false
+			}
+			if !suspended || reset {
+				seq = append(seq, pdfReadRow{kind: pdfKindBreak, tr: pdfTableRow{row: row}, resetSection: reset})
+			}
+			for _, h := range held {
+				rd.outside = append(rd.outside, h.tr.row)
+			}
+			suspended, held = true, nil
+			rd.outside = append(rd.outside, row)
+			prev = row
+			continue
+		}
+		if suspended {
+			resume := r.kind == pdfKindBalance || r.kind == pdfKindHeading ||
+				r.kind == pdfKindTxn && (r.dated || pageBreak && r.money && pdfAlignedMoney(g, r))
+			if !resume {
+				if r.kind == pdfKindText {
+					held = append(held, r)
+				}
+				prev = row
+				continue
+			}
+			suspended = false
+			for _, h := range held {
+				if h.cells.err != nil {
+					return nil, h.cells.err
+				}
+			}
+			seq = append(seq, held...)
+			held = nil
+		}
+		if r.cells.err != nil {
+			return nil, r.cells.err
+		}
+		seq = append(seq, r)
+		prev = row
+	}
+	for _, h := range held {
+		rd.outside = append(rd.outside, h.tr.row)
+	}
+	return seq, nil
+}
+
+// pdfAttach gives each line of text the transaction line it belongs to (an
+// index into seq), or -1. Between two transaction lines, the widest gap
+// separates them: a description may run on below its amount line, or begin
+// above it (cells centred vertically, amounts on the last line). When the
+// gaps are all alike, the statement's habit decides: amountLast puts the
+// lines with the transaction below.
+func pdfAttach(seq []pdfReadRow, pitch float64, amountLast bool) []int {
+	owner := make([]int, len(seq))
+	for i := range owner {
+		owner[i] = -1
+	}
+	for i := 0; i < len(seq); {
+		if seq[i].kind != pdfKindText {
+			i++
+			continue
+		}
+		j := i
+		for j < len(seq) && seq[j].kind == pdfKindText {
+			j++
+		}
+		// seq[i:j] is a run of text lines; p and n the lines around it.
+		p, n := i-1, j
+		if p >= 0 && seq[p].kind != pdfKindTxn {
+			p = -1
+		}
+		if n >= len(seq) || seq[n].kind != pdfKindTxn {
+			n = -1
+		}
+		// gaps[k] is the gap above run line i+k; gaps[j-i] the one below
+		// the run. A gap too wide (or a page break) cuts the chain.
+		ys := make([]*pdfRow, 0, j-i+2)
+		if p >= 0 {
+			ys = append(ys, seq[p].tr.row)
+		} else {
+			ys = append(ys, nil)
+		}
+		for k := i; k < j; k++ {
+			ys = append(ys, seq[k].tr.row)
+		}
+		if n >= 0 {
+			ys = append(ys, seq[n].tr.row)
+		} else {
+			ys = append(ys, nil)
+		}
+		gaps := make([]float64, len(ys)-1)
+		for k := range gaps {
+			a, b := ys[k], ys[k+1]
+			if a == nil || b == nil || !pdfClose(a, b, pitch) {
+				gaps[k] = math.Inf(1)
+			} else {
+				gaps[k] = b.y - a.y
+			}
+		}
+		split := -1 // lines before the split go up, the rest down
+		// A run at the top of a page with nothing above it may end a
+		// transaction the page before began: a row split by the page
+		// break. Its lines go up (owner -2) when a gap clearly wider than
+		// a line's sets them apart from the transaction below.
+		if p < 0 && (i == 0 || seq[i-1].kind == pdfKindBreak) && n >= 0 && j-i >= 1 && seq[i].tr.row.page > 1 {
+			w, sec := -1, math.Inf(-1)
+			for k := 1; k < len(gaps); k++ {
+				if math.IsInf(gaps[k], 1) {
+					w = -1
+					break
+				}
+				if w < 0 || gaps[k] > gaps[w] {
+					if w >= 0 {
+						sec = math.Max(sec, gaps[w])
+					}
+					w = k
+				} else {
+					sec = math.Max(sec, gaps[k])
+				}
+			}
+			if w > 0 && (math.IsInf(sec, -1) && gaps[w] > 1.2*pitch || !math.IsInf(sec, -1) && gaps[w]-sec > 0.15*pitch) {
+				for k := i; k < i+w; k++ {
+					owner[k] = -2
+				}
+				for k := i + w; k < j; k++ {
+					owner[k] = n
+				}
+				i = j
+				continue
+			}
+		}
+		widest, second := -1, math.Inf(-1)
+		for k, gp := range gaps {
+			if widest < 0 || gp > gaps[widest] {
+				if widest >= 0 {
+					second = math.Max(second, gaps[widest])
+				}
+				widest = k
+			} else {
+				second = math.Max(second, gp)
+			}
+		}
+		switch {
+		case math.IsInf(gaps[widest], 1) || gaps[widest]-second > 0.15*pitch:
+			split = widest
+		case amountLast:
+			split = 0
+		default:
+			split = len(gaps) - 1
+		}
+		for k := i; k < j; k++ {
+			idx := k - i // run line idx lies between gaps[idx] and gaps[idx+1]
+			if idx < split {
+				// up: every gap from p to here must be pdfClose
+				ok := p >= 0
+				for q := 0; q <= idx && ok; q++ {
+					ok = !math.IsInf(gaps[q], 1)
+				}
+				if ok {
+					owner[k] = p
+				}
+			} else {
+				ok := n >= 0
+				for q := idx + 1; q < len(gaps) && ok; q++ {
+					ok = !math.IsInf(gaps[q], 1)
+				}
+				if ok {
+					owner[k] = n
+				}
+			}
+		}
+		i = j
+	}
+	return owner
+}
+
+// pdfAlignedMoney reports whether a row's amounts line up with their
+// columns' other amounts: a table row, not a number in the page's own text.
+func pdfAlignedMoney(g *pdfGroup, r pdfReadRow) bool {
+	if len(r.cells.moneyTok) == 0 {
+		return false
+	}
+	em := r.tr.row.em()
+	for k, tok := range r.cells.moneyTok {
+		c := g.cols[k]
+		if c.align != pdfAlignRight || math.Abs(tok.numX1-c.edge) > 0.6*em {
+			return false
+		}
+	}
+	return true
+}
+
+// pdfRowPitch is the table's line spacing: the distance between two
+// transaction lines that follow each other, or, with too few of them, the
+// median distance between lines. (Between the lines of one cell the
+// distance can be half a line, when cells are centred vertically.)
+func pdfRowPitch(rows []pdfReadRow) float64 {
+	var all, anchors []float64
+	for i := 1; i < len(rows); i++ {
+		a, b := rows[i-1], rows[i]
+		if a.tr.row.page != b.tr.row.page || b.tr.row.y <= a.tr.row.y || a.kind == pdfKindBreak || b.kind == pdfKindBreak {
+			continue
+		}
+		d := b.tr.row.y - a.tr.row.y
+		all = append(all, d)
+		if a.kind == pdfKindTxn && b.kind == pdfKindTxn {
+			anchors = append(anchors, d)
+		}
+	}
+	ds := all
+	if len(anchors) >= 3 {
+		ds = anchors
 	}
 	if len(ds) == 0 {
 		return 12
@@ -681,7 +923,7 @@ func (x *pdfTxn) addText(c pdfRowCells) {
 
 // checkTotal compares a section's printed total with the amounts read under
 // it, where the total names the section ("Total Deposits and Additions").
-func (rd *pdfReader) checkTotal(r pdfReadRow, sec *pdfSection, sum decimal.Decimal, n int) error {
+func (rd *pdfReader) checkTotal(r pdfReadRow, sec *pdfSection) error {
 	if sec == nil || sec.kind != pdfSectionCredits && sec.kind != pdfSectionDebits {
 		return nil
 	}
@@ -696,6 +938,10 @@ func (rd *pdfReader) checkTotal(r pdfReadRow, sec *pdfSection, sum decimal.Decim
 		}
 		v = r.cells.all[0]
 	}
+	k := pdfNormHeading(sec.title)
+	sum, n := rd.secSum[k], rd.secLines[k]
+	delete(rd.secSum, k)
+	delete(rd.secLines, k)
 	if !v.abs.Equal(sum) {
 		return &pdfError{where: r.tr.row.where(), class: ferry.ClassValidationFailed,
 			err: fmt.Errorf("%q says %s, but the %d amounts read under %q add up to %s: a line was missed or misread", r.label, v.abs.StringFixed(2), n, sec.title, sum.StringFixed(2))}

@@ -47,8 +47,8 @@ func (rd *pdfReader) resolveSigns(txns []*pdfTxn) error {
 				return pdfErrorfAt(x.row, "amount %s is marked %q, but it is under %q, a section of %s", m.abs.StringFixed(2), m.mark, x.section.title, pdfKindWord(want))
 			}
 			x.sign, x.signSource = want, "section"
-			if !noted[x.section] {
-				noted[x.section] = true
+			if k := pdfNormHeading(x.section.title); !noted[k] {
+				noted[k] = true
 				rd.note("%s: the amounts under %q are %s", x.section.row.where(), x.section.title, pdfKindWord(want))
 			}
 			continue

@@ -20,30 +20,39 @@ type pdfFieldMoney struct {
 }
 
 type pdfFields struct {
-	account      string
-	accountRow   *pdfRow
-	name         string
-	currency     string
-	currencyWhy  string
-	from, to     *pdfDate
-	periodRow    *pdfRow
-	stmtDate     *pdfDate
-	stmtDateRow  *pdfRow
-	opening      []pdfFieldMoney
-	closing      []pdfFieldMoney
-	otherAccount map[string]*pdfRow
+	account     string
+	accountRow  *pdfRow
+	name        string
+	currency    string
+	currencyWhy string
+	from, to    *pdfDate
+	periodRow   *pdfRow
+	stmtDate    *pdfDate
+	stmtDateRow *pdfRow
+	// stmtDateAlone: the statement date is a date printed alone, not
+	// labelled.
+	stmtDateAlone bool
+	// openDate and closeDate are the dates of the summary's opening and
+	// closing balances: the period, when it is not printed as such.
+	openDate, closeDate       *pdfDate
+	openDateRow, closeDateRow *pdfRow
+	opening                   []pdfFieldMoney
+	closing                   []pdfFieldMoney
+	otherAccount              map[string]*pdfRow
 }
 
 var (
-	pdfAccountLabel  = regexp.MustCompile(`(?i)^(?:(?:account|acct\.?|a/c|card)\s*(?:number|no\.?|num\.?|#|nr\.?)|account\s*:|account(?:\s+\d)|账号(?:\s*account\s*no\.?)?)\s*[:.]?\s*`)
-	pdfAccountValue  = regexp.MustCompile(`^(?:[A-Z]{2}\d{2}[A-Z0-9 ]{8,34}|[\dXx*•.][\dXx*•.\- ]{2,40}\d)`)
-	pdfIbanLabel     = regexp.MustCompile(`(?i)^iban\s*:?\s*`)
-	pdfNameLabel     = regexp.MustCompile(`(?i)^(?:account name|account holder|customer name|户名(?:\s*account name)?)\s*:?\s*`)
-	pdfCurrencyLabel = regexp.MustCompile(`(?i)^(?:account currency|currency|币种(?:\s*currency)?|ccy)\s*:?\s*`)
-	pdfFromLabel     = regexp.MustCompile(`(?i)^(?:起始日期(?:\s*from)?|from date|start date|period from|statement from)\s*:?\s*`)
-	pdfToLabel       = regexp.MustCompile(`(?i)^(?:截止日期(?:\s*to)?|to date|end date|period to|statement to)\s*:?\s*`)
-	pdfStmtDateLabel = regexp.MustCompile(`(?i)\b(?:statement date|statement closing date|closing date|date of statement|statement as (?:at|of)|as (?:at|of)|statement issued(?: on)?|issue date|statement dated)\b\s*:?\s*`)
-	pdfPeriodWords   = regexp.MustCompile(`(?i)\b(period|statement|from|for|covering|dates?)\b|期间`)
+	pdfAccountLabel   = regexp.MustCompile(`(?i)(?:^|[^A-Za-z])(?:(?:account|acct\.?|a/c|card)\s*(?:number|no\.?|num\.?|#|nr\.?)|account\s*:|account(?:\s+\d)|账号(?:\s*account\s*no\.?)?)\s*[:.]?\s*`)
+	pdfAccountValue   = regexp.MustCompile(`^(?:[A-Z]{2}\d{2}[A-Z0-9 ]{8,34}|[\dXx*•.][\dXx*•.\- ]{2,40}\d)`)
+	pdfIbanLabel      = regexp.MustCompile(`(?i)^iban\s*:?\s*`)
+	pdfNameLabel      = regexp.MustCompile(`(?i)^(?:account name|account holder|customer name|户名(?:\s*account name)?)\s*:?\s*`)
+	pdfCurrencyLabel  = regexp.MustCompile(`(?i)^(?:account currency|currency|币种(?:\s*currency)?|ccy)\s*:?\s*`)
+	pdfFromLabel      = regexp.MustCompile(`(?i)^(?:起始日期(?:\s*from)?|from date|start date|period from|statement from)\s*:?\s*`)
+	pdfToLabel        = regexp.MustCompile(`(?i)^(?:截止日期(?:\s*to)?|to date|end date|period to|statement to)\s*:?\s*`)
+	pdfStmtDateLabel  = regexp.MustCompile(`(?i)\b(?:statement date|statement closing date|closing date|date of statement|statement as (?:at|of)|as (?:at|of)|statement issued(?: on)?|issue date|statement dated)\b\s*:?\s*`)
+	pdfShortDateAfter = regexp.MustCompile(`^\s*(?:on\s+)?(\d{1,2}/\d{1,2})\b`)
+	pdfOnWord         = regexp.MustCompile(`(?i)^\s*(on|as (of|at)|at|:)\s*$`)
+	pdfPeriodWords    = regexp.MustCompile(`(?i)\b(period|statement|from|for|covering|dates?)\b|期间`)
 )
 
 // readFields reads the statement's fields from the rows outside the tables.
@@ -96,7 +105,7 @@ func (rd *pdfReader) readFields() error {
 				if acct := pdfAccountOf(v); acct != "" {
 					if f.account == "" {
 						f.account, f.accountRow = acct, r
-					} else if !pdfSameAccount(f.account, acct) {
+					} else if !pdfSameAccount(f.account, acct) && !strings.ContainsAny(acct, "Xx*•") {
 						if _, seen := f.otherAccount[acct]; !seen {
 							f.otherAccount[acct] = r
 						}
@@ -149,6 +158,26 @@ func (rd *pdfReader) readFields() error {
 			}
 		}
 		rd.summaryBalances(r)
+	}
+	if f.stmtDate == nil {
+		// A date standing alone near the top of the first page is the
+		// statement's date (Wells Fargo prints "October 31, 2024" there).
+		for _, r := range rd.outside {
+			if r.page != 1 || r.line > 12 {
+				continue
+			}
+			for _, p := range pdfPhrases(r.words, 0.8) {
+				t := pdfJoinWords(p)
+				if ds := pdfDatesIn(t); len(ds) == 1 && ds[0].start == 0 && ds[0].end == len(t) && ds[0].d.hasYear && !ds[0].d.numeric {
+					d := ds[0].d
+					f.stmtDate, f.stmtDateRow, f.stmtDateAlone = &d, r, true
+					break
+				}
+			}
+			if f.stmtDate != nil {
+				break
+			}
+		}
 	}
 	if f.from == nil || f.to == nil {
 		switch {
@@ -215,9 +244,25 @@ func (rd *pdfReader) summaryBalances(r *pdfRow) {
 		if ds := pdfDatesIn(text); len(ds) > 0 && ds[0].start == 0 {
 			text = strings.TrimSpace(text[ds[0].end:])
 		}
-		closing, _, ok := pdfBalanceLabelAt(text)
+		closing, n, ok := pdfBalanceLabelAt(text)
 		if !ok {
 			continue
+		}
+		// "Beginning balance on October 1, 2024", "Ending balance on
+		// 10/31": the balance's date, a bound of the period.
+		ds := pdfDatesIn(text[n:])
+		if m := pdfShortDateAfter.FindStringSubmatchIndex(text[n:]); len(ds) == 0 && m != nil {
+			if d, ok, err := pdfScanDate(text[n+m[2] : n+m[3]]); ok && err == nil {
+				ds = []pdfFoundDate{{d: d, start: m[2], end: m[3]}}
+			}
+		}
+		if len(ds) > 0 && strings.TrimSpace(pdfOnWord.ReplaceAllString(text[n:n+ds[0].start], "")) == "" {
+			d := ds[0].d
+			if closing && rd.fields.closeDate == nil {
+				rd.fields.closeDate, rd.fields.closeDateRow = &d, r
+			} else if !closing && rd.fields.openDate == nil {
+				rd.fields.openDate, rd.fields.openDateRow = &d, r
+			}
 		}
 		words := 0
 		for _, t := range toks {
@@ -306,7 +351,9 @@ func (rd *pdfReader) currency() (string, error) {
 	if len(symbols) > 0 {
 		return pick(symbols, "symbol of")
 	}
-	if dollar {
+	// A bare "$", or no currency printed at all: the country of the bank
+	// the statement names settles it, if it names one.
+	{
 		var all strings.Builder
 		for i := range rd.rows {
 			all.WriteString(rd.rows[i].text())
@@ -318,14 +365,20 @@ func (rd *pdfReader) currency() (string, error) {
 			if dc.re.MatchString(text) {
 				hits = append(hits, dc.code)
 				if len(hits) == 1 {
-					rd.note("currency %s: amounts in $ from %s (%q)", dc.code, dc.why, dc.re.FindString(text))
+					what := "amounts in $"
+					if !dollar {
+						what = "no currency printed"
+					}
+					rd.note("currency %s: %s, from %s (%q)", dc.code, what, dc.why, dc.re.FindString(text))
 				}
 			}
 		}
 		if len(hits) == 1 {
 			return hits[0], nil
 		}
-		return "", fmt.Errorf("amounts are in $ but the statement does not say which dollar (no currency code, and %d countries named)", len(hits))
+		if dollar {
+			return "", fmt.Errorf("amounts are in $ but the statement does not say which dollar (no currency code, and %d countries named)", len(hits))
+		}
 	}
 	return "", fmt.Errorf("no currency: no currency label, code or symbol in the statement")
 }
@@ -355,6 +408,8 @@ func (rd *pdfReader) dateOrder(currency string) (pdfDateOrder, error) {
 	see(f.from, f.periodRow)
 	see(f.to, f.periodRow)
 	see(f.stmtDate, f.stmtDateRow)
+	see(f.openDate, f.openDateRow)
+	see(f.closeDate, f.closeDateRow)
 	for _, e := range rd.events {
 		if e.txn != nil {
 			see(&e.txn.date, e.txn.row)
@@ -457,6 +512,32 @@ func (rd *pdfReader) assemble() (ferry.Statement, error) {
 			return st, err
 		}
 	}
+	if from.IsZero() && f.openDate != nil && f.closeDate != nil {
+		// The dates of the opening and closing balances bound the period;
+		// printed without a year, they take it from the statement date.
+		a, err := settle(f.openDate, f.openDateRow)
+		if err != nil {
+			return st, err
+		}
+		b, err := settle(f.closeDate, f.closeDateRow)
+		if err != nil {
+			return st, err
+		}
+		if (!f.openDate.hasYear || !f.closeDate.hasYear) && !stmtDate.IsZero() {
+			for _, d := range []*pdfDate{f.openDate, f.closeDate} {
+				if !d.hasYear {
+					if y, ok := pdfYearFor(*d, stmtDate.AddDays(-365), stmtDate); ok {
+						d.y, d.hasYear = y, true
+					}
+				}
+			}
+			a, b = f.openDate.date(), f.closeDate.date()
+		}
+		if f.openDate.hasYear && f.closeDate.hasYear && !b.Before(a) {
+			from, to = a, b
+			rd.note("the period %s to %s is the dates of the opening and closing balances (%s, %s)", from, to, f.openDateRow.where(), f.closeDateRow.where())
+		}
+	}
 	// Transaction dates.
 	var txns []*pdfTxn
 	for _, e := range rd.events {
@@ -472,6 +553,9 @@ func (rd *pdfReader) assemble() (ferry.Statement, error) {
 	case !stmtDate.IsZero():
 		lo, hi = stmtDate.AddDays(-365), stmtDate
 		yearFrom = fmt.Sprintf("the statement date %s", stmtDate)
+		if f.stmtDateAlone {
+			yearFrom = fmt.Sprintf("the statement date %s (the date printed alone on %s)", stmtDate, f.stmtDateRow.where())
+		}
 	}
 	lines := make([]ferry.StatementLine, len(txns))
 	noYear := 0

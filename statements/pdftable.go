@@ -2,6 +2,7 @@ package statements
 
 import (
 	"math"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -68,7 +69,13 @@ func pdfLabelCells(r *pdfRow) []pdfCol {
 	var out []pdfCol
 	for i := 0; i < len(ws); {
 		best, role := -1, pdfRoleNone
-		for j := min(len(ws)-1, i+5); j >= i; j-- {
+		// Every word of a label is a label word: the span to try ends
+		// before the first word that is not.
+		last := i - 1
+		for last+1 < len(ws) && last+1 <= i+5 && (pdfIsLabelWord(ws[last+1].text) || pdfHasCJK(ws[last+1].text)) {
+			last++
+		}
+		for j := last; j >= i; j-- {
 			wide := false
 			for k := i + 1; k <= j; k++ {
 				if ws[k].x0-ws[k-1].x1 > 1.2*em {
@@ -140,7 +147,10 @@ func pdfRowHasValues(r *pdfRow) bool {
 // stacked lines ("Deposits/" over "Credits"). n is how many rows it takes.
 func pdfHeaderAt(rows []pdfRow, i int) (cols []pdfCol, n int) {
 	a := &rows[i]
-	if len(a.words) < 2 || pdfRowHasValues(a) {
+	// A header's labels may stand on two lines, with one known word each
+	// ("Check" over "Number"): the two lines together need two.
+	two := i+1 < len(rows) && rows[i+1].page == a.page && len(a.words) <= 24 && pdfMayBeHeader(append(append([]pdfWord(nil), a.words...), rows[i+1].words...))
+	if len(a.words) < 2 || !pdfMayBeHeader(a.words) && !two || pdfRowHasValues(a) {
 		return nil, 0
 	}
 	ca := pdfLabelCells(a)
@@ -269,6 +279,7 @@ func pdfBoundGroups(gs []pdfGroup) []pdfGroup {
 // apart from it.
 type pdfToken struct {
 	x0, x1 float64
+	numX1  float64 // where an amount's number ends, before a mark printed after it
 	text   string
 	money  *pdfMoney
 	words  []pdfWord
@@ -293,7 +304,11 @@ func pdfTokenize(ws []pdfWord) []pdfToken {
 				}
 			}
 			m, _ := pdfParseMoneyToken(pdfJoinWords(ws[start : end+1]))
-			out = append(out, pdfToken{x0: ws[start].x0, x1: ws[end].x1, text: pdfJoinWords(ws[start : end+1]), money: &m, words: ws[start : end+1]})
+			numEnd := end
+			if pdfIsMarkWord(ws[end].text) && end > start {
+				numEnd = end - 1
+			}
+			out = append(out, pdfToken{x0: ws[start].x0, x1: ws[end].x1, numX1: ws[numEnd].x1, text: pdfJoinWords(ws[start : end+1]), money: &m, words: ws[start : end+1]})
 			i = end
 			continue
 		}
@@ -340,7 +355,7 @@ func (t *pdfTable) learn() {
 					}
 				}
 				if hit >= 0 {
-					rights[hit] = append(rights[hit], tok.x1)
+					rights[hit] = append(rights[hit], tok.numX1)
 					lefts[hit] = append(lefts[hit], tok.x0)
 					c := &g.cols[hit]
 					c.minX0, c.maxX1 = math.Min(c.minX0, tok.x0), math.Max(c.maxX1, tok.x1)
@@ -488,9 +503,24 @@ type pdfRowCells struct {
 	text     map[pdfRole][]string
 	money    map[pdfRole]pdfMoney
 	moneyCol map[pdfRole]string // the label of the column each amount came from
-	all      []pdfMoney         // every amount in the row, left to right
-	leftText bool               // text (not a date) starts in the first column
+	moneyTok map[int]pdfToken   // the amounts by column index
+	// err is why the row cannot be read, if it is a transaction line;
+	// unread is words in a money column, an error on a transaction line.
+	err, unread error
+	all         []pdfMoney // every amount in the row, left to right
+	leftText    bool       // text (not a date) starts in the first column
 }
+
+func (rc *pdfRowCells) fail(err error) {
+	if rc.err == nil {
+		rc.err = err
+	}
+}
+
+// pdfNumberLike is a number with a separator or a sign mark ("1.234,56",
+// "12,5", "(7.5)"): in a money column, an amount in a form Ferry does not
+// read, never text.
+var pdfNumberLike = regexp.MustCompile(`^[-+(]?[$£€]?\d[\d,.' ]*[.,][\d,.' ]*\d\)?(CR|DR|-)?$|^[-+(]?[$£€]?\d+[.,]\d\)?$`)
 
 type pdfCellText struct {
 	role pdfRole
@@ -503,22 +533,25 @@ type pdfCellText struct {
 // amount in a money column are errors.
 func (g *pdfGroup) cellsOf(r *pdfRow, toks []pdfToken) (pdfRowCells, error) {
 	em := r.em()
-	rc := pdfRowCells{dates: map[pdfRole]string{}, text: map[pdfRole][]string{}, money: map[pdfRole]pdfMoney{}, moneyCol: map[pdfRole]string{}}
+	rc := pdfRowCells{dates: map[pdfRole]string{}, text: map[pdfRole][]string{}, money: map[pdfRole]pdfMoney{}, moneyCol: map[pdfRole]string{}, moneyTok: map[int]pdfToken{}}
 	prevCol, prevX1 := -1, math.Inf(-1)
 	for _, t := range toks {
 		if t.money != nil {
 			rc.all = append(rc.all, *t.money)
 			k := g.moneyColumn(t, em)
 			if k == -2 {
-				return rc, pdfErrorfAt(r, "amount %q lies between two columns", t.text)
+				rc.fail(pdfErrorfAt(r, "amount %q lies between two columns", t.text))
+				continue
 			}
 			if k >= 0 {
 				role := g.cols[k].role
 				if _, dup := rc.money[role]; dup {
-					return rc, pdfErrorfAt(r, "two amounts in the %s column (%q)", strings.ToLower(g.cols[k].label), t.text)
+					rc.fail(pdfErrorfAt(r, "two amounts in the %s column (%q)", strings.ToLower(g.cols[k].label), t.text))
+					continue
 				}
 				rc.money[role] = *t.money
 				rc.moneyCol[role] = g.cols[k].label
+				rc.moneyTok[k] = t
 				prevCol, prevX1 = -1, t.x1
 				continue
 			}
@@ -536,7 +569,12 @@ func (g *pdfGroup) cellsOf(r *pdfRow, toks []pdfToken) (pdfRowCells, error) {
 			// Words that start inside a money column, left of any text
 			// column there: an amount Ferry cannot read in full.
 			if k < 0 || g.cols[k].x0 < g.cols[z].x0 {
-				return rc, pdfErrorfAt(r, "%s column: %q is not an amount Ferry can read", strings.ToLower(g.cols[z].label), t.text)
+				err := pdfErrorfAt(r, "%s column: %q is not an amount Ferry can read", strings.ToLower(g.cols[z].label), t.text)
+				if pdfNumberLike.MatchString(t.text) {
+					rc.fail(err) // a number Ferry cannot read: never text
+					continue
+				}
+				rc.unread = err // words: an error only on a transaction line
 			}
 		}
 		if k < 0 {

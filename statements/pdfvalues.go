@@ -40,6 +40,9 @@ var pdfCurrencyPrefixes = []string{"US$", "USD", "SGD", "S$", "AUD", "AU$", "A$"
 // exactly two decimals: "1,234" or "1.234,56" is not read as money.
 func pdfParseMoneyToken(s string) (pdfMoney, bool) {
 	var m pdfMoney
+	if !strings.ContainsAny(s, "0123456789") || !strings.Contains(s, ".") {
+		return m, false // most words: cheap to turn away
+	}
 	t := strings.ReplaceAll(pdfCleanText(s), " ", "")
 	if t == "" || len(t) > 40 {
 		return m, false

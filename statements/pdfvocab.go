@@ -94,6 +94,59 @@ var pdfColumnLabels = func() map[string]pdfRole {
 	return m
 }()
 
+// pdfLabelWords are the words of the column labels: a row with fewer than
+// two of them is no header, and is not looked at further.
+var pdfLabelWords = func() map[string]bool {
+	m := map[string]bool{}
+	for l := range pdfColumnLabels {
+		for _, w := range strings.FieldsFunc(l, func(r rune) bool { return r == ' ' || r == '/' }) {
+			m[w] = true
+		}
+	}
+	return m
+}()
+
+// pdfIsLabelWord reports whether w is a word of some column label.
+func pdfIsLabelWord(w string) bool {
+	for _, part := range strings.FieldsFunc(strings.ToLower(pdfCleanText(w)), func(r rune) bool { return r == '/' }) {
+		if pdfLabelWords[strings.Trim(part, ":()[]£$€.#*")] {
+			return true
+		}
+	}
+	return false
+}
+
+// pdfWeakLabelWords are label words common in running text: they do not
+// make a row a header candidate on their own.
+var pdfWeakLabelWords = map[string]bool{"in": true, "out": true, "type": true, "code": true, "item": true, "activity": true,
+	"transaction": true, "transactions": true, "details": true, "of": true, "and": true, "no": true, "no.": true, "ref": true,
+	"check": true, "checks": true, "posted": true, "posting": true, "number": true, "date": false}
+
+// pdfMayBeHeader reports whether a row has the words a header needs: two
+// label words, one of them not a common word.
+func pdfMayBeHeader(ws []pdfWord) bool {
+	n, strong := 0, false
+	for _, w := range ws {
+		t := strings.ToLower(strings.Trim(w.text, ":/()[]£$€.#*"))
+		if pdfLabelWords[t] {
+			n++
+			strong = strong || !pdfWeakLabelWords[t]
+		} else if pdfHasCJK(w.text) {
+			for _, c := range pdfCjkLabels {
+				if strings.Contains(w.text, c.word) {
+					n++
+					strong = true
+					break
+				}
+			}
+		}
+		if n >= 2 && strong {
+			return true
+		}
+	}
+	return false
+}
+
 // pdfCjkLabels are matched by containment, in this order: Chinese labels
 // carry qualifiers (借方发生额, 交易流水号) around the word that matters.
 var pdfCjkLabels = []struct {
@@ -117,21 +170,35 @@ var pdfSpaceRun = regexp.MustCompile(`\s+`)
 // pdfNormLabel lowers a label, drops a trailing colon, decorations in
 // brackets and currency marks, and spaces around slashes.
 func pdfNormLabel(s string) string {
-	s = strings.ToLower(pdfCleanText(s))
-	s = strings.ReplaceAll(s, "&", " and ")
-	s = pdfParenPart.ReplaceAllString(s, " ")
-	s = strings.NewReplacer("£", " ", "€", " ", "$", " ", "¥", " ", "*", " ").Replace(s)
-	s = pdfSpaceRun.ReplaceAllString(s, " ")
+	var b strings.Builder
+	depth := 0
+	for _, r := range strings.ToLower(pdfCleanText(s)) {
+		switch {
+		case r == '(' || r == '[':
+			depth++
+		case r == ')' || r == ']':
+			if depth > 0 {
+				depth--
+			}
+			b.WriteByte(' ')
+		case depth > 0:
+		case r == '&':
+			b.WriteString(" and ")
+		case r == '£' || r == '€' || r == '$' || r == '¥' || r == '*':
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	s = strings.Join(strings.Fields(b.String()), " ")
 	s = strings.ReplaceAll(s, " /", "/")
 	s = strings.ReplaceAll(s, "/ ", "/")
-	s = strings.TrimSpace(strings.TrimRight(strings.TrimSpace(s), ":"))
+	s = strings.TrimSpace(strings.TrimRight(s, ":"))
 	for _, cur := range []string{" sgd", " usd", " aud", " gbp", " eur", " s", " a", " us", " hk", " nz"} {
 		s = strings.TrimSuffix(s, cur)
 	}
 	return strings.TrimSpace(s)
 }
-
-var pdfParenPart = regexp.MustCompile(`[(\[][^)\]]*[)\]]`)
 
 // pdfLabelRole classifies one column label.
 func pdfLabelRole(label string) pdfRole {
@@ -205,8 +272,8 @@ var pdfSectionHeadings = func() map[string]pdfSectionKind {
 		"money out", "paid out", "other charges", "cash advances", "payments", "bill payments", "electronic debits")
 	add(pdfSectionActivity, "transaction history", "transaction details", "account activity", "transactions",
 		"new transactions", "your transactions", "account transactions", "transaction detail", "activity",
-		"details of your account", "account details", "statement of account", "your account activity",
-		"transaction information", "your statement", "account transaction details")
+		"details of your account", "account details", "your account activity",
+		"transaction information", "account transaction details")
 	add(pdfSectionSkip, "daily ending balance", "daily balance", "daily balances", "daily ledger balances",
 		"daily balance summary", "balance summary", "checking summary", "account summary", "summary",
 		"service charge summary", "service fee summary", "overdraft and returned item fee summary", "interest summary",
@@ -283,7 +350,7 @@ func pdfIsTotalLabel(s string) bool {
 }
 
 // pdfPageNoise are printed lines that belong to the page, not the statement.
-var pdfPageNoise = regexp.MustCompile(`(?i)^(page\s*\d+(\s*(of|/)\s*\d+)?|\d+\s*(of|/)\s*\d+|第\s*\d+\s*页.*|(\(?continued( on (the )?next page)?\)?\.?)|continued from previous page|continued overleaf|please turn over|p\.?\s*t\.?\s*o\.?|\*+\s*end of statement\s*\*+|end of statement)$`)
+var pdfPageNoise = regexp.MustCompile(`(?i)^(page\s*\d+(\s*(of|/)\s*\d+)?|\d+\s*of\s*\d+|\d+\s+/\s+\d+|第\s*\d+\s*页.*|(\(?continued( on (the )?next page)?\)?\.?)|continued from previous page|continued overleaf|please turn over|p\.?\s*t\.?\s*o\.?|\*+\s*end of statement\s*\*+|end of statement)$`)
 
 // pdfInvoiceCue marks a document as an invoice, not a statement.
-var pdfInvoiceCue = regexp.MustCompile(`(?i)\b(tax invoice|invoice (no|number|date|#)|invoice\b|bill to|billed to|sold by|发票)`)
+var pdfInvoiceCue = regexp.MustCompile(`(?i)\b(tax invoice|invoice (no|number|date|#)|invoice\b|bill to|billed to|sold by|rechnung(snr\.?|snummer)?\b|factuur(nummer)?\b|facture\b|fattura\b|factura\b|faktura\b)|发票`)
