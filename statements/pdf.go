@@ -98,6 +98,10 @@ type pdfReader struct {
 	warns    []string
 	// what the fields say
 	fields pdfFields
+	// card: a credit card statement (two or more of its labels, such as
+	// "Credit limit" and "Payment due date").
+	card    bool
+	cardWhy []string
 }
 
 // pdfEvent is a transaction or a printed balance, in document order.
@@ -150,6 +154,7 @@ func (rd *pdfReader) read() (ferry.Statement, error) {
 	if err := rd.readFields(); err != nil {
 		return ferry.Statement{}, err
 	}
+	rd.detectCard()
 	if len(rd.events) == 0 && !rd.hasTransactionTable() {
 		if r := rd.invoiceCue(); r != nil {
 			return ferry.Statement{}, &pdfError{where: r.where(), class: ferry.ClassDocumentChanged,
@@ -158,6 +163,25 @@ func (rd *pdfReader) read() (ferry.Statement, error) {
 		return ferry.Statement{}, fmt.Errorf("%w: no transaction table found (want a header row with columns such as Date, Description, Amount, or Debit and Credit, Withdrawal and Deposit, Paid out and Paid in, and Balance)", ErrNotAStatement)
 	}
 	return rd.assemble()
+}
+
+// detectCard tells a credit card statement by its labels.
+func (rd *pdfReader) detectCard() {
+	seen := map[string]bool{}
+	for _, r := range rd.outside { // not descriptions: "CREDIT CARD PAYMENT"
+		for _, m := range pdfCardCues.FindAllString(r.text(), -1) {
+			k := strings.ToLower(m)
+			if !seen[k] {
+				seen[k] = true
+				rd.cardWhy = append(rd.cardWhy, m)
+			}
+		}
+		if len(rd.cardWhy) >= 2 {
+			rd.card = true
+			rd.note("a credit card statement (%q, %q): a minus marks a payment or refund, a credit to the card", rd.cardWhy[0], rd.cardWhy[1])
+			return
+		}
+	}
 }
 
 func (rd *pdfReader) hasTransactionTable() bool {
@@ -294,6 +318,9 @@ type pdfReadRow struct {
 	// resetSection: a break mid-page, after which the section heading
 	// above no longer applies.
 	resetSection bool
+	// looseTotal: "Total" and other words ("TOTAL GAS & POWER"): a total
+	// only where every transaction prints its date.
+	looseTotal bool
 }
 
 // readTable reads a table's transactions and balance rows into events.
@@ -368,8 +395,9 @@ func (rr *pdfReadRow) classify() {
 		rr.kind, rr.label = pdfKindBalance, strings.TrimSpace(text[:n])
 		return
 	}
-	if !rr.dated && len(c.all) > 0 && pdfIsTotalLabel(text) {
+	if !rr.dated && len(c.all) > 0 && pdfStartsTotal(text) {
 		rr.kind, rr.label = pdfKindTotal, text
+		rr.looseTotal = !pdfIsTotalLabel(text)
 		return
 	}
 	switch {
@@ -429,6 +457,25 @@ func (rd *pdfReader) readGroup(t *pdfTable, g *pdfGroup, rows []pdfReadRow) erro
 	seq, err := rd.tableRows(g, rows)
 	if err != nil {
 		return err
+	}
+	// A line starting "Total" with other words is a merchant's where
+	// transactions go without a date of their own (the date printed once
+	// a day), and a total where each one prints its date.
+	undated := false
+	for _, r := range seq {
+		if r.kind == pdfKindTxn && !r.dated && r.money {
+			undated = true
+		}
+	}
+	for i := range seq {
+		if seq[i].kind == pdfKindTotal && seq[i].looseTotal && undated {
+			seq[i].kind = pdfKindTxn
+			for _, role := range []pdfRole{pdfRoleAmount, pdfRoleDebit, pdfRoleCredit} {
+				if _, ok := seq[i].cells.money[role]; ok {
+					seq[i].money = true
+				}
+			}
+		}
 	}
 	pitch := pdfRowPitch(seq)
 	last, nLast, nFirst := pdfAmountLast(seq)

@@ -340,6 +340,31 @@ closing: -1075.50
 2024-12-01 | 50.00 |  | PAYMENT - THANK YOU | 
 2024-12-03 | -25.50 |  | COLD STORAGE | 
 `, "the balances are amounts owed"},
+		{"a card: a minus marks a payment", `
+EXAMPLE FREEDOM CARD                          Opening/Closing Date 11/14/24 - 12/13/24
+Account Number: XXXX XXXX XXXX 1234           Credit Limit: $5,000
+Member FDIC                                   Payment Due Date: 01/10/25
+                                              Minimum Payment Due: $25.00
+
+Previous Balance                 $1,000.00
+New Balance                      $1,075.50
+
+ACCOUNT ACTIVITY
+Date of Transaction     Merchant Name or Transaction Description            $ Amount
+PAYMENTS AND OTHER CREDITS
+11/20                   Payment Thank You-Mobile                             -50.00
+PURCHASE
+11/25                   GRAB*RIDE SINGAPORE                                  100.00
+12/03                   COLD STORAGE                                          25.50
+`, `account: XXXXXXXXXXXX1234
+currency: USD
+period: 2024-11-14 2024-12-13
+opening: -1000.00
+closing: -1075.50
+2024-11-20 | 50.00 |  | Payment Thank You-Mobile | 
+2024-11-25 | -100.00 |  | GRAB*RIDE SINGAPORE | 
+2024-12-03 | -25.50 |  | COLD STORAGE | 
+`, "a credit card statement"},
 		{"a period over the year end", `
 EXAMPLE BANK LTD                            Statement period: 15 Dec 2023 to 14 Jan 2024
 Account number: 12345678                    Currency: GBP

@@ -28,10 +28,10 @@ func (rd *pdfReader) resolveSigns(txns []*pdfTxn) error {
 		}
 		k := colKey{x.table, x.colLabel}
 		c := marks[k]
-		switch {
-		case x.money.sign > 0:
+		switch rd.markSign(*x.money) {
+		case 1:
 			c[0]++
-		case x.money.sign < 0:
+		case -1:
 			c[1]++
 		}
 		marks[k] = c
@@ -42,8 +42,9 @@ func (rd *pdfReader) resolveSigns(txns []*pdfTxn) error {
 			continue
 		}
 		m := x.money
+		mark := rd.markSign(*m)
 		if want := pdfSignedSection(x.section); want != 0 {
-			if m.sign != 0 && m.sign != want {
+			if mark != 0 && mark != want {
 				return pdfErrorfAt(x.row, "amount %s is marked %q, but it is under %q, a section of %s", m.abs.StringFixed(2), m.mark, x.section.title, pdfKindWord(want))
 			}
 			x.sign, x.signSource = want, "section"
@@ -53,8 +54,8 @@ func (rd *pdfReader) resolveSigns(txns []*pdfTxn) error {
 			}
 			continue
 		}
-		if m.sign != 0 {
-			x.sign, x.signSource = m.sign, "mark"
+		if mark != 0 {
+			x.sign, x.signSource = mark, "mark"
 			continue
 		}
 		k := colKey{x.table, x.colLabel}
@@ -75,6 +76,15 @@ func (rd *pdfReader) resolveSigns(txns []*pdfTxn) error {
 		}
 	}
 	return nil
+}
+
+// markSign is the sign an amount's mark gives it. On a credit card
+// statement a minus (or brackets) marks a credit: a payment or a refund.
+func (rd *pdfReader) markSign(m pdfMoney) int {
+	if rd.card && (m.mark == "-" || m.mark == "()") {
+		return 1
+	}
+	return m.sign
 }
 
 func pdfSignedSection(s *pdfSection) int {
@@ -105,11 +115,18 @@ type pdfBalanceResult struct {
 	liability bool
 }
 
+// value is a printed balance as the account holder's money. An amount
+// owed (liability) prints unmarked or DR, and a credit balance with CR or
+// a minus.
 func (b pdfBalanceResult) value(m pdfMoney) decimal.Decimal {
-	if b.liability && m.sign == 0 {
+	if !b.liability {
+		return m.signed()
+	}
+	switch {
+	case m.sign == 0, m.mark == "DR", m.mark == "D", m.mark == "OD", m.mark == "O/D":
 		return m.abs.Neg()
 	}
-	return m.signed()
+	return m.abs
 }
 
 // pdfChainItem is a step of the running balance: a transaction (with the

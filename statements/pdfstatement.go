@@ -354,9 +354,10 @@ func (rd *pdfReader) currency() (string, error) {
 	// A bare "$", or no currency printed at all: the country of the bank
 	// the statement names settles it, if it names one.
 	{
+		// Only the statement's own text: descriptions name merchants' towns.
 		var all strings.Builder
-		for i := range rd.rows {
-			all.WriteString(rd.rows[i].text())
+		for _, r := range rd.outside {
+			all.WriteString(r.text())
 			all.WriteByte('\n')
 		}
 		text := all.String()

@@ -298,15 +298,18 @@ func pdfTokenize(ws []pdfWord) []pdfToken {
 			}
 		}
 		if _, ok := pdfParseMoneyToken(pdfJoinWords(ws[start : end+1])); ok {
-			if end+1 < len(ws) && pdfIsMarkWord(ws[end+1].text) && ws[end+1].x0-ws[end].x1 < 0.6*em {
-				if _, ok := pdfParseMoneyToken(pdfJoinWords(ws[start : end+2])); ok {
-					end++
+			// Marks and a currency code printed after it: "1,234.56 CR",
+			// "1,234.56 USD".
+			for k := 0; k < 2 && end+1 < len(ws) && (pdfIsMarkWord(ws[end+1].text) || pdfIsCurrencyWord(ws[end+1].text)) && ws[end+1].x0-ws[end].x1 < 0.6*em; k++ {
+				if _, ok := pdfParseMoneyToken(pdfJoinWords(ws[start : end+2])); !ok {
+					break
 				}
+				end++
 			}
 			m, _ := pdfParseMoneyToken(pdfJoinWords(ws[start : end+1]))
 			numEnd := end
-			if pdfIsMarkWord(ws[end].text) && end > start {
-				numEnd = end - 1
+			for numEnd > start && !strings.ContainsAny(ws[numEnd].text, "0123456789") {
+				numEnd-- // the number, not the mark or code after it
 			}
 			out = append(out, pdfToken{x0: ws[start].x0, x1: ws[end].x1, numX1: ws[numEnd].x1, text: pdfJoinWords(ws[start : end+1]), money: &m, words: ws[start : end+1]})
 			i = end

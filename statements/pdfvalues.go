@@ -61,6 +61,13 @@ func pdfParseMoneyToken(s string) (pdfMoney, bool) {
 		setSign(-1, "()")
 	}
 	upper := strings.ToUpper(t)
+	// A currency code after the amount: "1,234.56 USD".
+	for _, c := range pdfCurrencyPrefixes {
+		if len(c) == 3 && strings.HasSuffix(upper, c) && len(upper) > 3 && upper[len(upper)-4] >= '0' && upper[len(upper)-4] <= '9' {
+			m.cur, t, upper = c, t[:len(t)-3], upper[:len(upper)-3]
+			break
+		}
+	}
 	for _, suf := range []struct {
 		s    string
 		sign int
@@ -290,7 +297,7 @@ func (d pdfDate) date() ferry.Date { return ferry.NewDate(d.y, time.Month(d.m), 
 // written-month forms, for "1 Nov to 30 Nov 2024".
 var pdfDateInText = regexp.MustCompile(`(?i)\b(\d{4}年\d{1,2}月\d{1,2}日|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})\b|\d{1,2}(?:st|nd|rd|th)?[\s\-]*` + pdfMonthRE + `(?:[\s\-,]*(?:\d{4}|'\d{2}))?|` + pdfMonthRE + `\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s*\d{4})?)`)
 
-var pdfRangeJoin = regexp.MustCompile(`(?i)^\s*(to|-|through|thru|until|till|and|~|至|—)\s*$`)
+var pdfRangeJoin = regexp.MustCompile(`(?i)^\s*(to|-|through|thru|until|till|and|~|至|—)\s*:?\s*$`)
 
 type pdfFoundDate struct {
 	d          pdfDate

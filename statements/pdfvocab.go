@@ -63,7 +63,7 @@ var pdfColumnLabels = func() map[string]pdfRole {
 	}
 	add(pdfRoleDate, "date", "transaction date", "trans date", "trans. date", "txn date", "tran date", "trx date",
 		"booking date", "book date", "entry date", "date of transaction", "transaction\u00a0date", "processed date",
-		"date paid", "paid date", "date of trans", "trans dt", "txn dt", "date of transaction merchant")
+		"date paid", "paid date", "date of trans", "trans dt", "txn dt")
 	add(pdfRolePostDate, "posting date", "post date", "posted date", "date posted", "posted", "posting")
 	add(pdfRoleValueDate, "value date", "effective date", "val date", "val. date", "value dt")
 	add(pdfRoleDescription, "description", "details", "transaction details", "transaction description", "particulars",
@@ -262,14 +262,14 @@ var pdfSectionHeadings = func() map[string]pdfSectionKind {
 	add(pdfSectionCredits, "deposits", "deposits and additions", "deposits and other additions", "deposits and other credits",
 		"deposits and credits", "other credits", "credits", "additions", "electronic deposits", "other deposits",
 		"deposits/credits", "payments and credits", "payments and other credits", "credits and deposits",
-		"atm and debit card deposits", "card deposits and credits", "interest paid", "money in", "paid in", "receipts")
+		"atm and debit card deposits", "card deposits and credits", "money in", "paid in", "receipts")
 	add(pdfSectionDebits, "withdrawals", "electronic withdrawals", "atm and debit card withdrawals", "other withdrawals",
 		"withdrawals and other subtractions", "withdrawals and other debits", "withdrawals and debits", "checks paid",
 		"checks", "cheques", "cheques paid", "fees", "service fees", "fees and charges", "service charges", "fees charged",
 		"card purchases", "debit card purchases", "purchases", "purchase", "other debits", "debits", "other subtractions",
 		"checks and substitute checks", "atm withdrawals", "subtractions", "electronic payments", "checks and other debits",
 		"atm and debit card subtractions", "other withdrawals and debits", "checks cleared", "interest charged",
-		"money out", "paid out", "other charges", "cash advances", "payments", "bill payments", "electronic debits")
+		"money out", "paid out", "other charges", "cash advances", "bill payments", "electronic debits")
 	add(pdfSectionActivity, "transaction history", "transaction details", "account activity", "transactions",
 		"new transactions", "your transactions", "account transactions", "transaction detail", "activity",
 		"details of your account", "account details", "your account activity",
@@ -330,12 +330,18 @@ var pdfTotalWords = map[string]bool{
 	"electronic": true, "card": true, "purchases": true, "service": true, "items": true, "of": true, "&": true, "/": true,
 	"-": true, "page": true, "cycle": true, "to": true, "date": true, "year": true, "interest": true, "debit/credit": true,
 	"deposits/credits": true, "withdrawals/debits": true, "number": true, "count": true, "all": true, "ytd": true,
+	"account": true, "accounts": true, "cards": true, "new": true, "charges/debits": true, "credits/payments": true,
 }
 
-var pdfTotalStart = regexp.MustCompile(`(?i)^(sub-?\s?)?totals?\b:?`)
+var pdfTotalStart = regexp.MustCompile(`(?i)^(sub-?\s?|grand\s)?totals?\b:?`)
+
+// pdfStartsTotal reports whether a row's text starts like a total's label
+// ("Total ...", "Sub-total", "GRAND TOTAL ...").
+func pdfStartsTotal(s string) bool { return pdfTotalStart.MatchString(strings.TrimSpace(s)) }
 
 // pdfIsTotalLabel reports whether a row's text (without its amounts) is a
-// total's label.
+// total's label: "Total" and words of totals only, so that a merchant such
+// as "TOTAL GAS & POWER" is not one.
 func pdfIsTotalLabel(s string) bool {
 	loc := pdfTotalStart.FindStringIndex(strings.TrimSpace(s))
 	if loc == nil {
@@ -351,6 +357,10 @@ func pdfIsTotalLabel(s string) bool {
 
 // pdfPageNoise are printed lines that belong to the page, not the statement.
 var pdfPageNoise = regexp.MustCompile(`(?i)^(page\s*\d+(\s*(of|/)\s*\d+)?|\d+\s*of\s*\d+|\d+\s+/\s+\d+|第\s*\d+\s*页.*|(\(?continued( on (the )?next page)?\)?\.?)|continued from previous page|continued overleaf|please turn over|p\.?\s*t\.?\s*o\.?|\*+\s*end of statement\s*\*+|end of statement)$`)
+
+// pdfCardCues mark a credit card statement: its balance is owed, and a
+// minus marks a payment or refund (a credit to the card), not a charge.
+var pdfCardCues = regexp.MustCompile(`(?i)\b(credit limit|minimum (amount |payment )?(due|payment)|payment due date|available credit|cash advance limit|credit line|total credit line)\b`)
 
 // pdfInvoiceCue marks a document as an invoice, not a statement.
 var pdfInvoiceCue = regexp.MustCompile(`(?i)\b(tax invoice|invoice (no|number|date|#)|invoice\b|bill to|billed to|sold by|rechnung(snr\.?|snummer)?\b|factuur(nummer)?\b|facture\b|fattura\b|factura\b|faktura\b)|发票`)
