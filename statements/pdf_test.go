@@ -508,7 +508,7 @@ func TestPDFContext(t *testing.T) {
 func FuzzPDFStatement(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "pdf", "*.pdf"))
 	for _, file := range files {
-		if b, err := os.ReadFile(file); err == nil && len(b) < 64<<10 {
+		if b, err := os.ReadFile(file); err == nil && len(b) < 8<<10 { // small seeds: the fuzzer minimises what it finds
 			f.Add(b)
 		}
 	}
