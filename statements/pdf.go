@@ -555,6 +555,14 @@ func (rd *pdfReader) readGroup(t *pdfTable, g *pdfGroup, rows []pdfReadRow) erro
 			return pdfErrorfAt(r.tr.row, "amounts in both the %s and the %s column", strings.ToLower(c.moneyCol[found[0]]), strings.ToLower(c.moneyCol[found[1]]))
 		}
 		m := c.money[found[0]]
+		if ind := strings.ToUpper(strings.Join(c.text[pdfRoleSign], "")); ind != "" && found[0] == pdfRoleAmount {
+			// A Dr/Cr column beside the amount says its sign.
+			sign := map[string]int{"DR": -1, "D": -1, "DB": -1, "CR": 1, "C": 1}[strings.Trim(ind, ".")]
+			if sign == 0 || m.sign != 0 && m.sign != sign {
+				return pdfErrorfAt(r.tr.row, "the debit/credit mark %q does not say the sign of %s", ind, m.abs.StringFixed(2))
+			}
+			m.sign, m.mark = sign, strings.Trim(ind, ".")
+		}
 		x.money, x.role, x.colLabel = &m, found[0], c.moneyCol[found[0]]
 		switch x.role {
 		case pdfRoleDebit:

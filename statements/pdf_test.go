@@ -41,7 +41,11 @@ func describe(st ferry.Statement) string {
 		if !l.BalanceAfter.IsZero() {
 			bal = l.BalanceAfter.StringFixed(2)
 		}
-		fmt.Fprintf(&b, "%s | %s | %s | %s | %s\n", l.BookingDate, l.Amount.StringFixed(2), bal, l.Description, l.Reference)
+		date := l.BookingDate.String()
+		if l.ValueDate != l.BookingDate {
+			date += " value " + l.ValueDate.String()
+		}
+		fmt.Fprintf(&b, "%s | %s | %s | %s | %s\n", date, l.Amount.StringFixed(2), bal, l.Description, l.Reference)
 	}
 	return b.String()
 }
@@ -365,6 +369,41 @@ closing: -1075.50
 2024-11-25 | -100.00 |  | GRAB*RIDE SINGAPORE | 
 2024-12-03 | -25.50 |  | COLD STORAGE | 
 `, "a credit card statement"},
+		{"two date columns and a cheque column", `
+OCBC BANK                                                       STATEMENT OF ACCOUNT
+360 ACCOUNT  Account No. 501-234567-001                         1 NOV 2024 TO 30 NOV 2024
+                                                                Currency: SGD
+
+TRANSACTION DATE  VALUE DATE  DESCRIPTION                    CHEQUE     WITHDRAWAL      DEPOSIT      BALANCE
+                              BALANCE B/F                                                            5,000.00
+01 NOV            01 NOV      CHEQUE DEPOSIT                 000123                  1,000.00        6,000.00
+03 NOV            02 NOV      NETS DEBIT COLD STORAGE                         45.60                  5,954.40
+                              TAMPINES MALL
+                              BALANCE C/F                                                            5,954.40
+`, `account: 501-234567-001
+currency: SGD
+period: 2024-11-01 2024-11-30
+opening: 5000.00
+closing: 5954.40
+2024-11-01 | 1000.00 | 6000.00 | CHEQUE DEPOSIT | 000123
+2024-11-03 value 2024-11-02 | -45.60 | 5954.40 | NETS DEBIT COLD STORAGE TAMPINES MALL | 
+`, `"VALUE DATE"=value date`},
+		{"a Dr/Cr column and a month", `
+EXAMPLE BANK LIMITED                        Statement for November 2024
+Account No: 00012345678901                  Currency: INR
+
+Date          Narration                              Amount      Dr/Cr        Balance
+              Opening Balance                                             10,000.00
+05/11/2024    UPI/123456/GROCERY MART               250.00      DR           9,750.00
+12/11/2024    NEFT CR ACME PVT LTD                5,000.00      CR          14,750.00
+`, `account: 00012345678901
+currency: INR
+period: 2024-11-01 2024-11-30
+opening: 10000.00
+closing: 14750.00
+2024-11-05 | -250.00 | 9750.00 | UPI/123456/GROCERY MART | 
+2024-11-12 | 5000.00 | 14750.00 | NEFT CR ACME PVT LTD | 
+`, "the period is the month November 2024"},
 		{"a period over the year end", `
 EXAMPLE BANK LTD                            Statement period: 15 Dec 2023 to 14 Jan 2024
 Account number: 12345678                    Currency: GBP

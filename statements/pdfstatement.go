@@ -51,6 +51,7 @@ var (
 	pdfToLabel        = regexp.MustCompile(`(?i)^(?:截止日期(?:\s*to)?|to date|end date|period to|statement to)\s*:?\s*`)
 	pdfStmtDateLabel  = regexp.MustCompile(`(?i)\b(?:statement date|statement closing date|closing date|date of statement|statement as (?:at|of)|as (?:at|of)|statement issued(?: on)?|issue date|statement dated)\b\s*:?\s*`)
 	pdfShortDateAfter = regexp.MustCompile(`^\s*(?:on\s+)?(\d{1,2}/\d{1,2})\b`)
+	pdfMonthPeriod    = regexp.MustCompile(`(?i)\b(?:statement|period|for|month)\b[^0-9]{0,30}?\b` + pdfMonthRE + `\s+(\d{4})\b`)
 	pdfOnWord         = regexp.MustCompile(`(?i)^\s*(on|as (of|at)|at|:)\s*$`)
 	pdfPeriodWords    = regexp.MustCompile(`(?i)\b(period|statement|from|for|covering|dates?)\b|期间`)
 )
@@ -175,6 +176,19 @@ func (rd *pdfReader) readFields() error {
 				}
 			}
 			if f.stmtDate != nil {
+				break
+			}
+		}
+	}
+	if f.from == nil && f.to == nil && labelledPeriod == nil && anyPeriod == nil {
+		// "Statement for November 2024": the whole month.
+		for _, r := range rd.outside {
+			if m := pdfMonthPeriod.FindStringSubmatch(r.text()); m != nil {
+				y, mo := pdfAtoi(m[2]), pdfMonths[strings.ToLower(strings.TrimSuffix(m[1], "."))]
+				last := time.Date(y, time.Month(mo)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+				lp = [2]pdfDate{{y: y, m: mo, d: 1, hasYear: true}, {y: y, m: mo, d: last, hasYear: true}}
+				labelledPeriod = r
+				rd.note("the period is the month %s %s named on %s", m[1], m[2], r.where())
 				break
 			}
 		}
