@@ -395,6 +395,10 @@ func (rr *pdfReadRow) classify() {
 		rr.kind, rr.label = pdfKindBalance, strings.TrimSpace(text[:n])
 		return
 	}
+	if pdfInterimBalance.MatchString(text) && len(c.all) > 0 {
+		rr.kind, rr.label = pdfKindBalance, text // a day's balance: a check of the running balance
+		return
+	}
 	if !rr.dated && len(c.all) > 0 && pdfStartsTotal(text) {
 		rr.kind, rr.label = pdfKindTotal, text
 		rr.looseTotal = !pdfIsTotalLabel(text)

@@ -125,6 +125,10 @@ func TestPDFYearFor(t *testing.T) {
 		{11, 28, day(2024, 12, 1), day(2024, 12, 31), 2024, true}, // a card purchase before the period
 		{2, 29, day(2024, 2, 1), day(2024, 2, 29), 2024, true},
 		{6, 1, day(2024, 12, 1), day(2024, 12, 31), 0, false},
+		{2, 10, day(2024, 12, 1), day(2024, 12, 31), 0, false},  // weeks after the period
+		{3, 10, day(2023, 1, 1), day(2024, 6, 30), 0, false},    // in the period twice
+		{7, 3, day(2024, 6, 1), day(2024, 6, 30), 2024, true},   // a value date just after
+		{12, 31, day(2024, 1, 1), day(2024, 1, 31), 2023, true}, // a card date just before
 	}
 	for _, tc := range tests {
 		y, ok := pdfYearFor(pdfDate{m: tc.m, d: tc.d}, tc.from, tc.to)

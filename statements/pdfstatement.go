@@ -458,25 +458,31 @@ func (rd *pdfReader) dateOrder(currency string) (pdfDateOrder, error) {
 // the statement period (Dec → Jan periods take two years), or before the
 // statement date.
 func pdfYearFor(d pdfDate, from, to ferry.Date) (int, bool) {
-	best, bestDist := 0, math.Inf(1)
-	for _, y := range []int{from.Time(time.UTC).Year(), to.Time(time.UTC).Year(), to.Time(time.UTC).Year() - 1, to.Time(time.UTC).Year() + 1} {
+	best, bestDist, inside := 0, math.Inf(1), 0
+	fy, ty := from.Time(time.UTC).Year(), to.Time(time.UTC).Year()
+	for y := fy - 1; y <= ty+1; y++ {
 		if !pdfValidDate(y, d.m, d.d) {
 			continue
 		}
 		t := ferry.NewDate(y, time.Month(d.m), d.d)
 		dist := 0.0
-		if t.Before(from) {
+		switch {
+		case t.Before(from):
 			dist = from.Time(time.UTC).Sub(t.Time(time.UTC)).Hours() / 24
-		} else if t.After(to) {
-			dist = t.Time(time.UTC).Sub(to.Time(time.UTC)).Hours() / 24
+		case t.After(to):
+			// A value date may fall a few days after the period; a
+			// booking never long after it.
+			dist = t.Time(time.UTC).Sub(to.Time(time.UTC)).Hours() / 24 * 8
+		default:
+			inside++
 		}
 		if dist < bestDist {
 			best, bestDist = y, dist
 		}
 	}
-	// Card and cheque dates can precede the period by some weeks; a month
-	// after it cannot be.
-	return best, bestDist <= 62
+	// Card and cheque dates can precede the period by some weeks. A
+	// period longer than a year holds the date twice: no year is sure.
+	return best, bestDist <= 62 && inside <= 1
 }
 
 // assemble settles dates, signs and balances and builds the statement.

@@ -308,6 +308,10 @@ var pdfBalanceLabels = []pdfBalanceLabel{
 	{regexp.MustCompile(`(?i)^(closing balance|closing bal\.?|balance carried forward|carried forward|bal(ance)? c/f|c/f balance|c/fwd|ending balance|new balance|end(ing)? bal\.?|end balance|balance at (the )?end( of (the )?(period|statement))?|statement balance|balance c/forward|期末余额|本期余额)(?:$|[^A-Za-z0-9])`), true},
 }
 
+// pdfInterimBalance is a row that states the balance at a point between
+// transactions.
+var pdfInterimBalance = regexp.MustCompile(`(?i)^\s*(balance|daily balance|ledger balance|end of day balance|balance this date|available balance|running balance)\s*:?\s*$`)
+
 // pdfBalanceLabelAt reports whether s starts with a balance label, and its
 // length.
 func pdfBalanceLabelAt(s string) (closing bool, n int, ok bool) {
