@@ -336,6 +336,11 @@ func (rd *pdfReader) readTable(t *pdfTable) error {
 		var rows []pdfReadRow
 		for _, tr := range t.rows {
 			rr := pdfReadRow{tr: tr}
+			if tr.section != nil && !g.atLeftEdge(tr.row) {
+				// A description line that reads like a heading
+				// ("PURCHASE"): the table's, not a section.
+				tr.section, rr.tr.section = nil, nil
+			}
 			if tr.section != nil {
 				rr.kind = pdfKindHeading
 				rows = append(rows, rr)

@@ -404,6 +404,25 @@ closing: 14750.00
 2024-11-05 | -250.00 | 9750.00 | UPI/123456/GROCERY MART | 
 2024-11-12 | 5000.00 | 14750.00 | NEFT CR ACME PVT LTD | 
 `, "the period is the month November 2024"},
+		{"a description line that reads like a heading", `
+EXAMPLE BANK                                Statement period: 1 March 2024 to 31 March 2024
+Account number: 12345678                    Currency: SGD
+
+Date        Description                         Amount          Balance
+            Opening balance                                     1,000.00
+04 Mar      VISA DEBIT                           23.45            976.55
+            PURCHASE
+05 Mar      SALARY ACME                       2,000.00 CR       2,976.55
+06 Mar      NETS                                 10.00          2,966.55
+`, `account: 12345678
+currency: SGD
+period: 2024-03-01 2024-03-31
+opening: 1000.00
+closing: 2966.55
+2024-03-04 | -23.45 | 976.55 | VISA DEBIT PURCHASE | 
+2024-03-05 | 2000.00 | 2976.55 | SALARY ACME | 
+2024-03-06 | -10.00 | 2966.55 | NETS | 
+`, "are debits: the column marks its 1 credits"},
 		{"a period over the year end", `
 EXAMPLE BANK LTD                            Statement period: 15 Dec 2023 to 14 Jan 2024
 Account number: 12345678                    Currency: GBP

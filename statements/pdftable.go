@@ -499,6 +499,17 @@ func (g *pdfGroup) textColumnAt(x, em float64) int {
 	return col
 }
 
+// atLeftEdge reports whether a row starts in the group's first column, as
+// headings and labels do, not under a later one, as a description does.
+func (g *pdfGroup) atLeftEdge(r *pdfRow) bool {
+	if len(r.words) == 0 || len(g.cols) < 2 {
+		return false
+	}
+	em := r.em()
+	x := r.words[0].x0
+	return x < g.cols[1].x0-0.5*em && g.textColumnAt(x, em) <= 0
+}
+
 // pdfRowCells is a table row read through its columns.
 type pdfRowCells struct {
 	entries  []pdfCellText      // the row's words by column, left to right
