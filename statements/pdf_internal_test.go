@@ -196,14 +196,15 @@ func TestPDFLabels(t *testing.T) {
 		"BALANCE BROUGHT FORWARD": false, "Balance B/F": false, "Opening balance": false, "Beginning Balance": false,
 		"Previous balance": false, "Start balance": false, "期初余额 Opening Balance": false,
 		"BALANCE CARRIED FORWARD": true, "BALANCE C/F": true, "Closing balance": true, "Ending Balance": true,
-		"New Balance": true, "End balance": true, "期末余额": true,
+		"New Balance": true, "End balance": true, "期末余额": true, "Beginning balance on October 1, 2024": false,
+		"Ending Balance 124": true, "Balance carried forward to next page": true, "Ending balance on 10/31": true,
 	} {
 		got, _, ok := pdfBalanceLabelAt(s)
 		if !ok || got != closing {
 			t.Errorf("pdfBalanceLabelAt(%q) = %v, %v; want closing=%v", s, got, ok, closing)
 		}
 	}
-	for _, s := range []string{"Minimum Daily Ending Balance", "Your balance", "Balance"} {
+	for _, s := range []string{"Minimum Daily Ending Balance", "Your balance", "Balance", "NEW BALANCE ATHLETICS 1234", "Opening balance adjustment fee"} {
 		if _, _, ok := pdfBalanceLabelAt(s); ok {
 			t.Errorf("pdfBalanceLabelAt(%q) read a balance label", s)
 		}

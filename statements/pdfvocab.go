@@ -312,15 +312,42 @@ var pdfBalanceLabels = []pdfBalanceLabel{
 // transactions.
 var pdfInterimBalance = regexp.MustCompile(`(?i)^\s*(balance|daily balance|ledger balance|end of day balance|balance this date|available balance|running balance)\s*:?\s*$`)
 
-// pdfBalanceLabelAt reports whether s starts with a balance label, and its
-// length.
+// pdfBalanceLabelAt reports whether s is a balance label, and the label's
+// length. Only dates, counts and a few words may follow the label:
+// "Beginning balance on October 1, 2024", "Ending Balance 124" (a count),
+// "Balance carried forward to next page"; "NEW BALANCE ATHLETICS" is a
+// merchant, not a balance.
 func pdfBalanceLabelAt(s string) (closing bool, n int, ok bool) {
 	for _, bl := range pdfBalanceLabels {
-		if loc := bl.re.FindStringIndex(s); loc != nil {
+		if loc := bl.re.FindStringIndex(s); loc != nil && pdfBalanceRest(s[loc[1]:]) {
 			return bl.closing, loc[1], true
 		}
 	}
 	return false, 0, false
+}
+
+var pdfBalanceRestWords = map[string]bool{"on": true, "as": true, "at": true, "of": true, "to": true, "from": true,
+	"next": true, "previous": true, "last": true, "page": true, "the": true, "this": true, "statement": true, "date": true,
+	"period": true, "for": true, "in": true, "your": true, "account": true, "b/f": true, "c/f": true, "bf": true, "cf": true,
+	"-": true, "=": true, "is": true, "was": true, "total": true,
+	// the English half of a bilingual label: "期初余额 Opening Balance"
+	"opening": true, "closing": true, "balance": true, "brought": true, "carried": true, "forward": true}
+
+func pdfBalanceRest(s string) bool {
+	for _, d := range pdfDatesIn(s) {
+		s = s[:d.start] + strings.Repeat(" ", d.end-d.start) + s[d.end:]
+	}
+	for _, w := range strings.Fields(s) {
+		w = strings.ToLower(strings.Trim(w, ":,.()"))
+		if w == "" || pdfBalanceRestWords[w] || pdfCurrencyCodes.MatchString(strings.ToUpper(w)) || strings.Trim(w, "0123456789/$£€-") == "" {
+			continue
+		}
+		if _, ok := pdfParseMoneyToken(w); ok {
+			continue
+		}
+		return false
+	}
+	return true
 }
 
 // pdfTotalWords may follow "Total" in a total row ("Total Deposits and
