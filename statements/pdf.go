@@ -87,6 +87,10 @@ type pdfReader struct {
 	outside []*pdfRow // rows outside any table: the statement's fields
 	events  []pdfEvent
 	lastTxn *pdfTxn // the last transaction read, for a row split by a page break
+	// lastDate is the date printed last in lastDateTable, for a table
+	// that goes on on the next page with transactions of the same day.
+	lastDate      *pdfDate
+	lastDateTable *pdfTable
 	// firstValues is, by page, the index of its first row with a date or
 	// an amount (len(rows) when none).
 	firstValues map[int]int
@@ -496,6 +500,15 @@ func (rd *pdfReader) readGroup(t *pdfTable, g *pdfGroup, rows []pdfReadRow) erro
 	sec := t.section
 	var open *pdfTxn
 	var prevDate *pdfDate
+	if rd.lastDate != nil && pdfSameColumns(rd.lastDateTable, t) {
+		// The table goes on from the page before: so does its day.
+		prevDate = rd.lastDate
+	}
+	defer func() {
+		if prevDate != nil {
+			rd.lastDate, rd.lastDateTable = prevDate, t
+		}
+	}()
 	var txns []*pdfTxn
 	finish := func() error {
 		if open != nil && open.money == nil && open.dateRow != nil {
@@ -660,6 +673,13 @@ func (rd *pdfReader) readGroup(t *pdfTable, g *pdfGroup, rows []pdfReadRow) erro
 			}
 			closing, _, _ := pdfBalanceLabelAt(r.label)
 			rd.events = append(rd.events, pdfEvent{bal: v, closing: closing, labelled: r.label != "", row: row})
+			if s, ok := r.cells.dates[pdfRoleDate]; ok {
+				// "15 Mar 24 BALANCE BROUGHT FORWARD": the day the
+				// transactions under it, printed without a date, are on.
+				if d, ok, err := pdfScanDate(s); ok && err == nil {
+					prevDate = &d
+				}
+			}
 		case pdfKindTotal:
 			if err := finish(); err != nil {
 				return err

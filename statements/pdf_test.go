@@ -423,6 +423,35 @@ closing: 2966.55
 2024-03-05 | 2000.00 | 2976.55 | SALARY ACME | 
 2024-03-06 | -10.00 | 2966.55 | NETS | 
 `, "are debits: the column marks its 1 credits"},
+		{"the day from the balance row and the page before", `
+EXAMPLE BANK UK                             1 March to 31 March 2024
+Sort Code 40-11-22    Account Number 21345678      Currency: GBP
+
+Date        Payment type and details          Paid out      Paid in       Balance
+14 Mar 24   BALANCE BROUGHT FORWARD                                       1,000.00
+            VIS TESCO                            12.00                      988.00
+            BALANCE CARRIED FORWARD                                         988.00
+` + "\f" + `
+EXAMPLE BANK UK                             Page 2 of 3
+
+Date        Payment type and details          Paid out      Paid in       Balance
+15 Mar 24   BALANCE BROUGHT FORWARD                                         988.00
+            DD COUNCIL TAX                      100.00                      888.00
+16 Mar 24   CR ACME LTD                                     500.00
+` + "\f" + `
+EXAMPLE BANK UK                             Page 3 of 3
+            SO J SMITH RENT                      50.00                    1,338.00
+            BALANCE CARRIED FORWARD                                       1,338.00
+`, `account: 21345678
+currency: GBP
+period: 2024-03-01 2024-03-31
+opening: 1000.00
+closing: 1338.00
+2024-03-14 | -12.00 | 988.00 | VIS TESCO | 
+2024-03-15 | -100.00 | 888.00 | DD COUNCIL TAX | 
+2024-03-16 | 500.00 |  | CR ACME LTD | 
+2024-03-16 | -50.00 | 1338.00 | SO J SMITH RENT | 
+`, `"Payment type and details"=description`},
 		{"a period over the year end", `
 EXAMPLE BANK LTD                            Statement period: 15 Dec 2023 to 14 Jan 2024
 Account number: 12345678                    Currency: GBP
@@ -468,7 +497,7 @@ balances: none
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			st, err := statements.ParsePDF(context.Background(), "x.pdf", textPDF(t, tc.text))
+			st, err := statements.ParsePDF(context.Background(), "x.pdf", textPDF(t, strings.Split(tc.text, "\f")...))
 			if err != nil {
 				t.Fatal(err)
 			}
