@@ -62,7 +62,7 @@ func parsePDF(ctx context.Context, name string, data []byte, password string) (f
 		return ferry.Statement{}, ferry.Errorf(ferry.ClassDocumentChanged, name,
 			"no text on any of its %d pages: %w; Ferry does not OCR scanned pages", doc.NumPages(), pdftext.ErrNoText)
 	}
-	st, err := rd.read()
+	st, err := rd.read(ctx)
 	if err != nil {
 		var pe *pdfError
 		if errors.As(err, &pe) {
@@ -136,9 +136,12 @@ type pdfTxn struct {
 	signSource string
 }
 
-func (rd *pdfReader) read() (ferry.Statement, error) {
+func (rd *pdfReader) read(ctx context.Context) (ferry.Statement, error) {
 	rd.segment()
 	for _, t := range rd.tables {
+		if err := ctx.Err(); err != nil {
+			return ferry.Statement{}, err
+		}
 		if t.skip {
 			continue
 		}

@@ -434,7 +434,7 @@ func (g *pdfGroup) moneyColumn(tok pdfToken, em float64) int {
 		d := math.Inf(1)
 		switch c.align {
 		case pdfAlignRight:
-			d = math.Abs(tok.x1 - c.edge)
+			d = math.Min(math.Abs(tok.numX1-c.edge), math.Abs(tok.x1-c.edge))
 		case pdfAlignLeft:
 			d = math.Abs(tok.x0 - c.edge)
 		}
