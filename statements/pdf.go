@@ -358,7 +358,7 @@ func (rd *pdfReader) readTable(t *pdfTable) error {
 				rows = append(rows, rr)
 				continue
 			}
-			toks := pdfInGroup(pdfTokenize(tr.row.words), g)
+			toks := pdfInGroup(tr.row.tokens(), g)
 			if len(toks) == 0 {
 				continue
 			}

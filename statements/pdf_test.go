@@ -603,3 +603,29 @@ func FuzzPDFStatement(f *testing.F) {
 		_, _ = statements.ParsePDF(context.Background(), "fuzz.pdf", b)
 	})
 }
+
+// BenchmarkPDFStatement parses each test statement and reports pages/s,
+// to compare with `pdftotext -layout` on the same files.
+func BenchmarkPDFStatement(b *testing.B) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "pdf", "*.pdf"))
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			b.Fatal(err)
+		}
+		doc, err := pdftext.Open(data, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		pages := doc.NumPages()
+		b.Run(strings.TrimSuffix(filepath.Base(file), ".pdf"), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for i := 0; i < b.N; i++ {
+				if _, err := statements.ParsePDF(context.Background(), file, data); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(pages*b.N)/b.Elapsed().Seconds(), "pages/s")
+		})
+	}
+}

@@ -26,6 +26,21 @@ type pdfRow struct {
 	y          float64
 	size       float64 // the line's typical font size
 	words      []pdfWord
+	// toks and values cache what several passes ask of the row.
+	toks   []pdfToken
+	tokOK  bool
+	values int8 // 0 not known, 1 no date or amount, 2 one of them
+	// labels is 1 + the number of label words (0: not counted yet).
+	labels      int
+	strongLabel bool
+}
+
+// tokens returns the row's words with amounts joined to their marks.
+func (r *pdfRow) tokens() []pdfToken {
+	if !r.tokOK {
+		r.toks, r.tokOK = pdfTokenize(r.words), true
+	}
+	return r.toks
 }
 
 func (r *pdfRow) where() string { return fmt.Sprintf("page %d line %d", r.page, r.line) }
@@ -71,6 +86,7 @@ func pdfRowsOfPage(pg *pdftext.Page) []pdfRow {
 		var sizes []float64
 		var ysum float64
 		var cur *pdfWord
+		var buf []byte // the current word's text
 		var last pdftext.Glyph
 		for i, g := range gs {
 			size := math.Max(g.Size, 1)
@@ -86,7 +102,7 @@ func pdfRowsOfPage(pg *pdftext.Page) []pdfRow {
 			}
 			if cur != nil {
 				gap := g.X - (last.X + last.W)
-				if gap > 0.2*size || gap < -0.6*size || len(cur.text) > pdfMaxWordLen {
+				if gap > 0.2*size || gap < -0.6*size || len(buf) > pdfMaxWordLen {
 					cur = nil
 				}
 			}
@@ -94,10 +110,14 @@ func pdfRowsOfPage(pg *pdftext.Page) []pdfRow {
 				if len(row.words) >= pdfMaxRowWords {
 					break
 				}
+				if len(row.words) > 0 {
+					row.words[len(row.words)-1].text = string(buf)
+				}
+				buf = buf[:0]
 				row.words = append(row.words, pdfWord{x0: g.X, x1: g.X, size: size})
 				cur = &row.words[len(row.words)-1]
 			}
-			cur.text += g.Text
+			buf = append(buf, g.Text...)
 			cur.x1 = math.Max(cur.x1, g.X+math.Max(g.W, 0))
 			cur.size = math.Max(cur.size, size)
 			last = g
@@ -105,6 +125,7 @@ func pdfRowsOfPage(pg *pdftext.Page) []pdfRow {
 		if len(row.words) == 0 {
 			continue
 		}
+		row.words[len(row.words)-1].text = string(buf)
 		sort.Float64s(sizes)
 		row.size = sizes[len(sizes)/2]
 		row.y = pg.Height - ysum/float64(len(sizes))

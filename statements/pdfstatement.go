@@ -52,6 +52,7 @@ var (
 	pdfStmtDateLabel  = regexp.MustCompile(`(?i)\b(?:statement date|statement closing date|closing date|date of statement|statement as (?:at|of)|as (?:at|of)|statement issued(?: on)?|issue date|statement dated)\b\s*:?\s*`)
 	pdfShortDateAfter = regexp.MustCompile(`^\s*(?:on\s+)?(\d{1,2}/\d{1,2})\b`)
 	pdfMonthPeriod    = regexp.MustCompile(`(?i)\b(?:statement|period|for|month)\b[^0-9]{0,30}?\b` + pdfMonthRE + `\s+(\d{4})\b`)
+	pdfFieldWords     = regexp.MustCompile(`(?i)account|acct|a/c|card|iban|name|currency|ccy|from|start|end|to\b|账号|户名|币种|日期`)
 	pdfOnWord         = regexp.MustCompile(`(?i)^\s*(on|as (of|at)|at|:)\s*$`)
 	pdfPeriodWords    = regexp.MustCompile(`(?i)\b(period|statement|from|for|covering|dates?)\b|期间`)
 )
@@ -79,6 +80,9 @@ func (rd *pdfReader) readFields() error {
 		ps := pdfPhrases(r.words, 0.8)
 		for pi, p := range ps {
 			text := pdfJoinWords(p)
+			if !pdfFieldWords.MatchString(text) {
+				continue // no label of a field: most of the page's text
+			}
 			rest := func(loc []int) (string, []pdfWord) {
 				if s := strings.TrimSpace(text[loc[1]:]); s != "" {
 					return s, p
@@ -251,7 +255,7 @@ func pdfNormCurrency(c string) string {
 // label at the start of a cell, and the first amount after it within a
 // few words.
 func (rd *pdfReader) summaryBalances(r *pdfRow) {
-	toks := pdfTokenize(r.words)
+	toks := r.tokens()
 	ps := pdfPhrases(r.words, 0.8)
 	for _, p := range ps {
 		text := pdfJoinWords(p)

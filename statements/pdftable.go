@@ -130,17 +130,22 @@ func pdfHeaderScore(cols []pdfCol, em float64) (known int, ok bool) {
 // pdfRowHasValues reports whether a row holds an amount or a date: a header
 // holds neither.
 func pdfRowHasValues(r *pdfRow) bool {
-	for _, t := range pdfTokenize(r.words) {
-		if t.money != nil {
-			return true
+	if r.values == 0 {
+		r.values = 1
+		for _, t := range r.tokens() {
+			if t.money != nil {
+				r.values = 2
+			}
+		}
+		for _, p := range pdfPhrases(r.words, 0.8) {
+			if r.values == 1 {
+				if _, ok, _ := pdfScanDate(pdfJoinWords(p)); ok {
+					r.values = 2
+				}
+			}
 		}
 	}
-	for _, p := range pdfPhrases(r.words, 0.8) {
-		if _, ok, _ := pdfScanDate(pdfJoinWords(p)); ok {
-			return true
-		}
-	}
-	return false
+	return r.values == 2
 }
 
 // pdfHeaderAt reads a table header starting at rows[i]: one line, or two
@@ -149,8 +154,20 @@ func pdfHeaderAt(rows []pdfRow, i int) (cols []pdfCol, n int) {
 	a := &rows[i]
 	// A header's labels may stand on two lines, with one known word each
 	// ("Check" over "Number"): the two lines together need two.
-	two := i+1 < len(rows) && rows[i+1].page == a.page && len(a.words) <= 24 && pdfMayBeHeader(append(append([]pdfWord(nil), a.words...), rows[i+1].words...))
-	if len(a.words) < 2 || !pdfMayBeHeader(a.words) && !two || pdfRowHasValues(a) {
+	na, sa := a.labelWords()
+	if len(a.words) < 2 || na == 0 {
+		return nil, 0
+	}
+	if na < 2 || !sa {
+		if i+1 >= len(rows) || rows[i+1].page != a.page {
+			return nil, 0
+		}
+		nb, sb := rows[i+1].labelWords()
+		if na+nb < 2 || !sa && !sb {
+			return nil, 0
+		}
+	}
+	if pdfRowHasValues(a) {
 		return nil, 0
 	}
 	ca := pdfLabelCells(a)
@@ -219,10 +236,13 @@ func pdfSectionOf(r *pdfRow) *pdfSection {
 	if len(r.words) == 0 || len(r.words) > 12 {
 		return nil
 	}
-	for _, t := range pdfTokenize(r.words) {
+	for _, t := range r.tokens() {
 		if t.money != nil {
 			return nil
 		}
+	}
+	if !pdfHeadingFirstWords[strings.ToLower(strings.Trim(r.words[0].text, ":&"))] {
+		return nil
 	}
 	ps := pdfPhrases(r.words, 1.5)
 	if len(ps) > 2 {
@@ -322,6 +342,9 @@ func pdfTokenize(ws []pdfWord) []pdfToken {
 
 // pdfInGroup returns the tokens of a row that lie in a group's x-range.
 func pdfInGroup(ts []pdfToken, g *pdfGroup) []pdfToken {
+	if math.IsInf(g.x0, -1) && math.IsInf(g.x1, 1) {
+		return ts // the only group
+	}
 	var out []pdfToken
 	for _, t := range ts {
 		if t.x0 >= g.x0 && t.x0 < g.x1 {
@@ -342,7 +365,7 @@ func (t *pdfTable) learn() {
 		}
 		for _, tr := range t.rows {
 			em := tr.row.em()
-			toks := pdfInGroup(pdfTokenize(tr.row.words), g)
+			toks := pdfInGroup(tr.row.tokens(), g)
 			for _, tok := range toks {
 				if tok.money == nil {
 					continue

@@ -209,43 +209,71 @@ func pdfFullYear(s string) int {
 // pdfScanDate reads a date cell. ok is false when s is not a date at all; a
 // date-shaped cell that is no valid date (31 Feb) is an error.
 func pdfScanDate(s string) (pdfDate, bool, error) {
+	if !strings.ContainsAny(s, "0123456789") {
+		return pdfDate{}, false, nil // every date has a digit
+	}
 	s = strings.TrimSpace(pdfCleanText(s))
+	if len(s) > 24 {
+		return pdfDate{}, false, nil // longer than any date
+	}
+	var d pdfDate
+	var ok bool
+	if strings.IndexFunc(s, func(r rune) bool { return r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' }) >= 0 {
+		d, ok = pdfWordDate(s)
+	} else {
+		d, ok = pdfNumberDate(s)
+	}
+	switch {
+	case !ok:
+		return d, false, nil
+	case d.numeric:
+		if d.a < 1 || d.b < 1 || d.a > 31 || d.b > 31 || d.a > 12 && d.b > 12 {
+			return d, true, fmt.Errorf("%q is not a date", s)
+		}
+		return d, true, nil
+	case d.m < 1 || d.m > 12 || d.d < 1 || d.d > 31, d.hasYear && !pdfValidDate(d.y, d.m, d.d):
+		return d, true, fmt.Errorf("%q is not a date", s)
+	}
+	return d, true, nil
+}
+
+// pdfWordDate reads a date with the month in words: "01 Nov", "November 1,
+// 2024".
+func pdfWordDate(s string) (pdfDate, bool) {
 	var d pdfDate
 	if m := pdfDateDayMonth.FindStringSubmatch(s); m != nil {
 		d = pdfDate{d: pdfAtoi(m[1]), m: pdfMonths[strings.ToLower(m[2])], hasYear: m[3] != ""}
 		if d.hasYear {
 			d.y = pdfFullYear(m[3])
 		}
-	} else if m := pdfDateMonthDay.FindStringSubmatch(s); m != nil {
+		return d, true
+	}
+	if m := pdfDateMonthDay.FindStringSubmatch(s); m != nil {
 		d = pdfDate{m: pdfMonths[strings.ToLower(m[1])], d: pdfAtoi(m[2]), hasYear: m[3] != ""}
 		if d.hasYear {
 			d.y = pdfFullYear(m[3])
 		}
-	} else if m := pdfDateISO.FindStringSubmatch(s); m != nil {
-		d = pdfDate{y: pdfAtoi(m[1]), m: pdfAtoi(m[2]), d: pdfAtoi(m[3]), hasYear: true}
-	} else if m := pdfDateCJK.FindStringSubmatch(s); m != nil {
-		d = pdfDate{y: pdfAtoi(m[1]), m: pdfAtoi(m[2]), d: pdfAtoi(m[3]), hasYear: true}
-	} else if m := pdfDateCompact.FindStringSubmatch(s); m != nil {
-		d = pdfDate{y: pdfAtoi(m[1]), m: pdfAtoi(m[2]), d: pdfAtoi(m[3]), hasYear: true}
-	} else if m := pdfDateNumeric.FindStringSubmatch(s); m != nil {
-		d = pdfDate{a: pdfAtoi(m[1]), b: pdfAtoi(m[2]), numeric: true, hasYear: m[3] != ""}
+		return d, true
+	}
+	return d, false
+}
+
+// pdfNumberDate reads a date in digits: ISO, 2024年11月03日, 20241103, or
+// 03/11(/2024), whose order waits for the statement's.
+func pdfNumberDate(s string) (pdfDate, bool) {
+	for _, re := range []*regexp.Regexp{pdfDateISO, pdfDateCJK, pdfDateCompact} {
+		if m := re.FindStringSubmatch(s); m != nil {
+			return pdfDate{y: pdfAtoi(m[1]), m: pdfAtoi(m[2]), d: pdfAtoi(m[3]), hasYear: true}, true
+		}
+	}
+	if m := pdfDateNumeric.FindStringSubmatch(s); m != nil {
+		d := pdfDate{a: pdfAtoi(m[1]), b: pdfAtoi(m[2]), numeric: true, hasYear: m[3] != ""}
 		if d.hasYear {
 			d.y = pdfFullYear(m[3])
 		}
-		if d.a < 1 || d.b < 1 || d.a > 31 || d.b > 31 || d.a > 12 && d.b > 12 {
-			return d, true, fmt.Errorf("%q is not a date", s)
-		}
-		return d, true, nil
-	} else {
-		return d, false, nil
+		return d, true
 	}
-	if d.m < 1 || d.m > 12 || d.d < 1 || d.d > 31 {
-		return d, true, fmt.Errorf("%q is not a date", s)
-	}
-	if d.hasYear && !pdfValidDate(d.y, d.m, d.d) {
-		return d, true, fmt.Errorf("%q is not a date", s)
-	}
-	return d, true, nil
+	return pdfDate{}, false
 }
 
 func pdfValidDate(y, m, d int) bool {
@@ -306,6 +334,9 @@ type pdfFoundDate struct {
 
 func pdfDatesIn(s string) []pdfFoundDate {
 	var out []pdfFoundDate
+	if !strings.ContainsAny(s, "0123456789") {
+		return nil
+	}
 	for _, loc := range pdfDateInText.FindAllStringIndex(s, 8) {
 		d, ok, err := pdfScanDate(strings.TrimRight(s[loc[0]:loc[1]], " ,-"))
 		if ok && err == nil {

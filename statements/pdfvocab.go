@@ -122,29 +122,29 @@ var pdfWeakLabelWords = map[string]bool{"in": true, "out": true, "type": true, "
 	"transaction": true, "transactions": true, "details": true, "of": true, "and": true, "no": true, "no.": true, "ref": true,
 	"check": true, "checks": true, "posted": true, "posting": true, "number": true, "date": false}
 
-// pdfMayBeHeader reports whether a row has the words a header needs: two
-// label words, one of them not a common word.
-func pdfMayBeHeader(ws []pdfWord) bool {
-	n, strong := 0, false
-	for _, w := range ws {
-		t := strings.ToLower(strings.Trim(w.text, ":/()[]£$€.#*"))
-		if pdfLabelWords[t] {
-			n++
-			strong = strong || !pdfWeakLabelWords[t]
-		} else if pdfHasCJK(w.text) {
-			for _, c := range pdfCjkLabels {
-				if strings.Contains(w.text, c.word) {
-					n++
-					strong = true
-					break
+// labelWords counts the row's words that are words of column labels, and
+// tells whether one of them is not a common word: a header needs two, one
+// of them uncommon, on its one or two lines.
+func (r *pdfRow) labelWords() (n int, strong bool) {
+	if r.labels == 0 {
+		for _, w := range r.words {
+			t := strings.ToLower(strings.Trim(w.text, ":/()[]£$€.#*"))
+			if pdfLabelWords[t] {
+				n++
+				strong = strong || !pdfWeakLabelWords[t]
+			} else if pdfHasCJK(w.text) {
+				for _, c := range pdfCjkLabels {
+					if strings.Contains(w.text, c.word) {
+						n++
+						strong = true
+						break
+					}
 				}
 			}
 		}
-		if n >= 2 && strong {
-			return true
-		}
+		r.labels, r.strongLabel = n+1, strong
 	}
-	return false
+	return r.labels - 1, r.strongLabel
 }
 
 // pdfCjkLabels are matched by containment, in this order: Chinese labels
@@ -283,14 +283,27 @@ var pdfSectionHeadings = func() map[string]pdfSectionKind {
 	return m
 }()
 
+// pdfHeadingFirstWords are the first words of the section headings: a row
+// that starts with another word is no heading.
+var pdfHeadingFirstWords = func() map[string]bool {
+	m := map[string]bool{}
+	for h := range pdfSectionHeadings {
+		m[strings.Fields(h)[0]] = true
+	}
+	return m
+}()
+
 var pdfHeadingNoise = regexp.MustCompile(`(?i)\(?\b(continued|cont'?d|cont\.)\b\)?|\(\d+\)|:$`)
 
 // pdfNormHeading normalizes a possible section heading.
 func pdfNormHeading(s string) string {
-	s = pdfHeadingNoise.ReplaceAllString(pdfCleanText(s), " ")
+	s = pdfCleanText(s)
+	if strings.ContainsAny(s, "(:") || strings.Contains(strings.ToLower(s), "cont") {
+		s = pdfHeadingNoise.ReplaceAllString(s, " ")
+	}
 	s = strings.ToLower(s)
 	s = strings.ReplaceAll(s, "&", " and ")
-	s = pdfSpaceRun.ReplaceAllString(s, " ")
+	s = strings.Join(strings.Fields(s), " ")
 	s = strings.ReplaceAll(s, " /", "/")
 	s = strings.ReplaceAll(s, "/ ", "/")
 	return strings.TrimSpace(strings.Trim(strings.TrimSpace(s), ":-"))
