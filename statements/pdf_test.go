@@ -452,6 +452,39 @@ closing: 1338.00
 2024-03-16 | 500.00 |  | CR ACME LTD | 
 2024-03-16 | -50.00 | 1338.00 | SO J SMITH RENT | 
 `, `"Payment type and details"=description`},
+		{"debit and credit under one label", `
+EXAMPLE BANK                                Statement period: 1 March 2024 to 31 March 2024
+Account number: 12345678                    Currency: GBP
+
+Date        Description                    Transaction Amount       Balance
+                                        Debit             Credit
+            BALANCE BROUGHT FORWARD                                 1,000.00
+04 Mar      CARD PAYMENT TESCO          23.45                         976.55
+05 Mar      SALARY ACME LTD                             2,000.00    2,976.55
+`, `account: 12345678
+currency: GBP
+period: 2024-03-01 2024-03-31
+opening: 1000.00
+closing: 2976.55
+2024-03-04 | -23.45 | 976.55 | CARD PAYMENT TESCO | 
+2024-03-05 | 2000.00 | 2976.55 | SALARY ACME LTD | 
+`, `"Transaction Amount Debit"=debit`},
+		{"labels of an Indian bank", `
+EXAMPLE BANK LTD                            Statement From : 01/11/2024 To : 30/11/2024
+Account No : 50100012345678                 Currency : INR
+
+Date       Narration                   Chq./Ref.No.      Value Dt     Withdrawal Amt.    Deposit Amt.    Closing Balance
+01/11/24   Opening Balance                                                                                    10,000.00
+05/11/24   UPI-GROCERY MART            0000431234        05/11/24              250.00                          9,750.00
+12/11/24   NEFT CR-ACME PVT LTD        N123456789        13/11/24                              5,000.00       14,750.00
+`, `account: 50100012345678
+currency: INR
+period: 2024-11-01 2024-11-30
+opening: 10000.00
+closing: 14750.00
+2024-11-05 | -250.00 | 9750.00 | UPI-GROCERY MART | 0000431234
+2024-11-12 value 2024-11-13 | 5000.00 | 14750.00 | NEFT CR-ACME PVT LTD | N123456789
+`, `"Withdrawal Amt."=debit`},
 		{"a period over the year end", `
 EXAMPLE BANK LTD                            Statement period: 15 Dec 2023 to 14 Jan 2024
 Account number: 12345678                    Currency: GBP

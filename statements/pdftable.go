@@ -191,12 +191,13 @@ func pdfHeaderAt(rows []pdfRow, i int) (cols []pdfCol, n int) {
 	return nil, 0
 }
 
-// pdfStackLabels joins a two-line header: each lower label goes with the upper
-// one it lies under. ok is false unless every upper label has a lower one
-// or stands alone, and no lower label lies under two upper ones.
+// pdfStackLabels joins a two-line header: each lower label goes with the
+// upper one it lies under ("Deposits/" over "Credits"). Labels of their own
+// under one upper label ("Debit" and "Credit" under "Amount") replace it.
+// ok is false when a lower label lies under two upper ones.
 func pdfStackLabels(top, bottom []pdfCol) ([]pdfCol, bool) {
-	out := append([]pdfCol(nil), top...)
-	used := make([]bool, len(top))
+	under := make([][]pdfCol, len(top))
+	var alone []pdfCol
 	for _, b := range bottom {
 		best, bestOv := -1, 0.0
 		hits := 0
@@ -213,19 +214,39 @@ func pdfStackLabels(top, bottom []pdfCol) ([]pdfCol, bool) {
 			return nil, false
 		}
 		if best < 0 || bestOv <= 0 {
-			out = append(out, b)
+			alone = append(alone, b)
 			continue
 		}
-		t := &out[best]
-		t.label += " " + b.label
-		if r := pdfLabelRole(t.label); r != pdfRoleNone {
-			t.role = r
-		} else if t.role == pdfRoleNone {
-			t.role = b.role
-		}
-		t.x0, t.x1 = math.Min(t.x0, b.x0), math.Max(t.x1, b.x1)
-		used[best] = true
+		under[best] = append(under[best], b)
 	}
+	var out []pdfCol
+	for k, t := range top {
+		bs := under[k]
+		known := 0
+		for _, b := range bs {
+			if b.role != pdfRoleNone {
+				known++
+			}
+		}
+		if len(bs) > 1 && known == len(bs) {
+			for _, b := range bs {
+				b.label = t.label + " " + b.label
+				out = append(out, b)
+			}
+			continue
+		}
+		for _, b := range bs {
+			t.label += " " + b.label
+			if r := pdfLabelRole(t.label); r != pdfRoleNone {
+				t.role = r
+			} else if t.role == pdfRoleNone {
+				t.role = b.role
+			}
+			t.x0, t.x1 = math.Min(t.x0, b.x0), math.Max(t.x1, b.x1)
+		}
+		out = append(out, t)
+	}
+	out = append(out, alone...)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].x0 < out[j].x0 })
 	return out, true
 }

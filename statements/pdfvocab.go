@@ -58,14 +58,14 @@ var pdfColumnLabels = func() map[string]pdfRole {
 	m := map[string]pdfRole{}
 	add := func(r pdfRole, labels ...string) {
 		for _, l := range labels {
-			m[l] = r
+			m[strings.TrimRight(l, ".")] = r // as pdfNormLabel leaves it
 		}
 	}
 	add(pdfRoleDate, "date", "transaction date", "trans date", "trans. date", "txn date", "tran date", "trx date",
 		"booking date", "book date", "entry date", "date of transaction", "transaction\u00a0date", "processed date",
 		"date paid", "paid date", "date of trans", "trans dt", "txn dt")
 	add(pdfRolePostDate, "posting date", "post date", "posted date", "date posted", "posted", "posting")
-	add(pdfRoleValueDate, "value date", "effective date", "val date", "val. date", "value dt")
+	add(pdfRoleValueDate, "value date", "effective date", "val date", "val. date", "value dt", "val dt")
 	add(pdfRoleDescription, "description", "details", "transaction details", "transaction description", "particulars",
 		"narrative", "narration", "payment type and details", "payment details", "transaction", "transactions",
 		"merchant", "merchant name", "memo", "remarks", "description of transaction", "transaction type and details",
@@ -84,10 +84,12 @@ var pdfColumnLabels = func() map[string]pdfRole {
 	add(pdfRoleDebit, "debit", "debits", "debit amount", "withdrawal", "withdrawals", "withdrawn", "paid out", "money out",
 		"payments", "out", "withdrawals/debits", "debits/withdrawals", "withdrawal/debit", "amount debited",
 		"cheques and withdrawals", "checks and withdrawals", "checks/debits", "checks and debits", "subtractions",
-		"withdrawal amount", "debits/checks", "payments/debits", "charges/debits", "spent")
+		"withdrawal amount", "debits/checks", "payments/debits", "charges/debits", "spent", "withdrawal amt", "debit amt",
+		"dr amount", "withdrawals amount", "amount debited (dr)")
 	add(pdfRoleCredit, "credit", "credits", "credit amount", "deposit", "deposits", "paid in", "money in", "receipts",
 		"in", "deposits/credits", "credits/deposits", "deposit/credit", "amount credited", "additions", "lodgements",
-		"deposit amount", "deposits and credits", "receipts/credits", "credits/receipts", "received")
+		"deposit amount", "deposits and credits", "receipts/credits", "credits/receipts", "received", "deposit amt", "credit amt",
+		"cr amount", "deposits amount")
 	add(pdfRoleBalance, "balance", "running balance", "ending daily balance", "daily balance", "ledger balance",
 		"available balance", "book balance", "daily ending balance", "end of day balance", "closing balance",
 		"balance due", "account balance")
@@ -193,7 +195,7 @@ func pdfNormLabel(s string) string {
 	s = strings.Join(strings.Fields(b.String()), " ")
 	s = strings.ReplaceAll(s, " /", "/")
 	s = strings.ReplaceAll(s, "/ ", "/")
-	s = strings.TrimSpace(strings.TrimRight(s, ":"))
+	s = strings.TrimSpace(strings.TrimRight(s, ":."))
 	for _, cur := range []string{" sgd", " usd", " aud", " gbp", " eur", " s", " a", " us", " hk", " nz"} {
 		s = strings.TrimSuffix(s, cur)
 	}
@@ -262,14 +264,19 @@ var pdfSectionHeadings = func() map[string]pdfSectionKind {
 	add(pdfSectionCredits, "deposits", "deposits and additions", "deposits and other additions", "deposits and other credits",
 		"deposits and credits", "other credits", "credits", "additions", "electronic deposits", "other deposits",
 		"deposits/credits", "payments and credits", "payments and other credits", "credits and deposits",
-		"atm and debit card deposits", "card deposits and credits", "money in", "paid in", "receipts")
+		"atm and debit card deposits", "card deposits and credits", "money in", "paid in", "receipts",
+		"deposits and other additions", "customer deposits", "deposits, credits and interest", "other additions")
 	add(pdfSectionDebits, "withdrawals", "electronic withdrawals", "atm and debit card withdrawals", "other withdrawals",
 		"withdrawals and other subtractions", "withdrawals and other debits", "withdrawals and debits", "checks paid",
 		"checks", "cheques", "cheques paid", "fees", "service fees", "fees and charges", "service charges", "fees charged",
 		"card purchases", "debit card purchases", "purchases", "purchase", "other debits", "debits", "other subtractions",
 		"checks and substitute checks", "atm withdrawals", "subtractions", "electronic payments", "checks and other debits",
 		"atm and debit card subtractions", "other withdrawals and debits", "checks cleared", "interest charged",
-		"money out", "paid out", "other charges", "cash advances", "bill payments", "electronic debits")
+		"money out", "paid out", "other charges", "cash advances", "bill payments", "electronic debits",
+		"deductions", "other deductions", "online and electronic banking deductions", "banking/debit card withdrawals and purchases",
+		"debit card withdrawals and purchases", "card withdrawals", "checks presented conventionally", "checks presented electronically",
+		"other withdrawals, debits and service charges", "atm/debit card withdrawals", "electronic withdrawals and payments",
+		"checks and other deductions", "withdrawals and other deductions")
 	add(pdfSectionActivity, "transaction history", "transaction details", "account activity", "transactions",
 		"new transactions", "your transactions", "account transactions", "transaction detail", "activity",
 		"details of your account", "account details", "your account activity",
