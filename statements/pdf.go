@@ -56,6 +56,15 @@ func parsePDF(ctx context.Context, name string, data []byte, password string) (f
 		if len(rows) == 0 {
 			rd.blank = append(rd.blank, p)
 		}
+		if len(rows) > 0 && len(rows) <= 3 {
+			values := false
+			for i := range rows {
+				values = values || pdfRowHasValues(&rows[i])
+			}
+			if !values {
+				rd.sparse = append(rd.sparse, p)
+			}
+		}
 		rd.rows = append(rd.rows, rows...)
 	}
 	if len(rd.rows) == 0 {
@@ -82,6 +91,7 @@ type pdfReader struct {
 	file    string
 	pages   int
 	blank   []int // pages without text
+	sparse  []int // pages with a line or three of text and no date or amount
 	rows    []pdfRow
 	tables  []*pdfTable
 	outside []*pdfRow // rows outside any table: the statement's fields

@@ -574,6 +574,31 @@ func TestPDFScannedIsRefused(t *testing.T) {
 	}
 }
 
+// A scanned page with a printed page number has text, but its
+// transactions are still not read: the break in the running balance after
+// it is a warning that names the page, and the statement does not
+// reconcile.
+func TestPDFScannedPageWithPageNumber(t *testing.T) {
+	t.Parallel()
+	data := textPDF(t, strings.Replace(plainUK, "            BALANCE CARRIED FORWARD                                             2,976.55\n", "", 1),
+		"\n\n\n                                         - 2 -\n", `
+Date        Description                         Paid out          Paid in         Balance
+09 Mar      CARD PAYMENT BOOTS                     10.00                          2,866.55
+            BALANCE CARRIED FORWARD                                             2,866.55
+`)
+	st, err := statements.ParsePDF(context.Background(), "x.pdf", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := strings.Join(st.Warnings, "\n")
+	if !strings.Contains(w, "page 3 line 2") || !strings.Contains(w, "the transactions on page 2, which has almost no text (a scanned page?), are missing") {
+		t.Errorf("warnings %q, want one naming page 2 and the break on page 3 line 2", st.Warnings)
+	}
+	if len(st.Lines) != 3 || st.Reconcile() == nil {
+		t.Errorf("got %d lines, reconcile %v; want 3 lines and a statement that does not reconcile", len(st.Lines), st.Reconcile())
+	}
+}
+
 // Invoices and the BAI2 specification are PDFs but not statements: they
 // are refused with an error that says so.
 func TestPDFRefusesOtherDocuments(t *testing.T) {

@@ -318,7 +318,7 @@ func (rd *pdfReader) runChain(items []pdfChainItem, b pdfBalanceResult) (map[*pd
 			}
 		}
 		if !ok {
-			gap := rd.blankBetween(anchorPage, it.page)
+			gap, what := rd.blankBetween(anchorPage, it.page)
 			where := "the statement's end"
 			if it.row != nil {
 				where = it.row.where()
@@ -327,7 +327,7 @@ func (rd *pdfReader) runChain(items []pdfChainItem, b pdfBalanceResult) (map[*pd
 				return nil, nil, &pdfChainError{mismatch: true, err: &pdfError{where: where, class: ferry.ClassValidationFailed,
 					err: fmt.Errorf("%w: the running balance is %s here, the statement prints %s: a line was missed or misread", ferry.ErrUnreconciled, running.Add(known).StringFixed(2), v.StringFixed(2))}}
 			}
-			warns = append(warns, fmt.Sprintf("%s: the running balance is %s, the statement prints %s: the transactions on page %d, which has no text, are missing, so the statement does not reconcile", where, running.Add(known).StringFixed(2), v.StringFixed(2), gap))
+			warns = append(warns, fmt.Sprintf("%s: the running balance is %s, the statement prints %s: the transactions on page %d, %s, are missing (Ferry does not OCR scanned pages), so the statement does not reconcile", where, running.Add(known).StringFixed(2), v.StringFixed(2), gap, what))
 		}
 		r := v
 		running, known, unknown, anchorPage = &r, decimal.Zero, nil, it.page
@@ -342,14 +342,20 @@ func pdfSignError(x *pdfTxn) error {
 	return &pdfChainError{err: pdfErrorfAt(x.row, "cannot tell whether %s in the %q column is a debit or a credit: %w (no CR/DR mark, no minus, no section heading, and no balance to follow)", x.money.abs.StringFixed(2), x.colLabel, pdfErrSignUnknown)}
 }
 
-// blankBetween returns a page without text between two pages, or 0.
-func (rd *pdfReader) blankBetween(from, to int) int {
+// blankBetween returns a page without text (or with almost none: a scan
+// with a printed page number) between two pages, or 0, and what it has.
+func (rd *pdfReader) blankBetween(from, to int) (int, string) {
 	for _, p := range rd.blank {
-		if p > from && p < to || p == to && to > 0 {
-			return p
+		if p > from && p < to {
+			return p, "which has no text"
 		}
 	}
-	return 0
+	for _, p := range rd.sparse {
+		if p > from && p < to {
+			return p, "which has almost no text (a scanned page?)"
+		}
+	}
+	return 0, ""
 }
 
 // pdfSolveSigns finds signs for amounts that add up to diff. n is the number
