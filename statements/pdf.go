@@ -148,6 +148,24 @@ type pdfTxn struct {
 
 func (rd *pdfReader) read(ctx context.Context) (ferry.Statement, error) {
 	rd.segment()
+	rd.detectCard()
+	if rd.card {
+		// On a card, "Payments" are credits to the card and "Charges"
+		// debits.
+		for _, t := range rd.tables {
+			for gi := range t.groups {
+				for k := range t.groups[gi].cols {
+					c := &t.groups[gi].cols[k]
+					switch pdfNormLabel(c.label) {
+					case "payments", "payment", "payments/credits", "payments and credits", "credits", "credit":
+						c.role = pdfRoleCredit
+					case "charges", "purchases", "purchases/charges", "new charges", "debits", "debit", "purchases and adjustments":
+						c.role = pdfRoleDebit
+					}
+				}
+			}
+		}
+	}
 	for _, t := range rd.tables {
 		if err := ctx.Err(); err != nil {
 			return ferry.Statement{}, err
@@ -171,7 +189,6 @@ func (rd *pdfReader) read(ctx context.Context) (ferry.Statement, error) {
 	if err := rd.readFields(); err != nil {
 		return ferry.Statement{}, err
 	}
-	rd.detectCard()
 	if len(rd.events) == 0 && !rd.hasTransactionTable() {
 		if r := rd.invoiceCue(); r != nil {
 			return ferry.Statement{}, &pdfError{where: r.where(), class: ferry.ClassDocumentChanged,

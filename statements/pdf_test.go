@@ -261,6 +261,14 @@ Date          Description                       Paid out        Paid in
 13/02/2024    CARD PAYMENT                          1.00
 02/14/2024    CARD PAYMENT                          2.00
 `, []string{"numeric dates read day first on page 1 line 1 and month first on page 1 line 5"}, ferry.ClassDocumentChanged},
+		{"amounts under a label Ferry does not know", `
+EXAMPLE BANK                                Statement period: 1 March 2024 to 31 March 2024
+Account number: 12345678                    Currency: GBP
+
+Date        Description                  Paid out      Cashback       Paid in        Balance
+04 Mar      CARD PAYMENT TESCO              23.45                                   976.55
+05 Mar      CARD PAYMENT BOOTS              10.00          1.00                     967.55
+`, []string{"x.pdf: page 1 line 5", `amount "1.00" is under the column "Cashback", which Ferry does not know`}, ferry.ClassDocumentChanged},
 		{"a statement of nothing", `
 EXAMPLE BANK
 Account number: 12345678
@@ -485,6 +493,24 @@ closing: 14750.00
 2024-11-05 | -250.00 | 9750.00 | UPI-GROCERY MART | 0000431234
 2024-11-12 value 2024-11-13 | 5000.00 | 14750.00 | NEFT CR-ACME PVT LTD | N123456789
 `, `"Withdrawal Amt."=debit`},
+		{"a card with charges and payments columns", `
+EXAMPLE BANK CARD SERVICES                  Statement Date: 15 Dec 2024
+Card No.: 4111 2222 3333 4444               Credit Limit: GBP 5,000
+                                            Minimum Payment Due: GBP 25.00
+
+Date        Details                              Charges        Payments
+            Previous balance                                                 1,000.00
+20 Nov      TESCO STORES                          100.00
+01 Dec      DIRECT DEBIT PAYMENT                                  50.00
+            New balance                                                      1,050.00
+`, `account: 4111222233334444
+currency: GBP
+period: 2024-11-20 2024-12-15
+opening: -1000.00
+closing: -1050.00
+2024-11-20 | -100.00 |  | TESCO STORES | 
+2024-12-01 | 50.00 |  | DIRECT DEBIT PAYMENT | 
+`, "a credit card statement"},
 		{"a period over the year end", `
 EXAMPLE BANK LTD                            Statement period: 15 Dec 2023 to 14 Jan 2024
 Account number: 12345678                    Currency: GBP

@@ -613,6 +613,13 @@ func (g *pdfGroup) cellsOf(r *pdfRow, toks []pdfToken) (pdfRowCells, error) {
 				prevCol, prevX1 = -1, t.x1
 				continue
 			}
+			// An amount under a label Ferry does not know: a column of
+			// money it cannot name is an error, never description text.
+			for _, c := range g.cols[1:] {
+				if c.role == pdfRoleNone && pdfOverlap(c.x0-0.5*em, c.x1+0.5*em, t.x0, t.x1) > 0 {
+					rc.fail(pdfErrorfAt(r, "amount %q is under the column %q, which Ferry does not know", t.text, c.label))
+				}
+			}
 		}
 		k := g.textColumnAt(t.x0, em)
 		cont := prevCol >= 0 && t.x0-prevX1 < 0.45*em

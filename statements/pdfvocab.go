@@ -85,7 +85,7 @@ var pdfColumnLabels = func() map[string]pdfRole {
 		"payments", "out", "withdrawals/debits", "debits/withdrawals", "withdrawal/debit", "amount debited",
 		"cheques and withdrawals", "checks and withdrawals", "checks/debits", "checks and debits", "subtractions",
 		"withdrawal amount", "debits/checks", "payments/debits", "charges/debits", "spent", "withdrawal amt", "debit amt",
-		"dr amount", "withdrawals amount", "amount debited (dr)")
+		"dr amount", "withdrawals amount", "amount debited (dr)", "charges", "purchases")
 	add(pdfRoleCredit, "credit", "credits", "credit amount", "deposit", "deposits", "paid in", "money in", "receipts",
 		"in", "deposits/credits", "credits/deposits", "deposit/credit", "amount credited", "additions", "lodgements",
 		"deposit amount", "deposits and credits", "receipts/credits", "credits/receipts", "received", "deposit amt", "credit amt",
