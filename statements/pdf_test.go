@@ -674,6 +674,25 @@ func TestPDFContext(t *testing.T) {
 	}
 }
 
+// A page of a thousand lines of column labels and amounts is read in
+// bounded time: it is no statement, and the error says so.
+func TestPDFHostileRows(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	for i := 0; i < 40; i++ {
+		b.WriteString(strings.Repeat("Date Amount Balance Debit Credit ", 30) + "\n")
+		b.WriteString(strings.Repeat("01/02 1.00 ", 60) + "\n")
+	}
+	pages := make([]string, 3)
+	for i := range pages {
+		pages[i] = b.String()
+	}
+	_, err := statements.ParsePDF(context.Background(), "hostile.pdf", textPDF(t, pages...))
+	if err == nil || !strings.Contains(err.Error(), "hostile.pdf") {
+		t.Fatalf("got %v, want an error naming the file", err)
+	}
+}
+
 // FuzzPDFStatement feeds the statement reader broken variants of the test
 // statements: it must return, never panic.
 func FuzzPDFStatement(f *testing.F) {

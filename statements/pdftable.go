@@ -148,6 +148,10 @@ func pdfRowHasValues(r *pdfRow) bool {
 	return r.values == 2
 }
 
+// pdfMaxHeaderWords bounds a header line: real ones have a few dozen words,
+// and the work on one grows with the square of its labels.
+const pdfMaxHeaderWords = 64
+
 // pdfHeaderAt reads a table header starting at rows[i]: one line, or two
 // stacked lines ("Deposits/" over "Credits"). n is how many rows it takes.
 func pdfHeaderAt(rows []pdfRow, i int) (cols []pdfCol, n int) {
@@ -155,7 +159,7 @@ func pdfHeaderAt(rows []pdfRow, i int) (cols []pdfCol, n int) {
 	// A header's labels may stand on two lines, with one known word each
 	// ("Check" over "Number"): the two lines together need two.
 	na, sa := a.labelWords()
-	if len(a.words) < 2 || na == 0 {
+	if len(a.words) < 2 || len(a.words) > pdfMaxHeaderWords || na == 0 {
 		return nil, 0
 	}
 	if na < 2 || !sa {
@@ -174,7 +178,7 @@ func pdfHeaderAt(rows []pdfRow, i int) (cols []pdfCol, n int) {
 	knownA, okA := pdfHeaderScore(ca, a.em())
 	if i+1 < len(rows) {
 		b := &rows[i+1]
-		if b.page == a.page && b.y-a.y > 0 && b.y-a.y <= 1.8*a.em() && !pdfRowHasValues(b) && pdfSectionOf(a) == nil && len(ca) >= 2 {
+		if b.page == a.page && b.y-a.y > 0 && b.y-a.y <= 1.8*a.em() && len(b.words) <= pdfMaxHeaderWords && !pdfRowHasValues(b) && pdfSectionOf(a) == nil && len(ca) >= 2 {
 			cb := pdfLabelCells(b)
 			if merged, ok := pdfStackLabels(ca, cb); ok {
 				knownM, okM := pdfHeaderScore(merged, a.em())
