@@ -46,7 +46,7 @@ func parsePDF(ctx context.Context, name string, data []byte, password string) (f
 	if err != nil {
 		return ferry.Statement{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "%w", err)
 	}
-	rd := &pdfReader{file: name, pages: doc.NumPages(), secSum: map[string]decimal.Decimal{}, secLines: map[string]int{}}
+	rd := &pdfReader{file: name, pages: doc.NumPages(), secSum: map[string]decimal.Decimal{}, secLines: map[string]int{}, noted: map[string]bool{}}
 	for p := 1; p <= doc.NumPages(); p++ {
 		page, err := doc.Page(p)
 		if err != nil {
@@ -109,6 +109,7 @@ type pdfReader struct {
 	secSum   map[string]decimal.Decimal
 	secLines map[string]int
 	notes    []string
+	noted    map[string]bool // table layouts already noted
 	warns    []string
 	// what the fields say
 	fields pdfFields
@@ -522,7 +523,8 @@ func (rd *pdfReader) readGroup(t *pdfTable, g *pdfGroup, rows []pdfReadRow) erro
 	}
 	pitch := pdfRowPitch(seq)
 	last, nLast, nFirst := pdfAmountLast(seq)
-	if last {
+	if last && !rd.noted["amount last"] {
+		rd.noted["amount last"] = true
 		rd.note("%s: a transaction's amount is on its last line (%d cases against %d)", t.header[0].where(), nLast, nFirst)
 	}
 	owner := pdfAttach(seq, pitch, last)
@@ -1082,9 +1084,14 @@ func (rd *pdfReader) noteColumns(t *pdfTable) {
 			break
 		}
 	}
-	s := fmt.Sprintf("%s: transaction table, columns %s", t.header[0].where(), strings.Join(parts, ", "))
+	s := "columns " + strings.Join(parts, ", ")
 	if t.section != nil {
 		s += fmt.Sprintf(", in section %q", t.section.title)
 	}
-	rd.note("%s", s)
+	// A header repeated on every page is noted once.
+	if rd.noted[s] {
+		return
+	}
+	rd.noted[s] = true
+	rd.note("%s: transaction table, %s", t.header[0].where(), s)
 }
