@@ -104,7 +104,7 @@ func TestPDFLayouts(t *testing.T) {
 		notes, warnings []string
 	}{
 		{file: "sg_dbs_withdrawal_deposit", reconciles: true, notes: []string{`"Withdrawal (-)"=debit`, "day first (DD/MM)"}},
-		{file: "sg_amount_cr", reconciles: true, notes: []string{"are debits: the column marks its 8 credits", "year comes from the statement period 2024-11-16 to 2024-12-15"}},
+		{file: "sg_amount_cr", reconciles: true, notes: []string{"are debits: the column marks its 16 credits", "year comes from the statement period 2024-11-16 to 2024-12-15"}},
 		{file: "us_chase_sections", reconciles: true, notes: []string{`the amounts under "CHECKS PAID" are debits`, `the amounts under "DEPOSITS AND ADDITIONS" are credits`, "currency USD: amounts in $, from a US bank", "month first (MM/DD)"}},
 		{file: "us_boa_minus_checks", reconciles: true, notes: []string{"printed 2 times side by side", `"Withdrawals and other subtractions" are debits`}},
 		{file: "us_wellsfargo_twoline_header", reconciles: true, notes: []string{`"Deposits/ Credits"=credit`, `"Ending daily balance"=balance`, "dates of the opening and closing balances"}},

@@ -17,16 +17,16 @@ import (
 
 // resolveSigns settles every sign it can without the balances.
 func (rd *pdfReader) resolveSigns(txns []*pdfTxn) error {
-	type colKey struct {
-		t     *pdfTable
-		label string
-	}
+	// The column's habit is counted over the whole statement: a header
+	// repeated on every page is one column, and one page may hold no
+	// marked amount.
+	type colKey struct{ label string }
 	marks := map[colKey][2]int{} // credits marked, debits marked
 	for _, x := range txns {
 		if x.role != pdfRoleAmount || pdfSignedSection(x.section) != 0 {
 			continue
 		}
-		k := colKey{x.table, x.colLabel}
+		k := colKey{pdfNormLabel(x.colLabel)}
 		c := marks[k]
 		switch rd.markSign(*x.money) {
 		case 1:
@@ -58,7 +58,7 @@ func (rd *pdfReader) resolveSigns(txns []*pdfTxn) error {
 			x.sign, x.signSource = mark, "mark"
 			continue
 		}
-		k := colKey{x.table, x.colLabel}
+		k := colKey{pdfNormLabel(x.colLabel)}
 		c := marks[k]
 		switch {
 		case c[0] > 0 && c[1] == 0:
