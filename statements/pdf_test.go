@@ -511,6 +511,23 @@ closing: -1050.00
 2024-11-20 | -100.00 |  | TESCO STORES | 
 2024-12-01 | 50.00 |  | DIRECT DEBIT PAYMENT | 
 `, "a credit card statement"},
+		{"CR and DR apart from the balance", `
+EXAMPLE BANK LIMITED ABN 12 345 678 901     Statement Period 1 Dec 2023 - 31 Dec 2023
+Account Number 06 2000 12345678
+
+Date     Transaction                         Debit        Credit          Balance
+01 Dec   OPENING BALANCE                                               100.00  CR
+02 Dec   WOOLWORTHS 1234 SYDNEY             150.00                      50.00  DR
+05 Dec   SALARY ACME PTY LTD                           2,000.00      1,950.00  CR
+31 Dec   CLOSING BALANCE                                             1,950.00  CR
+`, `account: 06200012345678
+currency: AUD
+period: 2023-12-01 2023-12-31
+opening: 100.00
+closing: 1950.00
+2023-12-02 | -150.00 | -50.00 | WOOLWORTHS 1234 SYDNEY | 
+2023-12-05 | 2000.00 | 1950.00 | SALARY ACME PTY LTD | 
+`, "currency AUD: no currency printed"},
 		{"a period over the year end", `
 EXAMPLE BANK LTD                            Statement period: 15 Dec 2023 to 14 Jan 2024
 Account number: 12345678                    Currency: GBP

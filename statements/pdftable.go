@@ -345,7 +345,10 @@ func pdfTokenize(ws []pdfWord) []pdfToken {
 		if _, ok := pdfParseMoneyToken(pdfJoinWords(ws[start : end+1])); ok {
 			// Marks and a currency code printed after it: "1,234.56 CR",
 			// "1,234.56 USD".
-			for k := 0; k < 2 && end+1 < len(ws) && (pdfIsMarkWord(ws[end+1].text) || pdfIsCurrencyWord(ws[end+1].text)) && ws[end+1].x0-ws[end].x1 < 0.6*em; k++ {
+			// A mark may stand a little apart, in a narrow column of its
+			// own; a currency code stands close.
+			for k := 0; k < 2 && end+1 < len(ws) && (pdfIsMarkWord(ws[end+1].text) && ws[end+1].x0-ws[end].x1 < 1.5*em ||
+				pdfIsCurrencyWord(ws[end+1].text) && ws[end+1].x0-ws[end].x1 < 0.6*em); k++ {
 				if _, ok := pdfParseMoneyToken(pdfJoinWords(ws[start : end+2])); !ok {
 					break
 				}
