@@ -136,6 +136,7 @@ type pdfTxn struct {
 	hasDate    bool
 	valueDate  *pdfDate
 	desc, ref  []string
+	txid       []string
 	cp         []string
 	money      *pdfMoney
 	role       pdfRole // amount, debit or credit
@@ -1031,6 +1032,9 @@ func (x *pdfTxn) addText(c pdfRowCells) {
 	}
 	if len(c.text[pdfRoleReference]) > 0 {
 		x.ref = append(x.ref, strings.Join(c.text[pdfRoleReference], " "))
+	}
+	if len(c.text[pdfRoleTransactionID]) > 0 {
+		x.txid = append(x.txid, strings.Join(c.text[pdfRoleTransactionID], " "))
 	}
 	if len(c.text[pdfRoleCounterparty]) > 0 {
 		x.cp = append(x.cp, strings.Join(c.text[pdfRoleCounterparty], " "))

@@ -617,6 +617,17 @@ func (rd *pdfReader) assemble() (ferry.Statement, error) {
 		}
 		lines[i].Description = strings.Join(x.desc, " ")
 		lines[i].Reference = strings.Join(x.ref, " ")
+		// The bank's serial number identifies the transaction (unless it
+		// is a placeholder), and is the line's reference when it has no
+		// other, as the table readers have it.
+		if id := strings.Join(x.txid, ""); id != "" {
+			if lines[i].Reference == "" {
+				lines[i].Reference = id
+			}
+			if ferry.NormalizeReference(id) != "" {
+				lines[i].TransactionID = id
+			}
+		}
 		lines[i].Counterparty = strings.Join(x.cp, " ")
 	}
 	if noYear > 0 {

@@ -23,6 +23,7 @@ const (
 	pdfRoleDescription
 	pdfRoleType // a transaction type code column (DD, VIS, FPO)
 	pdfRoleReference
+	pdfRoleTransactionID // the bank's own serial number of the transaction
 	pdfRoleCounterparty
 	pdfRoleCurrency
 	pdfRoleSign // a DR/CR indicator column
@@ -34,7 +35,7 @@ const (
 
 var pdfRoleNames = map[pdfRole]string{
 	pdfRoleDate: "date", pdfRoleValueDate: "value date", pdfRolePostDate: "posting date", pdfRoleDescription: "description",
-	pdfRoleType: "type", pdfRoleReference: "reference", pdfRoleCounterparty: "counterparty", pdfRoleCurrency: "currency",
+	pdfRoleType: "type", pdfRoleReference: "reference", pdfRoleTransactionID: "transaction id", pdfRoleCounterparty: "counterparty", pdfRoleCurrency: "currency",
 	pdfRoleSign: "debit/credit mark", pdfRoleAmount: "amount", pdfRoleDebit: "debit", pdfRoleCredit: "credit", pdfRoleBalance: "balance",
 }
 
@@ -76,6 +77,7 @@ var pdfColumnLabels = func() map[string]pdfRole {
 		"reference number", "check no", "check no.", "check number", "check #", "check", "checks", "cheque", "cheque no",
 		"cheque no.", "cheque number", "chq no", "chq no.", "chq", "transaction ref", "transaction reference", "serial no",
 		"check/ref", "check/serial", "chq/ref no", "chq./ref.no.", "cheque/ref")
+	add(pdfRoleTransactionID, "transaction id", "transaction no", "transaction no.", "transaction number", "txn id", "trans id")
 	add(pdfRoleCounterparty, "counterparty", "counter party", "payee", "payer", "beneficiary", "payee/payer")
 	add(pdfRoleCurrency, "currency", "ccy", "curr")
 	add(pdfRoleSign, "dr/cr", "cr/dr", "d/c", "c/d", "dr / cr", "cr / dr")
@@ -160,7 +162,7 @@ var pdfCjkLabels = []struct {
 	{"余额", pdfRoleBalance}, {"交易金额", pdfRoleAmount}, {"发生额", pdfRoleAmount}, {"金额", pdfRoleAmount},
 	{"对方户名", pdfRoleCounterparty}, {"对方名称", pdfRoleCounterparty}, {"对方", pdfRoleCounterparty},
 	{"摘要", pdfRoleDescription}, {"用途", pdfRoleDescription}, {"附言", pdfRoleDescription},
-	{"流水号", pdfRoleReference}, {"凭证号", pdfRoleReference}, {"币种", pdfRoleCurrency},
+	{"流水号", pdfRoleTransactionID}, {"凭证号", pdfRoleReference}, {"币种", pdfRoleCurrency},
 }
 
 // decorations are label parts that name a unit, a currency or a sign, not
