@@ -73,10 +73,9 @@ func runParse(ctx context.Context, g *globals, o parseOptions, files []string) e
 	if o.templates != "" {
 		return runTemplates(g, o, files)
 	}
-	cw := csv.NewWriter(g.stdout)
 	enc := json.NewEncoder(g.stdout)
 	enc.SetEscapeHTML(false)
-	header := false
+	pr := &printer{g: g, o: o, cw: csv.NewWriter(g.stdout), enc: enc}
 	// Every file is read, whatever happened to the one before: a bad file
 	// is reported and the exit code says that not all were read.
 	var failed []string
@@ -85,7 +84,7 @@ func runParse(ctx context.Context, g *globals, o parseOptions, files []string) e
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		err := parseOne(ctx, g, o, mapping, cw, enc, &header, f)
+		err := parseOne(ctx, pr, mapping, f)
 		if err != nil {
 			fmt.Fprintf(g.stderr, "ferry: %v\n", err)
 			failed = append(failed, f)
@@ -94,8 +93,8 @@ func runParse(ctx context.Context, g *globals, o parseOptions, files []string) e
 			}
 		}
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	pr.cw.Flush()
+	if err := pr.cw.Error(); err != nil {
 		return err
 	}
 	if len(failed) > 0 {
@@ -104,14 +103,31 @@ func runParse(ctx context.Context, g *globals, o parseOptions, files []string) e
 		}
 		return &exitError{codeFor(firstErr), fmt.Errorf("%d of %d files not read: %s", len(failed), len(files), strings.Join(failed, ", "))}
 	}
+	// Read, but not right: a statement that does not add up or an invoice
+	// with a flag is printed with its problem, and the exit code says so.
+	if len(pr.held) > 0 {
+		return &exitError{exitHeld, fmt.Errorf("held back (printed with their problems): %s", strings.Join(pr.held, ", "))}
+	}
 	return nil
 }
 
-func parseOne(ctx context.Context, g *globals, o parseOptions, mapping *statements.Mapping, cw *csv.Writer, enc *json.Encoder, header *bool, f string) error {
+// printer writes parsed documents in the chosen shape and remembers which
+// did not check out.
+type printer struct {
+	g      *globals
+	o      parseOptions
+	cw     *csv.Writer
+	enc    *json.Encoder
+	header bool     // the CSV header is written
+	held   []string // documents printed with a problem
+}
+
+func parseOne(ctx context.Context, pr *printer, mapping *statements.Mapping, f string) error {
+	o := pr.o
 	if stream, err := streamable(f, o.format, o.streamAbove); err != nil {
 		return err
 	} else if stream {
-		return streamTable(ctx, g, o, mapping, cw, enc, header, f)
+		return streamTable(ctx, pr, mapping, f)
 	}
 	data, err := os.ReadFile(f)
 	if err != nil {
@@ -122,11 +138,11 @@ func parseOne(ctx context.Context, g *globals, o parseOptions, mapping *statemen
 		return err
 	}
 	if doc.Kind == documents.KindInvoice {
-		printInvoice(g, o, cw, enc, header, f, doc.Invoice)
+		pr.invoice(f, doc.Invoice)
 		return nil
 	}
 	for _, st := range doc.Statements {
-		if err := printStatement(g, o, cw, enc, header, f, st, len(st.Lines), st.Reconcile(), memoryLines(st)); err != nil {
+		if err := pr.statement(f, st, len(st.Lines), st.Reconcile(), memoryLines(st)); err != nil {
 			return err
 		}
 	}
@@ -152,7 +168,11 @@ func memoryLines(st ferry.Statement) lineSource {
 
 // printStatement prints a statement of n lines. recErr is its reconciling
 // verdict (nil: it reconciles, or it states no balances).
-func printStatement(g *globals, o parseOptions, cw *csv.Writer, enc *json.Encoder, header *bool, f string, st ferry.Statement, n int, recErr error, lines lineSource) error {
+func (pr *printer) statement(f string, st ferry.Statement, n int, recErr error, lines lineSource) error {
+	g, o, cw := pr.g, pr.o, pr.cw
+	if recErr != nil {
+		pr.held = append(pr.held, fmt.Sprintf("%s (account %s)", f, st.Account))
+	}
 	switch {
 	case o.asJSON:
 		out := map[string]any{"type": "statement", "file": f, "id": st.ID, "account": st.Account, "name": st.Name, "currency": st.Currency,
@@ -205,9 +225,9 @@ func printStatement(g *globals, o parseOptions, cw *csv.Writer, enc *json.Encode
 			return err
 		}
 	case o.asCSV:
-		if !*header {
+		if !pr.header {
 			_ = cw.Write([]string{"dedup_key", "account", "booking_date", "value_date", "amount", "currency", "counterparty", "description", "reference", "transaction_id", "balance_after"})
-			*header = true
+			pr.header = true
 		}
 		err := lines(func(r storage.LineRecord) error {
 			return cw.Write([]string{r.DedupKey, r.Account, r.BookingDate, r.ValueDate, r.Amount, r.Currency, r.Counterparty, r.Description, r.Reference, r.TransactionID, r.BalanceAfter})
@@ -251,8 +271,12 @@ func printStatement(g *globals, o parseOptions, cw *csv.Writer, enc *json.Encode
 	return nil
 }
 
-func printInvoice(g *globals, o parseOptions, cw *csv.Writer, enc *json.Encoder, header *bool, f string, inv ferry.Invoice) {
+func (pr *printer) invoice(f string, inv ferry.Invoice) {
+	g, o, cw, enc := pr.g, pr.o, pr.cw, pr.enc
 	chk := inv.Check()
+	if chk != nil {
+		pr.held = append(pr.held, fmt.Sprintf("%s (invoice %s)", f, inv.Number))
+	}
 	switch {
 	case o.asJSON:
 		items := make([]map[string]any, len(inv.Items))

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -59,7 +58,8 @@ type spool struct {
 	n     int
 }
 
-func streamTable(ctx context.Context, g *globals, o parseOptions, mapping *statements.Mapping, cw *csv.Writer, enc *json.Encoder, header *bool, f string) error {
+func streamTable(ctx context.Context, pr *printer, mapping *statements.Mapping, f string) error {
+	o := pr.o
 	// What stays live while a table streams is small (the shared strings
 	// and one key per line), but the garbage of a million rows is not: a
 	// tighter collector target keeps the peak near the live heap.
@@ -128,7 +128,7 @@ func streamTable(ctx context.Context, g *globals, o parseOptions, mapping *state
 			}
 		}
 		// The chain was checked while streaming: a break was an error.
-		if err := printStatement(g, o, cw, enc, header, f, st, n, nil, lines); err != nil {
+		if err := pr.statement(f, st, n, nil, lines); err != nil {
 			return err
 		}
 	}

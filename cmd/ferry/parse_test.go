@@ -118,3 +118,19 @@ func summarise(t *testing.T, out string) string {
 	sort.Strings(parts)
 	return strings.Join(parts, "\n")
 }
+
+// A document read but not right is printed with its problem and exits 14
+// (held back): a flagged invoice here. One that checks out exits 0.
+func TestParseHeldDocumentsExit14(t *testing.T) {
+	t.Parallel()
+	flagged := testenv.Corpus(t, "cn-einvoice/sanitized_vat_invoice.pdf") // desensitised: its tax ids are not valid
+	code, out, stderr := ferryCmd(t, "parse", flagged, "--json")
+	if code != exitHeld || !strings.Contains(out, `"consistent":false`) || !strings.Contains(stderr, "held back") {
+		t.Fatalf("flagged invoice: exit %d, want %d\n%s%s", code, exitHeld, out, stderr)
+	}
+	good := testenv.Corpus(t, "cn-einvoice/erma0_sample.ofd")
+	code, out, stderr = ferryCmd(t, "parse", good, "--json")
+	if code != 0 || !strings.Contains(out, `"consistent":true`) {
+		t.Fatalf("a right invoice: exit %d\n%s%s", code, out, stderr)
+	}
+}
