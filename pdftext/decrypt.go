@@ -52,10 +52,3 @@ func decrypt(data []byte, password string) (out []byte, err error) {
 	}
 	return buf.Bytes(), nil
 }
-
-// encrypted reports whether the file's trailer names an /Encrypt
-// dictionary. It looks only at the tail of the file and at
-// cross-reference stream dictionaries, where trailers live.
-func encrypted(data []byte) bool {
-	return bytes.Contains(data, []byte("/Encrypt"))
-}

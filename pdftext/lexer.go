@@ -8,10 +8,6 @@ package pdftext
 
 import (
 	"bytes"
-	"fmt"
-	"io"
-
-	"github.com/ledongthuc/pdf"
 )
 
 type opKind uint8
@@ -30,39 +26,6 @@ type operand struct {
 	num  float64
 	b    []byte // a name without its slash, or a string's bytes
 	arr  []operand
-}
-
-// streamBytes returns the decoded content of a stream or an array of
-// streams (joined by newlines, as the specification reads them), refusing
-// more than maxStreamBytes.
-func streamBytes(v pdf.Value) []byte {
-	var parts []pdf.Value
-	switch v.Kind() {
-	case pdf.Array:
-		for i := 0; i < v.Len(); i++ {
-			parts = append(parts, v.Index(i))
-		}
-	case pdf.Stream:
-		parts = []pdf.Value{v}
-	default:
-		return nil
-	}
-	var buf bytes.Buffer
-	for _, p := range parts {
-		if p.Kind() != pdf.Stream {
-			continue
-		}
-		left := int64(maxStreamBytes - buf.Len())
-		n, err := io.Copy(&buf, io.LimitReader(p.Reader(), left+1))
-		if n > left {
-			panic(limitPanic{fmt.Errorf("a content stream decodes to more than %d MiB: %w", maxStreamBytes>>20, ErrTooLarge)})
-		}
-		if err != nil {
-			panic(err)
-		}
-		buf.WriteByte('\n')
-	}
-	return buf.Bytes()
 }
 
 func isWhite(c byte) bool {
@@ -334,7 +297,9 @@ func (l *lexer) next(depth int) (o operand, op []byte, ok bool) {
 					}
 					continue // a stray keyword inside an array is ignored
 				}
-				a.arr = append(a.arr, e)
+				if len(a.arr) < maxArrayElements {
+					a.arr = append(a.arr, e)
+				}
 			}
 			return a, nil, true
 		case c == ')' || c == '>' || c == ']' || c == '{' || c == '}':
@@ -385,26 +350,41 @@ func (l *lexer) skipInlineImage() {
 	}
 }
 
+// Bounds on one operator's operands: real operators take at most a few
+// (sc and scn up to 32), and a TJ array holds one element per glyph at
+// most; more is garbage that would only cost memory.
+const (
+	maxOperands      = 64
+	maxArrayElements = 1 << 20
+)
+
 // interpret calls fn for every operator of a content stream with its
-// operands, oldest first. The slice is reused between calls.
-func interpret(data []byte, fn func(op string, args []operand)) {
+// operands, oldest first (an inline image comes as "BI" without operands).
+// The slice is reused between calls. It stops at the first error fn
+// returns.
+func interpret(data []byte, fn func(op string, args []operand) error) error {
 	l := &lexer{d: data}
 	var args []operand
 	for {
 		o, kw, ok := l.next(0)
 		if ok {
+			if len(args) == maxOperands {
+				copy(args, args[1:])
+				args = args[:maxOperands-1]
+			}
 			args = append(args, o)
 			continue
 		}
 		if kw == nil {
-			return
+			return nil
 		}
 		if string(kw) == "BI" {
 			l.skipInlineImage()
 			args = args[:0]
-			continue
 		}
-		fn(operator(kw), args)
+		if err := fn(operator(kw), args); err != nil {
+			return err
+		}
 		args = args[:0]
 	}
 }
@@ -453,6 +433,8 @@ func operator(kw []byte) string {
 		return "\""
 	case "Do":
 		return "Do"
+	case "BI":
+		return "BI"
 	}
 	return "" // an operator text extraction ignores
 }

@@ -1,12 +1,19 @@
-// Package pdftext is Ferry's PDF text layer. It reads objects and decodes
-// streams through github.com/ledongthuc/pdf (encrypted files are first
-// decrypted with pdfcpu) but does the rest itself: a content-stream lexer,
-// CMaps with correct bfrange arithmetic, CID and simple fonts, encodings
-// with Differences, and glyph positions, so that Chinese text comes out
-// right and a page reads as lines and columns, like `pdftotext -layout`.
+// Package pdftext is Ferry's PDF text layer: it reads a PDF's objects,
+// decodes its streams and interprets its pages' content itself (encrypted
+// files are first decrypted with pdfcpu): a content-stream lexer, CMaps
+// with correct bfrange arithmetic, CID and simple fonts, encodings with
+// Differences, and glyph positions, so that Chinese text comes out right
+// and a page reads as lines and columns, like `pdftotext -layout`.
 //
 // A character that cannot be mapped comes out as Unmapped, never guessed.
-// A panic inside the PDF library is turned into an error.
+//
+// Hostile files are bounded: every walk over the file's objects (the
+// cross-reference chain, object streams, the page tree, resources, forms
+// drawn inside forms, form fields) detects cycles and has a depth limit;
+// a page may cost at most maxPageOperators operators, maxStreamBytes of
+// decoded data per stream and maxPageGlyphs characters; and the context
+// given to OpenContext is checked as pages are read, so a cancelled parse
+// stops within milliseconds.
 package pdftext
 
 import (
@@ -15,10 +22,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"sort"
 	"strings"
-
-	"github.com/ledongthuc/pdf"
+	"sync"
 )
 
 // ErrPassword reports an encrypted PDF that the given password (or none)
@@ -32,14 +39,28 @@ var ErrUnsupportedEncryption = errors.New("unsupported encryption")
 // scanned image.
 var ErrNoText = errors.New("no text layer (an image-only or scanned PDF?)")
 
-// Document is an opened PDF.
+// Document is an opened PDF. Its methods may be called from several
+// goroutines; they take turns.
 type Document struct {
-	r     *pdf.Reader
-	pages int
+	data []byte
 	// ctx bounds the work on the document: every page extraction stops
 	// when it is done. A Document lives for one parse, so it carries its
 	// caller's context rather than taking it in every method.
 	ctx context.Context
+	mu  sync.Mutex
+
+	xref       map[uint32]xrefEntry
+	trailer    dict
+	cache      map[ref]any // resolved objects
+	busy       map[ref]bool
+	objstms    map[uint32]*objStm
+	endstreams []int // offsets of "endstream", found when a /Length is wrong
+	repaired   bool
+	retained   int64 // decoded bytes kept in caches
+
+	pages []pageInfo
+	fonts map[any]*font  // by font object: fonts are shared across pages
+	forms map[ref][]byte // decoded form XObject contents
 }
 
 func panicError(where string, r any) error {
@@ -54,6 +75,10 @@ func Open(data []byte, password string) (doc *Document, err error) {
 // OpenContext reads a PDF from memory; the work on it stops with an error
 // when ctx is done. password may be empty.
 func OpenContext(ctx context.Context, data []byte, password string) (doc *Document, err error) {
+	return open(ctx, data, password, true)
+}
+
+func open(ctx context.Context, data []byte, password string, mayDecrypt bool) (doc *Document, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("pdftext: %w", err)
 	}
@@ -62,27 +87,41 @@ func OpenContext(ctx context.Context, data []byte, password string) (doc *Docume
 			doc, err = nil, panicError("open", r)
 		}
 	}()
-	if encrypted(data) {
+	if !bytes.Contains(data[:min(len(data), 1024)], []byte("%PDF-")) {
+		return nil, fmt.Errorf("pdftext: not a PDF file (no %%PDF- header)")
+	}
+	d := &Document{data: data, ctx: ctx, fonts: map[any]*font{}, forms: map[ref][]byte{}}
+	if err := d.load(); err != nil {
+		return nil, fmt.Errorf("pdftext: %w", err)
+	}
+	if d.trailer["Encrypt"] != nil {
+		if !mayDecrypt {
+			return nil, fmt.Errorf("pdftext: the PDF is still encrypted after decryption: %w", ErrUnsupportedEncryption)
+		}
 		plain, err := decrypt(data, password)
 		if err != nil {
 			return nil, err
 		}
-		data = plain
+		return open(ctx, plain, "", false)
 	}
-	r, err := pdf.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		if strings.Contains(err.Error(), "encrypt") {
-			return nil, fmt.Errorf("pdftext: the PDF is encrypted in a way Ferry cannot read: %w", ErrUnsupportedEncryption)
-		}
+	if d.pages, err = d.walkPages(); err != nil {
 		return nil, fmt.Errorf("pdftext: %w", err)
 	}
-	// The library resolves objects lazily and may panic on any of them;
-	// count the pages here, under the recover above.
-	return &Document{r: r, pages: r.NumPage(), ctx: ctx}, nil
+	if len(d.pages) == 0 {
+		return nil, fmt.Errorf("pdftext: the document has no pages: %w", ErrMalformed)
+	}
+	return d, nil
+}
+
+func (d *Document) ctxErr() error {
+	if err := d.ctx.Err(); err != nil {
+		return fmt.Errorf("stopped: %w", err)
+	}
+	return nil
 }
 
 // NumPages returns the number of pages.
-func (d *Document) NumPages() int { return d.pages }
+func (d *Document) NumPages() int { return len(d.pages) }
 
 // Glyph is one character drawn on a page, in PDF user space (origin
 // bottom-left, points).
@@ -99,49 +138,106 @@ type Page struct {
 	Number        int
 	Width, Height float64
 	Glyphs        []Glyph
+	// Images counts the images the page draws: image XObjects (inside
+	// forms too) and inline images. A page with images and no text is a
+	// scanned page (see ImageOnly); a page with neither is blank.
+	Images int
 }
+
+// HasText reports whether the page draws any character other than white
+// space.
+func (p *Page) HasText() bool {
+	for _, g := range p.Glyphs {
+		if !g.Space {
+			return true
+		}
+	}
+	return false
+}
+
+// ImageOnly reports whether the page is an image without a text layer,
+// such as a scanned page: text on it can only be read by OCR, which Ferry
+// does not do. A page that is merely blank is not image-only.
+func (p *Page) ImageOnly() bool { return p.Images > 0 && !p.HasText() }
 
 // Page extracts page n (1-based).
 func (d *Document) Page(n int) (pg *Page, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	defer func() {
 		if r := recover(); r != nil {
-			if lp, ok := r.(limitPanic); ok {
-				pg, err = nil, fmt.Errorf("pdftext: page %d: %w", n, lp.err)
-				return
-			}
 			pg, err = nil, panicError(fmt.Sprintf("page %d", n), r)
 		}
 	}()
-	if n < 1 || n > d.pages {
-		return nil, fmt.Errorf("pdftext: page %d out of range 1..%d", n, d.pages)
+	if n < 1 || n > len(d.pages) {
+		return nil, fmt.Errorf("pdftext: page %d out of range 1..%d", n, len(d.pages))
 	}
-	if err := d.ctx.Err(); err != nil {
+	if err := d.ctxErr(); err != nil {
 		return nil, fmt.Errorf("pdftext: page %d: %w", n, err)
 	}
-	p := d.r.Page(n)
-	if p.V.IsNull() {
-		return nil, fmt.Errorf("pdftext: page %d: missing page object", n)
-	}
+	info := d.pages[n-1]
 	pg = &Page{Number: n}
-	mb := inherited(p.V, "MediaBox")
-	if mb.Len() == 4 {
-		pg.Width = mb.Index(2).Float64() - mb.Index(0).Float64()
-		pg.Height = mb.Index(3).Float64() - mb.Index(1).Float64()
+	if mb, _ := d.resolve(info.mediaBox).(array); len(mb) == 4 {
+		var box [4]float64
+		for i := range box {
+			box[i] = number(d.resolve(mb[i]))
+		}
+		pg.Width, pg.Height = math.Abs(box[2]-box[0]), math.Abs(box[3]-box[1])
 	}
-	in := &interp{page: pg, fonts: map[string]*font{}}
-	in.run(p.V.Key("Contents"), p.Resources(), identity, 0)
+	in := &interp{doc: d, page: pg, forms: map[ref]bool{}}
+	content, err := d.pageContent(info.dict["Contents"])
+	if err != nil {
+		return nil, fmt.Errorf("pdftext: page %d: %w", n, err)
+	}
+	res, _ := d.resolve(info.resources).(dict)
+	if err := in.run(content, res, identity, 0); err != nil {
+		return nil, fmt.Errorf("pdftext: page %d: %w", n, err)
+	}
 	return pg, nil
 }
 
-// inherited finds a page attribute on the page or its ancestors.
-func inherited(v pdf.Value, key string) pdf.Value {
-	for i := 0; i < 32 && !v.IsNull(); i++ {
-		if r := v.Key(key); !r.IsNull() {
-			return r
-		}
-		v = v.Key("Parent")
+// number reads an integer or real object; anything else is 0.
+func number(v any) float64 {
+	switch v := v.(type) {
+	case int64:
+		return float64(v)
+	case float64:
+		return v
 	}
-	return pdf.Value{}
+	return 0
+}
+
+// pageContent decodes a page's content: a stream or an array of streams,
+// joined by newlines as the specification reads them, at most
+// maxStreamBytes in all.
+func (d *Document) pageContent(v any) ([]byte, error) {
+	var parts []any
+	switch c := d.resolve(v).(type) {
+	case nil:
+		return nil, nil
+	case *stream:
+		parts = []any{c}
+	case array:
+		parts = c
+	default:
+		return nil, fmt.Errorf("/Contents is %s: %w", objString(c), ErrMalformed)
+	}
+	var buf []byte
+	for _, p := range parts {
+		s, ok := d.resolve(p).(*stream)
+		if !ok {
+			continue // a missing part draws nothing
+		}
+		b, err := d.decodeStream(s, maxStreamBytes-len(buf))
+		if err != nil {
+			return nil, fmt.Errorf("content stream: %w", err)
+		}
+		if len(parts) == 1 {
+			return b, nil
+		}
+		buf = append(append(buf, b...), '\n')
+	}
+	return buf, nil
 }
 
 type matrix [6]float64
@@ -162,56 +258,96 @@ type gstate struct {
 	size, tc, tw, th, tl, trise float64
 }
 
-type interp struct {
-	page  *Page
-	fonts map[string]*font // by resource dict identity and name, per page
-}
-
-func (in *interp) fontFor(res pdf.Value, name string) *font {
-	fv := res.Key("Font").Key(name)
-	k := fmt.Sprint(fv.Key("BaseFont").Name(), "/", name, "/", fv.Key("ToUnicode").Key("Length").Int64(), "/", fv.Key("FirstChar").Int64())
-	if f, ok := in.fonts[k]; ok {
-		return f
-	}
-	f, err := loadFont(name, fv)
-	if err != nil {
-		f = &font{name: name, dw: 500, widths: map[int]float64{}}
-	}
-	in.fonts[k] = f
-	return f
-}
-
-const maxFormDepth = 8
-
-// Limits on what one page may cost, against decompression bombs and
-// forms drawn inside forms: a content stream decodes to at most
-// maxStreamBytes, and a page holds at most maxPageGlyphs characters.
+// Limits on what one page may cost, against decompression bombs, forms
+// drawn inside forms and endless content: a stream decodes to at most
+// maxStreamBytes, a page holds at most maxPageGlyphs characters and runs at
+// most maxPageOperators operators (forms' operators counted each time they
+// are drawn), and forms nest at most maxFormDepth deep.
 const (
-	maxStreamBytes = 64 << 20
-	maxPageGlyphs  = 2_000_000
+	maxStreamBytes   = 64 << 20
+	maxPageGlyphs    = 2_000_000
+	maxPageOperators = 10_000_000
+	maxFormDepth     = 32
+	// ctxEvery is how many operators run between two looks at the
+	// context: a few microseconds of work.
+	ctxEvery = 1024
 )
 
 // ErrTooLarge reports a page beyond those limits.
 var ErrTooLarge = errors.New("beyond Ferry's limits (a decompression bomb?)")
 
-// limitPanic carries a limit breach out of the library's interpreter,
-// which has no way to stop early.
-type limitPanic struct{ err error }
+type interp struct {
+	doc   *Document
+	page  *Page
+	ops   int
+	forms map[ref]bool // the forms being drawn, against forms that draw themselves
+	codes []glyph      // reused by show
+}
 
-func (in *interp) run(contents, res pdf.Value, ctm matrix, depth int) {
-	if contents.IsNull() || depth > maxFormDepth {
-		return
+// fontFor returns the font named in a resource dictionary, loaded once per
+// document.
+func (in *interp) fontFor(res dict, fname string) *font {
+	d := in.doc
+	fonts, _ := d.resolve(res["Font"]).(dict)
+	fv := fonts[name(fname)]
+	var key any
+	switch v := fv.(type) {
+	case ref:
+		key = v
+	case dict:
+		key = reflect.ValueOf(v).UnsafePointer()
+	default:
+		return &font{name: fname, dw: 500}
 	}
+	if f, ok := d.fonts[key]; ok {
+		return f
+	}
+	fd, ok := d.resolve(fv).(dict)
+	var f *font
+	if ok {
+		f = d.loadFont(fname, fd)
+	} else {
+		f = &font{name: fname, dw: 500}
+	}
+	d.fonts[key] = f
+	return f
+}
+
+// formContent decodes a form XObject's content once per document while
+// the decoded bytes kept stay under maxRetained.
+func (d *Document) formContent(s *stream) ([]byte, error) {
+	if b, ok := d.forms[s.ref]; ok && s.ref != (ref{}) {
+		return b, nil
+	}
+	b, err := d.decodeStream(s, maxStreamBytes)
+	if err != nil {
+		return nil, err
+	}
+	if s.ref != (ref{}) && d.retained+int64(len(b)) <= maxRetained {
+		d.retained += int64(len(b))
+		d.forms[s.ref] = b
+	}
+	return b, nil
+}
+
+func (in *interp) run(content []byte, res dict, ctm matrix, depth int) error {
+	if len(content) == 0 {
+		return nil
+	}
+	d := in.doc
 	g := gstate{ctm: ctm, th: 1}
 	var stack []gstate
 	var tm, tlm matrix
-	show := func(raw []byte) {
+	var xobjects dict
+	xobjectsRead := false
+	show := func(raw []byte) error {
 		if g.font == nil {
-			return
+			return nil
 		}
-		for _, gl := range g.font.decode(raw) {
+		in.codes = g.font.decode(in.codes[:0], raw)
+		for _, gl := range in.codes {
 			trm := matrix{g.size * g.th, 0, 0, g.size, 0, g.trise}.mul(tm).mul(g.ctm)
-			w0 := gl.width / 1000
+			w0 := gl.width * g.font.scale
 			adv := (w0*g.size + g.tc)
 			if gl.space {
 				adv += g.tw
@@ -220,23 +356,35 @@ func (in *interp) run(contents, res pdf.Value, ctm matrix, depth int) {
 			size := math.Hypot(trm[2], trm[3])
 			scaleX := math.Hypot(trm[0], trm[1]) / math.Max(g.size*g.th, 1e-9)
 			if len(in.page.Glyphs) >= maxPageGlyphs {
-				panic(limitPanic{fmt.Errorf("more than %d characters on the page: %w", maxPageGlyphs, ErrTooLarge)})
+				return fmt.Errorf("more than %d characters on the page: %w", maxPageGlyphs, ErrTooLarge)
 			}
 			in.page.Glyphs = append(in.page.Glyphs, Glyph{
 				X: trm[4], Y: trm[5], W: w0 * g.size * g.th * scaleX, Size: size,
-				Text: gl.text, Space: strings.TrimSpace(gl.text) == "",
+				Text: gl.text, Space: gl.blank,
 			})
 			tm = matrix{1, 0, 0, 1, adv, 0}.mul(tm)
 		}
+		return nil
 	}
 	// Fonts by resource name for this stream: Tf is frequent.
 	local := map[string]*font{}
-	interpret(streamBytes(contents), func(op string, args []operand) {
+	return interpret(content, func(op string, args []operand) error {
+		in.ops++
+		if in.ops%ctxEvery == 0 {
+			if err := d.ctxErr(); err != nil {
+				return err
+			}
+			if in.ops > maxPageOperators {
+				return fmt.Errorf("more than %d operators on the page: %w", maxPageOperators, ErrTooLarge)
+			}
+		}
 		n := len(args)
 		last := func(k int) []operand { return args[n-k:] } // the last k operands
 		switch op {
 		case "q":
-			stack = append(stack, g)
+			if len(stack) < 4096 {
+				stack = append(stack, g)
+			}
 		case "Q":
 			if len(stack) > 0 {
 				g = stack[len(stack)-1]
@@ -256,11 +404,11 @@ func (in *interp) run(contents, res pdf.Value, ctm matrix, depth int) {
 			if n >= 2 {
 				a := last(2)
 				g.size = a[1].num
-				name := string(a[0].b)
-				f, ok := local[name]
+				fname := string(a[0].b)
+				f, ok := local[fname]
 				if !ok {
-					f = in.fontFor(res, name)
-					local[name] = f
+					f = in.fontFor(res, fname)
+					local[fname] = f
 				}
 				g.font = f
 			}
@@ -306,7 +454,7 @@ func (in *interp) run(contents, res pdf.Value, ctm matrix, depth int) {
 			tm = tlm
 		case "Tj":
 			if n >= 1 {
-				show(args[n-1].b)
+				return show(args[n-1].b)
 			}
 		case "'", "\"":
 			if n >= 1 {
@@ -315,38 +463,77 @@ func (in *interp) run(contents, res pdf.Value, ctm matrix, depth int) {
 				}
 				tlm = matrix{1, 0, 0, 1, 0, -g.tl}.mul(tlm)
 				tm = tlm
-				show(args[n-1].b)
+				return show(args[n-1].b)
 			}
 		case "TJ":
 			if n >= 1 {
 				for _, e := range args[n-1].arr {
 					if e.kind == opString {
-						show(e.b)
+						if err := show(e.b); err != nil {
+							return err
+						}
 						continue
 					}
 					tx := -e.num / 1000 * g.size * g.th
 					tm = matrix{1, 0, 0, 1, tx, 0}.mul(tm)
 				}
 			}
+		case "BI":
+			in.page.Images++
 		case "Do":
 			if n >= 1 {
-				xo := res.Key("XObject").Key(string(args[n-1].b))
-				if xo.Key("Subtype").Name() == "Form" {
-					m := identity
-					if fm := xo.Key("Matrix"); fm.Len() == 6 {
-						for i := 0; i < 6; i++ {
-							m[i] = fm.Index(i).Float64()
-						}
-					}
-					sub := xo.Key("Resources")
-					if sub.IsNull() {
-						sub = res
-					}
-					in.run(xo, sub, m.mul(g.ctm), depth+1)
+				if !xobjectsRead {
+					xobjects, _ = d.resolve(res["XObject"]).(dict)
+					xobjectsRead = true
 				}
+				return in.draw(xobjects[name(args[n-1].b)], res, g.ctm, depth)
 			}
 		}
+		return nil
 	})
+}
+
+// draw runs a Do: an image is counted, a form is interpreted with its own
+// resources (or its parent's, as old files expect).
+func (in *interp) draw(v any, res dict, ctm matrix, depth int) error {
+	d := in.doc
+	xo, ok := d.resolve(v).(*stream)
+	if !ok {
+		return nil // a missing XObject draws nothing
+	}
+	switch d.resolve(xo.dict["Subtype"]) {
+	case name("Image"):
+		in.page.Images++
+		return nil
+	case name("Form"):
+	default:
+		return nil
+	}
+	r, _ := v.(ref)
+	if in.forms[r] {
+		return fmt.Errorf("form XObject %v draws itself: %w", r, ErrMalformed)
+	}
+	if depth >= maxFormDepth {
+		return fmt.Errorf("forms drawn inside forms more than %d deep: %w", maxFormDepth, ErrMalformed)
+	}
+	content, err := d.formContent(xo)
+	if err != nil {
+		return fmt.Errorf("form XObject: %w", err)
+	}
+	m := identity
+	if fm, _ := d.resolve(xo.dict["Matrix"]).(array); len(fm) == 6 {
+		for i := range m {
+			m[i] = number(d.resolve(fm[i]))
+		}
+	}
+	sub, ok := d.resolve(xo.dict["Resources"]).(dict)
+	if !ok {
+		sub = res
+	}
+	in.forms[r] = true
+	err = in.run(content, sub, m.mul(ctm), depth+1)
+	delete(in.forms, r)
+	return err
 }
 
 // Text is one run of text on a line: glyphs close enough to read as one
