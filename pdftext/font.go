@@ -20,7 +20,7 @@ type font struct {
 	predef    predefined // a predefined CMap whose codes are a known encoding
 	composite bool       // Type0: codes per the CMap, widths from /W
 	toUnicode *cmap
-	encoding  *cmap // a Type0 font's embedded CMap: code lengths and CIDs
+	encoding  *cmap       // a Type0 font's embedded CMap: code lengths and CIDs
 	simple    [256]string // simple fonts: code → text from Encoding/Differences
 	hasSimple [256]bool
 	widths    [256]float64 // simple fonts, glyph space
