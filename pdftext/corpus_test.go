@@ -1,7 +1,6 @@
 package pdftext_test
 
 import (
-	"github.com/ferry-rpa/ferry/internal/testenv"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -9,16 +8,19 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ferry-rpa/ferry/internal/pdfcompare"
+	"github.com/ferry-rpa/ferry/internal/testenv"
 	"github.com/ferry-rpa/ferry/pdftext"
 )
 
-const corpus = "../../shared/corpus"
-
 func corpusPDFs(tb testing.TB) []string {
 	tb.Helper()
+	corpus := testenv.CorpusDir()
+	if corpus == "" {
+		testenv.Missing(tb, "the shared corpus is missing")
+		return nil
+	}
 	var files []string
 	err := filepath.WalkDir(corpus, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(strings.ToLower(p), ".pdf") {
@@ -34,10 +36,8 @@ func corpusPDFs(tb testing.TB) []string {
 
 func pdftotext(tb testing.TB, file string) []string {
 	tb.Helper()
-	if _, err := exec.LookPath("pdftotext"); err != nil {
-		testenv.Missing(tb, "pdftotext (poppler-utils) is not installed")
-	}
-	out, err := exec.Command("pdftotext", "-layout", file, "-").Output()
+	tool := testenv.Tool(tb, "pdftotext", "poppler-utils")
+	out, err := exec.Command(tool, "-layout", file, "-").Output()
 	if err != nil {
 		tb.Fatalf("pdftotext %s: %v", file, err)
 	}
@@ -108,67 +108,11 @@ func TestCorpusAgreesWithPdftotext(t *testing.T) {
 	}
 }
 
-// BenchmarkCorpusPages lays out every corpus PDF in-process and with
-// pdftotext -layout (a process per file, as a caller would run it),
-// alternating, and reports pages per second for both and their ratio.
-func BenchmarkCorpusPages(b *testing.B) {
-	files := corpusPDFs(b)
-	if _, err := exec.LookPath("pdftotext"); err != nil {
-		b.Skip("pdftotext not installed")
-	}
-	datas := make([][]byte, len(files))
-	for i, f := range files {
-		datas[i], _ = os.ReadFile(f)
-	}
-	var oursT, refT time.Duration
-	pages := 0
-	ours := func() {
-		t0 := time.Now()
-		for _, d := range datas {
-			doc, err := pdftext.Open(d, "")
-			if err != nil {
-				b.Fatal(err)
-			}
-			for i := 1; i <= doc.NumPages(); i++ {
-				p, err := doc.Page(i)
-				if err != nil {
-					b.Fatal(err)
-				}
-				_ = p.Layout() // the same output as pdftotext -layout
-				pages++
-			}
-		}
-		oursT += time.Since(t0)
-	}
-	ref := func() {
-		t0 := time.Now()
-		for _, f := range files {
-			if err := exec.Command("pdftotext", "-layout", f, os.DevNull).Run(); err != nil {
-				b.Fatal(err)
-			}
-		}
-		refT += time.Since(t0)
-	}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if i%2 == 0 {
-			ours()
-			ref()
-		} else {
-			ref()
-			ours()
-		}
-	}
-	b.ReportMetric(float64(pages)/oursT.Seconds(), "ferry-pages/s")
-	b.ReportMetric(float64(pages)/refT.Seconds(), "pdftotext-pages/s")
-	b.ReportMetric(refT.Seconds()/oursT.Seconds(), "speedup")
-}
-
 // FuzzText: any bytes open as a document with text, or fail with an error;
 // a panic inside the PDF library never escapes.
 func FuzzText(f *testing.F) {
 	for _, p := range []string{"invoice2data/compare/*.pdf", "cn-einvoice/*.pdf"} {
-		m, _ := filepath.Glob(filepath.Join(corpus, p))
+		m, _ := filepath.Glob(filepath.Join(testenv.CorpusDir(), p))
 		for _, file := range m {
 			if b, err := os.ReadFile(file); err == nil {
 				f.Add(b)
@@ -192,9 +136,9 @@ func FuzzText(f *testing.F) {
 // test repeats) fail with an error or read: never a panic.
 func TestDamagedPDFsNeverPanic(t *testing.T) {
 	t.Parallel()
-	b0, err := os.ReadFile(filepath.Join(corpus, "invoice2data/compare/oyo.pdf"))
+	b0, err := os.ReadFile(testenv.Corpus(t, "invoice2data/compare/oyo.pdf"))
 	if err != nil {
-		testenv.Missing(t, "corpus not found")
+		t.Fatal(err)
 	}
 	r := rand.New(rand.NewSource(1))
 	for i := 0; i < 300; i++ {

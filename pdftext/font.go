@@ -27,7 +27,7 @@ type font struct {
 	hasWidth  [256]bool
 	cidWidths []widthRange // composite fonts, by CID
 	dw        float64
-	scale     float64 // glyph space to text space: 1/1000, or a Type3 font's matrix
+	units     float64 // glyph space units per text space unit: 1000, or a Type3 font's 1/matrix
 }
 
 // widthRange gives the CIDs lo..hi one width w, or the widths ws one by
@@ -51,7 +51,7 @@ const maxCMapBytes = 16 << 20
 // loadFont reads a font dictionary. What cannot be read leaves codes
 // unmapped (Unmapped in the text), never guessed.
 func (d *Document) loadFont(fname string, v dict) *font {
-	f := &font{name: fname, dw: 1000, scale: 0.001}
+	f := &font{name: fname, dw: 1000, units: 1000}
 	f.toUnicode = d.cmapStream(v["ToUnicode"])
 	switch d.resolve(v["Subtype"]) {
 	case name("Type0"):
@@ -104,7 +104,7 @@ func (d *Document) loadFont(fname string, v dict) *font {
 		if d.resolve(v["Subtype"]) == name("Type3") {
 			if m, _ := d.resolve(v["FontMatrix"]).(array); len(m) == 6 {
 				if sx := number(d.resolve(m[0])); sx != 0 {
-					f.scale = sx
+					f.units = 1 / sx
 				}
 			}
 		}

@@ -116,8 +116,27 @@ func growBlocks(words []*lword) []*lblock {
 		}
 		return sorted[i].xMin < sorted[j].xMin
 	})
+	// The words with a baseline in [lo, hi]: every test below looks only
+	// at lines near the block, so a block's growth costs the words near
+	// it, not the page's.
+	window := func(lo, hi float64) []*lword {
+		i := sort.Search(len(sorted), func(i int) bool { return sorted[i].base >= lo })
+		j := i + sort.Search(len(sorted)-i, func(k int) bool { return sorted[i+k].base > hi })
+		return sorted[i:j]
+	}
 	var blocks []*lblock
 	for {
+		// Words already in blocks are dropped from the list now and then.
+		if n := len(sorted); n > 64 {
+			k := 0
+			for _, w := range sorted {
+				if !w.used {
+					sorted[k] = w
+					k++
+				}
+			}
+			sorted = sorted[:k]
+		}
 		// the left-most word among the top four text lines left
 		var start *lword
 		top := math.Inf(1)
@@ -147,7 +166,7 @@ func growBlocks(words []*lword) []*lblock {
 		for found := true; found; {
 			found = false
 			newMin, newMax := b.minBase, b.maxBase
-			for _, w := range sorted {
+			for _, w := range window(b.minBase-lineSpace, b.maxBase+lineSpace) {
 				if w.used || math.Abs(w.size-fs) >= 0.05*fs || w.xMin >= b.xMax || w.xMax <= b.xMin {
 					continue
 				}
@@ -160,9 +179,8 @@ func growBlocks(words []*lword) []*lblock {
 				}
 			}
 			b.minBase, b.maxBase = newMin, newMax
-			inLines := func(w *lword) bool { return w.base >= b.minBase-intra && w.base <= b.maxBase+intra }
-			for _, w := range sorted {
-				if !w.used && inLines(w) && w.xMin < b.xMax+colSpace1 && w.xMax > b.xMin-colSpace1 && math.Abs(w.size-fs) < 0.6*fs {
+			for _, w := range window(b.minBase-intra, b.maxBase+intra) {
+				if !w.used && w.xMin < b.xMax+colSpace1 && w.xMax > b.xMin-colSpace1 && math.Abs(w.size-fs) < 0.6*fs {
 					b.add(w)
 					found = true
 				}
@@ -175,8 +193,8 @@ func growBlocks(words []*lword) []*lblock {
 			for _, left := range []bool{true, false} {
 				var near []*lword
 				lines := map[float64]bool{}
-				for _, w := range sorted {
-					if w.used || !inLines(w) || math.Abs(w.size-fs) >= 0.2*fs {
+				for _, w := range window(b.minBase-intra, b.maxBase+intra) {
+					if w.used || math.Abs(w.size-fs) >= 0.2*fs {
 						continue
 					}
 					if left && w.xMax <= b.xMin && w.xMax > b.xMin-colSpace2 || !left && w.xMin >= b.xMax && w.xMin < b.xMax+colSpace2 {

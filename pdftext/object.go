@@ -188,7 +188,10 @@ func (p *parser) object(depth int) (any, error) {
 		}
 		n, isInt := parseInt(tok)
 		if !isInt {
-			return parseNumber(tok), nil
+			if f, err := strconv.ParseFloat(string(tok), 64); err == nil {
+				return f, nil
+			}
+			return parseNumber(tok), nil // "1.2.3", "--5": as readers do
 		}
 		// "N G R" is a reference: look ahead without consuming.
 		save := p.pos

@@ -297,18 +297,15 @@ func (in *interp) fontFor(res dict, fname string) *font {
 	case dict:
 		key = reflect.ValueOf(v).UnsafePointer()
 	default:
-		return &font{name: fname, dw: 500}
+		key = fname
 	}
 	if f, ok := d.fonts[key]; ok {
 		return f
 	}
-	fd, ok := d.resolve(fv).(dict)
-	var f *font
-	if ok {
-		f = d.loadFont(fname, fd)
-	} else {
-		f = &font{name: fname, dw: 500}
-	}
+	fd, _ := d.resolve(fv).(dict)
+	// A font missing from the resources reads as a standard Latin font,
+	// as viewers show it with a substitute.
+	f := d.loadFont(fname, fd)
 	d.fonts[key] = f
 	return f
 }
@@ -347,7 +344,7 @@ func (in *interp) run(content []byte, res dict, ctm matrix, depth int) error {
 		in.codes = g.font.decode(in.codes[:0], raw)
 		for _, gl := range in.codes {
 			trm := matrix{g.size * g.th, 0, 0, g.size, 0, g.trise}.mul(tm).mul(g.ctm)
-			w0 := gl.width * g.font.scale
+			w0 := gl.width / g.font.units
 			adv := (w0*g.size + g.tc)
 			if gl.space {
 				adv += g.tw

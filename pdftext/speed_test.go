@@ -130,3 +130,39 @@ func BenchmarkVsPdftotext(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLayout is Ferry's side of BenchmarkVsPdftotext alone, for
+// profiling:
+//
+//	go test ./pdftext -run '^$' -bench Layout/bai2spec -cpuprofile cpu.out
+func BenchmarkLayout(b *testing.B) {
+	kinds := benchKinds(b)
+	for _, kind := range []string{"invoices", "statements", "bai2spec"} {
+		b.Run(kind, func(b *testing.B) {
+			var datas [][]byte
+			for _, f := range kinds[kind] {
+				d, err := os.ReadFile(f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				datas = append(datas, d)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				for _, d := range datas {
+					doc, err := pdftext.Open(d, "")
+					if err != nil {
+						b.Fatal(err)
+					}
+					for n := 1; n <= doc.NumPages(); n++ {
+						p, err := doc.Page(n)
+						if err != nil {
+							b.Fatal(err)
+						}
+						_ = p.Layout()
+					}
+				}
+			}
+		})
+	}
+}
