@@ -348,3 +348,31 @@ func TestEncryptedHostileFiles(t *testing.T) {
 		}
 	}
 }
+
+// Layout costs quadratic time in the words of a page and, for text laid
+// out as a staircase, quadratic space; a page beyond any real one is
+// printed line by line instead, in bounded time and space, keeping every
+// character.
+func TestLayoutIsBounded(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{15_000, 100_000} {
+		// each line starts where the one above it ends
+		content := "BT /F1 10 Tf 0 800 Td " + strings.Repeat("(ab) Tj 12 -16 Td ", n) + "ET"
+		doc, err := pdftext.Open(onePage("<< /Font << /F1 5 0 R >> >>", content), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := doc.Page(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out string
+		within(t, 30*time.Second, func() error { out = p.Layout(); return nil })
+		if len(out) > 16<<20 {
+			t.Errorf("%d lines: a layout of %d MiB", n, len(out)>>20)
+		}
+		if got := strings.Count(out, "ab"); got != n {
+			t.Errorf("%d lines: %d of them in the layout", n, got)
+		}
+	}
+}

@@ -21,10 +21,17 @@ import (
 // block it starts inside of, or three columns after a block wholly to its
 // left. Lines are then printed top to bottom, those on one baseline side by
 // side.
+//
+// A page beyond what a real page holds (more than maxLayoutWords words, or
+// a layout of more than maxLayoutBytes) is printed line by line instead,
+// runs apart by two spaces, since laying it out costs quadratic time.
 func (p *Page) Layout() string {
 	words := p.words()
 	if len(words) == 0 {
 		return ""
+	}
+	if len(words) > maxLayoutWords {
+		return p.linesLayout()
 	}
 	blocks := growBlocks(words)
 	var frags []*lline
@@ -39,7 +46,27 @@ func (p *Page) Layout() string {
 			l.col += b.col
 		}
 	}
-	return dump(frags)
+	if out, ok := dump(frags); ok {
+		return out
+	}
+	return p.linesLayout()
+}
+
+// Bounds on Layout's work and output; real pages hold a few thousand words
+// and lay out in tens of kilobytes.
+const (
+	maxLayoutWords = 20_000
+	maxLayoutBytes = 8 << 20
+)
+
+// linesLayout prints the page's lines, one per line.
+func (p *Page) linesLayout() string {
+	var b strings.Builder
+	for _, l := range p.Lines() {
+		b.WriteString(l.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
 
 // lword is a word: glyphs on one baseline with no gap between them.
@@ -125,9 +152,11 @@ func growBlocks(words []*lword) []*lblock {
 		return sorted[i:j]
 	}
 	var blocks []*lblock
+	used, head := 0, 0
 	for {
-		// Words already in blocks are dropped from the list now and then.
-		if n := len(sorted); n > 64 {
+		// Words already in blocks are dropped from the list once they
+		// are half of it, so dropping costs linear time in all.
+		if used*2 > len(sorted) {
 			k := 0
 			for _, w := range sorted {
 				if !w.used {
@@ -135,12 +164,15 @@ func growBlocks(words []*lword) []*lblock {
 					k++
 				}
 			}
-			sorted = sorted[:k]
+			sorted, used, head = sorted[:k], 0, 0
+		}
+		for head < len(sorted) && sorted[head].used {
+			head++
 		}
 		// the left-most word among the top four text lines left
 		var start *lword
 		top := math.Inf(1)
-		for _, w := range sorted {
+		for _, w := range sorted[head:] {
 			if w.used {
 				continue
 			}
@@ -215,6 +247,7 @@ func growBlocks(words []*lword) []*lblock {
 			}
 		}
 		blocks = append(blocks, b)
+		used += len(b.words)
 	}
 }
 
@@ -333,7 +366,8 @@ func assignBlockColumns(blocks []*lblock) {
 
 // dump prints the lines top to bottom; lines on one baseline go side by
 // side in column order, and vertical gaps become up to five blank lines.
-func dump(frags []*lline) string {
+// ok is false when the text would be larger than maxLayoutBytes.
+func dump(frags []*lline) (out string, ok bool) {
 	sort.SliceStable(frags, func(i, j int) bool {
 		if frags[i].base != frags[j].base {
 			return frags[i].base < frags[j].base
@@ -352,6 +386,9 @@ func dump(frags []*lline) string {
 	var b strings.Builder
 	col := 0
 	for i, f := range frags {
+		if b.Len()+max(f.col-col, 0)+4*len(f.text)+6 > maxLayoutBytes {
+			return "", false
+		}
 		for ; col < f.col; col++ {
 			b.WriteByte(' ')
 		}
@@ -369,5 +406,5 @@ func dump(frags []*lline) string {
 			col = 0
 		}
 	}
-	return b.String()
+	return b.String(), true
 }

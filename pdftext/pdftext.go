@@ -619,34 +619,41 @@ func (p *Page) Lines() []Line {
 		for _, c := range row {
 			l.Glyphs = append(l.Glyphs, c.glyphs...)
 		}
-		var cur *Text
+		// Runs are built in buf (a string per glyph would copy the run
+		// over and over) and stored when they end.
+		var buf []byte
+		open := false
+		flush := func() {
+			if open {
+				l.Runs[len(l.Runs)-1].S = strings.TrimRight(string(buf), " ")
+			}
+			buf, open = buf[:0], false
+		}
 		var last Glyph
 		for _, g := range l.Glyphs {
-			if cur != nil {
+			if open {
 				gap := g.X - (last.X + last.W)
 				size := math.Max(g.Size, 1)
 				switch {
 				case gap > size*1.2:
-					cur = nil
+					flush()
 				case gap > size*0.2 && !last.Space && !g.Space:
-					cur.S += " "
+					buf = append(buf, ' ')
 				}
 			}
-			if cur == nil {
+			if !open {
 				if g.Space {
 					last = g
 					continue
 				}
 				l.Runs = append(l.Runs, Text{X: g.X})
-				cur = &l.Runs[len(l.Runs)-1]
+				open = true
 			}
-			cur.S += g.Text
-			cur.EndX = g.X + g.W
+			buf = append(buf, g.Text...)
+			l.Runs[len(l.Runs)-1].EndX = g.X + g.W
 			last = g
 		}
-		for i := range l.Runs {
-			l.Runs[i].S = strings.TrimRight(l.Runs[i].S, " ")
-		}
+		flush()
 		if len(l.Runs) > 0 {
 			lines = append(lines, l)
 		}
