@@ -105,5 +105,8 @@ func (d *Document) FormFields() (fields []FormField, err error) {
 			return fields, err
 		}
 	}
+	if d.fault != nil {
+		return nil, fmt.Errorf("pdftext: form fields: %w", d.fault)
+	}
 	return fields, nil
 }

@@ -376,3 +376,23 @@ func TestLayoutIsBounded(t *testing.T) {
 		}
 	}
 }
+
+// Objects that overlap, each an unterminated string running to the end of
+// the file, would cost quadratic time to read one by one; the parse stops
+// at a budget of bytes read instead.
+func TestOverlappingObjectsStop(t *testing.T) {
+	t.Parallel()
+	const n = 30_000
+	var fonts, content strings.Builder
+	extra := make([]string, n)
+	for i := range extra {
+		fmt.Fprintf(&fonts, "/F%d %d 0 R ", i, 6+i)
+		fmt.Fprintf(&content, "/F%d 9 Tf ", i)
+		extra[i] = "(" // runs on over every object after it
+	}
+	data := onePage("<< /Font << "+fonts.String()+">> >>", content.String(), extra...)
+	err := within(t, 20*time.Second, func() error { return readAll(context.Background(), data) })
+	if !errors.Is(err, pdftext.ErrTooLarge) || !strings.Contains(err.Error(), "overlap") {
+		t.Fatalf("got %v, want ErrTooLarge for overlapping objects", err)
+	}
+}

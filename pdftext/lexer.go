@@ -20,25 +20,42 @@ const (
 	opOther // booleans, null, dictionaries
 )
 
-// operand is one operand of a content-stream operator.
+// operand is one operand of a content-stream operator. A number keeps
+// its text and is parsed only if its operator is one text extraction
+// reads: most numbers in a page are path coordinates.
 type operand struct {
 	kind opKind
-	num  float64
-	b    []byte // a name without its slash, or a string's bytes
+	b    []byte // a number's text, a name without its slash, or a string's bytes
 	arr  []operand
 }
 
-func isWhite(c byte) bool {
-	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == 0
+// number returns a number operand's value (0 for any other operand).
+func (o operand) number() float64 {
+	if o.kind != opNum {
+		return 0
+	}
+	return parseNumber(o.b)
 }
 
-func isDelim(c byte) bool {
-	switch c {
-	case '(', ')', '<', '>', '[', ']', '{', '}', '/', '%':
-		return true
+// Character classes of PDF syntax, by byte.
+const (
+	classWhite = 1 << iota
+	classDelim
+)
+
+var charClass = func() (t [256]uint8) {
+	for _, c := range []byte(" \n\r\t\f\x00") {
+		t[c] = classWhite
 	}
-	return false
-}
+	for _, c := range []byte("()<>[]{}/%") {
+		t[c] = classDelim
+	}
+	return t
+}()
+
+func isWhite(c byte) bool { return charClass[c] == classWhite }
+
+func isDelim(c byte) bool { return charClass[c] == classDelim }
 
 type lexer struct {
 	d   []byte
@@ -63,7 +80,7 @@ func (l *lexer) skipSpace() {
 
 func (l *lexer) regular() []byte {
 	start := l.pos
-	for l.pos < len(l.d) && !isWhite(l.d[l.pos]) && !isDelim(l.d[l.pos]) {
+	for l.pos < len(l.d) && charClass[l.d[l.pos]] == 0 {
 		l.pos++
 	}
 	return l.d[start:l.pos]
@@ -306,7 +323,7 @@ func (l *lexer) next(depth int) (o operand, op []byte, ok bool) {
 			l.pos++ // stray delimiter
 			continue
 		case isNumberStart(c):
-			return operand{kind: opNum, num: parseNumber(l.regular())}, nil, true
+			return operand{kind: opNum, b: l.regular()}, nil, true
 		}
 		kw := l.regular()
 		if len(kw) == 0 {

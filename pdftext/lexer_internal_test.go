@@ -25,7 +25,7 @@ func trace(data string) string {
 func show(a operand) string {
 	switch a.kind {
 	case opNum:
-		return fmt.Sprint(a.num)
+		return fmt.Sprint(a.number())
 	case opName:
 		return "/" + string(a.b)
 	case opString:

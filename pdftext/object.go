@@ -71,7 +71,7 @@ func (p *parser) skipSpace() {
 
 func (p *parser) regular() []byte {
 	start := p.pos
-	for p.pos < len(p.b) && !isWhite(p.b[p.pos]) && !isDelim(p.b[p.pos]) {
+	for p.pos < len(p.b) && charClass[p.b[p.pos]] == 0 {
 		p.pos++
 	}
 	return p.b[start:p.pos]

@@ -57,6 +57,10 @@ type Document struct {
 	endstreams []int // offsets of "endstream", found when a /Length is wrong
 	repaired   bool
 	retained   int64 // decoded bytes kept in caches
+	scan       int64 // bytes read by the object parser
+	// fault, once set, stops all further reading of objects: a limit was
+	// reached.
+	fault error
 
 	pages []pageInfo
 	fonts map[any]*font  // by font object: fonts are shared across pages
@@ -106,6 +110,9 @@ func open(ctx context.Context, data []byte, password string, mayDecrypt bool) (d
 	}
 	if d.pages, err = d.walkPages(); err != nil {
 		return nil, fmt.Errorf("pdftext: %w", err)
+	}
+	if d.fault != nil {
+		return nil, fmt.Errorf("pdftext: %w", d.fault)
 	}
 	if len(d.pages) == 0 {
 		return nil, fmt.Errorf("pdftext: the document has no pages: %w", ErrMalformed)
@@ -175,6 +182,9 @@ func (d *Document) Page(n int) (pg *Page, err error) {
 	if err := d.ctxErr(); err != nil {
 		return nil, fmt.Errorf("pdftext: page %d: %w", n, err)
 	}
+	if d.fault != nil {
+		return nil, fmt.Errorf("pdftext: page %d: %w", n, d.fault)
+	}
 	info := d.pages[n-1]
 	pg = &Page{Number: n}
 	if mb, _ := d.resolve(info.mediaBox).(array); len(mb) == 4 {
@@ -192,6 +202,9 @@ func (d *Document) Page(n int) (pg *Page, err error) {
 	res, _ := d.resolve(info.resources).(dict)
 	if err := in.run(content, res, identity, 0); err != nil {
 		return nil, fmt.Errorf("pdftext: page %d: %w", n, err)
+	}
+	if d.fault != nil {
+		return nil, fmt.Errorf("pdftext: page %d: %w", n, d.fault)
 	}
 	return pg, nil
 }
@@ -391,7 +404,7 @@ func (in *interp) run(content []byte, res dict, ctm matrix, depth int) error {
 			if n >= 6 {
 				var m matrix
 				for i, a := range last(6) {
-					m[i] = a.num
+					m[i] = a.number()
 				}
 				g.ctm = m.mul(g.ctm)
 			}
@@ -400,7 +413,7 @@ func (in *interp) run(content []byte, res dict, ctm matrix, depth int) error {
 		case "Tf":
 			if n >= 2 {
 				a := last(2)
-				g.size = a[1].num
+				g.size = a[1].number()
 				fname := string(a[0].b)
 				f, ok := local[fname]
 				if !ok {
@@ -411,27 +424,27 @@ func (in *interp) run(content []byte, res dict, ctm matrix, depth int) error {
 			}
 		case "Tc":
 			if n >= 1 {
-				g.tc = args[n-1].num
+				g.tc = args[n-1].number()
 			}
 		case "Tw":
 			if n >= 1 {
-				g.tw = args[n-1].num
+				g.tw = args[n-1].number()
 			}
 		case "Tz":
 			if n >= 1 {
-				g.th = args[n-1].num / 100
+				g.th = args[n-1].number() / 100
 			}
 		case "TL":
 			if n >= 1 {
-				g.tl = args[n-1].num
+				g.tl = args[n-1].number()
 			}
 		case "Ts":
 			if n >= 1 {
-				g.trise = args[n-1].num
+				g.trise = args[n-1].number()
 			}
 		case "Td", "TD":
 			if n >= 2 {
-				tx, ty := args[n-2].num, args[n-1].num
+				tx, ty := args[n-2].number(), args[n-1].number()
 				if op == "TD" {
 					g.tl = -ty
 				}
@@ -442,7 +455,7 @@ func (in *interp) run(content []byte, res dict, ctm matrix, depth int) error {
 			if n >= 6 {
 				var m matrix
 				for i, a := range last(6) {
-					m[i] = a.num
+					m[i] = a.number()
 				}
 				tm, tlm = m, m
 			}
@@ -456,7 +469,7 @@ func (in *interp) run(content []byte, res dict, ctm matrix, depth int) error {
 		case "'", "\"":
 			if n >= 1 {
 				if op == "\"" && n >= 3 {
-					g.tw, g.tc = args[n-3].num, args[n-2].num
+					g.tw, g.tc = args[n-3].number(), args[n-2].number()
 				}
 				tlm = matrix{1, 0, 0, 1, 0, -g.tl}.mul(tlm)
 				tm = tlm
@@ -471,7 +484,7 @@ func (in *interp) run(content []byte, res dict, ctm matrix, depth int) error {
 						}
 						continue
 					}
-					tx := -e.num / 1000 * g.size * g.th
+					tx := -e.number() / 1000 * g.size * g.th
 					tm = matrix{1, 0, 0, 1, tx, 0}.mul(tm)
 				}
 			}

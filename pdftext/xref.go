@@ -293,6 +293,9 @@ func (d *Document) lookup(r ref) any {
 	if v, ok := d.cache[r]; ok {
 		return v
 	}
+	if d.fault != nil {
+		return nil
+	}
 	if d.busy[r] || len(d.busy) >= maxResolveDepth {
 		return nil // it needs itself: a cycle
 	}
@@ -323,7 +326,9 @@ func (d *Document) read(r ref) (any, error) {
 			return nil, nil
 		}
 		p := parser{b: d.data, pos: e.off, doc: d}
-		return p.indirect(r)
+		v, err := p.indirect(r)
+		d.scanned(p.pos - e.off)
+		return v, err
 	}
 	if r.gen != 0 {
 		return nil, nil
@@ -338,6 +343,7 @@ func (d *Document) read(r ref) (any, error) {
 	}
 	p := parser{b: os.data, pos: off}
 	v, err := p.object(0)
+	d.scanned(p.pos - off)
 	if err != nil {
 		return nil, fmt.Errorf("%v: %w", r, err)
 	}
@@ -388,6 +394,17 @@ func (d *Document) objectStream(num uint32) (*objStm, error) {
 	}
 	d.objstms[num] = os
 	return os, nil
+}
+
+// scanned counts n bytes read by the object parser. Every object is read
+// once, so a document's total is about its size; objects that overlap
+// (an unterminated string under thousands of object headers) would make
+// it quadratic, and stop the work instead.
+func (d *Document) scanned(n int) {
+	d.scan += int64(max(n, 0))
+	if limit := 8*int64(len(d.data)) + maxStreamBytes; d.scan > limit && d.fault == nil {
+		d.fault = fmt.Errorf("objects overlap: more than %d MiB read to parse them: %w", limit>>20, ErrTooLarge)
+	}
 }
 
 // retain counts n decoded bytes that the document keeps.
