@@ -85,6 +85,9 @@ func TestEncryptionSchemes(t *testing.T) {
 		{"rc4-128", "s3cret", []string{"--allow-weak-crypto", "--encrypt", "s3cret", "owner", "128", "--use-aes=n", "--"}},
 		{"aes-128", "s3cret", []string{"--encrypt", "s3cret", "owner", "128", "--use-aes=y", "--"}},
 		{"aes-256", "s3cret", []string{"--encrypt", "s3cret", "owner", "256", "--"}},
+		// the catalog and pages inside encrypted object streams
+		{"aes-256 object streams", "s3cret", []string{"--object-streams=generate", "--encrypt", "s3cret", "owner", "256", "--"}},
+		{"aes-128 object streams", "s3cret", []string{"--object-streams=generate", "--encrypt", "s3cret", "owner", "128", "--use-aes=y", "--"}},
 		{"aes-256 owner only", "", []string{"--encrypt", "", "owner", "256", "--print=none", "--"}},
 	}
 	for _, c := range cases {

@@ -51,6 +51,9 @@ func (d *Document) load() error {
 		return fmt.Errorf("the file ends early (no %%%%EOF at its end: a truncated download?): %w", ErrMalformed)
 	}
 	err := d.readXrefChain()
+	if err == nil && d.trailer["Encrypt"] != nil {
+		return nil // its objects are read once decrypted
+	}
 	if (err != nil || d.catalog() == nil) && !d.repaired {
 		if rerr := d.repair(); rerr != nil {
 			if err == nil {
@@ -58,6 +61,9 @@ func (d *Document) load() error {
 			}
 			return err
 		}
+	}
+	if d.trailer["Encrypt"] != nil {
+		return nil
 	}
 	if d.catalog() == nil {
 		return fmt.Errorf("no document catalog (/Root): %w", ErrMalformed)
