@@ -199,6 +199,8 @@ func (d *Document) Page(n int) (pg *Page, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("pdftext: page %d: %w", n, err)
 	}
+	// Room for the glyphs a page of this much content usually draws.
+	pg.Glyphs = make([]Glyph, 0, min(len(content)/16, 1<<16))
 	res, _ := d.resolve(info.resources).(dict)
 	if err := in.run(content, res, identity, 0); err != nil {
 		return nil, fmt.Errorf("pdftext: page %d: %w", n, err)
@@ -355,24 +357,32 @@ func (in *interp) run(content []byte, res dict, ctm matrix, depth int) error {
 			return nil
 		}
 		in.codes = g.font.decode(in.codes[:0], raw)
+		if len(in.page.Glyphs)+len(in.codes) > maxPageGlyphs {
+			return fmt.Errorf("more than %d characters on the page: %w", maxPageGlyphs, ErrTooLarge)
+		}
+		// The text rendering matrix of a glyph is [size·Th 0 0 size 0
+		// rise] × Tm × CTM, and each glyph moves Tm by its advance
+		// along x; m is Tm × CTM, moved along with Tm.
+		m := tm.mul(g.ctm)
+		sx := g.size * g.th
+		size := math.Hypot(g.size*m[2], g.size*m[3])
+		scaleX := math.Hypot(sx*m[0], sx*m[1]) / math.Max(sx, 1e-9)
 		for _, gl := range in.codes {
-			trm := matrix{g.size * g.th, 0, 0, g.size, 0, g.trise}.mul(tm).mul(g.ctm)
 			w0 := gl.width / g.font.units
 			adv := (w0*g.size + g.tc)
 			if gl.space {
 				adv += g.tw
 			}
 			adv *= g.th
-			size := math.Hypot(trm[2], trm[3])
-			scaleX := math.Hypot(trm[0], trm[1]) / math.Max(g.size*g.th, 1e-9)
-			if len(in.page.Glyphs) >= maxPageGlyphs {
-				return fmt.Errorf("more than %d characters on the page: %w", maxPageGlyphs, ErrTooLarge)
+			x, y := g.trise*m[2]+m[4], g.trise*m[3]+m[5]
+			if !math.IsInf(x+y, 0) && !math.IsNaN(x+y) {
+				in.page.Glyphs = append(in.page.Glyphs, Glyph{
+					X: x, Y: y, W: w0 * sx * scaleX, Size: size,
+					Text: gl.text, Space: gl.blank,
+				})
 			}
-			in.page.Glyphs = append(in.page.Glyphs, Glyph{
-				X: trm[4], Y: trm[5], W: w0 * g.size * g.th * scaleX, Size: size,
-				Text: gl.text, Space: gl.blank,
-			})
-			tm = matrix{1, 0, 0, 1, adv, 0}.mul(tm)
+			tm[4], tm[5] = tm[4]+adv*tm[0], tm[5]+adv*tm[1]
+			m[4], m[5] = m[4]+adv*m[0], m[5]+adv*m[1]
 		}
 		return nil
 	}
