@@ -205,6 +205,9 @@ func (d *Document) Page(n int) (pg *Page, err error) {
 	if err := in.run(content, res, identity, 0); err != nil {
 		return nil, fmt.Errorf("pdftext: page %d: %w", n, err)
 	}
+	if err := in.annotations(info.dict, res); err != nil {
+		return nil, fmt.Errorf("pdftext: page %d: %w", n, err)
+	}
 	if d.fault != nil {
 		return nil, fmt.Errorf("pdftext: page %d: %w", n, d.fault)
 	}
@@ -513,6 +516,91 @@ func (in *interp) run(content []byte, res dict, ctm matrix, depth int) error {
 	})
 }
 
+// Annotation flags (ISO 32000-1, 12.5.3) that keep an annotation off the
+// screen.
+const (
+	annotHidden = 1 << 1
+	annotNoView = 1 << 5
+)
+
+// annotations draws the appearances of the page's annotations, as viewers
+// and pdftotext show them: filled-in form fields, stamps, free text. Each
+// appearance is a form whose box is fitted into the annotation's
+// rectangle.
+func (in *interp) annotations(page dict, res dict) error {
+	d := in.doc
+	annots, _ := d.resolve(page["Annots"]).(array)
+	for i, v := range annots {
+		if i%64 == 0 {
+			if err := d.ctxErr(); err != nil {
+				return err
+			}
+		}
+		a, ok := d.resolve(v).(dict)
+		if !ok {
+			continue
+		}
+		if f, _ := d.resolve(a["F"]).(int64); f&(annotHidden|annotNoView) != 0 {
+			continue
+		}
+		ap, _ := d.resolve(a["AP"]).(dict)
+		nv := ap["N"]
+		if states, ok := d.resolve(nv).(dict); ok {
+			as, _ := d.resolve(a["AS"]).(name)
+			nv = states[as]
+		}
+		form, ok := d.resolve(nv).(*stream)
+		if !ok {
+			continue
+		}
+		rect, ok := box(d, a["Rect"])
+		if !ok {
+			continue
+		}
+		bbox, ok := box(d, form.dict["BBox"])
+		if !ok {
+			continue
+		}
+		m := identity
+		if fm, _ := d.resolve(form.dict["Matrix"]).(array); len(fm) == 6 {
+			for i := range m {
+				m[i] = number(d.resolve(fm[i]))
+			}
+		}
+		// the appearance box as the form's matrix places it, fitted into
+		// the rectangle
+		xs, ys := [4]float64{}, [4]float64{}
+		for k, c := range [4][2]float64{{bbox[0], bbox[1]}, {bbox[2], bbox[1]}, {bbox[0], bbox[3]}, {bbox[2], bbox[3]}} {
+			xs[k], ys[k] = c[0]*m[0]+c[1]*m[2]+m[4], c[0]*m[1]+c[1]*m[3]+m[5]
+		}
+		x0, x1 := min(xs[0], xs[1], xs[2], xs[3]), max(xs[0], xs[1], xs[2], xs[3])
+		y0, y1 := min(ys[0], ys[1], ys[2], ys[3]), max(ys[0], ys[1], ys[2], ys[3])
+		if x1-x0 <= 0 || y1-y0 <= 0 {
+			continue
+		}
+		sx, sy := (rect[2]-rect[0])/(x1-x0), (rect[3]-rect[1])/(y1-y0)
+		fit := matrix{sx, 0, 0, sy, rect[0] - x0*sx, rect[1] - y0*sy}
+		if err := in.drawForm(nv, form, res, fit, 0); err != nil {
+			return fmt.Errorf("annotation %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// box reads a rectangle [x0 y0 x1 y1], normalised so that x0 ≤ x1 and
+// y0 ≤ y1.
+func box(d *Document, v any) ([4]float64, bool) {
+	a, _ := d.resolve(v).(array)
+	if len(a) != 4 {
+		return [4]float64{}, false
+	}
+	var b [4]float64
+	for i := range b {
+		b[i] = number(d.resolve(a[i]))
+	}
+	return [4]float64{min(b[0], b[2]), min(b[1], b[3]), max(b[0], b[2]), max(b[1], b[3])}, true
+}
+
 // draw runs a Do: an image is counted, a form is interpreted with its own
 // resources (or its parent's, as old files expect).
 func (in *interp) draw(v any, res dict, ctm matrix, depth int) error {
@@ -529,6 +617,12 @@ func (in *interp) draw(v any, res dict, ctm matrix, depth int) error {
 	default:
 		return nil
 	}
+	return in.drawForm(v, xo, res, ctm, depth)
+}
+
+// drawForm interprets a form XObject drawn with the matrix ctm.
+func (in *interp) drawForm(v any, xo *stream, res dict, ctm matrix, depth int) error {
+	d := in.doc
 	r, _ := v.(ref)
 	if in.forms[r] {
 		return fmt.Errorf("form XObject %v draws itself: %w", r, ErrMalformed)
