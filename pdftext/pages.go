@@ -8,6 +8,7 @@ type pageInfo struct {
 	ref       ref // zero for a page written directly inside its parent
 	resources any // dict, possibly inherited
 	mediaBox  any
+	rotate    any
 }
 
 // maxPageTreeDepth bounds the page tree's height; real ones are a few
@@ -26,6 +27,7 @@ func (d *Document) walkPages() ([]pageInfo, error) {
 		depth     int
 		resources any
 		mediaBox  any
+		rotate    any
 	}
 	var pages []pageInfo
 	seen := map[ref]bool{}
@@ -61,9 +63,12 @@ func (d *Document) walkPages() ([]pageInfo, error) {
 		if mb, ok := nd["MediaBox"]; ok {
 			n.mediaBox = mb
 		}
+		if r, ok := nd["Rotate"]; ok {
+			n.rotate = r
+		}
 		kids, hasKids := d.resolve(nd["Kids"]).(array)
 		if nd["Type"] == name("Page") || !hasKids && nd["Type"] != name("Pages") {
-			pi := pageInfo{dict: nd, resources: n.resources, mediaBox: n.mediaBox}
+			pi := pageInfo{dict: nd, resources: n.resources, mediaBox: n.mediaBox, rotate: n.rotate}
 			if isRef {
 				pi.ref = r
 			}
@@ -71,7 +76,7 @@ func (d *Document) walkPages() ([]pageInfo, error) {
 			continue
 		}
 		for i := len(kids) - 1; i >= 0; i-- {
-			stack = append(stack, node{v: kids[i], depth: n.depth + 1, resources: n.resources, mediaBox: n.mediaBox})
+			stack = append(stack, node{v: kids[i], depth: n.depth + 1, resources: n.resources, mediaBox: n.mediaBox, rotate: n.rotate})
 		}
 	}
 	return pages, nil

@@ -187,12 +187,25 @@ func (d *Document) Page(n int) (pg *Page, err error) {
 	}
 	info := d.pages[n-1]
 	pg = &Page{Number: n}
-	if mb, _ := d.resolve(info.mediaBox).(array); len(mb) == 4 {
-		var box [4]float64
-		for i := range box {
-			box[i] = number(d.resolve(mb[i]))
+	base := identity
+	if mb, ok := box(d, info.mediaBox); ok {
+		w, h := mb[2]-mb[0], mb[3]-mb[1]
+		pg.Width, pg.Height = w, h
+		// Glyphs are placed as the page is shown: from the media box's
+		// corner, and turned by /Rotate (clockwise), so that a landscape
+		// page stored upright with its text turned reads across.
+		base = matrix{1, 0, 0, 1, -mb[0], -mb[1]}
+		rot, _ := d.resolve(info.rotate).(int64)
+		switch (rot%360 + 360) % 360 {
+		case 90:
+			base = base.mul(matrix{0, -1, 1, 0, 0, w})
+			pg.Width, pg.Height = h, w
+		case 180:
+			base = base.mul(matrix{-1, 0, 0, -1, w, h})
+		case 270:
+			base = base.mul(matrix{0, 1, -1, 0, h, 0})
+			pg.Width, pg.Height = h, w
 		}
-		pg.Width, pg.Height = math.Abs(box[2]-box[0]), math.Abs(box[3]-box[1])
 	}
 	in := &interp{doc: d, page: pg, forms: map[ref]bool{}}
 	content, err := d.pageContent(info.dict["Contents"])
@@ -202,10 +215,10 @@ func (d *Document) Page(n int) (pg *Page, err error) {
 	// Room for the glyphs a page of this much content usually draws.
 	pg.Glyphs = make([]Glyph, 0, min(len(content)/16, 1<<16))
 	res, _ := d.resolve(info.resources).(dict)
-	if err := in.run(content, res, identity, 0); err != nil {
+	if err := in.run(content, res, base, 0); err != nil {
 		return nil, fmt.Errorf("pdftext: page %d: %w", n, err)
 	}
-	if err := in.annotations(info.dict, res); err != nil {
+	if err := in.annotations(info.dict, res, base); err != nil {
 		return nil, fmt.Errorf("pdftext: page %d: %w", n, err)
 	}
 	if d.fault != nil {
@@ -527,7 +540,7 @@ const (
 // and pdftotext show them: filled-in form fields, stamps, free text. Each
 // appearance is a form whose box is fitted into the annotation's
 // rectangle.
-func (in *interp) annotations(page dict, res dict) error {
+func (in *interp) annotations(page dict, res dict, base matrix) error {
 	d := in.doc
 	annots, _ := d.resolve(page["Annots"]).(array)
 	for i, v := range annots {
@@ -580,7 +593,7 @@ func (in *interp) annotations(page dict, res dict) error {
 		}
 		sx, sy := (rect[2]-rect[0])/(x1-x0), (rect[3]-rect[1])/(y1-y0)
 		fit := matrix{sx, 0, 0, sy, rect[0] - x0*sx, rect[1] - y0*sy}
-		if err := in.drawForm(nv, form, res, fit, 0); err != nil {
+		if err := in.drawForm(nv, form, res, fit.mul(base), 0); err != nil {
 			return fmt.Errorf("annotation %d: %w", i+1, err)
 		}
 	}
