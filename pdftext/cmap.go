@@ -195,17 +195,17 @@ type cmapToken struct {
 	items []cmapToken
 }
 
-// tokenizeCMap splits a CMap stream into tokens. CMaps are a tiny subset of
+// tokenizeCMap splits a CMap stream into tokens, handed to fn one by one
+// (never all at once: a CMap may be megabytes). CMaps are a tiny subset of
 // PostScript; dictionaries and procedures are skipped.
-func tokenizeCMap(b []byte) []cmapToken {
-	var out []cmapToken
+func tokenizeCMap(b []byte, fn func(cmapToken)) {
 	var arr *[]cmapToken
 	emit := func(t cmapToken) {
 		if arr != nil {
 			*arr = append(*arr, t)
 			return
 		}
-		out = append(out, t)
+		fn(t)
 	}
 	for i := 0; i < len(b); {
 		c := b[i]
@@ -301,7 +301,6 @@ func tokenizeCMap(b []byte) []cmapToken {
 			i = j
 		}
 	}
-	return out
 }
 
 func isHex(c byte) bool {
@@ -322,10 +321,10 @@ func unhex(c byte) byte {
 func parseCMapBytes(data []byte) *cmap {
 	m := &cmap{}
 	var operands []cmapToken
-	for _, t := range tokenizeCMap(data) {
+	tokenizeCMap(data, func(t cmapToken) {
 		if t.kind != 'o' {
 			operands = append(operands, t)
-			continue
+			return
 		}
 		switch t.s {
 		case "endcodespacerange":
@@ -363,7 +362,7 @@ func parseCMapBytes(data []byte) *cmap {
 			}
 		}
 		operands = operands[:0]
-	}
+	})
 	sort.SliceStable(m.ranges, func(i, j int) bool { return m.ranges[i].lo < m.ranges[j].lo })
 	sort.SliceStable(m.cidRanges, func(i, j int) bool { return m.cidRanges[i].lo < m.cidRanges[j].lo })
 	return m

@@ -45,8 +45,9 @@ type glyph struct {
 	blank bool    // white space (or nothing)
 }
 
-// maxCMapBytes bounds a decoded ToUnicode or encoding CMap.
-const maxCMapBytes = 16 << 20
+// maxCMapBytes bounds a decoded ToUnicode or encoding CMap; the largest
+// real ones, for fonts with every Unicode character, are about a megabyte.
+const maxCMapBytes = 4 << 20
 
 // loadFont reads a font dictionary. What cannot be read leaves codes
 // unmapped (Unmapped in the text), never guessed.
@@ -130,7 +131,8 @@ func (d *Document) cmapStream(v any) *cmap {
 		return nil
 	}
 	data, err := d.decodeStream(s, maxCMapBytes)
-	if err != nil || d.retain(len(data)) != nil {
+	// A parsed CMap takes a few times its text in memory.
+	if err != nil || d.retain(4*len(data)) != nil {
 		return nil
 	}
 	return parseCMapBytes(data)

@@ -26,6 +26,9 @@ import (
 // a layout of more than maxLayoutBytes) is printed line by line instead,
 // runs apart by two spaces, since laying it out costs quadratic time.
 func (p *Page) Layout() string {
+	if len(p.Glyphs) > 20*maxLayoutWords {
+		return p.linesLayout()
+	}
 	words := p.words()
 	if len(words) == 0 {
 		return ""

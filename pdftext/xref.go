@@ -37,7 +37,7 @@ const (
 	// maxRetained bounds the decoded bytes a document keeps (object
 	// streams, ToUnicode CMaps, cached form contents), against many
 	// streams that each stay under maxStreamBytes.
-	maxRetained = 512 << 20
+	maxRetained = 256 << 20
 )
 
 // load reads the cross-reference chain from startxref, or repairs it by
@@ -413,11 +413,16 @@ func (d *Document) scanned(n int) {
 	}
 }
 
-// retain counts n decoded bytes that the document keeps.
+// retain counts n decoded bytes that the document keeps; beyond
+// maxRetained the document stops with ErrTooLarge.
 func (d *Document) retain(n int) error {
 	d.retained += int64(n)
 	if d.retained > maxRetained {
-		return fmt.Errorf("more than %d MiB of decoded object data: %w", maxRetained>>20, ErrTooLarge)
+		err := fmt.Errorf("more than %d MiB of decoded object data: %w", maxRetained>>20, ErrTooLarge)
+		if d.fault == nil {
+			d.fault = err // what was not kept cannot be read: stop
+		}
+		return err
 	}
 	return nil
 }
