@@ -27,6 +27,7 @@ func (d *Document) FormFields() (fields []FormField, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			fields, err = nil, panicError("form fields", r)
+			d.fault = err
 		}
 	}()
 	form, _ := d.resolve(d.catalog()["AcroForm"]).(dict)

@@ -6,6 +6,13 @@
 // and a page reads as lines and columns, like `pdftotext -layout`.
 //
 // A character that cannot be mapped comes out as Unmapped, never guessed.
+// (A font missing from a page's resources reads as a standard Latin font,
+// as viewers draw it with a substitute.)
+//
+// Pages are read as viewers show them: turned by /Rotate, with the
+// appearances of their annotations (filled-in form fields, stamps). A page
+// counts the images it draws (Page.Images), so that a scanned page can be
+// told from a blank one (Page.ImageOnly).
 //
 // Hostile files are bounded: every walk over the file's objects (the
 // cross-reference chain, object streams, the page tree, resources, forms
@@ -130,8 +137,8 @@ func (d *Document) ctxErr() error {
 // NumPages returns the number of pages.
 func (d *Document) NumPages() int { return len(d.pages) }
 
-// Glyph is one character drawn on a page, in PDF user space (origin
-// bottom-left, points).
+// Glyph is one character drawn on a page, in points from the bottom-left
+// corner of the page as it is shown (its media box, turned by /Rotate).
 type Glyph struct {
 	X, Y  float64 // baseline start
 	W     float64 // advance width
@@ -142,9 +149,9 @@ type Glyph struct {
 
 // Page is the text of one page.
 type Page struct {
-	Number        int
-	Width, Height float64
-	Glyphs        []Glyph
+	Number        int     // 1-based
+	Width, Height float64 // as shown, in points
+	Glyphs        []Glyph // in drawing order
 	// Images counts the images the page draws: image XObjects (inside
 	// forms too) and inline images. A page with images and no text is a
 	// scanned page (see ImageOnly); a page with neither is blank.
@@ -174,6 +181,7 @@ func (d *Document) Page(n int) (pg *Page, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			pg, err = nil, panicError(fmt.Sprintf("page %d", n), r)
+			d.fault = err // its caches may be half-written: read no further
 		}
 	}()
 	if n < 1 || n > len(d.pages) {
@@ -418,7 +426,9 @@ func (in *interp) run(content []byte, res dict, ctm matrix, depth int) error {
 		last := func(k int) []operand { return args[n-k:] } // the last k operands
 		switch op {
 		case "q":
-			if len(stack) < 4096 {
+			// Some producers never close their states; a hostile stream
+			// may open millions. Beyond any real depth q is ignored.
+			if len(stack) < 1<<16 {
 				stack = append(stack, g)
 			}
 		case "Q":
