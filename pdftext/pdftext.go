@@ -385,28 +385,28 @@ func (in *interp) run(content []byte, res dict, ctm matrix, depth int) error {
 			return fmt.Errorf("more than %d characters on the page: %w", maxPageGlyphs, ErrTooLarge)
 		}
 		// The text rendering matrix of a glyph is [size·Th 0 0 size 0
-		// rise] × Tm × CTM, and each glyph moves Tm by its advance
-		// along x; m is Tm × CTM, moved along with Tm.
-		m := tm.mul(g.ctm)
+		// rise] × Tm × CTM; each glyph moves Tm by its advance along x.
+		// (Computed glyph by glyph in this order, the positions are the
+		// same to the last bit as in earlier versions.)
 		sx := g.size * g.th
-		size := math.Hypot(g.size*m[2], g.size*m[3])
-		scaleX := math.Hypot(sx*m[0], sx*m[1]) / math.Max(sx, 1e-9)
+		scale := matrix{sx, 0, 0, g.size, 0, g.trise}
 		for _, gl := range in.codes {
+			trm := scale.mul(tm).mul(g.ctm)
 			w0 := gl.width / g.font.units
 			adv := (w0*g.size + g.tc)
 			if gl.space {
 				adv += g.tw
 			}
 			adv *= g.th
-			x, y := g.trise*m[2]+m[4], g.trise*m[3]+m[5]
-			if !math.IsInf(x+y, 0) && !math.IsNaN(x+y) {
+			size := math.Hypot(trm[2], trm[3])
+			scaleX := math.Hypot(trm[0], trm[1]) / math.Max(sx, 1e-9)
+			if x, y := trm[4], trm[5]; !math.IsInf(x+y, 0) && !math.IsNaN(x+y) {
 				in.page.Glyphs = append(in.page.Glyphs, Glyph{
-					X: x, Y: y, W: w0 * sx * scaleX, Size: size,
+					X: x, Y: y, W: w0 * g.size * g.th * scaleX, Size: size,
 					Text: gl.text, Space: gl.blank,
 				})
 			}
-			tm[4], tm[5] = tm[4]+adv*tm[0], tm[5]+adv*tm[1]
-			m[4], m[5] = m[4]+adv*m[0], m[5]+adv*m[1]
+			tm[4], tm[5] = adv*tm[0]+tm[4], adv*tm[1]+tm[5]
 		}
 		return nil
 	}
