@@ -168,6 +168,15 @@ func (f *font) loadSimpleEncoding(d *Document, v dict) {
 		}
 		f.simple[c], f.hasSimple[c] = string(r), true
 	}
+	if strings.Contains(string(baseFont), "Dingbats") && (base == "" || isDict) {
+		// ZapfDingbats' built-in encoding, for the check marks, crosses
+		// and bullets of filled-in forms.
+		for c := 0x20; c < 0x7F; c++ {
+			if r := dingbat(byte(c)); r != 0 {
+				f.simple[c], f.hasSimple[c] = string(r), true
+			}
+		}
+	}
 	if isDict {
 		diff, _ := d.resolve(encDict["Differences"]).(array)
 		code := int64(0)
@@ -187,6 +196,40 @@ func (f *font) loadSimpleEncoding(d *Document, v dict) {
 			}
 		}
 	}
+}
+
+// dingbat maps a code of ZapfDingbats' built-in encoding (0x20–0x7E) to
+// its character. The Unicode Dingbats block follows the font's order,
+// except where its characters were already encoded elsewhere.
+func dingbat(c byte) rune {
+	switch c {
+	case 0x20:
+		return ' '
+	case 0x25:
+		return '\u260E' // ☎
+	case 0x2A:
+		return '\u261B' // ☛
+	case 0x2B:
+		return '\u261E' // ☞
+	case 0x48:
+		return '\u2605' // ★
+	case 0x6C:
+		return '\u25CF' // ●
+	case 0x6E:
+		return '\u25A0' // ■
+	case 0x73:
+		return '\u25B2' // ▲
+	case 0x74:
+		return '\u25BC' // ▼
+	case 0x75:
+		return '\u25C6' // ◆
+	case 0x77:
+		return '\u25D7' // ◗
+	}
+	if c > 0x20 && c < 0x7F {
+		return 0x2700 + rune(c-0x20) // '4' is U+2714 ✔
+	}
+	return 0
 }
 
 // width returns the width of a code (a CID for composite fonts).
