@@ -65,15 +65,15 @@ type lexer struct {
 func (l *lexer) skipSpace() {
 	for l.pos < len(l.d) {
 		c := l.d[l.pos]
-		switch {
-		case isWhite(c):
+		if charClass[c] == classWhite {
 			l.pos++
-		case c == '%':
-			for l.pos < len(l.d) && l.d[l.pos] != '\n' && l.d[l.pos] != '\r' {
-				l.pos++
-			}
-		default:
+			continue
+		}
+		if c != '%' {
 			return
+		}
+		for l.pos < len(l.d) && l.d[l.pos] != '\n' && l.d[l.pos] != '\r' {
+			l.pos++
 		}
 	}
 }
@@ -383,6 +383,13 @@ func interpret(data []byte, fn func(op string, args []operand) error) error {
 	l := &lexer{d: data}
 	var args []operand
 	for {
+		// Numbers are most of a page's tokens (path coordinates): they
+		// are read here without the general case.
+		l.skipSpace()
+		if l.pos < len(l.d) && isNumberStart(l.d[l.pos]) && len(args) < maxOperands {
+			args = append(args, operand{kind: opNum, b: l.regular()})
+			continue
+		}
 		o, kw, ok := l.next(0)
 		if ok {
 			if len(args) == maxOperands {
