@@ -87,7 +87,7 @@ func (d *Document) applyFilter(f name, parms dict, data []byte, limit int) ([]by
 		} else {
 			r = tifflzw.NewReader(bytes.NewReader(data), tifflzw.MSB, 8)
 		}
-		out, err = readAtMost(r, limit)
+		out, err = readAtMost(r, limit, 4*len(data))
 		if err != nil && len(out) > 0 && errors.Is(err, io.ErrUnexpectedEOF) {
 			err = nil // a missing end-of-data code after complete data
 		}
@@ -116,10 +116,12 @@ func (d *Document) applyFilter(f name, parms dict, data []byte, limit int) ([]by
 	return out, nil
 }
 
-// readAtMost reads r to its end, or fails beyond limit bytes.
-func readAtMost(r io.Reader, limit int) ([]byte, error) {
+// readAtMost reads r to its end, or fails beyond limit bytes; hint is the
+// size to expect.
+func readAtMost(r io.Reader, limit, hint int) ([]byte, error) {
 	var buf bytes.Buffer
-	n, err := io.Copy(&buf, io.LimitReader(r, int64(limit)+1))
+	buf.Grow(min(max(hint, 512), limit+1))
+	n, err := buf.ReadFrom(io.LimitReader(r, int64(limit)+1))
 	if n > int64(limit) {
 		return nil, tooLarge(limit)
 	}
@@ -135,7 +137,8 @@ func inflate(data []byte, limit int) ([]byte, error) {
 	if err != nil {
 		r = flate.NewReader(bytes.NewReader(data))
 	}
-	out, err := readAtMost(r, limit)
+	// Content streams inflate about fourfold.
+	out, err := readAtMost(r, limit, 4*len(data))
 	if errors.Is(err, zlib.ErrChecksum) {
 		err = nil
 	}
