@@ -42,9 +42,8 @@ func text(t *testing.T, data []byte, pw string) (string, error) {
 	return doc.PlainText()
 }
 
-// fpdf protects with 40-bit RC4, which ledongthuc/pdf decrypts to garbage
-// (it does not truncate per-object keys to n+5 bytes); Ferry decrypts
-// through pdfcpu first.
+// fpdf protects with 40-bit RC4 (which ledongthuc/pdf, Ferry's former
+// object reader, decrypted to garbage); Ferry decrypts through pdfcpu.
 func TestRC4FortyBit(t *testing.T) {
 	t.Parallel()
 	data := helloPDF(t, true)
