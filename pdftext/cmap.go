@@ -1,22 +1,27 @@
 package pdftext
 
 import (
-	"fmt"
-	"io"
-	"math/big"
+	"sort"
 	"strings"
 	"unicode/utf16"
-
-	"github.com/ledongthuc/pdf"
 )
 
-// cmap maps character codes of a font to Unicode text. It is built from a
-// ToUnicode stream. Unlike the library's own decoder it carries bfrange
-// increments across byte boundaries: <2d41> <2de0> <5de5> maps 0x2de0 to
-// U+5E84 ("年" family), not to a character 0x100 too low.
+// cmap maps character codes of a font to Unicode text (a ToUnicode
+// stream) or to CIDs (a Type0 font's embedded /Encoding CMap). Ranges stay
+// ranges, looked up by binary search: an identity map <0000> <FFFF> <0000>
+// is one entry, not 65,536. Unlike the library Ferry once used, bfrange
+// increments carry across byte boundaries: <2d41> <2de0> <5de5> maps
+// 0x2de0 to U+5E84, not to a character 0x100 too low.
 type cmap struct {
 	space  []codespace
-	single map[uint32]string // code → text, keyed with length in the top byte
+	chars  map[uint64]string // bfchar: code key → text
+	ranges []textRange       // bfrange, by lo
+	// memo holds texts already computed from ranges, so a code that
+	// recurs on every line costs one map lookup and no allocation.
+	memo map[uint64]string
+	// CID mappings, in an /Encoding CMap
+	cidChars  map[uint64]int
+	cidRanges []cidRange
 }
 
 type codespace struct {
@@ -24,24 +29,105 @@ type codespace struct {
 	lo, hi []byte
 }
 
-func key(code []byte) uint32 {
-	var v uint32
+// textRange maps the codes lo..hi (keys of one length) to base, base+1, …
+// (UTF-16BE), or one by one to the texts of arr.
+type textRange struct {
+	lo, hi uint64
+	base   []byte
+	arr    []string
+}
+
+type cidRange struct {
+	lo, hi uint64
+	cid    int
+}
+
+// maxMemo bounds a CMap's memo of range lookups.
+const maxMemo = 1 << 16
+
+// key packs a code of up to four bytes with its length, so that <20> and
+// <0020> stay apart.
+func key(code []byte) uint64 {
+	var v uint64
 	for _, b := range code {
-		v = v<<8 | uint32(b)
+		v = v<<8 | uint64(b)
 	}
-	return v | uint32(len(code))<<24
+	return v | uint64(len(code))<<32
 }
 
 func (m *cmap) add(code []byte, text string) {
-	if m.single == nil {
-		m.single = map[uint32]string{}
+	if len(code) == 0 || len(code) > 4 {
+		return
 	}
-	m.single[key(code)] = text
+	if m.chars == nil {
+		m.chars = map[uint64]string{}
+	}
+	m.chars[key(code)] = text
 }
 
+// lookup returns the text of a code.
 func (m *cmap) lookup(code []byte) (string, bool) {
-	s, ok := m.single[key(code)]
-	return s, ok
+	if len(code) == 0 || len(code) > 4 {
+		return "", false
+	}
+	k := key(code)
+	if s, ok := m.chars[k]; ok {
+		return s, true
+	}
+	if s, ok := m.memo[k]; ok {
+		return s, true
+	}
+	r := m.findRange(k)
+	if r == nil {
+		return "", false
+	}
+	off := k - r.lo
+	var s string
+	if r.arr != nil {
+		if off >= uint64(len(r.arr)) {
+			return "", false
+		}
+		s = r.arr[off]
+	} else {
+		s = utf16Text(addOffset(r.base, off))
+	}
+	if m.memo == nil {
+		m.memo = map[uint64]string{}
+	}
+	if len(m.memo) < maxMemo {
+		m.memo[k] = s
+	}
+	return s, true
+}
+
+// findRange returns the range holding k. Ranges may overlap in broken
+// CMaps; the nearest few below k are tried.
+func (m *cmap) findRange(k uint64) *textRange {
+	i := sort.Search(len(m.ranges), func(i int) bool { return m.ranges[i].lo > k }) - 1
+	for j := i; j >= 0 && j > i-8; j-- {
+		if r := &m.ranges[j]; r.lo <= k && k <= r.hi {
+			return r
+		}
+	}
+	return nil
+}
+
+// cid returns the CID of a code by an /Encoding CMap.
+func (m *cmap) cid(code []byte) (int, bool) {
+	if len(code) == 0 || len(code) > 4 {
+		return 0, false
+	}
+	k := key(code)
+	if c, ok := m.cidChars[k]; ok {
+		return c, true
+	}
+	i := sort.Search(len(m.cidRanges), func(i int) bool { return m.cidRanges[i].lo > k }) - 1
+	for j := i; j >= 0 && j > i-8; j-- {
+		if r := m.cidRanges[j]; r.lo <= k && k <= r.hi {
+			return r.cid + int(k-r.lo), true
+		}
+	}
+	return 0, false
 }
 
 // codeLen returns how many bytes the next code in raw takes, by the
@@ -79,14 +165,16 @@ func utf16Text(b []byte) string {
 	return string(utf16.Decode(u))
 }
 
-// addOffset adds off to the big-endian integer in b, carrying across bytes.
-func addOffset(b []byte, off int64) []byte {
-	v := new(big.Int).SetBytes(b)
-	v.Add(v, big.NewInt(off))
-	out := v.Bytes()
-	if len(out) < len(b) {
-		pad := make([]byte, len(b)-len(out))
-		out = append(pad, out...)
+// addOffset adds off to the big-endian integer in b, carrying across
+// bytes, in a new slice of the same length.
+func addOffset(b []byte, off uint64) []byte {
+	out := make([]byte, len(b))
+	copy(out, b)
+	carry := off
+	for i := len(out) - 1; i >= 0 && carry > 0; i-- {
+		sum := uint64(out[i]) + carry&0xFF
+		out[i] = byte(sum)
+		carry = carry>>8 + sum>>8
 	}
 	return out
 }
@@ -107,17 +195,17 @@ type cmapToken struct {
 	items []cmapToken
 }
 
-// tokenizeCMap splits a CMap stream into tokens. CMaps are a tiny subset of
+// tokenizeCMap splits a CMap stream into tokens, handed to fn one by one
+// (never all at once: a CMap may be megabytes). CMaps are a tiny subset of
 // PostScript; dictionaries and procedures are skipped.
-func tokenizeCMap(b []byte) []cmapToken {
-	var out []cmapToken
+func tokenizeCMap(b []byte, fn func(cmapToken)) {
 	var arr *[]cmapToken
 	emit := func(t cmapToken) {
 		if arr != nil {
 			*arr = append(*arr, t)
 			return
 		}
-		out = append(out, t)
+		fn(t)
 	}
 	for i := 0; i < len(b); {
 		c := b[i]
@@ -213,7 +301,6 @@ func tokenizeCMap(b []byte) []cmapToken {
 			i = j
 		}
 	}
-	return out
 }
 
 func isHex(c byte) bool {
@@ -230,37 +317,20 @@ func unhex(c byte) byte {
 	return c - '0'
 }
 
-// parseCMap reads a ToUnicode (or embedded encoding) CMap stream.
-func parseCMap(v pdf.Value) (m *cmap, err error) {
-	m = &cmap{}
-	defer func() {
-		if r := recover(); r != nil {
-			err = panicError("ToUnicode CMap", r)
-		}
-	}()
-	rd := v.Reader()
-	data, err := io.ReadAll(io.LimitReader(rd, 16<<20))
-	rd.Close()
-	if err != nil {
-		return nil, fmt.Errorf("pdftext: ToUnicode CMap: %w", err)
-	}
-	return parseCMapBytes(data), nil
-}
-
 // parseCMapBytes reads the mappings of a CMap program.
 func parseCMapBytes(data []byte) *cmap {
 	m := &cmap{}
 	var operands []cmapToken
-	for _, t := range tokenizeCMap(data) {
+	tokenizeCMap(data, func(t cmapToken) {
 		if t.kind != 'o' {
 			operands = append(operands, t)
-			continue
+			return
 		}
 		switch t.s {
 		case "endcodespacerange":
 			for i := 0; i+1 < len(operands); i += 2 {
 				lo, hi := []byte(operands[i].s), []byte(operands[i+1].s)
-				if len(lo) == len(hi) && len(lo) > 0 {
+				if len(lo) == len(hi) && len(lo) > 0 && len(lo) <= 4 {
 					m.space = append(m.space, codespace{n: len(lo), lo: lo, hi: hi})
 				}
 			}
@@ -272,30 +342,54 @@ func parseCMapBytes(data []byte) *cmap {
 			for i := 0; i+2 < len(operands); i += 3 {
 				m.addRange([]byte(operands[i].s), []byte(operands[i+1].s), operands[i+2])
 			}
+		case "endcidchar":
+			for i := 0; i+1 < len(operands); i += 2 {
+				code := []byte(operands[i].s)
+				if cid, ok := parseInt([]byte(operands[i+1].s)); ok && len(code) > 0 && len(code) <= 4 && cid >= 0 {
+					if m.cidChars == nil {
+						m.cidChars = map[uint64]int{}
+					}
+					m.cidChars[key(code)] = int(cid)
+				}
+			}
+		case "endcidrange":
+			for i := 0; i+2 < len(operands); i += 3 {
+				lo, hi := []byte(operands[i].s), []byte(operands[i+1].s)
+				cid, ok := parseInt([]byte(operands[i+2].s))
+				if ok && cid >= 0 && len(lo) == len(hi) && len(lo) > 0 && len(lo) <= 4 && key(lo) <= key(hi) {
+					m.cidRanges = append(m.cidRanges, cidRange{lo: key(lo), hi: key(hi), cid: int(cid)})
+				}
+			}
 		}
 		operands = operands[:0]
-	}
+	})
+	sort.SliceStable(m.ranges, func(i, j int) bool { return m.ranges[i].lo < m.ranges[j].lo })
+	sort.SliceStable(m.cidRanges, func(i, j int) bool { return m.cidRanges[i].lo < m.cidRanges[j].lo })
 	return m
 }
 
+// addRange adds a bfrange as one range; callers outside parseCMapBytes
+// keep ranges sorted themselves.
 func (m *cmap) addRange(lo, hi []byte, dst cmapToken) {
-	if len(lo) != len(hi) || len(lo) == 0 {
+	if len(lo) != len(hi) || len(lo) == 0 || len(lo) > 4 || key(lo) > key(hi) {
 		return
 	}
-	from, to := bytesToInt(lo), bytesToInt(hi)
-	if to < from || to-from > 0xFFFF {
-		return
-	}
-	if dst.kind == '[' {
-		for c := from; c <= to && int(c-from) < len(dst.items); c++ {
-			m.add(addOffset(lo, c-from), destText(dst.items[c-from]))
+	r := textRange{lo: key(lo), hi: key(hi)}
+	switch dst.kind {
+	case '[':
+		r.arr = make([]string, min(len(dst.items), int(r.hi-r.lo)+1))
+		for i := range r.arr {
+			r.arr[i] = destText(dst.items[i])
 		}
+	case 's':
+		if len(dst.s) == 0 {
+			return
+		}
+		r.base = []byte(dst.s)
+	default:
 		return
 	}
-	base := []byte(dst.s)
-	for c := from; c <= to; c++ {
-		m.add(addOffset(lo, c-from), utf16Text(addOffset(base, c-from)))
-	}
+	m.ranges = append(m.ranges, r)
 }
 
 func destText(t cmapToken) string {

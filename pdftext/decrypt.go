@@ -16,10 +16,11 @@ var disablePdfcpuConfig sync.Once
 
 // decrypt rewrites an encrypted PDF as a plain one with pdfcpu, which
 // implements every standard security handler (RC4 40 to 128 bits, AES-128,
-// AES-256 revisions 5 and 6). ledongthuc/pdf reads RC4-128 and AES-128 but
-// derives wrong object keys for 40-bit RC4 and has no AES-256 at all, so
-// Ferry decrypts first and then reads the plain file with its own text
-// layer. The password is used only here and never appears in an error.
+// AES-256 revisions 5 and 6); Ferry's object reader has none of its own,
+// and reads the plain file. pdfcpu validates the file's structure as it
+// decrypts (a page tree cycle fails there), but takes no context: the
+// decryption of one file cannot be cancelled, only the pages after it.
+// The password is used only here and never appears in an error.
 func decrypt(data []byte, password string) (out []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -51,11 +52,4 @@ func decrypt(data []byte, password string) (out []byte, err error) {
 		return nil, fmt.Errorf("pdftext: decrypting: %s", msg)
 	}
 	return buf.Bytes(), nil
-}
-
-// encrypted reports whether the file's trailer names an /Encrypt
-// dictionary. It looks only at the tail of the file and at
-// cross-reference stream dictionaries, where trailers live.
-func encrypted(data []byte) bool {
-	return bytes.Contains(data, []byte("/Encrypt"))
 }

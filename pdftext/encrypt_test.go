@@ -42,9 +42,8 @@ func text(t *testing.T, data []byte, pw string) (string, error) {
 	return doc.PlainText()
 }
 
-// fpdf protects with 40-bit RC4, which ledongthuc/pdf decrypts to garbage
-// (it does not truncate per-object keys to n+5 bytes); Ferry decrypts
-// through pdfcpu first.
+// fpdf protects with 40-bit RC4 (which ledongthuc/pdf, Ferry's former
+// object reader, decrypted to garbage); Ferry decrypts through pdfcpu.
 func TestRC4FortyBit(t *testing.T) {
 	t.Parallel()
 	data := helloPDF(t, true)
@@ -85,6 +84,9 @@ func TestEncryptionSchemes(t *testing.T) {
 		{"rc4-128", "s3cret", []string{"--allow-weak-crypto", "--encrypt", "s3cret", "owner", "128", "--use-aes=n", "--"}},
 		{"aes-128", "s3cret", []string{"--encrypt", "s3cret", "owner", "128", "--use-aes=y", "--"}},
 		{"aes-256", "s3cret", []string{"--encrypt", "s3cret", "owner", "256", "--"}},
+		// the catalog and pages inside encrypted object streams
+		{"aes-256 object streams", "s3cret", []string{"--object-streams=generate", "--encrypt", "s3cret", "owner", "256", "--"}},
+		{"aes-128 object streams", "s3cret", []string{"--object-streams=generate", "--encrypt", "s3cret", "owner", "128", "--use-aes=y", "--"}},
 		{"aes-256 owner only", "", []string{"--encrypt", "", "owner", "256", "--print=none", "--"}},
 	}
 	for _, c := range cases {

@@ -1,10 +1,11 @@
 package pdftext
 
 import (
+	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 
-	"github.com/ledongthuc/pdf"
 	"golang.org/x/text/encoding/charmap"
 )
 
@@ -12,83 +13,140 @@ import (
 // Ferry never guesses such a character.
 const Unmapped = '\uFFFD'
 
-// font decodes a font's character codes into text and advance widths.
+// font decodes a font's character codes into text and advance widths. A
+// font is loaded once per document and shared by every page that uses it.
 type font struct {
 	name      string
 	predef    predefined // a predefined CMap whose codes are a known encoding
 	composite bool       // Type0: codes per the CMap, widths from /W
 	toUnicode *cmap
+	encoding  *cmap       // a Type0 font's embedded CMap: code lengths and CIDs
 	simple    [256]string // simple fonts: code → text from Encoding/Differences
 	hasSimple [256]bool
-	widths    map[int]float64 // glyph space (per 1000)
+	widths    [256]float64 // simple fonts, glyph space
+	hasWidth  [256]bool
+	cidWidths []widthRange // composite fonts, by CID
 	dw        float64
-	spaceCode bool // the font has a single-byte code 32 (word spacing applies)
+	units     float64 // glyph space units per text space unit: 1000, or a Type3 font's 1/matrix
+}
+
+// widthRange gives the CIDs lo..hi one width w, or the widths ws one by
+// one.
+type widthRange struct {
+	lo, hi int
+	w      float64
+	ws     []float64
 }
 
 type glyph struct {
 	text  string
-	width float64 // per 1000 text space units
+	width float64 // glyph space
 	space bool    // single-byte code 32: Tw applies
+	blank bool    // white space (or nothing)
 }
 
-func loadFont(name string, v pdf.Value) (*font, error) {
-	f := &font{name: name, widths: map[int]float64{}, dw: 1000}
-	if tu := v.Key("ToUnicode"); tu.Kind() == pdf.Stream {
-		m, err := parseCMap(tu)
-		if err == nil {
-			f.toUnicode = m
-		}
-	}
-	switch v.Key("Subtype").Name() {
-	case "Type0":
+// maxCMapBytes bounds a decoded ToUnicode or encoding CMap; the largest
+// real ones, for fonts with every Unicode character, are about a megabyte.
+const maxCMapBytes = 4 << 20
+
+// loadFont reads a font dictionary. What cannot be read leaves codes
+// unmapped (Unmapped in the text), never guessed.
+func (d *Document) loadFont(fname string, v dict) *font {
+	f := &font{name: fname, dw: 1000, units: 1000}
+	f.toUnicode = d.cmapStream(v["ToUnicode"])
+	switch d.resolve(v["Subtype"]) {
+	case name("Type0"):
 		f.composite = true
-		f.predef = predefinedCMap(v.Key("Encoding").Name())
-		desc := v.Key("DescendantFonts").Index(0)
-		if dw := desc.Key("DW"); dw.Kind() == pdf.Integer || dw.Kind() == pdf.Real {
-			f.dw = dw.Float64()
+		switch enc := d.resolve(v["Encoding"]).(type) {
+		case name:
+			f.predef = predefinedCMap(string(enc))
+		case *stream:
+			f.encoding = d.cmapStream(enc)
 		}
-		w := desc.Key("W")
-		for i := 0; i < w.Len(); {
-			first := int(w.Index(i).Int64())
-			next := w.Index(i + 1)
-			if next.Kind() == pdf.Array {
-				for j := 0; j < next.Len(); j++ {
-					f.widths[first+j] = next.Index(j).Float64()
+		descs, _ := d.resolve(v["DescendantFonts"]).(array)
+		var desc dict
+		if len(descs) > 0 {
+			desc, _ = d.resolve(descs[0]).(dict)
+		}
+		if dw, ok := d.resolve(desc["DW"]).(int64); ok {
+			f.dw = float64(dw)
+		} else if dw, ok := d.resolve(desc["DW"]).(float64); ok {
+			f.dw = dw
+		}
+		w, _ := d.resolve(desc["W"]).(array)
+		for i := 0; i+1 < len(w); {
+			first, ok := d.resolve(w[i]).(int64)
+			if !ok || first < 0 {
+				break
+			}
+			if ws, ok := d.resolve(w[i+1]).(array); ok {
+				r := widthRange{lo: int(first), hi: int(first) + len(ws) - 1, ws: make([]float64, len(ws))}
+				for j, e := range ws {
+					r.ws[j] = number(d.resolve(e))
+				}
+				if len(ws) > 0 {
+					f.cidWidths = append(f.cidWidths, r)
 				}
 				i += 2
 				continue
 			}
-			if i+2 >= w.Len() {
+			if i+2 >= len(w) {
 				break
 			}
-			last, wd := int(next.Int64()), w.Index(i+2).Float64()
-			for c := first; c <= last && c-first < 0x10000; c++ {
-				f.widths[c] = wd
+			last, ok := d.resolve(w[i+1]).(int64)
+			if ok && last >= first {
+				f.cidWidths = append(f.cidWidths, widthRange{lo: int(first), hi: int(last), w: number(d.resolve(w[i+2]))})
 			}
 			i += 3
 		}
+		sort.SliceStable(f.cidWidths, func(i, j int) bool { return f.cidWidths[i].lo < f.cidWidths[j].lo })
 	default:
 		f.dw = 0
-		first := int(v.Key("FirstChar").Int64())
-		ws := v.Key("Widths")
-		for i := 0; i < ws.Len(); i++ {
-			f.widths[first+i] = ws.Index(i).Float64()
+		if d.resolve(v["Subtype"]) == name("Type3") {
+			if m, _ := d.resolve(v["FontMatrix"]).(array); len(m) == 6 {
+				if sx := number(d.resolve(m[0])); sx != 0 {
+					f.units = 1 / sx
+				}
+			}
 		}
-		if ws.Len() == 0 {
+		first, _ := d.resolve(v["FirstChar"]).(int64)
+		ws, _ := d.resolve(v["Widths"]).(array)
+		for i, e := range ws {
+			if c := first + int64(i); c >= 0 && c < 256 {
+				f.widths[c], f.hasWidth[c] = number(d.resolve(e)), true
+			}
+		}
+		if len(ws) == 0 {
 			f.dw = 500 // standard 14 fonts carry no widths; an average keeps gaps sane
 		}
-		f.loadSimpleEncoding(v)
+		f.loadSimpleEncoding(d, v)
 	}
-	return f, nil
+	return f
 }
 
-func (f *font) loadSimpleEncoding(v pdf.Value) {
-	enc := v.Key("Encoding")
-	base := enc.Name()
-	if enc.Kind() == pdf.Dict {
-		base = enc.Key("BaseEncoding").Name()
+// cmapStream reads a CMap stream once per document.
+func (d *Document) cmapStream(v any) *cmap {
+	s, ok := d.resolve(v).(*stream)
+	if !ok {
+		return nil
 	}
-	symbolic := strings.Contains(v.Key("BaseFont").Name(), "Symbol") || strings.Contains(v.Key("BaseFont").Name(), "Dingbats")
+	data, err := d.decodeStream(s, maxCMapBytes)
+	// A parsed CMap takes a few times its text in memory.
+	if err != nil || d.retain(4*len(data)) != nil {
+		return nil
+	}
+	return parseCMapBytes(data)
+}
+
+func (f *font) loadSimpleEncoding(d *Document, v dict) {
+	enc := d.resolve(v["Encoding"])
+	base, _ := enc.(name)
+	encDict, isDict := enc.(dict)
+	if isDict {
+		base, _ = d.resolve(encDict["BaseEncoding"]).(name)
+	}
+	baseFont, _ := d.resolve(v["BaseFont"]).(name)
+	symbolic := strings.Contains(string(baseFont), "Symbol") || strings.Contains(string(baseFont), "Dingbats")
 	for c := 0; c < 256; c++ {
 		var r rune
 		switch base {
@@ -110,17 +168,25 @@ func (f *font) loadSimpleEncoding(v pdf.Value) {
 		}
 		f.simple[c], f.hasSimple[c] = string(r), true
 	}
-	if enc.Kind() == pdf.Dict {
-		diff := enc.Key("Differences")
-		code := 0
-		for i := 0; i < diff.Len(); i++ {
-			d := diff.Index(i)
-			switch d.Kind() {
-			case pdf.Integer:
-				code = int(d.Int64())
-			case pdf.Name:
+	if strings.Contains(string(baseFont), "Dingbats") && (base == "" || isDict) {
+		// ZapfDingbats' built-in encoding, for the check marks, crosses
+		// and bullets of filled-in forms.
+		for c := 0x20; c < 0x7F; c++ {
+			if r := dingbat(byte(c)); r != 0 {
+				f.simple[c], f.hasSimple[c] = string(r), true
+			}
+		}
+	}
+	if isDict {
+		diff, _ := d.resolve(encDict["Differences"]).(array)
+		code := int64(0)
+		for _, e := range diff {
+			switch e := d.resolve(e).(type) {
+			case int64:
+				code = e
+			case name:
 				if code >= 0 && code < 256 {
-					if r, ok := glyphRune(d.Name()); ok {
+					if r, ok := glyphRune(string(e)); ok {
 						f.simple[code], f.hasSimple[code] = string(r), true
 					} else {
 						f.simple[code], f.hasSimple[code] = "", false
@@ -132,14 +198,70 @@ func (f *font) loadSimpleEncoding(v pdf.Value) {
 	}
 }
 
-// decode splits a shown string into glyphs.
-func (f *font) decode(raw []byte) []glyph {
-	var out []glyph
+// dingbat maps a code of ZapfDingbats' built-in encoding (0x20–0x7E) to
+// its character. The Unicode Dingbats block follows the font's order,
+// except where its characters were already encoded elsewhere.
+func dingbat(c byte) rune {
+	switch c {
+	case 0x20:
+		return ' '
+	case 0x25:
+		return '\u260E' // ☎
+	case 0x2A:
+		return '\u261B' // ☛
+	case 0x2B:
+		return '\u261E' // ☞
+	case 0x48:
+		return '\u2605' // ★
+	case 0x6C:
+		return '\u25CF' // ●
+	case 0x6E:
+		return '\u25A0' // ■
+	case 0x73:
+		return '\u25B2' // ▲
+	case 0x74:
+		return '\u25BC' // ▼
+	case 0x75:
+		return '\u25C6' // ◆
+	case 0x77:
+		return '\u25D7' // ◗
+	}
+	if c > 0x20 && c < 0x7F {
+		return 0x2700 + rune(c-0x20) // '4' is U+2714 ✔
+	}
+	return 0
+}
+
+// width returns the width of a code (a CID for composite fonts).
+func (f *font) width(cid int) float64 {
+	if !f.composite {
+		if cid >= 0 && cid < 256 && f.hasWidth[cid] {
+			return f.widths[cid]
+		}
+		return f.dw
+	}
+	ws := f.cidWidths
+	i := sort.Search(len(ws), func(i int) bool { return ws[i].lo > cid }) - 1
+	for j := i; j >= 0 && j > i-4; j-- {
+		if r := ws[j]; r.lo <= cid && cid <= r.hi {
+			if r.ws != nil {
+				return r.ws[cid-r.lo]
+			}
+			return r.w
+		}
+	}
+	return f.dw
+}
+
+// decode splits a shown string into glyphs, appended to dst.
+func (f *font) decode(dst []glyph, raw []byte) []glyph {
 	for len(raw) > 0 {
 		n := 1
 		if f.composite {
 			n = 2
 			switch {
+			case f.encoding != nil && len(f.encoding.space) > 0:
+				n = f.encoding.codeLen(raw, 2)
 			case f.toUnicode != nil && len(f.toUnicode.space) > 0:
 				n = f.toUnicode.codeLen(raw, 2)
 			case f.predef.codeLen != nil:
@@ -149,20 +271,19 @@ func (f *font) decode(raw []byte) []glyph {
 		}
 		code := raw[:n]
 		raw = raw[n:]
-		g := glyph{}
 		cid := int(bytesToInt(code))
-		if w, ok := f.widths[cid]; ok {
-			g.width = w
-		} else {
-			g.width = f.dw
+		if f.encoding != nil {
+			if c, ok := f.encoding.cid(code); ok {
+				cid = c
+			}
 		}
-		g.space = !f.composite && cid == 32 || f.composite && n == 1 && cid == 32
+		g := glyph{width: f.width(cid), space: n == 1 && code[0] == 32}
 		text, ok := "", false
 		if f.toUnicode != nil {
 			text, ok = f.toUnicode.lookup(code)
 		}
-		if !ok && !f.composite && f.hasSimple[cid] {
-			text, ok = f.simple[cid], true
+		if !ok && !f.composite && f.hasSimple[code[0]] {
+			text, ok = f.simple[code[0]], true
 		}
 		if !ok && f.predef.decode != nil {
 			text, ok = f.predef.decode(code)
@@ -171,9 +292,19 @@ func (f *font) decode(raw []byte) []glyph {
 			text = string(Unmapped)
 		}
 		g.text = text
-		out = append(out, g)
+		g.blank = isBlank(text)
+		dst = append(dst, g)
 	}
-	return out
+	return dst
+}
+
+func isBlank(s string) bool {
+	for _, r := range s {
+		if !unicode.IsSpace(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // glyphRune maps an Adobe glyph name to its character: uniXXXX, uXXXX and

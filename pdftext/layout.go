@@ -21,10 +21,20 @@ import (
 // block it starts inside of, or three columns after a block wholly to its
 // left. Lines are then printed top to bottom, those on one baseline side by
 // side.
+//
+// A page beyond what a real page holds (more than maxLayoutWords words, or
+// a layout of more than maxLayoutBytes) is printed line by line instead,
+// runs apart by two spaces, since laying it out costs quadratic time.
 func (p *Page) Layout() string {
+	if len(p.Glyphs) > 20*maxLayoutWords {
+		return p.linesLayout()
+	}
 	words := p.words()
 	if len(words) == 0 {
 		return ""
+	}
+	if len(words) > maxLayoutWords {
+		return p.linesLayout()
 	}
 	blocks := growBlocks(words)
 	var frags []*lline
@@ -39,7 +49,27 @@ func (p *Page) Layout() string {
 			l.col += b.col
 		}
 	}
-	return dump(frags)
+	if out, ok := dump(frags); ok {
+		return out
+	}
+	return p.linesLayout()
+}
+
+// Bounds on Layout's work and output; real pages hold a few thousand words
+// and lay out in tens of kilobytes.
+const (
+	maxLayoutWords = 20_000
+	maxLayoutBytes = 8 << 20
+)
+
+// linesLayout prints the page's lines, one per line.
+func (p *Page) linesLayout() string {
+	var b strings.Builder
+	for _, l := range p.Lines() {
+		b.WriteString(l.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
 
 // lword is a word: glyphs on one baseline with no gap between them.
@@ -116,12 +146,36 @@ func growBlocks(words []*lword) []*lblock {
 		}
 		return sorted[i].xMin < sorted[j].xMin
 	})
+	// The words with a baseline in [lo, hi]: every test below looks only
+	// at lines near the block, so a block's growth costs the words near
+	// it, not the page's.
+	window := func(lo, hi float64) []*lword {
+		i := sort.Search(len(sorted), func(i int) bool { return sorted[i].base >= lo })
+		j := i + sort.Search(len(sorted)-i, func(k int) bool { return sorted[i+k].base > hi })
+		return sorted[i:j]
+	}
 	var blocks []*lblock
+	used, head := 0, 0
 	for {
+		// Words already in blocks are dropped from the list once they
+		// are half of it, so dropping costs linear time in all.
+		if used*2 > len(sorted) {
+			k := 0
+			for _, w := range sorted {
+				if !w.used {
+					sorted[k] = w
+					k++
+				}
+			}
+			sorted, used, head = sorted[:k], 0, 0
+		}
+		for head < len(sorted) && sorted[head].used {
+			head++
+		}
 		// the left-most word among the top four text lines left
 		var start *lword
 		top := math.Inf(1)
-		for _, w := range sorted {
+		for _, w := range sorted[head:] {
 			if w.used {
 				continue
 			}
@@ -147,7 +201,7 @@ func growBlocks(words []*lword) []*lblock {
 		for found := true; found; {
 			found = false
 			newMin, newMax := b.minBase, b.maxBase
-			for _, w := range sorted {
+			for _, w := range window(b.minBase-lineSpace, b.maxBase+lineSpace) {
 				if w.used || math.Abs(w.size-fs) >= 0.05*fs || w.xMin >= b.xMax || w.xMax <= b.xMin {
 					continue
 				}
@@ -160,9 +214,8 @@ func growBlocks(words []*lword) []*lblock {
 				}
 			}
 			b.minBase, b.maxBase = newMin, newMax
-			inLines := func(w *lword) bool { return w.base >= b.minBase-intra && w.base <= b.maxBase+intra }
-			for _, w := range sorted {
-				if !w.used && inLines(w) && w.xMin < b.xMax+colSpace1 && w.xMax > b.xMin-colSpace1 && math.Abs(w.size-fs) < 0.6*fs {
+			for _, w := range window(b.minBase-intra, b.maxBase+intra) {
+				if !w.used && w.xMin < b.xMax+colSpace1 && w.xMax > b.xMin-colSpace1 && math.Abs(w.size-fs) < 0.6*fs {
 					b.add(w)
 					found = true
 				}
@@ -175,8 +228,8 @@ func growBlocks(words []*lword) []*lblock {
 			for _, left := range []bool{true, false} {
 				var near []*lword
 				lines := map[float64]bool{}
-				for _, w := range sorted {
-					if w.used || !inLines(w) || math.Abs(w.size-fs) >= 0.2*fs {
+				for _, w := range window(b.minBase-intra, b.maxBase+intra) {
+					if w.used || math.Abs(w.size-fs) >= 0.2*fs {
 						continue
 					}
 					if left && w.xMax <= b.xMin && w.xMax > b.xMin-colSpace2 || !left && w.xMin >= b.xMax && w.xMin < b.xMax+colSpace2 {
@@ -197,6 +250,7 @@ func growBlocks(words []*lword) []*lblock {
 			}
 		}
 		blocks = append(blocks, b)
+		used += len(b.words)
 	}
 }
 
@@ -315,7 +369,8 @@ func assignBlockColumns(blocks []*lblock) {
 
 // dump prints the lines top to bottom; lines on one baseline go side by
 // side in column order, and vertical gaps become up to five blank lines.
-func dump(frags []*lline) string {
+// ok is false when the text would be larger than maxLayoutBytes.
+func dump(frags []*lline) (out string, ok bool) {
 	sort.SliceStable(frags, func(i, j int) bool {
 		if frags[i].base != frags[j].base {
 			return frags[i].base < frags[j].base
@@ -334,6 +389,9 @@ func dump(frags []*lline) string {
 	var b strings.Builder
 	col := 0
 	for i, f := range frags {
+		if b.Len()+max(f.col-col, 0)+4*len(f.text)+6 > maxLayoutBytes {
+			return "", false
+		}
 		for ; col < f.col; col++ {
 			b.WriteByte(' ')
 		}
@@ -351,5 +409,5 @@ func dump(frags []*lline) string {
 			col = 0
 		}
 	}
-	return b.String()
+	return b.String(), true
 }

@@ -1,17 +1,14 @@
 package pdftext
 
-// A content-stream lexer. ledongthuc/pdf's Interpret allocates a Value per
-// token and was four fifths of the time spent on a page; this one works on
-// the decoded stream in place (names and strings without escapes are
-// sub-slices) and hands each operator its operands. Inline images (BI … ID
-// binary EI) are skipped whole, so their bytes are never read as text.
+// A content-stream lexer. It works on the decoded stream in place (names,
+// numbers and strings without escapes are sub-slices; a number is parsed
+// only if its operator is read) and hands each operator its operands.
+// Inline images (BI … ID binary EI) are skipped whole, so their bytes are
+// never read as text. Every token consumes input, so a stream is lexed in
+// time linear in its size.
 
 import (
 	"bytes"
-	"fmt"
-	"io"
-
-	"github.com/ledongthuc/pdf"
 )
 
 type opKind uint8
@@ -24,58 +21,42 @@ const (
 	opOther // booleans, null, dictionaries
 )
 
-// operand is one operand of a content-stream operator.
+// operand is one operand of a content-stream operator. A number keeps
+// its text and is parsed only if its operator is one text extraction
+// reads: most numbers in a page are path coordinates.
 type operand struct {
 	kind opKind
-	num  float64
-	b    []byte // a name without its slash, or a string's bytes
+	b    []byte // a number's text, a name without its slash, or a string's bytes
 	arr  []operand
 }
 
-// streamBytes returns the decoded content of a stream or an array of
-// streams (joined by newlines, as the specification reads them), refusing
-// more than maxStreamBytes.
-func streamBytes(v pdf.Value) []byte {
-	var parts []pdf.Value
-	switch v.Kind() {
-	case pdf.Array:
-		for i := 0; i < v.Len(); i++ {
-			parts = append(parts, v.Index(i))
-		}
-	case pdf.Stream:
-		parts = []pdf.Value{v}
-	default:
-		return nil
+// number returns a number operand's value (0 for any other operand).
+func (o operand) number() float64 {
+	if o.kind != opNum {
+		return 0
 	}
-	var buf bytes.Buffer
-	for _, p := range parts {
-		if p.Kind() != pdf.Stream {
-			continue
-		}
-		left := int64(maxStreamBytes - buf.Len())
-		n, err := io.Copy(&buf, io.LimitReader(p.Reader(), left+1))
-		if n > left {
-			panic(limitPanic{fmt.Errorf("a content stream decodes to more than %d MiB: %w", maxStreamBytes>>20, ErrTooLarge)})
-		}
-		if err != nil {
-			panic(err)
-		}
-		buf.WriteByte('\n')
-	}
-	return buf.Bytes()
+	return parseNumber(o.b)
 }
 
-func isWhite(c byte) bool {
-	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == 0
-}
+// Character classes of PDF syntax, by byte.
+const (
+	classWhite = 1 << iota
+	classDelim
+)
 
-func isDelim(c byte) bool {
-	switch c {
-	case '(', ')', '<', '>', '[', ']', '{', '}', '/', '%':
-		return true
+var charClass = func() (t [256]uint8) {
+	for _, c := range []byte(" \n\r\t\f\x00") {
+		t[c] = classWhite
 	}
-	return false
-}
+	for _, c := range []byte("()<>[]{}/%") {
+		t[c] = classDelim
+	}
+	return t
+}()
+
+func isWhite(c byte) bool { return charClass[c] == classWhite }
+
+func isDelim(c byte) bool { return charClass[c] == classDelim }
 
 type lexer struct {
 	d   []byte
@@ -85,22 +66,22 @@ type lexer struct {
 func (l *lexer) skipSpace() {
 	for l.pos < len(l.d) {
 		c := l.d[l.pos]
-		switch {
-		case isWhite(c):
+		if charClass[c] == classWhite {
 			l.pos++
-		case c == '%':
-			for l.pos < len(l.d) && l.d[l.pos] != '\n' && l.d[l.pos] != '\r' {
-				l.pos++
-			}
-		default:
+			continue
+		}
+		if c != '%' {
 			return
+		}
+		for l.pos < len(l.d) && l.d[l.pos] != '\n' && l.d[l.pos] != '\r' {
+			l.pos++
 		}
 	}
 }
 
 func (l *lexer) regular() []byte {
 	start := l.pos
-	for l.pos < len(l.d) && !isWhite(l.d[l.pos]) && !isDelim(l.d[l.pos]) {
+	for l.pos < len(l.d) && charClass[l.d[l.pos]] == 0 {
 		l.pos++
 	}
 	return l.d[start:l.pos]
@@ -334,14 +315,16 @@ func (l *lexer) next(depth int) (o operand, op []byte, ok bool) {
 					}
 					continue // a stray keyword inside an array is ignored
 				}
-				a.arr = append(a.arr, e)
+				if len(a.arr) < maxArrayElements {
+					a.arr = append(a.arr, e)
+				}
 			}
 			return a, nil, true
 		case c == ')' || c == '>' || c == ']' || c == '{' || c == '}':
 			l.pos++ // stray delimiter
 			continue
 		case isNumberStart(c):
-			return operand{kind: opNum, num: parseNumber(l.regular())}, nil, true
+			return operand{kind: opNum, b: l.regular()}, nil, true
 		}
 		kw := l.regular()
 		if len(kw) == 0 {
@@ -385,26 +368,48 @@ func (l *lexer) skipInlineImage() {
 	}
 }
 
+// Bounds on one operator's operands: real operators take at most a few
+// (sc and scn up to 32), and a TJ array holds one element per glyph at
+// most; more is garbage that would only cost memory.
+const (
+	maxOperands      = 64
+	maxArrayElements = 1 << 20
+)
+
 // interpret calls fn for every operator of a content stream with its
-// operands, oldest first. The slice is reused between calls.
-func interpret(data []byte, fn func(op string, args []operand)) {
+// operands, oldest first (an inline image comes as "BI" without operands).
+// The slice is reused between calls. It stops at the first error fn
+// returns.
+func interpret(data []byte, fn func(op string, args []operand) error) error {
 	l := &lexer{d: data}
 	var args []operand
 	for {
+		// Numbers are most of a page's tokens (path coordinates): they
+		// are read here without the general case.
+		l.skipSpace()
+		if l.pos < len(l.d) && isNumberStart(l.d[l.pos]) && len(args) < maxOperands {
+			args = append(args, operand{kind: opNum, b: l.regular()})
+			continue
+		}
 		o, kw, ok := l.next(0)
 		if ok {
+			if len(args) == maxOperands {
+				copy(args, args[1:])
+				args = args[:maxOperands-1]
+			}
 			args = append(args, o)
 			continue
 		}
 		if kw == nil {
-			return
+			return nil
 		}
 		if string(kw) == "BI" {
 			l.skipInlineImage()
 			args = args[:0]
-			continue
 		}
-		fn(operator(kw), args)
+		if err := fn(operator(kw), args); err != nil {
+			return err
+		}
 		args = args[:0]
 	}
 }
@@ -453,6 +458,8 @@ func operator(kw []byte) string {
 		return "\""
 	case "Do":
 		return "Do"
+	case "BI":
+		return "BI"
 	}
 	return "" // an operator text extraction ignores
 }

@@ -8,15 +8,16 @@ import (
 
 func trace(data string) string {
 	var sb strings.Builder
-	interpret([]byte(data), func(op string, args []operand) {
+	interpret([]byte(data), func(op string, args []operand) error {
 		if op == "" {
-			return
+			return nil
 		}
 		sb.WriteString(op)
 		for _, a := range args {
 			sb.WriteString(" " + show(a))
 		}
 		sb.WriteString(";")
+		return nil
 	})
 	return sb.String()
 }
@@ -24,7 +25,7 @@ func trace(data string) string {
 func show(a operand) string {
 	switch a.kind {
 	case opNum:
-		return fmt.Sprint(a.num)
+		return fmt.Sprint(a.number())
 	case opName:
 		return "/" + string(a.b)
 	case opString:
@@ -49,7 +50,7 @@ func TestLexer(t *testing.T) {
 		{"[(A) -120 (B) 3.5] TJ", `TJ ["A",-120,"B",3.5];`},
 		{"/Na#20me#41 Do % a comment (not a string) Tj\n/X Do", `Do /Na meA;Do /X;`},
 		{"/P << /MCID 3 /Alt (x >> y) /D << /N 1 >> >> BDC (in) Tj EMC", `Tj "in";`},
-		{"BI /W 4 /H 1 /BPC 8 /CS /G ID \x00EI(Tj)\xffTj EI\nQ (after) Tj", `Q;Tj "after";`},
+		{"BI /W 4 /H 1 /BPC 8 /CS /G ID \x00EI(Tj)\xffTj EI\nQ (after) Tj", `BI;Q;Tj "after";`},
 		{"true false null 1 2 3 4 5 6 cm", `cm ? ? ? 1 2 3 4 5 6;`},
 		{"] ) > } stray 1 0 0 1 5 5 Tm", `Tm 1 0 0 1 5 5;`},
 	}
@@ -74,6 +75,6 @@ func FuzzLexer(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		interpret(b, func(string, []operand) {})
+		interpret(b, func(string, []operand) error { return nil })
 	})
 }

@@ -68,3 +68,37 @@ func TestPageLimits(t *testing.T) {
 		t.Fatalf("one form: %d glyphs, %v", len(p.Glyphs), err)
 	}
 }
+
+// Many fonts whose ToUnicode CMaps each stay under the limit of one stream
+// but together would fill memory stop the document with ErrTooLarge once
+// what it keeps passes the document's limit, instead of reading on with
+// fonts it had to forget.
+func TestDocumentLimitAcrossFonts(t *testing.T) {
+	t.Parallel()
+	cmap := deflated(append(bytes.Repeat([]byte(" "), 4<<20-100), "1 begincodespacerange <00> <FF> endcodespacerange"...))
+	const fonts = 20 // 20 × 4 MiB decoded, kept as parsed CMaps
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"", // the page, below
+		"", // its content, below
+	}
+	var res, content strings.Builder
+	for i := 0; i < fonts; i++ {
+		fontObj, cmapObj := len(objs)+1, len(objs)+2
+		objs = append(objs,
+			fmt.Sprintf("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode %d 0 R >>", cmapObj),
+			fmt.Sprintf("<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream", len(cmap), cmap))
+		fmt.Fprintf(&res, "/F%d %d 0 R ", i, fontObj)
+		fmt.Fprintf(&content, "BT /F%d 12 Tf 72 %d Td (font %d) Tj ET ", i, 700-20*i, i)
+	}
+	objs[2] = "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << " + res.String() + ">> >> >>"
+	objs[3] = fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", content.Len(), content.String())
+	doc, err := pdftext.Open(buildPDF(objs), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := doc.Page(1); !errors.Is(err, pdftext.ErrTooLarge) || !strings.Contains(err.Error(), "page 1") {
+		t.Fatalf("got %v, want ErrTooLarge for page 1", err)
+	}
+}

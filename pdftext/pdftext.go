@@ -1,12 +1,26 @@
-// Package pdftext is Ferry's PDF text layer. It reads objects and decodes
-// streams through github.com/ledongthuc/pdf (encrypted files are first
-// decrypted with pdfcpu) but does the rest itself: a content-stream lexer,
-// CMaps with correct bfrange arithmetic, CID and simple fonts, encodings
-// with Differences, and glyph positions, so that Chinese text comes out
-// right and a page reads as lines and columns, like `pdftotext -layout`.
+// Package pdftext is Ferry's PDF text layer: it reads a PDF's objects,
+// decodes its streams and interprets its pages' content itself (encrypted
+// files are first decrypted with pdfcpu): a content-stream lexer, CMaps
+// with correct bfrange arithmetic, CID and simple fonts, encodings with
+// Differences, and glyph positions, so that Chinese text comes out right
+// and a page reads as lines and columns, like `pdftotext -layout`.
 //
 // A character that cannot be mapped comes out as Unmapped, never guessed.
-// A panic inside the PDF library is turned into an error.
+// (A font missing from a page's resources reads as a standard Latin font,
+// as viewers draw it with a substitute.)
+//
+// Pages are read as viewers show them: turned by /Rotate, with the
+// appearances of their annotations (filled-in form fields, stamps). A page
+// counts the images it draws (Page.Images), so that a scanned page can be
+// told from a blank one (Page.ImageOnly).
+//
+// Hostile files are bounded: every walk over the file's objects (the
+// cross-reference chain, object streams, the page tree, resources, forms
+// drawn inside forms, form fields) detects cycles and has a depth limit;
+// a page may cost at most maxPageOperators operators, maxStreamBytes of
+// decoded data per stream and maxPageGlyphs characters; and the context
+// given to OpenContext is checked as pages are read, so a cancelled parse
+// stops within milliseconds.
 package pdftext
 
 import (
@@ -15,10 +29,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"sort"
 	"strings"
-
-	"github.com/ledongthuc/pdf"
+	"sync"
 )
 
 // ErrPassword reports an encrypted PDF that the given password (or none)
@@ -32,14 +46,32 @@ var ErrUnsupportedEncryption = errors.New("unsupported encryption")
 // scanned image.
 var ErrNoText = errors.New("no text layer (an image-only or scanned PDF?)")
 
-// Document is an opened PDF.
+// Document is an opened PDF. Its methods may be called from several
+// goroutines; they take turns.
 type Document struct {
-	r     *pdf.Reader
-	pages int
+	data []byte
 	// ctx bounds the work on the document: every page extraction stops
 	// when it is done. A Document lives for one parse, so it carries its
 	// caller's context rather than taking it in every method.
 	ctx context.Context
+	mu  sync.Mutex
+
+	xref       map[uint32]xrefEntry
+	trailer    dict
+	cache      map[ref]any // resolved objects
+	busy       map[ref]bool
+	objstms    map[uint32]*objStm
+	endstreams []int // offsets of "endstream", found when a /Length is wrong
+	repaired   bool
+	retained   int64 // decoded bytes kept in caches
+	scan       int64 // bytes read by the object parser
+	// fault, once set, stops all further reading of objects: a limit was
+	// reached.
+	fault error
+
+	pages []pageInfo
+	fonts map[any]*font  // by font object: fonts are shared across pages
+	forms map[ref][]byte // decoded form XObject contents
 }
 
 func panicError(where string, r any) error {
@@ -54,6 +86,10 @@ func Open(data []byte, password string) (doc *Document, err error) {
 // OpenContext reads a PDF from memory; the work on it stops with an error
 // when ctx is done. password may be empty.
 func OpenContext(ctx context.Context, data []byte, password string) (doc *Document, err error) {
+	return open(ctx, data, password, true)
+}
+
+func open(ctx context.Context, data []byte, password string, mayDecrypt bool) (doc *Document, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("pdftext: %w", err)
 	}
@@ -62,30 +98,47 @@ func OpenContext(ctx context.Context, data []byte, password string) (doc *Docume
 			doc, err = nil, panicError("open", r)
 		}
 	}()
-	if encrypted(data) {
+	if !bytes.Contains(data[:min(len(data), 1024)], []byte("%PDF-")) {
+		return nil, fmt.Errorf("pdftext: not a PDF file (no %%PDF- header)")
+	}
+	d := &Document{data: data, ctx: ctx, fonts: map[any]*font{}, forms: map[ref][]byte{}}
+	if err := d.load(); err != nil {
+		return nil, fmt.Errorf("pdftext: %w", err)
+	}
+	if d.trailer["Encrypt"] != nil {
+		if !mayDecrypt {
+			return nil, fmt.Errorf("pdftext: the PDF is still encrypted after decryption: %w", ErrUnsupportedEncryption)
+		}
 		plain, err := decrypt(data, password)
 		if err != nil {
 			return nil, err
 		}
-		data = plain
+		return open(ctx, plain, "", false)
 	}
-	r, err := pdf.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		if strings.Contains(err.Error(), "encrypt") {
-			return nil, fmt.Errorf("pdftext: the PDF is encrypted in a way Ferry cannot read: %w", ErrUnsupportedEncryption)
-		}
+	if d.pages, err = d.walkPages(); err != nil {
 		return nil, fmt.Errorf("pdftext: %w", err)
 	}
-	// The library resolves objects lazily and may panic on any of them;
-	// count the pages here, under the recover above.
-	return &Document{r: r, pages: r.NumPage(), ctx: ctx}, nil
+	if d.fault != nil {
+		return nil, fmt.Errorf("pdftext: %w", d.fault)
+	}
+	if len(d.pages) == 0 {
+		return nil, fmt.Errorf("pdftext: the document has no pages: %w", ErrMalformed)
+	}
+	return d, nil
+}
+
+func (d *Document) ctxErr() error {
+	if err := d.ctx.Err(); err != nil {
+		return fmt.Errorf("stopped: %w", err)
+	}
+	return nil
 }
 
 // NumPages returns the number of pages.
-func (d *Document) NumPages() int { return d.pages }
+func (d *Document) NumPages() int { return len(d.pages) }
 
-// Glyph is one character drawn on a page, in PDF user space (origin
-// bottom-left, points).
+// Glyph is one character drawn on a page, in points from the bottom-left
+// corner of the page as it is shown (its media box, turned by /Rotate).
 type Glyph struct {
 	X, Y  float64 // baseline start
 	W     float64 // advance width
@@ -96,52 +149,134 @@ type Glyph struct {
 
 // Page is the text of one page.
 type Page struct {
-	Number        int
-	Width, Height float64
-	Glyphs        []Glyph
+	Number        int     // 1-based
+	Width, Height float64 // as shown, in points
+	Glyphs        []Glyph // in drawing order
+	// Images counts the images the page draws: image XObjects (inside
+	// forms too) and inline images. A page with images and no text is a
+	// scanned page (see ImageOnly); a page with neither is blank.
+	Images int
 }
+
+// HasText reports whether the page draws any character other than white
+// space.
+func (p *Page) HasText() bool {
+	for _, g := range p.Glyphs {
+		if !g.Space {
+			return true
+		}
+	}
+	return false
+}
+
+// ImageOnly reports whether the page is an image without a text layer,
+// such as a scanned page: text on it can only be read by OCR, which Ferry
+// does not do. A page that is merely blank is not image-only.
+func (p *Page) ImageOnly() bool { return p.Images > 0 && !p.HasText() }
 
 // Page extracts page n (1-based).
 func (d *Document) Page(n int) (pg *Page, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	defer func() {
 		if r := recover(); r != nil {
-			if lp, ok := r.(limitPanic); ok {
-				pg, err = nil, fmt.Errorf("pdftext: page %d: %w", n, lp.err)
-				return
-			}
 			pg, err = nil, panicError(fmt.Sprintf("page %d", n), r)
+			d.fault = err // its caches may be half-written: read no further
 		}
 	}()
-	if n < 1 || n > d.pages {
-		return nil, fmt.Errorf("pdftext: page %d out of range 1..%d", n, d.pages)
+	if n < 1 || n > len(d.pages) {
+		return nil, fmt.Errorf("pdftext: page %d out of range 1..%d", n, len(d.pages))
 	}
-	if err := d.ctx.Err(); err != nil {
+	if err := d.ctxErr(); err != nil {
 		return nil, fmt.Errorf("pdftext: page %d: %w", n, err)
 	}
-	p := d.r.Page(n)
-	if p.V.IsNull() {
-		return nil, fmt.Errorf("pdftext: page %d: missing page object", n)
+	if d.fault != nil {
+		return nil, fmt.Errorf("pdftext: page %d: %w", n, d.fault)
 	}
+	info := d.pages[n-1]
 	pg = &Page{Number: n}
-	mb := inherited(p.V, "MediaBox")
-	if mb.Len() == 4 {
-		pg.Width = mb.Index(2).Float64() - mb.Index(0).Float64()
-		pg.Height = mb.Index(3).Float64() - mb.Index(1).Float64()
+	base := identity
+	if mb, ok := box(d, info.mediaBox); ok {
+		w, h := mb[2]-mb[0], mb[3]-mb[1]
+		pg.Width, pg.Height = w, h
+		// Glyphs are placed as the page is shown: from the media box's
+		// corner, and turned by /Rotate (clockwise), so that a landscape
+		// page stored upright with its text turned reads across.
+		base = matrix{1, 0, 0, 1, -mb[0], -mb[1]}
+		rot, _ := d.resolve(info.rotate).(int64)
+		switch (rot%360 + 360) % 360 {
+		case 90:
+			base = base.mul(matrix{0, -1, 1, 0, 0, w})
+			pg.Width, pg.Height = h, w
+		case 180:
+			base = base.mul(matrix{-1, 0, 0, -1, w, h})
+		case 270:
+			base = base.mul(matrix{0, 1, -1, 0, h, 0})
+			pg.Width, pg.Height = h, w
+		}
 	}
-	in := &interp{page: pg, fonts: map[string]*font{}}
-	in.run(p.V.Key("Contents"), p.Resources(), identity, 0)
+	in := &interp{doc: d, page: pg, forms: map[ref]bool{}}
+	content, err := d.pageContent(info.dict["Contents"])
+	if err != nil {
+		return nil, fmt.Errorf("pdftext: page %d: %w", n, err)
+	}
+	// Room for the glyphs a page of this much content usually draws.
+	pg.Glyphs = make([]Glyph, 0, min(len(content)/16, 1<<16))
+	res, _ := d.resolve(info.resources).(dict)
+	if err := in.run(content, res, base, 0); err != nil {
+		return nil, fmt.Errorf("pdftext: page %d: %w", n, err)
+	}
+	if err := in.annotations(info.dict, res, base); err != nil {
+		return nil, fmt.Errorf("pdftext: page %d: %w", n, err)
+	}
+	if d.fault != nil {
+		return nil, fmt.Errorf("pdftext: page %d: %w", n, d.fault)
+	}
 	return pg, nil
 }
 
-// inherited finds a page attribute on the page or its ancestors.
-func inherited(v pdf.Value, key string) pdf.Value {
-	for i := 0; i < 32 && !v.IsNull(); i++ {
-		if r := v.Key(key); !r.IsNull() {
-			return r
-		}
-		v = v.Key("Parent")
+// number reads an integer or real object; anything else is 0.
+func number(v any) float64 {
+	switch v := v.(type) {
+	case int64:
+		return float64(v)
+	case float64:
+		return v
 	}
-	return pdf.Value{}
+	return 0
+}
+
+// pageContent decodes a page's content: a stream or an array of streams,
+// joined by newlines as the specification reads them, at most
+// maxStreamBytes in all.
+func (d *Document) pageContent(v any) ([]byte, error) {
+	var parts []any
+	switch c := d.resolve(v).(type) {
+	case nil:
+		return nil, nil
+	case *stream:
+		parts = []any{c}
+	case array:
+		parts = c
+	default:
+		return nil, fmt.Errorf("/Contents is %s: %w", objString(c), ErrMalformed)
+	}
+	var buf []byte
+	for _, p := range parts {
+		s, ok := d.resolve(p).(*stream)
+		if !ok {
+			continue // a missing part draws nothing
+		}
+		b, err := d.decodeStream(s, maxStreamBytes-len(buf))
+		if err != nil {
+			return nil, fmt.Errorf("content stream: %w", err)
+		}
+		if len(parts) == 1 {
+			return b, nil
+		}
+		buf = append(append(buf, b...), '\n')
+	}
+	return buf, nil
 }
 
 type matrix [6]float64
@@ -162,81 +297,140 @@ type gstate struct {
 	size, tc, tw, th, tl, trise float64
 }
 
-type interp struct {
-	page  *Page
-	fonts map[string]*font // by resource dict identity and name, per page
-}
-
-func (in *interp) fontFor(res pdf.Value, name string) *font {
-	fv := res.Key("Font").Key(name)
-	k := fmt.Sprint(fv.Key("BaseFont").Name(), "/", name, "/", fv.Key("ToUnicode").Key("Length").Int64(), "/", fv.Key("FirstChar").Int64())
-	if f, ok := in.fonts[k]; ok {
-		return f
-	}
-	f, err := loadFont(name, fv)
-	if err != nil {
-		f = &font{name: name, dw: 500, widths: map[int]float64{}}
-	}
-	in.fonts[k] = f
-	return f
-}
-
-const maxFormDepth = 8
-
-// Limits on what one page may cost, against decompression bombs and
-// forms drawn inside forms: a content stream decodes to at most
-// maxStreamBytes, and a page holds at most maxPageGlyphs characters.
+// Limits on what one page may cost, against decompression bombs, forms
+// drawn inside forms and endless content: a stream decodes to at most
+// maxStreamBytes, a page holds at most maxPageGlyphs characters and runs at
+// most maxPageOperators operators (forms' operators counted each time they
+// are drawn), and forms nest at most maxFormDepth deep.
 const (
-	maxStreamBytes = 64 << 20
-	maxPageGlyphs  = 2_000_000
+	maxStreamBytes   = 64 << 20
+	maxPageGlyphs    = 2_000_000
+	maxPageOperators = 10_000_000
+	maxFormDepth     = 32
+	// ctxEvery is how many operators run between two looks at the
+	// context: a few microseconds of work.
+	ctxEvery = 1024
 )
 
 // ErrTooLarge reports a page beyond those limits.
 var ErrTooLarge = errors.New("beyond Ferry's limits (a decompression bomb?)")
 
-// limitPanic carries a limit breach out of the library's interpreter,
-// which has no way to stop early.
-type limitPanic struct{ err error }
+type interp struct {
+	doc   *Document
+	page  *Page
+	ops   int
+	forms map[ref]bool // the forms being drawn, against forms that draw themselves
+	codes []glyph      // reused by show
+}
 
-func (in *interp) run(contents, res pdf.Value, ctm matrix, depth int) {
-	if contents.IsNull() || depth > maxFormDepth {
-		return
+// fontFor returns the font named in a resource dictionary, loaded once per
+// document.
+func (in *interp) fontFor(res dict, fname string) *font {
+	d := in.doc
+	fonts, _ := d.resolve(res["Font"]).(dict)
+	fv := fonts[name(fname)]
+	var key any
+	switch v := fv.(type) {
+	case ref:
+		key = v
+	case dict:
+		key = reflect.ValueOf(v).UnsafePointer()
+	default:
+		key = fname
 	}
+	if f, ok := d.fonts[key]; ok {
+		return f
+	}
+	fd, _ := d.resolve(fv).(dict)
+	// A font missing from the resources reads as a standard Latin font,
+	// as viewers show it with a substitute.
+	f := d.loadFont(fname, fd)
+	d.fonts[key] = f
+	return f
+}
+
+// formContent decodes a form XObject's content once per document while
+// the decoded bytes kept stay under maxRetained.
+func (d *Document) formContent(s *stream) ([]byte, error) {
+	if b, ok := d.forms[s.ref]; ok && s.ref != (ref{}) {
+		return b, nil
+	}
+	b, err := d.decodeStream(s, maxStreamBytes)
+	if err != nil {
+		return nil, err
+	}
+	if s.ref != (ref{}) && d.retained+int64(len(b)) <= maxRetained {
+		d.retained += int64(len(b))
+		d.forms[s.ref] = b
+	}
+	return b, nil
+}
+
+func (in *interp) run(content []byte, res dict, ctm matrix, depth int) error {
+	if len(content) == 0 {
+		return nil
+	}
+	d := in.doc
 	g := gstate{ctm: ctm, th: 1}
 	var stack []gstate
 	var tm, tlm matrix
-	show := func(raw []byte) {
+	var xobjects dict
+	xobjectsRead := false
+	show := func(raw []byte) error {
 		if g.font == nil {
-			return
+			return nil
 		}
-		for _, gl := range g.font.decode(raw) {
-			trm := matrix{g.size * g.th, 0, 0, g.size, 0, g.trise}.mul(tm).mul(g.ctm)
-			w0 := gl.width / 1000
+		in.codes = g.font.decode(in.codes[:0], raw)
+		if len(in.page.Glyphs)+len(in.codes) > maxPageGlyphs {
+			return fmt.Errorf("more than %d characters on the page: %w", maxPageGlyphs, ErrTooLarge)
+		}
+		// The text rendering matrix of a glyph is [size·Th 0 0 size 0
+		// rise] × Tm × CTM; each glyph moves Tm by its advance along x.
+		// (Computed glyph by glyph in this order, the positions are the
+		// same to the last bit as in earlier versions.)
+		sx := g.size * g.th
+		scale := matrix{sx, 0, 0, g.size, 0, g.trise}
+		for _, gl := range in.codes {
+			trm := scale.mul(tm).mul(g.ctm)
+			w0 := gl.width / g.font.units
 			adv := (w0*g.size + g.tc)
 			if gl.space {
 				adv += g.tw
 			}
 			adv *= g.th
 			size := math.Hypot(trm[2], trm[3])
-			scaleX := math.Hypot(trm[0], trm[1]) / math.Max(g.size*g.th, 1e-9)
-			if len(in.page.Glyphs) >= maxPageGlyphs {
-				panic(limitPanic{fmt.Errorf("more than %d characters on the page: %w", maxPageGlyphs, ErrTooLarge)})
+			scaleX := math.Hypot(trm[0], trm[1]) / math.Max(sx, 1e-9)
+			if x, y := trm[4], trm[5]; !math.IsInf(x+y, 0) && !math.IsNaN(x+y) {
+				in.page.Glyphs = append(in.page.Glyphs, Glyph{
+					X: x, Y: y, W: w0 * g.size * g.th * scaleX, Size: size,
+					Text: gl.text, Space: gl.blank,
+				})
 			}
-			in.page.Glyphs = append(in.page.Glyphs, Glyph{
-				X: trm[4], Y: trm[5], W: w0 * g.size * g.th * scaleX, Size: size,
-				Text: gl.text, Space: strings.TrimSpace(gl.text) == "",
-			})
-			tm = matrix{1, 0, 0, 1, adv, 0}.mul(tm)
+			tm[4], tm[5] = adv*tm[0]+tm[4], adv*tm[1]+tm[5]
 		}
+		return nil
 	}
 	// Fonts by resource name for this stream: Tf is frequent.
 	local := map[string]*font{}
-	interpret(streamBytes(contents), func(op string, args []operand) {
+	return interpret(content, func(op string, args []operand) error {
+		in.ops++
+		if in.ops%ctxEvery == 0 {
+			if err := d.ctxErr(); err != nil {
+				return err
+			}
+			if in.ops > maxPageOperators {
+				return fmt.Errorf("more than %d operators on the page: %w", maxPageOperators, ErrTooLarge)
+			}
+		}
 		n := len(args)
 		last := func(k int) []operand { return args[n-k:] } // the last k operands
 		switch op {
 		case "q":
-			stack = append(stack, g)
+			// Some producers never close their states; a hostile stream
+			// may open millions. Beyond any real depth q is ignored.
+			if len(stack) < 1<<16 {
+				stack = append(stack, g)
+			}
 		case "Q":
 			if len(stack) > 0 {
 				g = stack[len(stack)-1]
@@ -246,7 +440,7 @@ func (in *interp) run(contents, res pdf.Value, ctm matrix, depth int) {
 			if n >= 6 {
 				var m matrix
 				for i, a := range last(6) {
-					m[i] = a.num
+					m[i] = a.number()
 				}
 				g.ctm = m.mul(g.ctm)
 			}
@@ -255,38 +449,38 @@ func (in *interp) run(contents, res pdf.Value, ctm matrix, depth int) {
 		case "Tf":
 			if n >= 2 {
 				a := last(2)
-				g.size = a[1].num
-				name := string(a[0].b)
-				f, ok := local[name]
+				g.size = a[1].number()
+				fname := string(a[0].b)
+				f, ok := local[fname]
 				if !ok {
-					f = in.fontFor(res, name)
-					local[name] = f
+					f = in.fontFor(res, fname)
+					local[fname] = f
 				}
 				g.font = f
 			}
 		case "Tc":
 			if n >= 1 {
-				g.tc = args[n-1].num
+				g.tc = args[n-1].number()
 			}
 		case "Tw":
 			if n >= 1 {
-				g.tw = args[n-1].num
+				g.tw = args[n-1].number()
 			}
 		case "Tz":
 			if n >= 1 {
-				g.th = args[n-1].num / 100
+				g.th = args[n-1].number() / 100
 			}
 		case "TL":
 			if n >= 1 {
-				g.tl = args[n-1].num
+				g.tl = args[n-1].number()
 			}
 		case "Ts":
 			if n >= 1 {
-				g.trise = args[n-1].num
+				g.trise = args[n-1].number()
 			}
 		case "Td", "TD":
 			if n >= 2 {
-				tx, ty := args[n-2].num, args[n-1].num
+				tx, ty := args[n-2].number(), args[n-1].number()
 				if op == "TD" {
 					g.tl = -ty
 				}
@@ -297,7 +491,7 @@ func (in *interp) run(contents, res pdf.Value, ctm matrix, depth int) {
 			if n >= 6 {
 				var m matrix
 				for i, a := range last(6) {
-					m[i] = a.num
+					m[i] = a.number()
 				}
 				tm, tlm = m, m
 			}
@@ -306,47 +500,177 @@ func (in *interp) run(contents, res pdf.Value, ctm matrix, depth int) {
 			tm = tlm
 		case "Tj":
 			if n >= 1 {
-				show(args[n-1].b)
+				return show(args[n-1].b)
 			}
 		case "'", "\"":
 			if n >= 1 {
 				if op == "\"" && n >= 3 {
-					g.tw, g.tc = args[n-3].num, args[n-2].num
+					g.tw, g.tc = args[n-3].number(), args[n-2].number()
 				}
 				tlm = matrix{1, 0, 0, 1, 0, -g.tl}.mul(tlm)
 				tm = tlm
-				show(args[n-1].b)
+				return show(args[n-1].b)
 			}
 		case "TJ":
 			if n >= 1 {
 				for _, e := range args[n-1].arr {
 					if e.kind == opString {
-						show(e.b)
+						if err := show(e.b); err != nil {
+							return err
+						}
 						continue
 					}
-					tx := -e.num / 1000 * g.size * g.th
+					tx := -e.number() / 1000 * g.size * g.th
 					tm = matrix{1, 0, 0, 1, tx, 0}.mul(tm)
 				}
 			}
+		case "BI":
+			in.page.Images++
 		case "Do":
 			if n >= 1 {
-				xo := res.Key("XObject").Key(string(args[n-1].b))
-				if xo.Key("Subtype").Name() == "Form" {
-					m := identity
-					if fm := xo.Key("Matrix"); fm.Len() == 6 {
-						for i := 0; i < 6; i++ {
-							m[i] = fm.Index(i).Float64()
-						}
-					}
-					sub := xo.Key("Resources")
-					if sub.IsNull() {
-						sub = res
-					}
-					in.run(xo, sub, m.mul(g.ctm), depth+1)
+				if !xobjectsRead {
+					xobjects, _ = d.resolve(res["XObject"]).(dict)
+					xobjectsRead = true
 				}
+				return in.draw(xobjects[name(args[n-1].b)], res, g.ctm, depth)
 			}
 		}
+		return nil
 	})
+}
+
+// Annotation flags (ISO 32000-1, 12.5.3) that keep an annotation off the
+// screen.
+const (
+	annotHidden = 1 << 1
+	annotNoView = 1 << 5
+)
+
+// annotations draws the appearances of the page's annotations, as viewers
+// and pdftotext show them: filled-in form fields, stamps, free text. Each
+// appearance is a form whose box is fitted into the annotation's
+// rectangle.
+func (in *interp) annotations(page dict, res dict, base matrix) error {
+	d := in.doc
+	annots, _ := d.resolve(page["Annots"]).(array)
+	for i, v := range annots {
+		if i%64 == 0 {
+			if err := d.ctxErr(); err != nil {
+				return err
+			}
+		}
+		a, ok := d.resolve(v).(dict)
+		if !ok {
+			continue
+		}
+		if f, _ := d.resolve(a["F"]).(int64); f&(annotHidden|annotNoView) != 0 {
+			continue
+		}
+		ap, _ := d.resolve(a["AP"]).(dict)
+		nv := ap["N"]
+		if states, ok := d.resolve(nv).(dict); ok {
+			as, _ := d.resolve(a["AS"]).(name)
+			nv = states[as]
+		}
+		form, ok := d.resolve(nv).(*stream)
+		if !ok {
+			continue
+		}
+		rect, ok := box(d, a["Rect"])
+		if !ok {
+			continue
+		}
+		bbox, ok := box(d, form.dict["BBox"])
+		if !ok {
+			continue
+		}
+		m := identity
+		if fm, _ := d.resolve(form.dict["Matrix"]).(array); len(fm) == 6 {
+			for i := range m {
+				m[i] = number(d.resolve(fm[i]))
+			}
+		}
+		// the appearance box as the form's matrix places it, fitted into
+		// the rectangle
+		xs, ys := [4]float64{}, [4]float64{}
+		for k, c := range [4][2]float64{{bbox[0], bbox[1]}, {bbox[2], bbox[1]}, {bbox[0], bbox[3]}, {bbox[2], bbox[3]}} {
+			xs[k], ys[k] = c[0]*m[0]+c[1]*m[2]+m[4], c[0]*m[1]+c[1]*m[3]+m[5]
+		}
+		x0, x1 := min(xs[0], xs[1], xs[2], xs[3]), max(xs[0], xs[1], xs[2], xs[3])
+		y0, y1 := min(ys[0], ys[1], ys[2], ys[3]), max(ys[0], ys[1], ys[2], ys[3])
+		if x1-x0 <= 0 || y1-y0 <= 0 {
+			continue
+		}
+		sx, sy := (rect[2]-rect[0])/(x1-x0), (rect[3]-rect[1])/(y1-y0)
+		fit := matrix{sx, 0, 0, sy, rect[0] - x0*sx, rect[1] - y0*sy}
+		if err := in.drawForm(nv, form, res, fit.mul(base), 0); err != nil {
+			return fmt.Errorf("annotation %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// box reads a rectangle [x0 y0 x1 y1], normalised so that x0 ≤ x1 and
+// y0 ≤ y1.
+func box(d *Document, v any) ([4]float64, bool) {
+	a, _ := d.resolve(v).(array)
+	if len(a) != 4 {
+		return [4]float64{}, false
+	}
+	var b [4]float64
+	for i := range b {
+		b[i] = number(d.resolve(a[i]))
+	}
+	return [4]float64{min(b[0], b[2]), min(b[1], b[3]), max(b[0], b[2]), max(b[1], b[3])}, true
+}
+
+// draw runs a Do: an image is counted, a form is interpreted with its own
+// resources (or its parent's, as old files expect).
+func (in *interp) draw(v any, res dict, ctm matrix, depth int) error {
+	d := in.doc
+	xo, ok := d.resolve(v).(*stream)
+	if !ok {
+		return nil // a missing XObject draws nothing
+	}
+	switch d.resolve(xo.dict["Subtype"]) {
+	case name("Image"):
+		in.page.Images++
+		return nil
+	case name("Form"):
+	default:
+		return nil
+	}
+	return in.drawForm(v, xo, res, ctm, depth)
+}
+
+// drawForm interprets a form XObject drawn with the matrix ctm.
+func (in *interp) drawForm(v any, xo *stream, res dict, ctm matrix, depth int) error {
+	d := in.doc
+	r, _ := v.(ref)
+	if in.forms[r] {
+		return fmt.Errorf("form XObject %v draws itself: %w", r, ErrMalformed)
+	}
+	if depth >= maxFormDepth {
+		return fmt.Errorf("forms drawn inside forms more than %d deep: %w", maxFormDepth, ErrMalformed)
+	}
+	content, err := d.formContent(xo)
+	if err != nil {
+		return fmt.Errorf("form XObject: %w", err)
+	}
+	m := identity
+	if fm, _ := d.resolve(xo.dict["Matrix"]).(array); len(fm) == 6 {
+		for i := range m {
+			m[i] = number(d.resolve(fm[i]))
+		}
+	}
+	sub, ok := d.resolve(xo.dict["Resources"]).(dict)
+	if !ok {
+		sub = res
+	}
+	in.forms[r] = true
+	err = in.run(content, sub, m.mul(ctm), depth+1)
+	delete(in.forms, r)
+	return err
 }
 
 // Text is one run of text on a line: glyphs close enough to read as one
@@ -435,34 +759,41 @@ func (p *Page) Lines() []Line {
 		for _, c := range row {
 			l.Glyphs = append(l.Glyphs, c.glyphs...)
 		}
-		var cur *Text
+		// Runs are built in buf (a string per glyph would copy the run
+		// over and over) and stored when they end.
+		var buf []byte
+		open := false
+		flush := func() {
+			if open {
+				l.Runs[len(l.Runs)-1].S = strings.TrimRight(string(buf), " ")
+			}
+			buf, open = buf[:0], false
+		}
 		var last Glyph
 		for _, g := range l.Glyphs {
-			if cur != nil {
+			if open {
 				gap := g.X - (last.X + last.W)
 				size := math.Max(g.Size, 1)
 				switch {
 				case gap > size*1.2:
-					cur = nil
+					flush()
 				case gap > size*0.2 && !last.Space && !g.Space:
-					cur.S += " "
+					buf = append(buf, ' ')
 				}
 			}
-			if cur == nil {
+			if !open {
 				if g.Space {
 					last = g
 					continue
 				}
 				l.Runs = append(l.Runs, Text{X: g.X})
-				cur = &l.Runs[len(l.Runs)-1]
+				open = true
 			}
-			cur.S += g.Text
-			cur.EndX = g.X + g.W
+			buf = append(buf, g.Text...)
+			l.Runs[len(l.Runs)-1].EndX = g.X + g.W
 			last = g
 		}
-		for i := range l.Runs {
-			l.Runs[i].S = strings.TrimRight(l.Runs[i].S, " ")
-		}
+		flush()
 		if len(l.Runs) > 0 {
 			lines = append(lines, l)
 		}

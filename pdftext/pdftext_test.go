@@ -38,9 +38,9 @@ endcmap CMapName currentdict /CMap defineresource pop end end`
 
 func TestUnmappedIsMarkedNotGuessed(t *testing.T) {
 	t.Parallel()
-	f := &font{composite: true, toUnicode: &cmap{}, widths: map[int]float64{}, dw: 1000}
+	f := &font{composite: true, toUnicode: &cmap{}, dw: 1000}
 	f.toUnicode.add([]byte{0, 1}, "对")
-	gs := f.decode([]byte{0, 1, 0, 2})
+	gs := f.decode(nil, []byte{0, 1, 0, 2})
 	if len(gs) != 2 || gs[0].text != "对" || gs[1].text != string(Unmapped) {
 		t.Fatalf("got %+v", gs)
 	}
