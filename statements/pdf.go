@@ -53,10 +53,12 @@ func parsePDF(ctx context.Context, name string, data []byte, password string) (f
 			return ferry.Statement{}, ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: page %d", name, p), "%w", err)
 		}
 		rows := pdfRowsOfPage(page)
-		if len(rows) == 0 {
+		// A page with no text is a scan when it draws an image; a page
+		// with neither is blank on purpose and holds nothing.
+		if len(rows) == 0 && page.Images > 0 {
 			rd.blank = append(rd.blank, p)
 		}
-		if len(rows) > 0 && len(rows) <= 3 {
+		if len(rows) > 0 && len(rows) <= 3 && page.Images > 0 {
 			values := false
 			for i := range rows {
 				values = values || pdfRowHasValues(&rows[i])
@@ -90,8 +92,8 @@ func parsePDF(ctx context.Context, name string, data []byte, password string) (f
 type pdfReader struct {
 	file    string
 	pages   int
-	blank   []int // pages without text
-	sparse  []int // pages with a line or three of text and no date or amount
+	blank   []int // scanned pages: an image and no text
+	sparse  []int // scanned pages with a line or three of text (a page number) and no date or amount
 	rows    []pdfRow
 	tables  []*pdfTable
 	outside []*pdfRow // rows outside any table: the statement's fields

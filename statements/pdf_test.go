@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	pngenc "image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,7 +112,7 @@ func TestPDFLayouts(t *testing.T) {
 		{file: "au_cba_year_end", reconciles: true, notes: []string{"currency AUD: amounts in $, from an Australian bank", "year comes from the statement period 2023-12-01 to 2024-01-31"}},
 		{file: "uk_hsbc_amount_last", reconciles: true, notes: []string{"amount is on its last line", "currency GBP"}},
 		{file: "uk_barclays_centred", reconciles: true, notes: []string{`"Money out £"=debit`}},
-		{file: "mixed_scanned_page", reconciles: false, warnings: []string{"page 2 has no text (a scanned image?): Ferry does not OCR scanned pages", "the transactions on page 2, which has no text, are missing"}},
+		{file: "mixed_scanned_page", reconciles: false, warnings: []string{"page 2 is a scanned image without a text layer: Ferry does not OCR scanned pages", "the transactions on page 2, which is a scanned image without text, are missing"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
@@ -163,6 +164,21 @@ func textPDF(t *testing.T, pages ...string) []byte {
 	p.SetAutoPageBreak(false, 0)
 	for _, page := range pages {
 		p.AddPage()
+		// A page marked [scan] is a scanned image, with whatever text
+		// follows printed over it (a page number, say).
+		if rest, ok := strings.CutPrefix(page, "[scan]"); ok {
+			page = rest
+			img := image.NewGray(image.Rect(0, 0, 60, 40))
+			for i := range img.Pix {
+				img.Pix[i] = uint8(180 + i%50)
+			}
+			var png bytes.Buffer
+			if err := pngenc.Encode(&png, img); err != nil {
+				t.Fatal(err)
+			}
+			p.RegisterImageOptionsReader("scan", fpdf.ImageOptions{ImageType: "PNG"}, &png)
+			p.ImageOptions("scan", 20, 20, 800, 550, false, fpdf.ImageOptions{ImageType: "PNG"}, 0, "")
+		}
 		p.SetFont("Courier", "", 8)
 		for i, l := range strings.Split(strings.Trim(page, "\n"), "\n") {
 			if strings.TrimSpace(l) != "" {
@@ -624,7 +640,7 @@ func TestPDFScannedIsRefused(t *testing.T) {
 func TestPDFScannedPageWithPageNumber(t *testing.T) {
 	t.Parallel()
 	data := textPDF(t, strings.Replace(plainUK, "            BALANCE CARRIED FORWARD                                             2,976.55\n", "", 1),
-		"\n\n\n                                         - 2 -\n", `
+		"[scan]\n\n\n                                         - 2 -\n", `
 Date        Description                         Paid out          Paid in         Balance
 09 Mar      CARD PAYMENT BOOTS                     10.00                          2,866.55
             BALANCE CARRIED FORWARD                                             2,866.55
@@ -634,7 +650,7 @@ Date        Description                         Paid out          Paid in       
 		t.Fatal(err)
 	}
 	w := strings.Join(st.Warnings, "\n")
-	if !strings.Contains(w, "page 3 line 2") || !strings.Contains(w, "the transactions on page 2, which has almost no text (a scanned page?), are missing") {
+	if !strings.Contains(w, "page 3 line 2") || !strings.Contains(w, "the transactions on page 2, which is a scanned image with almost no text, are missing") {
 		t.Errorf("warnings %q, want one naming page 2 and the break on page 3 line 2", st.Warnings)
 	}
 	if len(st.Lines) != 3 || st.Reconcile() == nil {
@@ -747,5 +763,17 @@ func BenchmarkPDFStatement(b *testing.B) {
 			}
 			b.ReportMetric(float64(pages*b.N)/b.Elapsed().Seconds(), "pages/s")
 		})
+	}
+}
+
+// A blank page (no text, no image) is no scan: it draws no warning.
+func TestPDFBlankPageIsNoScan(t *testing.T) {
+	t.Parallel()
+	st, err := statements.ParsePDF(context.Background(), "blank.pdf", textPDF(t, plainUK, "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Warnings) != 0 || len(st.Lines) != 2 {
+		t.Fatalf("got %d lines and warnings %q, want 2 lines and none", len(st.Lines), st.Warnings)
 	}
 }

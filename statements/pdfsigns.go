@@ -347,12 +347,12 @@ func pdfSignError(x *pdfTxn) error {
 func (rd *pdfReader) blankBetween(from, to int) (int, string) {
 	for _, p := range rd.blank {
 		if p > from && p < to {
-			return p, "which has no text"
+			return p, "which is a scanned image without text"
 		}
 	}
 	for _, p := range rd.sparse {
 		if p > from && p < to {
-			return p, "which has almost no text (a scanned page?)"
+			return p, "which is a scanned image with almost no text"
 		}
 	}
 	return 0, ""

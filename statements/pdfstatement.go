@@ -673,7 +673,7 @@ func (rd *pdfReader) assemble() (ferry.Statement, error) {
 		st.Balances = []ferry.Balance{{Type: "opening", Amount: bal.opening, Currency: cur, Date: from}, {Type: "closing", Amount: bal.closing, Currency: cur, Date: to}}
 	}
 	for _, p := range rd.blank {
-		rd.warns = append(rd.warns, fmt.Sprintf("page %d has no text (a scanned image?): Ferry does not OCR scanned pages, so any transactions on it are not read", p))
+		rd.warns = append(rd.warns, fmt.Sprintf("page %d is a scanned image without a text layer: Ferry does not OCR scanned pages, so any transactions on it are not read", p))
 	}
 	st.Notes, st.Warnings = rd.notes, rd.warns
 	return st, nil

@@ -71,7 +71,7 @@ func runParse(ctx context.Context, g *globals, o parseOptions, files []string) e
 		mapping = m
 	}
 	if o.templates != "" {
-		return runTemplates(g, o, files)
+		return runTemplates(ctx, g, o, files)
 	}
 	enc := json.NewEncoder(g.stdout)
 	enc.SetEscapeHTML(false)
@@ -348,7 +348,7 @@ func stated(ok bool, v string) string {
 
 // runTemplates extracts fields with invoice2data-format templates: the
 // first template whose keywords match (highest priority first).
-func runTemplates(g *globals, o parseOptions, files []string) error {
+func runTemplates(ctx context.Context, g *globals, o parseOptions, files []string) error {
 	ts, problems, err := templates.LoadDir(o.templates)
 	if err != nil {
 		return &exitError{exitUsage, err}
@@ -363,7 +363,7 @@ func runTemplates(g *globals, o parseOptions, files []string) error {
 		}
 		text := string(data)
 		if bytes.HasPrefix(data, []byte("%PDF-")) {
-			doc, err := pdftext.Open(data, o.password)
+			doc, err := pdftext.OpenContext(ctx, data, o.password)
 			if err != nil {
 				return ferry.Errorf(ferry.ClassDocumentChanged, f, "%v", err)
 			}
