@@ -82,9 +82,12 @@ func runParse(ctx context.Context, g *globals, o parseOptions, files []string) e
 	var firstErr error
 	for _, f := range files {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return &exitError{exitInterrupted, errors.New("interrupted")}
 		}
 		err := parseOne(ctx, pr, mapping, f)
+		if err != nil && ctx.Err() != nil {
+			return &exitError{exitInterrupted, fmt.Errorf("interrupted while reading %s", f)}
+		}
 		if err != nil {
 			fmt.Fprintf(g.stderr, "ferry: %v\n", err)
 			failed = append(failed, f)

@@ -31,6 +31,7 @@ const (
 	exitSiteUnavailable     = 12
 	exitDocumentChanged     = 13
 	exitHeld                = 14
+	exitInterrupted         = 130 // SIGINT or SIGTERM stopped the command
 )
 
 // globals are the flags every command shares.
@@ -74,6 +75,9 @@ func codeFor(err error) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
+	}
+	if errors.Is(err, context.Canceled) {
+		return exitInterrupted
 	}
 	switch ferry.ClassOf(err) {
 	case ferry.ClassCredentialsRejected:
