@@ -1,11 +1,15 @@
 package storage
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -21,29 +25,39 @@ func (d *DB) ArtifactPath(sha string) string {
 // PutArtifact writes data once under its SHA-256 (atomically: a temporary
 // file renamed into place) and records it for the run.
 func (d *DB) PutArtifact(ctx context.Context, a ferry.Artifact, data []byte) (ferry.Artifact, error) {
-	a.SHA256 = ferry.SHA256Hex(data)
-	a.Size = int64(len(data))
+	return d.PutArtifactFrom(ctx, a, bytes.NewReader(data))
+}
+
+// PutArtifactFrom is PutArtifact for a file read from r as it is written,
+// so that a large one is never held in memory: it is copied to a temporary
+// file while it is hashed, then renamed to its SHA-256 (or dropped when
+// that file exists already).
+func (d *DB) PutArtifactFrom(ctx context.Context, a ferry.Artifact, r io.Reader) (ferry.Artifact, error) {
 	if a.Captured.IsZero() {
 		a.Captured = d.now()
 	}
+	if err := os.MkdirAll(d.ArtifactsDir, 0o755); err != nil {
+		return a, fmt.Errorf("storage: artifact dir: %w", err)
+	}
+	tmp, err := os.CreateTemp(d.ArtifactsDir, ".tmp-*")
+	if err != nil {
+		return a, fmt.Errorf("storage: artifact: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // once renamed, a no-op
+	h := sha256.New()
+	n, werr := io.Copy(io.MultiWriter(tmp, h), r)
+	serr := tmp.Sync()
+	cerr := tmp.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		return a, fmt.Errorf("storage: write artifact %s: %w", a.Name, err)
+	}
+	a.SHA256, a.Size = hex.EncodeToString(h.Sum(nil)), n
 	p := d.ArtifactPath(a.SHA256)
 	if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return a, fmt.Errorf("storage: artifact dir: %w", err)
 		}
-		tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
-		if err != nil {
-			return a, fmt.Errorf("storage: artifact: %w", err)
-		}
-		_, werr := tmp.Write(data)
-		serr := tmp.Sync()
-		cerr := tmp.Close()
-		if err := errors.Join(werr, serr, cerr); err != nil {
-			os.Remove(tmp.Name())
-			return a, fmt.Errorf("storage: write artifact: %w", err)
-		}
 		if err := os.Rename(tmp.Name(), p); err != nil {
-			os.Remove(tmp.Name())
 			return a, fmt.Errorf("storage: artifact: %w", err)
 		}
 	}

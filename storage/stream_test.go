@@ -1,9 +1,12 @@
 package storage_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -316,5 +319,34 @@ func TestHoldStatement(t *testing.T) {
 	items, _ := db.PendingOutbox(ctx, "jsonl", 10, time.Now())
 	if len(items) != 0 {
 		t.Fatalf("pending items: %+v", items)
+	}
+}
+
+// TestPutArtifactFrom: a file stored from a reader is named and sized as
+// PutArtifact names and sizes its bytes, and stored once.
+func TestPutArtifactFrom(t *testing.T) {
+	t.Parallel()
+	db := openDB(t)
+	ctx := context.Background()
+	run, _ := db.CreateRun(ctx, db.SQL, ferry.Run{Bot: "b", Login: "l"})
+	data := []byte(strings.Repeat("交易日期,金额\n2026-10-01,-2.00\n", 5000))
+	a, err := db.PutArtifactFrom(ctx, ferry.Artifact{RunID: run, Kind: "download", Name: "big.csv"}, bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := db.PutArtifact(ctx, ferry.Artifact{RunID: run, Kind: "download", Name: "again.csv"}, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.SHA256 != ferry.SHA256Hex(data) || b.SHA256 != a.SHA256 || a.Size != int64(len(data)) || a.ID == b.ID {
+		t.Fatalf("got %+v and %+v, want both named %s, %d bytes", a, b, ferry.SHA256Hex(data), len(data))
+	}
+	got, err := os.ReadFile(db.ArtifactPath(a.SHA256))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("the stored file: %d bytes, %v", len(got), err)
+	}
+	left, _ := filepath.Glob(filepath.Join(db.ArtifactsDir, ".tmp-*"))
+	if len(left) != 0 {
+		t.Fatalf("temporary files left: %v", left)
 	}
 }
