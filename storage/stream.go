@@ -38,6 +38,9 @@ type StatementLines func(yield func(ferry.StatementLine) error) error
 // under its key may be one of them, SaveStatementLines stops, stores
 // nothing and returns ErrLegacyPending. A held statement is stored with
 // HoldStatement.
+//
+// lines runs inside the transaction, which holds the database's only
+// connection: it must not use the database itself.
 func (d *DB) SaveStatementLines(ctx context.Context, runID, artifactID int64, st ferry.Statement, lines StatementLines, sinks []string) (SaveResult, error) {
 	var out SaveResult
 	if len(st.Lines) > 0 {
