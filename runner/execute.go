@@ -11,7 +11,6 @@ import (
 	"github.com/ferry-rpa/ferry/bots"
 	"github.com/ferry-rpa/ferry/internal/crashpoint"
 	"github.com/ferry-rpa/ferry/scripts"
-	"github.com/ferry-rpa/ferry/statements"
 	"github.com/ferry-rpa/ferry/storage"
 	"github.com/rs/zerolog"
 )
@@ -24,11 +23,6 @@ type IngestSummary struct {
 	NewLines   int      `json:"new_lines"`
 	Held       int      `json:"held"`
 	Problems   []string `json:"problems,omitempty"`
-}
-
-type stored struct {
-	artifact ferry.Artifact
-	download bots.Download
 }
 
 // execute performs one attempt of a run.
@@ -73,7 +67,7 @@ func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run storage.Ru
 				return err
 			}
 			crashpoint.Hit("artifact")
-			downloads = append(downloads, stored{a, d})
+			downloads = append(downloads, stored{a}) // read back from disk: not held twice
 			return nil
 		}}
 	res, runErr := r.cfg.Browser.Run(ctx, job)
@@ -92,6 +86,9 @@ func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run storage.Ru
 	if storeErr != nil {
 		return ferry.Errorf(ferry.ClassInternal, "artifacts", "%v", storeErr)
 	}
+	// The bot's copies of the downloads are on disk now; ingest reads them
+	// from there.
+	res.Downloads = nil
 	crashpoint.Hit("ingest")
 	sum, err := r.ingest(ctx, run, downloads, res.RowsSeen)
 	if err != nil {
@@ -179,100 +176,14 @@ func (r *Runner) resumable(ctx context.Context, runID int64, script *scripts.Scr
 		}
 		var files []stored
 		for _, a := range m {
-			data, err := os.ReadFile(r.cfg.DB.ArtifactPath(a.SHA256))
-			if err != nil {
+			if _, err := os.Stat(r.cfg.DB.ArtifactPath(a.SHA256)); err != nil {
 				return nil, nil, fmt.Errorf("runner: resume run %d: artifact %s: %w", runID, a.Name, err)
 			}
-			files = append(files, stored{a, bots.Download{Account: a.Account, Format: a.Format, Name: a.Name, MIME: a.MIME, Data: data}})
+			files = append(files, stored{a})
 		}
 		sort.Slice(files, func(i, j int) bool { return files[i].artifact.ID < files[j].artifact.ID })
 		out = append(out, files...)
 		skip[acct] = true
 	}
 	return out, skip, nil
-}
-
-// ingest parses every download and stores each account's statement once.
-// The formats of one account must agree record for record; a statement
-// that does not reconcile, or that disagrees with the rows the site showed,
-// is held back.
-func (r *Runner) ingest(ctx context.Context, run storage.RunRecord, downloads []stored, rowsSeen map[string]int) (IngestSummary, error) {
-	var sum IngestSummary
-	byAccount := map[string][]stored{}
-	var order []string
-	for _, d := range downloads {
-		if _, ok := byAccount[d.download.Account]; !ok {
-			order = append(order, d.download.Account)
-		}
-		byAccount[d.download.Account] = append(byAccount[d.download.Account], d)
-	}
-	sort.Strings(order)
-	sinks := make([]string, len(r.cfg.Sinks))
-	for i, s := range r.cfg.Sinks {
-		sinks[i] = s.Name()
-	}
-	for _, acct := range order {
-		files := byAccount[acct]
-		var primary ferry.Statement
-		var primaryArt ferry.Artifact
-		problem := ""
-		for i, f := range files {
-			crashpoint.Hit("parse")
-			st, err := statements.Parse(ctx, f.download.Name, f.download.Data)
-			if err != nil {
-				return sum, err // document changed: the artifact is kept, nothing delivered
-			}
-			if st.Account != acct {
-				problem = fmt.Sprintf("%s holds account %s, expected %s", f.download.Name, st.Account, acct)
-			}
-			if i == 0 {
-				primary, primaryArt = st, f.artifact
-				continue
-			}
-			if d := diff(primary, st); d != "" && problem == "" {
-				problem = fmt.Sprintf("%s and %s disagree: %s", files[0].download.Format, f.download.Format, d)
-			}
-		}
-		if problem == "" {
-			if err := primary.Reconcile(); err != nil {
-				problem = err.Error()
-			}
-		}
-		if n, ok := rowsSeen[acct]; ok && problem == "" && n != len(primary.Lines) {
-			problem = fmt.Sprintf("the site listed %d transactions, the statement file has %d", n, len(primary.Lines))
-		}
-		res, err := r.cfg.DB.SaveStatement(ctx, run.ID, primaryArt.ID, primary, sinks, problem)
-		if err != nil {
-			return sum, err
-		}
-		crashpoint.Hit("commit")
-		sum.Statements++
-		sum.Lines += len(primary.Lines)
-		sum.NewLines += res.NewLines
-		if problem != "" {
-			sum.Held++
-			sum.Problems = append(sum.Problems, acct+": "+problem)
-		}
-	}
-	return sum, nil
-}
-
-// diff says how two parses of one statement differ, or "".
-func diff(a, b ferry.Statement) string {
-	switch {
-	case a.Account != b.Account || a.Currency != b.Currency || a.From != b.From || a.To != b.To:
-		return "header"
-	case !a.Opening.Equal(b.Opening) || !a.Closing.Equal(b.Closing):
-		return "balances"
-	case len(a.Lines) != len(b.Lines):
-		return fmt.Sprintf("%d lines vs %d", len(a.Lines), len(b.Lines))
-	}
-	ka, kb := a.DedupKeys(), b.DedupKeys()
-	for i := range a.Lines {
-		x, y := a.Lines[i], b.Lines[i]
-		if ka[i] != kb[i] || x.Counterparty != y.Counterparty || x.Description != y.Description || x.ValueDate != y.ValueDate {
-			return fmt.Sprintf("line %d (%s)", i+1, x.Reference)
-		}
-	}
-	return ""
 }

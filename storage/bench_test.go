@@ -91,3 +91,22 @@ func BenchmarkSaveStatementRerun(b *testing.B) {
 	}
 	b.ReportMetric(float64((cpuTime()-c).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
+
+// BenchmarkSaveStatementLinesNew stores the same 5,000 new lines as
+// BenchmarkSaveStatementNew, streamed.
+func BenchmarkSaveStatementLinesNew(b *testing.B) {
+	ctx := context.Background()
+	st := benchStatement()
+	var cpu time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		db, run, art := benchDB(b)
+		b.StartTimer()
+		c := cpuTime()
+		if _, err := db.SaveStatementLines(ctx, run, art, header(st), linesOf(st, 0), []string{"jsonl", "http"}); err != nil {
+			b.Fatal(err)
+		}
+		cpu += cpuTime() - c
+	}
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+}

@@ -1,11 +1,15 @@
 package storage
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -21,29 +25,39 @@ func (d *DB) ArtifactPath(sha string) string {
 // PutArtifact writes data once under its SHA-256 (atomically: a temporary
 // file renamed into place) and records it for the run.
 func (d *DB) PutArtifact(ctx context.Context, a ferry.Artifact, data []byte) (ferry.Artifact, error) {
-	a.SHA256 = ferry.SHA256Hex(data)
-	a.Size = int64(len(data))
+	return d.PutArtifactFrom(ctx, a, bytes.NewReader(data))
+}
+
+// PutArtifactFrom is PutArtifact for a file read from r as it is written,
+// so that a large one is never held in memory: it is copied to a temporary
+// file while it is hashed, then renamed to its SHA-256 (or dropped when
+// that file exists already).
+func (d *DB) PutArtifactFrom(ctx context.Context, a ferry.Artifact, r io.Reader) (ferry.Artifact, error) {
 	if a.Captured.IsZero() {
 		a.Captured = d.now()
 	}
+	if err := os.MkdirAll(d.ArtifactsDir, 0o755); err != nil {
+		return a, fmt.Errorf("storage: artifact dir: %w", err)
+	}
+	tmp, err := os.CreateTemp(d.ArtifactsDir, ".tmp-*")
+	if err != nil {
+		return a, fmt.Errorf("storage: artifact: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // once renamed, a no-op
+	h := sha256.New()
+	n, werr := io.Copy(io.MultiWriter(tmp, h), r)
+	serr := tmp.Sync()
+	cerr := tmp.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		return a, fmt.Errorf("storage: write artifact %s: %w", a.Name, err)
+	}
+	a.SHA256, a.Size = hex.EncodeToString(h.Sum(nil)), n
 	p := d.ArtifactPath(a.SHA256)
 	if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return a, fmt.Errorf("storage: artifact dir: %w", err)
 		}
-		tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
-		if err != nil {
-			return a, fmt.Errorf("storage: artifact: %w", err)
-		}
-		_, werr := tmp.Write(data)
-		serr := tmp.Sync()
-		cerr := tmp.Close()
-		if err := errors.Join(werr, serr, cerr); err != nil {
-			os.Remove(tmp.Name())
-			return a, fmt.Errorf("storage: write artifact: %w", err)
-		}
 		if err := os.Rename(tmp.Name(), p); err != nil {
-			os.Remove(tmp.Name())
 			return a, fmt.Errorf("storage: artifact: %w", err)
 		}
 	}
@@ -150,25 +164,15 @@ var ErrLegacyAmbiguous = errors.New("cannot tell which lines the previous versio
 func (d *DB) SaveStatement(ctx context.Context, runID, artifactID int64, st ferry.Statement, sinks []string, problem string) (SaveResult, error) {
 	var out SaveResult
 	err := d.Tx(ctx, func(tx *sql.Tx) error {
-		status := "accepted"
-		if problem != "" {
-			status = "held"
+		var err error
+		if out.StatementID, err = insertStatement(ctx, tx, runID, artifactID, st, len(st.Lines), problem); err != nil {
+			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO statements (run_id, artifact_id, account, currency, period_from, period_to, opening, closing, line_count, new_lines, status, problem) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
-			runID, artifactID, st.Account, st.Currency, st.From.String(), st.To.String(), st.Opening.String(), st.Closing.String(), len(st.Lines), status, problem)
-		if err != nil {
-			return fmt.Errorf("storage: save statement %s: %w", st.Account, err)
-		}
-		out.StatementID, _ = res.LastInsertId()
 		if problem != "" {
 			return nil
 		}
 		// Errors name the downloaded file, the account and the line.
-		file := func() string {
-			var name string
-			_ = tx.QueryRowContext(ctx, `SELECT name FROM artifacts WHERE id = ?`, artifactID).Scan(&name)
-			return fmt.Sprintf("%s: account %s", name, st.Account)
-		}
+		file := func() string { return fileLabel(ctx, tx, artifactID, st.Account) }
 		where := func(i int) string { return fmt.Sprintf("%s line %d", file(), i+1) }
 		if err := st.CheckTransactionIDs(); err != nil {
 			return ferry.Errorf(ferry.ClassValidationFailed, file(), "%w: %w", ErrKeyCollision, err)
@@ -188,9 +192,8 @@ func (d *DB) SaveStatement(ctx context.Context, runID, artifactID int64, st ferr
 			if !ok {
 				continue
 			}
-			if c := row.line.DedupConflict(l); c != "" {
-				return ferry.Errorf(ferry.ClassValidationFailed, where(i), "%w: key %s is stored for %s, this line is %s (the %s differs); a bank id (%q) that is not unique?",
-					ErrKeyCollision, keys[i], describeLine(row.line), describeLine(l), c, l.TransactionID)
+			if err := sameBooking(row, keys[i], l, where(i)); err != nil {
+				return err
 			}
 			stored[i] = true
 			out.Duplicates++
@@ -198,47 +201,133 @@ func (d *DB) SaveStatement(ctx context.Context, runID, artifactID int64, st ferr
 		if err := matchLegacy(ctx, tx, st, keys, stored, &out, where); err != nil {
 			return err
 		}
-		now := d.ts(d.now())
-		// A plain INSERT: every stored key was looked up above, in this
-		// transaction, so a conflict here is a bug to report, not a
-		// duplicate to drop.
-		insertLine, err := tx.PrepareContext(ctx, `INSERT INTO statement_lines (dedup_key, statement_id, run_id, account, booking_date, value_date, amount, currency, counterparty, description, reference, transaction_id, balance_after, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		w, err := d.newLineWriter(ctx, tx, runID, out.StatementID, sinks)
 		if err != nil {
-			return fmt.Errorf("storage: prepare line insert: %w", err)
+			return err
 		}
-		defer insertLine.Close()
-		insertOutbox, err := tx.PrepareContext(ctx, `INSERT INTO outbox (sink, dedup_key, payload, status, next_attempt_at) VALUES (?, ?, ?, 'pending', ?) ON CONFLICT (sink, dedup_key) DO NOTHING`)
-		if err != nil {
-			return fmt.Errorf("storage: prepare outbox insert: %w", err)
-		}
-		defer insertOutbox.Close()
+		defer w.Close()
 		for i, l := range st.Lines {
 			if stored[i] {
 				continue
 			}
-			key := keys[i]
-			if _, err := insertLine.ExecContext(ctx,
-				key, out.StatementID, runID, l.Account, l.BookingDate.String(), l.ValueDate.String(), l.Amount.String(), l.Currency,
-				l.Counterparty, l.Description, l.Reference, l.TransactionID, l.BalanceAfter.String(), now); err != nil {
-				return fmt.Errorf("storage: %s: save line %s: %w", where(i), key, err)
-			}
-			out.NewLines++
-			payload, _ := json.Marshal(NewLineRecord(runID, key, l))
-			for _, sink := range sinks {
-				res, err := insertOutbox.ExecContext(ctx, sink, key, string(payload), now)
-				if err != nil {
-					return fmt.Errorf("storage: outbox: %w", err)
-				}
-				if n, _ := res.RowsAffected(); n > 0 {
-					out.Queued++
-				}
+			if err := w.write(ctx, keys[i], l, &out, func() string { return where(i) }); err != nil {
+				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE statements SET new_lines = ?, duplicate_lines = ?, legacy_lines = ? WHERE id = ?`, out.NewLines, out.Duplicates, out.Legacy, out.StatementID)
-		return err
+		return setCounts(ctx, tx, out)
 	})
 	return out, err
+}
+
+// insertStatement writes a statement's row. A statement that states no
+// balances stores none (not an invented 0), apart from a closing balance
+// it states alone.
+func insertStatement(ctx context.Context, tx *sql.Tx, runID, artifactID int64, st ferry.Statement, lines int, problem string) (int64, error) {
+	status := "accepted"
+	if problem != "" {
+		status = "held"
+	}
+	opening, closing := st.Opening.String(), st.Closing.String()
+	if st.NoBalances {
+		opening, closing = "", ""
+		for _, b := range st.Balances {
+			if b.Type == "closing" {
+				closing = b.Amount.String()
+			}
+		}
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO statements (run_id, artifact_id, account, currency, period_from, period_to, opening, closing, line_count, new_lines, status, problem) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
+		runID, artifactID, st.Account, st.Currency, st.From.String(), st.To.String(), opening, closing, lines, status, problem)
+	if err != nil {
+		return 0, fmt.Errorf("storage: save statement %s: %w", st.Account, err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("storage: save statement %s: %w", st.Account, err)
+	}
+	return id, nil
+}
+
+// setCounts records in the statement's row what its save found.
+func setCounts(ctx context.Context, tx *sql.Tx, out SaveResult) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE statements SET new_lines = ?, duplicate_lines = ?, legacy_lines = ? WHERE id = ?`, out.NewLines, out.Duplicates, out.Legacy, out.StatementID); err != nil {
+		return fmt.Errorf("storage: statement %d: counts: %w", out.StatementID, err)
+	}
+	return nil
+}
+
+// fileLabel names a statement's downloaded file and account, for errors.
+func fileLabel(ctx context.Context, tx *sql.Tx, artifactID int64, account string) string {
+	var name string
+	_ = tx.QueryRowContext(ctx, `SELECT name FROM artifacts WHERE id = ?`, artifactID).Scan(&name)
+	return fmt.Sprintf("%s: account %s", name, account)
+}
+
+// sameBooking returns ErrKeyCollision when the line stored under key is
+// another booking than l.
+func sameBooking(row storedLine, key string, l ferry.StatementLine, where string) error {
+	if c := row.line.DedupConflict(l); c != "" {
+		return ferry.Errorf(ferry.ClassValidationFailed, where, "%w: key %s is stored for %s, this line is %s (the %s differs); a bank id (%q) that is not unique?",
+			ErrKeyCollision, key, describeLine(row.line), describeLine(l), c, l.TransactionID)
+	}
+	return nil
+}
+
+// lineWriter inserts new lines and their outbox rows, with statements
+// prepared once per save.
+type lineWriter struct {
+	runID, statementID int64
+	sinks              []string
+	now                string
+	line, outbox       *sql.Stmt
+}
+
+func (d *DB) newLineWriter(ctx context.Context, tx *sql.Tx, runID, statementID int64, sinks []string) (*lineWriter, error) {
+	w := &lineWriter{runID: runID, statementID: statementID, sinks: sinks, now: d.ts(d.now())}
+	var err error
+	// A plain INSERT: every stored key was looked up first, in this
+	// transaction, so a conflict here is a bug to report, not a duplicate
+	// to drop.
+	if w.line, err = tx.PrepareContext(ctx, `INSERT INTO statement_lines (dedup_key, statement_id, run_id, account, booking_date, value_date, amount, currency, counterparty, description, reference, transaction_id, balance_after, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
+		return nil, fmt.Errorf("storage: prepare line insert: %w", err)
+	}
+	if w.outbox, err = tx.PrepareContext(ctx, `INSERT INTO outbox (sink, dedup_key, payload, status, next_attempt_at) VALUES (?, ?, ?, 'pending', ?) ON CONFLICT (sink, dedup_key) DO NOTHING`); err != nil {
+		w.line.Close()
+		return nil, fmt.Errorf("storage: prepare outbox insert: %w", err)
+	}
+	return w, nil
+}
+
+// Close releases the prepared statements.
+func (w *lineWriter) Close() {
+	w.line.Close()
+	w.outbox.Close()
+}
+
+// write stores l under key with an outbox row per sink, and counts it.
+// where names the line for errors; it is called only on one.
+func (w *lineWriter) write(ctx context.Context, key string, l ferry.StatementLine, out *SaveResult, where func() string) error {
+	if _, err := w.line.ExecContext(ctx,
+		key, w.statementID, w.runID, l.Account, l.BookingDate.String(), l.ValueDate.String(), l.Amount.String(), l.Currency,
+		l.Counterparty, l.Description, l.Reference, l.TransactionID, l.BalanceAfter.String(), w.now); err != nil {
+		return fmt.Errorf("storage: %s: save line %s: %w", where(), key, err)
+	}
+	out.NewLines++
+	payload, err := json.Marshal(NewLineRecord(w.runID, key, l))
+	if err != nil {
+		return fmt.Errorf("storage: %s: line %s: %w", where(), key, err)
+	}
+	for _, sink := range w.sinks {
+		res, err := w.outbox.ExecContext(ctx, sink, key, string(payload), w.now)
+		if err != nil {
+			return fmt.Errorf("storage: %s: outbox: %w", where(), err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			out.Queued++
+		}
+	}
+	return nil
 }
 
 // StatementRow is a stored statement.

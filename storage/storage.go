@@ -1,7 +1,10 @@
 // Package storage keeps Ferry's state: runs, steps, artifacts (files on disk
 // named by their SHA-256, stored once), statements, statement lines with a
 // unique dedup key (lines a previous version stored under its keys are
-// recognised too: see SaveStatement), and the outbox. SQLite (pure Go) is the default; the
+// recognised too: see SaveStatement), and the outbox. A statement is saved
+// whole (SaveStatement) or, when it is too long to hold, as its lines
+// stream (SaveStatementLines); either way its lines and their outbox rows
+// are written in one transaction. SQLite (pure Go) is the default; the
 // database/sql handle is shared with the River queue, which needs a single
 // open connection, so every method that runs inside a transaction takes it
 // as an argument instead of going back to the pool.
