@@ -45,12 +45,12 @@ func (s *idemSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusCreated)
 }
 
-// Kill the Ferry process with SIGKILL at 22 points across a run and its
+// Kill the Ferry process with SIGKILL at 23 points across a run and its
 // delivery, restart it, and check at both sinks that every record is
 // present exactly once and none is missing.
 func TestCrashSafety(t *testing.T) {
 	if testing.Short() {
-		t.Skip("kills and restarts Ferry 22 times")
+		t.Skip("kills and restarts Ferry 23 times")
 	}
 	// Not parallel: it runs many browsers itself; alone it is faster and steadier.
 	bin := filepath.Join(t.TempDir(), "ferry")
@@ -70,7 +70,7 @@ func TestCrashSafety(t *testing.T) {
 		want[k] = true
 	}
 	points := []string{"start:1", "step:2", "step:6", "download:1", "download:2", "download:3", "artifact:1", "artifact:2", "artifact:3",
-		"ingest:1", "parse:1", "parse:2", "parse:3", "commit:1", "finish:1", "deliver:1", "send:1", "send:2", "acked:1", "acked:2", "marked:1", "marked:2"}
+		"ingest:1", "parse:1", "parse:2", "parse:3", "line:2", "commit:1", "finish:1", "deliver:1", "send:1", "send:2", "acked:1", "acked:2", "marked:1", "marked:2"}
 	zw := sandbox.DefaultUsers()[0]
 	type result struct {
 		point string
