@@ -644,3 +644,28 @@ func BenchmarkLegacyDedupKeys(b *testing.B) {
 		st.LegacyDedupKeys()
 	}
 }
+
+// A LineKeyer over many lines grows its set and keeps every rank: each
+// distinct line has rank 0, and a line repeated k times has ranks 0..k-1.
+func TestLineKeyerManyLines(t *testing.T) {
+	t.Parallel()
+	var k LineKeyer
+	seen := map[string]bool{}
+	for i := 0; i < 200_000; i++ {
+		l := StatementLine{Account: "A", BookingDate: NewDate(2026, 1, 1+i%28), Amount: decimal.New(int64(i), -2), Currency: "EUR", Description: "fee"}
+		key := k.Key(l)
+		if want := l.DedupKey(0); key != want {
+			t.Fatalf("line %d: got %s, want rank 0 key %s", i, key, want)
+		}
+		seen[key] = true
+	}
+	fee := StatementLine{Account: "A", BookingDate: NewDate(2026, 2, 1), Amount: decimal.New(-150, -2), Currency: "EUR", Description: "card fee"}
+	for rank := 0; rank < 5; rank++ {
+		if got, want := k.Key(fee), fee.DedupKey(rank); got != want {
+			t.Fatalf("repeat %d: got %s, want %s", rank, got, want)
+		}
+	}
+	if len(seen) != 200_000 {
+		t.Fatalf("got %d distinct keys, want 200000", len(seen))
+	}
+}
