@@ -157,9 +157,10 @@ func (r *Runner) check(ctx context.Context, acct string, a ferry.Artifact, keep 
 	})
 	d.digest.keyer = ferry.LineKeyer{} // one key a line: let it go
 	switch {
-	case err != nil && d.streamed() && errors.Is(err, ferry.ErrUnreconciled):
-		// The balance chain broke as the file streamed: a held
-		// statement, with what was read of it.
+	case err != nil && (errors.Is(err, ferry.ErrUnreconciled) || ferry.ClassOf(err) == ferry.ClassValidationFailed):
+		// The balance chain broke as the file streamed, or a reader that
+		// checks every printed balance (PDF) refused the file for it: a
+		// held statement, with what was read of it.
 		d.problem, d.lines, d.partial = problemText(err), count, true
 		d.header = seen.header(acct)
 		return d, nil
