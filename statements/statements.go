@@ -6,6 +6,7 @@ package statements
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode"
@@ -46,11 +47,23 @@ type Options struct {
 	DateOrder string
 }
 
+// MaxWholeFile is the largest file ParseWith reads: a reader holding a
+// whole file and its statement needs a few times its size in memory, so
+// the limit holds in bytes, not only as the readers' ratios. CSV and XLSX
+// exports of any size stream through Scan instead.
+const MaxWholeFile = 256 << 20
+
+// ErrFileTooLarge reports a file over MaxWholeFile.
+var ErrFileTooLarge = errors.New("larger than Ferry reads whole")
+
 // ParseWith reads a file into its statements, with options. The parse stops
 // with an error when ctx is done.
 func ParseWith(ctx context.Context, name string, data []byte, o Options) ([]ferry.Statement, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
+		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%w", err)
+	}
+	if len(data) > MaxWholeFile {
+		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%w: %d MiB, the limit is %d MiB (CSV and XLSX exports of any size are read row by row)", ErrFileTooLarge, len(data)>>20, MaxWholeFile>>20)
 	}
 	f := o.Format
 	if f == "" && o.Mapping != nil {

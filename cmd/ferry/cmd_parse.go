@@ -132,6 +132,11 @@ func parseOne(ctx context.Context, pr *printer, mapping *statements.Mapping, f s
 	} else if stream {
 		return streamTable(ctx, pr, mapping, f)
 	}
+	if info, err := os.Stat(f); err == nil && info.Size() > statements.MaxWholeFile {
+		// Not read into memory at all: a bank file this large that is not
+		// a table is a mistake or an attack.
+		return ferry.Errorf(ferry.ClassDocumentChanged, f, "%w: %d MiB, the limit is %d MiB (CSV and XLSX exports of any size are read row by row)", statements.ErrFileTooLarge, info.Size()>>20, statements.MaxWholeFile>>20)
+	}
 	data, err := os.ReadFile(f)
 	if err != nil {
 		return err

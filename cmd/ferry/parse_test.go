@@ -12,6 +12,7 @@ import (
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/internal/testenv"
 	"github.com/ferry-rpa/ferry/sandbox"
+	"github.com/ferry-rpa/ferry/statements"
 )
 
 // Several files with a bad one among them: every good file is printed, the
@@ -132,5 +133,23 @@ func TestParseHeldDocumentsExit14(t *testing.T) {
 	code, out, stderr = ferryCmd(t, "parse", good, "--json")
 	if code != 0 || !strings.Contains(out, `"consistent":true`) {
 		t.Fatalf("a right invoice: exit %d\n%s%s", code, out, stderr)
+	}
+}
+
+// A file over the whole-read limit that is not a table is refused before
+// it is read into memory.
+func TestParseRefusesHugeWholeFiles(t *testing.T) {
+	t.Parallel()
+	f := filepath.Join(t.TempDir(), "huge.sta")
+	h, err := os.Create(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.WriteString(":20:STMT\n:25:NL91ABNA0417164300\n")
+	h.Truncate(statements.MaxWholeFile + 1) // sparse: no disk used
+	h.Close()
+	code, _, stderr := ferryCmd(t, "parse", f)
+	if code != exitDocumentChanged || !strings.Contains(stderr, "huge.sta") || !strings.Contains(stderr, "larger than Ferry reads whole") {
+		t.Fatalf("got exit %d: %s", code, stderr)
 	}
 }
