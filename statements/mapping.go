@@ -243,8 +243,8 @@ func (m *Mapping) validate() error {
 	}
 	if m.Delimiter != "" {
 		d := strings.ReplaceAll(m.Delimiter, `\t`, "\t")
-		if len([]rune(d)) != 1 || d == "\"" || d == "\n" || d == "\r" {
-			return m.errAt("delimiter", "must be one character such as \";\", \",\" or \"\\t\", not %q", m.Delimiter)
+		if len(d) != 1 || d[0] >= 0x80 || d == "\"" || d == "\n" || d == "\r" {
+			return m.errAt("delimiter", "must be one ASCII character such as \";\", \",\" or \"\\t\", not %q", m.Delimiter)
 		}
 		m.Delimiter = d
 	}

@@ -39,7 +39,9 @@ func splitMoney(s string) (moneyText, error) {
 		return m, nil
 	}
 	orig := s
-	s = strings.TrimSpace(strings.ReplaceAll(s, "\u00a0", " "))
+	// A stray bar beside the number ("26.851,95|" in BancoPosta's balance
+	// rows) is a column rule, never part of an amount.
+	s = strings.TrimSpace(strings.Trim(strings.TrimSpace(strings.ReplaceAll(s, "\u00a0", " ")), "|"))
 	if s == "" {
 		return m, fmt.Errorf("empty amount")
 	}

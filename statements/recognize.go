@@ -496,6 +496,9 @@ func (s *spec) tableRows(rows []tableRow) []tableRow {
 		if k, at := s.labels.rowLabel(r.cells); k != labelNone && (at == first || !hasDate(r)) {
 			continue // a balance or total row
 		}
+		if k, _ := s.datedBalanceLabel(r); k != labelNone {
+			continue // a balance row with a date
+		}
 		if filled == 1 && (width >= 3 || len(r.cells) == 1) {
 			continue // a comment or footer line
 		}

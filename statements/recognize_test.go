@@ -628,3 +628,67 @@ func TestEncryptedXLSXNamed(t *testing.T) {
 		t.Fatalf("got %v, want a password-protected error naming locked.xlsx", err)
 	}
 }
+
+// Delimited text as real exports write it, against RFC 4180: lines ended
+// by a lone CR (old Mac exports, csv2ofx's credit-union sample) or by CR
+// CR LF (a Rabobank CSV converted twice), blanks between a closing quote
+// and the delimiter (HSBC Hong Kong, Alipay), Excel's ="0123" text cells
+// and line breaks inside quoted cells. Every row is read, none merged.
+func TestCSVQuirksOfRealExports(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, csv, amounts, account, desc string
+	}{
+		{"lone CR", "Date,Description,Amount,Balance\r2024-01-02,Coffee,-3.50,96.50\r2024-01-03,Salary,100.00,196.50\r", "-3.50 100.00", "", "Coffee"},
+		{"CR CR LF", "\"Datum\",\"Bedrag\",\"Saldo na trn\",\"Omschrijving-1\"\r\r\n\"2024-01-02\",\"-3,50\",\"+96,50\",\"Koffie\"\r\r\n\"2024-01-03\",\"+100,00\",\"+196,50\",\"Salaris\"\r\r\n", "-3.50 100.00", "", "Koffie"},
+		{"blanks after a closing quote", "Date,Description,Billing amount,Billing currency,Balance\n24/03/2025,TRIPLE Z,\"-1.00\"\t,HKD,\"3,612.17\"\t,\n20/03/2025,FUND TRANSFER,\"500.00\"  ,HKD,\"4,112.17\" \n", "-1.00 500.00", "", "TRIPLE Z"},
+		{"Excel text cells", "Account;Date;Text;Amount\n=\"0012345678\";02.01.2024;\"Miete; Januar\";-800,00\n=\"0012345678\";03.01.2024;Gehalt;2.500,00\n", "-800.00 2500.00", "0012345678", "Miete; Januar"},
+		{"line break in a quoted cell", "Date,Description,Amount\r\n2024-01-02,\"Coffee\r\nshop\",-3.50\r\n2024-01-03,Salary,100.00\r\n", "-3.50 100.00", "", "Coffee shop"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sts, err := parseTable(t, "quirk.csv", []byte(tc.csv), statements.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := sts[0]
+			if got := amounts(st); got != tc.amounts || st.Account != tc.account || st.Lines[0].Description != tc.desc {
+				t.Fatalf("got %s account %q description %q, want %s %q %q", got, st.Account, st.Lines[0].Description, tc.amounts, tc.account, tc.desc)
+			}
+		})
+	}
+	// The line numbers in messages count a lone CR as a line end.
+	_, err := parseTable(t, "cr.csv", []byte("Date,Description,Amount\r2024-01-02,A,-3.50\r2024-01-03,B,-2.00\r2024-01-04,C,-1.00\r2024-01-05,D,-4.00\r2024-01-06,E,-5.00\r2024-01-07,F,-6.00\r2024-01-08,G,-7.00\r2024-01-09,H,-8.00\r2024-01-10,I,-9.00\r2024-01-11,J,12x\r"), statements.Options{})
+	if err == nil || !strings.Contains(err.Error(), "cr.csv: line 11") {
+		t.Fatalf("got %v, want line 11", err)
+	}
+}
+
+// Balance rows printed with a date inside the table (BancoPosta, with a
+// stray bar beside the label and the amount) are balances, never
+// transactions; a description that merely starts like a label stays a
+// transaction.
+func TestDatedBalanceRows(t *testing.T) {
+	t.Parallel()
+	csv := "Data;Valuta;Addebiti;Accrediti;Descrizione operazioni\n" +
+		"31/12/23;;;1.000,00|;SALDO INIZIALE\n" +
+		"03/01/24;03/01/24;2,00;;IMPOSTA DI BOLLO\n" +
+		"05/01/24;05/01/24;;250,00;CLOSING COSTS REFUND\n" +
+		"31/01/24;;;1.248,00;|SALDO FINALE\n"
+	sts, err := parseTable(t, "bancoposta.csv", []byte(csv), statements.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := sts[0]
+	if amounts(st) != "-2.00 250.00" || st.Opening.StringFixed(2) != "1000.00" || st.Closing.StringFixed(2) != "1248.00" || st.NoBalances {
+		t.Fatalf("got %s %s..%s", amounts(st), st.Opening, st.Closing)
+	}
+	if err := st.Reconcile(); err != nil {
+		t.Fatal(err)
+	}
+	wrong := strings.Replace(csv, "1.248,00", "1.348,00", 1)
+	if _, _, err := statements.Scan(context.Background(), "bancoposta.csv", strings.NewReader(wrong), int64(len(wrong)), statements.Options{}, func(ferry.StatementLine) error { return nil }); !errors.Is(err, ferry.ErrUnreconciled) {
+		t.Fatalf("a wrong closing balance: got %v", err)
+	}
+}

@@ -404,6 +404,54 @@ func (r *tableRun) rowLabel(row tableRow) (labelKind, int) {
 	return r.s.labels.rowLabel(row.cells)
 }
 
+// datedBalanceRow finds, in a row with a booking date, a text cell that is
+// a balance label on its own (see labelIndex.balanceLabel), or one of the
+// mapping's balance labels.
+func (r *tableRun) datedBalanceRow(row tableRow) (labelKind, int) {
+	return r.s.datedBalanceLabel(row)
+}
+
+func (s *spec) datedBalanceLabel(row tableRow) (labelKind, int) {
+	for i, c := range row.cells {
+		if row.kind(i) != cellText || s.isMoneyOrDateCol(i) {
+			continue
+		}
+		f := strings.Trim(fold(c), "|#*=-:> ")
+		if f == "" {
+			continue
+		}
+		for _, l := range s.openLabels {
+			if f == l {
+				return labelOpening, i
+			}
+		}
+		for _, l := range s.closeLabels {
+			if f == l {
+				return labelClosing, i
+			}
+		}
+		if k := s.labels.balanceLabel(c); k != labelNone {
+			return k, i
+		}
+	}
+	return labelNone, -1
+}
+
+// isMoneyOrDateCol reports whether column j holds dates or amounts.
+func (s *spec) isMoneyOrDateCol(j int) bool {
+	for r := role(1); r < numRoles; r++ {
+		if !r.isMoney() && !r.isDate() {
+			continue
+		}
+		for _, c := range s.col[r] {
+			if c == j {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // row handles one table row.
 func (r *tableRun) row(row tableRow) error {
 	s := r.s
@@ -440,6 +488,9 @@ func (r *tableRun) row(row tableRow) error {
 			return r.errorf(row.num, "an amount but no booking date in %s", s.colName(bj))
 		}
 		return r.errorf(row.num, "%s: %v", s.colName(bj), derr)
+	}
+	if k, at := r.datedBalanceRow(row); k != labelNone {
+		return r.balanceRow(row, k, at)
 	}
 	l := ferry.StatementLine{BookingDate: booking, ValueDate: booking}
 	if j := s.first(roleValue); j >= 0 {
