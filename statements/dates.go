@@ -219,6 +219,7 @@ type dateEvidence struct {
 	cells, dates       int
 	dayFirst, monFirst int // cells proving DMY or MDY (a part above 12)
 	yearFirst          int // cells with the year first
+	named              int // cells with a month name: they need no order
 	dotted             int // 31.01.2024: no country writes month first with dots
 	sample             string
 	dayFirstAt         string
@@ -239,6 +240,7 @@ func (e *dateEvidence) add(s, where string) {
 	if p.month != 0 {
 		if _, err := p.date(orderDMY); err == nil {
 			e.dates++
+			e.named++
 		}
 		return
 	}
@@ -289,6 +291,7 @@ func (e *dateEvidence) merge(o *dateEvidence) {
 	e.dayFirst += o.dayFirst
 	e.monFirst += o.monFirst
 	e.yearFirst += o.yearFirst
+	e.named += o.named
 	e.dotted += o.dotted
 	e.dates += o.dates
 	if e.dayFirstAt == "" {
@@ -312,6 +315,10 @@ func (e *dateEvidence) decide(hint dateOrder, hintWhy string) (dateOrder, string
 		return orderDMY, "a first part above 12: " + e.dayFirstAt, nil
 	case e.monFirst > 0:
 		return orderMDY, "a second part above 12: " + e.monFirstAt, nil
+	case e.dates == e.yearFirst+e.named && e.named > 0:
+		// "27 Feb 2018", "10 Feb 18": the month is named; the order only
+		// matters for a two-digit year, which banks write last.
+		return orderDMY, "month names", nil
 	case e.dates == e.yearFirst:
 		return orderYMD, "year first", nil
 	case e.dotted > 0:

@@ -52,7 +52,8 @@ var labelWords = []struct {
 		"summe", "total", "totals", "totale", "gesamt", "totaal", "összesen", "suma", "razem", "合计", "总计", "本页合计", "sum",
 		"umsatzsumme", "totale movimenti", "total débit", "total crédit", "total debits", "total credits", "totale dare",
 		"totale avere", "total movimientos", "totaal af", "totaal bij", "summe soll", "summe haben", "借方合计", "贷方合计",
-		"借方总额", "贷方总额", "笔数", "总笔数", "count",
+		"借方总额", "贷方总额", "笔数", "总笔数", "count", "turnover", "apyvarta", "apgrozījums", "käive", "obrat", "forgalom",
+		"total turnover", "subtotal", "zwischensumme", "subtotale", "小计",
 	}},
 	{labelAccount, []string{
 		"account", "account number", "account no", "account no.", "iban", "kontonummer", "konto", "konto-nr.", "kontonr",
@@ -163,6 +164,19 @@ func (x labelIndex) balanceLabel(cell string) labelKind {
 		}
 	}
 	return labelNone
+}
+
+// summaryCell tells whether a cell is exactly a total label
+// ("Turnover", "Summe", "合计"): a dated row with one is a total row.
+// Only the whole cell counts: "TOTAL 1234 PARIS" is a fuel purchase.
+func (x labelIndex) summaryCell(cell string) bool {
+	f := strings.Trim(fold(cell), "|#*=-:>.;, ")
+	for _, e := range x {
+		if e.kind == labelSummary && f == e.word {
+			return true
+		}
+	}
+	return false
 }
 
 // rowLabel finds a balance or total label in any cell of a row.

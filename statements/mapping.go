@@ -36,6 +36,10 @@ type Mapping struct {
 		Opening []string `yaml:"opening"`
 		Closing []string `yaml:"closing"`
 	} `yaml:"balance_rows"`
+	// NotBooked lists the values of the status column whose rows moved
+	// no money and are left out (replacing the built-in pending,
+	// declined, reverted ...).
+	NotBooked        []string      `yaml:"not_booked"`
 	HiddenRows       string        `yaml:"hidden_rows"`       // skip (default) or read
 	DateFormat       string        `yaml:"date_format"`       // DD.MM.YYYY, MM/DD/YYYY, DMY, a Go layout (02.01.2006)
 	DecimalSeparator string        `yaml:"decimal_separator"` // "." or ","
@@ -57,12 +61,14 @@ type MappingColumns struct {
 	Balance             ColumnRef  `yaml:"balance"`
 	BalanceBefore       ColumnRef  `yaml:"balance_before"`
 	Currency            ColumnRef  `yaml:"currency"`
-	Counterparty        ColumnRef  `yaml:"counterparty"`
+	Counterparty        ColumnRefs `yaml:"counterparty"` // one column, or several: the first filled one per row
 	CounterpartyAccount ColumnRef  `yaml:"counterparty_account"`
 	Account             ColumnRef  `yaml:"account"` // the own account, per row: splits the file into statements
 	Description         ColumnRefs `yaml:"description"`
 	Reference           ColumnRef  `yaml:"reference"`
 	TransactionID       ColumnRef  `yaml:"transaction_id"`
+	Status              ColumnRef  `yaml:"status"` // booked, pending, declined ...: see not_booked
+	Fee                 ColumnRef  `yaml:"fee"`    // a fee on the same row, booked as a line of its own
 	Ignore              ColumnRefs `yaml:"ignore"`
 }
 
@@ -314,10 +320,14 @@ func (m *Mapping) refs() []roleRef {
 	c := m.Columns
 	out := []roleRef{{roleBooking, c.BookingDate}, {roleValue, c.ValueDate}, {roleAmount, c.Amount}, {roleDebit, c.Debit},
 		{roleCredit, c.Credit}, {roleSign, c.Sign}, {roleBalance, c.Balance}, {roleBalanceBefore, c.BalanceBefore},
-		{roleCurrency, c.Currency}, {roleCounterparty, c.Counterparty}, {roleCounterpartyAccount, c.CounterpartyAccount},
-		{roleAccount, c.Account}, {roleReference, c.Reference}, {roleTransactionID, c.TransactionID}}
+		{roleCurrency, c.Currency}, {roleCounterpartyAccount, c.CounterpartyAccount},
+		{roleAccount, c.Account}, {roleReference, c.Reference}, {roleTransactionID, c.TransactionID}, {roleStatus, c.Status},
+		{roleFee, c.Fee}}
 	for _, d := range c.Description {
 		out = append(out, roleRef{roleDescription, d})
+	}
+	for _, d := range c.Counterparty {
+		out = append(out, roleRef{roleCounterparty, d})
 	}
 	for _, d := range c.Ignore {
 		out = append(out, roleRef{roleIgnore, d})
@@ -434,6 +444,12 @@ func (m *Mapping) apply(s *spec) error {
 	}
 	if m.Currency != "" {
 		s.currency, s.currencyWhy = strings.ToUpper(m.Currency), "mapping"
+	}
+	if len(m.NotBooked) > 0 {
+		s.statusSkip = map[string]bool{}
+		for _, w := range m.NotBooked {
+			s.statusSkip[fold(w)] = true
+		}
 	}
 	return nil
 }

@@ -25,11 +25,13 @@ var debitWords, creditWords = func() (map[string]bool, map[string]bool) {
 	d, c := map[string]bool{}, map[string]bool{}
 	for _, w := range []string{"d", "s", "dr", "db", "debit", "af", "soll", "借", "支", "支出", "借方", "-", "debet", "dare",
 		"cargo", "t", "wn", "lastschrift", "belastung", "withdrawal", "out", "terhelés", "obciążenie", "charge", "débito",
-		"addebito", "uscita", "ausgang", "débit", "ddt", "dbit", "payment"} {
+		"addebito", "uscita", "ausgang", "débit", "ddt", "dbit", "payment", "outflow", "kiadás", "výdaj", "odchozí", "debet",
+		"wydatek", "terhelés", "debetas", "debets", "deebet"} {
 		d[fold(w)] = true
 	}
 	for _, w := range []string{"c", "h", "cr", "credit", "bij", "haben", "贷", "收", "收入", "贷方", "+", "avere", "a", "abono",
-		"j", "ma", "gutschrift", "deposit", "in", "jóváírás", "uznanie", "crédito", "accredito", "entrata", "eingang", "crédit"} {
+		"j", "ma", "gutschrift", "deposit", "in", "jóváírás", "uznanie", "crédito", "accredito", "entrata", "eingang", "crédit",
+		"inflow", "bevétel", "příjem", "příchozí", "przychód", "wpływ", "kredit", "kreditas", "kredīts"} {
 		c[fold(w)] = true
 	}
 	return d, c
@@ -60,6 +62,7 @@ type spec struct {
 	closing     *decimal.Decimal
 	openLabels  []string // extra folded labels from a mapping
 	closeLabels []string
+	statusSkip  map[string]bool // a mapping's status values of rows to leave out
 }
 
 func (s *spec) has(r role) bool { return len(s.col[r]) > 0 }
@@ -92,6 +95,7 @@ type colProfile struct {
 	accounts  int // cells that read as account numbers
 	debitW    int
 	creditW   int
+	eitherW   int // marks whose sense depends on the others (K)
 	distinct  map[string]int
 	textBytes int
 	sample    string
@@ -154,6 +158,9 @@ func profile(rows []tableRow, col int, where func(int) string) *colProfile {
 		if creditWords[f] {
 			p.creditW++
 		}
+		if f == "k" {
+			p.eitherW++
+		}
 	}
 	return p
 }
@@ -163,8 +170,10 @@ func (p *colProfile) mostly(n int) bool { return n > 0 && n*10 >= p.nonEmpty*9 }
 func (p *colProfile) isDate() bool      { return p.dates.isDateColumn() }
 func (p *colProfile) isMoney() bool     { return p.mostly(p.money) && !p.isDate() }
 func (p *colProfile) isCurrency() bool  { return p.mostly(p.codes) }
-func (p *colProfile) isSign() bool      { return p.nonEmpty > 0 && p.debitW+p.creditW == p.nonEmpty }
-func (p *colProfile) constant() bool    { return len(p.distinct) == 1 && p.nonEmpty >= 1 }
+func (p *colProfile) isSign() bool {
+	return p.nonEmpty > 0 && p.debitW+p.creditW+p.eitherW == p.nonEmpty && p.debitW+p.creditW > 0
+}
+func (p *colProfile) constant() bool { return len(p.distinct) == 1 && p.nonEmpty >= 1 }
 func (p *colProfile) fewDistinct() bool {
 	return len(p.distinct) <= 5 || len(p.distinct)*4 <= p.nonEmpty
 }
@@ -184,7 +193,7 @@ func (p *colProfile) compatible(r role) bool {
 	case r == roleSign:
 		// Named a sign column: most values must be marks; the others are
 		// errors on their rows, not a reason to ignore the column.
-		return p.nonEmpty > 0 && (p.debitW+p.creditW)*2 >= p.nonEmpty
+		return p.nonEmpty > 0 && (p.debitW+p.creditW+p.eitherW)*2 >= p.nonEmpty
 	}
 	return true
 }
@@ -262,7 +271,19 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 	}
 	var unplaced []string
 	if s.headerIdx >= 0 {
-		for j := 0; j < len(s.header); j++ {
+		// Columns whose header names the best of several candidates (the
+		// net amount beside the gross, the booking date beside the
+		// transaction date) are placed first, then the others left to
+		// right.
+		order := make([]int, 0, len(s.header))
+		for pass := 0; pass < 2; pass++ {
+			for j := range s.header {
+				if preferredHeader(s.header[j]) == (pass == 0) {
+					order = append(order, j)
+				}
+			}
+		}
+		for _, j := range order {
 			if taken[j] || strings.TrimSpace(s.header[j]) == "" {
 				continue
 			}
@@ -273,6 +294,13 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 					continue
 				}
 				r = s.refine(r, s.header[j], profiles[j])
+				if r == roleSkip {
+					continue
+				}
+				if (r == roleDescription || r == roleIgnore || r == roleNone) && !s.has(roleSign) && profiles[j].isSign() && len(profiles[j].distinct) >= 2 {
+					// Mint's "Transaction Type": debit and credit, nothing else.
+					r = roleSign
+				}
 				if r == roleIgnore || r == roleNone {
 					placed = true
 					s.notes = append(s.notes, fmt.Sprintf("%s: not used", s.colName(j)))
@@ -312,6 +340,17 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 			return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v; %s", err, suggestMapping(name))
 		}
 	}
+	// A net amount already has the fee taken off (PayPal: Gross, Fee, Net).
+	if j := s.first(roleAmount); j >= 0 && s.has(roleFee) && j < len(s.header) && preferredHeader(s.header[j]) {
+		s.notes = append(s.notes, fmt.Sprintf("%s: not used (the net amount in %s has the fee taken off)", s.colName(s.first(roleFee)), s.colName(j)))
+		s.col[roleFee] = nil
+	}
+	// A table with only a value date (UBS's "Date de valeur") books on it.
+	if !s.has(roleBooking) && s.has(roleValue) {
+		j := s.first(roleValue)
+		s.col[roleBooking], s.col[roleValue] = []int{j}, nil
+		s.notes = append(s.notes, fmt.Sprintf("%s: booking_date (the only date column)", s.colName(j)))
+	}
 	// What a statement cannot do without.
 	var missing []string
 	if !s.has(roleBooking) {
@@ -341,6 +380,7 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 			s.col[r] = nil
 		}
 	}
+	s.resolveK(profiles)
 	if err := s.decideFormats(profiles, data, where, m, o); err != nil {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
 	}
@@ -348,10 +388,63 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 	return s, nil
 }
 
+// resolveK settles the mark K in a sign column by the marks beside it:
+// with D it is kredit, credit (Lithuanian, Latvian and Czech D/K); with J
+// (jóváírás, credit) it is ki, out, a debit (Hungarian Be/Ki exports).
+func (s *spec) resolveK(profiles []*colProfile) {
+	j := s.first(roleSign)
+	if j < 0 || j >= len(profiles) || profiles[j].eitherW == 0 || s.debitW["k"] || s.creditW["k"] {
+		return
+	}
+	p := profiles[j]
+	debit, credit := false, false
+	for v := range p.distinct {
+		f := fold(v)
+		debit = debit || debitWords[f]
+		credit = credit || creditWords[f]
+	}
+	if debit == credit {
+		return // K stays unknown: its rows are errors naming the column
+	}
+	d, c := map[string]bool{}, map[string]bool{}
+	for w := range s.debitW {
+		d[w] = true
+	}
+	for w := range s.creditW {
+		c[w] = true
+	}
+	if debit {
+		c["k"] = true
+		s.notes = append(s.notes, fmt.Sprintf("%s: K is credit (kredit), beside D", s.colName(j)))
+	} else {
+		d["k"] = true
+		s.notes = append(s.notes, fmt.Sprintf("%s: K is debit (ki, out), beside J", s.colName(j)))
+	}
+	s.debitW, s.creditW = d, c
+}
+
 // refine chooses between own and counterparty account by content: the
 // own account is the same on every row (or a handful, in a file of
 // several accounts); counterparties vary.
 func (s *spec) refine(r role, header string, p *colProfile) role {
+	h := fold(header)
+	if r.isMoney() {
+		switch {
+		case hasAnyWord(h, foreignWords):
+			return roleIgnore // the amount before conversion, third-party fees
+		case r == roleFee:
+		case hasAnyWord(h, sideWords):
+			return roleIgnore // shipping, tax: not the transaction's amount
+		case r != roleBalance && r != roleBalanceBefore && hasAnyWord(h, feeWords):
+			return roleSkip // "Montant des frais": a fee, if anything
+		}
+	}
+	if r == roleCounterparty && hasAnyWord(h, codeWords) {
+		return roleSkip // "Partner BIC", "Auftraggeber IBAN": a code, not a name
+	}
+	if r == roleAccount && hasAnyPart(h, counterpartyMarks) {
+		r = roleCounterpartyAccount // "Payee Account Number", "Gegenkonto"
+	}
 	if r == roleCounterparty && p.mostly(p.ibans) {
 		return roleCounterpartyAccount // ING's English "Counterparty" holds IBANs
 	}
@@ -370,6 +463,77 @@ func (s *spec) refine(r role, header string, p *colProfile) role {
 	return roleCounterpartyAccount
 }
 
+// roleSkip, from refine, passes over a candidate role to the next.
+const roleSkip = numRoles + 1
+
+// Words that make a money header something other than the transaction's
+// amount: a side charge, the amount in a foreign currency, a fee.
+var (
+	sideWords = foldAll("shipping", "handling", "livraison", "versand", "spedizione", "envío", "envio", "insurance", "tax",
+		"taxe", "tva", "vat", "mwst", "ust", "iva", "áfa", "podatek", "daň", "税", "税额", "运费", "tip", "tips", "trinkgeld")
+	foreignWords = foldAll("original", "originale", "origine", "foreign", "local", "fremdwährung", "fremdwaehrung", "oorspr",
+		"ursprung", "ursprungsbetrag", "orig", "původní", "puvodni", "pôvodná", "原币", "交易地", "外币", "cizí měna", "devizában", "fremde", "third party")
+	feeWords = foldAll("fee", "fees", "frais", "gebühr", "gebühren", "commission", "commissione", "commissioni", "comisión",
+		"díj", "prowizja", "poplatek", "手续费", "服务费")
+	// counterpartyMarks are parts of a header that make an account the
+	// other party's ("Empfängerkonto", "Tegenrekening", "对方账号").
+	counterpartyMarks = foldAll("payee", "payer", "beneficiar", "recipient", "counterpart", "counter part", "counteraccount",
+		"partner", "tegen", "gegen", "empfänger", "empfaenger", "auftraggeber", "zahlungspflichtig", "begünstigt", "beguenstigt",
+		"kontrahent", "controparte", "contrepartie", "contrapartida", "destino", "ordenante", "beneficiario", "ordinante",
+		"对方", "收款", "付款", "收(付)", "ellenoldal", "protiúč", "protiuc", "protistran", "sender", "receiver")
+	// codeWords make a party header name a code or an address, not a name.
+	codeWords = foldAll("bic", "swift", "blz", "iban", "konto", "kontonummer", "account", "rekening", "number", "nummer",
+		"no", "nr", "id", "email", "e-mail", "address", "adresse", "adres", "indirizzo", "dirección", "ort", "city", "land",
+		"country", "postcode", "plz", "账号", "卡号", "账户", "bank", "banque", "bankleitzahl", "sort code")
+	// preferredWords name the better of two candidate columns.
+	preferredWords = foldAll("net", "net amount", "netto", "nettobetrag", "neto", "importe neto", "montant net", "importo netto",
+		"实付金额", "实收金额", "buchungstag", "buchungsdatum", "booking date", "posting date", "posted date", "post date",
+		"könyvelés dátuma", "data contabile", "data registrazione", "fecha contable", "date comptable", "boekdatum",
+		"boekingsdatum", "记账日期", "记账日", "入账日期", "银行记账日", "completed date", "data księgowania",
+		"date de comptabilisation", "datum zaúčtování", "dátum zaúčtovania")
+)
+
+func foldAll(ws ...string) []string {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = fold(w)
+	}
+	return out
+}
+
+// hasAnyWord reports whether the folded header h holds one of the words
+// at word bounds (anywhere, for Chinese).
+func hasAnyWord(h string, words []string) bool {
+	for _, w := range words {
+		if hasCJK(w) && strings.Contains(h, w) || containsWord(h, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasAnyPart reports whether h holds one of the parts anywhere.
+func hasAnyPart(h string, parts []string) bool {
+	for _, w := range parts {
+		if strings.Contains(h, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// preferredHeader reports whether a header names the better of two
+// candidates for one role (see preferredWords).
+func preferredHeader(h string) bool {
+	f := fold(h)
+	for _, w := range preferredWords {
+		if f == w || hasCJK(w) && strings.Contains(f, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // genericAccount are account headers that do not say whose account.
 var genericAccount = func() map[string]bool {
 	m := map[string]bool{}
@@ -386,7 +550,9 @@ var genericAccount = func() map[string]bool {
 func (s *spec) place(r role, j int, p *colProfile, why string) bool {
 	if s.has(r) {
 		switch r {
-		case roleDescription:
+		case roleDescription, roleCounterparty:
+			// Several name columns: the first filled one per row (Wise's
+			// Payer Name, Payee Name, Merchant).
 		case roleBooking:
 			if s.has(roleValue) {
 				return false
@@ -496,8 +662,8 @@ func (s *spec) tableRows(rows []tableRow) []tableRow {
 		if k, at := s.labels.rowLabel(r.cells); k != labelNone && (at == first || !hasDate(r)) {
 			continue // a balance or total row
 		}
-		if k, _ := s.datedBalanceLabel(r); k != labelNone {
-			continue // a balance row with a date
+		if k, _ := s.datedBalanceLabel(r); k != labelNone || s.datedSummaryRow(r) {
+			continue // a balance or total row with a date
 		}
 		if filled == 1 && (width >= 3 || len(r.cells) == 1) {
 			continue // a comment or footer line
@@ -1026,7 +1192,7 @@ func (s *spec) decideCurrency(profiles []*colProfile, data []tableRow) {
 				for _, w := range strings.FieldsFunc(h, func(r rune) bool {
 					return r == '(' || r == ')' || r == ' ' || r == '[' || r == ']' || r == '/' || r == ',' || r == ':'
 				}) {
-					if isISOCode(w) {
+					if isISOCode(w) && !wordCodes[w] {
 						s.currency, s.currencyWhy = currencyCode(w), "the header "+s.colName(j)
 						return
 					}

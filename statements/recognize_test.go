@@ -692,3 +692,63 @@ func TestDatedBalanceRows(t *testing.T) {
 		t.Fatalf("a wrong closing balance: got %v", err)
 	}
 }
+
+// Hand-written imitations of real exports' quirks (testdata/tables, see
+// its README): the amounts, signs and balances each must give, checked
+// by hand against the file.
+func TestRealExportQuirks(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		file, amounts, open, close, account, currency string
+		warn                                          string // a warning that must be shown
+	}{
+		// A fee is a line of its own; pending and reverted rows are left out.
+		{"revolut_fee_pending.csv", "400.00 -23.47 -100.00 -2.00 -150.00", "112.35", "236.88", "", "EUR", `"PENDING", not booked`},
+		// Net, not gross nor the shipping charges.
+		{"paypal_fr.csv", "-45.90 45.90 116.17 -116.17", "0.00", "0.00", "", "EUR", ""},
+		// The payee's account is not the statement's.
+		{"wise_statement.csv", "-250.00 -12.80 900.00", "1334.55", "1971.75", "", "EUR", ""},
+		// K is credit beside D; dated balance and Turnover rows are not lines.
+		{"swedbank_lt.csv", "-18.45 -21.99 1830.00", "1250.40", "3039.96", "LT127300010123456789", "EUR", ""},
+		// K is debit beside J.
+		{"otp_hu_beki.csv", "-8450.00 512300.00 -21990.00", "", "", "11773016-01234567", "HUF", ""},
+		// Czech headers in Windows-1250.
+		{"raiffeisen_cz.csv", "-1245.00 38500.00 -29.00", "", "", "1234567890/5500", "CZK", ""},
+		// Only a value date; 1'850.00.
+		{"ubs_ch_fr.csv", "-1850.00 6250.00 -12.00", "10262.35", "14650.35", "0235 00123456.01A", "CHF", ""},
+		// Month names, no header.
+		{"nab_au.csv", "-54.20 2100.00 -18.50 -620.00", "1300.00", "2707.30", "", "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile(filepath.Join("testdata/tables", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sts, err := parseTable(t, tc.file, data, statements.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(sts) != 1 {
+				t.Fatalf("%d statements, want 1", len(sts))
+			}
+			st := sts[0]
+			open, closing := "", ""
+			if !st.NoBalances {
+				open, closing = st.Opening.StringFixed(2), st.Closing.StringFixed(2)
+			}
+			if got := amounts(st); got != tc.amounts || open != tc.open || closing != tc.close || st.Account != tc.account || st.Currency != tc.currency {
+				t.Fatalf("got %s, %s..%s, account %q %s; want %s, %s..%s, %q %s", got, open, closing, st.Account, st.Currency, tc.amounts, tc.open, tc.close, tc.account, tc.currency)
+			}
+			if !st.NoBalances {
+				if err := st.Reconcile(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.warn != "" && !strings.Contains(strings.Join(st.Warnings, "\n"), tc.warn) {
+				t.Fatalf("warnings %q, want %q", st.Warnings, tc.warn)
+			}
+		})
+	}
+}

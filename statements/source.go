@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // Absolute limits for text tables: a record (a row, quoted line breaks
@@ -319,6 +321,8 @@ func openCSV(f io.ReaderAt, size int64, encName string, delim rune) (*csvSource,
 		}
 	} else if enc, err = sniffEncoding(io.NewSectionReader(f, 0, size)); err != nil {
 		return nil, err
+	} else if _, single := enc.enc.(*charmap.Charmap); single {
+		enc = preferReadableHeaders(f, size, enc)
 	}
 	text := enc.decoder(io.NewSectionReader(f, 0, size))
 	prefix := make([]byte, sniffPrefix)
@@ -348,6 +352,60 @@ func openCSV(f io.ReaderAt, size int64, encName string, delim rune) (*csvSource,
 	s.delim = byte(delim)
 	s.r = newTextTable(io.MultiReader(bytes.NewReader(prefix), text), s.delim)
 	return s, nil
+}
+
+// preferReadableHeaders settles Central against Western European
+// single-byte text by its headers: the same bytes read as Czech in
+// Windows-1250 ("Číslo účtu", "Zaúčtovaná částka") and as Italian or
+// French in Windows-1252 ("Èíslo úètu"), and letter counts cannot always
+// tell them apart. The encoding under which more cells of the first rows
+// are known header or label words wins; a tie keeps the sniffed choice.
+func preferReadableHeaders(f io.ReaderAt, size int64, enc textEncoding) textEncoding {
+	alt := textEncoding{name: "Windows-1250", enc: charmap.Windows1250}
+	if enc.enc == charmap.Windows1250 {
+		alt = textEncoding{name: "Windows-1252", enc: charmap.Windows1252}
+	}
+	hits := func(e textEncoding) int {
+		head := make([]byte, min(size, 16<<10))
+		n, _ := f.ReadAt(head, 0)
+		text, err := e.enc.NewDecoder().Bytes(head[:n])
+		if err != nil {
+			return 0
+		}
+		t := newTextTable(bytes.NewReader(text), byte(sniffDelimiter(text)))
+		count := 0
+		for i := 0; i < 40; i++ {
+			rec, _, err := t.read()
+			if err != nil {
+				break
+			}
+			for _, c := range rec {
+				if strings.TrimSpace(c) == "" || !hasNonASCII(c) {
+					continue
+				}
+				if len(theVocab.headerRoles(c)) > 0 {
+					count++
+				} else if k, _ := theLabels.match(c); k != labelNone {
+					count++
+				}
+			}
+		}
+		return count
+	}
+	if a, b := hits(enc), hits(alt); b > a {
+		alt.why = fmt.Sprintf("%s; %d headers with accented letters read in %s, %d in %s", enc.why, b, alt.name, a, enc.name)
+		return alt
+	}
+	return enc
+}
+
+func hasNonASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return true
+		}
+	}
+	return false
 }
 
 // trimLineEnd drops the one line end at the start of b.

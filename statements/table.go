@@ -102,6 +102,7 @@ type tableRun struct {
 	count      int
 	summaries  int
 	skipped    int
+	left       leftOut // rows with an amount that are not booked lines
 	detailCols []int
 	amountCols string // the columns the amount comes from, for messages
 }
@@ -437,6 +438,17 @@ func (s *spec) datedBalanceLabel(row tableRow) (labelKind, int) {
 	return labelNone, -1
 }
 
+// datedSummaryRow reports whether a row with a date is a total row: a
+// text cell that is exactly a total label (Swedbank's "Turnover" rows).
+func (s *spec) datedSummaryRow(row tableRow) bool {
+	for i, c := range row.cells {
+		if row.kind(i) == cellText && !s.isMoneyOrDateCol(i) && s.labels.summaryCell(c) {
+			return true
+		}
+	}
+	return false
+}
+
 // isMoneyOrDateCol reports whether column j holds dates or amounts.
 func (s *spec) isMoneyOrDateCol(j int) bool {
 	for r := role(1); r < numRoles; r++ {
@@ -452,11 +464,84 @@ func (s *spec) isMoneyOrDateCol(j int) bool {
 	return false
 }
 
+// leftOut counts rows with an amount that are deliberately not lines,
+// by reason, with the first few places, for the statement's warnings.
+type leftOut struct {
+	reasons []string
+	count   map[string]int
+	where   map[string][]string
+}
+
+func (l *leftOut) add(reason, where string) {
+	if l.count == nil {
+		l.count, l.where = map[string]int{}, map[string][]string{}
+	}
+	if l.count[reason] == 0 {
+		l.reasons = append(l.reasons, reason)
+	}
+	l.count[reason]++
+	if len(l.where[reason]) < 5 {
+		l.where[reason] = append(l.where[reason], where)
+	}
+}
+
+func (l *leftOut) warnings() []string {
+	var out []string
+	for _, r := range l.reasons {
+		at := strings.Join(l.where[r], ", ")
+		if l.count[r] > len(l.where[r]) {
+			at += ", ..."
+		}
+		out = append(out, fmt.Sprintf("%d rows left out: %s (%s)", l.count[r], r, at))
+	}
+	return out
+}
+
+// notBooked are status values of rows that did not (yet) move money:
+// pending, declined, reverted, failed or cancelled card payments and
+// transfers, closed trades in Chinese payment apps.
+var notBooked = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range []string{"pending", "declined", "reverted", "failed", "cancelled", "canceled", "rejected", "refused",
+		"denied", "expired", "void", "voided", "on hold", "authorised", "authorized", "authorisation", "authorization",
+		"autorizzato", "autorizzata", "in sospeso", "in attesa", "non contabilizzato", "vorgemerkt", "ausstehend",
+		"nicht gebucht", "abgelehnt", "storniert", "en attente", "en cours", "refusé", "annulé", "pendiente", "rechazada",
+		"rechazado", "cancelada", "anulada", "függő", "függőben", "elutasítva", "elutasított", "visszautasítva",
+		"oczekująca", "oczekujaca", "odrzucona", "anulowana", "blokada", "čeká", "zamítnuto", "nezaúčtováno", "in behandeling",
+		"geweigerd", "geannuleerd", "交易关闭", "已关闭", "关闭", "失败", "交易失败", "支付失败", "已撤销", "撤销", "处理中",
+		"待支付", "等待付款", "未支付", "已取消", "交易取消", "未入账", "待入账"} {
+		m[fold(w)] = true
+	}
+	return m
+}()
+
+// neutralMarks are sign column values of payment apps' rows that are
+// neither income nor expense (transfers between the user's own wallets,
+// refunds, investments): the file does not say which way the money went.
+var neutralMarks = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range []string{"不计收支", "中性", "中性交易", "/", "neutral", "其他"} {
+		m[fold(w)] = true
+	}
+	return m
+}()
+
 // row handles one table row.
 func (r *tableRun) row(row tableRow) error {
 	s := r.s
 	if row.blank() || s.isHeaderAgain(row) {
 		return nil
+	}
+	// A row whose status says it moved no money is left out, unless the
+	// file gives it a running balance: PayPal marks the bank deposits
+	// that fund a payment "Pending" and counts them in its balance.
+	if j := s.first(roleStatus); j >= 0 && (!s.has(roleBalance) || row.cell(s.first(roleBalance)) == "") {
+		if v := row.cell(j); v != "" && s.notBookedStatus(v) {
+			if r.hasMoney(row) {
+				r.left.add(fmt.Sprintf("%s is %q, not booked", s.colName(j), v), r.src.where(row.num))
+			}
+			return nil
+		}
 	}
 	bj := s.first(roleBooking)
 	bv := row.cell(bj)
@@ -472,25 +557,32 @@ func (r *tableRun) row(row tableRow) error {
 			r.summaries++
 			return nil
 		}
-		hasMoney := false
-		for _, ro := range []role{roleAmount, roleDebit, roleCredit} {
-			for _, j := range s.col[ro] {
-				if _, _, ok, err := r.money(row, j); ok || err != nil {
-					hasMoney = true
-				}
-			}
-		}
-		if !hasMoney {
+		if !r.hasMoney(row) {
 			r.skipped++ // a note, a footer, a continuation without an amount
 			return nil
 		}
 		if bv == "" {
+			// Another date without a booking date: a transaction the
+			// bank has not booked yet (OTP's pending items, Revolut's
+			// pending card payments).
+			for _, j := range s.col[roleValue] {
+				if v := row.cell(j); v != "" {
+					if _, err := s.dates[j].parse(v); err == nil {
+						r.left.add(fmt.Sprintf("no booking date in %s (not booked yet)", s.colName(bj)), r.src.where(row.num))
+						return nil
+					}
+				}
+			}
 			return r.errorf(row.num, "an amount but no booking date in %s", s.colName(bj))
 		}
 		return r.errorf(row.num, "%s: %v", s.colName(bj), derr)
 	}
 	if k, at := r.datedBalanceRow(row); k != labelNone {
 		return r.balanceRow(row, k, at)
+	}
+	if s.datedSummaryRow(row) {
+		r.summaries++
+		return nil
 	}
 	l := ferry.StatementLine{BookingDate: booking, ValueDate: booking}
 	if j := s.first(roleValue); j >= 0 {
@@ -503,6 +595,10 @@ func (r *tableRun) row(row tableRow) error {
 		}
 	}
 	amount, err := r.amount(row)
+	if err == errNeutral {
+		r.left.add(fmt.Sprintf("%s says neither income nor expense (%q)", s.colName(s.first(roleSign)), row.cell(s.first(roleSign))), r.src.where(row.num))
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -541,8 +637,11 @@ func (r *tableRun) row(row tableRow) error {
 	if l.Currency == "" {
 		l.Currency = s.currency
 	}
-	if j := s.first(roleCounterparty); j >= 0 {
-		l.Counterparty = row.cell(j)
+	for _, j := range s.col[roleCounterparty] {
+		if v := row.cell(j); v != "" {
+			l.Counterparty = v
+			break
+		}
 	}
 	var desc []string
 	for _, j := range s.col[roleDescription] {
@@ -584,7 +683,63 @@ func (r *tableRun) row(row tableRow) error {
 		}
 	}
 	l.Account = key
-	a := r.account(key)
+	var fee decimal.Decimal
+	if j := s.first(roleFee); j >= 0 {
+		d, _, ok, err := r.money(row, j)
+		if err != nil {
+			return r.errorf(row.num, "%v", err)
+		}
+		if ok {
+			fee = d.Abs().Neg()
+		}
+	}
+	if fee.IsZero() {
+		return r.emit(row, l, hasBal)
+	}
+	// The fee is a line of its own after the transaction's, the balance
+	// after both (Revolut: balance = before + amount − fee).
+	fl := l
+	fl.Amount, fl.Counterparty = fee, ""
+	fl.Description = strings.TrimSpace("Fee: " + l.Description)
+	fl.Details = fmt.Sprintf("%s: fee charged with the line before", s.colName(s.first(roleFee)))
+	if l.TransactionID != "" {
+		fl.TransactionID = l.TransactionID + "/fee"
+	}
+	if l.Reference != "" {
+		fl.Reference = l.Reference + "/fee"
+	}
+	l.BalanceAfter = decimal.Zero
+	if err := r.emit(row, l, false); err != nil {
+		return err
+	}
+	return r.emit(row, fl, hasBal)
+}
+
+// hasMoney reports whether a row has anything in its amount columns.
+func (r *tableRun) hasMoney(row tableRow) bool {
+	for _, ro := range []role{roleAmount, roleDebit, roleCredit} {
+		for _, j := range r.s.col[ro] {
+			if _, _, ok, err := r.money(row, j); ok || err != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// notBookedStatus reports whether a status cell marks a row that moved no
+// money (see notBooked), or one the mapping lists.
+func (s *spec) notBookedStatus(v string) bool {
+	f := fold(v)
+	if s.statusSkip != nil {
+		return s.statusSkip[f]
+	}
+	return notBooked[f]
+}
+
+// emit counts a line into its account's statement and hands it on.
+func (r *tableRun) emit(row tableRow, l ferry.StatementLine, hasBal bool) error {
+	a := r.account(l.Account)
 	if err := a.chain.add(l.Amount, l.BalanceAfter, hasBal); err != nil && !r.keep {
 		return r.chainError(row.num, a)
 	}
@@ -638,6 +793,8 @@ func (r *tableRun) amount(row tableRow) (decimal.Decimal, error) {
 				return d.Abs(), nil
 			case v == "" && d.IsZero():
 				return d, nil
+			case neutralMarks[v]:
+				return d, errNeutral
 			}
 			return d, r.errorf(row.num, "%s: %q is neither a debit nor a credit mark (known: %s)", s.colName(k), row.cell(k), signWords(s))
 		}
@@ -667,6 +824,9 @@ func (r *tableRun) amount(row tableRow) (decimal.Decimal, error) {
 	}
 	return decimal.Zero, r.errorf(row.num, "no amount: %s and %s are both empty", s.colName(dj), s.colName(cj))
 }
+
+// errNeutral marks a row whose sign column says neither debit nor credit.
+var errNeutral = errors.New("neither debit nor credit")
 
 func signWords(s *spec) string {
 	var d, c []string
@@ -778,7 +938,7 @@ func (r *tableRun) finish() ([]ferry.Statement, error) {
 		if a.n == 0 && a.opening == nil && a.closing == nil && len(r.order) > 1 {
 			continue
 		}
-		st := ferry.Statement{Account: key, Name: s.holder, Notes: append([]string(nil), notes...), Warnings: append(append([]string(nil), s.warnings...), r.src.warnings()...)}
+		st := ferry.Statement{Account: key, Name: s.holder, Notes: append([]string(nil), notes...), Warnings: append(append(append([]string(nil), s.warnings...), r.src.warnings()...), r.left.warnings()...)}
 		if key == "" {
 			st.Warnings = append(st.Warnings, "no account: the file names none in a column, above the table or in its name; the caller must supply it (Options.Account or a mapping)")
 		}
