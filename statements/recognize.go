@@ -96,6 +96,7 @@ type colProfile struct {
 	debitW    int
 	creditW   int
 	eitherW   int // marks whose sense depends on the others (K)
+	statusW   int // booked, pending ...
 	distinct  map[string]int
 	textBytes int
 	sample    string
@@ -161,6 +162,9 @@ func profile(rows []tableRow, col int, where func(int) string) *colProfile {
 		if f == "k" {
 			p.eitherW++
 		}
+		if notBooked[f] || bookedWords[f] {
+			p.statusW++
+		}
 	}
 	return p
 }
@@ -170,6 +174,9 @@ func (p *colProfile) mostly(n int) bool { return n > 0 && n*10 >= p.nonEmpty*9 }
 func (p *colProfile) isDate() bool      { return p.dates.isDateColumn() }
 func (p *colProfile) isMoney() bool     { return p.mostly(p.money) && !p.isDate() }
 func (p *colProfile) isCurrency() bool  { return p.mostly(p.codes) }
+// isStatus reports whether every cell is a booking status word.
+func (p *colProfile) isStatus() bool { return p.nonEmpty > 0 && p.statusW == p.nonEmpty }
+
 func (p *colProfile) isSign() bool {
 	return p.nonEmpty > 0 && p.debitW+p.creditW+p.eitherW == p.nonEmpty && p.debitW+p.creditW > 0
 }
@@ -300,6 +307,10 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 				if (r == roleDescription || r == roleIgnore || r == roleNone) && !s.has(roleSign) && profiles[j].isSign() && len(profiles[j].distinct) >= 2 {
 					// Mint's "Transaction Type": debit and credit, nothing else.
 					r = roleSign
+				}
+				if (r == roleDescription || r == roleIgnore || r == roleNone) && !s.has(roleStatus) && profiles[j].isStatus() {
+					// Sparkasse's "Info": "Umsatz gebucht", "Umsatz vorgemerkt".
+					r = roleStatus
 				}
 				if r == roleIgnore || r == roleNone {
 					placed = true

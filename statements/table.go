@@ -505,11 +505,24 @@ var notBooked = func() map[string]bool {
 	for _, w := range []string{"pending", "declined", "reverted", "failed", "cancelled", "canceled", "rejected", "refused",
 		"denied", "expired", "void", "voided", "on hold", "authorised", "authorized", "authorisation", "authorization",
 		"autorizzato", "autorizzata", "in sospeso", "in attesa", "non contabilizzato", "vorgemerkt", "ausstehend",
-		"nicht gebucht", "abgelehnt", "storniert", "en attente", "en cours", "refusé", "annulé", "pendiente", "rechazada",
+		"nicht gebucht", "umsatz vorgemerkt", "vorgemerkter umsatz", "abgelehnt", "storniert", "en attente", "en cours", "refusé", "annulé", "pendiente", "rechazada",
 		"rechazado", "cancelada", "anulada", "függő", "függőben", "elutasítva", "elutasított", "visszautasítva",
 		"oczekująca", "oczekujaca", "odrzucona", "anulowana", "blokada", "čeká", "zamítnuto", "nezaúčtováno", "in behandeling",
 		"geweigerd", "geannuleerd", "交易关闭", "已关闭", "关闭", "失败", "交易失败", "支付失败", "已撤销", "撤销", "处理中",
 		"待支付", "等待付款", "未支付", "已取消", "交易取消", "未入账", "待入账"} {
+		m[fold(w)] = true
+	}
+	return m
+}()
+
+// bookedWords are status values of rows that moved money.
+var bookedWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range []string{"completed", "complete", "posted", "booked", "settled", "cleared", "success", "successful",
+		"done", "paid", "gebucht", "umsatz gebucht", "ausgeführt", "durchgeführt", "contabilizzato", "contabilizzata",
+		"eseguito", "comptabilisé", "exécuté", "realizada", "contabilizado", "geboekt", "verwerkt", "könyvelt",
+		"teljesített", "zrealizowana", "wykonana", "zaúčtováno", "provedeno", "交易成功", "支付成功", "已入账", "已完成",
+		"成功", "已支付", "已收钱", "已转账", "退款成功", "已存入零钱", "提现已到账", "朋友已收钱", "已全额退款", "已退款"} {
 		m[fold(w)] = true
 	}
 	return m
