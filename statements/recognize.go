@@ -174,6 +174,7 @@ func (p *colProfile) mostly(n int) bool { return n > 0 && n*10 >= p.nonEmpty*9 }
 func (p *colProfile) isDate() bool      { return p.dates.isDateColumn() }
 func (p *colProfile) isMoney() bool     { return p.mostly(p.money) && !p.isDate() }
 func (p *colProfile) isCurrency() bool  { return p.mostly(p.codes) }
+
 // isStatus reports whether every cell is a booking status word.
 func (p *colProfile) isStatus() bool { return p.nonEmpty > 0 && p.statusW == p.nonEmpty }
 
