@@ -229,8 +229,8 @@ type dateEvidence struct {
 // add offers one cell; where names it for notes.
 func (e *dateEvidence) add(s, where string) {
 	s = strings.TrimSpace(s)
-	if s == "" {
-		return
+	if s == "" || notBooked[fold(s)] {
+		return // "Pending" in the date column of a card export
 	}
 	e.cells++
 	p, ok := splitDate(s)

@@ -27,6 +27,8 @@ type Mapping struct {
 	Header  *bool          `yaml:"header"`
 	Columns MappingColumns `yaml:"columns"`
 	// Sign lists the values of the sign column that mean debit and credit.
+	// Where the column marks only one side (a "CR" beside credits), give
+	// that side: a blank cell means the other.
 	Sign struct {
 		Debit  []string `yaml:"debit"`
 		Credit []string `yaml:"credit"`
@@ -273,8 +275,14 @@ func (m *Mapping) validate() error {
 	if !c.Sign.IsZero() && c.Amount.IsZero() {
 		return m.errAt("columns.sign", "a sign column needs columns.amount")
 	}
-	if (len(m.Sign.Debit) == 0) != (len(m.Sign.Credit) == 0) {
-		return m.errAt("sign", "give both debit and credit values")
+	// One side may be left out where the column marks only the other
+	// (card statements' "CR"): a blank cell is then that side.
+	for _, d := range m.Sign.Debit {
+		for _, c := range m.Sign.Credit {
+			if fold(d) == fold(c) {
+				return m.errAt("sign", "%q is both a debit and a credit value", c)
+			}
+		}
 	}
 	if m.Header != nil && !*m.Header {
 		for _, r := range m.refs() {
@@ -424,7 +432,7 @@ func (m *Mapping) resolve(header []string) ([numRoles][]int, error) {
 
 // apply sets what the mapping states outright.
 func (m *Mapping) apply(s *spec) error {
-	if len(m.Sign.Debit) > 0 {
+	if len(m.Sign.Debit) > 0 || len(m.Sign.Credit) > 0 {
 		s.debitW, s.creditW = map[string]bool{}, map[string]bool{}
 		for _, w := range m.Sign.Debit {
 			s.debitW[fold(w)] = true

@@ -26,12 +26,12 @@ var debitWords, creditWords = func() (map[string]bool, map[string]bool) {
 	for _, w := range []string{"d", "s", "dr", "db", "debit", "af", "soll", "借", "支", "支出", "借方", "-", "debet", "dare",
 		"cargo", "t", "wn", "lastschrift", "belastung", "withdrawal", "out", "terhelés", "obciążenie", "charge", "débito",
 		"addebito", "uscita", "ausgang", "débit", "ddt", "dbit", "payment", "outflow", "kiadás", "výdaj", "odchozí", "debet",
-		"wydatek", "terhelés", "debetas", "debets", "deebet"} {
+		"wydatek", "terhelés", "debetas", "debets", "deebet", "转出", "expense", "expenditure", "outgoing"} {
 		d[fold(w)] = true
 	}
 	for _, w := range []string{"c", "h", "cr", "credit", "bij", "haben", "贷", "收", "收入", "贷方", "+", "avere", "a", "abono",
 		"j", "ma", "gutschrift", "deposit", "in", "jóváírás", "uznanie", "crédito", "accredito", "entrata", "eingang", "crédit",
-		"inflow", "bevétel", "příjem", "příchozí", "przychód", "wpływ", "kredit", "kreditas", "kredīts"} {
+		"inflow", "bevétel", "příjem", "příchozí", "przychód", "wpływ", "kredit", "kreditas", "kredīts", "转入", "income", "incoming"} {
 		c[fold(w)] = true
 	}
 	return d, c
@@ -63,6 +63,10 @@ type spec struct {
 	openLabels  []string // extra folded labels from a mapping
 	closeLabels []string
 	statusSkip  map[string]bool // a mapping's status values of rows to leave out
+	// blankSign is what a blank sign cell means where the column marks
+	// only one side: -1 debit (only CR marks, card statements), +1
+	// credit (only DR marks), 0 an error.
+	blankSign int
 }
 
 func (s *spec) has(r role) bool { return len(s.col[r]) > 0 }
@@ -185,7 +189,13 @@ func (p *colProfile) constant() bool { return len(p.distinct) == 1 && p.nonEmpty
 func (p *colProfile) fewDistinct() bool {
 	return len(p.distinct) <= 5 || len(p.distinct)*4 <= p.nonEmpty
 }
-func (p *colProfile) avgText() int    { return p.textBytes / max(1, p.nonEmpty) }
+func (p *colProfile) avgText() int { return p.textBytes / max(1, p.nonEmpty) }
+
+// repeats reports whether the column holds one value, or a few that
+// each recur on several rows: an own account, not a serial number.
+func (p *colProfile) repeats() bool {
+	return p.constant() || len(p.distinct) < 64 && len(p.distinct)*4 <= p.nonEmpty
+}
 func (p *colProfile) realMoney() bool { return p.isMoney() && p.fraction > 0 }
 func (p *colProfile) compatible(r role) bool {
 	if p.empty() {
@@ -393,11 +403,46 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 		}
 	}
 	s.resolveK(profiles)
+	s.decideBlankSign(data)
 	if err := s.decideFormats(profiles, data, where, m, o); err != nil {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
 	}
 	s.decideCurrency(profiles, data)
 	return s, nil
+}
+
+// decideBlankSign reads the convention of a sign column that marks only
+// one side, as card statements do: "CR" beside credits and nothing beside
+// charges. Blank cells under amounts then mean the other side; with marks
+// of both sides a blank stays an error.
+func (s *spec) decideBlankSign(data []tableRow) {
+	k, j := s.first(roleSign), s.first(roleAmount)
+	if k < 0 || j < 0 {
+		return
+	}
+	debit, credit, blank := 0, 0, 0
+	for _, r := range data {
+		if r.cell(j) == "" {
+			continue
+		}
+		switch v := fold(r.cell(k)); {
+		case v == "":
+			blank++
+		case s.debitW[v]:
+			debit++
+		case s.creditW[v]:
+			credit++
+		}
+	}
+	switch {
+	case blank == 0:
+	case credit > 0 && debit == 0:
+		s.blankSign = -1
+		s.notes = append(s.notes, fmt.Sprintf("%s: marks credits only; a blank is a debit", s.colName(k)))
+	case debit > 0 && credit == 0:
+		s.blankSign = 1
+		s.notes = append(s.notes, fmt.Sprintf("%s: marks debits only; a blank is a credit", s.colName(k)))
+	}
 }
 
 // resolveK settles the mark K in a sign column by the marks beside it:
@@ -934,14 +979,17 @@ func (s *spec) placeByContent(profiles []*colProfile, taken []bool, data []table
 			dates = append(dates, j)
 		case p.realMoney():
 			money = append(money, j)
-		case p.mostly(p.money) && p.constant() || p.mostly(p.money) && p.fewDistinct() && p.fraction == 0:
-			// The same integer on every row: an account number.
+		case p.mostly(p.money) && p.fraction == 0 && p.repeats():
+			// The same integer on every row (or a few, each on many rows):
+			// an account number. Serial numbers differ on every row.
 			if !s.has(roleAccount) && len(p.sample) >= 6 {
 				s.place(roleAccount, j, p, "content: the same number on every row")
 				taken[j] = true
 			}
+		case p.mostly(p.money) && p.fraction == 0:
+			texts = append(texts, j) // serial numbers, references
 		default:
-			if iban := findIBAN(p.sample); iban != "" && p.fewDistinct() && !s.has(roleAccount) {
+			if iban := findIBAN(p.sample); iban != "" && p.repeats() && !s.has(roleAccount) {
 				s.place(roleAccount, j, p, "content: the same IBAN on every row")
 				taken[j] = true
 				continue
@@ -993,81 +1041,138 @@ func (s *spec) placeByContent(profiles []*colProfile, taken []bool, data []table
 
 // chainRoles tells amount and balance columns apart in a headerless table
 // by the arithmetic that links them: balance before + amount = balance
-// after on each row, or each balance = the previous one + the amount.
+// after on each row, each balance = the previous one + the amount (the
+// balance after the line, or before it, as ASN writes it), or the same
+// with a debit and a credit column that are never both filled (TD). The
+// rows may run oldest or newest first.
 func (s *spec) chainRoles(money []int, profiles []*colProfile, data []tableRow) bool {
-	vals := func(j int) []decimal.Decimal {
-		var out []decimal.Decimal
+	type column struct {
+		v   []decimal.Decimal
+		set []bool
+	}
+	read := func(j int) (column, bool) {
+		var c column
 		for _, r := range data {
 			v := r.cell(j)
-			if r.kind(j) == cellNumber {
-				d, err := decimal.NewFromString(v)
-				if err != nil {
-					return nil
-				}
-				out = append(out, d)
+			if v == "" {
+				c.v, c.set = append(c.v, decimal.Zero), append(c.set, false)
 				continue
 			}
-			d, _, err := parseAmount(v, 0)
-			if err != nil {
-				if d, _, err = parseAmount(v, ','); err != nil {
-					return nil
-				}
+			var d decimal.Decimal
+			var err error
+			if r.kind(j) == cellNumber {
+				d, err = decimal.NewFromString(v)
+			} else if d, _, err = parseAmount(v, 0); err != nil {
+				d, _, err = parseAmount(v, ',')
 			}
-			out = append(out, d)
+			if err != nil {
+				return c, false
+			}
+			c.v, c.set = append(c.v, d), append(c.set, true)
 		}
-		return out
+		return c, len(c.v) >= 2
 	}
-	cols := make([][]decimal.Decimal, len(money))
+	cols := make([]column, len(money))
 	for i, j := range money {
-		if cols[i] = vals(j); cols[i] == nil || len(cols[i]) < 2 {
+		var ok bool
+		if cols[i], ok = read(j); !ok {
 			return false
 		}
 	}
-	// before + amount = after, row by row.
-	if len(money) == 3 {
-		for a := 0; a < 3; a++ {
-			for b := 0; b < 3; b++ {
-				for c := 0; c < 3; c++ {
-					if a == b || b == c || a == c {
-						continue
+	full := func(c column) bool {
+		for _, ok := range c.set {
+			if !ok {
+				return false
+			}
+		}
+		return true
+	}
+	// chains reports whether bal follows amt, forward or newest first, as
+	// the balance after each line or (before) the balance before it.
+	chains := func(amt []decimal.Decimal, bal column, before bool) bool {
+		fwd, rev := true, true
+		for i := 1; i < len(amt); i++ {
+			if before {
+				fwd = fwd && bal.v[i].Equal(bal.v[i-1].Add(amt[i-1]))
+				rev = rev && bal.v[i-1].Equal(bal.v[i].Add(amt[i]))
+			} else {
+				fwd = fwd && bal.v[i].Equal(bal.v[i-1].Add(amt[i]))
+				rev = rev && bal.v[i-1].Equal(bal.v[i].Add(amt[i-1]))
+			}
+		}
+		return fwd || rev
+	}
+	const why = "content: the balances follow from the amounts"
+	if len(money) == 2 {
+		for a := 0; a < 2; a++ {
+			b := 1 - a
+			if !full(cols[a]) || !full(cols[b]) {
+				continue
+			}
+			for _, before := range []bool{false, true} {
+				if chains(cols[a].v, cols[b], before) {
+					s.place(roleAmount, money[a], profiles[money[a]], why)
+					if before {
+						s.place(roleBalanceBefore, money[b], profiles[money[b]], why+" (the balance before each line)")
+					} else {
+						s.place(roleBalance, money[b], profiles[money[b]], why)
 					}
-					// Addition cannot tell the amount from the balance
-					// before it; the chain can: each row's balance
-					// before is the previous row's balance after.
-					ok, fwd, rev := true, true, true
-					for i := range cols[a] {
-						if !cols[b][i].Add(cols[a][i]).Equal(cols[c][i]) {
-							ok = false
-							break
-						}
-						if i > 0 {
-							fwd = fwd && cols[b][i].Equal(cols[c][i-1])
-							rev = rev && cols[b][i-1].Equal(cols[c][i])
-						}
-					}
-					ok = ok && (fwd || rev)
-					if ok {
-						s.place(roleAmount, money[a], profiles[money[a]], "content: balance before + amount = balance after")
-						s.place(roleBalanceBefore, money[b], profiles[money[b]], "content: balance before + amount = balance after")
-						s.place(roleBalance, money[c], profiles[money[c]], "content: balance before + amount = balance after")
-						return true
-					}
+					return true
 				}
 			}
 		}
 		return false
 	}
-	for a := 0; a < 2; a++ {
-		b := 1 - a
-		fwd, rev := true, true
-		for i := 1; i < len(cols[a]); i++ {
-			fwd = fwd && cols[b][i].Equal(cols[b][i-1].Add(cols[a][i]))
-			rev = rev && cols[b][i-1].Equal(cols[b][i].Add(cols[a][i-1]))
+	// Three columns: balance before + amount = balance after on each row,
+	// each row's balance before the previous row's after.
+	for a := 0; a < 3; a++ {
+		for b := 0; b < 3; b++ {
+			for c := 0; c < 3; c++ {
+				if a == b || b == c || a == c || !full(cols[a]) || !full(cols[b]) || !full(cols[c]) {
+					continue
+				}
+				ok, fwd, rev := true, true, true
+				for i := range cols[a].v {
+					if !cols[b].v[i].Add(cols[a].v[i]).Equal(cols[c].v[i]) {
+						ok = false
+						break
+					}
+					if i > 0 {
+						fwd = fwd && cols[b].v[i].Equal(cols[c].v[i-1])
+						rev = rev && cols[b].v[i-1].Equal(cols[c].v[i])
+					}
+				}
+				if ok && (fwd || rev) {
+					s.place(roleAmount, money[a], profiles[money[a]], "content: balance before + amount = balance after")
+					s.place(roleBalanceBefore, money[b], profiles[money[b]], "content: balance before + amount = balance after")
+					s.place(roleBalance, money[c], profiles[money[c]], "content: balance before + amount = balance after")
+					return true
+				}
+			}
 		}
-		if fwd || rev {
-			s.place(roleAmount, money[a], profiles[money[a]], "content: each balance is the one before plus this amount")
-			s.place(roleBalance, money[b], profiles[money[b]], "content: each balance is the one before plus the amount")
-			return true
+	}
+	// A debit and a credit column, never both filled, and a balance.
+	for d := 0; d < 3; d++ {
+		for c := 0; c < 3; c++ {
+			b := 3 - d - c
+			if d == c || b == d || b == c || !full(cols[b]) {
+				continue
+			}
+			amt := make([]decimal.Decimal, len(cols[b].v))
+			ok := true
+			for i := range amt {
+				if cols[d].set[i] == cols[c].set[i] && !(cols[d].v[i].IsZero() || cols[c].v[i].IsZero()) {
+					ok = false // both or neither filled
+					break
+				}
+				amt[i] = cols[c].v[i].Abs().Sub(cols[d].v[i].Abs())
+			}
+			if ok && chains(amt, cols[b], false) {
+				s.place(roleDebit, money[d], profiles[money[d]], why+" (debits)")
+				s.place(roleCredit, money[c], profiles[money[c]], why+" (credits)")
+				s.place(roleBalance, money[b], profiles[money[b]], why)
+				return true
+			}
 		}
 	}
 	return false
@@ -1191,8 +1296,8 @@ func (s *spec) hintOrder() dateOrder {
 // decideCurrency finds the statement's currency where no column gives it
 // per line: a header such as "Betrag (EUR)", or the amount cells.
 func (s *spec) decideCurrency(profiles []*colProfile, data []tableRow) {
-	if s.currency != "" || s.has(roleCurrency) {
-		return
+	if s.currency != "" || s.has(roleCurrency) && !profiles[s.first(roleCurrency)].empty() {
+		return // an empty currency column (ZKB's "Curr") says nothing
 	}
 	for r := role(1); r < numRoles; r++ {
 		if !r.isMoney() {

@@ -199,7 +199,7 @@ func TestMappingErrorsNameTheKey(t *testing.T) {
 		{"encoding: klingon\n", "m.yaml:1: encoding"},
 		{"account:\n  cell: 12\n", "m.yaml:2: account.cell"},
 		{"account:\n  file_name: \"[a-z]+\"\n", "m.yaml:2: account.file_name"},
-		{"sign:\n  debit: [D]\n", "m.yaml:1: sign"},
+		{"sign:\n  debit: [D, X]\n  credit: [C, x]\n", "m.yaml:1: sign"},
 		{"columns:\n  amount: Betrag\n  nonsense: 3\n", "line 3: field nonsense not found"},
 		{"hidden_rows: maybe\n", "m.yaml:1: hidden_rows"},
 		{"date_format: whenever\n", "m.yaml:1: date_format"},
@@ -709,7 +709,7 @@ func TestRealExportQuirks(t *testing.T) {
 		// The payee's account is not the statement's.
 		{"wise_statement.csv", "-250.00 -12.80 900.00", "1334.55", "1971.75", "", "EUR", ""},
 		// K is credit beside D; dated balance and Turnover rows are not lines.
-		{"swedbank_lt.csv", "-18.45 -21.99 1830.00", "1250.40", "3039.96", "LT127300010123456789", "EUR", ""},
+		{"swedbank_lt.csv", "-18.45 -21.99 1830.00", "1250.40", "3039.96", "LT717300010123456789", "EUR", ""},
 		// K is debit beside J.
 		{"otp_hu_beki.csv", "-8450.00 512300.00 -21990.00", "", "", "11773016-01234567", "HUF", ""},
 		// Czech headers in Windows-1250.
@@ -718,6 +718,14 @@ func TestRealExportQuirks(t *testing.T) {
 		{"ubs_ch_fr.csv", "-1850.00 6250.00 -12.00", "10262.35", "14650.35", "0235 00123456.01A", "CHF", ""},
 		// Month names, no header.
 		{"nab_au.csv", "-54.20 2100.00 -18.50 -620.00", "1300.00", "2707.30", "", "", ""},
+		// No header; the balance before each line; a serial number is no account.
+		{"asn_nl.csv", "-35.00 -2.20 2840.00 -128.75", "1250.40", "3924.45", "NL44ASNB0708123456", "EUR", ""},
+		// "Pending" for a date; CR marks credits, a blank is a charge.
+		{"johnlewis_card.csv", "-1249.00 -6.80 850.00 -24.50", "", "", "", "GBP", `"Pending", not booked`},
+		// A header and no rows: an empty statement, said so.
+		{"knab_empty.csv", "", "", "", "", "", "no transactions"},
+		// No header; withdrawal and deposit told apart by the balances.
+		{"td_ca.csv", "-4.35 2150.00 -118.40 -300.00", "1527.49", "3254.74", "", "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {

@@ -438,6 +438,15 @@ func (s *spec) datedBalanceLabel(row tableRow) (labelKind, int) {
 	return labelNone, -1
 }
 
+// balanceCol is the column the balance chain reads: the balance after
+// each line, else the balance before it.
+func (s *spec) balanceCol() int {
+	if j := s.first(roleBalance); j >= 0 {
+		return j
+	}
+	return s.first(roleBalanceBefore)
+}
+
 // datedSummaryRow reports whether a row with a date is a total row: a
 // text cell that is exactly a total label (Swedbank's "Turnover" rows).
 func (s *spec) datedSummaryRow(row tableRow) bool {
@@ -509,7 +518,7 @@ var notBooked = func() map[string]bool {
 		"rechazado", "cancelada", "anulada", "függő", "függőben", "elutasítva", "elutasított", "visszautasítva",
 		"oczekująca", "oczekujaca", "odrzucona", "anulowana", "blokada", "čeká", "zamítnuto", "nezaúčtováno", "in behandeling",
 		"geweigerd", "geannuleerd", "交易关闭", "已关闭", "关闭", "失败", "交易失败", "支付失败", "已撤销", "撤销", "处理中",
-		"待支付", "等待付款", "未支付", "已取消", "交易取消", "未入账", "待入账"} {
+		"待支付", "等待付款", "未支付", "已取消", "交易取消", "未入账", "待入账", "对方已退还", "已退还"} {
 		m[fold(w)] = true
 	}
 	return m
@@ -522,7 +531,8 @@ var bookedWords = func() map[string]bool {
 		"done", "paid", "gebucht", "umsatz gebucht", "ausgeführt", "durchgeführt", "contabilizzato", "contabilizzata",
 		"eseguito", "comptabilisé", "exécuté", "realizada", "contabilizado", "geboekt", "verwerkt", "könyvelt",
 		"teljesített", "zrealizowana", "wykonana", "zaúčtováno", "provedeno", "交易成功", "支付成功", "已入账", "已完成",
-		"成功", "已支付", "已收钱", "已转账", "退款成功", "已存入零钱", "提现已到账", "朋友已收钱", "已全额退款", "已退款"} {
+		"成功", "已支付", "已收钱", "已转账", "退款成功", "已存入零钱", "提现已到账", "朋友已收钱", "已全额退款", "已退款",
+		"还款成功", "已到账", "对方已收钱", "支付成功"} {
 		m[fold(w)] = true
 	}
 	return m
@@ -558,6 +568,11 @@ func (r *tableRun) row(row tableRow) error {
 	}
 	bj := s.first(roleBooking)
 	bv := row.cell(bj)
+	if bv != "" && notBooked[fold(bv)] && r.hasMoney(row) {
+		// John Lewis card exports date their pending rows "Pending".
+		r.left.add(fmt.Sprintf("%s is %q, not booked", s.colName(bj), bv), r.src.where(row.num))
+		return nil
+	}
 	var booking ferry.Date
 	var derr error
 	if bv != "" {
@@ -624,7 +639,16 @@ func (r *tableRun) row(row tableRow) error {
 		}
 		l.BalanceAfter, hasBal = d, ok
 	}
-	if j := s.first(roleBalanceBefore); j >= 0 && hasBal {
+	if j := s.first(roleBalanceBefore); j >= 0 && !s.has(roleBalance) {
+		// Only the balance before each line (ASN): the balance after it
+		// follows, and the next line's balance before checks it.
+		before, _, ok, err := r.money(row, j)
+		if err != nil {
+			return r.errorf(row.num, "%v", err)
+		}
+		l.BalanceAfter, hasBal = before.Add(amount), ok
+	}
+	if j := s.first(roleBalanceBefore); j >= 0 && hasBal && s.has(roleBalance) {
 		before, _, ok, err := r.money(row, j)
 		if err != nil {
 			return r.errorf(row.num, "%v", err)
@@ -658,7 +682,11 @@ func (r *tableRun) row(row tableRow) error {
 	}
 	var desc []string
 	for _, j := range s.col[roleDescription] {
-		if v := strings.Join(strings.Fields(row.cell(j)), " "); v != "" {
+		v := row.cell(j)
+		if len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' {
+			v = v[1 : len(v)-1] // ASN quotes its descriptions in single quotes
+		}
+		if v = strings.Join(strings.Fields(v), " "); v != "" {
 			desc = append(desc, v)
 		}
 	}
@@ -806,6 +834,16 @@ func (r *tableRun) amount(row tableRow) (decimal.Decimal, error) {
 				return d.Abs(), nil
 			case v == "" && d.IsZero():
 				return d, nil
+			case v == "" && s.blankSign < 0:
+				if m.signed && !m.neg {
+					return d, r.errorf(row.num, "%s is blank (a debit, beside its credit marks) but %s is %q, explicitly positive", s.colName(k), s.colName(j), row.cell(j))
+				}
+				return d.Abs().Neg(), nil
+			case v == "" && s.blankSign > 0:
+				if m.neg {
+					return d, r.errorf(row.num, "%s is blank (a credit, beside its debit marks) but %s is negative (%q)", s.colName(k), s.colName(j), row.cell(j))
+				}
+				return d.Abs(), nil
 			case neutralMarks[v]:
 				return d, errNeutral
 			}
@@ -864,7 +902,7 @@ func signWords(s *spec) string {
 // opposite signs would hold, else the row where it breaks.
 func (r *tableRun) chainError(num int, a *acctState) error {
 	s := r.s
-	bal := s.colName(s.first(roleBalance))
+	bal := s.colName(s.balanceCol())
 	if a.chain.alive[2] || a.chain.alive[3] {
 		return r.errorf(num, "the signs of the amounts (%s) contradict the balances in %s: with the opposite signs they add up; the sign must come from another column (a debit/credit indicator?) or a mapping", r.amountCols, bal)
 	}
@@ -1007,7 +1045,7 @@ func (r *tableRun) finish() ([]ferry.Statement, error) {
 		case hasChain:
 			st.Opening, st.Closing = dOpen, dClose
 			st.Balances = []ferry.Balance{{Type: "opening", Amount: dOpen, Currency: st.Currency, Date: st.From}, {Type: "closing", Amount: dClose, Currency: st.Currency, Date: st.To}}
-			st.Notes = append(st.Notes, fmt.Sprintf("balances: opening %s and closing %s derived from %s", dOpen.StringFixed(2), dClose.StringFixed(2), s.colName(s.first(roleBalance))))
+			st.Notes = append(st.Notes, fmt.Sprintf("balances: opening %s and closing %s derived from %s", dOpen.StringFixed(2), dClose.StringFixed(2), s.colName(s.balanceCol())))
 		default:
 			st.NoBalances = true
 			if close != nil {
@@ -1020,7 +1058,7 @@ func (r *tableRun) finish() ([]ferry.Statement, error) {
 		}
 		// Sign checks.
 		if a.chain.broken && (a.chain.alive[2] || a.chain.alive[3]) {
-			return nil, ferry.Errorf(ferry.ClassDocumentChanged, r.name, "account %s: the signs of the amounts (%s) contradict the balances in %s: with the opposite signs they add up; the sign must come from another column (a debit/credit indicator?) or a mapping", key, r.amountCols, s.colName(s.first(roleBalance)))
+			return nil, ferry.Errorf(ferry.ClassDocumentChanged, r.name, "account %s: the signs of the amounts (%s) contradict the balances in %s: with the opposite signs they add up; the sign must come from another column (a debit/credit indicator?) or a mapping", key, r.amountCols, s.colName(s.balanceCol()))
 		}
 		if s.has(roleAmount) && !s.has(roleSign) && a.neg == 0 && a.n > 0 && st.NoBalances {
 			st.Warnings = append(st.Warnings, fmt.Sprintf("every amount in %s is positive and nothing confirms the signs (no debit/credit column, no sign column, no balances): check that debits are not shown as credits", s.colName(s.first(roleAmount))))
@@ -1036,7 +1074,7 @@ func (r *tableRun) finish() ([]ferry.Statement, error) {
 					order += "; lines put in date order"
 				}
 			}
-			st.Notes = append(st.Notes, fmt.Sprintf("signs confirmed by the balance chain in %s (lines listed %s)", s.colName(s.first(roleBalance)), order))
+			st.Notes = append(st.Notes, fmt.Sprintf("signs confirmed by the balance chain in %s (lines listed %s)", s.colName(s.balanceCol()), order))
 		}
 		st.Lines = a.lines
 		if a.n == 0 {
@@ -1049,8 +1087,14 @@ func (r *tableRun) finish() ([]ferry.Statement, error) {
 		for _, a := range r.accts {
 			stated = stated || a.opening != nil || a.closing != nil
 		}
-		if !stated {
+		if !stated && (r.skipped > 0 || r.summaries > 0 || len(r.left.reasons) > 0) {
 			return nil, ferry.Errorf(ferry.ClassDocumentChanged, r.name, "no transaction rows under the table header")
+		}
+		if !stated {
+			// A period without transactions: the header and nothing else.
+			for i := range out {
+				out[i].Warnings = append(out[i].Warnings, "no transactions: the table has a header and no rows")
+			}
 		}
 	}
 	return out, nil
