@@ -77,7 +77,8 @@ var vocabulary = []struct {
 		// English
 		"date", "booking date", "transaction date", "posting date", "posted date", "post date", "trans date", "trans. date",
 		"entry date", "date posted", "txn date", "completed date", "started date", "booked", "created", "created at",
-		"date processed", "processed date", "transaction time", "settlement date", "date of transaction",
+		"date processed", "processed date", "transaction time", "settlement date", "date of transaction", "transactiondate",
+		"bookingdate", "postingdate", "booked at", "date op", "dateop",
 		// German
 		"datum", "buchungstag", "buchungsdatum", "buchung", "buchungsdat.", "umsatzdatum", "belegdatum",
 		// Dutch
@@ -104,14 +105,15 @@ var vocabulary = []struct {
 		"value date", "valuta", "valutadatum", "valuta datum", "wertstellung", "wertstellungsdatum", "wert", "rentedatum",
 		"date de valeur", "date valeur", "valeur", "data valuta", "fecha valor", "f. valor", "fecha de valor",
 		"értéknap", "értéknap dátuma", "data waluty", "起息日", "起息日期", "f.valor", "f.valor:",
-		"datum splatnosti", "valuta datum", "dátum valuty",
+		"datum splatnosti", "valuta datum", "dátum valuty", "valuedate", "date val", "dateval", "valuta date", "value dated",
 	}},
 	{roleAmount, []string{
 		"amount", "transaction amount", "amount (eur)", "betrag", "umsatz", "buchungsbetrag", "betrag (eur)", "umsatz in eur",
 		"bedrag", "bedrag (eur)", "transactiebedrag", "montant", "montant (eur)", "importo", "importo (eur)", "importo euro",
 		"importe", "cantidad", "monto", "összeg", "kwota", "kwota operacji", "kwota transakcji",
 		"tranzakció összege", "összege", "könyvelt összeg", "částka", "castka", "suma", "objem", "částka v měně účtu",
-		"billing amount", "transaction amount", "amount in account currency", "amount (account currency)",
+		"billing amount", "transaction amount", "amount in account currency", "amount (account currency)", "value",
+		"credit/debit amount", "debit/credit amount",
 		"gross", "gross amount", "brut", "montant brut", "brutto", "bruttobetrag", "bruto", "lordo", "importo lordo",
 		"net", "net amount", "netto", "nettobetrag", "neto", "importe neto", "montant net", "importo netto", "amount (net)",
 		"交易金额", "金额", "发生额", "交易额", "人民币金额", "实付金额", "实收金额", "交易金额(元)", "金额(元)",
@@ -175,7 +177,7 @@ var vocabulary = []struct {
 	}},
 	{roleDescription, []string{
 		"description", "details", "memo", "narrative", "transaction details", "particulars", "transaction description",
-		"remarks", "payment details", "transaction type", "reference text", "narration", "notifications", "buchungs-info",
+		"remarks", "payment details", "transaction type", "reference text", "narration", "notifications", "buchungs-info", "label",
 		"verwendungszweck", "buchungstext", "beschreibung", "umsatztext", "text", "vorgang", "buchungsinformationen",
 		"umsatzart", "buchungsdetails", "zahlungsreferenz",
 		"omschrijving", "mededelingen", "omschrijving-1", "omschrijving-2", "omschrijving-3", "mutatiesoort", "transactiesoort",
@@ -216,10 +218,11 @@ var vocabulary = []struct {
 		"számla egyenleg", "könyvelt egyenleg", "saldo po operacji", "saldo po transakcji", "saldo księgowe",
 		"resulting balance", "disponible", "saldo disponible", "余额", "账户余额", "交易后余额", "当前余额", "账面余额", "联机余额",
 		"zůstatek", "zustatek", "zostatok", "zůstatek po transakci", "balance after transaction", "new balance", "boeksaldo",
+		"endsaldo", "eindsaldo", "running bal.", "running bal",
 	}},
 	{roleBalanceBefore, []string{
 		"balance before", "opening balance", "startsaldo", "saldo vor buchung", "saldo voor trn", "saldo voor mutatie",
-		"solde avant", "egyenleg könyvelés előtt", "saldo przed operacją", "交易前余额", "beginsaldo",
+		"solde avant", "egyenleg könyvelés előtt", "saldo przed operacją", "交易前余额", "beginsaldo", "startsaldo",
 	}},
 	{roleStatus, []string{
 		"state", "status", "transaction status", "transaction state", "stato", "stato operazione", "estado", "statut",
@@ -237,7 +240,7 @@ var vocabulary = []struct {
 		"category", "subcategory", "tag", "tags", "exchange rate", "bic/swift", "fx rate", "local amount", "local currency",
 		"amount (foreign currency)", "foreign amount", "foreign currency", "betrag (fremdwährung)", "fremdwährung", "original currency amount",
 		"交易地金额", "原币金额", "原始金额", "订单金额", "transfer amount", "transfer amount currency", "balance currency", "余额币种",
-		"emoji", "receipt", "address", "total fees", "kurs", "árfolyam", "konstantní symbol", "specifický symbol", "constant symbol", "specific symbol",
+		"emoji", "receipt", "address", "total fees", "account balance at export", "accountbalance", "kurs", "árfolyam", "konstantní symbol", "specifický symbol", "constant symbol", "specific symbol",
 		"storno", "cancellation", "card number", "kártyaszám", "card no.", "card #", "item #", "card used for transaction",
 		"batch id", "reden retour", "instructie id", "machtigingskenmerk", "incassant id", "betalingskenm.", "zeitstempel",
 		"timestamp", "number", "nr", "lp", "lp.", "no", "no.", "序号", "type", "subcategory", "blz", "交易时间", "交易场所", "交易国家或地区简称", "钞/汇", "记账币种",
@@ -361,7 +364,7 @@ func firstRune(s string) rune {
 // role whose longest hit is as long as the best hit, then the others by
 // hit length. An exact match of the whole header ranks first.
 func (v vocabIndex) headerRoles(header string) []role {
-	h := fold(header)
+	h := fold(splitCamel(header))
 	if h == "" || len(h) > 200 {
 		return nil
 	}
@@ -389,5 +392,36 @@ func (v vocabIndex) headerRoles(header string) []role {
 			add(e.role)
 		}
 	}
+	if seen[roleDebit] && seen[roleCredit] {
+		// "Credit/Debit Amount", "Debit/Credit": one column for both
+		// sides, never one side's.
+		kept := out[:0]
+		for _, r := range out {
+			if r != roleDebit && r != roleCredit {
+				kept = append(kept, r)
+			}
+		}
+		out = kept
+	}
 	return out
+}
+
+// splitCamel writes "dateOp" and "accountNumber" as "date Op" and
+// "account Number" (Boursorama, ABN AMRO), leaving other text alone.
+func splitCamel(h string) string {
+	var b strings.Builder
+	prev := rune(0)
+	changed := false
+	for _, r := range h {
+		if r >= 'A' && r <= 'Z' && prev >= 'a' && prev <= 'z' {
+			b.WriteByte(' ')
+			changed = true
+		}
+		b.WriteRune(r)
+		prev = r
+	}
+	if !changed {
+		return h
+	}
+	return b.String()
 }

@@ -430,6 +430,12 @@ func (m *Mapping) resolve(header []string) ([numRoles][]int, error) {
 	return out, nil
 }
 
+// hasSignRule reports whether the mapping says how signs are read.
+func (m *Mapping) hasSignRule() bool {
+	c := m.Columns
+	return !c.Sign.IsZero() || !c.Debit.IsZero() || len(m.Sign.Debit) > 0 || len(m.Sign.Credit) > 0
+}
+
 // apply sets what the mapping states outright.
 func (m *Mapping) apply(s *spec) error {
 	if len(m.Sign.Debit) > 0 || len(m.Sign.Credit) > 0 {

@@ -7,9 +7,11 @@ package statements
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/shopspring/decimal"
@@ -58,11 +60,16 @@ type spec struct {
 	currencyWhy string
 	holder      string
 	from, to    ferry.Date
+	month       ferry.Date // the last day of the statement month a title names
 	opening     *decimal.Decimal
 	closing     *decimal.Decimal
 	openLabels  []string // extra folded labels from a mapping
 	closeLabels []string
 	statusSkip  map[string]bool // a mapping's status values of rows to leave out
+	cpSide      []int           // per counterparty column: -1 the payer, +1 the payee, 0 either
+	selfNames   map[string]bool // the account holder's names, folded: never the counterparty
+	flip        bool            // negate the amounts (a card export's convention)
+	cardContext bool            // the file's title, block, headers or name say it is a card's
 	// blankSign is what a blank sign cell means where the column marks
 	// only one side: -1 debit (only CR marks, card statements), +1
 	// credit (only DR marks), 0 an error.
@@ -70,6 +77,18 @@ type spec struct {
 }
 
 func (s *spec) has(r role) bool { return len(s.col[r]) > 0 }
+
+// roleOf is the role column j serves, or roleNone.
+func (s *spec) roleOf(j int) role {
+	for r := role(1); r < numRoles; r++ {
+		for _, c := range s.col[r] {
+			if c == j {
+				return r
+			}
+		}
+	}
+	return roleNone
+}
 
 func (s *spec) first(r role) int {
 	if len(s.col[r]) == 0 {
@@ -293,10 +312,21 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 		// net amount beside the gross, the booking date beside the
 		// transaction date) are placed first, then the others left to
 		// right.
+		// A date the same on every row (csb43's initial_date, the
+		// period's start) goes last: it is not when each line booked.
 		order := make([]int, 0, len(s.header))
-		for pass := 0; pass < 2; pass++ {
+		rank := func(j int) int {
+			switch {
+			case preferredHeader(s.header[j]):
+				return 0
+			case j < len(profiles) && len(data) >= 2 && profiles[j].isDate() && profiles[j].constant():
+				return 2
+			}
+			return 1
+		}
+		for pass := 0; pass < 3; pass++ {
 			for j := range s.header {
-				if preferredHeader(s.header[j]) == (pass == 0) {
+				if rank(j) == pass {
 					order = append(order, j)
 				}
 			}
@@ -362,6 +392,68 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 			return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v; %s", err, suggestMapping(name))
 		}
 	}
+	// Payer and payee columns: the other party is the payee of a debit
+	// and the payer of a credit (DKB's Zahlungspflichtige*r and
+	// Zahlungsempfänger*in, Wise's Payer Name and Payee Name).
+	for _, j := range s.col[roleCounterparty] {
+		side := 0
+		if j < len(s.header) {
+			h := fold(s.header[j])
+			payer, payee := hasAnyPart(h, payerMarks), hasAnyPart(h, payeeMarks)
+			switch {
+			case payer && !payee:
+				side = -1
+			case payee && !payer:
+				side = 1
+			}
+		}
+		s.cpSide = append(s.cpSide, side)
+	}
+	payer, payee := false, false
+	for _, side := range s.cpSide {
+		payer, payee = payer || side < 0, payee || side > 0
+	}
+	if !payer || !payee {
+		s.cpSide = nil // one column names either party (Swedbank's "Beneficiary")
+	}
+	// A balance that is the same on every row while the amounts move is
+	// no running balance: the statement's opening or closing balance
+	// where its header says which (csb43's initial_balance and
+	// final_balance), else the balance at the export (Boursorama's
+	// accountbalance).
+	for _, ro := range []role{roleBalance, roleBalanceBefore} {
+		j := s.first(ro)
+		if j < 0 || len(data) < 2 || !profiles[j].constant() || profiles[j].nonEmpty != len(data) {
+			continue
+		}
+		if a := s.first(roleAmount); a >= 0 && profiles[a].constant() {
+			continue
+		}
+		s.col[ro] = nil
+		s.notes = append(s.notes, fmt.Sprintf("%s: not used as a running balance (the same on every row)", s.colName(j)))
+	}
+	for j := 0; j < len(s.header) && j < len(profiles); j++ {
+		p := profiles[j]
+		if len(data) < 2 || !p.isMoney() || !p.constant() || p.nonEmpty != len(data) || s.roleOf(j) != roleNone && s.roleOf(j) != roleBalance {
+			continue
+		}
+		k, _ := s.labels.match(strings.ReplaceAll(s.header[j], "_", " "))
+		if k != labelOpening && k != labelClosing {
+			k, _ = s.labels.match(strings.NewReplacer("initial", "opening", "final", "closing").Replace(fold(s.header[j])))
+		}
+		v, _, err := blockAmount(data[0].cell(j), data[0].kind(j))
+		if err != nil {
+			continue
+		}
+		switch {
+		case k == labelOpening && s.opening == nil:
+			s.opening = &v
+			s.notes = append(s.notes, fmt.Sprintf("%s: the opening balance (the same on every row)", s.colName(j)))
+		case k == labelClosing && s.closing == nil:
+			s.closing = &v
+			s.notes = append(s.notes, fmt.Sprintf("%s: the closing balance (the same on every row)", s.colName(j)))
+		}
+	}
 	// A net amount already has the fee taken off (PayPal: Gross, Fee, Net).
 	if j := s.first(roleAmount); j >= 0 && s.has(roleFee) && j < len(s.header) && preferredHeader(s.header[j]) {
 		s.notes = append(s.notes, fmt.Sprintf("%s: not used (the net amount in %s has the fee taken off)", s.colName(s.first(roleFee)), s.colName(j)))
@@ -392,7 +484,9 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%s; %s", msg, suggestMapping(name))
 	}
 	for _, u := range unplaced {
-		s.notes = append(s.notes, u+": not recognised, not used")
+		if !strings.Contains(strings.Join(s.notes, "\n"), u+": ") {
+			s.notes = append(s.notes, u+": not recognised, not used")
+		}
 	}
 	if s.has(roleAmount) && (s.has(roleDebit) || s.has(roleCredit)) {
 		for _, r := range []role{roleDebit, roleCredit} {
@@ -407,8 +501,116 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 	if err := s.decideFormats(profiles, data, where, m, o); err != nil {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
 	}
+	s.decideSelfNames(data)
+	if hasAnyPart(fold(name), cardWords) {
+		s.cardContext = true
+	}
+	for _, h := range s.header {
+		s.cardContext = s.cardContext || len(h) < 80 && hasAnyPart(fold(h), cardWords)
+	}
+	if m == nil || !m.hasSignRule() {
+		s.decideCardSigns(data, where)
+	}
 	s.decideCurrency(profiles, data)
 	return s, nil
+}
+
+// decideSelfNames finds the account holder's own name among the party
+// columns, where an export names both sides of every payment (Volksbank,
+// DKB): the name the block above the table gives, or one that fills a
+// party cell on most rows. It is never the counterparty.
+func (s *spec) decideSelfNames(data []tableRow) {
+	s.selfNames = map[string]bool{}
+	if s.holder != "" {
+		s.selfNames[fold(s.holder)] = true
+	}
+	if len(s.col[roleCounterparty]) < 2 || len(data) < 3 {
+		return
+	}
+	count := map[string]int{}
+	for _, r := range data {
+		seen := map[string]bool{}
+		for _, j := range s.col[roleCounterparty] {
+			if v := fold(r.cell(j)); v != "" && !seen[v] {
+				seen[v] = true
+				count[v]++
+			}
+		}
+	}
+	for v, n := range count {
+		if n*10 >= len(data)*7 {
+			s.selfNames[v] = true
+			s.notes = append(s.notes, fmt.Sprintf("account holder: %q (a party on most rows), never the counterparty", v))
+		}
+	}
+}
+
+// cardPayments are descriptions of a payment to a card account: a credit
+// on the card statement whatever sign the export gives it. The weak ones
+// ("还款", repayment) are also a bank account's payment to a loan or a
+// card, and count only where the file is a card's.
+var (
+	cardPayments = foldAll("payment thank you", "payment - thank you", "autopay payment", "thank you for your payment",
+		"payment thankyou", "mobile payment - thank you", "online payment - thank you", "direct debit payment - thank you",
+		"payment received - thank you", "autopay pymt")
+	cardPaymentsWeak = foldAll("payment received", "paiement reçu", "zahlung erhalten", "pagamento ricevuto", "自动还款",
+		"还款", "repayment", "directdebit payment")
+	cardWords = foldAll("信用卡", "credit card", "creditcard", "kreditkarte", "carta di credito", "tarjeta de crédito",
+		"carte de crédit", "karta kredytowa", "hitelkártya", "card statement", "card account", "american express", "amex",
+		"mastercard", "visa card", "卡号末四位", "卡号后四位")
+)
+
+// decideCardSigns reads a card export's sign convention where nothing
+// else states it: some card issuers (American Express, BMO, CMB) print
+// charges positive and payments negative. When every payment to the card
+// in the first rows is negative and most other lines are positive, the
+// amounts are negated; the statement says so.
+func (s *spec) decideCardSigns(data []tableRow, where func(int) string) {
+	j := s.first(roleAmount)
+	if j < 0 || s.has(roleSign) || s.has(roleDebit) || s.has(roleCredit) || s.has(roleBalance) || s.has(roleBalanceBefore) {
+		return // the signs are stated, or a balance chain checks them
+	}
+	payments := cardPayments
+	if s.cardContext {
+		payments = append(append([]string(nil), cardPayments...), cardPaymentsWeak...)
+	}
+	pay, payNeg, other, otherPos := 0, 0, 0, 0
+	example := ""
+	for _, r := range data {
+		var d decimal.Decimal
+		var err error
+		if r.kind(j) == cellNumber {
+			d, err = decimal.NewFromString(r.cell(j))
+		} else {
+			d, _, err = parseAmount(r.cell(j), s.dec)
+		}
+		if err != nil || d.IsZero() {
+			continue
+		}
+		text := ""
+		for _, c := range append(append([]int(nil), s.col[roleDescription]...), s.col[roleCounterparty]...) {
+			text += " " + fold(r.cell(c))
+		}
+		if hasAnyPart(text, payments) {
+			pay++
+			if d.IsNegative() {
+				payNeg++
+				if example == "" {
+					example = fmt.Sprintf("%q at %s", r.cell(j), where(r.num))
+				}
+			}
+			continue
+		}
+		other++
+		if d.IsPositive() {
+			otherPos++
+		}
+	}
+	if pay > 0 && payNeg == pay && other >= 2 && otherPos*10 >= other*6 {
+		s.flip = true
+		s.notes = append(s.notes, fmt.Sprintf("%s: amounts negated: a card export that prints charges positive and payments to the card negative (%s)", s.colName(j), example))
+		s.warnings = append(s.warnings, fmt.Sprintf("signs taken from a card export's convention: %s prints charges positive and payments negative; check the signs", s.colName(j)))
+	}
 }
 
 // decideBlankSign reads the convention of a sign column that marks only
@@ -538,8 +740,13 @@ var (
 		"partner", "tegen", "gegen", "empfänger", "empfaenger", "auftraggeber", "zahlungspflichtig", "begünstigt", "beguenstigt",
 		"kontrahent", "controparte", "contrepartie", "contrapartida", "destino", "ordenante", "beneficiario", "ordinante",
 		"对方", "收款", "付款", "收(付)", "ellenoldal", "protiúč", "protiuc", "protistran", "sender", "receiver")
+	// payerMarks and payeeMarks tell a payer column from a payee column.
+	payerMarks = foldAll("zahlungspflichtig", "auftraggeber", "payer", "sender", "remitter", "from", "nadawca", "付款",
+		"ordinante", "ordenante", "donneur", "emetteur", "absender", "betaler", "opdrachtgever", "befizető")
+	payeeMarks = foldAll("empfänger", "empfaenger", "begünstigt", "beguenstigt", "beneficiar", "payee", "recipient",
+		"odbiorca", "收款", "bénéficiaire", "destinatario", "ontvanger", "begunstigde", "kedvezményezett", "merchant")
 	// codeWords make a party header name a code or an address, not a name.
-	codeWords = foldAll("bic", "swift", "blz", "iban", "konto", "kontonummer", "account", "rekening", "number", "nummer",
+	codeWords = foldAll("bic", "swift", "blz", "iban", "code", "konto", "kontonummer", "account", "rekening", "number", "nummer",
 		"no", "nr", "id", "email", "e-mail", "address", "adresse", "adres", "indirizzo", "dirección", "ort", "city", "land",
 		"country", "postcode", "plz", "账号", "卡号", "账户", "bank", "banque", "bankleitzahl", "sort code")
 	// preferredWords name the better of two candidate columns.
@@ -742,8 +949,45 @@ func (s *spec) isHeaderAgain(r tableRow) bool {
 	return true
 }
 
+// periodEnd is the last day the statement covers, where the file says:
+// the period's end, else the end of the statement month in its title.
+func (s *spec) periodEnd() ferry.Date {
+	if !s.to.IsZero() {
+		return s.to
+	}
+	return s.month
+}
+
+// statementMonth finds "2024年01月" or "January 2024" in a title cell:
+// the month a card statement covers.
+var statementMonthRe = regexp.MustCompile(`(20\d\d)\s*年\s*(\d{1,2})\s*月`)
+
+func statementMonth(cell string) ferry.Date {
+	if len(cell) > 200 {
+		return ferry.Date{}
+	}
+	if m := statementMonthRe.FindStringSubmatch(cell); m != nil {
+		y, _ := strconv.Atoi(m[1])
+		mo, _ := strconv.Atoi(m[2])
+		if mo >= 1 && mo <= 12 {
+			return ferry.NewDate(y, time.Month(mo)+1, 1).AddDays(-1)
+		}
+	}
+	return ferry.Date{}
+}
+
 // readBlock reads the key-value rows above the table.
 func (s *spec) readBlock(rows []tableRow, where func(int) string) {
+	for _, r := range rows {
+		for _, c := range r.cells {
+			if d := statementMonth(c); !d.IsZero() && s.month.IsZero() {
+				s.month = d
+			}
+			if !s.cardContext && len(c) < 200 && hasAnyPart(fold(c), cardWords) {
+				s.cardContext = true
+			}
+		}
+	}
 	for i, r0 := range rows {
 		r := splitBlockRow(r0)
 		for j := 0; j < len(r.cells); j++ {
@@ -1260,7 +1504,7 @@ func (s *spec) decideFormats(profiles []*colProfile, data []tableRow, where func
 	}
 	for _, r := range []role{roleBooking, roleValue} {
 		for _, j := range s.col[r] {
-			f := dateFormat{layout: layout, order: forced}
+			f := dateFormat{layout: layout, order: forced, end: s.periodEnd()}
 			why := "mapping"
 			if layout == "" && forced == orderUnknown {
 				ev := &profiles[j].dates
@@ -1316,6 +1560,10 @@ func (s *spec) decideCurrency(profiles []*colProfile, data []tableRow) {
 				}
 				if strings.Contains(h, "€") || containsWord(fold(h), "euro") || containsWord(fold(h), "euros") {
 					s.currency, s.currencyWhy = "EUR", "the header "+s.colName(j)
+					return
+				}
+				if strings.Contains(h, "人民币") || strings.Contains(h, "(元)") || strings.Contains(h, "（元）") {
+					s.currency, s.currencyWhy = "CNY", "the header "+s.colName(j)
 					return
 				}
 			}

@@ -726,6 +726,20 @@ func TestRealExportQuirks(t *testing.T) {
 		{"knab_empty.csv", "", "", "", "", "", "no transactions"},
 		// No header; withdrawal and deposit told apart by the balances.
 		{"td_ca.csv", "-4.35 2150.00 -118.40 -300.00", "1527.49", "3254.74", "", "", ""},
+		// Vorgemerkt left out; the payee of a debit, the payer of a credit.
+		{"dkb_2023.csv", "-84.20 3100.00 -1000.00", "", "", "DE02120300000000202051", "EUR", `"Vorgemerkt", not booked`},
+		// S/H marks; footer balance rows shifted two cells.
+		{"volksbank_umsatzanzeige.csv", "3100.00 -1000.00 -84.20", "1.00", "2016.80", "123456789", "EUR", ""},
+		// "offen" rows; Neuer Kontostand above, Alter Kontostand below.
+		{"comdirect_umsaetze.csv", "-84.20 -1000.00 3100.00", "1.00", "2016.80", "", "EUR", `"offen", not booked`},
+		// £ in Windows-1252, not Ł in Windows-1250.
+		{"nationwide_uk.csv", "3100.00 -1000.00 -84.20", "1.00", "2016.80", "", "GBP", ""},
+		// Charges positive in the file: negated, said so.
+		{"amex_us.csv", "-29.99 -5.75 500.00 15.00 -18.40", "", "", "", "", "card export's convention"},
+		// No year in the dates; the title's month gives it.
+		{"cmb_credit_cn.csv", "500.00 -45.60 -300.00 89.00 -38.00", "", "", "", "CNY", "card export's convention"},
+		// Period and balances repeated on every row.
+		{"csb43_es.csv", "3100.00 -1000.00 -84.20", "1200.00", "3215.80", "0200051332", "EUR", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {

@@ -42,7 +42,11 @@ func (r tableRow) cell(i int) string {
 	if i < 0 || i >= len(r.cells) {
 		return ""
 	}
-	return strings.TrimSpace(r.cells[i])
+	v := strings.TrimSpace(r.cells[i])
+	if len(v) > 1 && v[0] == '\'' && v[len(v)-1] != '\'' && r.kinds == nil {
+		v = v[1:] // Excel's text mark, as NatWest and Lloyds write it: '30-96-26
+	}
+	return v
 }
 
 func (r tableRow) kind(i int) cellKind {
@@ -383,8 +387,8 @@ func preferReadableHeaders(f io.ReaderAt, size int64, enc textEncoding) textEnco
 				if strings.TrimSpace(c) == "" || !hasNonASCII(c) {
 					continue
 				}
-				if len(theVocab.headerRoles(c)) > 0 {
-					count++
+				if len(theVocab.headerRoles(c)) > 0 || looksLikeMoney(c) {
+					count++ // a header, or an amount with its currency sign (£ in 1252, Ł in 1250)
 				} else if k, _ := theLabels.match(c); k != labelNone {
 					count++
 				}

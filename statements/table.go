@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -328,11 +329,17 @@ func (r *tableRun) balanceRow(row tableRow, k labelKind, at int) error {
 	s := r.s
 	var val decimal.Decimal
 	found := false
+	var firstErr error
 	for _, ro := range []role{roleBalance, roleAmount, roleCredit, roleDebit} {
 		for _, j := range s.col[ro] {
 			d, _, ok, err := r.money(row, j)
 			if err != nil {
-				return r.errorf(row.num, "balance row: %v", err)
+				// Volksbank's footer rows are shifted by two cells
+				// against the header: look beside the label instead.
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
 			}
 			if ok {
 				val, found = d, true
@@ -358,10 +365,17 @@ func (r *tableRun) balanceRow(row tableRow, k labelKind, at int) error {
 				d, _, ok, err := r.money(row, j)
 				if err == nil && ok {
 					val, found = d, true
+					// A Soll/Haben mark in the next cell: "1,00;S".
+					if next := fold(row.cell(j + 1)); s.debitW[next] && !d.IsNegative() {
+						val = d.Neg()
+					}
 					break
 				}
 			}
 		}
+	}
+	if !found && firstErr != nil {
+		return r.errorf(row.num, "balance row: %v", firstErr)
 	}
 	if !found {
 		return r.errorf(row.num, "balance row %q has no amount", row.cell(at))
@@ -514,7 +528,7 @@ var notBooked = func() map[string]bool {
 	for _, w := range []string{"pending", "declined", "reverted", "failed", "cancelled", "canceled", "rejected", "refused",
 		"denied", "expired", "void", "voided", "on hold", "authorised", "authorized", "authorisation", "authorization",
 		"autorizzato", "autorizzata", "in sospeso", "in attesa", "non contabilizzato", "vorgemerkt", "ausstehend",
-		"nicht gebucht", "umsatz vorgemerkt", "vorgemerkter umsatz", "abgelehnt", "storniert", "en attente", "en cours", "refusé", "annulé", "pendiente", "rechazada",
+		"nicht gebucht", "offen", "umsatz vorgemerkt", "vorgemerkter umsatz", "abgelehnt", "storniert", "en attente", "en cours", "refusé", "annulé", "pendiente", "rechazada",
 		"rechazado", "cancelada", "anulada", "függő", "függőben", "elutasítva", "elutasított", "visszautasítva",
 		"oczekująca", "oczekujaca", "odrzucona", "anulowana", "blokada", "čeká", "zamítnuto", "nezaúčtováno", "in behandeling",
 		"geweigerd", "geannuleerd", "交易关闭", "已关闭", "关闭", "失败", "交易失败", "支付失败", "已撤销", "撤销", "处理中",
@@ -614,7 +628,7 @@ func (r *tableRun) row(row tableRow) error {
 	}
 	l := ferry.StatementLine{BookingDate: booking, ValueDate: booking}
 	if j := s.first(roleValue); j >= 0 {
-		if v := row.cell(j); v != "" {
+		if v := row.cell(j); v != "" && v != "-" && v != "--" {
 			d, err := s.dates[j].parse(v)
 			if err != nil {
 				return r.errorf(row.num, "%s: %v", s.colName(j), err)
@@ -674,20 +688,15 @@ func (r *tableRun) row(row tableRow) error {
 	if l.Currency == "" {
 		l.Currency = s.currency
 	}
-	for _, j := range s.col[roleCounterparty] {
-		if v := row.cell(j); v != "" {
-			l.Counterparty = v
-			break
-		}
-	}
+	l.Counterparty = s.counterparty(row, l.Amount)
 	var desc []string
 	for _, j := range s.col[roleDescription] {
 		v := row.cell(j)
 		if len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' {
 			v = v[1 : len(v)-1] // ASN quotes its descriptions in single quotes
 		}
-		if v = strings.Join(strings.Fields(v), " "); v != "" {
-			desc = append(desc, v)
+		if v = strings.Join(strings.Fields(v), " "); v != "" && !slices.Contains(desc, v) {
+			desc = append(desc, v) // Nationwide repeats the type as the description
 		}
 	}
 	l.Description = strings.Join(desc, " ")
@@ -756,6 +765,34 @@ func (r *tableRun) row(row tableRow) error {
 	return r.emit(row, fl, hasBal)
 }
 
+// counterparty is the other party's name: of several name columns, the
+// payee's for a debit and the payer's for a credit first, then the first
+// filled one, then the other side's; never the account holder's own.
+func (s *spec) counterparty(row tableRow, amount decimal.Decimal) string {
+	want := 0
+	switch amount.Sign() {
+	case -1:
+		want = 1
+	case 1:
+		want = -1
+	}
+	for pass := 0; pass < 3; pass++ {
+		for i, j := range s.col[roleCounterparty] {
+			side := 0
+			if i < len(s.cpSide) {
+				side = s.cpSide[i]
+			}
+			if pass == 0 && (side == 0 || side != want) || pass == 1 && side == -want && want != 0 || pass == 2 && side != -want {
+				continue
+			}
+			if v := row.cell(j); v != "" && !s.selfNames[fold(v)] {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
 // hasMoney reports whether a row has anything in its amount columns.
 func (r *tableRun) hasMoney(row tableRow) bool {
 	for _, ro := range []role{roleAmount, roleDebit, roleCredit} {
@@ -818,6 +855,9 @@ func (r *tableRun) amount(row tableRow) (decimal.Decimal, error) {
 		}
 		if !ok {
 			return d, r.errorf(row.num, "%s is empty", s.colName(j))
+		}
+		if s.flip {
+			return d.Neg(), nil
 		}
 		if k := s.first(roleSign); k >= 0 {
 			v := fold(row.cell(k))
