@@ -70,6 +70,7 @@ type spec struct {
 	selfNames   map[string]bool // the account holder's names, folded: never the counterparty
 	flip        bool            // negate the amounts (a card export's convention)
 	cardContext bool            // the file's title, block, headers or name say it is a card's
+	perCurrency bool            // one statement per currency: the balance column runs per currency
 	// blankSign is what a blank sign cell means where the column marks
 	// only one side: -1 debit (only CR marks, card statements), +1
 	// credit (only DR marks), 0 an error.
@@ -502,6 +503,15 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
 	}
 	s.decideSelfNames(data)
+	if j := s.first(roleCurrency); j >= 0 && s.balanceCol() >= 0 {
+		codes := map[string]bool{}
+		for _, r := range data {
+			if c := currencyCode(r.cell(j)); c != "" {
+				codes[c] = true
+			}
+		}
+		s.perCurrency = len(codes) > 1
+	}
 	if hasAnyPart(fold(name), cardWords) {
 		s.cardContext = true
 	}

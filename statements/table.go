@@ -87,6 +87,8 @@ type acctState struct {
 	openAt, closeAt  string
 	from, to         ferry.Date
 	currencies       map[string]bool
+	account          string // the statement's account (the map key may add the currency)
+	currency         string // the currency of a per-currency statement
 }
 
 // tableRun is one pass over a table's rows.
@@ -315,7 +317,7 @@ func (r *tableRun) money(row tableRow, j int) (decimal.Decimal, moneyText, bool,
 func (r *tableRun) account(key string) *acctState {
 	a, ok := r.accts[key]
 	if !ok {
-		a = &acctState{currencies: map[string]bool{}}
+		a = &acctState{currencies: map[string]bool{}, account: key}
 		a.chain.init()
 		r.accts[key] = a
 		r.order = append(r.order, key)
@@ -817,7 +819,17 @@ func (s *spec) notBookedStatus(v string) bool {
 
 // emit counts a line into its account's statement and hands it on.
 func (r *tableRun) emit(row tableRow, l ferry.StatementLine, hasBal bool) error {
-	a := r.account(l.Account)
+	key := l.Account
+	if r.s.perCurrency && l.Currency != "" {
+		// A multi-currency account keeps one balance per currency (HSBC
+		// Hong Kong, PayPal, Wise): one statement each.
+		key += "\x00" + l.Currency
+	}
+	a := r.account(key)
+	a.account = l.Account
+	if r.s.perCurrency {
+		a.currency = l.Currency
+	}
 	if err := a.chain.add(l.Amount, l.BalanceAfter, hasBal); err != nil && !r.keep {
 		return r.chainError(row.num, a)
 	}
@@ -1029,12 +1041,16 @@ func (r *tableRun) finish() ([]ferry.Statement, error) {
 		if a.n == 0 && a.opening == nil && a.closing == nil && len(r.order) > 1 {
 			continue
 		}
-		st := ferry.Statement{Account: key, Name: s.holder, Notes: append([]string(nil), notes...), Warnings: append(append(append([]string(nil), s.warnings...), r.src.warnings()...), r.left.warnings()...)}
+		st := ferry.Statement{Account: a.account, Name: s.holder, Notes: append([]string(nil), notes...), Warnings: append(append(append([]string(nil), s.warnings...), r.src.warnings()...), r.left.warnings()...)}
+		key := a.account
 		if key == "" {
 			st.Warnings = append(st.Warnings, "no account: the file names none in a column, above the table or in its name; the caller must supply it (Options.Account or a mapping)")
 		}
 		// Currency.
 		switch {
+		case a.currency != "":
+			st.Currency = a.currency
+			st.Notes = append(st.Notes, fmt.Sprintf("currency: %s (one statement per currency: each has its own balance in %s)", a.currency, s.colName(s.balanceCol())))
 		case s.currency != "":
 			st.Currency = s.currency
 			st.Notes = append(st.Notes, fmt.Sprintf("currency: %s (%s)", s.currency, s.currencyWhy))
