@@ -33,6 +33,8 @@ const (
 	roleTransactionID
 	roleBalance
 	roleBalanceBefore
+	roleStatus // booked, pending, declined ...: rows that are not booked are left out
+	roleFee    // a fee charged with the transaction, on the same row (Revolut)
 	roleIgnore // a known column Ferry deliberately leaves out (original amount, BIC ...)
 	numRoles
 )
@@ -44,7 +46,7 @@ var roleKeys = [numRoles]string{
 	roleCounterparty: "counterparty", roleCounterpartyAccount: "counterparty_account",
 	roleAccount: "account", roleDescription: "description", roleReference: "reference",
 	roleTransactionID: "transaction_id", roleBalance: "balance", roleBalanceBefore: "balance_before",
-	roleIgnore: "ignore",
+	roleStatus: "status", roleFee: "fee", roleIgnore: "ignore",
 }
 
 func (r role) String() string {
@@ -56,7 +58,7 @@ func (r role) String() string {
 
 // isMoney reports whether the role's cells are amounts.
 func (r role) isMoney() bool {
-	return r == roleAmount || r == roleDebit || r == roleCredit || r == roleBalance || r == roleBalanceBefore
+	return r == roleAmount || r == roleDebit || r == roleCredit || r == roleBalance || r == roleBalanceBefore || r == roleFee
 }
 
 // isDate reports whether the role's cells are dates.
@@ -74,7 +76,9 @@ var vocabulary = []struct {
 	{roleBooking, []string{
 		// English
 		"date", "booking date", "transaction date", "posting date", "posted date", "post date", "trans date", "trans. date",
-		"entry date", "date posted", "txn date", "completed date", "started date", "booked",
+		"entry date", "date posted", "txn date", "completed date", "started date", "booked", "created", "created at",
+		"date processed", "processed date", "transaction time", "settlement date", "date of transaction", "transactiondate",
+		"bookingdate", "postingdate", "booked at", "date op", "dateop",
 		// German
 		"datum", "buchungstag", "buchungsdatum", "buchung", "buchungsdat.", "umsatzdatum", "belegdatum",
 		// Dutch
@@ -87,21 +91,32 @@ var vocabulary = []struct {
 		"fecha", "fecha operación", "fecha de operación", "fecha contable", "f. operación", "f.operación", "fecha movimiento",
 		// Hungarian
 		"dátum", "könyvelés dátuma", "könyvelési dátum", "tranzakció dátuma", "könyvelés napja", "terhelés dátuma",
+		"tranzakció időpontja", "könyvelés időpontja",
+		// Czech and Slovak
+		"datum zaúčtování", "datum zauctovani", "datum transakce", "datum pohybu", "dátum zaúčtovania", "dátum transakcie",
+		"datum provedení", "dátum realizácie", "zaúčtováno", "datum odepsání",
 		// Polish
 		"data operacji", "data księgowania", "data transakcji", "data zaksięgowania",
 		// Chinese
 		"交易日期", "记账日期", "交易时间", "日期", "入账日期", "记账日", "交易日", "入账时间", "记账时间",
+		"交易创建时间", "交易成功时间", "付款时间", "创建时间", "银行记账日", "交易发生日期",
 	}},
 	{roleValue, []string{
 		"value date", "valuta", "valutadatum", "valuta datum", "wertstellung", "wertstellungsdatum", "wert", "rentedatum",
 		"date de valeur", "date valeur", "valeur", "data valuta", "fecha valor", "f. valor", "fecha de valor",
 		"értéknap", "értéknap dátuma", "data waluty", "起息日", "起息日期", "f.valor", "f.valor:",
+		"datum splatnosti", "valuta datum", "dátum valuty", "valuedate", "date val", "dateval", "valuta date", "value dated",
 	}},
 	{roleAmount, []string{
 		"amount", "transaction amount", "amount (eur)", "betrag", "umsatz", "buchungsbetrag", "betrag (eur)", "umsatz in eur",
 		"bedrag", "bedrag (eur)", "transactiebedrag", "montant", "montant (eur)", "importo", "importo (eur)", "importo euro",
 		"importe", "cantidad", "monto", "összeg", "kwota", "kwota operacji", "kwota transakcji",
-		"交易金额", "金额", "发生额", "交易额",
+		"tranzakció összege", "összege", "könyvelt összeg", "částka", "castka", "suma", "objem", "částka v měně účtu",
+		"billing amount", "transaction amount", "amount in account currency", "amount (account currency)", "value",
+		"credit/debit amount", "debit/credit amount",
+		"gross", "gross amount", "brut", "montant brut", "brutto", "bruttobetrag", "bruto", "lordo", "importo lordo",
+		"net", "net amount", "netto", "nettobetrag", "neto", "importe neto", "montant net", "importo netto", "amount (net)",
+		"交易金额", "金额", "发生额", "交易额", "人民币金额", "实付金额", "实收金额", "交易金额(元)", "金额(元)",
 	}},
 	{roleDebit, []string{
 		"debit", "debit amount", "debits", "withdrawal", "withdrawals", "paid out", "money out", "withdrawal amount", "amount debit",
@@ -120,10 +135,13 @@ var vocabulary = []struct {
 		"soll/haben", "s/h", "soll-haben", "af bij", "af/bij", "bij/af", "sens", "débit/crédit", "segno", "dare/avere", "d/a",
 		"signo", "cargo/abono", "d/h", "t/j", "terhelés/jóváírás", "irány", "wn/ma", "strona", "借贷标志", "借贷", "收支",
 		"借/贷", "收/支", "借贷方向", "收支方向", "借贷标识", "sign", "indicator", "debit credit indicator",
+		"bevétel/kiadás", "kiadás/bevétel", "jóváírás/terhelés", "credit / debit", "debit / credit", "in/out", "inflow/outflow",
+		"příjem/výdaj", "typ pohybu", "d/k", "k/d", "be/ki", "ki/be", "deb/kred", "credit debit indicator", "creditdebet", "credit debet", "debet/credit", "debet credit",
 	}},
 	{roleCurrency, []string{
 		"currency", "ccy", "cur", "curr", "währung", "waehrung", "whrg", "munt", "valuta", "devise", "monnaie", "divisa",
-		"moneda", "deviza", "pénznem", "waluta", "币种", "货币", "币别", "币种名称",
+		"moneda", "deviza", "pénznem", "waluta", "币种", "货币", "币别", "币种名称", "monn.", "monn", "měna", "mena",
+		"devizanem", "valutacode", "billing currency", "account currency", "währung konto", "交易币种", "入账币种",
 	}},
 	{roleCounterparty, []string{
 		"payee", "payer", "counterparty", "counterparty name", "name", "beneficiary", "merchant", "paid to", "recipient",
@@ -136,7 +154,8 @@ var vocabulary = []struct {
 		"beneficiario/ordinante", "ordenante", "ordenante/beneficiario", "kedvezményezett", "partner neve", "ellenoldali név",
 		"partner név", "kedvezményezett neve", "kontrahent", "nazwa kontrahenta", "nadawca/odbiorca", "odbiorca", "nadawca",
 		"dane kontrahenta", "对方户名", "对方名称", "对方账户名称", "交易对方", "对方单位", "收(付)方名称", "对方户名称", "收款人", "付款人",
-		"对方账户名", "交易对手",
+		"对方账户名", "交易对手", "název protiúčtu", "nazev protiuctu", "název účtu protistrany", "protistrana", "counteraccount name",
+		"obchodník", "názov protiúčtu", "商户名称", "交易商户", "商户", "payee/payer", "payer/payee", "to/from", "from/to",
 	}},
 	{roleCounterpartyAccount, []string{
 		"counterparty account", "counterparty iban", "payee account", "beneficiary account", "iban", "account number counterparty",
@@ -146,17 +165,19 @@ var vocabulary = []struct {
 		"compte contrepartie", "iban contrepartie", "iban controparte", "conto controparte", "cuenta contrapartida", "cuenta destino",
 		"partner számlaszáma", "ellenoldali számlaszám", "partner számla", "ellenoldali számla", "rachunek kontrahenta",
 		"numer rachunku kontrahenta", "konto kontrahenta", "对方账号", "对方账户", "对方帐号", "对方卡号", "收(付)方账号",
+		"protiúčet", "protiucet", "číslo protiúčtu", "bankovní spojení", "counteraccount", "counter account", "payee account number",
+		"payee account", "payer account", "beneficiary account number", "recipient account", "partner számlaszám",
 	}},
 	{roleAccount, []string{
 		"account", "account number", "account no", "account no.", "own account", "account iban", "iban/bban",
 		"auftragskonto", "kontonummer", "konto", "iban auftragskonto", "eigene iban", "eigenes konto",
 		"rekening", "rekeningnummer", "eigen rekening", "compte", "numéro de compte", "n° de compte", "conto", "numero conto",
 		"conto corrente", "cuenta", "número de cuenta", "számlaszám", "számla", "saját számlaszám", "rachunek", "numer rachunku",
-		"nr rachunku", "账号", "本方账号", "账户", "帐号", "卡号", "本方账户",
+		"nr rachunku", "账号", "本方账号", "账户", "帐号", "卡号", "本方账户", "produit", "číslo účtu", "vlastní účet",
 	}},
 	{roleDescription, []string{
 		"description", "details", "memo", "narrative", "transaction details", "particulars", "transaction description",
-		"remarks", "payment details", "transaction type", "reference text", "narration", "notifications", "buchungs-info",
+		"remarks", "payment details", "transaction type", "reference text", "narration", "notifications", "buchungs-info", "label",
 		"verwendungszweck", "buchungstext", "beschreibung", "umsatztext", "text", "vorgang", "buchungsinformationen",
 		"umsatzart", "buchungsdetails", "zahlungsreferenz",
 		"omschrijving", "mededelingen", "omschrijving-1", "omschrijving-2", "omschrijving-3", "mutatiesoort", "transactiesoort",
@@ -166,6 +187,10 @@ var vocabulary = []struct {
 		"közlemény", "tranzakció leírása", "leírás", "megjegyzés", "tranzakció típusa", "típus", "könyvelési információ",
 		"opis", "opis operacji", "tytuł", "tytuł operacji", "szczegóły", "typ operacji", "typ transakcji", "tytułem",
 		"摘要", "用途", "备注", "附言", "交易摘要", "交易类型", "说明", "交易说明", "交易用途", "业务摘要", "交易备注",
+		"商品", "商品说明", "订单标题", "交易描述", "交易分类",
+		"zpráva pro příjemce", "zprava pro prijemce", "zpráva", "poznámka", "popis", "popis transakce", "informace k platbě",
+		"správa pre prijímateľa", "poznámka pre mňa", "message for payee", "message for me", "transaction message",
+		"részletek", "tranzakció részletei", "typ transakce", "typ platby",
 	}},
 	{roleReference, []string{
 		"reference", "ref", "ref.", "customer reference", "end-to-end", "end to end reference", "check number", "check or slip #",
@@ -173,13 +198,18 @@ var vocabulary = []struct {
 		"kundenreferenz", "kundenreferenz (end-to-end)", "end-to-end-referenz", "referenz", "betalingskenmerk", "kenmerk",
 		"referentie", "référence", "riferimento", "referencia", "hivatkozás", "referencia", "referencje",
 		"numer referencyjny", "凭证号", "业务参考号", "参考号", "凭证号码", "客户参考号",
+		"variabilní symbol", "variabilni symbol", "variabilný symbol", "vs", "variable symbol", "variable symbol 1",
+		"payment reference", "megbízás azonosító",
 	}},
 	{roleTransactionID, []string{
 		"transaction id", "transaction number", "bank reference", "txn id", "transaction ref", "id", "transaktions-id",
 		"transaktionsnummer", "buchungs-id", "buchungsreferenz", "volgnr", "volgnummer", "transactiereferentie", "numéro d'opération",
 		"référence de l'opération", "numero operazione", "id operazione", "número de operación", "nº operación",
 		"tranzakció azonosító", "tranzakcióazonosító", "azonosító", "numer transakcji", "id transakcji", "numer operacji",
-		"流水号", "交易流水号", "交易流水", "流水编号", "交易序号", "交易编号", "银行流水号",
+		"流水号", "交易流水号", "交易流水", "流水编号", "交易序号", "交易编号", "银行流水号", "交易单号", "交易订单号",
+		"n° de transaction", "numéro de transaction", "no de transaction", "transaction no", "transaction no.", "transaction reference",
+		"transaction reference number", "id transakce", "číslo transakce", "referenční číslo transakce", "banki azonosító",
+		"transferwise id", "wise id",
 	}},
 	{roleBalance, []string{
 		"balance", "running balance", "balance after", "running bal.", "closing balance", "ledger balance", "account balance",
@@ -187,16 +217,31 @@ var vocabulary = []struct {
 		"solde", "saldo contabile", "saldo disponibile", "saldo disponible", "egyenleg", "egyenleg könyvelés után",
 		"számla egyenleg", "könyvelt egyenleg", "saldo po operacji", "saldo po transakcji", "saldo księgowe",
 		"resulting balance", "disponible", "saldo disponible", "余额", "账户余额", "交易后余额", "当前余额", "账面余额", "联机余额",
+		"zůstatek", "zustatek", "zostatok", "zůstatek po transakci", "balance after transaction", "new balance", "boeksaldo",
+		"endsaldo", "eindsaldo", "running bal.", "running bal",
 	}},
 	{roleBalanceBefore, []string{
 		"balance before", "opening balance", "startsaldo", "saldo vor buchung", "saldo voor trn", "saldo voor mutatie",
-		"solde avant", "egyenleg könyvelés előtt", "saldo przed operacją", "交易前余额", "beginsaldo",
+		"solde avant", "egyenleg könyvelés előtt", "saldo przed operacją", "交易前余额", "beginsaldo", "startsaldo",
+	}},
+	{roleStatus, []string{
+		"state", "status", "transaction status", "transaction state", "stato", "stato operazione", "estado", "statut",
+		"buchungsstatus", "umsatzstatus", "status transakcji", "állapot", "tranzakció állapota", "stav", "stav transakce",
+		"交易状态", "当前状态", "状态", "订单状态",
+	}},
+	{roleFee, []string{
+		"fee", "fees", "fee amount", "frais", "gebühr", "gebuehr", "gebühren", "commissione", "commissioni",
+		"comisión", "comision", "díj", "prowizja", "poplatek", "手续费", "服务费",
 	}},
 	{roleIgnore, []string{
 		"oorspr bedrag", "oorspr munt", "koers", "original amount", "original currency", "ursprungsbetrag", "lastschrift ursprungsbetrag",
 		"auslagenersatz ruecklastschrift", "auslagenersatz rücklastschrift", "bic", "bic (swift-code)", "bic tegenpartij",
 		"glaeubiger id", "gläubiger id", "gläubiger-id", "mandatsreferenz", "sammlerreferenz", "info", "code", "kategorie",
-		"category", "subcategory", "tag", "tags", "exchange rate", "fee", "state", "status", "bic/swift", "fx rate",
+		"category", "subcategory", "tag", "tags", "exchange rate", "bic/swift", "fx rate", "local amount", "local currency",
+		"amount (foreign currency)", "foreign amount", "foreign currency", "betrag (fremdwährung)", "fremdwährung", "original currency amount",
+		"交易地金额", "原币金额", "原始金额", "订单金额", "transfer amount", "transfer amount currency", "balance currency", "余额币种",
+		"emoji", "receipt", "address", "total fees", "account balance at export", "accountbalance", "kurs", "árfolyam", "konstantní symbol", "specifický symbol", "constant symbol", "specific symbol",
+		"storno", "cancellation", "card number", "kártyaszám", "card no.", "card #", "item #", "card used for transaction",
 		"batch id", "reden retour", "instructie id", "machtigingskenmerk", "incassant id", "betalingskenm.", "zeitstempel",
 		"timestamp", "number", "nr", "lp", "lp.", "no", "no.", "序号", "type", "subcategory", "blz", "交易时间", "交易场所", "交易国家或地区简称", "钞/汇", "记账币种",
 	}},
@@ -215,8 +260,12 @@ func fold(s string) string {
 		}
 	}
 	if ascii {
+		if strings.IndexByte(s, '_') >= 0 {
+			s = strings.ReplaceAll(s, "_", " ") // local_amount, Buchungs_Datum
+		}
 		return strings.Join(strings.Fields(strings.ToLower(s)), " ")
 	}
+	s = strings.ReplaceAll(s, "_", " ")
 	s = strings.ToLower(strings.TrimSpace(s))
 	s = strings.NewReplacer("ä", "ae", "ö", "oe", "ü", "ue", "ß", "ss", "ł", "l", "đ", "d", "ø", "o", "\u00a0", " ", "：", ":").Replace(s)
 	var b strings.Builder
@@ -315,7 +364,7 @@ func firstRune(s string) rune {
 // role whose longest hit is as long as the best hit, then the others by
 // hit length. An exact match of the whole header ranks first.
 func (v vocabIndex) headerRoles(header string) []role {
-	h := fold(header)
+	h := fold(splitCamel(header))
 	if h == "" || len(h) > 200 {
 		return nil
 	}
@@ -343,5 +392,36 @@ func (v vocabIndex) headerRoles(header string) []role {
 			add(e.role)
 		}
 	}
+	if seen[roleDebit] && seen[roleCredit] {
+		// "Credit/Debit Amount", "Debit/Credit": one column for both
+		// sides, never one side's.
+		kept := out[:0]
+		for _, r := range out {
+			if r != roleDebit && r != roleCredit {
+				kept = append(kept, r)
+			}
+		}
+		out = kept
+	}
 	return out
+}
+
+// splitCamel writes "dateOp" and "accountNumber" as "date Op" and
+// "account Number" (Boursorama, ABN AMRO), leaving other text alone.
+func splitCamel(h string) string {
+	var b strings.Builder
+	prev := rune(0)
+	changed := false
+	for _, r := range h {
+		if r >= 'A' && r <= 'Z' && prev >= 'a' && prev <= 'z' {
+			b.WriteByte(' ')
+			changed = true
+		}
+		b.WriteRune(r)
+		prev = r
+	}
+	if !changed {
+		return h
+	}
+	return b.String()
 }

@@ -73,6 +73,7 @@ type dateParts struct {
 	month  time.Month
 	mpos   int // position of the named month among all three parts, -1 if numeric
 	cjk    bool
+	noYear bool // day and month only ("12/29", "29.12.", "1月29日"): the year comes from the period
 }
 
 // splitDate splits s into parts, or reports it is not a date. A time of
@@ -146,10 +147,51 @@ func splitDate(s string) (dateParts, bool) {
 			i = j
 		}
 	}
+	if parts == 2 && len(s) <= 12 {
+		// Day and month without a year, as card statements print them:
+		// "12/29", "29.12.", "12-29", "1月29日", "29 Dec". A lone "."
+		// between two numbers is an amount, never a date.
+		inner := strings.Trim(s, ".")
+		switch {
+		case p.month != 0 && p.n == 1 && p.digits[0] <= 2:
+			p.noYear = true
+		case p.month == 0 && p.n == 2 && p.digits[0] <= 2 && p.digits[1] <= 2 &&
+			(strings.Contains(s, "/") || p.cjk || strings.HasSuffix(s, ".") && strings.Count(inner, ".") == 1 ||
+				strings.Count(s, "-") == 1 && !strings.HasPrefix(s, "-") && !strings.HasSuffix(s, "-")):
+			p.noYear = true
+		}
+		return p, p.noYear
+	}
 	if parts != 3 || (p.month == 0 && p.n != 3) || (p.month != 0 && p.n != 2) {
 		return p, false
 	}
 	return p, true
+}
+
+// dateIn reads day and month without a year: the year is the one that
+// puts the date on or before the end of the statement period (a January
+// statement's "12/29" is the December before).
+func (p dateParts) dateIn(o dateOrder, end ferry.Date) (ferry.Date, error) {
+	if end.IsZero() {
+		return ferry.Date{}, fmt.Errorf("no year, and the file states no period to take it from; set date_format in a mapping or pass the period")
+	}
+	var m, d int
+	switch {
+	case p.month != 0:
+		m, d = int(p.month), p.nums[0]
+	case o == orderDMY:
+		d, m = p.nums[0], p.nums[1]
+	case o == orderMDY || o == orderYMD || p.cjk:
+		m, d = p.nums[0], p.nums[1]
+	default:
+		return ferry.Date{}, fmt.Errorf("day and month order unknown")
+	}
+	ey, em, ed := end.Time(time.UTC).Date()
+	y := ey
+	if m > int(em) || m == int(em) && d > ed {
+		y--
+	}
+	return build(y, m, d)
 }
 
 func allDigits(s string) bool {
@@ -219,6 +261,8 @@ type dateEvidence struct {
 	cells, dates       int
 	dayFirst, monFirst int // cells proving DMY or MDY (a part above 12)
 	yearFirst          int // cells with the year first
+	named              int // cells with a month name: they need no order
+	noYear             int // cells without a year
 	dotted             int // 31.01.2024: no country writes month first with dots
 	sample             string
 	dayFirstAt         string
@@ -228,21 +272,38 @@ type dateEvidence struct {
 // add offers one cell; where names it for notes.
 func (e *dateEvidence) add(s, where string) {
 	s = strings.TrimSpace(s)
-	if s == "" {
-		return
+	if s == "" || s == "-" || s == "--" || notBooked[fold(s)] {
+		return // "Pending" in the date column of a card export
 	}
 	e.cells++
 	p, ok := splitDate(s)
 	if !ok {
 		return
 	}
+	if p.noYear {
+		e.noYear++
+		if p.month != 0 {
+			e.dates++
+			e.named++
+			return
+		}
+		if p.cjk {
+			e.dates++
+			e.yearFirst++ // 1月29日: month first, like year-first dates
+			return
+		}
+	}
 	if p.month != 0 {
 		if _, err := p.date(orderDMY); err == nil {
 			e.dates++
+			e.named++
 		}
 		return
 	}
 	n, d := p.nums, p.digits
+	if p.noYear {
+		d[0] = 2 // two parts, neither a year: only the day and month order is in question
+	}
 	if d[0] == 4 || p.cjk || (d[0] <= 2 && n[0] > 31) {
 		if _, err := p.date(orderYMD); err == nil {
 			e.dates++
@@ -289,6 +350,8 @@ func (e *dateEvidence) merge(o *dateEvidence) {
 	e.dayFirst += o.dayFirst
 	e.monFirst += o.monFirst
 	e.yearFirst += o.yearFirst
+	e.named += o.named
+	e.noYear += o.noYear
 	e.dotted += o.dotted
 	e.dates += o.dates
 	if e.dayFirstAt == "" {
@@ -312,6 +375,10 @@ func (e *dateEvidence) decide(hint dateOrder, hintWhy string) (dateOrder, string
 		return orderDMY, "a first part above 12: " + e.dayFirstAt, nil
 	case e.monFirst > 0:
 		return orderMDY, "a second part above 12: " + e.monFirstAt, nil
+	case e.dates == e.yearFirst+e.named && e.named > 0:
+		// "27 Feb 2018", "10 Feb 18": the month is named; the order only
+		// matters for a two-digit year, which banks write last.
+		return orderDMY, "month names", nil
 	case e.dates == e.yearFirst:
 		return orderYMD, "year first", nil
 	case e.dotted > 0:
@@ -325,7 +392,8 @@ func (e *dateEvidence) decide(hint dateOrder, hintWhy string) (dateOrder, string
 // dateFormat parses one column's cells.
 type dateFormat struct {
 	order  dateOrder
-	layout string // a Go layout from a mapping, tried first
+	layout string     // a Go layout from a mapping, tried first
+	end    ferry.Date // the statement period's end: the year of dates without one
 }
 
 // parse reads a date cell.
@@ -345,6 +413,13 @@ func (f dateFormat) parse(s string) (ferry.Date, error) {
 	p, ok := splitDate(s)
 	if !ok {
 		return ferry.Date{}, fmt.Errorf("not a date: %q", s)
+	}
+	if p.noYear {
+		d, err := p.dateIn(f.order, f.end)
+		if err != nil {
+			return ferry.Date{}, fmt.Errorf("date %q: %v", s, err)
+		}
+		return d, nil
 	}
 	d, err := p.date(f.order)
 	if err != nil {

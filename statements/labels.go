@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
 )
 
 // labelKind is what a label names.
@@ -51,7 +52,8 @@ var labelWords = []struct {
 		"summe", "total", "totals", "totale", "gesamt", "totaal", "összesen", "suma", "razem", "合计", "总计", "本页合计", "sum",
 		"umsatzsumme", "totale movimenti", "total débit", "total crédit", "total debits", "total credits", "totale dare",
 		"totale avere", "total movimientos", "totaal af", "totaal bij", "summe soll", "summe haben", "借方合计", "贷方合计",
-		"借方总额", "贷方总额", "笔数", "总笔数", "count",
+		"借方总额", "贷方总额", "笔数", "总笔数", "count", "turnover", "apyvarta", "apgrozījums", "käive", "obrat", "forgalom",
+		"total turnover", "subtotal", "zwischensumme", "subtotale", "小计",
 	}},
 	{labelAccount, []string{
 		"account", "account number", "account no", "account no.", "iban", "kontonummer", "konto", "konto-nr.", "kontonr",
@@ -125,6 +127,56 @@ func (x labelIndex) match(cell string) (labelKind, string) {
 		return e.kind, strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(rest), ":"))
 	}
 	return labelNone, ""
+}
+
+// balanceLabel tells whether a cell is, on its own, an opening or closing
+// balance label: the label and at most a date or a few short words after
+// it ("SALDO INIZIALE", "|SALDO FINALE", "Kontostand am 31.01.2024",
+// "Saldo iniziale al 31/12/2017"). A dated table row whose description is
+// such a cell is the balance, not a transaction (BancoPosta, Intesa and
+// others print their balance rows with a date); "CLOSING COSTS" or
+// "OPENING HOURS LTD" stay descriptions.
+func (x labelIndex) balanceLabel(cell string) labelKind {
+	f := strings.Trim(fold(cell), "|#*=-:>.;, ")
+	if f == "" || len(f) > 60 {
+		return labelNone
+	}
+	for _, e := range x {
+		if e.kind != labelOpening && e.kind != labelClosing || !strings.HasPrefix(f, e.word) {
+			continue
+		}
+		rest := f[len(e.word):]
+		if !e.cjk && rest != "" && isWordRune(firstRune(rest)) {
+			continue
+		}
+		letters := 0
+		for _, r := range rest {
+			if unicode.IsLetter(r) {
+				if letters++; letters >= 4 {
+					break
+				}
+			} else {
+				letters = 0
+			}
+		}
+		if letters < 4 {
+			return e.kind
+		}
+	}
+	return labelNone
+}
+
+// summaryCell tells whether a cell is exactly a total label
+// ("Turnover", "Summe", "合计"): a dated row with one is a total row.
+// Only the whole cell counts: "TOTAL 1234 PARIS" is a fuel purchase.
+func (x labelIndex) summaryCell(cell string) bool {
+	f := strings.Trim(fold(cell), "|#*=-:>.;, ")
+	for _, e := range x {
+		if e.kind == labelSummary && f == e.word {
+			return true
+		}
+	}
+	return false
 }
 
 // rowLabel finds a balance or total label in any cell of a row.

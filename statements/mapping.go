@@ -27,6 +27,8 @@ type Mapping struct {
 	Header  *bool          `yaml:"header"`
 	Columns MappingColumns `yaml:"columns"`
 	// Sign lists the values of the sign column that mean debit and credit.
+	// Where the column marks only one side (a "CR" beside credits), give
+	// that side: a blank cell means the other.
 	Sign struct {
 		Debit  []string `yaml:"debit"`
 		Credit []string `yaml:"credit"`
@@ -36,6 +38,10 @@ type Mapping struct {
 		Opening []string `yaml:"opening"`
 		Closing []string `yaml:"closing"`
 	} `yaml:"balance_rows"`
+	// NotBooked lists the values of the status column whose rows moved
+	// no money and are left out (replacing the built-in pending,
+	// declined, reverted ...).
+	NotBooked        []string      `yaml:"not_booked"`
 	HiddenRows       string        `yaml:"hidden_rows"`       // skip (default) or read
 	DateFormat       string        `yaml:"date_format"`       // DD.MM.YYYY, MM/DD/YYYY, DMY, a Go layout (02.01.2006)
 	DecimalSeparator string        `yaml:"decimal_separator"` // "." or ","
@@ -57,12 +63,14 @@ type MappingColumns struct {
 	Balance             ColumnRef  `yaml:"balance"`
 	BalanceBefore       ColumnRef  `yaml:"balance_before"`
 	Currency            ColumnRef  `yaml:"currency"`
-	Counterparty        ColumnRef  `yaml:"counterparty"`
+	Counterparty        ColumnRefs `yaml:"counterparty"` // one column, or several: the first filled one per row
 	CounterpartyAccount ColumnRef  `yaml:"counterparty_account"`
 	Account             ColumnRef  `yaml:"account"` // the own account, per row: splits the file into statements
 	Description         ColumnRefs `yaml:"description"`
 	Reference           ColumnRef  `yaml:"reference"`
 	TransactionID       ColumnRef  `yaml:"transaction_id"`
+	Status              ColumnRef  `yaml:"status"` // booked, pending, declined ...: see not_booked
+	Fee                 ColumnRef  `yaml:"fee"`    // a fee on the same row, booked as a line of its own
 	Ignore              ColumnRefs `yaml:"ignore"`
 }
 
@@ -243,8 +251,8 @@ func (m *Mapping) validate() error {
 	}
 	if m.Delimiter != "" {
 		d := strings.ReplaceAll(m.Delimiter, `\t`, "\t")
-		if len([]rune(d)) != 1 || d == "\"" || d == "\n" || d == "\r" {
-			return m.errAt("delimiter", "must be one character such as \";\", \",\" or \"\\t\", not %q", m.Delimiter)
+		if len(d) != 1 || d[0] >= 0x80 || d == "\"" || d == "\n" || d == "\r" {
+			return m.errAt("delimiter", "must be one ASCII character such as \";\", \",\" or \"\\t\", not %q", m.Delimiter)
 		}
 		m.Delimiter = d
 	}
@@ -267,8 +275,14 @@ func (m *Mapping) validate() error {
 	if !c.Sign.IsZero() && c.Amount.IsZero() {
 		return m.errAt("columns.sign", "a sign column needs columns.amount")
 	}
-	if (len(m.Sign.Debit) == 0) != (len(m.Sign.Credit) == 0) {
-		return m.errAt("sign", "give both debit and credit values")
+	// One side may be left out where the column marks only the other
+	// (card statements' "CR"): a blank cell is then that side.
+	for _, d := range m.Sign.Debit {
+		for _, c := range m.Sign.Credit {
+			if fold(d) == fold(c) {
+				return m.errAt("sign", "%q is both a debit and a credit value", c)
+			}
+		}
 	}
 	if m.Header != nil && !*m.Header {
 		for _, r := range m.refs() {
@@ -314,10 +328,14 @@ func (m *Mapping) refs() []roleRef {
 	c := m.Columns
 	out := []roleRef{{roleBooking, c.BookingDate}, {roleValue, c.ValueDate}, {roleAmount, c.Amount}, {roleDebit, c.Debit},
 		{roleCredit, c.Credit}, {roleSign, c.Sign}, {roleBalance, c.Balance}, {roleBalanceBefore, c.BalanceBefore},
-		{roleCurrency, c.Currency}, {roleCounterparty, c.Counterparty}, {roleCounterpartyAccount, c.CounterpartyAccount},
-		{roleAccount, c.Account}, {roleReference, c.Reference}, {roleTransactionID, c.TransactionID}}
+		{roleCurrency, c.Currency}, {roleCounterpartyAccount, c.CounterpartyAccount},
+		{roleAccount, c.Account}, {roleReference, c.Reference}, {roleTransactionID, c.TransactionID}, {roleStatus, c.Status},
+		{roleFee, c.Fee}}
 	for _, d := range c.Description {
 		out = append(out, roleRef{roleDescription, d})
+	}
+	for _, d := range c.Counterparty {
+		out = append(out, roleRef{roleCounterparty, d})
 	}
 	for _, d := range c.Ignore {
 		out = append(out, roleRef{roleIgnore, d})
@@ -412,9 +430,15 @@ func (m *Mapping) resolve(header []string) ([numRoles][]int, error) {
 	return out, nil
 }
 
+// hasSignRule reports whether the mapping says how signs are read.
+func (m *Mapping) hasSignRule() bool {
+	c := m.Columns
+	return !c.Sign.IsZero() || !c.Debit.IsZero() || len(m.Sign.Debit) > 0 || len(m.Sign.Credit) > 0
+}
+
 // apply sets what the mapping states outright.
 func (m *Mapping) apply(s *spec) error {
-	if len(m.Sign.Debit) > 0 {
+	if len(m.Sign.Debit) > 0 || len(m.Sign.Credit) > 0 {
 		s.debitW, s.creditW = map[string]bool{}, map[string]bool{}
 		for _, w := range m.Sign.Debit {
 			s.debitW[fold(w)] = true
@@ -434,6 +458,12 @@ func (m *Mapping) apply(s *spec) error {
 	}
 	if m.Currency != "" {
 		s.currency, s.currencyWhy = strings.ToUpper(m.Currency), "mapping"
+	}
+	if len(m.NotBooked) > 0 {
+		s.statusSkip = map[string]bool{}
+		for _, w := range m.NotBooked {
+			s.statusSkip[fold(w)] = true
+		}
 	}
 	return nil
 }

@@ -39,7 +39,9 @@ func splitMoney(s string) (moneyText, error) {
 		return m, nil
 	}
 	orig := s
-	s = strings.TrimSpace(strings.ReplaceAll(s, "\u00a0", " "))
+	// A stray bar beside the number ("26.851,95|" in BancoPosta's balance
+	// rows) is a column rule, never part of an amount.
+	s = strings.TrimSpace(strings.Trim(strings.TrimSpace(strings.ReplaceAll(s, "\u00a0", " ")), "|"))
 	if s == "" {
 		return m, fmt.Errorf("empty amount")
 	}
@@ -166,14 +168,29 @@ func isISOCode(s string) bool {
 			return false
 		}
 	}
-	switch s {
-	case "EUR", "USD", "GBP", "CHF", "CNY", "RMB", "HUF", "PLN", "CZK", "SEK", "NOK", "DKK", "JPY", "HKD", "SGD", "AUD",
-		"CAD", "NZD", "RON", "BGN", "HRK", "TRY", "RUB", "INR", "ZAR", "MXN", "BRL", "KRW", "TWD", "THB", "AED", "ISK", "RSD",
-		"UAH", "MYR", "IDR", "PHP", "ILS", "SAR", "CNH", "MOP", "VND", "BAM", "MKD", "ALL":
-		return true
-	}
-	return false
+	return isoCodes[s]
 }
+
+// isoCodes are the ISO 4217 currency codes, CNH and RMB for the Chinese
+// yuan, and the old European codes older exports still carry.
+var isoCodes = func() map[string]bool {
+	m := map[string]bool{}
+	for _, c := range strings.Fields(`AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN
+		BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF
+		GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL
+		LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG
+		QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD
+		TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL CNH RMB
+		LTL LVL EEK SKK SIT CYP MTL DEM FRF ITL ESP NLG ATS BEF PTE IEP FIM GRD HRK BYR`) {
+		m[c] = true
+	}
+	return m
+}()
+
+// wordCodes are currency codes that are also English words: in a header
+// ("TOP UP", "ALL") they are words, not currencies.
+var wordCodes = map[string]bool{"ALL": true, "TOP": true, "CUP": true, "SOS": true, "MAD": true, "PEN": true, "BOB": true,
+	"GEL": true, "TRY": true, "ERN": true, "WST": true, "CVE": true}
 
 // markEvidence says what one amount's separators prove about the
 // decimal mark: '.' or ',' when proven, 0 when the amount proves nothing

@@ -7,9 +7,11 @@ package statements
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/shopspring/decimal"
@@ -25,11 +27,13 @@ var debitWords, creditWords = func() (map[string]bool, map[string]bool) {
 	d, c := map[string]bool{}, map[string]bool{}
 	for _, w := range []string{"d", "s", "dr", "db", "debit", "af", "soll", "借", "支", "支出", "借方", "-", "debet", "dare",
 		"cargo", "t", "wn", "lastschrift", "belastung", "withdrawal", "out", "terhelés", "obciążenie", "charge", "débito",
-		"addebito", "uscita", "ausgang", "débit", "ddt", "dbit", "payment"} {
+		"addebito", "uscita", "ausgang", "débit", "ddt", "dbit", "payment", "outflow", "kiadás", "výdaj", "odchozí", "debet",
+		"wydatek", "terhelés", "debetas", "debets", "deebet", "转出", "expense", "expenditure", "outgoing"} {
 		d[fold(w)] = true
 	}
 	for _, w := range []string{"c", "h", "cr", "credit", "bij", "haben", "贷", "收", "收入", "贷方", "+", "avere", "a", "abono",
-		"j", "ma", "gutschrift", "deposit", "in", "jóváírás", "uznanie", "crédito", "accredito", "entrata", "eingang", "crédit"} {
+		"j", "ma", "gutschrift", "deposit", "in", "jóváírás", "uznanie", "crédito", "accredito", "entrata", "eingang", "crédit",
+		"inflow", "bevétel", "příjem", "příchozí", "przychód", "wpływ", "kredit", "kreditas", "kredīts", "转入", "income", "incoming"} {
 		c[fold(w)] = true
 	}
 	return d, c
@@ -56,13 +60,36 @@ type spec struct {
 	currencyWhy string
 	holder      string
 	from, to    ferry.Date
+	month       ferry.Date // the last day of the statement month a title names
 	opening     *decimal.Decimal
 	closing     *decimal.Decimal
 	openLabels  []string // extra folded labels from a mapping
 	closeLabels []string
+	statusSkip  map[string]bool // a mapping's status values of rows to leave out
+	cpSide      []int           // per counterparty column: -1 the payer, +1 the payee, 0 either
+	selfNames   map[string]bool // the account holder's names, folded: never the counterparty
+	flip        bool            // negate the amounts (a card export's convention)
+	cardContext bool            // the file's title, block, headers or name say it is a card's
+	perCurrency bool            // one statement per currency: the balance column runs per currency
+	// blankSign is what a blank sign cell means where the column marks
+	// only one side: -1 debit (only CR marks, card statements), +1
+	// credit (only DR marks), 0 an error.
+	blankSign int
 }
 
 func (s *spec) has(r role) bool { return len(s.col[r]) > 0 }
+
+// roleOf is the role column j serves, or roleNone.
+func (s *spec) roleOf(j int) role {
+	for r := role(1); r < numRoles; r++ {
+		for _, c := range s.col[r] {
+			if c == j {
+				return r
+			}
+		}
+	}
+	return roleNone
+}
 
 func (s *spec) first(r role) int {
 	if len(s.col[r]) == 0 {
@@ -92,6 +119,8 @@ type colProfile struct {
 	accounts  int // cells that read as account numbers
 	debitW    int
 	creditW   int
+	eitherW   int // marks whose sense depends on the others (K)
+	statusW   int // booked, pending ...
 	distinct  map[string]int
 	textBytes int
 	sample    string
@@ -154,6 +183,12 @@ func profile(rows []tableRow, col int, where func(int) string) *colProfile {
 		if creditWords[f] {
 			p.creditW++
 		}
+		if f == "k" {
+			p.eitherW++
+		}
+		if notBooked[f] || bookedWords[f] {
+			p.statusW++
+		}
 	}
 	return p
 }
@@ -163,12 +198,24 @@ func (p *colProfile) mostly(n int) bool { return n > 0 && n*10 >= p.nonEmpty*9 }
 func (p *colProfile) isDate() bool      { return p.dates.isDateColumn() }
 func (p *colProfile) isMoney() bool     { return p.mostly(p.money) && !p.isDate() }
 func (p *colProfile) isCurrency() bool  { return p.mostly(p.codes) }
-func (p *colProfile) isSign() bool      { return p.nonEmpty > 0 && p.debitW+p.creditW == p.nonEmpty }
-func (p *colProfile) constant() bool    { return len(p.distinct) == 1 && p.nonEmpty >= 1 }
+
+// isStatus reports whether every cell is a booking status word.
+func (p *colProfile) isStatus() bool { return p.nonEmpty > 0 && p.statusW == p.nonEmpty }
+
+func (p *colProfile) isSign() bool {
+	return p.nonEmpty > 0 && p.debitW+p.creditW+p.eitherW == p.nonEmpty && p.debitW+p.creditW > 0
+}
+func (p *colProfile) constant() bool { return len(p.distinct) == 1 && p.nonEmpty >= 1 }
 func (p *colProfile) fewDistinct() bool {
 	return len(p.distinct) <= 5 || len(p.distinct)*4 <= p.nonEmpty
 }
-func (p *colProfile) avgText() int    { return p.textBytes / max(1, p.nonEmpty) }
+func (p *colProfile) avgText() int { return p.textBytes / max(1, p.nonEmpty) }
+
+// repeats reports whether the column holds one value, or a few that
+// each recur on several rows: an own account, not a serial number.
+func (p *colProfile) repeats() bool {
+	return p.constant() || len(p.distinct) < 64 && len(p.distinct)*4 <= p.nonEmpty
+}
 func (p *colProfile) realMoney() bool { return p.isMoney() && p.fraction > 0 }
 func (p *colProfile) compatible(r role) bool {
 	if p.empty() {
@@ -184,7 +231,7 @@ func (p *colProfile) compatible(r role) bool {
 	case r == roleSign:
 		// Named a sign column: most values must be marks; the others are
 		// errors on their rows, not a reason to ignore the column.
-		return p.nonEmpty > 0 && (p.debitW+p.creditW)*2 >= p.nonEmpty
+		return p.nonEmpty > 0 && (p.debitW+p.creditW+p.eitherW)*2 >= p.nonEmpty
 	}
 	return true
 }
@@ -262,7 +309,30 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 	}
 	var unplaced []string
 	if s.headerIdx >= 0 {
-		for j := 0; j < len(s.header); j++ {
+		// Columns whose header names the best of several candidates (the
+		// net amount beside the gross, the booking date beside the
+		// transaction date) are placed first, then the others left to
+		// right.
+		// A date the same on every row (csb43's initial_date, the
+		// period's start) goes last: it is not when each line booked.
+		order := make([]int, 0, len(s.header))
+		rank := func(j int) int {
+			switch {
+			case preferredHeader(s.header[j]):
+				return 0
+			case j < len(profiles) && len(data) >= 2 && profiles[j].isDate() && profiles[j].constant():
+				return 2
+			}
+			return 1
+		}
+		for pass := 0; pass < 3; pass++ {
+			for j := range s.header {
+				if rank(j) == pass {
+					order = append(order, j)
+				}
+			}
+		}
+		for _, j := range order {
 			if taken[j] || strings.TrimSpace(s.header[j]) == "" {
 				continue
 			}
@@ -273,6 +343,17 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 					continue
 				}
 				r = s.refine(r, s.header[j], profiles[j])
+				if r == roleSkip {
+					continue
+				}
+				if (r == roleDescription || r == roleIgnore || r == roleNone) && !s.has(roleSign) && profiles[j].isSign() && len(profiles[j].distinct) >= 2 {
+					// Mint's "Transaction Type": debit and credit, nothing else.
+					r = roleSign
+				}
+				if (r == roleDescription || r == roleIgnore || r == roleNone) && !s.has(roleStatus) && profiles[j].isStatus() {
+					// Sparkasse's "Info": "Umsatz gebucht", "Umsatz vorgemerkt".
+					r = roleStatus
+				}
 				if r == roleIgnore || r == roleNone {
 					placed = true
 					s.notes = append(s.notes, fmt.Sprintf("%s: not used", s.colName(j)))
@@ -312,6 +393,79 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 			return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v; %s", err, suggestMapping(name))
 		}
 	}
+	// Payer and payee columns: the other party is the payee of a debit
+	// and the payer of a credit (DKB's Zahlungspflichtige*r and
+	// Zahlungsempfänger*in, Wise's Payer Name and Payee Name).
+	for _, j := range s.col[roleCounterparty] {
+		side := 0
+		if j < len(s.header) {
+			h := fold(s.header[j])
+			payer, payee := hasAnyPart(h, payerMarks), hasAnyPart(h, payeeMarks)
+			switch {
+			case payer && !payee:
+				side = -1
+			case payee && !payer:
+				side = 1
+			}
+		}
+		s.cpSide = append(s.cpSide, side)
+	}
+	payer, payee := false, false
+	for _, side := range s.cpSide {
+		payer, payee = payer || side < 0, payee || side > 0
+	}
+	if !payer || !payee {
+		s.cpSide = nil // one column names either party (Swedbank's "Beneficiary")
+	}
+	// A balance that is the same on every row while the amounts move is
+	// no running balance: the statement's opening or closing balance
+	// where its header says which (csb43's initial_balance and
+	// final_balance), else the balance at the export (Boursorama's
+	// accountbalance).
+	for _, ro := range []role{roleBalance, roleBalanceBefore} {
+		j := s.first(ro)
+		if j < 0 || len(data) < 2 || !profiles[j].constant() || profiles[j].nonEmpty != len(data) {
+			continue
+		}
+		if a := s.first(roleAmount); a >= 0 && profiles[a].constant() {
+			continue
+		}
+		s.col[ro] = nil
+		s.notes = append(s.notes, fmt.Sprintf("%s: not used as a running balance (the same on every row)", s.colName(j)))
+	}
+	for j := 0; j < len(s.header) && j < len(profiles); j++ {
+		p := profiles[j]
+		if len(data) < 2 || !p.isMoney() || !p.constant() || p.nonEmpty != len(data) || s.roleOf(j) != roleNone && s.roleOf(j) != roleBalance {
+			continue
+		}
+		k, _ := s.labels.match(strings.ReplaceAll(s.header[j], "_", " "))
+		if k != labelOpening && k != labelClosing {
+			k, _ = s.labels.match(strings.NewReplacer("initial", "opening", "final", "closing").Replace(fold(s.header[j])))
+		}
+		v, _, err := blockAmount(data[0].cell(j), data[0].kind(j))
+		if err != nil {
+			continue
+		}
+		switch {
+		case k == labelOpening && s.opening == nil:
+			s.opening = &v
+			s.notes = append(s.notes, fmt.Sprintf("%s: the opening balance (the same on every row)", s.colName(j)))
+		case k == labelClosing && s.closing == nil:
+			s.closing = &v
+			s.notes = append(s.notes, fmt.Sprintf("%s: the closing balance (the same on every row)", s.colName(j)))
+		}
+	}
+	// A net amount already has the fee taken off (PayPal: Gross, Fee, Net).
+	if j := s.first(roleAmount); j >= 0 && s.has(roleFee) && j < len(s.header) && preferredHeader(s.header[j]) {
+		s.notes = append(s.notes, fmt.Sprintf("%s: not used (the net amount in %s has the fee taken off)", s.colName(s.first(roleFee)), s.colName(j)))
+		s.col[roleFee] = nil
+	}
+	// A table with only a value date (UBS's "Date de valeur") books on it.
+	if !s.has(roleBooking) && s.has(roleValue) {
+		j := s.first(roleValue)
+		s.col[roleBooking], s.col[roleValue] = []int{j}, nil
+		s.notes = append(s.notes, fmt.Sprintf("%s: booking_date (the only date column)", s.colName(j)))
+	}
 	// What a statement cannot do without.
 	var missing []string
 	if !s.has(roleBooking) {
@@ -331,7 +485,9 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%s; %s", msg, suggestMapping(name))
 	}
 	for _, u := range unplaced {
-		s.notes = append(s.notes, u+": not recognised, not used")
+		if !strings.Contains(strings.Join(s.notes, "\n"), u+": ") {
+			s.notes = append(s.notes, u+": not recognised, not used")
+		}
 	}
 	if s.has(roleAmount) && (s.has(roleDebit) || s.has(roleCredit)) {
 		for _, r := range []role{roleDebit, roleCredit} {
@@ -341,17 +497,223 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 			s.col[r] = nil
 		}
 	}
+	s.resolveK(profiles)
+	s.decideBlankSign(data)
 	if err := s.decideFormats(profiles, data, where, m, o); err != nil {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
 	}
+	s.decideSelfNames(data)
+	if j := s.first(roleCurrency); j >= 0 && s.balanceCol() >= 0 {
+		codes := map[string]bool{}
+		for _, r := range data {
+			if c := currencyCode(r.cell(j)); c != "" {
+				codes[c] = true
+			}
+		}
+		s.perCurrency = len(codes) > 1
+	}
+	if hasAnyPart(fold(name), cardWords) {
+		s.cardContext = true
+	}
+	for _, h := range s.header {
+		s.cardContext = s.cardContext || len(h) < 80 && hasAnyPart(fold(h), cardWords)
+	}
+	if m == nil || !m.hasSignRule() {
+		s.decideCardSigns(data, where)
+	}
 	s.decideCurrency(profiles, data)
 	return s, nil
+}
+
+// decideSelfNames finds the account holder's own name among the party
+// columns, where an export names both sides of every payment (Volksbank,
+// DKB): the name the block above the table gives, or one that fills a
+// party cell on most rows. It is never the counterparty.
+func (s *spec) decideSelfNames(data []tableRow) {
+	s.selfNames = map[string]bool{}
+	if s.holder != "" {
+		s.selfNames[fold(s.holder)] = true
+	}
+	if len(s.col[roleCounterparty]) < 2 || len(data) < 3 {
+		return
+	}
+	count := map[string]int{}
+	for _, r := range data {
+		seen := map[string]bool{}
+		for _, j := range s.col[roleCounterparty] {
+			if v := fold(r.cell(j)); v != "" && !seen[v] {
+				seen[v] = true
+				count[v]++
+			}
+		}
+	}
+	for v, n := range count {
+		if n*10 >= len(data)*7 {
+			s.selfNames[v] = true
+			s.notes = append(s.notes, fmt.Sprintf("account holder: %q (a party on most rows), never the counterparty", v))
+		}
+	}
+}
+
+// cardPayments are descriptions of a payment to a card account: a credit
+// on the card statement whatever sign the export gives it. The weak ones
+// ("还款", repayment) are also a bank account's payment to a loan or a
+// card, and count only where the file is a card's.
+var (
+	cardPayments = foldAll("payment thank you", "payment - thank you", "autopay payment", "thank you for your payment",
+		"payment thankyou", "mobile payment - thank you", "online payment - thank you", "direct debit payment - thank you",
+		"payment received - thank you", "autopay pymt")
+	cardPaymentsWeak = foldAll("payment received", "paiement reçu", "zahlung erhalten", "pagamento ricevuto", "自动还款",
+		"还款", "repayment", "directdebit payment")
+	cardWords = foldAll("信用卡", "credit card", "creditcard", "kreditkarte", "carta di credito", "tarjeta de crédito",
+		"carte de crédit", "karta kredytowa", "hitelkártya", "card statement", "card account", "american express", "amex",
+		"mastercard", "visa card", "卡号末四位", "卡号后四位")
+)
+
+// decideCardSigns reads a card export's sign convention where nothing
+// else states it: some card issuers (American Express, BMO, CMB) print
+// charges positive and payments negative. When every payment to the card
+// in the first rows is negative and most other lines are positive, the
+// amounts are negated; the statement says so.
+func (s *spec) decideCardSigns(data []tableRow, where func(int) string) {
+	j := s.first(roleAmount)
+	if j < 0 || s.has(roleSign) || s.has(roleDebit) || s.has(roleCredit) || s.has(roleBalance) || s.has(roleBalanceBefore) {
+		return // the signs are stated, or a balance chain checks them
+	}
+	payments := cardPayments
+	if s.cardContext {
+		payments = append(append([]string(nil), cardPayments...), cardPaymentsWeak...)
+	}
+	pay, payNeg, other, otherPos := 0, 0, 0, 0
+	example := ""
+	for _, r := range data {
+		var d decimal.Decimal
+		var err error
+		if r.kind(j) == cellNumber {
+			d, err = decimal.NewFromString(r.cell(j))
+		} else {
+			d, _, err = parseAmount(r.cell(j), s.dec)
+		}
+		if err != nil || d.IsZero() {
+			continue
+		}
+		text := ""
+		for _, c := range append(append([]int(nil), s.col[roleDescription]...), s.col[roleCounterparty]...) {
+			text += " " + fold(r.cell(c))
+		}
+		if hasAnyPart(text, payments) {
+			pay++
+			if d.IsNegative() {
+				payNeg++
+				if example == "" {
+					example = fmt.Sprintf("%q at %s", r.cell(j), where(r.num))
+				}
+			}
+			continue
+		}
+		other++
+		if d.IsPositive() {
+			otherPos++
+		}
+	}
+	if pay > 0 && payNeg == pay && other >= 2 && otherPos*10 >= other*6 {
+		s.flip = true
+		s.notes = append(s.notes, fmt.Sprintf("%s: amounts negated: a card export that prints charges positive and payments to the card negative (%s)", s.colName(j), example))
+		s.warnings = append(s.warnings, fmt.Sprintf("signs taken from a card export's convention: %s prints charges positive and payments negative; check the signs", s.colName(j)))
+	}
+}
+
+// decideBlankSign reads the convention of a sign column that marks only
+// one side, as card statements do: "CR" beside credits and nothing beside
+// charges. Blank cells under amounts then mean the other side; with marks
+// of both sides a blank stays an error.
+func (s *spec) decideBlankSign(data []tableRow) {
+	k, j := s.first(roleSign), s.first(roleAmount)
+	if k < 0 || j < 0 {
+		return
+	}
+	debit, credit, blank := 0, 0, 0
+	for _, r := range data {
+		if r.cell(j) == "" {
+			continue
+		}
+		switch v := fold(r.cell(k)); {
+		case v == "":
+			blank++
+		case s.debitW[v]:
+			debit++
+		case s.creditW[v]:
+			credit++
+		}
+	}
+	switch {
+	case blank == 0:
+	case credit > 0 && debit == 0:
+		s.blankSign = -1
+		s.notes = append(s.notes, fmt.Sprintf("%s: marks credits only; a blank is a debit", s.colName(k)))
+	case debit > 0 && credit == 0:
+		s.blankSign = 1
+		s.notes = append(s.notes, fmt.Sprintf("%s: marks debits only; a blank is a credit", s.colName(k)))
+	}
+}
+
+// resolveK settles the mark K in a sign column by the marks beside it:
+// with D it is kredit, credit (Lithuanian, Latvian and Czech D/K); with J
+// (jóváírás, credit) it is ki, out, a debit (Hungarian Be/Ki exports).
+func (s *spec) resolveK(profiles []*colProfile) {
+	j := s.first(roleSign)
+	if j < 0 || j >= len(profiles) || profiles[j].eitherW == 0 || s.debitW["k"] || s.creditW["k"] {
+		return
+	}
+	p := profiles[j]
+	debit, credit := false, false
+	for v := range p.distinct {
+		f := fold(v)
+		debit = debit || debitWords[f]
+		credit = credit || creditWords[f]
+	}
+	if debit == credit {
+		return // K stays unknown: its rows are errors naming the column
+	}
+	d, c := map[string]bool{}, map[string]bool{}
+	for w := range s.debitW {
+		d[w] = true
+	}
+	for w := range s.creditW {
+		c[w] = true
+	}
+	if debit {
+		c["k"] = true
+		s.notes = append(s.notes, fmt.Sprintf("%s: K is credit (kredit), beside D", s.colName(j)))
+	} else {
+		d["k"] = true
+		s.notes = append(s.notes, fmt.Sprintf("%s: K is debit (ki, out), beside J", s.colName(j)))
+	}
+	s.debitW, s.creditW = d, c
 }
 
 // refine chooses between own and counterparty account by content: the
 // own account is the same on every row (or a handful, in a file of
 // several accounts); counterparties vary.
 func (s *spec) refine(r role, header string, p *colProfile) role {
+	h := fold(header)
+	if r.isMoney() {
+		switch {
+		case hasAnyWord(h, foreignWords):
+			return roleIgnore // the amount before conversion, third-party fees
+		case r == roleFee:
+		case hasAnyWord(h, sideWords):
+			return roleIgnore // shipping, tax: not the transaction's amount
+		case r != roleBalance && r != roleBalanceBefore && hasAnyWord(h, feeWords):
+			return roleSkip // "Montant des frais": a fee, if anything
+		}
+	}
+	if r == roleCounterparty && hasAnyWord(h, codeWords) {
+		return roleSkip // "Partner BIC", "Auftraggeber IBAN": a code, not a name
+	}
+	if r == roleAccount && hasAnyPart(h, counterpartyMarks) {
+		r = roleCounterpartyAccount // "Payee Account Number", "Gegenkonto"
+	}
 	if r == roleCounterparty && p.mostly(p.ibans) {
 		return roleCounterpartyAccount // ING's English "Counterparty" holds IBANs
 	}
@@ -370,6 +732,82 @@ func (s *spec) refine(r role, header string, p *colProfile) role {
 	return roleCounterpartyAccount
 }
 
+// roleSkip, from refine, passes over a candidate role to the next.
+const roleSkip = numRoles + 1
+
+// Words that make a money header something other than the transaction's
+// amount: a side charge, the amount in a foreign currency, a fee.
+var (
+	sideWords = foldAll("shipping", "handling", "livraison", "versand", "spedizione", "envío", "envio", "insurance", "tax",
+		"taxe", "tva", "vat", "mwst", "ust", "iva", "áfa", "podatek", "daň", "税", "税额", "运费", "tip", "tips", "trinkgeld")
+	foreignWords = foldAll("original", "originale", "origine", "foreign", "local", "fremdwährung", "fremdwaehrung", "oorspr",
+		"ursprung", "ursprungsbetrag", "orig", "původní", "puvodni", "pôvodná", "原币", "交易地", "外币", "cizí měna", "devizában", "fremde", "third party")
+	feeWords = foldAll("fee", "fees", "frais", "gebühr", "gebühren", "commission", "commissione", "commissioni", "comisión",
+		"díj", "prowizja", "poplatek", "手续费", "服务费")
+	// counterpartyMarks are parts of a header that make an account the
+	// other party's ("Empfängerkonto", "Tegenrekening", "对方账号").
+	counterpartyMarks = foldAll("payee", "payer", "beneficiar", "recipient", "counterpart", "counter part", "counteraccount",
+		"partner", "tegen", "gegen", "empfänger", "empfaenger", "auftraggeber", "zahlungspflichtig", "begünstigt", "beguenstigt",
+		"kontrahent", "controparte", "contrepartie", "contrapartida", "destino", "ordenante", "beneficiario", "ordinante",
+		"对方", "收款", "付款", "收(付)", "ellenoldal", "protiúč", "protiuc", "protistran", "sender", "receiver")
+	// payerMarks and payeeMarks tell a payer column from a payee column.
+	payerMarks = foldAll("zahlungspflichtig", "auftraggeber", "payer", "sender", "remitter", "from", "nadawca", "付款",
+		"ordinante", "ordenante", "donneur", "emetteur", "absender", "betaler", "opdrachtgever", "befizető")
+	payeeMarks = foldAll("empfänger", "empfaenger", "begünstigt", "beguenstigt", "beneficiar", "payee", "recipient",
+		"odbiorca", "收款", "bénéficiaire", "destinatario", "ontvanger", "begunstigde", "kedvezményezett", "merchant")
+	// codeWords make a party header name a code or an address, not a name.
+	codeWords = foldAll("bic", "swift", "blz", "iban", "code", "konto", "kontonummer", "account", "rekening", "number", "nummer",
+		"no", "nr", "id", "email", "e-mail", "address", "adresse", "adres", "indirizzo", "dirección", "ort", "city", "land",
+		"country", "postcode", "plz", "账号", "卡号", "账户", "bank", "banque", "bankleitzahl", "sort code")
+	// preferredWords name the better of two candidate columns.
+	preferredWords = foldAll("net", "net amount", "netto", "nettobetrag", "neto", "importe neto", "montant net", "importo netto",
+		"实付金额", "实收金额", "buchungstag", "buchungsdatum", "booking date", "posting date", "posted date", "post date",
+		"könyvelés dátuma", "data contabile", "data registrazione", "fecha contable", "date comptable", "boekdatum",
+		"boekingsdatum", "记账日期", "记账日", "入账日期", "银行记账日", "completed date", "data księgowania",
+		"date de comptabilisation", "datum zaúčtování", "dátum zaúčtovania")
+)
+
+func foldAll(ws ...string) []string {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = fold(w)
+	}
+	return out
+}
+
+// hasAnyWord reports whether the folded header h holds one of the words
+// at word bounds (anywhere, for Chinese).
+func hasAnyWord(h string, words []string) bool {
+	for _, w := range words {
+		if hasCJK(w) && strings.Contains(h, w) || containsWord(h, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasAnyPart reports whether h holds one of the parts anywhere.
+func hasAnyPart(h string, parts []string) bool {
+	for _, w := range parts {
+		if strings.Contains(h, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// preferredHeader reports whether a header names the better of two
+// candidates for one role (see preferredWords).
+func preferredHeader(h string) bool {
+	f := fold(h)
+	for _, w := range preferredWords {
+		if f == w || hasCJK(w) && strings.Contains(f, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // genericAccount are account headers that do not say whose account.
 var genericAccount = func() map[string]bool {
 	m := map[string]bool{}
@@ -386,7 +824,9 @@ var genericAccount = func() map[string]bool {
 func (s *spec) place(r role, j int, p *colProfile, why string) bool {
 	if s.has(r) {
 		switch r {
-		case roleDescription:
+		case roleDescription, roleCounterparty:
+			// Several name columns: the first filled one per row (Wise's
+			// Payer Name, Payee Name, Merchant).
 		case roleBooking:
 			if s.has(roleValue) {
 				return false
@@ -496,6 +936,9 @@ func (s *spec) tableRows(rows []tableRow) []tableRow {
 		if k, at := s.labels.rowLabel(r.cells); k != labelNone && (at == first || !hasDate(r)) {
 			continue // a balance or total row
 		}
+		if k, _ := s.datedBalanceLabel(r); k != labelNone || s.datedSummaryRow(r) {
+			continue // a balance or total row with a date
+		}
 		if filled == 1 && (width >= 3 || len(r.cells) == 1) {
 			continue // a comment or footer line
 		}
@@ -516,8 +959,45 @@ func (s *spec) isHeaderAgain(r tableRow) bool {
 	return true
 }
 
+// periodEnd is the last day the statement covers, where the file says:
+// the period's end, else the end of the statement month in its title.
+func (s *spec) periodEnd() ferry.Date {
+	if !s.to.IsZero() {
+		return s.to
+	}
+	return s.month
+}
+
+// statementMonth finds "2024年01月" or "January 2024" in a title cell:
+// the month a card statement covers.
+var statementMonthRe = regexp.MustCompile(`(20\d\d)\s*年\s*(\d{1,2})\s*月`)
+
+func statementMonth(cell string) ferry.Date {
+	if len(cell) > 200 {
+		return ferry.Date{}
+	}
+	if m := statementMonthRe.FindStringSubmatch(cell); m != nil {
+		y, _ := strconv.Atoi(m[1])
+		mo, _ := strconv.Atoi(m[2])
+		if mo >= 1 && mo <= 12 {
+			return ferry.NewDate(y, time.Month(mo)+1, 1).AddDays(-1)
+		}
+	}
+	return ferry.Date{}
+}
+
 // readBlock reads the key-value rows above the table.
 func (s *spec) readBlock(rows []tableRow, where func(int) string) {
+	for _, r := range rows {
+		for _, c := range r.cells {
+			if d := statementMonth(c); !d.IsZero() && s.month.IsZero() {
+				s.month = d
+			}
+			if !s.cardContext && len(c) < 200 && hasAnyPart(fold(c), cardWords) {
+				s.cardContext = true
+			}
+		}
+	}
 	for i, r0 := range rows {
 		r := splitBlockRow(r0)
 		for j := 0; j < len(r.cells); j++ {
@@ -753,14 +1233,17 @@ func (s *spec) placeByContent(profiles []*colProfile, taken []bool, data []table
 			dates = append(dates, j)
 		case p.realMoney():
 			money = append(money, j)
-		case p.mostly(p.money) && p.constant() || p.mostly(p.money) && p.fewDistinct() && p.fraction == 0:
-			// The same integer on every row: an account number.
+		case p.mostly(p.money) && p.fraction == 0 && p.repeats():
+			// The same integer on every row (or a few, each on many rows):
+			// an account number. Serial numbers differ on every row.
 			if !s.has(roleAccount) && len(p.sample) >= 6 {
 				s.place(roleAccount, j, p, "content: the same number on every row")
 				taken[j] = true
 			}
+		case p.mostly(p.money) && p.fraction == 0:
+			texts = append(texts, j) // serial numbers, references
 		default:
-			if iban := findIBAN(p.sample); iban != "" && p.fewDistinct() && !s.has(roleAccount) {
+			if iban := findIBAN(p.sample); iban != "" && p.repeats() && !s.has(roleAccount) {
 				s.place(roleAccount, j, p, "content: the same IBAN on every row")
 				taken[j] = true
 				continue
@@ -812,81 +1295,138 @@ func (s *spec) placeByContent(profiles []*colProfile, taken []bool, data []table
 
 // chainRoles tells amount and balance columns apart in a headerless table
 // by the arithmetic that links them: balance before + amount = balance
-// after on each row, or each balance = the previous one + the amount.
+// after on each row, each balance = the previous one + the amount (the
+// balance after the line, or before it, as ASN writes it), or the same
+// with a debit and a credit column that are never both filled (TD). The
+// rows may run oldest or newest first.
 func (s *spec) chainRoles(money []int, profiles []*colProfile, data []tableRow) bool {
-	vals := func(j int) []decimal.Decimal {
-		var out []decimal.Decimal
+	type column struct {
+		v   []decimal.Decimal
+		set []bool
+	}
+	read := func(j int) (column, bool) {
+		var c column
 		for _, r := range data {
 			v := r.cell(j)
-			if r.kind(j) == cellNumber {
-				d, err := decimal.NewFromString(v)
-				if err != nil {
-					return nil
-				}
-				out = append(out, d)
+			if v == "" {
+				c.v, c.set = append(c.v, decimal.Zero), append(c.set, false)
 				continue
 			}
-			d, _, err := parseAmount(v, 0)
-			if err != nil {
-				if d, _, err = parseAmount(v, ','); err != nil {
-					return nil
-				}
+			var d decimal.Decimal
+			var err error
+			if r.kind(j) == cellNumber {
+				d, err = decimal.NewFromString(v)
+			} else if d, _, err = parseAmount(v, 0); err != nil {
+				d, _, err = parseAmount(v, ',')
 			}
-			out = append(out, d)
+			if err != nil {
+				return c, false
+			}
+			c.v, c.set = append(c.v, d), append(c.set, true)
 		}
-		return out
+		return c, len(c.v) >= 2
 	}
-	cols := make([][]decimal.Decimal, len(money))
+	cols := make([]column, len(money))
 	for i, j := range money {
-		if cols[i] = vals(j); cols[i] == nil || len(cols[i]) < 2 {
+		var ok bool
+		if cols[i], ok = read(j); !ok {
 			return false
 		}
 	}
-	// before + amount = after, row by row.
-	if len(money) == 3 {
-		for a := 0; a < 3; a++ {
-			for b := 0; b < 3; b++ {
-				for c := 0; c < 3; c++ {
-					if a == b || b == c || a == c {
-						continue
+	full := func(c column) bool {
+		for _, ok := range c.set {
+			if !ok {
+				return false
+			}
+		}
+		return true
+	}
+	// chains reports whether bal follows amt, forward or newest first, as
+	// the balance after each line or (before) the balance before it.
+	chains := func(amt []decimal.Decimal, bal column, before bool) bool {
+		fwd, rev := true, true
+		for i := 1; i < len(amt); i++ {
+			if before {
+				fwd = fwd && bal.v[i].Equal(bal.v[i-1].Add(amt[i-1]))
+				rev = rev && bal.v[i-1].Equal(bal.v[i].Add(amt[i]))
+			} else {
+				fwd = fwd && bal.v[i].Equal(bal.v[i-1].Add(amt[i]))
+				rev = rev && bal.v[i-1].Equal(bal.v[i].Add(amt[i-1]))
+			}
+		}
+		return fwd || rev
+	}
+	const why = "content: the balances follow from the amounts"
+	if len(money) == 2 {
+		for a := 0; a < 2; a++ {
+			b := 1 - a
+			if !full(cols[a]) || !full(cols[b]) {
+				continue
+			}
+			for _, before := range []bool{false, true} {
+				if chains(cols[a].v, cols[b], before) {
+					s.place(roleAmount, money[a], profiles[money[a]], why)
+					if before {
+						s.place(roleBalanceBefore, money[b], profiles[money[b]], why+" (the balance before each line)")
+					} else {
+						s.place(roleBalance, money[b], profiles[money[b]], why)
 					}
-					// Addition cannot tell the amount from the balance
-					// before it; the chain can: each row's balance
-					// before is the previous row's balance after.
-					ok, fwd, rev := true, true, true
-					for i := range cols[a] {
-						if !cols[b][i].Add(cols[a][i]).Equal(cols[c][i]) {
-							ok = false
-							break
-						}
-						if i > 0 {
-							fwd = fwd && cols[b][i].Equal(cols[c][i-1])
-							rev = rev && cols[b][i-1].Equal(cols[c][i])
-						}
-					}
-					ok = ok && (fwd || rev)
-					if ok {
-						s.place(roleAmount, money[a], profiles[money[a]], "content: balance before + amount = balance after")
-						s.place(roleBalanceBefore, money[b], profiles[money[b]], "content: balance before + amount = balance after")
-						s.place(roleBalance, money[c], profiles[money[c]], "content: balance before + amount = balance after")
-						return true
-					}
+					return true
 				}
 			}
 		}
 		return false
 	}
-	for a := 0; a < 2; a++ {
-		b := 1 - a
-		fwd, rev := true, true
-		for i := 1; i < len(cols[a]); i++ {
-			fwd = fwd && cols[b][i].Equal(cols[b][i-1].Add(cols[a][i]))
-			rev = rev && cols[b][i-1].Equal(cols[b][i].Add(cols[a][i-1]))
+	// Three columns: balance before + amount = balance after on each row,
+	// each row's balance before the previous row's after.
+	for a := 0; a < 3; a++ {
+		for b := 0; b < 3; b++ {
+			for c := 0; c < 3; c++ {
+				if a == b || b == c || a == c || !full(cols[a]) || !full(cols[b]) || !full(cols[c]) {
+					continue
+				}
+				ok, fwd, rev := true, true, true
+				for i := range cols[a].v {
+					if !cols[b].v[i].Add(cols[a].v[i]).Equal(cols[c].v[i]) {
+						ok = false
+						break
+					}
+					if i > 0 {
+						fwd = fwd && cols[b].v[i].Equal(cols[c].v[i-1])
+						rev = rev && cols[b].v[i-1].Equal(cols[c].v[i])
+					}
+				}
+				if ok && (fwd || rev) {
+					s.place(roleAmount, money[a], profiles[money[a]], "content: balance before + amount = balance after")
+					s.place(roleBalanceBefore, money[b], profiles[money[b]], "content: balance before + amount = balance after")
+					s.place(roleBalance, money[c], profiles[money[c]], "content: balance before + amount = balance after")
+					return true
+				}
+			}
 		}
-		if fwd || rev {
-			s.place(roleAmount, money[a], profiles[money[a]], "content: each balance is the one before plus this amount")
-			s.place(roleBalance, money[b], profiles[money[b]], "content: each balance is the one before plus the amount")
-			return true
+	}
+	// A debit and a credit column, never both filled, and a balance.
+	for d := 0; d < 3; d++ {
+		for c := 0; c < 3; c++ {
+			b := 3 - d - c
+			if d == c || b == d || b == c || !full(cols[b]) {
+				continue
+			}
+			amt := make([]decimal.Decimal, len(cols[b].v))
+			ok := true
+			for i := range amt {
+				if cols[d].set[i] == cols[c].set[i] && !(cols[d].v[i].IsZero() || cols[c].v[i].IsZero()) {
+					ok = false // both or neither filled
+					break
+				}
+				amt[i] = cols[c].v[i].Abs().Sub(cols[d].v[i].Abs())
+			}
+			if ok && chains(amt, cols[b], false) {
+				s.place(roleDebit, money[d], profiles[money[d]], why+" (debits)")
+				s.place(roleCredit, money[c], profiles[money[c]], why+" (credits)")
+				s.place(roleBalance, money[b], profiles[money[b]], why)
+				return true
+			}
 		}
 	}
 	return false
@@ -974,7 +1514,7 @@ func (s *spec) decideFormats(profiles []*colProfile, data []tableRow, where func
 	}
 	for _, r := range []role{roleBooking, roleValue} {
 		for _, j := range s.col[r] {
-			f := dateFormat{layout: layout, order: forced}
+			f := dateFormat{layout: layout, order: forced, end: s.periodEnd()}
 			why := "mapping"
 			if layout == "" && forced == orderUnknown {
 				ev := &profiles[j].dates
@@ -1010,8 +1550,8 @@ func (s *spec) hintOrder() dateOrder {
 // decideCurrency finds the statement's currency where no column gives it
 // per line: a header such as "Betrag (EUR)", or the amount cells.
 func (s *spec) decideCurrency(profiles []*colProfile, data []tableRow) {
-	if s.currency != "" || s.has(roleCurrency) {
-		return
+	if s.currency != "" || s.has(roleCurrency) && !profiles[s.first(roleCurrency)].empty() {
+		return // an empty currency column (ZKB's "Curr") says nothing
 	}
 	for r := role(1); r < numRoles; r++ {
 		if !r.isMoney() {
@@ -1023,13 +1563,17 @@ func (s *spec) decideCurrency(profiles []*colProfile, data []tableRow) {
 				for _, w := range strings.FieldsFunc(h, func(r rune) bool {
 					return r == '(' || r == ')' || r == ' ' || r == '[' || r == ']' || r == '/' || r == ',' || r == ':'
 				}) {
-					if isISOCode(w) {
+					if isISOCode(w) && !wordCodes[w] {
 						s.currency, s.currencyWhy = currencyCode(w), "the header "+s.colName(j)
 						return
 					}
 				}
 				if strings.Contains(h, "€") || containsWord(fold(h), "euro") || containsWord(fold(h), "euros") {
 					s.currency, s.currencyWhy = "EUR", "the header "+s.colName(j)
+					return
+				}
+				if strings.Contains(h, "人民币") || strings.Contains(h, "(元)") || strings.Contains(h, "（元）") {
+					s.currency, s.currencyWhy = "CNY", "the header "+s.colName(j)
 					return
 				}
 			}

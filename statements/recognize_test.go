@@ -199,7 +199,7 @@ func TestMappingErrorsNameTheKey(t *testing.T) {
 		{"encoding: klingon\n", "m.yaml:1: encoding"},
 		{"account:\n  cell: 12\n", "m.yaml:2: account.cell"},
 		{"account:\n  file_name: \"[a-z]+\"\n", "m.yaml:2: account.file_name"},
-		{"sign:\n  debit: [D]\n", "m.yaml:1: sign"},
+		{"sign:\n  debit: [D, X]\n  credit: [C, x]\n", "m.yaml:1: sign"},
 		{"columns:\n  amount: Betrag\n  nonsense: 3\n", "line 3: field nonsense not found"},
 		{"hidden_rows: maybe\n", "m.yaml:1: hidden_rows"},
 		{"date_format: whenever\n", "m.yaml:1: date_format"},
@@ -626,5 +626,151 @@ func TestEncryptedXLSXNamed(t *testing.T) {
 	_, err := statements.ParseAll(context.Background(), "locked.xlsx", buf.Bytes())
 	if err == nil || !strings.Contains(err.Error(), "password-protected") || !strings.Contains(err.Error(), "locked.xlsx") {
 		t.Fatalf("got %v, want a password-protected error naming locked.xlsx", err)
+	}
+}
+
+// Delimited text as real exports write it, against RFC 4180: lines ended
+// by a lone CR (old Mac exports, csv2ofx's credit-union sample) or by CR
+// CR LF (a Rabobank CSV converted twice), blanks between a closing quote
+// and the delimiter (HSBC Hong Kong, Alipay), Excel's ="0123" text cells
+// and line breaks inside quoted cells. Every row is read, none merged.
+func TestCSVQuirksOfRealExports(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, csv, amounts, account, desc string
+	}{
+		{"lone CR", "Date,Description,Amount,Balance\r2024-01-02,Coffee,-3.50,96.50\r2024-01-03,Salary,100.00,196.50\r", "-3.50 100.00", "", "Coffee"},
+		{"CR CR LF", "\"Datum\",\"Bedrag\",\"Saldo na trn\",\"Omschrijving-1\"\r\r\n\"2024-01-02\",\"-3,50\",\"+96,50\",\"Koffie\"\r\r\n\"2024-01-03\",\"+100,00\",\"+196,50\",\"Salaris\"\r\r\n", "-3.50 100.00", "", "Koffie"},
+		{"blanks after a closing quote", "Date,Description,Billing amount,Billing currency,Balance\n24/03/2025,TRIPLE Z,\"-1.00\"\t,HKD,\"3,612.17\"\t,\n20/03/2025,FUND TRANSFER,\"500.00\"  ,HKD,\"4,112.17\" \n", "-1.00 500.00", "", "TRIPLE Z"},
+		{"Excel text cells", "Account;Date;Text;Amount\n=\"0012345678\";02.01.2024;\"Miete; Januar\";-800,00\n=\"0012345678\";03.01.2024;Gehalt;2.500,00\n", "-800.00 2500.00", "0012345678", "Miete; Januar"},
+		{"line break in a quoted cell", "Date,Description,Amount\r\n2024-01-02,\"Coffee\r\nshop\",-3.50\r\n2024-01-03,Salary,100.00\r\n", "-3.50 100.00", "", "Coffee shop"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sts, err := parseTable(t, "quirk.csv", []byte(tc.csv), statements.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := sts[0]
+			if got := amounts(st); got != tc.amounts || st.Account != tc.account || st.Lines[0].Description != tc.desc {
+				t.Fatalf("got %s account %q description %q, want %s %q %q", got, st.Account, st.Lines[0].Description, tc.amounts, tc.account, tc.desc)
+			}
+		})
+	}
+	// The line numbers in messages count a lone CR as a line end.
+	_, err := parseTable(t, "cr.csv", []byte("Date,Description,Amount\r2024-01-02,A,-3.50\r2024-01-03,B,-2.00\r2024-01-04,C,-1.00\r2024-01-05,D,-4.00\r2024-01-06,E,-5.00\r2024-01-07,F,-6.00\r2024-01-08,G,-7.00\r2024-01-09,H,-8.00\r2024-01-10,I,-9.00\r2024-01-11,J,12x\r"), statements.Options{})
+	if err == nil || !strings.Contains(err.Error(), "cr.csv: line 11") {
+		t.Fatalf("got %v, want line 11", err)
+	}
+}
+
+// Balance rows printed with a date inside the table (BancoPosta, with a
+// stray bar beside the label and the amount) are balances, never
+// transactions; a description that merely starts like a label stays a
+// transaction.
+func TestDatedBalanceRows(t *testing.T) {
+	t.Parallel()
+	csv := "Data;Valuta;Addebiti;Accrediti;Descrizione operazioni\n" +
+		"31/12/23;;;1.000,00|;SALDO INIZIALE\n" +
+		"03/01/24;03/01/24;2,00;;IMPOSTA DI BOLLO\n" +
+		"05/01/24;05/01/24;;250,00;CLOSING COSTS REFUND\n" +
+		"31/01/24;;;1.248,00;|SALDO FINALE\n"
+	sts, err := parseTable(t, "bancoposta.csv", []byte(csv), statements.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := sts[0]
+	if amounts(st) != "-2.00 250.00" || st.Opening.StringFixed(2) != "1000.00" || st.Closing.StringFixed(2) != "1248.00" || st.NoBalances {
+		t.Fatalf("got %s %s..%s", amounts(st), st.Opening, st.Closing)
+	}
+	if err := st.Reconcile(); err != nil {
+		t.Fatal(err)
+	}
+	wrong := strings.Replace(csv, "1.248,00", "1.348,00", 1)
+	if _, _, err := statements.Scan(context.Background(), "bancoposta.csv", strings.NewReader(wrong), int64(len(wrong)), statements.Options{}, func(ferry.StatementLine) error { return nil }); !errors.Is(err, ferry.ErrUnreconciled) {
+		t.Fatalf("a wrong closing balance: got %v", err)
+	}
+}
+
+// Hand-written imitations of real exports' quirks (testdata/tables, see
+// its README): the amounts, signs and balances each must give, checked
+// by hand against the file.
+func TestRealExportQuirks(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		file, amounts, open, close, account, currency string
+		warn                                          string // a warning that must be shown
+	}{
+		// A fee is a line of its own; pending and reverted rows are left out.
+		{"revolut_fee_pending.csv", "400.00 -23.47 -100.00 -2.00 -150.00", "112.35", "236.88", "", "EUR", `"PENDING", not booked`},
+		// Net, not gross nor the shipping charges.
+		{"paypal_fr.csv", "-45.90 45.90 116.17 -116.17", "0.00", "0.00", "", "EUR", ""},
+		// The payee's account is not the statement's.
+		{"wise_statement.csv", "-250.00 -12.80 900.00", "1334.55", "1971.75", "", "EUR", ""},
+		// K is credit beside D; dated balance and Turnover rows are not lines.
+		{"swedbank_lt.csv", "-18.45 -21.99 1830.00", "1250.40", "3039.96", "LT717300010123456789", "EUR", ""},
+		// K is debit beside J.
+		{"otp_hu_beki.csv", "-8450.00 512300.00 -21990.00", "", "", "11773016-01234567", "HUF", ""},
+		// Czech headers in Windows-1250.
+		{"raiffeisen_cz.csv", "-1245.00 38500.00 -29.00", "", "", "1234567890/5500", "CZK", ""},
+		// Only a value date; 1'850.00.
+		{"ubs_ch_fr.csv", "-1850.00 6250.00 -12.00", "10262.35", "14650.35", "0235 00123456.01A", "CHF", ""},
+		// Month names, no header.
+		{"nab_au.csv", "-54.20 2100.00 -18.50 -620.00", "1300.00", "2707.30", "", "", ""},
+		// No header; the balance before each line; a serial number is no account.
+		{"asn_nl.csv", "-35.00 -2.20 2840.00 -128.75", "1250.40", "3924.45", "NL44ASNB0708123456", "EUR", ""},
+		// "Pending" for a date; CR marks credits, a blank is a charge.
+		{"johnlewis_card.csv", "-1249.00 -6.80 850.00 -24.50", "", "", "", "GBP", `"Pending", not booked`},
+		// A header and no rows: an empty statement, said so.
+		{"knab_empty.csv", "", "", "", "", "", "no transactions"},
+		// No header; withdrawal and deposit told apart by the balances.
+		{"td_ca.csv", "-4.35 2150.00 -118.40 -300.00", "1527.49", "3254.74", "", "", ""},
+		// Vorgemerkt left out; the payee of a debit, the payer of a credit.
+		{"dkb_2023.csv", "-84.20 3100.00 -1000.00", "", "", "DE02120300000000202051", "EUR", `"Vorgemerkt", not booked`},
+		// S/H marks; footer balance rows shifted two cells.
+		{"volksbank_umsatzanzeige.csv", "3100.00 -1000.00 -84.20", "1.00", "2016.80", "123456789", "EUR", ""},
+		// "offen" rows; Neuer Kontostand above, Alter Kontostand below.
+		{"comdirect_umsaetze.csv", "-84.20 -1000.00 3100.00", "1.00", "2016.80", "", "EUR", `"offen", not booked`},
+		// £ in Windows-1252, not Ł in Windows-1250.
+		{"nationwide_uk.csv", "3100.00 -1000.00 -84.20", "1.00", "2016.80", "", "GBP", ""},
+		// Charges positive in the file: negated, said so.
+		{"amex_us.csv", "-29.99 -5.75 500.00 15.00 -18.40", "", "", "", "", "card export's convention"},
+		// No year in the dates; the title's month gives it.
+		{"cmb_credit_cn.csv", "500.00 -45.60 -300.00 89.00 -38.00", "", "", "", "CNY", "card export's convention"},
+		// Period and balances repeated on every row.
+		{"csb43_es.csv", "3100.00 -1000.00 -84.20", "1200.00", "3215.80", "0200051332", "EUR", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile(filepath.Join("testdata/tables", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sts, err := parseTable(t, tc.file, data, statements.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(sts) != 1 {
+				t.Fatalf("%d statements, want 1", len(sts))
+			}
+			st := sts[0]
+			open, closing := "", ""
+			if !st.NoBalances {
+				open, closing = st.Opening.StringFixed(2), st.Closing.StringFixed(2)
+			}
+			if got := amounts(st); got != tc.amounts || open != tc.open || closing != tc.close || st.Account != tc.account || st.Currency != tc.currency {
+				t.Fatalf("got %s, %s..%s, account %q %s; want %s, %s..%s, %q %s", got, open, closing, st.Account, st.Currency, tc.amounts, tc.open, tc.close, tc.account, tc.currency)
+			}
+			if !st.NoBalances {
+				if err := st.Reconcile(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.warn != "" && !strings.Contains(strings.Join(st.Warnings, "\n"), tc.warn) {
+				t.Fatalf("warnings %q, want %q", st.Warnings, tc.warn)
+			}
+		})
 	}
 }

@@ -7,12 +7,12 @@ package statements
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // Absolute limits for text tables: a record (a row, quoted line breaks
@@ -42,7 +42,11 @@ func (r tableRow) cell(i int) string {
 	if i < 0 || i >= len(r.cells) {
 		return ""
 	}
-	return strings.TrimSpace(r.cells[i])
+	v := strings.TrimSpace(r.cells[i])
+	if len(v) > 1 && v[0] == '\'' && v[len(v)-1] != '\'' && r.kinds == nil {
+		v = v[1:] // Excel's text mark, as NatWest and Lloyds write it: '30-96-26
+	}
+	return v
 }
 
 func (r tableRow) kind(i int) cellKind {
@@ -72,34 +76,233 @@ type rowSource interface {
 
 // csvSource reads delimited text.
 type csvSource struct {
-	r      *csv.Reader
-	guard  *guardReader
+	r      *textTable
 	enc    textEncoding
-	delim  rune
+	delim  byte
 	offset int // lines dropped before the reader (a "sep=;" line)
 	why    string
-}
-
-// guardReader fails a read when one record has grown past the limit;
-// the scan loop resets it after each record.
-type guardReader struct {
-	r    io.Reader
-	left int
 }
 
 // errRecordTooLong reports a row longer than maxRecordBytes.
 var errRecordTooLong = fmt.Errorf("a row longer than %d bytes (an unmatched quote?)", maxRecordBytes)
 
-func (g *guardReader) Read(p []byte) (int, error) {
-	if g.left <= 0 {
-		return 0, errRecordTooLong
+// textTable splits delimited text into rows. It is written here rather
+// than taken from encoding/csv because bank exports break RFC 4180 in ways
+// that reader cannot be told to accept, and each of them cost whole files:
+// lines ended by a lone CR (old Mac exports) or by CR CR LF (a CRLF file
+// converted once more, as Rabobank's were), spaces or a tab between a
+// closing quote and the delimiter (HSBC Hong Kong, Alipay), and Excel's
+// ="0123" for text that must keep its leading zeros. A quote inside an
+// unquoted cell is a character; a lone quote inside a quoted cell that
+// does not end it is one too. Memory is bounded by maxRecordBytes per row
+// and maxTableCells per row.
+type textTable struct {
+	src   io.Reader
+	buf   []byte
+	pos   int
+	end   int
+	eof   bool
+	err   error
+	delim byte
+	line  int // lines consumed so far
+	field []byte
+	cells []string
+}
+
+func newTextTable(r io.Reader, delim byte) *textTable {
+	return &textTable{src: r, buf: make([]byte, 64<<10), delim: delim}
+}
+
+// fill makes at least one unread byte available, or reports false at the
+// end of the text.
+func (t *textTable) fill() bool {
+	if t.pos < t.end {
+		return true
 	}
-	if len(p) > g.left {
-		p = p[:g.left]
+	if t.eof {
+		return false
 	}
-	n, err := g.r.Read(p)
-	g.left -= n
-	return n, err
+	for {
+		n, err := t.src.Read(t.buf)
+		t.pos, t.end = 0, n
+		if err != nil {
+			t.eof = true
+			if err != io.EOF {
+				t.err = err
+			}
+		}
+		if n > 0 || t.eof {
+			return n > 0
+		}
+	}
+}
+
+// peek returns the next byte without taking it; ok is false at the end.
+func (t *textTable) peek() (byte, bool) {
+	if !t.fill() {
+		return 0, false
+	}
+	return t.buf[t.pos], true
+}
+
+// newline takes a line end that starts with the byte just read (CR or
+// LF): LF, CR LF, CR CR LF and a lone CR all end one line.
+func (t *textTable) newline(c byte) {
+	t.line++
+	if c != '\r' {
+		return
+	}
+	for {
+		n, ok := t.peek()
+		switch {
+		case ok && n == '\r':
+			t.pos++ // CR CR LF: one line end written twice
+			continue
+		case ok && n == '\n':
+			t.pos++
+		}
+		return
+	}
+}
+
+// read returns the next non-empty row's cells and the line it starts on;
+// io.EOF after the last. The cells are reused by the next call.
+func (t *textTable) read() ([]string, int, error) {
+	for {
+		c, ok := t.peek()
+		if !ok {
+			if t.err != nil {
+				return nil, t.line + 1, t.err
+			}
+			return nil, t.line + 1, io.EOF
+		}
+		if c == '\n' || c == '\r' {
+			t.pos++
+			t.newline(c) // an empty line is no row
+			continue
+		}
+		break
+	}
+	start := t.line + 1
+	t.cells = t.cells[:0]
+	size := 0
+	for {
+		t.field = t.field[:0]
+		c, ok := t.peek()
+		quoted := ok && c == '"'
+		if ok && c == '=' && t.pos+1 < t.end && t.buf[t.pos+1] == '"' {
+			t.pos++ // ="0123": Excel's text cell
+			quoted = true
+		}
+		ended := false // the row ended after this cell
+		if quoted {
+			t.pos++
+		quotedLoop:
+			for {
+				if !t.fill() {
+					ended = true
+					break
+				}
+				c := t.buf[t.pos]
+				t.pos++
+				switch c {
+				case '"':
+					n, ok := t.peek()
+					if ok && n == '"' {
+						t.pos++
+						t.field = append(t.field, '"')
+						continue
+					}
+					// A closing quote, maybe followed by blanks, then the
+					// delimiter or the line end.
+					blanks := 0
+					var kept [16]byte
+					for ok && (n == ' ' || n == '\t') && n != t.delim && blanks < len(kept) {
+						kept[blanks] = n
+						blanks++
+						t.pos++
+						n, ok = t.peek()
+					}
+					switch {
+					case !ok:
+						ended = true
+						break quotedLoop
+					case n == t.delim:
+						t.pos++
+						break quotedLoop
+					case n == '\n' || n == '\r':
+						t.pos++
+						t.newline(n)
+						ended = true
+						break quotedLoop
+					}
+					// A stray quote inside the cell: a character. The
+					// blanks after it belong to the cell too.
+					t.field = append(t.field, '"')
+					t.field = append(t.field, kept[:blanks]...)
+				case '\r':
+					n, ok := t.peek()
+					if ok && n == '\n' {
+						t.pos++
+					}
+					t.line++
+					t.field = append(t.field, '\n')
+				case '\n':
+					t.line++
+					t.field = append(t.field, '\n')
+				default:
+					t.field = append(t.field, c)
+				}
+				if size+len(t.field) > maxRecordBytes {
+					return nil, start, errRecordTooLong
+				}
+			}
+		} else {
+		plainLoop:
+			for {
+				if !t.fill() {
+					ended = true
+					break
+				}
+				// Take the run of ordinary bytes at once.
+				i := t.pos
+				for i < t.end {
+					b := t.buf[i]
+					if b == t.delim || b == '\n' || b == '\r' {
+						break
+					}
+					i++
+				}
+				t.field = append(t.field, t.buf[t.pos:i]...)
+				t.pos = i
+				if size+len(t.field) > maxRecordBytes {
+					return nil, start, errRecordTooLong
+				}
+				if i == t.end {
+					continue
+				}
+				c := t.buf[t.pos]
+				t.pos++
+				if c == t.delim {
+					break plainLoop
+				}
+				t.newline(c)
+				ended = true
+				break plainLoop
+			}
+		}
+		size += len(t.field)
+		t.cells = append(t.cells, string(t.field))
+		if len(t.cells) > maxTableCells {
+			return nil, start, fmt.Errorf("more than %d cells in a row", maxTableCells)
+		}
+		if ended {
+			if t.err != nil {
+				return nil, start, t.err
+			}
+			return t.cells, start, nil
+		}
+	}
 }
 
 // openCSV prepares a text table: it chooses the encoding over the whole
@@ -122,6 +325,8 @@ func openCSV(f io.ReaderAt, size int64, encName string, delim rune) (*csvSource,
 		}
 	} else if enc, err = sniffEncoding(io.NewSectionReader(f, 0, size)); err != nil {
 		return nil, err
+	} else if _, single := enc.enc.(*charmap.Charmap); single {
+		enc = preferReadableHeaders(f, size, enc)
 	}
 	text := enc.decoder(io.NewSectionReader(f, 0, size))
 	prefix := make([]byte, sniffPrefix)
@@ -132,10 +337,10 @@ func openCSV(f io.ReaderAt, size int64, encName string, delim rune) (*csvSource,
 	prefix = prefix[:n]
 	s := &csvSource{enc: enc}
 	// Excel's "sep=;" first line names the delimiter.
-	if line, rest, ok := bytes.Cut(prefix, []byte("\n")); ok {
-		l := strings.TrimSpace(string(line))
+	if i := bytes.IndexAny(prefix, "\r\n"); i >= 0 {
+		l := strings.TrimSpace(string(prefix[:i]))
 		if strings.HasPrefix(strings.ToLower(l), "sep=") && len(l) == 5 {
-			delim, prefix, s.offset = rune(l[4]), rest, 1
+			delim, prefix, s.offset = rune(l[4]), trimLineEnd(prefix[i:]), 1
 			s.why = "the file's sep= line"
 		}
 	}
@@ -145,34 +350,84 @@ func openCSV(f io.ReaderAt, size int64, encName string, delim rune) (*csvSource,
 	} else if s.why == "" {
 		s.why = "as configured"
 	}
-	s.delim = delim
-	s.guard = &guardReader{r: io.MultiReader(bytes.NewReader(prefix), text), left: maxRecordBytes}
-	s.r = csv.NewReader(s.guard)
-	s.r.Comma = delim
-	s.r.FieldsPerRecord = -1
-	s.r.LazyQuotes = true
-	s.r.ReuseRecord = true
+	if delim >= 0x80 {
+		return nil, fmt.Errorf("delimiter %q: want an ASCII character", delim)
+	}
+	s.delim = byte(delim)
+	s.r = newTextTable(io.MultiReader(bytes.NewReader(prefix), text), s.delim)
 	return s, nil
 }
 
+// preferReadableHeaders settles Central against Western European
+// single-byte text by its headers: the same bytes read as Czech in
+// Windows-1250 ("Číslo účtu", "Zaúčtovaná částka") and as Italian or
+// French in Windows-1252 ("Èíslo úètu"), and letter counts cannot always
+// tell them apart. The encoding under which more cells of the first rows
+// are known header or label words wins; a tie keeps the sniffed choice.
+func preferReadableHeaders(f io.ReaderAt, size int64, enc textEncoding) textEncoding {
+	alt := textEncoding{name: "Windows-1250", enc: charmap.Windows1250}
+	if enc.enc == charmap.Windows1250 {
+		alt = textEncoding{name: "Windows-1252", enc: charmap.Windows1252}
+	}
+	hits := func(e textEncoding) int {
+		head := make([]byte, min(size, 16<<10))
+		n, _ := f.ReadAt(head, 0)
+		text, err := e.enc.NewDecoder().Bytes(head[:n])
+		if err != nil {
+			return 0
+		}
+		t := newTextTable(bytes.NewReader(text), byte(sniffDelimiter(text)))
+		count := 0
+		for i := 0; i < 40; i++ {
+			rec, _, err := t.read()
+			if err != nil {
+				break
+			}
+			for _, c := range rec {
+				if strings.TrimSpace(c) == "" || !hasNonASCII(c) {
+					continue
+				}
+				if len(theVocab.headerRoles(c)) > 0 || looksLikeMoney(c) {
+					count++ // a header, or an amount with its currency sign (£ in 1252, Ł in 1250)
+				} else if k, _ := theLabels.match(c); k != labelNone {
+					count++
+				}
+			}
+		}
+		return count
+	}
+	if a, b := hits(enc), hits(alt); b > a {
+		alt.why = fmt.Sprintf("%s; %d headers with accented letters read in %s, %d in %s", enc.why, b, alt.name, a, enc.name)
+		return alt
+	}
+	return enc
+}
+
+func hasNonASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+// trimLineEnd drops the one line end at the start of b.
+func trimLineEnd(b []byte) []byte {
+	switch {
+	case bytes.HasPrefix(b, []byte("\r\n")):
+		return b[2:]
+	case len(b) > 0 && (b[0] == '\n' || b[0] == '\r'):
+		return b[1:]
+	}
+	return b
+}
+
 func (s *csvSource) next() (tableRow, error) {
-	rec, err := s.r.Read()
-	s.guard.left = maxRecordBytes
+	rec, line, err := s.r.read()
 	if err != nil {
-		if err == io.EOF {
-			return tableRow{}, io.EOF
-		}
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return tableRow{num: pe.Line + s.offset}, fmt.Errorf("%w", pe.Err)
-		}
-		return tableRow{}, err
+		return tableRow{num: line + s.offset}, err
 	}
-	if len(rec) > maxTableCells {
-		line, _ := s.r.FieldPos(0)
-		return tableRow{num: line + s.offset}, fmt.Errorf("more than %d cells in a row", maxTableCells)
-	}
-	line, _ := s.r.FieldPos(0)
 	return tableRow{cells: rec, num: line + s.offset}, nil
 }
 
@@ -184,7 +439,7 @@ func (s *csvSource) warnings() []string { return nil }
 func (s *csvSource) notes() []string {
 	return []string{
 		fmt.Sprintf("encoding: %s (%s)", s.enc.name, s.enc.why),
-		fmt.Sprintf("delimiter: %s (%s)", delimName(s.delim), s.why),
+		fmt.Sprintf("delimiter: %s (%s)", delimName(rune(s.delim)), s.why),
 	}
 }
 
@@ -209,15 +464,11 @@ func delimName(d rune) string {
 // not the decimal commas inside a semicolon-separated table.
 func sniffDelimiter(text []byte) rune {
 	best, bestScore := ',', -1
-	for _, d := range []rune{',', ';', '\t', '|'} {
-		r := csv.NewReader(bytes.NewReader(text))
-		r.Comma = d
-		r.FieldsPerRecord = -1
-		r.LazyQuotes = true
-		r.ReuseRecord = true
+	for _, d := range []byte{',', ';', '\t', '|'} {
+		r := newTextTable(bytes.NewReader(text), d)
 		counts := map[int]int{}
 		for i := 0; i < 100; i++ {
-			rec, err := r.Read()
+			rec, _, err := r.read()
 			if err != nil {
 				break
 			}
@@ -230,7 +481,7 @@ func sniffDelimiter(text []byte) rune {
 			score = max(score, (k-1)*n)
 		}
 		if score > bestScore {
-			best, bestScore = d, score
+			best, bestScore = rune(d), score
 		}
 	}
 	return best

@@ -62,7 +62,7 @@ func SuggestMapping(ctx context.Context, name string, f io.ReaderAt, size int64,
 				if cs.delim == '\t' {
 					d = `\t`
 				}
-				add("delimiter", quoted(d), delimName(cs.delim))
+				add("delimiter", quoted(d), delimName(rune(cs.delim)))
 			}
 		}
 	}

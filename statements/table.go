@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -86,6 +87,8 @@ type acctState struct {
 	openAt, closeAt  string
 	from, to         ferry.Date
 	currencies       map[string]bool
+	account          string // the statement's account (the map key may add the currency)
+	currency         string // the currency of a per-currency statement
 }
 
 // tableRun is one pass over a table's rows.
@@ -102,6 +105,7 @@ type tableRun struct {
 	count      int
 	summaries  int
 	skipped    int
+	left       leftOut // rows with an amount that are not booked lines
 	detailCols []int
 	amountCols string // the columns the amount comes from, for messages
 }
@@ -313,7 +317,7 @@ func (r *tableRun) money(row tableRow, j int) (decimal.Decimal, moneyText, bool,
 func (r *tableRun) account(key string) *acctState {
 	a, ok := r.accts[key]
 	if !ok {
-		a = &acctState{currencies: map[string]bool{}}
+		a = &acctState{currencies: map[string]bool{}, account: key}
 		a.chain.init()
 		r.accts[key] = a
 		r.order = append(r.order, key)
@@ -327,11 +331,17 @@ func (r *tableRun) balanceRow(row tableRow, k labelKind, at int) error {
 	s := r.s
 	var val decimal.Decimal
 	found := false
+	var firstErr error
 	for _, ro := range []role{roleBalance, roleAmount, roleCredit, roleDebit} {
 		for _, j := range s.col[ro] {
 			d, _, ok, err := r.money(row, j)
 			if err != nil {
-				return r.errorf(row.num, "balance row: %v", err)
+				// Volksbank's footer rows are shifted by two cells
+				// against the header: look beside the label instead.
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
 			}
 			if ok {
 				val, found = d, true
@@ -357,10 +367,17 @@ func (r *tableRun) balanceRow(row tableRow, k labelKind, at int) error {
 				d, _, ok, err := r.money(row, j)
 				if err == nil && ok {
 					val, found = d, true
+					// A Soll/Haben mark in the next cell: "1,00;S".
+					if next := fold(row.cell(j + 1)); s.debitW[next] && !d.IsNegative() {
+						val = d.Neg()
+					}
 					break
 				}
 			}
 		}
+	}
+	if !found && firstErr != nil {
+		return r.errorf(row.num, "balance row: %v", firstErr)
 	}
 	if !found {
 		return r.errorf(row.num, "balance row %q has no amount", row.cell(at))
@@ -404,14 +421,174 @@ func (r *tableRun) rowLabel(row tableRow) (labelKind, int) {
 	return r.s.labels.rowLabel(row.cells)
 }
 
+// datedBalanceRow finds, in a row with a booking date, a text cell that is
+// a balance label on its own (see labelIndex.balanceLabel), or one of the
+// mapping's balance labels.
+func (r *tableRun) datedBalanceRow(row tableRow) (labelKind, int) {
+	return r.s.datedBalanceLabel(row)
+}
+
+func (s *spec) datedBalanceLabel(row tableRow) (labelKind, int) {
+	for i, c := range row.cells {
+		if row.kind(i) != cellText || s.isMoneyOrDateCol(i) {
+			continue
+		}
+		f := strings.Trim(fold(c), "|#*=-:> ")
+		if f == "" {
+			continue
+		}
+		for _, l := range s.openLabels {
+			if f == l {
+				return labelOpening, i
+			}
+		}
+		for _, l := range s.closeLabels {
+			if f == l {
+				return labelClosing, i
+			}
+		}
+		if k := s.labels.balanceLabel(c); k != labelNone {
+			return k, i
+		}
+	}
+	return labelNone, -1
+}
+
+// balanceCol is the column the balance chain reads: the balance after
+// each line, else the balance before it.
+func (s *spec) balanceCol() int {
+	if j := s.first(roleBalance); j >= 0 {
+		return j
+	}
+	return s.first(roleBalanceBefore)
+}
+
+// datedSummaryRow reports whether a row with a date is a total row: a
+// text cell that is exactly a total label (Swedbank's "Turnover" rows).
+func (s *spec) datedSummaryRow(row tableRow) bool {
+	for i, c := range row.cells {
+		if row.kind(i) == cellText && !s.isMoneyOrDateCol(i) && s.labels.summaryCell(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// isMoneyOrDateCol reports whether column j holds dates or amounts.
+func (s *spec) isMoneyOrDateCol(j int) bool {
+	for r := role(1); r < numRoles; r++ {
+		if !r.isMoney() && !r.isDate() {
+			continue
+		}
+		for _, c := range s.col[r] {
+			if c == j {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// leftOut counts rows with an amount that are deliberately not lines,
+// by reason, with the first few places, for the statement's warnings.
+type leftOut struct {
+	reasons []string
+	count   map[string]int
+	where   map[string][]string
+}
+
+func (l *leftOut) add(reason, where string) {
+	if l.count == nil {
+		l.count, l.where = map[string]int{}, map[string][]string{}
+	}
+	if l.count[reason] == 0 {
+		l.reasons = append(l.reasons, reason)
+	}
+	l.count[reason]++
+	if len(l.where[reason]) < 5 {
+		l.where[reason] = append(l.where[reason], where)
+	}
+}
+
+func (l *leftOut) warnings() []string {
+	var out []string
+	for _, r := range l.reasons {
+		at := strings.Join(l.where[r], ", ")
+		if l.count[r] > len(l.where[r]) {
+			at += ", ..."
+		}
+		out = append(out, fmt.Sprintf("%d rows left out: %s (%s)", l.count[r], r, at))
+	}
+	return out
+}
+
+// notBooked are status values of rows that did not (yet) move money:
+// pending, declined, reverted, failed or cancelled card payments and
+// transfers, closed trades in Chinese payment apps.
+var notBooked = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range []string{"pending", "declined", "reverted", "failed", "cancelled", "canceled", "rejected", "refused",
+		"denied", "expired", "void", "voided", "on hold", "authorised", "authorized", "authorisation", "authorization",
+		"autorizzato", "autorizzata", "in sospeso", "in attesa", "non contabilizzato", "vorgemerkt", "ausstehend",
+		"nicht gebucht", "offen", "umsatz vorgemerkt", "vorgemerkter umsatz", "abgelehnt", "storniert", "en attente", "en cours", "refusé", "annulé", "pendiente", "rechazada",
+		"rechazado", "cancelada", "anulada", "függő", "függőben", "elutasítva", "elutasított", "visszautasítva",
+		"oczekująca", "oczekujaca", "odrzucona", "anulowana", "blokada", "čeká", "zamítnuto", "nezaúčtováno", "in behandeling",
+		"geweigerd", "geannuleerd", "交易关闭", "已关闭", "关闭", "失败", "交易失败", "支付失败", "已撤销", "撤销", "处理中",
+		"待支付", "等待付款", "未支付", "已取消", "交易取消", "未入账", "待入账", "对方已退还", "已退还"} {
+		m[fold(w)] = true
+	}
+	return m
+}()
+
+// bookedWords are status values of rows that moved money.
+var bookedWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range []string{"completed", "complete", "posted", "booked", "settled", "cleared", "success", "successful",
+		"done", "paid", "gebucht", "umsatz gebucht", "ausgeführt", "durchgeführt", "contabilizzato", "contabilizzata",
+		"eseguito", "comptabilisé", "exécuté", "realizada", "contabilizado", "geboekt", "verwerkt", "könyvelt",
+		"teljesített", "zrealizowana", "wykonana", "zaúčtováno", "provedeno", "交易成功", "支付成功", "已入账", "已完成",
+		"成功", "已支付", "已收钱", "已转账", "退款成功", "已存入零钱", "提现已到账", "朋友已收钱", "已全额退款", "已退款",
+		"还款成功", "已到账", "对方已收钱", "支付成功"} {
+		m[fold(w)] = true
+	}
+	return m
+}()
+
+// neutralMarks are sign column values of payment apps' rows that are
+// neither income nor expense (transfers between the user's own wallets,
+// refunds, investments): the file does not say which way the money went.
+var neutralMarks = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range []string{"不计收支", "中性", "中性交易", "/", "neutral", "其他"} {
+		m[fold(w)] = true
+	}
+	return m
+}()
+
 // row handles one table row.
 func (r *tableRun) row(row tableRow) error {
 	s := r.s
 	if row.blank() || s.isHeaderAgain(row) {
 		return nil
 	}
+	// A row whose status says it moved no money is left out, unless the
+	// file gives it a running balance: PayPal marks the bank deposits
+	// that fund a payment "Pending" and counts them in its balance.
+	if j := s.first(roleStatus); j >= 0 && (!s.has(roleBalance) || row.cell(s.first(roleBalance)) == "") {
+		if v := row.cell(j); v != "" && s.notBookedStatus(v) {
+			if r.hasMoney(row) {
+				r.left.add(fmt.Sprintf("%s is %q, not booked", s.colName(j), v), r.src.where(row.num))
+			}
+			return nil
+		}
+	}
 	bj := s.first(roleBooking)
 	bv := row.cell(bj)
+	if bv != "" && notBooked[fold(bv)] && r.hasMoney(row) {
+		// John Lewis card exports date their pending rows "Pending".
+		r.left.add(fmt.Sprintf("%s is %q, not booked", s.colName(bj), bv), r.src.where(row.num))
+		return nil
+	}
 	var booking ferry.Date
 	var derr error
 	if bv != "" {
@@ -424,26 +601,36 @@ func (r *tableRun) row(row tableRow) error {
 			r.summaries++
 			return nil
 		}
-		hasMoney := false
-		for _, ro := range []role{roleAmount, roleDebit, roleCredit} {
-			for _, j := range s.col[ro] {
-				if _, _, ok, err := r.money(row, j); ok || err != nil {
-					hasMoney = true
-				}
-			}
-		}
-		if !hasMoney {
+		if !r.hasMoney(row) {
 			r.skipped++ // a note, a footer, a continuation without an amount
 			return nil
 		}
 		if bv == "" {
+			// Another date without a booking date: a transaction the
+			// bank has not booked yet (OTP's pending items, Revolut's
+			// pending card payments).
+			for _, j := range s.col[roleValue] {
+				if v := row.cell(j); v != "" {
+					if _, err := s.dates[j].parse(v); err == nil {
+						r.left.add(fmt.Sprintf("no booking date in %s (not booked yet)", s.colName(bj)), r.src.where(row.num))
+						return nil
+					}
+				}
+			}
 			return r.errorf(row.num, "an amount but no booking date in %s", s.colName(bj))
 		}
 		return r.errorf(row.num, "%s: %v", s.colName(bj), derr)
 	}
+	if k, at := r.datedBalanceRow(row); k != labelNone {
+		return r.balanceRow(row, k, at)
+	}
+	if s.datedSummaryRow(row) {
+		r.summaries++
+		return nil
+	}
 	l := ferry.StatementLine{BookingDate: booking, ValueDate: booking}
 	if j := s.first(roleValue); j >= 0 {
-		if v := row.cell(j); v != "" {
+		if v := row.cell(j); v != "" && v != "-" && v != "--" {
 			d, err := s.dates[j].parse(v)
 			if err != nil {
 				return r.errorf(row.num, "%s: %v", s.colName(j), err)
@@ -452,6 +639,10 @@ func (r *tableRun) row(row tableRow) error {
 		}
 	}
 	amount, err := r.amount(row)
+	if err == errNeutral {
+		r.left.add(fmt.Sprintf("%s says neither income nor expense (%q)", s.colName(s.first(roleSign)), row.cell(s.first(roleSign))), r.src.where(row.num))
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -464,7 +655,16 @@ func (r *tableRun) row(row tableRow) error {
 		}
 		l.BalanceAfter, hasBal = d, ok
 	}
-	if j := s.first(roleBalanceBefore); j >= 0 && hasBal {
+	if j := s.first(roleBalanceBefore); j >= 0 && !s.has(roleBalance) {
+		// Only the balance before each line (ASN): the balance after it
+		// follows, and the next line's balance before checks it.
+		before, _, ok, err := r.money(row, j)
+		if err != nil {
+			return r.errorf(row.num, "%v", err)
+		}
+		l.BalanceAfter, hasBal = before.Add(amount), ok
+	}
+	if j := s.first(roleBalanceBefore); j >= 0 && hasBal && s.has(roleBalance) {
 		before, _, ok, err := r.money(row, j)
 		if err != nil {
 			return r.errorf(row.num, "%v", err)
@@ -490,13 +690,15 @@ func (r *tableRun) row(row tableRow) error {
 	if l.Currency == "" {
 		l.Currency = s.currency
 	}
-	if j := s.first(roleCounterparty); j >= 0 {
-		l.Counterparty = row.cell(j)
-	}
+	l.Counterparty = s.counterparty(row, l.Amount)
 	var desc []string
 	for _, j := range s.col[roleDescription] {
-		if v := strings.Join(strings.Fields(row.cell(j)), " "); v != "" {
-			desc = append(desc, v)
+		v := row.cell(j)
+		if len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' {
+			v = v[1 : len(v)-1] // ASN quotes its descriptions in single quotes
+		}
+		if v = strings.Join(strings.Fields(v), " "); v != "" && !slices.Contains(desc, v) {
+			desc = append(desc, v) // Nationwide repeats the type as the description
 		}
 	}
 	l.Description = strings.Join(desc, " ")
@@ -533,7 +735,101 @@ func (r *tableRun) row(row tableRow) error {
 		}
 	}
 	l.Account = key
+	var fee decimal.Decimal
+	if j := s.first(roleFee); j >= 0 {
+		d, _, ok, err := r.money(row, j)
+		if err != nil {
+			return r.errorf(row.num, "%v", err)
+		}
+		if ok {
+			fee = d.Abs().Neg()
+		}
+	}
+	if fee.IsZero() {
+		return r.emit(row, l, hasBal)
+	}
+	// The fee is a line of its own after the transaction's, the balance
+	// after both (Revolut: balance = before + amount − fee).
+	fl := l
+	fl.Amount, fl.Counterparty = fee, ""
+	fl.Description = strings.TrimSpace("Fee: " + l.Description)
+	fl.Details = fmt.Sprintf("%s: fee charged with the line before", s.colName(s.first(roleFee)))
+	if l.TransactionID != "" {
+		fl.TransactionID = l.TransactionID + "/fee"
+	}
+	if l.Reference != "" {
+		fl.Reference = l.Reference + "/fee"
+	}
+	l.BalanceAfter = decimal.Zero
+	if err := r.emit(row, l, false); err != nil {
+		return err
+	}
+	return r.emit(row, fl, hasBal)
+}
+
+// counterparty is the other party's name: of several name columns, the
+// payee's for a debit and the payer's for a credit first, then the first
+// filled one, then the other side's; never the account holder's own.
+func (s *spec) counterparty(row tableRow, amount decimal.Decimal) string {
+	want := 0
+	switch amount.Sign() {
+	case -1:
+		want = 1
+	case 1:
+		want = -1
+	}
+	for pass := 0; pass < 3; pass++ {
+		for i, j := range s.col[roleCounterparty] {
+			side := 0
+			if i < len(s.cpSide) {
+				side = s.cpSide[i]
+			}
+			if pass == 0 && (side == 0 || side != want) || pass == 1 && side == -want && want != 0 || pass == 2 && side != -want {
+				continue
+			}
+			if v := row.cell(j); v != "" && !s.selfNames[fold(v)] {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// hasMoney reports whether a row has anything in its amount columns.
+func (r *tableRun) hasMoney(row tableRow) bool {
+	for _, ro := range []role{roleAmount, roleDebit, roleCredit} {
+		for _, j := range r.s.col[ro] {
+			if _, _, ok, err := r.money(row, j); ok || err != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// notBookedStatus reports whether a status cell marks a row that moved no
+// money (see notBooked), or one the mapping lists.
+func (s *spec) notBookedStatus(v string) bool {
+	f := fold(v)
+	if s.statusSkip != nil {
+		return s.statusSkip[f]
+	}
+	return notBooked[f]
+}
+
+// emit counts a line into its account's statement and hands it on.
+func (r *tableRun) emit(row tableRow, l ferry.StatementLine, hasBal bool) error {
+	key := l.Account
+	if r.s.perCurrency && l.Currency != "" {
+		// A multi-currency account keeps one balance per currency (HSBC
+		// Hong Kong, PayPal, Wise): one statement each.
+		key += "\x00" + l.Currency
+	}
 	a := r.account(key)
+	a.account = l.Account
+	if r.s.perCurrency {
+		a.currency = l.Currency
+	}
 	if err := a.chain.add(l.Amount, l.BalanceAfter, hasBal); err != nil && !r.keep {
 		return r.chainError(row.num, a)
 	}
@@ -572,6 +868,9 @@ func (r *tableRun) amount(row tableRow) (decimal.Decimal, error) {
 		if !ok {
 			return d, r.errorf(row.num, "%s is empty", s.colName(j))
 		}
+		if s.flip {
+			return d.Neg(), nil
+		}
 		if k := s.first(roleSign); k >= 0 {
 			v := fold(row.cell(k))
 			switch {
@@ -587,6 +886,18 @@ func (r *tableRun) amount(row tableRow) (decimal.Decimal, error) {
 				return d.Abs(), nil
 			case v == "" && d.IsZero():
 				return d, nil
+			case v == "" && s.blankSign < 0:
+				if m.signed && !m.neg {
+					return d, r.errorf(row.num, "%s is blank (a debit, beside its credit marks) but %s is %q, explicitly positive", s.colName(k), s.colName(j), row.cell(j))
+				}
+				return d.Abs().Neg(), nil
+			case v == "" && s.blankSign > 0:
+				if m.neg {
+					return d, r.errorf(row.num, "%s is blank (a credit, beside its debit marks) but %s is negative (%q)", s.colName(k), s.colName(j), row.cell(j))
+				}
+				return d.Abs(), nil
+			case neutralMarks[v]:
+				return d, errNeutral
 			}
 			return d, r.errorf(row.num, "%s: %q is neither a debit nor a credit mark (known: %s)", s.colName(k), row.cell(k), signWords(s))
 		}
@@ -617,6 +928,9 @@ func (r *tableRun) amount(row tableRow) (decimal.Decimal, error) {
 	return decimal.Zero, r.errorf(row.num, "no amount: %s and %s are both empty", s.colName(dj), s.colName(cj))
 }
 
+// errNeutral marks a row whose sign column says neither debit nor credit.
+var errNeutral = errors.New("neither debit nor credit")
+
 func signWords(s *spec) string {
 	var d, c []string
 	for w := range s.debitW {
@@ -640,7 +954,7 @@ func signWords(s *spec) string {
 // opposite signs would hold, else the row where it breaks.
 func (r *tableRun) chainError(num int, a *acctState) error {
 	s := r.s
-	bal := s.colName(s.first(roleBalance))
+	bal := s.colName(s.balanceCol())
 	if a.chain.alive[2] || a.chain.alive[3] {
 		return r.errorf(num, "the signs of the amounts (%s) contradict the balances in %s: with the opposite signs they add up; the sign must come from another column (a debit/credit indicator?) or a mapping", r.amountCols, bal)
 	}
@@ -727,12 +1041,16 @@ func (r *tableRun) finish() ([]ferry.Statement, error) {
 		if a.n == 0 && a.opening == nil && a.closing == nil && len(r.order) > 1 {
 			continue
 		}
-		st := ferry.Statement{Account: key, Name: s.holder, Notes: append([]string(nil), notes...), Warnings: append(append([]string(nil), s.warnings...), r.src.warnings()...)}
+		st := ferry.Statement{Account: a.account, Name: s.holder, Notes: append([]string(nil), notes...), Warnings: append(append(append([]string(nil), s.warnings...), r.src.warnings()...), r.left.warnings()...)}
+		key := a.account
 		if key == "" {
 			st.Warnings = append(st.Warnings, "no account: the file names none in a column, above the table or in its name; the caller must supply it (Options.Account or a mapping)")
 		}
 		// Currency.
 		switch {
+		case a.currency != "":
+			st.Currency = a.currency
+			st.Notes = append(st.Notes, fmt.Sprintf("currency: %s (one statement per currency: each has its own balance in %s)", a.currency, s.colName(s.balanceCol())))
 		case s.currency != "":
 			st.Currency = s.currency
 			st.Notes = append(st.Notes, fmt.Sprintf("currency: %s (%s)", s.currency, s.currencyWhy))
@@ -783,7 +1101,7 @@ func (r *tableRun) finish() ([]ferry.Statement, error) {
 		case hasChain:
 			st.Opening, st.Closing = dOpen, dClose
 			st.Balances = []ferry.Balance{{Type: "opening", Amount: dOpen, Currency: st.Currency, Date: st.From}, {Type: "closing", Amount: dClose, Currency: st.Currency, Date: st.To}}
-			st.Notes = append(st.Notes, fmt.Sprintf("balances: opening %s and closing %s derived from %s", dOpen.StringFixed(2), dClose.StringFixed(2), s.colName(s.first(roleBalance))))
+			st.Notes = append(st.Notes, fmt.Sprintf("balances: opening %s and closing %s derived from %s", dOpen.StringFixed(2), dClose.StringFixed(2), s.colName(s.balanceCol())))
 		default:
 			st.NoBalances = true
 			if close != nil {
@@ -796,7 +1114,7 @@ func (r *tableRun) finish() ([]ferry.Statement, error) {
 		}
 		// Sign checks.
 		if a.chain.broken && (a.chain.alive[2] || a.chain.alive[3]) {
-			return nil, ferry.Errorf(ferry.ClassDocumentChanged, r.name, "account %s: the signs of the amounts (%s) contradict the balances in %s: with the opposite signs they add up; the sign must come from another column (a debit/credit indicator?) or a mapping", key, r.amountCols, s.colName(s.first(roleBalance)))
+			return nil, ferry.Errorf(ferry.ClassDocumentChanged, r.name, "account %s: the signs of the amounts (%s) contradict the balances in %s: with the opposite signs they add up; the sign must come from another column (a debit/credit indicator?) or a mapping", key, r.amountCols, s.colName(s.balanceCol()))
 		}
 		if s.has(roleAmount) && !s.has(roleSign) && a.neg == 0 && a.n > 0 && st.NoBalances {
 			st.Warnings = append(st.Warnings, fmt.Sprintf("every amount in %s is positive and nothing confirms the signs (no debit/credit column, no sign column, no balances): check that debits are not shown as credits", s.colName(s.first(roleAmount))))
@@ -812,7 +1130,7 @@ func (r *tableRun) finish() ([]ferry.Statement, error) {
 					order += "; lines put in date order"
 				}
 			}
-			st.Notes = append(st.Notes, fmt.Sprintf("signs confirmed by the balance chain in %s (lines listed %s)", s.colName(s.first(roleBalance)), order))
+			st.Notes = append(st.Notes, fmt.Sprintf("signs confirmed by the balance chain in %s (lines listed %s)", s.colName(s.balanceCol()), order))
 		}
 		st.Lines = a.lines
 		if a.n == 0 {
@@ -825,8 +1143,14 @@ func (r *tableRun) finish() ([]ferry.Statement, error) {
 		for _, a := range r.accts {
 			stated = stated || a.opening != nil || a.closing != nil
 		}
-		if !stated {
+		if !stated && (r.skipped > 0 || r.summaries > 0 || len(r.left.reasons) > 0) {
 			return nil, ferry.Errorf(ferry.ClassDocumentChanged, r.name, "no transaction rows under the table header")
+		}
+		if !stated {
+			// A period without transactions: the header and nothing else.
+			for i := range out {
+				out[i].Warnings = append(out[i].Warnings, "no transactions: the table has a header and no rows")
+			}
 		}
 	}
 	return out, nil
