@@ -139,6 +139,16 @@ func mtText(data []byte) (string, []string) {
 
 const atatNote = `records separated by "@@" instead of line breaks`
 
+// mtFraming are the control characters that frame or end messages in
+// real files: SOH and ETX around each SWIFT message (PostFinance writes
+// "-}\x03\x01{1:" on one line), SUB, the DOS end-of-file mark that
+// Rabobank's exports put after the last balance or before the next
+// statement's ":20:", and NUL padding. They separate text like a line
+// break and are never part of a field.
+const mtFraming = "\x00\x01\x02\x03\x04\x1a"
+
+const framingNote = "control characters (SOH, ETX, SUB) between messages are read as separators"
+
 // mtDate reads YYMMDD. A day past the month's end (30 February, written
 // by banks that count 30-day months) is the month's last day, and noted.
 func mtDate(yymmdd string) (ferry.Date, bool, error) {
@@ -371,6 +381,7 @@ func parseMT940(ctx context.Context, name string, data []byte, strict bool) ([]f
 		sawTag       bool
 		afterEnd     bool // after a "-" message end: text until the next tag is not ours
 		pendingColon bool // a line holding only ":" (a tag wrapped after its colon)
+		framed       bool // SOH, ETX or SUB characters seen
 	)
 	flush := func() error {
 		if tag == "" {
@@ -382,6 +393,77 @@ func parseMT940(ctx context.Context, name string, data []byte, strict bool) ([]f
 		return p.field(t, v, tagLine)
 	}
 	lineNo := 0
+	// segment handles one piece of a line: the whole line, or the part
+	// between SWIFT framing characters (see mtFraming).
+	segment := func(line string, lineStart, end int, last bool) error {
+		trimmed := strings.TrimSpace(line)
+		// SWIFT FIN blocks: {1:...}{2:...}{3:...}{4: opens the text,
+		// -} closes it (then {5:...} trailers).
+		if strings.HasPrefix(trimmed, "{") {
+			if i := strings.Index(trimmed, "{4:"); i >= 0 {
+				if err := flush(); err != nil {
+					return err
+				}
+				if inBlock {
+					return ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: line %d", name, blockLine), "message text block {4: is not closed by -} before the next one on line %d: the file is truncated or damaged", lineNo)
+				}
+				inBlock, blockLine, afterEnd = true, lineNo, false
+				rest := trimmed[i+3:]
+				if !strings.HasPrefix(rest, ":") {
+					return nil
+				}
+				// "{4::20:..." on one line.
+				line, lineStart = rest, lineStart+strings.Index(line, rest)
+				trimmed = rest
+			} else if tag != "86" {
+				return nil // {1:}{2:}{3:} headers or {5:} trailers alone on a line
+			}
+		}
+		if strings.HasPrefix(trimmed, "-}") || trimmed == "-" {
+			if err := flush(); err != nil {
+				return err
+			}
+			if strings.HasPrefix(trimmed, "-}") {
+				if !inBlock {
+					return ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: line %d", name, lineNo), "-} closes a {4: block that was never opened")
+				}
+				inBlock = false
+			}
+			afterEnd = true
+			return nil
+		}
+		if pendingColon {
+			pendingColon = false
+			if t, rest, ok := cutTag(":" + line); ok && mtTag(t) {
+				if err := flush(); err != nil {
+					return err
+				}
+				tag, tagLine, sawTag, afterEnd = t, lineNo-1, true, false
+				valStart = lineStart + len(line) - len(rest)
+				valEnd = end
+				return nil
+			}
+		}
+		if t, rest, ok := cutTag(line); ok && mtTag(t) {
+			if err := flush(); err != nil {
+				return err
+			}
+			tag, tagLine, sawTag, afterEnd = t, lineNo, true, false
+			valStart = lineStart + len(line) - len(rest)
+			valEnd = end
+			return nil
+		}
+		if trimmed == ":" && !last {
+			pendingColon = true
+			return nil
+		}
+		if tag == "" || afterEnd || trimmed == "" && tag != "86" {
+			return nil
+		}
+		// A continuation line of the current field.
+		valEnd = end
+		return nil
+	}
 	for pos := 0; pos <= len(text); {
 		end := strings.IndexByte(text[pos:], '\n')
 		if end < 0 {
@@ -399,73 +481,28 @@ func parseMT940(ctx context.Context, name string, data []byte, strict bool) ([]f
 		if pos > len(text) && line == "" {
 			break
 		}
-		trimmed := strings.TrimSpace(line)
-		// SWIFT FIN blocks: {1:...}{2:...}{3:...}{4: opens the text,
-		// -} closes it (then {5:...} trailers).
-		if strings.HasPrefix(trimmed, "{") {
-			if i := strings.Index(trimmed, "{4:"); i >= 0 {
-				if err := flush(); err != nil {
-					return nil, err
-				}
-				if inBlock {
-					return nil, ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: line %d", name, blockLine), "message text block {4: is not closed by -} before the next one on line %d: the file is truncated or damaged", lineNo)
-				}
-				inBlock, blockLine, afterEnd = true, lineNo, false
-				rest := trimmed[i+3:]
-				if strings.HasPrefix(rest, ":") {
-					// "{4::20:..." on one line.
-					line, lineStart = rest, lineStart+strings.Index(line, rest)
-					trimmed = rest
-				} else {
-					continue
-				}
-			} else if tag != "86" {
-				continue // {1:}{2:}{3:} headers or {5:} trailers alone on a line
+		last := pos >= len(text)
+		// Framing characters split a line into pieces read one by one:
+		// "-}\x03\x01{1:...}{4:" ends one message and opens the next.
+		for {
+			i := strings.IndexAny(line, mtFraming)
+			if i < 0 {
+				break
 			}
-		}
-		if strings.HasPrefix(trimmed, "-}") || strings.TrimRight(trimmed, "\x00\x01\x02\x03\x04\x1a") == "-" {
-			if err := flush(); err != nil {
+			if err := segment(line[:i], lineStart, lineStart+i, false); err != nil {
 				return nil, err
 			}
-			if strings.HasPrefix(trimmed, "-}") {
-				if !inBlock {
-					return nil, ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: line %d", name, lineNo), "-} closes a {4: block that was never opened")
-				}
-				inBlock = false
-			}
-			afterEnd = true
-			continue
+			framed = true
+			line, lineStart = line[i+1:], lineStart+i+1
 		}
-		if pendingColon {
-			pendingColon = false
-			if t, rest, ok := cutTag(":" + line); ok && mtTag(t) {
-				if err := flush(); err != nil {
-					return nil, err
-				}
-				tag, tagLine, sawTag, afterEnd = t, lineNo-1, true, false
-				valStart = lineStart + len(line) - len(rest)
-				valEnd = end
-				continue
-			}
+		if err := segment(line, lineStart, end, last); err != nil {
+			return nil, err
 		}
-		if t, rest, ok := cutTag(line); ok && mtTag(t) {
-			if err := flush(); err != nil {
-				return nil, err
-			}
-			tag, tagLine, sawTag, afterEnd = t, lineNo, true, false
-			valStart = lineStart + len(line) - len(rest)
-			valEnd = end
-			continue
+	}
+	if framed {
+		if err := p.tolerate(mtWhere{name: name}, framingNote); err != nil {
+			return nil, err
 		}
-		if trimmed == ":" && pos < len(text) {
-			pendingColon = true
-			continue
-		}
-		if tag == "" || afterEnd || trimmed == "" && tag != "86" {
-			continue
-		}
-		// A continuation line of the current field.
-		valEnd = end
 	}
 	if err := flush(); err != nil {
 		return nil, err
@@ -481,6 +518,11 @@ func parseMT940(ctx context.Context, name string, data []byte, strict bool) ([]f
 	}
 	if len(p.out) == 0 {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no statement (:20:) found")
+	}
+	// What the reader tolerated is said on every statement of the file,
+	// wherever in the file it was met.
+	for i := range p.out {
+		p.out[i].Notes = append(append([]string(nil), p.notes...), p.out[i].Notes...)
 	}
 	dropRepeatedIDs(p.out)
 	return p.out, nil
@@ -532,7 +574,6 @@ func (p *mtParser) finish(lineNo int) error {
 	if c.noEntryDate && len(st.Lines) > 0 {
 		st.Notes = append(st.Notes, "lines without an entry date: booked on their value date")
 	}
-	st.Notes = append(append([]string(nil), p.notes...), st.Notes...)
 	p.out = append(p.out, *st)
 	return nil
 }

@@ -265,3 +265,55 @@ func pyNodeDecimal(p pyNode) string {
 	}
 	return s
 }
+
+// Control characters that frame messages in real files separate text like
+// a line break: PostFinance writes SOH and ETX around each FIN message,
+// with the next message's header on the line of the last one's "-}";
+// Rabobank's old exports put the DOS end-of-file mark SUB after a
+// statement's closing balance and before the next ":20:". Read as part of
+// the balance they made the file refused; read as text they could hide
+// the next statement.
+func TestMT940FramingCharacters(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		file     string
+		ids      []string
+		amounts  [][]string
+		closings []string
+	}{
+		{"postfinance_soh_etx.sta", []string{"2024030507311842", "2024030507311843"}, [][]string{{"310", "-45.25"}, {"-1000"}}, []string{"1785.15", "785.15"}},
+		{"rabobank_sub.swi", []string{"940A240301", "940A240302"}, [][]string{{"-120.5"}, {"1000"}}, []string{"2379.5", "3379.5"}},
+	} {
+		data := readTestdata(t, "mt940/"+tc.file)
+		if f, err := statements.Detect(tc.file, data); err != nil || f != statements.MT940 {
+			t.Errorf("%s: detected %q, %v", tc.file, f, err)
+		}
+		sts, err := statements.ParseMT940(tc.file, data)
+		if err != nil {
+			t.Errorf("%s: %v", tc.file, err)
+			continue
+		}
+		if len(sts) != len(tc.ids) {
+			t.Errorf("%s: got %d statements, want %d", tc.file, len(sts), len(tc.ids))
+			continue
+		}
+		for i, st := range sts {
+			var got []string
+			for _, l := range st.Lines {
+				got = append(got, l.Amount.String())
+			}
+			if st.ID != tc.ids[i] || st.Closing.String() != tc.closings[i] || strings.Join(got, " ") != strings.Join(tc.amounts[i], " ") {
+				t.Errorf("%s statement %d: id %q closing %s lines %v; want %q, %s, %v", tc.file, i+1, st.ID, st.Closing, got, tc.ids[i], tc.closings[i], tc.amounts[i])
+			}
+			if err := st.Reconcile(); err != nil {
+				t.Errorf("%s statement %d: %v", tc.file, i+1, err)
+			}
+			if notes := strings.Join(st.Notes, "; "); !strings.Contains(notes, "control characters") {
+				t.Errorf("%s statement %d: notes %q, want the control characters named", tc.file, i+1, notes)
+			}
+		}
+		if _, err := statements.ParseMT940Strict(tc.file, data); err == nil || !strings.Contains(err.Error(), "not standard SWIFT") {
+			t.Errorf("%s: the strict reader accepted it (%v)", tc.file, err)
+		}
+	}
+}
