@@ -167,3 +167,73 @@ func TestCAMTAgainstGenkgo(t *testing.T) {
 		})
 	}
 }
+
+// A Lithuanian bank's camt.053 writes balances without CdtDbtInd. Their
+// sign is the one with which the booked entries lead from the opening to
+// the closing balance; where the entries cannot tell it (no entries, an
+// available balance) no balance is read, never a guessed credit; where no
+// sign fits, the file is refused. Amounts written "500." and ".5" are
+// valid xs:decimal.
+func TestCAMTBalancesWithoutIndicator(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("testdata/camt/lt_balances_without_indicator.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sts, err := statements.ParseCAMT("lt.xml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := sts[0], sts[1]
+	var amounts []string
+	for _, l := range a.Lines {
+		amounts = append(amounts, l.Amount.String())
+	}
+	if a.NoBalances || a.Opening.String() != "1250.4" || a.Closing.String() != "1716.9" || strings.Join(amounts, " ") != "500 -0.5 -33" || len(a.Balances) != 2 {
+		t.Errorf("statement A: opening %s closing %s lines %v balances %v", a.Opening, a.Closing, amounts, a.Balances)
+	}
+	if err := a.Reconcile(); err != nil {
+		t.Error(err)
+	}
+	if !strings.Contains(strings.Join(a.Notes, ";"), "no credit/debit indicator") || !strings.Contains(strings.Join(a.Warnings, ";"), "CLAV") {
+		t.Errorf("statement A: notes %q warnings %q, want the unsigned balances named", a.Notes, a.Warnings)
+	}
+	if !b.NoBalances || len(b.Balances) != 0 || !b.Opening.IsZero() || !strings.Contains(strings.Join(b.Warnings, ";"), "cannot tell the sign") {
+		t.Errorf("statement B (no entries): no_balances %v balances %v opening %s warnings %q; want no balance read", b.NoBalances, b.Balances, b.Opening, b.Warnings)
+	}
+	// The same balances overdrawn: the entries say they are debits.
+	debit := strings.Replace(strings.Replace(string(data), ">1250.40<", ">1716.90<", 1), ">1716.9<", ">1250.4<", 1)
+	sts, err = statements.ParseCAMT("lt.xml", []byte(debit))
+	if err != nil || sts[0].Opening.String() != "-1716.9" || sts[0].Closing.String() != "-1250.4" {
+		t.Errorf("overdrawn: %v, opening %s closing %s; want -1716.9 and -1250.4", err, sts[0].Opening, sts[0].Closing)
+	}
+	// No sign makes these entries add up: refused, naming the balance.
+	wrong := strings.Replace(string(data), ">1716.9<", ">1716.8<", 1)
+	if _, err := statements.ParseCAMT("lt.xml", []byte(wrong)); err == nil || !strings.Contains(err.Error(), "lt.xml: line 2") || !strings.Contains(err.Error(), "with no sign") {
+		t.Errorf("inconsistent: got %v, want a refusal naming the balance", err)
+	}
+}
+
+// A camt.053 as SWIFT MX delivers it: the Document inside an envelope,
+// after a business application header.
+func TestCAMTInEnvelope(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("testdata/camt/swift_mx_envelope.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, err := statements.Detect("stmt.xml", data); err != nil || f != statements.CAMT {
+		t.Errorf("detected %q, %v", f, err)
+	}
+	sts, err := statements.ParseCAMT("stmt.xml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := sts[0]
+	if st.Account != "4433221100" || st.Opening.String() != "-15000" || len(st.Lines) != 1 || st.Lines[0].Counterparty != "ACME WHOLESALE INC" {
+		t.Errorf("got account %q opening %s lines %+v", st.Account, st.Opening, st.Lines)
+	}
+	if err := st.Reconcile(); err != nil {
+		t.Error(err)
+	}
+}
