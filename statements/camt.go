@@ -73,8 +73,11 @@ func ParseCAMTContext(ctx context.Context, name string, data []byte) ([]ferry.St
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "not well-formed XML: %v", err)
 	}
 	doc := camtDocument(root, 0)
-	if doc == nil || len(doc.children) == 0 {
+	if doc == nil {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no ISO 20022 Document element")
+	}
+	if len(doc.children) == 0 {
+		return nil, ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: line %d", name, doc.line), "the ISO 20022 Document is empty: no statement")
 	}
 	msg := doc.children[0]
 	// Version 1 messages carry their version in the element name.
@@ -157,6 +160,11 @@ func camtDateText(s string) (ferry.Date, error) {
 			i++
 		}
 		clock := t[:i]
+		if len(clock) > 9 && clock[8] == ':' && strings.Count(clock, ":") == 3 {
+			// "00:00:00:000": milliseconds after a colon, as a German
+			// bank's camt.052 writes them. Only the date is kept.
+			clock = clock[:8] + "." + clock[9:]
+		}
 		ok := false
 		for _, layout := range []string{"15:04", "15:04:05", "15:04:05.999999999"} {
 			if _, err := time.Parse(layout, clock); err == nil {

@@ -237,3 +237,37 @@ func TestCAMTInEnvelope(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Date-times as real camt files write them: only the calendar date is
+// kept, the one the bank wrote. A German bank's camt.052 puts the
+// milliseconds after a colon ("00:00:00:000").
+func TestCAMTDateTimeForms(t *testing.T) {
+	t.Parallel()
+	doc := func(from string) []byte {
+		return []byte(`<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.052.001.02"><BkToCstmrAcctRpt><GrpHdr><MsgId>1</MsgId><CreDtTm>2019-08-09T11:17:11</CreDtTm></GrpHdr>` +
+			`<Rpt><Id>R1</Id><CreDtTm>2019-08-09T11:17:11</CreDtTm><FrToDt><FrDtTm>` + from + `</FrDtTm><ToDtTm>2019-08-09T00:00:00</ToDtTm></FrToDt>` +
+			`<Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>` +
+			`<Ntry><Amt Ccy="EUR">5.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2019-08-09</Dt></BookgDt><ValDt><Dt>2019-08-09</Dt></ValDt></Ntry></Rpt></BkToCstmrAcctRpt></Document>`)
+	}
+	for _, tc := range []struct{ in, want, err string }{
+		{"2013-01-01T00:00:00:000", "2013-01-01", ""},
+		{"2013-01-01T23:59:59.999+02:00", "2013-01-01", ""},
+		{"2013-01-01T10:00:00Z", "2013-01-01", ""},
+		{"2013-01-01+01:00", "2013-01-01", ""},
+		{"2013-01-01T25:00:00", "", "bad date-time"},
+		{"2013-01-01T00:00:00:00:00", "", "bad date-time"},
+		{"2013-02-30T00:00:00", "", "bad date"},
+	} {
+		sts, err := statements.ParseCAMT("r.xml", doc(tc.in))
+		switch {
+		case tc.err != "":
+			if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), "r.xml: line 1") {
+				t.Errorf("%s: got %v, want an error with %q naming the line", tc.in, err, tc.err)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", tc.in, err)
+		case sts[0].From.String() != tc.want || len(sts[0].Lines) != 1 || sts[0].Lines[0].Amount.String() != "-5":
+			t.Errorf("%s: from %s, lines %+v; want %s and one line of -5", tc.in, sts[0].From, sts[0].Lines, tc.want)
+		}
+	}
+}
