@@ -96,15 +96,7 @@ func mtText(data []byte) (string, []string) {
 		}
 	}
 	if !utf8.Valid(src) {
-		enc, label := charmap.Windows1252, "Windows-1252"
-		for _, c := range src {
-			// C1 bytes are control codes in Windows-1252's neighbours but
-			// letters in the DOS code page Central European banks use.
-			if c >= 0x80 && c <= 0x9f {
-				enc, label = charmap.CodePage852, "code page 852"
-				break
-			}
-		}
+		enc, label := mtCharset(src)
 		if dec, err := enc.NewDecoder().Bytes(src); err == nil {
 			src = dec
 			notes = append(notes, "text is not UTF-8: read as "+label)
@@ -135,6 +127,46 @@ func mtText(data []byte) (string, []string) {
 		}
 	}
 	return b.String(), notes
+}
+
+// mtCharsets are the single-byte character sets European banks write
+// MT940 in, the most common first: Western banks' Windows-1252, and for
+// Polish, Czech and Hungarian text Windows-1250, ISO-8859-2 (mBank) and
+// the DOS code page 852 (Raiffeisen Hungary).
+var mtCharsets = []struct {
+	cm    *charmap.Charmap
+	label string
+}{
+	{charmap.Windows1252, "Windows-1252"},
+	{charmap.Windows1250, "Windows-1250"},
+	{charmap.ISO8859_2, "ISO-8859-2"},
+	{charmap.CodePage852, "code page 852"},
+}
+
+// mtCharset chooses the character set in which the most of the text's
+// bytes above 0x7F are letters of a European language (ł, ś, ő, é, ü…):
+// the same bytes are symbols or control codes in the wrong one. A tie
+// keeps the earlier, more common set.
+func mtCharset(src []byte) (*charmap.Charmap, string) {
+	var hist [128]int
+	for _, c := range src {
+		if c >= 0x80 {
+			hist[c-0x80]++
+		}
+	}
+	best, bestN := 0, -1
+	for i, cs := range mtCharsets {
+		n := 0
+		for b, k := range hist {
+			if k > 0 && strings.ContainsRune(western+central, cs.cm.DecodeByte(byte(0x80+b))) {
+				n += k
+			}
+		}
+		if n > bestN {
+			best, bestN = i, n
+		}
+	}
+	return mtCharsets[best].cm, mtCharsets[best].label
 }
 
 const atatNote = `records separated by "@@" instead of line breaks`
@@ -208,8 +240,8 @@ func mtAmount(s, ccy string) (d decimal.Decimal, odd string, err error) {
 	if sep >= 0 {
 		intPart, frac = s[:sep], s[sep+1:]
 	}
-	if intPart == "" {
-		return decimal.Zero, "", fmt.Errorf("bad amount %q: no digit before the decimal separator", s)
+	if intPart == "" && frac == "" {
+		return decimal.Zero, "", fmt.Errorf("bad amount %q: no digits", s)
 	}
 	if ccy != "" && int32(len(frac)) > currencyDecimals(ccy) {
 		return decimal.Zero, "", fmt.Errorf("bad amount %q: %d decimals, but %s has %d", s, len(frac), ccy, currencyDecimals(ccy))
@@ -217,11 +249,14 @@ func mtAmount(s, ccy string) (d decimal.Decimal, odd string, err error) {
 	if len(frac) > 6 {
 		return decimal.Zero, "", fmt.Errorf("bad amount %q: too many decimals", s)
 	}
-	d, err = decimal.NewFromString(intPart + "." + frac + "0")
+	d, err = decimal.NewFromString("0" + intPart + "." + frac + "0")
 	if err != nil {
 		return decimal.Zero, "", fmt.Errorf("bad amount %q", s)
 	}
 	switch {
+	case intPart == "":
+		// ",50": SWIFT wants a digit before the comma; the value is whole.
+		odd = "amounts without a digit before the decimal comma (,50 read as 0,50)"
 	case sep < 0:
 		odd = "amounts written without a decimal comma (whole units)"
 	case s[sep] == '.':
@@ -326,6 +361,7 @@ type mtStatement struct {
 	last              int // index in mtParser.lines of the line a :86: belongs to, or -1
 	noEntryDate       bool
 	n86               int // :86: fields of the last line
+	endedAt           int // line of the "-" or "-}" that ended the message, or 0
 }
 
 // mt90 is an MT942 :90D:/:90C: summary: a count and a sum.
@@ -430,6 +466,9 @@ func parseMT940(ctx context.Context, name string, data []byte, strict bool) ([]f
 				inBlock = false
 			}
 			afterEnd = true
+			if p.cur != nil && p.cur.endedAt == 0 {
+				p.cur.endedAt = lineNo
+			}
 			return nil
 		}
 		if pendingColon {
@@ -556,6 +595,15 @@ func (p *mtParser) finish(lineNo int) error {
 		if err := p.check90(c); err != nil {
 			return err
 		}
+	case !c.hasClose && c.hasOpen && c.endedAt > 0:
+		// mBank's intraday MT940 ends its message with "-" after the
+		// day's lines and states no closing balance: the message is
+		// whole, so every line is read, but nothing can be reconciled.
+		if err := p.tolerate(mtWhere{name: p.name, line: c.endedAt, tag: "62F"}, "messages that end without a closing balance (:62F:)"); err != nil {
+			return err
+		}
+		st.NoBalances = true
+		st.Warnings = append(st.Warnings, fmt.Sprintf("line %d: the message ends without a closing balance (:62F:): its lines cannot be reconciled", c.endedAt))
 	case !c.hasClose:
 		return ferry.Errorf(ferry.ClassDocumentChanged, where, "statement %q ends at line %d without its closing balance (:62F:): the file is truncated or incomplete", st.ID, lineNo)
 	default:
