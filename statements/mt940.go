@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	stdunicode "unicode"
 	"unicode/utf8"
 
 	"github.com/ferry-rpa/ferry"
@@ -144,9 +145,9 @@ var mtCharsets = []struct {
 }
 
 // mtCharset chooses the character set in which the most of the text's
-// bytes above 0x7F are letters of a European language (ł, ś, ő, é, ü…):
-// the same bytes are symbols or control codes in the wrong one. A tie
-// keeps the earlier, more common set.
+// bytes above 0x7F are letters (ł, ś, ő, é, ü, ø…): the same bytes are
+// symbols or control codes in the wrong one. A tie keeps the earlier, more
+// common set: German umlauts are the same bytes in all four.
 func mtCharset(src []byte) (*charmap.Charmap, string) {
 	var hist [128]int
 	for _, c := range src {
@@ -158,7 +159,7 @@ func mtCharset(src []byte) (*charmap.Charmap, string) {
 	for i, cs := range mtCharsets {
 		n := 0
 		for b, k := range hist {
-			if k > 0 && strings.ContainsRune(western+central, cs.cm.DecodeByte(byte(0x80+b))) {
+			if k > 0 && stdunicode.IsLetter(cs.cm.DecodeByte(byte(0x80+b))) {
 				n += k
 			}
 		}
