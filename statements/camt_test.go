@@ -10,6 +10,9 @@ import (
 
 	"github.com/ferry-rpa/ferry/statements"
 	"github.com/shopspring/decimal"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
 )
 
 const corpus = "../../shared/corpus"
@@ -269,5 +272,52 @@ func TestCAMTDateTimeForms(t *testing.T) {
 		case sts[0].From.String() != tc.want || len(sts[0].Lines) != 1 || sts[0].Lines[0].Amount.String() != "-5":
 			t.Errorf("%s: from %s, lines %+v; want %s and one line of -5", tc.in, sts[0].From, sts[0].Lines, tc.want)
 		}
+	}
+}
+
+// camt files in the encodings real exports use: UTF-16 with a byte-order
+// mark (Windows tools), and the single-byte sets Central European banks
+// declare (windows-1250, ISO-8859-2) besides Latin-1. The names read the
+// same in every one.
+func TestCAMTEncodings(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("testdata/camt/camt053_offsets.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		label, name string
+		enc         encoding.Encoding
+		bom         []byte
+	}{
+		{"UTF-16", "Łódź Handel Sp. z o.o.", unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), []byte{0xFF, 0xFE}},
+		{"UTF-16", "Łódź Handel Sp. z o.o.", unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), []byte{0xFE, 0xFF}},
+		{"windows-1250", "Łódź Handel Sp. z o.o.", charmap.Windows1250, nil},
+		{"ISO-8859-2", "Łódź Handel Sp. z o.o.", charmap.ISO8859_2, nil},
+		{"ISO-8859-1", "Bäcker Müller AG", charmap.ISO8859_1, nil},
+	} {
+		text := strings.Replace(strings.Replace(string(src), `encoding="UTF-8"`, `encoding="`+tc.label+`"`, 1), "Beispiel Handel AG", tc.name, 1)
+		data, err := tc.enc.NewEncoder().Bytes([]byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = append(append([]byte(nil), tc.bom...), data...)
+		name := tc.label + ".xml"
+		if f, err := statements.Detect(name, data); err != nil || f != statements.CAMT {
+			t.Errorf("%s: detected %q, %v", name, f, err)
+		}
+		sts, err := statements.ParseCAMT(name, data)
+		if err != nil {
+			t.Errorf("%s % x: %v", tc.label, tc.bom, err)
+			continue
+		}
+		if cp := sts[0].Lines[0].Counterparty; cp != tc.name || len(sts[0].Lines) != 3 || sts[0].Closing.String() != "1319.51" {
+			t.Errorf("%s % x: counterparty %q, %d lines, closing %s", tc.label, tc.bom, cp, len(sts[0].Lines), sts[0].Closing)
+		}
+	}
+	// A declaration the reader cannot honour is refused, not guessed.
+	bad := strings.Replace(string(src), `encoding="UTF-8"`, `encoding="x-unknown-42"`, 1)
+	if _, err := statements.ParseCAMT("bad.xml", []byte(bad)); err == nil || !strings.Contains(err.Error(), "x-unknown-42") {
+		t.Errorf("unknown encoding: got %v", err)
 	}
 }
