@@ -189,21 +189,20 @@ func ofxAmount(s string) (decimal.Decimal, error) {
 // out.
 func ParseOFX(name string, data []byte) ([]ferry.Statement, error) {
 	text := string(data)
+	var charsetNote string
 	if i := bytes.Index(data, []byte("<OFX")); i >= 0 {
-		head := string(data[:i])
-		lower := strings.ToLower(head)
-		var cm *charmap.Charmap
-		switch {
-		case strings.Contains(head, "CHARSET:1252") || strings.Contains(lower, "windows-1252"):
-			cm = charmap.Windows1252
-		case strings.Contains(lower, "iso-8859-1\"") || strings.Contains(lower, "charset:iso-8859-1") || strings.Contains(lower, "charset:8859-1"):
-			cm = charmap.ISO8859_1
-		case strings.Contains(lower, "charset:iso-8859-15") || strings.Contains(lower, "iso-8859-15\""):
-			cm = charmap.ISO8859_15
-		}
-		if cm != nil && !utf8.Valid(data) {
+		if !utf8.Valid(data) {
+			// The header's CHARSET (1.x) or XML declaration (2.x) names
+			// the set; where it names none Ferry knows, the letters
+			// decide (Windows-1252 unless the text reads as Central
+			// European).
+			cm, label := ofxCharset(string(data[:i]))
+			if cm == nil {
+				cm, label = mtCharset(data)
+			}
 			if dec, err := cm.NewDecoder().Bytes(data); err == nil {
 				text = string(dec)
+				charsetNote = "text is not UTF-8: read as " + label
 			}
 		}
 	} else {
@@ -293,8 +292,40 @@ func ParseOFX(name string, data []byte) ([]ferry.Statement, error) {
 	if len(out) == 0 {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no statement in this OFX file (an account listing or sign-on only?)")
 	}
+	if charsetNote != "" {
+		for i := range out {
+			out[i].Notes = append([]string{charsetNote}, out[i].Notes...)
+		}
+	}
 	dropRepeatedIDs(out)
 	return out, nil
+}
+
+// ofxCharset reads the character set an OFX header names: CHARSET:1252
+// or CHARSET:ISO-8859-1 in 1.x, encoding="..." in 2.x. It returns nil
+// for none, NONE or one Ferry does not know.
+func ofxCharset(head string) (*charmap.Charmap, string) {
+	u := strings.ToUpper(head)
+	name := ""
+	if _, after, ok := strings.Cut(u, "CHARSET:"); ok {
+		name = strings.TrimSpace(strings.SplitN(after, "\n", 2)[0])
+	}
+	if _, after, ok := strings.Cut(u, "ENCODING=\""); ok && (name == "" || name == "NONE") {
+		name, _, _ = strings.Cut(after, "\"")
+	}
+	switch strings.TrimPrefix(strings.TrimPrefix(name, "WINDOWS-"), "ISO-") {
+	case "1252", "CP1252":
+		return charmap.Windows1252, "Windows-1252"
+	case "8859-1", "LATIN1":
+		return charmap.ISO8859_1, "ISO-8859-1"
+	case "8859-15":
+		return charmap.ISO8859_15, "ISO-8859-15"
+	case "1250", "CP1250":
+		return charmap.Windows1250, "Windows-1250"
+	case "8859-2":
+		return charmap.ISO8859_2, "ISO-8859-2"
+	}
+	return nil, ""
 }
 
 // ofxAccountTags names each statement response's account aggregate.

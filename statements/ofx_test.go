@@ -9,6 +9,7 @@ import (
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/statements"
+	"golang.org/x/text/encoding/charmap"
 )
 
 func TestOFXCorpus(t *testing.T) {
@@ -215,5 +216,37 @@ func TestOFXInvestmentTradesNamed(t *testing.T) {
 	st := sts[0]
 	if len(st.Lines) != 1 || st.Lines[0].Amount.String() != "2000" || !strings.Contains(strings.Join(st.Warnings, "; "), "1 investment transactions") {
 		t.Errorf("got %d lines, warnings %q; want the one cash line and the trade named", len(st.Lines), st.Warnings)
+	}
+}
+
+// OFX 1.x files are mostly Windows-1252 (CHARSET:1252), but French and
+// Polish banks also write CHARSET:NONE or ISO-8859 text: the header's set
+// is used where it names one, the text's letters decide where not, and
+// the statement says which.
+func TestOFXCharsets(t *testing.T) {
+	t.Parallel()
+	ok := "<CODE>0\n<SEVERITY>INFO\n"
+	bal := "<LEDGERBAL>\n<BALAMT>100,00\n<DTASOF>20240315\n</LEDGERBAL>\n"
+	for _, tc := range []struct {
+		name, charset, memo, label string
+		cm                         *charmap.Charmap
+	}{
+		{"fr.ofx", "CHARSET:1252", "PRLV SEPA SOCIÉTÉ GÉNÉRALE Échéance", "Windows-1252", charmap.Windows1252},
+		{"latin9.ofx", "CHARSET:ISO-8859-15", "VIR RECU FRAIS 5€ CRÉDIT", "ISO-8859-15", charmap.ISO8859_15},
+		{"pl.ofx", "CHARSET:NONE", "PRZELEW ŁÓDŹ ŚWIĘTOKRZYSKA SPÓŁKA", "Windows-1250", charmap.Windows1250},
+	} {
+		text := strings.Replace(strings.Replace(ofxSGML(ok, ok, bal), "CHARSET:1252", tc.charset, 1), "TED RECEBIDA", tc.memo, 1)
+		data, err := tc.cm.NewEncoder().Bytes([]byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sts, err := statements.ParseOFX(tc.name, data)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if d := sts[0].Lines[1].Description; d != tc.memo || !strings.Contains(strings.Join(sts[0].Notes, ";"), tc.label) {
+			t.Errorf("%s: memo %q notes %q; want %q read as %s", tc.name, d, sts[0].Notes, tc.memo, tc.label)
+		}
 	}
 }
