@@ -13,42 +13,175 @@ import (
 type baiRecord struct {
 	code   string
 	fields []string
+	texts  []string // a 16 record's text continued on 88 records or wrapped lines
 	line   int
+	// pieces are where each physical record (the record, then each 88)
+	// starts in fields: an 03 record's summary groups stop at their ends.
+	pieces []int
 }
 
-// baiRecords splits a BAI2 file into records, joining 88 continuations.
-// Fields are comma-separated and a record ends with "/"; the free text of
-// a 16 record runs to the end of the record and may hold commas.
-func baiRecords(text string) ([]baiRecord, error) {
-	var out []baiRecord
-	for i, raw := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
-		line := strings.TrimRight(raw, " \r")
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		code, rest, _ := strings.Cut(line, ",")
-		rest = strings.TrimSuffix(rest, "/")
-		if code == "88" {
-			if len(out) == 0 {
-				return nil, fmt.Errorf("line %d: continuation (88) before any record", i+1)
-			}
-			prev := &out[len(out)-1]
-			prev.fields = append(prev.fields, strings.Split(rest, ",")...)
-			continue
-		}
-		switch code {
-		case "01", "02", "03", "16", "49", "98", "99":
-		default:
-			return nil, fmt.Errorf("line %d: unknown record type %q (BAI2 records are 01, 02, 03, 16, 49, 88, 98, 99)", i+1, code)
-		}
-		fields := strings.Split(rest, ",")
-		if code == "16" && len(fields) > 0 {
-			fields = strings.SplitN(rest, ",", -1)
-		}
-		out = append(out, baiRecord{code: code, fields: fields, line: i + 1})
+// baiRecordCode reports whether s starts a BAI2 record: a known two-digit
+// record code and a comma.
+func baiRecordCode(s string) bool {
+	if len(s) < 3 || s[2] != ',' {
+		return false
 	}
-	return out, nil
+	switch s[:2] {
+	case "01", "02", "03", "16", "49", "88", "98", "99":
+		return true
+	}
+	return false
 }
+
+// baiTextEnd finds where a 16 record's text ends on a physical line: the
+// line's end, or a "/" followed by blanks and the next record on the same
+// line ("...PPD/ 16,142,500,..."). A "/" inside the text is text.
+func baiTextEnd(s string) (end, next int) {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '/' {
+			continue
+		}
+		j := i + 1
+		for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+			j++
+		}
+		if baiRecordCode(s[j:]) {
+			return i, j
+		}
+	}
+	return len(s), len(s)
+}
+
+// baiPieceTail returns where the next physical record of r starts when
+// the fields from i to its end are all empty, or i. *piece is the index in
+// r.pieces of the first physical record starting after i, and *filled the
+// first non-empty field found so far; both only move forward, so a record
+// with many 88s or empty fields is read in linear time.
+func baiPieceTail(r baiRecord, i int, piece, filled *int) int {
+	for *piece < len(r.pieces) && r.pieces[*piece] <= i {
+		*piece++
+	}
+	end := len(r.fields)
+	if *piece < len(r.pieces) {
+		end = r.pieces[*piece]
+	}
+	if *filled < i {
+		*filled = i
+		for *filled < len(r.fields) && strings.TrimSpace(r.fields[*filled]) == "" {
+			*filled++
+		}
+	}
+	if *filled < end {
+		return i
+	}
+	return end
+}
+
+// baiRecords splits a BAI2 file into logical records. Records end with
+// "/" or the physical line; several may share a line ("49,-1600,11/ 03,…").
+// A 16 record's text runs to the end of its line: it may hold commas and
+// slashes, and it goes on in 88 records. Real files also wrap a text onto
+// a line of its own without 88, or write "88:": both are read as text and
+// reported in notes.
+func baiRecords(text string) ([]baiRecord, []string, error) {
+	var (
+		out      []baiRecord
+		notes    []string
+		textOpen bool // the last record is a 16, whose text a next line may continue
+	)
+	note := func(n string) {
+		for _, x := range notes {
+			if x == n {
+				return
+			}
+		}
+		notes = append(notes, n)
+	}
+	addText := func(t string) {
+		prev := &out[len(out)-1]
+		if t = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(t), "/")); t != "" {
+			prev.texts = append(prev.texts, t)
+		}
+	}
+	lineNo := 0
+	for rest := text; len(rest) > 0 || lineNo == 0; {
+		raw, after, _ := strings.Cut(rest, "\n")
+		rest = after
+		lineNo++
+		line := strings.TrimRight(raw, " \r\t\x1a")
+		if strings.TrimSpace(line) == "" {
+			if len(rest) == 0 {
+				break
+			}
+			continue
+		}
+		if !baiRecordCode(strings.TrimLeft(line, " \t")) {
+			switch {
+			case textOpen && strings.HasPrefix(line, "88:"):
+				note("continuation records written \"88:\" instead of \"88,\" are read as text")
+				addText(line[3:])
+				continue
+			case textOpen:
+				note("transaction text wrapped onto lines without an 88 continuation record is read as text")
+				addText(line)
+				continue
+			}
+			code, _, _ := strings.Cut(strings.TrimSpace(line), ",")
+			if len(code) > 20 {
+				code = code[:20] + "…"
+			}
+			return nil, nil, fmt.Errorf("line %d: unknown record type %q (BAI2 records are 01, 02, 03, 16, 49, 88, 98, 99)", lineNo, code)
+		}
+		for s := strings.TrimLeft(line, " \t"); s != ""; s = strings.TrimLeft(s, " \t") {
+			if !baiRecordCode(s) {
+				return nil, nil, fmt.Errorf("line %d: %q after the end of a record (\"/\") is not a BAI2 record", lineNo, s)
+			}
+			code, body := s[:2], s[3:]
+			if code == "16" || code == "88" && textOpen {
+				// Text to the end of the line or the next record on it.
+				end, next := baiTextEnd(body)
+				piece := body[:end]
+				s = body[next:]
+				if code == "88" {
+					addText(piece)
+					continue
+				}
+				out = append(out, baiRecord{code: code, fields: strings.Split(strings.TrimSuffix(piece, "/"), ","), line: lineNo})
+				textOpen = true
+				continue
+			}
+			end := strings.IndexByte(body, '/')
+			slashed := end >= 0
+			if !slashed {
+				end = len(body) // records ended by the line, not by "/"
+			}
+			fields := strings.Split(body[:end], ",")
+			if slashed {
+				s = body[end+1:]
+			} else {
+				s = ""
+			}
+			if code == "88" {
+				if len(out) == 0 {
+					return nil, nil, fmt.Errorf("line %d: continuation (88) before any record", lineNo)
+				}
+				prev := &out[len(out)-1]
+				prev.pieces = append(prev.pieces, len(prev.fields))
+				prev.fields = append(prev.fields, fields...)
+				continue
+			}
+			out = append(out, baiRecord{code: code, fields: fields, line: lineNo})
+			textOpen = false
+		}
+		if len(rest) == 0 {
+			break
+		}
+	}
+	return out, notes, nil
+}
+
+// maxBAI2Size bounds the text we take in, as for MT940.
+const maxBAI2Size = 1 << 30
 
 // baiAmount reads an amount with implied decimals (two for most currencies).
 func baiAmount(s string, decimals int32) (decimal.Decimal, error) {
@@ -84,7 +217,10 @@ var baiSummaryTypes = map[string]string{
 // (03) of each group (02). Control totals of the account, group and file
 // trailers are checked, so a misread amount cannot pass silently.
 func ParseBAI2(name string, data []byte) ([]ferry.Statement, error) {
-	recs, err := baiRecords(string(data))
+	if len(data) > maxBAI2Size {
+		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "BAI2 file of %d bytes is over the %d-byte limit", len(data), maxBAI2Size)
+	}
+	recs, notes, err := baiRecords(string(data))
 	if err != nil {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
 	}
@@ -138,7 +274,15 @@ func ParseBAI2(name string, data []byte) ([]ferry.Statement, error) {
 			// Then groups of: type code, amount, item count, funds type and
 			// the funds type's own fields (V: date, time; S: three
 			// amounts; D: a count and that many amount/day pairs).
+			piece, filled := 0, 0
 			for i := 2; i < len(r.fields); {
+				if j := baiPieceTail(r, i, &piece, &filled); j != i {
+					// Empty fields to the end of a physical record: the
+					// next group starts on the 88 after it ("015,1,,,/"
+					// and "015,1,,/" both end a group).
+					i = j
+					continue
+				}
 				code := field(r, i)
 				if code == "" {
 					i += 4
@@ -229,6 +373,9 @@ func ParseBAI2(name string, data []byte) ([]ferry.Statement, error) {
 			if next+2 < len(r.fields) {
 				text = strings.TrimSpace(strings.Join(r.fields[next+2:], ","))
 			}
+			if len(r.texts) > 0 {
+				text = strings.TrimSpace(text + " " + strings.Join(r.texts, " "))
+			}
 			// The bank reference is the bank's own id of the transaction;
 			// the customer reference is the payer's or payee's.
 			if !placeholderRef(bankRef) {
@@ -286,6 +433,9 @@ func ParseBAI2(name string, data []byte) ([]ferry.Statement, error) {
 	}
 	if len(out) == 0 {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no accounts in this BAI2 file")
+	}
+	for i := range out {
+		out[i].Notes = append(append([]string(nil), notes...), out[i].Notes...)
 	}
 	dropRepeatedIDs(out)
 	return out, nil

@@ -72,9 +72,12 @@ func ParseCAMTContext(ctx context.Context, name string, data []byte) ([]ferry.St
 		}
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "not well-formed XML: %v", err)
 	}
-	doc := root.child("Document")
-	if doc == nil || len(doc.children) == 0 {
+	doc := camtDocument(root, 0)
+	if doc == nil {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no ISO 20022 Document element")
+	}
+	if len(doc.children) == 0 {
+		return nil, ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: line %d", name, doc.line), "the ISO 20022 Document is empty: no statement")
 	}
 	msg := doc.children[0]
 	// Version 1 messages carry their version in the element name.
@@ -103,6 +106,24 @@ func ParseCAMTContext(ctx context.Context, name string, data []byte) ([]ferry.St
 	}
 	dropRepeatedIDs(out)
 	return out, nil
+}
+
+// camtDocument finds the ISO 20022 Document: the root element, or inside
+// the envelope SWIFT and bank gateways wrap it in (<message> with an
+// AppHdr, <RequestPayload>, <DataPDU><Body>), a few levels down.
+func camtDocument(n *node, depth int) *node {
+	if d := n.child("Document"); d != nil {
+		return d
+	}
+	if depth >= 3 {
+		return nil
+	}
+	for _, c := range n.children {
+		if d := camtDocument(c, depth+1); d != nil {
+			return d
+		}
+	}
+	return nil
 }
 
 // camtAccount reads an account id: IBAN, another scheme's id, or the
@@ -139,6 +160,11 @@ func camtDateText(s string) (ferry.Date, error) {
 			i++
 		}
 		clock := t[:i]
+		if len(clock) > 9 && clock[8] == ':' && strings.Count(clock, ":") == 3 {
+			// "00:00:00:000": milliseconds after a colon, as a German
+			// bank's camt.052 writes them. Only the date is kept.
+			clock = clock[:8] + "." + clock[9:]
+		}
 		ok := false
 		for _, layout := range []string{"15:04", "15:04:05", "15:04:05.999999999"} {
 			if _, err := time.Parse(layout, clock); err == nil {
@@ -190,24 +216,31 @@ func camtDate(n *node) (ferry.Date, error) {
 	return ferry.Date{}, nil
 }
 
-// camtDecimal reads an ISO 20022 amount: digits with an optional decimal
-// point, never negative (the sign is in CdtDbtInd), never an exponent.
+// camtDecimal reads an ISO 20022 amount, an xs:decimal that is never
+// negative (the sign is in CdtDbtInd) and has no exponent: digits with an
+// optional decimal point, where ".5" and "5." are as valid as "0.5" and
+// "5.0" (XML Schema Part 2, §3.2.3.1).
 func camtDecimal(s string) (decimal.Decimal, error) {
 	s = strings.TrimSpace(s)
-	dots := 0
-	for i := 0; i < len(s); i++ {
+	body := strings.TrimPrefix(s, "+")
+	dots, digits := 0, 0
+	for i := 0; i < len(body); i++ {
 		switch {
-		case isDigit(s[i]):
-		case s[i] == '.':
+		case isDigit(body[i]):
+			digits++
+		case body[i] == '.':
 			dots++
 		default:
 			return decimal.Zero, fmt.Errorf("bad amount %q", s)
 		}
 	}
-	if s == "" || dots > 1 || s[0] == '.' || len(s) > 40 {
+	if digits == 0 || dots > 1 || len(body) > 40 {
 		return decimal.Zero, fmt.Errorf("bad amount %q", s)
 	}
-	return decimal.NewFromString(s)
+	if strings.HasPrefix(body, ".") {
+		body = "0" + body
+	}
+	return decimal.NewFromString(strings.TrimSuffix(body, "."))
 }
 
 func camtAmount(n *node, ind string) (decimal.Decimal, string, error) {
@@ -333,12 +366,21 @@ func camtRecord(file string, rec *node, lines []ferry.StatementLine) (ferry.Stat
 		}
 	}
 	var hasOpen, hasClose bool
+	// Balances written without CdtDbtInd (a Lithuanian bank's camt.053
+	// does so) are held unsigned until the entries tell their sign.
+	var unsigned []camtUnsigned
+	openAt, closeAt := -1, -1
 	for _, b := range rec.all("Bal") {
 		code := b.str("Tp", "CdOrPrtry", "Cd")
 		if code == "" {
 			code = b.str("Tp", "CdOrPrtry", "Prtry")
 		}
-		amt, ccy, err := camtAmount(b.child("Amt"), b.str("CdtDbtInd"))
+		ind := b.str("CdtDbtInd")
+		if ind == "" && b.child("CdtDbtInd") == nil {
+			ind = "CRDT" // for now: the sign is settled below, never taken as it is
+			unsigned = append(unsigned, camtUnsigned{at: len(st.Balances), code: code, line: b.line})
+		}
+		amt, ccy, err := camtAmount(b.child("Amt"), ind)
 		if err != nil {
 			return st, ferry.Errorf(ferry.ClassDocumentChanged, where(b), "balance %s: %v", code, err)
 		}
@@ -360,13 +402,13 @@ func camtRecord(file string, rec *node, lines []ferry.StatementLine) (ferry.Stat
 		switch code {
 		case "OPBD", "PRCD":
 			if !hasOpen {
-				st.Opening, hasOpen = amt, true
+				st.Opening, hasOpen, openAt = amt, true, len(st.Balances)-1
 				if st.From.IsZero() {
 					st.From = date
 				}
 			}
 		case "CLBD":
-			st.Closing, hasClose = amt, true
+			st.Closing, hasClose, closeAt = amt, true, len(st.Balances)-1
 			if st.To.IsZero() {
 				st.To = date
 			}
@@ -376,6 +418,11 @@ func camtRecord(file string, rec *node, lines []ferry.StatementLine) (ferry.Stat
 		}
 	}
 	st.NoBalances = !hasOpen || !hasClose
+	if len(unsigned) > 0 {
+		if err := camtSignBalances(file, &st, unsigned, openAt, closeAt); err != nil {
+			return st, err
+		}
+	}
 	undated := 0
 	for _, l := range st.Lines {
 		if l.BookingDate.IsZero() {
@@ -393,4 +440,114 @@ func camtRecord(file string, rec *node, lines []ferry.StatementLine) (ferry.Stat
 		return st, ferry.Errorf(ferry.ClassDocumentChanged, where(rec), "%s %q names no account (Acct/Id)", rec.name, st.ID)
 	}
 	return st, nil
+}
+
+// camtUnsigned is a balance written without CdtDbtInd: where it is in
+// Statement.Balances, its code and line.
+type camtUnsigned struct {
+	at   int
+	code string
+	line int
+}
+
+// camtSignBalances settles the sign of balances written without a
+// credit/debit indicator. The opening and closing balance take the one
+// sign with which the booked entries, which carry their indicators, lead
+// from the one to the other; a balance whose sign the entries cannot tell
+// (a day without entries, an available balance) is left out, with a
+// warning, never taken as a credit. When no sign makes the entries add
+// up, the statement is refused.
+func camtSignBalances(file string, st *ferry.Statement, unsigned []camtUnsigned, openAt, closeAt int) error {
+	isUnsigned := map[int]camtUnsigned{}
+	for _, u := range unsigned {
+		isUnsigned[u.at] = u
+	}
+	_, openU := isUnsigned[openAt]
+	_, closeU := isUnsigned[closeAt]
+	drop := map[int]bool{}
+	for _, u := range unsigned {
+		if u.at != openAt && u.at != closeAt {
+			drop[u.at] = true
+			st.Warnings = append(st.Warnings, fmt.Sprintf("line %d: balance %s states no credit/debit indicator (CdtDbtInd): not read", u.line, u.code))
+		}
+	}
+	if (openU || closeU) && st.NoBalances {
+		// An opening without a closing balance (or the reverse): nothing
+		// to tell its sign by.
+		for _, at := range []int{openAt, closeAt} {
+			if u, ok := isUnsigned[at]; ok {
+				drop[at] = true
+				st.Warnings = append(st.Warnings, fmt.Sprintf("line %d: balance %s states no credit/debit indicator (CdtDbtInd): not read", u.line, u.code))
+			}
+		}
+		st.Opening, st.Closing = decimal.Zero, decimal.Zero
+	}
+	if (openU || closeU) && !st.NoBalances {
+		sum := decimal.Zero
+		for _, l := range st.Lines {
+			sum = sum.Add(l.Amount)
+		}
+		signs := func(u bool) []int {
+			if u {
+				return []int{1, -1}
+			}
+			return []int{1}
+		}
+		type pair struct{ open, close decimal.Decimal }
+		var fits []pair
+		for _, so := range signs(openU) {
+			for _, sc := range signs(closeU) {
+				o, c := st.Opening.Mul(decimal.NewFromInt(int64(so))), st.Closing.Mul(decimal.NewFromInt(int64(sc)))
+				if !o.Add(sum).Equal(c) {
+					continue
+				}
+				dup := false
+				for _, f := range fits {
+					dup = dup || f.open.Equal(o) && f.close.Equal(c)
+				}
+				if !dup {
+					fits = append(fits, pair{o, c})
+				}
+			}
+		}
+		var names []string
+		for _, at := range []int{openAt, closeAt} {
+			if u, ok := isUnsigned[at]; ok {
+				names = append(names, fmt.Sprintf("%s (line %d)", u.code, u.line))
+			}
+		}
+		what, verb := "balance "+names[0], "states"
+		if len(names) == 2 {
+			what, verb = "balances "+names[0]+" and "+names[1], "state"
+		}
+		switch len(fits) {
+		case 0:
+			return ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: line %d", file, unsigned[0].line),
+				"%s %s no credit/debit indicator (CdtDbtInd), and with no sign do the entries (%s) lead from the opening to the closing balance",
+				what, verb, sum.String())
+		case 1:
+			st.Opening, st.Closing = fits[0].open, fits[0].close
+			st.Balances[openAt].Amount, st.Balances[closeAt].Amount = fits[0].open, fits[0].close
+			st.Notes = append(st.Notes, fmt.Sprintf("%s %s no credit/debit indicator (CdtDbtInd): read with the sign with which the booked entries add up", what, verb))
+		default:
+			// A day without entries: a credit and a debit balance fit
+			// alike. No balance is better than a guessed sign.
+			st.NoBalances = true
+			st.Opening, st.Closing = decimal.Zero, decimal.Zero
+			for _, at := range []int{openAt, closeAt} {
+				drop[at] = true
+			}
+			st.Warnings = append(st.Warnings, fmt.Sprintf("%s %s no credit/debit indicator (CdtDbtInd), and the entries cannot tell the sign: no balances are read", what, verb))
+		}
+	}
+	if len(drop) > 0 {
+		keep := st.Balances[:0]
+		for i, b := range st.Balances {
+			if !drop[i] {
+				keep = append(keep, b)
+			}
+		}
+		st.Balances = keep
+	}
+	return nil
 }

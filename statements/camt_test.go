@@ -10,6 +10,9 @@ import (
 
 	"github.com/ferry-rpa/ferry/statements"
 	"github.com/shopspring/decimal"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
 )
 
 const corpus = "../../shared/corpus"
@@ -165,5 +168,156 @@ func TestCAMTAgainstGenkgo(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A Lithuanian bank's camt.053 writes balances without CdtDbtInd. Their
+// sign is the one with which the booked entries lead from the opening to
+// the closing balance; where the entries cannot tell it (no entries, an
+// available balance) no balance is read, never a guessed credit; where no
+// sign fits, the file is refused. Amounts written "500." and ".5" are
+// valid xs:decimal.
+func TestCAMTBalancesWithoutIndicator(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("testdata/camt/lt_balances_without_indicator.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sts, err := statements.ParseCAMT("lt.xml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := sts[0], sts[1]
+	var amounts []string
+	for _, l := range a.Lines {
+		amounts = append(amounts, l.Amount.String())
+	}
+	if a.NoBalances || a.Opening.String() != "1250.4" || a.Closing.String() != "1716.9" || strings.Join(amounts, " ") != "500 -0.5 -33" || len(a.Balances) != 2 {
+		t.Errorf("statement A: opening %s closing %s lines %v balances %v", a.Opening, a.Closing, amounts, a.Balances)
+	}
+	if err := a.Reconcile(); err != nil {
+		t.Error(err)
+	}
+	if !strings.Contains(strings.Join(a.Notes, ";"), "no credit/debit indicator") || !strings.Contains(strings.Join(a.Warnings, ";"), "CLAV") {
+		t.Errorf("statement A: notes %q warnings %q, want the unsigned balances named", a.Notes, a.Warnings)
+	}
+	if !b.NoBalances || len(b.Balances) != 0 || !b.Opening.IsZero() || !strings.Contains(strings.Join(b.Warnings, ";"), "cannot tell the sign") {
+		t.Errorf("statement B (no entries): no_balances %v balances %v opening %s warnings %q; want no balance read", b.NoBalances, b.Balances, b.Opening, b.Warnings)
+	}
+	// The same balances overdrawn: the entries say they are debits.
+	debit := strings.Replace(strings.Replace(string(data), ">1250.40<", ">1716.90<", 1), ">1716.9<", ">1250.4<", 1)
+	sts, err = statements.ParseCAMT("lt.xml", []byte(debit))
+	if err != nil || sts[0].Opening.String() != "-1716.9" || sts[0].Closing.String() != "-1250.4" {
+		t.Errorf("overdrawn: %v, opening %s closing %s; want -1716.9 and -1250.4", err, sts[0].Opening, sts[0].Closing)
+	}
+	// No sign makes these entries add up: refused, naming the balance.
+	wrong := strings.Replace(string(data), ">1716.9<", ">1716.8<", 1)
+	if _, err := statements.ParseCAMT("lt.xml", []byte(wrong)); err == nil || !strings.Contains(err.Error(), "lt.xml: line 2") || !strings.Contains(err.Error(), "with no sign") {
+		t.Errorf("inconsistent: got %v, want a refusal naming the balance", err)
+	}
+}
+
+// A camt.053 as SWIFT MX delivers it: the Document inside an envelope,
+// after a business application header.
+func TestCAMTInEnvelope(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("testdata/camt/swift_mx_envelope.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, err := statements.Detect("stmt.xml", data); err != nil || f != statements.CAMT {
+		t.Errorf("detected %q, %v", f, err)
+	}
+	sts, err := statements.ParseCAMT("stmt.xml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := sts[0]
+	if st.Account != "4433221100" || st.Opening.String() != "-15000" || len(st.Lines) != 1 || st.Lines[0].Counterparty != "ACME WHOLESALE INC" {
+		t.Errorf("got account %q opening %s lines %+v", st.Account, st.Opening, st.Lines)
+	}
+	if err := st.Reconcile(); err != nil {
+		t.Error(err)
+	}
+}
+
+// Date-times as real camt files write them: only the calendar date is
+// kept, the one the bank wrote. A German bank's camt.052 puts the
+// milliseconds after a colon ("00:00:00:000").
+func TestCAMTDateTimeForms(t *testing.T) {
+	t.Parallel()
+	doc := func(from string) []byte {
+		return []byte(`<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.052.001.02"><BkToCstmrAcctRpt><GrpHdr><MsgId>1</MsgId><CreDtTm>2019-08-09T11:17:11</CreDtTm></GrpHdr>` +
+			`<Rpt><Id>R1</Id><CreDtTm>2019-08-09T11:17:11</CreDtTm><FrToDt><FrDtTm>` + from + `</FrDtTm><ToDtTm>2019-08-09T00:00:00</ToDtTm></FrToDt>` +
+			`<Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>` +
+			`<Ntry><Amt Ccy="EUR">5.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2019-08-09</Dt></BookgDt><ValDt><Dt>2019-08-09</Dt></ValDt></Ntry></Rpt></BkToCstmrAcctRpt></Document>`)
+	}
+	for _, tc := range []struct{ in, want, err string }{
+		{"2013-01-01T00:00:00:000", "2013-01-01", ""},
+		{"2013-01-01T23:59:59.999+02:00", "2013-01-01", ""},
+		{"2013-01-01T10:00:00Z", "2013-01-01", ""},
+		{"2013-01-01+01:00", "2013-01-01", ""},
+		{"2013-01-01T25:00:00", "", "bad date-time"},
+		{"2013-01-01T00:00:00:00:00", "", "bad date-time"},
+		{"2013-02-30T00:00:00", "", "bad date"},
+	} {
+		sts, err := statements.ParseCAMT("r.xml", doc(tc.in))
+		switch {
+		case tc.err != "":
+			if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), "r.xml: line 1") {
+				t.Errorf("%s: got %v, want an error with %q naming the line", tc.in, err, tc.err)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", tc.in, err)
+		case sts[0].From.String() != tc.want || len(sts[0].Lines) != 1 || sts[0].Lines[0].Amount.String() != "-5":
+			t.Errorf("%s: from %s, lines %+v; want %s and one line of -5", tc.in, sts[0].From, sts[0].Lines, tc.want)
+		}
+	}
+}
+
+// camt files in the encodings real exports use: UTF-16 with a byte-order
+// mark (Windows tools), and the single-byte sets Central European banks
+// declare (windows-1250, ISO-8859-2) besides Latin-1. The names read the
+// same in every one.
+func TestCAMTEncodings(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("testdata/camt/camt053_offsets.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		label, name string
+		enc         encoding.Encoding
+		bom         []byte
+	}{
+		{"UTF-16", "Łódź Handel Sp. z o.o.", unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), []byte{0xFF, 0xFE}},
+		{"UTF-16", "Łódź Handel Sp. z o.o.", unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), []byte{0xFE, 0xFF}},
+		{"windows-1250", "Łódź Handel Sp. z o.o.", charmap.Windows1250, nil},
+		{"ISO-8859-2", "Łódź Handel Sp. z o.o.", charmap.ISO8859_2, nil},
+		{"ISO-8859-1", "Bäcker Müller AG", charmap.ISO8859_1, nil},
+	} {
+		text := strings.Replace(strings.Replace(string(src), `encoding="UTF-8"`, `encoding="`+tc.label+`"`, 1), "Beispiel Handel AG", tc.name, 1)
+		data, err := tc.enc.NewEncoder().Bytes([]byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = append(append([]byte(nil), tc.bom...), data...)
+		name := tc.label + ".xml"
+		if f, err := statements.Detect(name, data); err != nil || f != statements.CAMT {
+			t.Errorf("%s: detected %q, %v", name, f, err)
+		}
+		sts, err := statements.ParseCAMT(name, data)
+		if err != nil {
+			t.Errorf("%s % x: %v", tc.label, tc.bom, err)
+			continue
+		}
+		if cp := sts[0].Lines[0].Counterparty; cp != tc.name || len(sts[0].Lines) != 3 || sts[0].Closing.String() != "1319.51" {
+			t.Errorf("%s % x: counterparty %q, %d lines, closing %s", tc.label, tc.bom, cp, len(sts[0].Lines), sts[0].Closing)
+		}
+	}
+	// A declaration the reader cannot honour is refused, not guessed.
+	bad := strings.Replace(string(src), `encoding="UTF-8"`, `encoding="x-unknown-42"`, 1)
+	if _, err := statements.ParseCAMT("bad.xml", []byte(bad)); err == nil || !strings.Contains(err.Error(), "x-unknown-42") {
+		t.Errorf("unknown encoding: got %v", err)
 	}
 }

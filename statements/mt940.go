@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	stdunicode "unicode"
 	"unicode/utf8"
 
 	"github.com/ferry-rpa/ferry"
@@ -96,15 +97,7 @@ func mtText(data []byte) (string, []string) {
 		}
 	}
 	if !utf8.Valid(src) {
-		enc, label := charmap.Windows1252, "Windows-1252"
-		for _, c := range src {
-			// C1 bytes are control codes in Windows-1252's neighbours but
-			// letters in the DOS code page Central European banks use.
-			if c >= 0x80 && c <= 0x9f {
-				enc, label = charmap.CodePage852, "code page 852"
-				break
-			}
-		}
+		enc, label := mtCharset(src)
 		if dec, err := enc.NewDecoder().Bytes(src); err == nil {
 			src = dec
 			notes = append(notes, "text is not UTF-8: read as "+label)
@@ -137,7 +130,57 @@ func mtText(data []byte) (string, []string) {
 	return b.String(), notes
 }
 
+// mtCharsets are the single-byte character sets European banks write
+// MT940 in, the most common first: Western banks' Windows-1252, and for
+// Polish, Czech and Hungarian text Windows-1250, ISO-8859-2 (mBank) and
+// the DOS code page 852 (Raiffeisen Hungary).
+var mtCharsets = []struct {
+	cm    *charmap.Charmap
+	label string
+}{
+	{charmap.Windows1252, "Windows-1252"},
+	{charmap.Windows1250, "Windows-1250"},
+	{charmap.ISO8859_2, "ISO-8859-2"},
+	{charmap.CodePage852, "code page 852"},
+}
+
+// mtCharset chooses the character set in which the most of the text's
+// bytes above 0x7F are letters (ł, ś, ő, é, ü, ø…): the same bytes are
+// symbols or control codes in the wrong one. A tie keeps the earlier, more
+// common set: German umlauts are the same bytes in all four.
+func mtCharset(src []byte) (*charmap.Charmap, string) {
+	var hist [128]int
+	for _, c := range src {
+		if c >= 0x80 {
+			hist[c-0x80]++
+		}
+	}
+	best, bestN := 0, -1
+	for i, cs := range mtCharsets {
+		n := 0
+		for b, k := range hist {
+			if k > 0 && stdunicode.IsLetter(cs.cm.DecodeByte(byte(0x80+b))) {
+				n += k
+			}
+		}
+		if n > bestN {
+			best, bestN = i, n
+		}
+	}
+	return mtCharsets[best].cm, mtCharsets[best].label
+}
+
 const atatNote = `records separated by "@@" instead of line breaks`
+
+// mtFraming are the control characters that frame or end messages in
+// real files: SOH and ETX around each SWIFT message (PostFinance writes
+// "-}\x03\x01{1:" on one line), SUB, the DOS end-of-file mark that
+// Rabobank's exports put after the last balance or before the next
+// statement's ":20:", and NUL padding. They separate text like a line
+// break and are never part of a field.
+const mtFraming = "\x00\x01\x02\x03\x04\x1a"
+
+const framingNote = "control characters (SOH, ETX, SUB) between messages are read as separators"
 
 // mtDate reads YYMMDD. A day past the month's end (30 February, written
 // by banks that count 30-day months) is the month's last day, and noted.
@@ -198,8 +241,8 @@ func mtAmount(s, ccy string) (d decimal.Decimal, odd string, err error) {
 	if sep >= 0 {
 		intPart, frac = s[:sep], s[sep+1:]
 	}
-	if intPart == "" {
-		return decimal.Zero, "", fmt.Errorf("bad amount %q: no digit before the decimal separator", s)
+	if intPart == "" && frac == "" {
+		return decimal.Zero, "", fmt.Errorf("bad amount %q: no digits", s)
 	}
 	if ccy != "" && int32(len(frac)) > currencyDecimals(ccy) {
 		return decimal.Zero, "", fmt.Errorf("bad amount %q: %d decimals, but %s has %d", s, len(frac), ccy, currencyDecimals(ccy))
@@ -207,11 +250,14 @@ func mtAmount(s, ccy string) (d decimal.Decimal, odd string, err error) {
 	if len(frac) > 6 {
 		return decimal.Zero, "", fmt.Errorf("bad amount %q: too many decimals", s)
 	}
-	d, err = decimal.NewFromString(intPart + "." + frac + "0")
+	d, err = decimal.NewFromString("0" + intPart + "." + frac + "0")
 	if err != nil {
 		return decimal.Zero, "", fmt.Errorf("bad amount %q", s)
 	}
 	switch {
+	case intPart == "":
+		// ",50": SWIFT wants a digit before the comma; the value is whole.
+		odd = "amounts without a digit before the decimal comma (,50 read as 0,50)"
 	case sep < 0:
 		odd = "amounts written without a decimal comma (whole units)"
 	case s[sep] == '.':
@@ -316,6 +362,7 @@ type mtStatement struct {
 	last              int // index in mtParser.lines of the line a :86: belongs to, or -1
 	noEntryDate       bool
 	n86               int // :86: fields of the last line
+	endedAt           int // line of the "-" or "-}" that ended the message, or 0
 }
 
 // mt90 is an MT942 :90D:/:90C: summary: a count and a sum.
@@ -371,6 +418,7 @@ func parseMT940(ctx context.Context, name string, data []byte, strict bool) ([]f
 		sawTag       bool
 		afterEnd     bool // after a "-" message end: text until the next tag is not ours
 		pendingColon bool // a line holding only ":" (a tag wrapped after its colon)
+		framed       bool // SOH, ETX or SUB characters seen
 	)
 	flush := func() error {
 		if tag == "" {
@@ -382,6 +430,80 @@ func parseMT940(ctx context.Context, name string, data []byte, strict bool) ([]f
 		return p.field(t, v, tagLine)
 	}
 	lineNo := 0
+	// segment handles one piece of a line: the whole line, or the part
+	// between SWIFT framing characters (see mtFraming).
+	segment := func(line string, lineStart, end int, last bool) error {
+		trimmed := strings.TrimSpace(line)
+		// SWIFT FIN blocks: {1:...}{2:...}{3:...}{4: opens the text,
+		// -} closes it (then {5:...} trailers).
+		if strings.HasPrefix(trimmed, "{") {
+			if i := strings.Index(trimmed, "{4:"); i >= 0 {
+				if err := flush(); err != nil {
+					return err
+				}
+				if inBlock {
+					return ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: line %d", name, blockLine), "message text block {4: is not closed by -} before the next one on line %d: the file is truncated or damaged", lineNo)
+				}
+				inBlock, blockLine, afterEnd = true, lineNo, false
+				rest := trimmed[i+3:]
+				if !strings.HasPrefix(rest, ":") {
+					return nil
+				}
+				// "{4::20:..." on one line.
+				line, lineStart = rest, lineStart+strings.Index(line, rest)
+				trimmed = rest
+			} else if tag != "86" {
+				return nil // {1:}{2:}{3:} headers or {5:} trailers alone on a line
+			}
+		}
+		if strings.HasPrefix(trimmed, "-}") || trimmed == "-" {
+			if err := flush(); err != nil {
+				return err
+			}
+			if strings.HasPrefix(trimmed, "-}") {
+				if !inBlock {
+					return ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: line %d", name, lineNo), "-} closes a {4: block that was never opened")
+				}
+				inBlock = false
+			}
+			afterEnd = true
+			if p.cur != nil && p.cur.endedAt == 0 {
+				p.cur.endedAt = lineNo
+			}
+			return nil
+		}
+		if pendingColon {
+			pendingColon = false
+			if t, rest, ok := cutTag(":" + line); ok && mtTag(t) {
+				if err := flush(); err != nil {
+					return err
+				}
+				tag, tagLine, sawTag, afterEnd = t, lineNo-1, true, false
+				valStart = lineStart + len(line) - len(rest)
+				valEnd = end
+				return nil
+			}
+		}
+		if t, rest, ok := cutTag(line); ok && mtTag(t) {
+			if err := flush(); err != nil {
+				return err
+			}
+			tag, tagLine, sawTag, afterEnd = t, lineNo, true, false
+			valStart = lineStart + len(line) - len(rest)
+			valEnd = end
+			return nil
+		}
+		if trimmed == ":" && !last {
+			pendingColon = true
+			return nil
+		}
+		if tag == "" || afterEnd || trimmed == "" && tag != "86" {
+			return nil
+		}
+		// A continuation line of the current field.
+		valEnd = end
+		return nil
+	}
 	for pos := 0; pos <= len(text); {
 		end := strings.IndexByte(text[pos:], '\n')
 		if end < 0 {
@@ -399,73 +521,28 @@ func parseMT940(ctx context.Context, name string, data []byte, strict bool) ([]f
 		if pos > len(text) && line == "" {
 			break
 		}
-		trimmed := strings.TrimSpace(line)
-		// SWIFT FIN blocks: {1:...}{2:...}{3:...}{4: opens the text,
-		// -} closes it (then {5:...} trailers).
-		if strings.HasPrefix(trimmed, "{") {
-			if i := strings.Index(trimmed, "{4:"); i >= 0 {
-				if err := flush(); err != nil {
-					return nil, err
-				}
-				if inBlock {
-					return nil, ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: line %d", name, blockLine), "message text block {4: is not closed by -} before the next one on line %d: the file is truncated or damaged", lineNo)
-				}
-				inBlock, blockLine, afterEnd = true, lineNo, false
-				rest := trimmed[i+3:]
-				if strings.HasPrefix(rest, ":") {
-					// "{4::20:..." on one line.
-					line, lineStart = rest, lineStart+strings.Index(line, rest)
-					trimmed = rest
-				} else {
-					continue
-				}
-			} else if tag != "86" {
-				continue // {1:}{2:}{3:} headers or {5:} trailers alone on a line
+		last := pos >= len(text)
+		// Framing characters split a line into pieces read one by one:
+		// "-}\x03\x01{1:...}{4:" ends one message and opens the next.
+		for {
+			i := strings.IndexAny(line, mtFraming)
+			if i < 0 {
+				break
 			}
-		}
-		if strings.HasPrefix(trimmed, "-}") || strings.TrimRight(trimmed, "\x00\x01\x02\x03\x04\x1a") == "-" {
-			if err := flush(); err != nil {
+			if err := segment(line[:i], lineStart, lineStart+i, false); err != nil {
 				return nil, err
 			}
-			if strings.HasPrefix(trimmed, "-}") {
-				if !inBlock {
-					return nil, ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: line %d", name, lineNo), "-} closes a {4: block that was never opened")
-				}
-				inBlock = false
-			}
-			afterEnd = true
-			continue
+			framed = true
+			line, lineStart = line[i+1:], lineStart+i+1
 		}
-		if pendingColon {
-			pendingColon = false
-			if t, rest, ok := cutTag(":" + line); ok && mtTag(t) {
-				if err := flush(); err != nil {
-					return nil, err
-				}
-				tag, tagLine, sawTag, afterEnd = t, lineNo-1, true, false
-				valStart = lineStart + len(line) - len(rest)
-				valEnd = end
-				continue
-			}
+		if err := segment(line, lineStart, end, last); err != nil {
+			return nil, err
 		}
-		if t, rest, ok := cutTag(line); ok && mtTag(t) {
-			if err := flush(); err != nil {
-				return nil, err
-			}
-			tag, tagLine, sawTag, afterEnd = t, lineNo, true, false
-			valStart = lineStart + len(line) - len(rest)
-			valEnd = end
-			continue
+	}
+	if framed {
+		if err := p.tolerate(mtWhere{name: name}, framingNote); err != nil {
+			return nil, err
 		}
-		if trimmed == ":" && pos < len(text) {
-			pendingColon = true
-			continue
-		}
-		if tag == "" || afterEnd || trimmed == "" && tag != "86" {
-			continue
-		}
-		// A continuation line of the current field.
-		valEnd = end
 	}
 	if err := flush(); err != nil {
 		return nil, err
@@ -481,6 +558,11 @@ func parseMT940(ctx context.Context, name string, data []byte, strict bool) ([]f
 	}
 	if len(p.out) == 0 {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no statement (:20:) found")
+	}
+	// What the reader tolerated is said on every statement of the file,
+	// wherever in the file it was met.
+	for i := range p.out {
+		p.out[i].Notes = append(append([]string(nil), p.notes...), p.out[i].Notes...)
 	}
 	dropRepeatedIDs(p.out)
 	return p.out, nil
@@ -514,6 +596,15 @@ func (p *mtParser) finish(lineNo int) error {
 		if err := p.check90(c); err != nil {
 			return err
 		}
+	case !c.hasClose && c.hasOpen && c.endedAt > 0:
+		// mBank's intraday MT940 ends its message with "-" after the
+		// day's lines and states no closing balance: the message is
+		// whole, so every line is read, but nothing can be reconciled.
+		if err := p.tolerate(mtWhere{name: p.name, line: c.endedAt, tag: "62F"}, "messages that end without a closing balance (:62F:)"); err != nil {
+			return err
+		}
+		st.NoBalances = true
+		st.Warnings = append(st.Warnings, fmt.Sprintf("line %d: the message ends without a closing balance (:62F:): its lines cannot be reconciled", c.endedAt))
 	case !c.hasClose:
 		return ferry.Errorf(ferry.ClassDocumentChanged, where, "statement %q ends at line %d without its closing balance (:62F:): the file is truncated or incomplete", st.ID, lineNo)
 	default:
@@ -532,7 +623,6 @@ func (p *mtParser) finish(lineNo int) error {
 	if c.noEntryDate && len(st.Lines) > 0 {
 		st.Notes = append(st.Notes, "lines without an entry date: booked on their value date")
 	}
-	st.Notes = append(append([]string(nil), p.notes...), st.Notes...)
 	p.out = append(p.out, *st)
 	return nil
 }

@@ -3,13 +3,14 @@ package statements_test
 import (
 	"encoding/base64"
 	"fmt"
-	"github.com/ferry-rpa/ferry/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ferry-rpa/ferry/internal/testenv"
 	"github.com/ferry-rpa/ferry/statements"
+	"golang.org/x/text/encoding/charmap"
 	"gopkg.in/yaml.v3"
 )
 
@@ -264,4 +265,137 @@ func pyNodeDecimal(p pyNode) string {
 		return "0"
 	}
 	return s
+}
+
+// Control characters that frame messages in real files separate text like
+// a line break: PostFinance writes SOH and ETX around each FIN message,
+// with the next message's header on the line of the last one's "-}";
+// Rabobank's old exports put the DOS end-of-file mark SUB after a
+// statement's closing balance and before the next ":20:". Read as part of
+// the balance they made the file refused; read as text they could hide
+// the next statement.
+func TestMT940FramingCharacters(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		file     string
+		ids      []string
+		amounts  [][]string
+		closings []string
+	}{
+		{"postfinance_soh_etx.sta", []string{"2024030507311842", "2024030507311843"}, [][]string{{"310", "-45.25"}, {"-1000"}}, []string{"1785.15", "785.15"}},
+		{"rabobank_sub.swi", []string{"940A240301", "940A240302"}, [][]string{{"-120.5"}, {"1000"}}, []string{"2379.5", "3379.5"}},
+	} {
+		data := readTestdata(t, "mt940/"+tc.file)
+		if f, err := statements.Detect(tc.file, data); err != nil || f != statements.MT940 {
+			t.Errorf("%s: detected %q, %v", tc.file, f, err)
+		}
+		sts, err := statements.ParseMT940(tc.file, data)
+		if err != nil {
+			t.Errorf("%s: %v", tc.file, err)
+			continue
+		}
+		if len(sts) != len(tc.ids) {
+			t.Errorf("%s: got %d statements, want %d", tc.file, len(sts), len(tc.ids))
+			continue
+		}
+		for i, st := range sts {
+			var got []string
+			for _, l := range st.Lines {
+				got = append(got, l.Amount.String())
+			}
+			if st.ID != tc.ids[i] || st.Closing.String() != tc.closings[i] || strings.Join(got, " ") != strings.Join(tc.amounts[i], " ") {
+				t.Errorf("%s statement %d: id %q closing %s lines %v; want %q, %s, %v", tc.file, i+1, st.ID, st.Closing, got, tc.ids[i], tc.closings[i], tc.amounts[i])
+			}
+			if err := st.Reconcile(); err != nil {
+				t.Errorf("%s statement %d: %v", tc.file, i+1, err)
+			}
+			if notes := strings.Join(st.Notes, "; "); !strings.Contains(notes, "control characters") {
+				t.Errorf("%s statement %d: notes %q, want the control characters named", tc.file, i+1, notes)
+			}
+		}
+		if _, err := statements.ParseMT940Strict(tc.file, data); err == nil || !strings.Contains(err.Error(), "not standard SWIFT") {
+			t.Errorf("%s: the strict reader accepted it (%v)", tc.file, err)
+		}
+	}
+}
+
+// mBank's intraday MT940 ends its message with "-" after the day's lines
+// and no closing balance. The message is whole, so the lines are read and
+// the statement says it cannot be reconciled; the same file cut before its
+// "-" is truncated and refused, as is any such file in strict mode.
+func TestMT940MessageEndedWithoutClosingBalance(t *testing.T) {
+	t.Parallel()
+	data := readTestdata(t, "mt940/mbank_intraday_latin2.sta")
+	sts, err := statements.ParseMT940("ipH.sta", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := sts[0]
+	if len(st.Lines) != 2 || st.Lines[0].Amount.String() != "-15" || st.Lines[1].Amount.String() != "1250" || !st.NoBalances || st.Currency != "PLN" {
+		t.Errorf("got %d lines %v, no balances %v, currency %s", len(st.Lines), st.Lines, st.NoBalances, st.Currency)
+	}
+	if w := strings.Join(st.Warnings, ";"); !strings.Contains(w, "line 12") || !strings.Contains(w, ":62F:") {
+		t.Errorf("warnings %q, want the missing closing balance named with its line", w)
+	}
+	if _, err := statements.ParseMT940Strict("ipH.sta", data); err == nil {
+		t.Error("the strict reader accepted a message without :62F:")
+	}
+	cut := data[:strings.Index(string(data), "-\x03")]
+	if _, err := statements.ParseMT940("cut.sta", cut); err == nil || !strings.Contains(err.Error(), "truncated") {
+		t.Errorf("cut before its end: got %v, want it refused as truncated", err)
+	}
+}
+
+// Polish and Hungarian banks write MT940 in Windows-1250, ISO-8859-2 or
+// the DOS code page 852: the character set that makes letters of the
+// high bytes is chosen, never a Western one that makes ł a pound sign.
+func TestMT940CentralEuropeanText(t *testing.T) {
+	t.Parallel()
+	text := ":20:STMT1\r\n:25:PL61109010140000071219812874\r\n:28C:1\r\n:60F:C240605PLN100,00\r\n" +
+		":61:2406050605D15,00NCHGNONREF\r\n:86:OPŁATA ZA PRZELEW ŚWIĘTOKRZYSKA SPÓŁKA ŻÓŁW ÓŁ\r\n:62F:C240605PLN85,00\r\n-\r\n"
+	want := "OPŁATA ZA PRZELEW ŚWIĘTOKRZYSKA SPÓŁKA ŻÓŁW ÓŁ"
+	hungarian := strings.NewReplacer("OPŁATA ZA PRZELEW ŚWIĘTOKRZYSKA SPÓŁKA ŻÓŁW ÓŁ", "napi összevont utánvét díj és költség").Replace(text)
+	for _, tc := range []struct {
+		name, text, want, label string
+		cm                      *charmap.Charmap
+	}{
+		{"windows-1250", text, want, "Windows-1250", charmap.Windows1250},
+		{"iso-8859-2", text, want, "ISO-8859-2", charmap.ISO8859_2},
+		{"cp852", text, want, "code page 852", charmap.CodePage852},
+		{"hungarian cp852", hungarian, "napi összevont utánvét díj és költség", "code page 852", charmap.CodePage852},
+		{"german windows-1252", strings.Replace(text, want, "Überweisung Müller Straße", 1), "Überweisung Müller Straße", "Windows-1252", charmap.Windows1252},
+		// Ø is Ř in Windows-1250: a tie, and the Western set stays.
+		{"latin-1 with ø", strings.Replace(text, want, "MIETE BÜRO MÜLLER STRAßE CAFÉ LØN", 1), "MIETE BÜRO MÜLLER STRAßE CAFÉ LØN", "Windows-1252", charmap.ISO8859_1},
+	} {
+		data, err := tc.cm.NewEncoder().Bytes([]byte(tc.text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sts, err := statements.ParseMT940(tc.name+".sta", data)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if d := sts[0].Lines[0].Description; d != tc.want || !strings.Contains(strings.Join(sts[0].Notes, ";"), tc.label) {
+			t.Errorf("%s: description %q, notes %q; want %q read as %s", tc.name, d, sts[0].Notes, tc.want, tc.label)
+		}
+	}
+}
+
+// SWIFT wants a digit before the decimal comma; ",50" is still fifty
+// cents, read as such and noted. "," alone is no amount.
+func TestMT940AmountWithoutIntegerDigit(t *testing.T) {
+	t.Parallel()
+	file := func(amount, closing string) []byte {
+		return []byte(":20:NODECIMAL\n:25:1234567890\n:28C:7/1\n:60F:C240601EUR10,00\n:61:2406030603D" + amount + "NCOMNONREF\n:86:FEE\n:62F:C240603EUR" + closing + "\n-\n")
+	}
+	sts, err := statements.ParseMT940("lead.sta", file(",50", "9,50"))
+	if err != nil || sts[0].Lines[0].Amount.String() != "-0.5" || !strings.Contains(strings.Join(sts[0].Notes, ";"), "digit before the decimal comma") {
+		t.Errorf(",50: %v %+v", err, sts)
+	} else if err := sts[0].Reconcile(); err != nil {
+		t.Error(err)
+	}
+	if _, err := statements.ParseMT940("comma.sta", file(",", "10,00")); err == nil || !strings.Contains(err.Error(), "comma.sta: line 5") {
+		t.Errorf("a lone comma: got %v, want an error naming line 5", err)
+	}
 }

@@ -189,21 +189,20 @@ func ofxAmount(s string) (decimal.Decimal, error) {
 // out.
 func ParseOFX(name string, data []byte) ([]ferry.Statement, error) {
 	text := string(data)
+	var charsetNote string
 	if i := bytes.Index(data, []byte("<OFX")); i >= 0 {
-		head := string(data[:i])
-		lower := strings.ToLower(head)
-		var cm *charmap.Charmap
-		switch {
-		case strings.Contains(head, "CHARSET:1252") || strings.Contains(lower, "windows-1252"):
-			cm = charmap.Windows1252
-		case strings.Contains(lower, "iso-8859-1\"") || strings.Contains(lower, "charset:iso-8859-1") || strings.Contains(lower, "charset:8859-1"):
-			cm = charmap.ISO8859_1
-		case strings.Contains(lower, "charset:iso-8859-15") || strings.Contains(lower, "iso-8859-15\""):
-			cm = charmap.ISO8859_15
-		}
-		if cm != nil && !utf8.Valid(data) {
+		if !utf8.Valid(data) {
+			// The header's CHARSET (1.x) or XML declaration (2.x) names
+			// the set; where it names none Ferry knows, the letters
+			// decide (Windows-1252 unless the text reads as Central
+			// European).
+			cm, label := ofxCharset(string(data[:i]))
+			if cm == nil {
+				cm, label = mtCharset(data)
+			}
 			if dec, err := cm.NewDecoder().Bytes(data); err == nil {
 				text = string(dec)
+				charsetNote = "text is not UTF-8: read as " + label
 			}
 		}
 	} else {
@@ -256,8 +255,13 @@ func ParseOFX(name string, data []byte) ([]ferry.Statement, error) {
 	if ofx == nil {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no <OFX> element")
 	}
+	var warnings []string
 	if st := ofx.child("SIGNONMSGSRSV1", "SONRS", "STATUS"); st != nil && st.str("CODE") != "0" {
-		return nil, ferry.Errorf(ferry.ClassCredentialsRejected, name, "the bank refused the sign-on: code %s %s", st.str("CODE"), st.str("MESSAGE"))
+		if !ofxStatusFatal(st) {
+			warnings = append(warnings, fmt.Sprintf("the bank's sign-on status is %s %s %s", st.str("SEVERITY"), st.str("CODE"), st.str("MESSAGE")))
+		} else {
+			return nil, ferry.Errorf(ofxSignonClass(st.str("CODE")), fmt.Sprintf("%s: line %d", name, st.line), "the bank refused the sign-on: code %s %s", st.str("CODE"), st.str("MESSAGE"))
+		}
 	}
 	var out []ferry.Statement
 	for _, set := range []struct{ msgs, trnrs, rs, acct string }{
@@ -267,14 +271,19 @@ func ParseOFX(name string, data []byte) ([]ferry.Statement, error) {
 	} {
 		for _, msgs := range ofx.all(set.msgs) {
 			for _, trn := range msgs.all(set.trnrs) {
+				var trnWarning string
 				if st := trn.child("STATUS"); st != nil && st.str("CODE") != "0" && st.str("CODE") != "" {
-					return nil, ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: line %d", name, trn.line), "statement request failed: code %s %s", st.str("CODE"), st.str("MESSAGE"))
+					if ofxStatusFatal(st) {
+						return nil, ferry.Errorf(ofxStatementClass(st.str("CODE")), fmt.Sprintf("%s: line %d", name, trn.line), "statement request failed: code %s %s", st.str("CODE"), st.str("MESSAGE"))
+					}
+					trnWarning = fmt.Sprintf("the bank's status for this statement is %s %s %s", st.str("SEVERITY"), st.str("CODE"), st.str("MESSAGE"))
 				}
 				for _, rs := range trn.all(set.rs) {
 					st, err := ofxStatement(name, rs, set.acct, lines[rs])
 					if err != nil {
 						return nil, err
 					}
+					st.Warnings = append(append(append([]string(nil), warnings...), nonEmpty(trnWarning)...), st.Warnings...)
 					out = append(out, st)
 				}
 			}
@@ -283,12 +292,90 @@ func ParseOFX(name string, data []byte) ([]ferry.Statement, error) {
 	if len(out) == 0 {
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "no statement in this OFX file (an account listing or sign-on only?)")
 	}
+	if charsetNote != "" {
+		for i := range out {
+			out[i].Notes = append([]string{charsetNote}, out[i].Notes...)
+		}
+	}
 	dropRepeatedIDs(out)
 	return out, nil
 }
 
+// ofxCharset reads the character set an OFX header names: CHARSET:1252
+// or CHARSET:ISO-8859-1 in 1.x, encoding="..." in 2.x. It returns nil
+// for none, NONE or one Ferry does not know.
+func ofxCharset(head string) (*charmap.Charmap, string) {
+	u := strings.ToUpper(head)
+	name := ""
+	if _, after, ok := strings.Cut(u, "CHARSET:"); ok {
+		name = strings.TrimSpace(strings.SplitN(after, "\n", 2)[0])
+	}
+	if _, after, ok := strings.Cut(u, "ENCODING=\""); ok && (name == "" || name == "NONE") {
+		name, _, _ = strings.Cut(after, "\"")
+	}
+	switch strings.TrimPrefix(strings.TrimPrefix(name, "WINDOWS-"), "ISO-") {
+	case "1252", "CP1252":
+		return charmap.Windows1252, "Windows-1252"
+	case "8859-1", "LATIN1":
+		return charmap.ISO8859_1, "ISO-8859-1"
+	case "8859-15":
+		return charmap.ISO8859_15, "ISO-8859-15"
+	case "1250", "CP1250":
+		return charmap.Windows1250, "Windows-1250"
+	case "8859-2":
+		return charmap.ISO8859_2, "ISO-8859-2"
+	}
+	return nil, ""
+}
+
 // ofxAccountTags names each statement response's account aggregate.
 var ofxAccountTags = map[string]string{"STMTRS": "BANKACCTFROM", "CCSTMTRS": "CCACCTFROM", "INVSTMTRS": "INVACCTFROM"}
+
+// ofxStatusFatal reports whether an OFX STATUS aggregate with a non-zero
+// code stops the response: SEVERITY ERROR does (and a status without a
+// severity, to be safe); INFO and WARN are information beside the data
+// (OFX 2.1.1 §3.1.5).
+func ofxStatusFatal(st *node) bool {
+	switch strings.ToUpper(st.str("SEVERITY")) {
+	case "INFO", "WARN":
+		return false
+	}
+	return true
+}
+
+// ofxSignonClass tells what a failed sign-on means for the runner (OFX
+// 2.1.1 §2.5.1.6 and §3.1.5): a rejected or locked user id or password is
+// never retried, a multi-factor challenge asks a person, a general server
+// error ("try again later") is retried; anything else is a file Ferry
+// cannot use.
+func ofxSignonClass(code string) ferry.FailureClass {
+	switch code {
+	case "15500", "15502", "15507", "3001": // signon invalid, lockout, invalid without PIN change, MFA answer wrong
+		return ferry.ClassCredentialsRejected
+	case "3000": // MFA challenge required
+		return ferry.ClassInputNeeded
+	case "2000", "15505": // general error, country system not available
+		return ferry.ClassSiteUnavailable
+	}
+	return ferry.ClassDocumentChanged
+}
+
+// ofxStatementClass tells what a failed statement request means: a general
+// server error is retried; the rest (an unknown account, dates out of
+// range) are not the file Ferry expected.
+func ofxStatementClass(code string) ferry.FailureClass {
+	if code == "2000" {
+		return ferry.ClassSiteUnavailable
+	}
+	return ferry.ClassDocumentChanged
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
 
 // ofxLines are a statement response's transactions, read as they ended.
 type ofxLines struct {
@@ -377,6 +464,21 @@ func ofxStatement(file string, rs *node, acctTag string, read *ofxLines) (ferry.
 			}
 		}
 	}
+	if inv := rs.child("INVTRANLIST"); inv != nil {
+		// Trades, income and fees of securities move cash too, but they
+		// are not bank transactions: left out, and said so.
+		n := 0
+		for _, c := range inv.children {
+			switch c.name {
+			case "INVBANKTRAN", "DTSTART", "DTEND":
+			default:
+				n++
+			}
+		}
+		if n > 0 {
+			st.Warnings = append(st.Warnings, fmt.Sprintf("%d investment transactions (trades, income, fees) are not statement lines and are left out; only INVBANKTRAN cash transactions are read", n))
+		}
+	}
 	for _, t := range trns {
 		l, contradicts, err := ofxLine(file, t, st.Account, st.Currency)
 		if err != nil {
@@ -415,6 +517,17 @@ func ofxStatement(file string, rs *node, acctTag string, read *ofxLines) (ferry.
 		bn := rs.child(b.tag)
 		if bn == nil || bn.str("BALAMT") == "" && bn.str("DTASOF") == "" {
 			continue // no balance stated (some banks send the empty aggregate)
+		}
+		// Brazilian banks send the aggregate with an empty amount, or
+		// with 0,00 dated 00000000: a placeholder for a balance they do
+		// not report, never a balance of zero.
+		if bn.str("BALAMT") == "" {
+			st.Warnings = append(st.Warnings, fmt.Sprintf("line %d: %s has no amount (BALAMT): no %s balance is read", bn.line, b.tag, b.typ))
+			continue
+		}
+		if d := bn.str("DTASOF"); d != "" && strings.Trim(d, "0") == "" {
+			st.Warnings = append(st.Warnings, fmt.Sprintf("line %d: %s is dated %s, a placeholder: its amount %s is not read as a balance", bn.line, b.tag, d, bn.str("BALAMT")))
+			continue
 		}
 		amt, err := ofxAmount(bn.str("BALAMT"))
 		if err != nil {

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/unicode"
 )
 
 // node is an XML element with namespaces dropped: ISO 20022 versions differ
@@ -45,18 +47,40 @@ func parseXMLStream(ctx context.Context, data []byte, closed func(n, parent *nod
 		return nil, fmt.Errorf("XML of %d bytes is over the %d-byte limit", len(data), maxXMLSize)
 	}
 	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
+	utf16 := false
+	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
+		// Windows tools save XML as UTF-16 with a byte-order mark, which
+		// encoding/xml does not read: decode it first. Line numbers stay.
+		dec, err := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder().Bytes(data)
+		if err != nil {
+			return nil, fmt.Errorf("UTF-16 text: %w", err)
+		}
+		data, utf16 = dec, true
+	}
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	dec.Strict = true
 	dec.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
-		switch strings.ToLower(label) {
-		case "utf-8", "utf8", "us-ascii", "ascii":
+		l := strings.ToLower(strings.TrimSpace(label))
+		switch {
+		case l == "utf-8" || l == "utf8" || l == "us-ascii" || l == "ascii":
 			return in, nil
-		case "iso-8859-1", "latin1", "latin-1":
+		case strings.HasPrefix(l, "utf-16") || strings.HasPrefix(l, "utf16"):
+			if utf16 {
+				return in, nil // already decoded from its byte-order mark
+			}
+			return nil, fmt.Errorf("XML declared %q has no UTF-16 byte-order mark", label)
+		case l == "iso-8859-1" || l == "latin1" || l == "latin-1":
+			// Not Windows-1252, as HTML would read it: in XML the label
+			// means ISO-8859-1 itself.
 			return charmap.ISO8859_1.NewDecoder().Reader(in), nil
-		case "iso-8859-15", "latin-9":
-			return charmap.ISO8859_15.NewDecoder().Reader(in), nil
-		case "windows-1252", "cp1252":
-			return charmap.Windows1252.NewDecoder().Reader(in), nil
+		}
+		// Every other single-byte set by its registered name or alias
+		// (windows-1250, iso-8859-2, cp852 ...), as Central and Eastern
+		// European banks declare them.
+		if e, err := htmlindex.Get(l); err == nil {
+			if n, _ := htmlindex.Name(e); n != "utf-8" && !strings.HasPrefix(n, "utf-16") {
+				return e.NewDecoder().Reader(in), nil
+			}
 		}
 		return nil, fmt.Errorf("unsupported XML encoding %q", label)
 	}
