@@ -150,6 +150,13 @@ func (inv Invoice) Check() error {
 	case !digital && (len(inv.Code) != 10 && len(inv.Code) != 12 || !allDigits(inv.Code)):
 		add("发票代码 %q: want 10 or 12 digits", inv.Code)
 	}
+	for _, f := range []struct{ name, v string }{{"发票代码", inv.Code}, {"发票号码", inv.Number}, {"校验码", inv.CheckCode}, {"购买方纳税人识别号", inv.BuyerTaxID}, {"销售方纳税人识别号", inv.SellerTaxID}} {
+		if f.v != "" && strings.Trim(f.v, "0") == "" {
+			// Sample and desensitised invoices print zeros where the
+			// value was: no invoice the tax system issues has them.
+			add("%s %s is all zeros: a placeholder, not a real value", f.name, f.v)
+		}
+	}
 	if inv.IssueDate.IsZero() {
 		add("no issue date (开票日期)")
 	}
@@ -221,7 +228,7 @@ func (inv Invoice) Check() error {
 		if TaxExempt(it.TaxRate) && !it.Tax.IsZero() {
 			add("item %d %s: 税率 %s but 税额 %s", n, it.Name, it.TaxRate, it.Tax.StringFixed(2))
 		}
-		if it.TaxPrinted != "" && !TaxExempt(it.TaxRate) && !zeroRate(it.TaxRate) {
+		if it.TaxPrinted != "" && !TaxExempt(it.TaxRate) && !zeroRate(it.TaxRate) && !starred(it.TaxRate) {
 			add("item %d %s: 税额 printed as %q with 税率 %q", n, it.Name, it.TaxPrinted, it.TaxRate)
 		}
 		if strings.TrimSpace(it.TaxRate) == "" {
@@ -240,6 +247,14 @@ func (inv Invoice) Check() error {
 		return fmt.Errorf("%w: invoice %s: %s", ErrInvoiceInconsistent, inv.Number, strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// starred reports whether a printed 税率 is only stars (*, ***): no rate
+// applies to the line (不征税 lines in the tax bureau's XML, 差额征税
+// lines on the page).
+func starred(rate string) bool {
+	rate = strings.TrimSpace(rate)
+	return rate != "" && strings.Trim(rate, "*＊") == ""
 }
 
 // zeroRate reports whether a printed 税率 is zero (0%, 0).

@@ -31,10 +31,20 @@ const (
 	cFrom
 	cTo
 	cSeq
+	// cX0 … cX3 are columns under labels Ferry does not know (a 数电
+	// invoice's 建筑服务发生地, 建筑项目名称 …): their text is kept apart from
+	// the item's name and noted, never mixed into another cell.
+	cX0
+	cX1
+	cX2
+	cX3
 	nCols
 )
 
-var colNames = [nCols]string{"项目名称", "规格型号", "单位", "数量", "单价", "金额", "税率", "税额", "车牌号", "类型", "通行日期起", "通行日期止", "序号"}
+// maxExtraCols is how many unknown columns a table may have.
+const maxExtraCols = int(nCols - cX0)
+
+var colNames = [nCols]string{"项目名称", "规格型号", "单位", "数量", "单价", "金额", "税率", "税额", "车牌号", "类型", "通行日期起", "通行日期止", "序号", "?", "?", "?", "?"}
 
 // numericCol says which columns hold figures (or dates printed as digits):
 // producers align them right, so a figure belongs to the column whose
@@ -58,6 +68,7 @@ var headerLabels = []struct {
 type column struct {
 	kind   colKind
 	x0, x1 float64
+	label  string // as printed, for a column Ferry does not know
 }
 
 // word is a run of glyphs without a gap on one line.
@@ -157,6 +168,29 @@ func header(l pdftext.Line) []column {
 	if !seen[cName] || !seen[cAmount] || !seen[cRate] && !seen[cTax] || len(cols) < 4 {
 		return nil
 	}
+	// Words of the header no known label claims are the labels of
+	// columns Ferry does not know: each gets a column of its own, so that
+	// what stands under it is not read into a neighbour's cell.
+	extra := cX0
+	for i := 0; i < len(rs); {
+		if claimed[i] {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(rs) && !claimed[j] && at[j].X-(at[j-1].X+at[j-1].W) < math.Max(at[j].Size, 1e-3) {
+			j++
+		}
+		label := string(rs[i:j])
+		if j-i >= 2 && strings.IndexFunc(label, unicode.IsLetter) >= 0 {
+			if extra >= nCols {
+				return nil // more columns than Ferry can tell apart: no table it reads
+			}
+			cols = append(cols, column{kind: extra, x0: at[i].X, x1: at[j-1].X + at[j-1].W, label: label})
+			extra++
+		}
+		i = j
+	}
 	sort.Slice(cols, func(i, j int) bool { return cols[i].x0 < cols[j].x0 })
 	return cols
 }
@@ -242,8 +276,10 @@ type tableRows struct {
 	found bool        // the page has an item table header
 	toll  bool        // ... with a toll invoice's columns
 	list  bool        // ... with a 序号 column: a 销货清单 page
+	extra []column    // columns under labels Ferry does not know
 	items []cells     // item rows, continuation lines joined
-	sums  [][2]string // 合计 rows: 金额 and 税额 as printed
+	sums  [][2]string // 合计 and 小计 rows: 金额 and 税额 as printed
+	grand [][2]string // 总计 rows (a 销货清单's last page): 金额 and 税额
 }
 
 // endOfTable reports a line that ends the item rows.
@@ -281,6 +317,8 @@ func readTable(lines []pdftext.Line) tableRows {
 			t.toll = true
 		case cSeq:
 			t.list = true
+		case cX0, cX1, cX2, cX3:
+			t.extra = append(t.extra, c)
 		}
 	}
 	var cur *cells
@@ -288,8 +326,15 @@ func readTable(lines []pdftext.Line) tableRows {
 		flat, _ := flatLine(l)
 		c := assign(cols, words(l))
 		if endOfTable(flat) {
-			if strings.HasPrefix(flat, "合计") || strings.HasPrefix(flat, "小计") {
-				t.sums = append(t.sums, [2]string{join(c[cAmount]), join(c[cTax])})
+			row := [2]string{join(c[cAmount]), join(c[cTax])}
+			switch {
+			case row == [2]string{}:
+				// A 合计 row left blank: the figures stand on the
+				// placeholder line (详见销货清单) above it.
+			case strings.HasPrefix(flat, "合计") || strings.HasPrefix(flat, "小计"):
+				t.sums = append(t.sums, row)
+			case strings.HasPrefix(flat, "总计"):
+				t.grand = append(t.grand, row)
 			}
 			if !strings.HasPrefix(flat, "小计") {
 				break
@@ -321,8 +366,11 @@ func readTable(lines []pdftext.Line) tableRows {
 					continue
 				}
 				if len(cur[k]) > 0 && !numericCol[k] {
+					// A text cell wraps by width, not at a space: its
+					// next line goes on without one (…3.2x7 / 5MM is
+					// 3.2x75MM).
 					last := len(cur[k]) - 1
-					cur[k][last] = join([]string{cur[k][last], join(c[k])})
+					cur[k][last] += join(c[k])
 					continue
 				}
 				cur[k] = append(cur[k], c[k]...)

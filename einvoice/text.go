@@ -15,13 +15,18 @@ import (
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/shopspring/decimal"
+	"golang.org/x/text/unicode/norm"
 )
 
 // normalize turns every Unicode space (NBSP, U+3000 ideographic space,
 // en/em spaces, tabs) into an ASCII space and drops zero-width characters,
-// so that label rules see one kind of space. Newlines stay.
+// so that label rules see one kind of space. Newlines stay. Kangxi and
+// supplementary radicals (⼦ U+2F26, ⾦ U+2FA6) and compatibility
+// ideographs become the ideographs they stand for: fonts of some 数电
+// producers map their glyphs there, so that 电⼦发票 and ⾦ 额 would match
+// no label.
 func normalize(s string) string {
-	return strings.Map(func(r rune) rune {
+	s = strings.Map(func(r rune) rune {
 		switch {
 		case r == '\n':
 			return r
@@ -32,6 +37,24 @@ func normalize(s string) string {
 		}
 		return r
 	}, s)
+	if strings.IndexFunc(s, radical) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if radical(r) {
+			b.WriteString(norm.NFKC.String(string(r)))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// radical reports a rune from the radical and compatibility ideograph
+// blocks, which NFKC maps to unified ideographs.
+func radical(r rune) bool {
+	return r >= 0x2E80 && r <= 0x2FDF || r >= 0xF900 && r <= 0xFAFF || r >= 0x2F800 && r <= 0x2FA1F
 }
 
 // halfwidth turns full-width ASCII forms (０-９, Ａ-Ｚ, ．, －, ＊ ...) into
@@ -80,7 +103,7 @@ var (
 	// buyer without a tax id leaves the seller's label right after its own).
 	anyLabel = regexp.MustCompile(`(?:` + strings.Join([]string{lab("名称"), lab("纳税人识别号"), lab("统一社会信用代码"), lab("地址"), lab("电话"),
 		lab("开户行"), lab("账号"), lab("银行账号"), lab("密码区"), lab("发票代码"), lab("发票号码"), lab("开票日期"), lab("校验码"), lab("机器编号")}, "|") + `) *[:：]`)
-	reDateValue    = regexp.MustCompile(`^(\d{4}) *年 *(\d{1,2}) *月 *(\d{1,2}) *日|^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})`)
+	reDateValue    = regexp.MustCompile(`^(\d{4}) *年 *(\d{1,2}) *月 *(\d{1,2}) *日|^(\d{4}) *[-/.] *(\d{1,2}) *[-/.] *(\d{1,2})(?:$|[^\d])`)
 	reAmountLine   = regexp.MustCompile(`(?m)^ *` + lab("金额") + ` *[:：]`)
 	reTaxLine      = regexp.MustCompile(`(?m)^ *` + lab("税额") + ` *[:：]`)
 	reSumLine      = regexp.MustCompile(`^ *` + lab("合计") + `(?: |$|[¥￥*＊-])`)
@@ -90,7 +113,7 @@ var (
 	reWordsBare    = regexp.MustCompile(`(?:[(（]负数[)）]|负)?[壹贰叁肆伍陆柒捌玖][零壹贰叁肆伍陆柒捌玖拾佰仟万亿圆元角分]*[圆元角分][整正]?`)
 	reItemPipes    = regexp.MustCompile(`(?m)^ *(\*[^|\n]*)\|([^|\n]*)\|([^|\n]*)\|([^|\n]*)\|([^|\n]*)\|([^|\n]*)\|([^|\n]*)\|([^|\n]*?) *$`)
 	reMoneyToken   = regexp.MustCompile(`^[-+]?[¥￥]?[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$`)
-	reTaxWordToken = regexp.MustCompile(`^(?:\*{2,}|＊{2,}|免税|不征税|出口免税)$`)
+	reTaxWordToken = regexp.MustCompile(`^(?:\*+|＊+|免税|不征税|出口免税)$`)
 	reBoxLabelTail = regexp.MustCompile(` [密码区购买方销售信息]$`)
 	reCipher       = regexp.MustCompile(` [0-9<>*+/-]*[<>*+/][0-9<>*+/-]*[<>*+/][0-9<>*+/-]{6,}`)
 	numerals       = "零〇壹贰叁肆伍陆柒捌玖拾佰仟万亿圆元角分整正"
@@ -202,6 +225,39 @@ func allDigits(s string) bool {
 	return true
 }
 
+// issueDate reads 开票日期 wherever it is printed. The date is read from
+// the rest of the line, not up to a column gap: OFD templates print 年, 月
+// and 日 apart, and the day's figures stand between them with wide gaps.
+// Occurrences that read as different dates are a flag.
+func (r *reader) issueDate(text string) ferry.Date {
+	var date ferry.Date
+	for _, loc := range reDateLabel.FindAllStringIndex(text, 64) {
+		rest := text[loc[1]:]
+		if i := strings.IndexByte(rest, '\n'); i >= 0 {
+			rest = rest[:i]
+		}
+		if l := anyLabel.FindStringIndex(rest); l != nil {
+			rest = rest[:l[0]]
+		}
+		rest = strings.TrimSpace(rest)
+		if rest == "" {
+			continue
+		}
+		d, ok := parseDate(rest)
+		switch {
+		case !ok:
+			r.flag("开票日期 %q is not a date", valueAfter(text, loc[1]))
+			return ferry.Date{}
+		case date.IsZero():
+			date = d
+		case d != date:
+			r.flag("开票日期 is printed twice with different values: %s and %s", date, d)
+			return date
+		}
+	}
+	return date
+}
+
 // parseDate reads 2024年12月05日, 2024 年 1 月 5 日 or 2024-12-05.
 func parseDate(s string) (ferry.Date, bool) {
 	m := reDateValue.FindStringSubmatch(halfwidth(s))
@@ -253,13 +309,7 @@ func (r *reader) fields(text string) {
 	inv.Kind = kindOf(text)
 	inv.Code = r.digitsField("发票代码", valuesAfter(text, reCodeLabel))
 	inv.Number = r.digitsField("发票号码", valuesAfter(text, reNumberLabel))
-	if s := r.agreed("开票日期", valuesAfter(text, reDateLabel)); s != "" {
-		if d, ok := parseDate(s); ok {
-			inv.IssueDate = d
-		} else {
-			r.flag("开票日期 %q is not a date", s)
-		}
-	}
+	inv.IssueDate = r.issueDate(text)
 	if s := r.agreed("校验码", valuesAfter(text, reCheckLabel)); s != "" {
 		inv.CheckCode = strings.ReplaceAll(halfwidth(s), " ", "")
 	}
