@@ -446,3 +446,44 @@ func TestPlaceholderZeros(t *testing.T) {
 }
 
 func d(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+// Hubei 增值税电子普通发票 PDFs from 航信 set the date's figures as one
+// string with spaces where the form prints 年, 月 and 日 as strings of their
+// own; read in drawing order they come after the figures. The 校验码's four
+// groups stand two spaces apart.
+func TestDateAndCheckCodeApart(t *testing.T) {
+	t.Parallel()
+	text := `湖北增值税电子普通发票  发票代码:042002300111
+发票号码:17379388
+国家税务总局  开票日期:2023      04     11年  月 日
+校  验   码:05119  13505  35860  89327
+机器编号:867800701422
+名    称:武汉某某科技有限公司
+纳税人识别号:` + sweepBuyer + `
+*餐饮服务*餐饮费|||1|225.742574|225.74|1%|2.26
+合    计  ¥225.74  ¥2.26
+价税合计(大写)  贰佰贰拾捌圆整  (小写)¥ 228.00
+名    称:武汉某某餐饮有限公司
+纳税人识别号:` + sweepSeller + `
+`
+	inv, err := einvoice.ParseText("apart.pdf", text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.IssueDate.String() != "2023-04-11" || inv.CheckCode != "05119135053586089327" {
+		t.Errorf("date %s, check code %q", inv.IssueDate, inv.CheckCode)
+	}
+	if err := inv.Check(); err != nil {
+		t.Errorf("Check: %v", err)
+	}
+	// Figures out of order, or a second figure, are not a date.
+	for _, bad := range []string{"2023      04     11年  年 日", "2023   04   11   12年月日", "04     11  2023年月日"} {
+		inv, err := einvoice.ParseText("bad.pdf", strings.Replace(text, "2023      04     11年  月 日", bad, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !inv.IssueDate.IsZero() || inv.Check() == nil {
+			t.Errorf("%q: read as %s", bad, inv.IssueDate)
+		}
+	}
+}

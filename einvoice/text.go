@@ -159,6 +159,27 @@ func valueAfter(text string, end int) string {
 	return strings.TrimSpace(rest)
 }
 
+// digitGroupsAfter returns, after every match of re, the figures that
+// follow on its line in groups (the 校验码's four groups of five), up to
+// the first thing that is not a figure or a space: producers set the
+// groups apart with gaps as wide as a column's.
+func digitGroupsAfter(text string, re *regexp.Regexp) []string {
+	var out []string
+	for _, loc := range re.FindAllStringIndex(text, 64) {
+		rest := text[loc[1]:]
+		if i := strings.IndexByte(rest, '\n'); i >= 0 {
+			rest = rest[:i]
+		}
+		rest = halfwidth(strings.TrimLeft(rest, " "))
+		end := strings.IndexFunc(rest, func(r rune) bool { return r != ' ' && (r < '0' || r > '9') })
+		if end >= 0 {
+			rest = rest[:end]
+		}
+		out = append(out, strings.ReplaceAll(rest, " ", ""))
+	}
+	return out
+}
+
 // valuesAfter returns the value after every match of re, in reading order.
 func valuesAfter(text string, re *regexp.Regexp) []string {
 	var out []string
@@ -244,6 +265,11 @@ func (r *reader) issueDate(text string) ferry.Date {
 			continue
 		}
 		d, ok := parseDate(rest)
+		if !ok {
+			if d, ok = apartDate(rest); ok {
+				r.note("开票日期 %q read from its figures: 年, 月 and 日 stand apart from them", rest)
+			}
+		}
 		switch {
 		case !ok:
 			r.flag("开票日期 %q is not a date", valueAfter(text, loc[1]))
@@ -256,6 +282,23 @@ func (r *reader) issueDate(text string) ferry.Date {
 		}
 	}
 	return date
+}
+
+// reApartDate is a date whose 年, 月 and 日 were laid out apart from its
+// figures (the form prints them, the invoicing system the figures as one
+// string): the figures keep their order, year, month, day.
+var reApartDate = regexp.MustCompile(`^(\d{4})[ 年月日]*?[ 年月日](\d{1,2})[ 年月日]+(\d{1,2})[ 年月日]*$`)
+
+// apartDate reads such a date: exactly three figures, each of 年, 月 and 日
+// once, nothing else on the rest of the line.
+func apartDate(s string) (ferry.Date, bool) {
+	s = strings.TrimSpace(halfwidth(s))
+	m := reApartDate.FindStringSubmatch(s)
+	if m == nil || strings.Count(s, "年") != 1 || strings.Count(s, "月") != 1 || strings.Count(s, "日") != 1 {
+		return ferry.Date{}, false
+	}
+	d, err := ferry.ParseDate(m[1] + "-" + pad2(m[2]) + "-" + pad2(m[3]))
+	return d, err == nil
 }
 
 // parseDate reads 2024年12月05日, 2024 年 1 月 5 日 or 2024-12-05.
@@ -310,8 +353,8 @@ func (r *reader) fields(text string) {
 	inv.Code = r.digitsField("发票代码", valuesAfter(text, reCodeLabel))
 	inv.Number = r.digitsField("发票号码", valuesAfter(text, reNumberLabel))
 	inv.IssueDate = r.issueDate(text)
-	if s := r.agreed("校验码", valuesAfter(text, reCheckLabel)); s != "" {
-		inv.CheckCode = strings.ReplaceAll(halfwidth(s), " ", "")
+	if s := r.agreed("校验码", digitGroupsAfter(text, reCheckLabel)); s != "" {
+		inv.CheckCode = s
 	}
 	inv.MachineNo = r.digitsField("机器编号", valuesAfter(text, reMachineLabel))
 	inv.BuyerName, inv.SellerName = r.parties("名称", text, reNameLabel, false)
