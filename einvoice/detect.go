@@ -88,7 +88,7 @@ func LooksLikeInvoiceFile(ctx context.Context, data []byte) bool {
 			return false
 		}
 		p, err := doc.Page(1)
-		if err != nil {
+		if err != nil || len(p.Glyphs) > maxPageGlyphs {
 			return false
 		}
 		return LooksLikeInvoice(pageText(p.Lines()))

@@ -26,6 +26,10 @@ const (
 	maxOFDPart  = 32 << 20
 	maxOFDTotal = 128 << 20
 	maxGlyphs   = 1 << 20 // glyphs on all pages of one OFD
+	// maxPageGlyphs bounds one page's glyphs, template included: a dense
+	// 销货清单 page has a few thousand, and laying out a row costs more
+	// than linear time in its length.
+	maxPageGlyphs = 20000
 )
 
 type ofdPackage struct {
@@ -385,8 +389,9 @@ func ofdPages(ctx context.Context, pkg *ofdPackage, doc *xmlElem, docDir, docRoo
 		return nil, nil, fmt.Errorf("%d pages: more than an invoice has (limit %d)", len(pagePaths), maxPages)
 	}
 	budget := maxGlyphs
-	texts = map[string]string{} // text object id → text
-	for _, pp := range pagePaths {
+	texts = map[string]string{}   // text object id → text
+	tpls := map[string]*xmlElem{} // parsed template pages, read once
+	for n, pp := range pagePaths {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
@@ -403,7 +408,8 @@ func ofdPages(ctx context.Context, pkg *ofdPackage, doc *xmlElem, docDir, docRoo
 			h = pb[3]
 		}
 		pg := &pdftext.Page{Height: h}
-		for _, t := range textObjects(pe, h, &budget) {
+		left := min(budget, maxPageGlyphs)
+		for _, t := range textObjects(pe, h, &left) {
 			texts[t.id] = t.text
 			pg.Glyphs = append(pg.Glyphs, t.glyphs...)
 		}
@@ -424,21 +430,28 @@ func ofdPages(ctx context.Context, pkg *ofdPackage, doc *xmlElem, docDir, docRoo
 			if !ok {
 				continue
 			}
-			tb, err := pkg.read(tp)
-			if err != nil {
-				return nil, nil, err
+			te := tpls[tp]
+			if te == nil {
+				tb, err := pkg.read(tp)
+				if err != nil {
+					return nil, nil, err
+				}
+				if te, err = parseElem(tb); err != nil {
+					return nil, nil, fmt.Errorf("%s: %w", tp, err)
+				}
+				tpls[tp] = te
 			}
-			te, err := parseElem(tb)
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", tp, err)
-			}
-			for _, t := range textObjects(te, h, &budget) {
+			for _, t := range textObjects(te, h, &left) {
 				pg.Glyphs = append(pg.Glyphs, t.glyphs...)
 			}
 		}
-		if budget <= 0 {
+		switch {
+		case left <= 0 && budget <= maxPageGlyphs:
 			return nil, nil, fmt.Errorf("more than %d characters of text: not an invoice", maxGlyphs)
+		case left <= 0:
+			return nil, nil, fmt.Errorf("page %d has more than %d characters: not an invoice's page", n+1, maxPageGlyphs)
 		}
+		budget -= min(budget, maxPageGlyphs) - left
 		sortGlyphs(pg.Glyphs)
 		pages = append(pages, pg.Lines())
 	}

@@ -32,6 +32,9 @@ func ParsePDF(ctx context.Context, name string, data []byte) (ferry.Invoice, err
 		if err != nil {
 			return ferry.Invoice{}, ferry.Errorf(ferry.ClassDocumentChanged, fmtWhere(name, i), "%v", err)
 		}
+		if len(p.Glyphs) > maxPageGlyphs {
+			return ferry.Invoice{}, ferry.Errorf(ferry.ClassDocumentChanged, fmtWhere(name, i), "more than %d characters: not an invoice's page", maxPageGlyphs)
+		}
 		pages = append(pages, p.Lines())
 	}
 	return fromPages(name, pages)

@@ -487,3 +487,17 @@ func TestDateAndCheckCodeApart(t *testing.T) {
 		}
 	}
 }
+
+// A page with more text than any invoice's (here 25,000 characters on one
+// row) is refused by name, before a layout whose cost grows faster than the
+// row's length.
+func TestOversizedPageRefused(t *testing.T) {
+	t.Parallel()
+	l := oldLayout("增值税电子普通发票", func(l *ofdLayout) {
+		l.values[0] = append(l.values[0], tobj{x: 5, y: 120, size: 0.01, s: strings.Repeat("价税合计1 ", 5000)})
+	})
+	_, err := einvoice.Parse(context.Background(), "big.ofd", l.pkg(t))
+	if err == nil || !strings.Contains(err.Error(), "page 1 has more than 20000 characters") {
+		t.Errorf("got %v, want the page refused", err)
+	}
+}
