@@ -245,14 +245,10 @@ func textObjects(e *xmlElem, height float64, budget *int) []ofdText {
 				}
 				px := bd[0] + ctm[0]*x + ctm[2]*y + ctm[4]
 				py := bd[1] + ctm[1]*x + ctm[3]*y + ctm[5]
-				// A glyph is as wide as the font draws it, not as far as
-				// DeltaX moves on: labels spread out by DeltaX (月 … 日)
-				// must show their gaps. An em for ideographs, less for
-				// the rest.
+				// A glyph is as wide as the font draws it, at most an em,
+				// not as far as DeltaX moves on: labels spread out by
+				// DeltaX (月 … 日) must show their gaps.
 				em := size * ctm[3]
-				if r < 0x2E80 {
-					em *= 0.6
-				}
 				w := math.Min(adv*ctm[0], em)
 				if w <= 0 {
 					w = em

@@ -250,6 +250,22 @@ func TestOFDProducerQuirks(t *testing.T) {
 			}},
 		},
 		{
+			// easyofd's toll invoice (Guangxi): the tax id's capitals
+			// advance 0.83 em, its digits 0.55 em; no gap is read into it.
+			name: "wide capitals in a tax id", title: "增值税电子普通发票", want: want,
+			quirks: []func(*ofdLayout){func(l *ofdLayout) {
+				var adv []float64
+				for _, r := range sweepSeller[:len(sweepSeller)-1] {
+					if r >= 'A' && r <= 'Z' {
+						adv = append(adv, 0.83*3.175)
+					} else {
+						adv = append(adv, 0.55*3.175)
+					}
+				}
+				l.values[0] = replace(l.values[0], sweepSeller, tobj{x: 40, y: 100, s: sweepSeller, adv: adv})
+			}},
+		},
+		{
 			// SignScaleError.ofd: a long item name wraps inside its cell in
 			// the middle of a word (…3.2x7 / 5MM is 3.2x75MM).
 			name: "item name wrapped inside a word", title: "增值税电子普通发票",
