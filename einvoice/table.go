@@ -1,10 +1,12 @@
 package einvoice
 
 import (
+	"fmt"
 	"math"
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/pdftext"
@@ -38,13 +40,16 @@ const (
 	cX1
 	cX2
 	cX3
+	// cAmbig holds no cell: it lists the words of short text cells (规格型号,
+	// 单位) that stand across two columns, which the item reader flags.
+	cAmbig
 	nCols
 )
 
 // maxExtraCols is how many unknown columns a table may have.
-const maxExtraCols = int(nCols - cX0)
+const maxExtraCols = int(cAmbig - cX0)
 
-var colNames = [nCols]string{"项目名称", "规格型号", "单位", "数量", "单价", "金额", "税率", "税额", "车牌号", "类型", "通行日期起", "通行日期止", "序号", "?", "?", "?", "?"}
+var colNames = [nCols]string{"项目名称", "规格型号", "单位", "数量", "单价", "金额", "税率", "税额", "车牌号", "类型", "通行日期起", "通行日期止", "序号", "?", "?", "?", "?", "?"}
 
 // numericCol says which columns hold figures (or dates printed as digits):
 // producers align them right, so a figure belongs to the column whose
@@ -75,6 +80,8 @@ type column struct {
 type word struct {
 	x0, x1, size float64
 	s            string
+	est          float64 // its width with its Latin glyphs half an em wide
+	inflated     bool    // a Latin glyph of it is an em wide
 }
 
 // words splits a line into words: a gap wider than a quarter of the font
@@ -99,6 +106,21 @@ func words(l pdftext.Line) []word {
 		}
 		cur.s += normalize(g.Text)
 		cur.x1 = math.Max(cur.x1, g.X+g.W)
+		if r, n := utf8.DecodeRuneInString(g.Text); n == len(g.Text) && r > ' ' && r < 0x7F {
+			// A Latin glyph a full em wide has a width the PDF did
+			// not give (a CJK font's default, 1000): its word's Latin
+			// glyphs are half-width, and the figure's real extent,
+			// which says its column, about half of what it seems.
+			cur.est += 0.5 * size
+			cur.inflated = cur.inflated || g.W > 0.9*size
+		} else {
+			cur.est += g.W
+		}
+	}
+	for i := range out {
+		if out[i].inflated {
+			out[i].x1 = out[i].x0 + out[i].est
+		}
 	}
 	// A currency sign or a minus printed apart joins its figure.
 	merged := out[:0]
@@ -183,7 +205,7 @@ func header(l pdftext.Line) []column {
 		}
 		label := string(rs[i:j])
 		if j-i >= 2 && strings.IndexFunc(label, unicode.IsLetter) >= 0 {
-			if extra >= nCols {
+			if extra >= cAmbig {
 				return nil // more columns than Ferry can tell apart: no table it reads
 			}
 			cols = append(cols, column{kind: extra, x0: at[i].X, x1: at[j-1].X + at[j-1].W, label: label})
@@ -227,7 +249,7 @@ func assign(cols []column, ws []word) cells {
 			}
 		}
 		if k < 0 {
-			best := -1.0
+			best, second, other := -1.0, -1.0, -1
 			for i := range cols {
 				lo, hi := math.Inf(-1), math.Inf(1)
 				if i > 0 {
@@ -237,9 +259,17 @@ func assign(cols []column, ws []word) cells {
 					hi = (cols[i].x1 + cols[i+1].x0) / 2
 				}
 				ov := math.Min(hi, w.x1) - math.Max(lo, w.x0)
-				if ov > best {
-					best, k = ov, i
+				switch {
+				case ov > best:
+					best, second, k, other = ov, best, i, k
+				case ov > second:
+					second, other = ov, i
 				}
+			}
+			// A word standing well across the border of two short text
+			// cells (a 规格型号 wrapped under 单位) belongs to either.
+			if wd := w.x1 - w.x0; other >= 0 && second > 0.3*wd && shortText(cols[k].kind) && shortText(cols[other].kind) {
+				c[cAmbig] = append(c[cAmbig], fmt.Sprintf("%q stands across %s and %s", w.s, colNames[cols[k].kind], colNames[cols[other].kind]))
 			}
 		}
 		if k >= 0 {
@@ -248,6 +278,9 @@ func assign(cols []column, ws []word) cells {
 	}
 	return c
 }
+
+// shortText reports the text columns whose cells hold a word or two.
+func shortText(k colKind) bool { return k == cSpec || k == cUnit || k == cVType || k == cPlate }
 
 // join puts a cell's words together: CJK text without spaces, Latin
 // with one.
@@ -365,6 +398,10 @@ func readTable(lines []pdftext.Line) tableRows {
 					cur[k] = append(cur[k], c[k]...)
 					continue
 				}
+				if colKind(k) == cAmbig {
+					cur[k] = append(cur[k], c[k]...)
+					continue
+				}
 				if len(cur[k]) > 0 && !numericCol[k] {
 					// A text cell wraps by width, not at a space: its
 					// next line goes on without one (…3.2x7 / 5MM is
@@ -411,6 +448,9 @@ func (r *reader) item(c cells) ferry.InvoiceItem {
 			return decimal.Zero, "", false
 		}
 		return d, "", true
+	}
+	for _, a := range c[cAmbig] {
+		r.flag("item %q: %s", it.Name, a)
 	}
 	it.Quantity, _, it.QuantityStated = fig(cQty)
 	it.UnitPrice, _, it.PriceStated = fig(cPrice)
