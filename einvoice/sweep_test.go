@@ -517,3 +517,15 @@ func TestOversizedPageRefused(t *testing.T) {
 		t.Errorf("got %v, want the page refused", err)
 	}
 }
+
+// A Hubei 增值税电子普通发票 whose labels are drawn in AdobeKaitiStd
+// (Identity-H, not embedded, no ToUnicode) reads as unmapped glyphs: the
+// refusal says so instead of "no invoice markers".
+func TestUnreadableLabelsNamed(t *testing.T) {
+	t.Parallel()
+	text := strings.Repeat("\uFFFD\uFFFD\uFFFD\uFFFD:  ", 30) + "\n湖北增值税电子普通发票\n*乙醇汽油*92号 升 42.62 6.990984 297.96 13% 38.73\n"
+	_, err := einvoice.ParseText("kaiti.pdf", text)
+	if err == nil || !strings.Contains(err.Error(), "without a Unicode map") {
+		t.Errorf("got %v", err)
+	}
+}
