@@ -171,11 +171,24 @@ func digitGroupsAfter(text string, re *regexp.Regexp) []string {
 			rest = rest[:i]
 		}
 		rest = halfwidth(strings.TrimLeft(rest, " "))
-		end := strings.IndexFunc(rest, func(r rune) bool { return r != ' ' && (r < '0' || r > '9') })
-		if end >= 0 {
-			rest = rest[:end]
+		// Up to the first thing not a figure or a gap wider than two
+		// spaces; more than 20 figures stay, for Check to name.
+		var b strings.Builder
+		gap := 0
+		for _, r := range rest {
+			if r == ' ' {
+				if gap++; gap > 2 {
+					break
+				}
+				continue
+			}
+			if r < '0' || r > '9' {
+				break
+			}
+			gap = 0
+			b.WriteRune(r)
 		}
-		out = append(out, strings.ReplaceAll(rest, " ", ""))
+		out = append(out, b.String())
 	}
 	return out
 }
