@@ -710,6 +710,10 @@ func (r *reader) overlayAttachment(pkg *ofdPackage) {
 			return
 		}
 		e, err := parseElem(b)
+		if err == nil && strings.EqualFold(e.XMLName.Local, "xbrl") && findText(e, "NumberOfInvoice") != "" {
+			r.overlayXBRL(n, e)
+			return
+		}
 		if err != nil || !strings.EqualFold(strings.TrimPrefix(strings.ToLower(e.XMLName.Local), "e"), "invoice") {
 			continue
 		}
@@ -770,6 +774,54 @@ func (r *reader) overlayAttachment(pkg *ofdPackage) {
 			r.flag("%s lists %d items, the page's item table %d", n, len(goods), len(inv.Items))
 		}
 		return
+	}
+}
+
+// overlayXBRL checks the page against an XBRL attachment written to the
+// Ministry of Finance's accounting data standard for electronic vouchers
+// (电子凭证会计数据标准, taxonomy inv): the invoice's fields and its items
+// as facts. A field the page lacks is taken from it; one that differs is
+// a flag, as is a different number of items.
+func (r *reader) overlayXBRL(n string, e *xmlElem) {
+	inv := &r.inv
+	for _, f := range []struct {
+		tag, field string
+		dst        *string
+		id         bool
+	}{
+		{"NumberOfInvoice", "发票号码", &inv.Number, true}, {"CodeOfInvoice", "发票代码", &inv.Code, true},
+		{"IdentifyingCode", "校验码", &inv.CheckCode, true}, {"NumberOfInvoiceMachine", "机器编号", &inv.MachineNo, true},
+		{"NameOfPurchaser", "购买方名称", &inv.BuyerName, false},
+		{"TaxpayerIdentificationNumberUnifiedSocialCreditCodeOfPurchaser", "购买方纳税人识别号", &inv.BuyerTaxID, true},
+		{"NameOfSeller", "销售方名称", &inv.SellerName, false},
+		{"TaxpayerIdentificationNumberUnifiedSocialCreditCodeOfSeller", "销售方纳税人识别号", &inv.SellerTaxID, true},
+	} {
+		v := strings.TrimSpace(normalize(e.find(f.tag)))
+		if f.id {
+			v = strings.ToUpper(strings.ReplaceAll(halfwidth(v), " ", ""))
+		}
+		r.takeTag(n+" "+f.tag, f.field, v, f.dst)
+	}
+	if s := e.find("DateOfIssue"); s != "" {
+		if d, ok := parseDate(s); !ok {
+			r.flag("%s DateOfIssue %q is not a date", n, s)
+		} else if inv.IssueDate.IsZero() {
+			inv.IssueDate = d
+		} else if d != inv.IssueDate {
+			r.flag("开票日期: %s says %s, the page %s", n, d, inv.IssueDate)
+		}
+	}
+	r.takeFigure(n+" TotalAmountExcludingTax", "合计金额", e.find("TotalAmountExcludingTax"), &decimalField{&inv.Amount, &inv.AmountStated})
+	r.takeFigure(n+" TotalTaxAmount", "合计税额", e.find("TotalTaxAmount"), &decimalField{&inv.Tax, nil})
+	r.takeFigure(n+" TaxIncludedAmountInFigures", "价税合计", e.find("TaxIncludedAmountInFigures"), &decimalField{&inv.Total, nil})
+	items := 0
+	e.walk(func(c *xmlElem) {
+		if strings.HasSuffix(c.XMLName.Local, "DetailItemsTuple") {
+			items++
+		}
+	})
+	if items > 0 && items != len(inv.Items) {
+		r.flag("%s lists %d items, the page's item table %d", n, items, len(inv.Items))
 	}
 }
 

@@ -540,3 +540,38 @@ func TestUnreadableLabelsNamed(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// An OFD from 浙江's 增值税电子普通发票 producer (ofdrw's SignScaleError.ofd)
+// carries the Ministry of Finance's XBRL (taxonomy inv) as its attachment:
+// it cross-checks the page, fact by fact.
+func TestXBRLAttachment(t *testing.T) {
+	t.Parallel()
+	xbrl := func(amount, number string) string {
+		return `<?xml version="1.0" encoding="UTF-8"?><xbrl xmlns="http://www.xbrl.org/2003/instance" xmlns:inv="http://xbrl.mof.gov.cn/taxonomy/2021-09-30/inv">` +
+			`<inv:TypeOfInvoice contextRef="c1"><![CDATA[增值税电子普通发票]]></inv:TypeOfInvoice><inv:CodeOfInvoice contextRef="c1"><![CDATA[033002000211]]></inv:CodeOfInvoice>` +
+			`<inv:NumberOfInvoice contextRef="c1"><![CDATA[` + number + `]]></inv:NumberOfInvoice><inv:DateOfIssue contextRef="c1">2024-11-07</inv:DateOfIssue>` +
+			`<inv:TotalAmountExcludingTax contextRef="c1" unitRef="u1" decimals="2">` + amount + `</inv:TotalAmountExcludingTax><inv:TotalTaxAmount contextRef="c1" unitRef="u1" decimals="2">6.00</inv:TotalTaxAmount>` +
+			`<inv:InformationOfTaxableGoodsOrServicesDetailItemsTuple><inv:NameOfTaxableGoodsOrServices contextRef="c1"><![CDATA[*餐饮服务*餐费]]></inv:NameOfTaxableGoodsOrServices></inv:InformationOfTaxableGoodsOrServicesDetailItemsTuple></xbrl>`
+	}
+	for _, c := range []struct {
+		amount, number, flag string
+	}{
+		{"100.00", "83089647", ""},
+		{"110.00", "83089647", "合计金额"},
+		{"100.00", "83089648", "发票号码"},
+	} {
+		l := oldLayout("增值税电子普通发票")
+		l.extra = map[string]string{"Doc_0/Attachs/inv_ord_issuer_20241107_03300200021183089647.xml": xbrl(c.amount, c.number)}
+		inv, err := einvoice.Parse(context.Background(), "xbrl.ofd", l.pkg(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = inv.Check()
+		switch {
+		case c.flag == "" && err != nil:
+			t.Errorf("%+v: Check %v", c, err)
+		case c.flag != "" && (err == nil || !strings.Contains(err.Error(), c.flag)):
+			t.Errorf("%+v: Check %v, want a flag on %s", c, err, c.flag)
+		}
+	}
+}
