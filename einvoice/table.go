@@ -46,9 +46,6 @@ const (
 	nCols
 )
 
-// maxExtraCols is how many unknown columns a table may have.
-const maxExtraCols = int(cAmbig - cX0)
-
 var colNames = [nCols]string{"项目名称", "规格型号", "单位", "数量", "单价", "金额", "税率", "税额", "车牌号", "类型", "通行日期起", "通行日期止", "序号", "?", "?", "?", "?", "?"}
 
 // numericCol says which columns hold figures (or dates printed as digits):
