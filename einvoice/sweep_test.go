@@ -575,3 +575,35 @@ func TestXBRLAttachment(t *testing.T) {
 		}
 	}
 }
+
+// In the same PDF the seal's 国家税务总局, four points above the date,
+// draws the date into its row and leaves 开票日期 alone on the next: the
+// only date on the lines beside the label is its value.
+func TestDateOnTheNextRow(t *testing.T) {
+	t.Parallel()
+	head := "电子发票（普通发票）  发票号码：25322000000011764974\n"
+	tail := `购 名称：华为某某有限公司  销 名称：南京某某设备有限公司
+统一社会信用代码/纳税人识别号：` + sweepBuyer + `  统一社会信用代码/纳税人识别号：` + sweepSeller + `
+*移动通信设备*智能手表|华为|台|1|1582.30088495575|1582.30|13%|205.70
+合  计  ¥1582.30  ¥205.70
+价税合计（大写）  壹仟柒佰捌拾捌圆整  （小写）¥1788.00
+`
+	for _, c := range []struct{ rows, want string }{
+		{"国家税务总局  2025年01月08日\n开票日期：\n", "2025-01-08"},
+		{"开票日期：\n江苏  2025年01月08日\n", "2025-01-08"},
+		// Two dates beside the label: neither is taken.
+		{"国家税务总局  2025年01月08日\n开票日期：\n2025年01月09日\n", ""},
+	} {
+		inv, err := einvoice.ParseText("row.pdf", head+c.rows+tail)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if !inv.IssueDate.IsZero() {
+			got = inv.IssueDate.String()
+		}
+		if got != c.want {
+			t.Errorf("%q: date %q, want %q", c.rows, got, c.want)
+		}
+	}
+}

@@ -86,38 +86,46 @@ type word struct {
 // single glyphs, so a long right-aligned figure that reaches under the
 // neighbouring column's label stays one figure.
 func words(l pdftext.Line) []word {
-	var out []word
-	var cur *word
+	// Runs of glyphs: a gap wider than a quarter of the font size, a
+	// glyph far back over the previous one, or a blank glyph ends one.
+	var runs [][]pdftext.Glyph
+	var x1 float64
 	for _, g := range l.Glyphs {
 		if g.Space || strings.TrimSpace(g.Text) == "" {
-			cur = nil
+			runs = append(runs, nil)
 			continue
 		}
 		size := math.Max(g.Size, 1e-3)
-		if cur != nil && (g.X-cur.x1 > 0.25*size || g.X-cur.x1 < -0.5*size) {
-			cur = nil
+		n := len(runs)
+		if n == 0 || runs[n-1] == nil || g.X-x1 > 0.25*size || g.X-x1 < -0.5*size {
+			runs = append(runs, nil)
+			n++
+			x1 = g.X
 		}
-		if cur == nil {
-			out = append(out, word{x0: g.X, x1: g.X + g.W, size: size})
-			cur = &out[len(out)-1]
-		}
-		cur.s += normalize(g.Text)
-		cur.x1 = math.Max(cur.x1, g.X+g.W)
-		if r, n := utf8.DecodeRuneInString(g.Text); n == len(g.Text) && r > ' ' && r < 0x7F {
-			// A Latin glyph a full em wide has a width the PDF did
-			// not give (a CJK font's default, 1000): its word's Latin
-			// glyphs are half-width, and the figure's real extent,
-			// which says its column, about half of what it seems.
-			cur.est += 0.5 * size
-			cur.inflated = cur.inflated || g.W > 0.9*size
-		} else {
-			cur.est += g.W
-		}
+		runs[n-1] = append(runs[n-1], g)
+		x1 = math.Max(x1, g.X+g.W)
 	}
-	for i := range out {
-		if out[i].inflated {
-			out[i].x1 = out[i].x0 + out[i].est
+	var out []word
+	for _, run := range runs {
+		if len(run) == 0 {
+			continue
 		}
+		if !inflated(run) {
+			out = append(out, wordOf(run))
+			continue
+		}
+		// Widths the PDF did not give put each glyph of a string right
+		// after the one before, exactly, as the extractor advanced by
+		// them; a gap of any size is where another string (a quantity
+		// and the long unit price drawn just right of it) begins.
+		from := 0
+		for i := 1; i < len(run); i++ {
+			if gap := run[i].X - (run[i-1].X + run[i-1].W); math.Abs(gap) > 0.05*math.Max(run[i].Size, 1e-3) {
+				out = append(out, wordOf(run[from:i]))
+				from = i
+			}
+		}
+		out = append(out, wordOf(run[from:]))
 	}
 	// A currency sign or a minus printed apart joins its figure.
 	merged := out[:0]
@@ -130,6 +138,46 @@ func words(l pdftext.Line) []word {
 		merged = append(merged, w)
 	}
 	return merged
+}
+
+// latin reports a glyph of one printable ASCII character.
+func latin(g pdftext.Glyph) bool {
+	r, n := utf8.DecodeRuneInString(g.Text)
+	return n == len(g.Text) && r > ' ' && r < 0x7F
+}
+
+// inflated reports a run with a Latin glyph a full em wide: a width the
+// PDF did not give (a CJK font's default, 1000, or another glyph's), as
+// text extraction reads STSong-Light with the predefined UniGB-UCS2-H CMap.
+func inflated(run []pdftext.Glyph) bool {
+	for _, g := range run {
+		if latin(g) && g.W > 0.9*math.Max(g.Size, 1e-3) {
+			return true
+		}
+	}
+	return false
+}
+
+// wordOf makes a word of a run of glyphs. Where the run's widths are
+// inflated, its Latin glyphs count half an em (CJK fonts' Latin glyphs are
+// half-width), so that a figure's extent, which says its column, is about
+// what the page shows.
+func wordOf(run []pdftext.Glyph) word {
+	w := word{x0: run[0].X, size: math.Max(run[0].Size, 1e-3)}
+	est := 0.0
+	for _, g := range run {
+		w.s += normalize(g.Text)
+		w.x1 = math.Max(w.x1, g.X+g.W)
+		if latin(g) {
+			est += 0.5 * math.Max(g.Size, 1e-3)
+		} else {
+			est += g.W
+		}
+	}
+	if inflated(run) {
+		w.x1, w.inflated, w.est = w.x0+est, true, est
+	}
+	return w
 }
 
 // isFigure reports whether a word reads as a figure, a rate, a printed

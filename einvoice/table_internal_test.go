@@ -83,3 +83,25 @@ func TestWordAcrossShortCells(t *testing.T) {
 		t.Errorf("a word inside 规格型号: spec %q, ambiguous %q", c[cSpec], c[cAmbig])
 	}
 }
+
+// The 数电 PDF (a Huawei watch from 南京驰信): quantity 1 and the
+// long unit price 1582.30088495575 drawn right after it, in STSong-Light
+// whose widths text extraction misreads, so that they touch: two figures,
+// split where the strings meet, not "11582.30088495575".
+func TestInflatedStringsTouching(t *testing.T) {
+	t.Parallel()
+	const size = 9
+	cols := header(line(size, run{46.5, "项目名称", 0}, run{130, "规格型号", 0}, run{200, "单位", 0}, run{262, "数量", 0},
+		run{330, "单价", 0}, run{395, "金额", 0}, run{455, "税率/征收率", 0}, run{560, "税额", 0}))
+	if cols == nil {
+		t.Fatal("no header")
+	}
+	row := line(size, run{35, "*移动通信设备*智能电话", 0}, run{200.5, "台", 0}, run{287.84, "1", size}, run{297.49, "1582.30088495575", size},
+		run{406.91, "1582.30", size}, run{467.26, "13%", size}, run{559.57, "205.70", size})
+	c := assign(cols, words(row))
+	for k, want := range map[colKind]string{cQty: "1", cPrice: "1582.30088495575", cAmount: "1582.30", cRate: "13%", cTax: "205.70"} {
+		if got := join(c[k]); got != want {
+			t.Errorf("%s: got %q, want %q", colNames[k], got, want)
+		}
+	}
+}

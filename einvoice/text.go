@@ -275,6 +275,13 @@ func (r *reader) issueDate(text string) ferry.Date {
 		}
 		rest = strings.TrimSpace(rest)
 		if rest == "" {
+			// Nothing after the label: its value may have been laid out
+			// on the row above or below (a seal's text a few points
+			// higher drew it into its own row).
+			if d, ok := adjacentDate(text, loc[0]); ok && date.IsZero() {
+				date = d
+				r.note("开票日期 read from the line next to its label: the only date there")
+			}
 			continue
 		}
 		d, ok := parseDate(rest)
@@ -295,6 +302,40 @@ func (r *reader) issueDate(text string) ferry.Date {
 		}
 	}
 	return date
+}
+
+// reDateAnywhere finds a printed date in a line.
+var reDateAnywhere = regexp.MustCompile(`\d{4} *年 *\d{1,2} *月 *\d{1,2} *日|\d{4}-\d{1,2}-\d{1,2}`)
+
+// adjacentDate reads the date on the line before or after the one at
+// offset at, when exactly one date stands on those two lines together.
+func adjacentDate(text string, at int) (ferry.Date, bool) {
+	start := strings.LastIndexByte(text[:at], '\n') + 1
+	end := len(text)
+	if i := strings.IndexByte(text[at:], '\n'); i >= 0 {
+		end = at + i
+	}
+	prevStart := 0
+	if start > 0 {
+		prevStart = strings.LastIndexByte(text[:start-1], '\n') + 1
+	}
+	nextEnd := len(text)
+	if end < len(text) {
+		if i := strings.IndexByte(text[end+1:], '\n'); i >= 0 {
+			nextEnd = end + 1 + i
+		}
+	}
+	var found []string
+	if start > 0 {
+		found = append(found, reDateAnywhere.FindAllString(halfwidth(text[prevStart:start-1]), 3)...)
+	}
+	if end < len(text) {
+		found = append(found, reDateAnywhere.FindAllString(halfwidth(text[end+1:nextEnd]), 3)...)
+	}
+	if len(found) != 1 {
+		return ferry.Date{}, false
+	}
+	return parseDate(found[0])
 }
 
 // reApartDate is a date whose 年, 月 and 日 were laid out apart from its
