@@ -17,6 +17,7 @@ import (
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/pdftext"
 	"github.com/shopspring/decimal"
+	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 // maxOFDPart bounds what one part of an OFD package may unpack to, and
@@ -124,10 +125,15 @@ func parseElem(b []byte) (*xmlElem, error) {
 	var e xmlElem
 	dec := xml.NewDecoder(bytes.NewReader(b))
 	dec.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
-		if strings.EqualFold(label, "utf-8") || strings.EqualFold(label, "utf8") {
+		switch strings.ToLower(label) {
+		case "utf-8", "utf8":
 			return r, nil
+		case "gbk", "gb2312", "gb18030", "cp936":
+			// Chinese producers' XML declared in the national encodings
+			// (GB18030 is a superset of GBK and GB2312).
+			return simplifiedchinese.GB18030.NewDecoder().Reader(r), nil
 		}
-		return nil, fmt.Errorf("encoding %s: only UTF-8 is read", label)
+		return nil, fmt.Errorf("encoding %s: only UTF-8 and GB18030 (GBK, GB2312) are read", label)
 	}
 	if err := dec.Decode(&e); err != nil {
 		return nil, err

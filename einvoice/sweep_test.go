@@ -15,6 +15,7 @@ import (
 
 	"github.com/ferry-rpa/ferry/einvoice"
 	"github.com/shopspring/decimal"
+	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 // tobj is one OFD text object: x the left edge and y the baseline, in mm
@@ -431,6 +432,15 @@ func TestXMLSingleStarTax(t *testing.T) {
 	inv, err := einvoice.Parse(context.Background(), "unicom.xml", []byte(x))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The same XML written in GBK, as some producers declare it, reads
+	// alike.
+	gbk, err := simplifiedchinese.GBK.NewEncoder().String(strings.Replace(x, `encoding="utf-8"`, `encoding="GBK"`, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv2, err := einvoice.Parse(context.Background(), "unicom-gbk.xml", []byte(gbk)); err != nil || summary(inv2) != summary(inv) {
+		t.Errorf("GBK: %v\n%s", err, summary(inv2))
 	}
 	if len(inv.Items) != 1 || inv.Items[0].TaxPrinted != "*" || !inv.Items[0].Tax.IsZero() || !inv.Total.Equal(d("19")) {
 		t.Fatalf("got %s", summary(inv))
