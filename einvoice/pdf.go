@@ -91,7 +91,7 @@ func fromPages(name string, pages [][]pdftext.Line) (ferry.Invoice, error) {
 	}
 	text := b.String()
 	if strings.TrimSpace(text) == "" {
-		return ferry.Invoice{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", pdftext.ErrNoText)
+		return ferry.Invoice{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "no text on any of its %d pages: %w; Ferry does not OCR scanned or image-only invoices (the 数电 XML, where the issuer sent one, can be read)", len(pages), pdftext.ErrNoText)
 	}
 	if !LooksLikeInvoice(text) {
 		return ferry.Invoice{}, notInvoice(name, text)
