@@ -150,6 +150,13 @@ func (inv Invoice) Check() error {
 	case !digital && (len(inv.Code) != 10 && len(inv.Code) != 12 || !allDigits(inv.Code)):
 		add("发票代码 %q: want 10 or 12 digits", inv.Code)
 	}
+	for _, f := range []struct{ name, v string }{{"发票代码", inv.Code}, {"发票号码", inv.Number}, {"校验码", inv.CheckCode}, {"购买方纳税人识别号", inv.BuyerTaxID}, {"销售方纳税人识别号", inv.SellerTaxID}} {
+		if f.v != "" && strings.Trim(f.v, "0") == "" {
+			// Sample and desensitised invoices print zeros where the
+			// value was: no invoice the tax system issues has them.
+			add("%s %s is all zeros: a placeholder, not a real value", f.name, f.v)
+		}
+	}
 	if inv.IssueDate.IsZero() {
 		add("no issue date (开票日期)")
 	}
@@ -178,16 +185,16 @@ func (inv Invoice) Check() error {
 		add("currency %s: a VAT invoice is in CNY", inv.Currency)
 	}
 	if !inv.Amount.Add(inv.Tax).Equal(inv.Total) {
-		add("金额 %s + 税额 %s ≠ 价税合计 %s", inv.Amount.StringFixed(2), inv.Tax.StringFixed(2), inv.Total.StringFixed(2))
+		add("金额 %s + 税额 %s ≠ 价税合计 %s", fen(inv.Amount), fen(inv.Tax), fen(inv.Total))
 	}
 	if inv.Total.IsZero() {
 		add("价税合计 is 0.00")
 	}
 	if inv.Red != inv.Total.IsNegative() {
-		add("a red-letter (销项负数) invoice has a negative total; this one: red %v, total %s", inv.Red, inv.Total.StringFixed(2))
+		add("a red-letter (销项负数) invoice has a negative total; this one: red %v, total %s", inv.Red, fen(inv.Total))
 	}
 	if inv.TaxPrinted != "" && !inv.Tax.IsZero() {
-		add("税额 printed as %q but read as %s", inv.TaxPrinted, inv.Tax.StringFixed(2))
+		add("税额 printed as %q but read as %s", inv.TaxPrinted, fen(inv.Tax))
 	}
 	if inv.TotalInWords == "" {
 		add("no 价税合计（大写） (the total in words)")
@@ -197,11 +204,21 @@ func (inv Invoice) Check() error {
 		case err != nil:
 			add("价税合计（大写） %q: %v", inv.TotalInWords, err)
 		case !w.Equal(inv.Total):
-			add("价税合计（大写） %s reads %s, the figures say %s", inv.TotalInWords, w.StringFixed(2), inv.Total.StringFixed(2))
+			add("价税合计（大写） %s reads %s, the figures say %s", inv.TotalInWords, fen(w), fen(inv.Total))
 		}
 	}
 	if len(inv.Items) == 0 {
 		add("no items read (项目名称 …)")
+	}
+	// Amounts are in fen: a figure with more decimals is a unit price or a
+	// quantity read into the wrong cell.
+	for _, f := range []struct {
+		name string
+		v    decimal.Decimal
+	}{{"金额", inv.Amount}, {"税额", inv.Tax}, {"价税合计", inv.Total}} {
+		if !f.v.Equal(f.v.Round(2)) {
+			add("%s %s has more decimals than fen", f.name, f.v)
+		}
 	}
 	var a, t decimal.Decimal
 	for i, it := range inv.Items {
@@ -210,18 +227,26 @@ func (inv Invoice) Check() error {
 		if strings.TrimSpace(it.Name) == "" {
 			add("item %d: no name (项目名称)", n)
 		}
+		for _, f := range []struct {
+			name string
+			v    decimal.Decimal
+		}{{"金额", it.Amount}, {"税额", it.Tax}} {
+			if !f.v.Equal(f.v.Round(2)) {
+				add("item %d %s: %s %s has more decimals than fen: a unit price or quantity read into its cell?", n, it.Name, f.name, f.v)
+			}
+		}
 		if it.QuantityStated != it.PriceStated {
 			add("item %d %s: 数量 and 单价 must be printed together (数量 %v, 单价 %v)", n, it.Name, it.QuantityStated, it.PriceStated)
 		}
 		if it.QuantityStated && it.PriceStated {
 			if diff, tol := it.Quantity.Mul(it.UnitPrice).Sub(it.Amount).Abs(), productTolerance(it.Quantity, it.UnitPrice); diff.GreaterThan(tol) {
-				add("item %d %s: 数量 %s × 单价 %s = %s, 金额 is %s", n, it.Name, it.Quantity, it.UnitPrice, it.Quantity.Mul(it.UnitPrice).StringFixed(2), it.Amount.StringFixed(2))
+				add("item %d %s: 数量 %s × 单价 %s = %s, 金额 is %s", n, it.Name, it.Quantity, it.UnitPrice, fen(it.Quantity.Mul(it.UnitPrice)), fen(it.Amount))
 			}
 		}
 		if TaxExempt(it.TaxRate) && !it.Tax.IsZero() {
-			add("item %d %s: 税率 %s but 税额 %s", n, it.Name, it.TaxRate, it.Tax.StringFixed(2))
+			add("item %d %s: 税率 %s but 税额 %s", n, it.Name, it.TaxRate, fen(it.Tax))
 		}
-		if it.TaxPrinted != "" && !TaxExempt(it.TaxRate) && !zeroRate(it.TaxRate) {
+		if it.TaxPrinted != "" && !TaxExempt(it.TaxRate) && !zeroRate(it.TaxRate) && !starred(it.TaxRate) {
 			add("item %d %s: 税额 printed as %q with 税率 %q", n, it.Name, it.TaxPrinted, it.TaxRate)
 		}
 		if strings.TrimSpace(it.TaxRate) == "" {
@@ -230,16 +255,33 @@ func (inv Invoice) Check() error {
 	}
 	if len(inv.Items) > 0 {
 		if !a.Equal(inv.Amount) {
-			add("items' 金额 add up to %s, the invoice says %s", a.StringFixed(2), inv.Amount.StringFixed(2))
+			add("items' 金额 add up to %s, the invoice says %s", fen(a), fen(inv.Amount))
 		}
 		if !t.Equal(inv.Tax) {
-			add("items' 税额 add up to %s, the invoice says %s", t.StringFixed(2), inv.Tax.StringFixed(2))
+			add("items' 税额 add up to %s, the invoice says %s", fen(t), fen(inv.Tax))
 		}
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: invoice %s: %s", ErrInvoiceInconsistent, inv.Number, strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// fen prints an amount to the fen, or in full where it has more decimals
+// (so that a message never shows two different figures alike).
+func fen(d decimal.Decimal) string {
+	if d.Equal(d.Round(2)) {
+		return d.StringFixed(2)
+	}
+	return d.String()
+}
+
+// starred reports whether a printed 税率 is only stars (*, ***): no rate
+// applies to the line (不征税 lines in the tax bureau's XML, 差额征税
+// lines on the page).
+func starred(rate string) bool {
+	rate = strings.TrimSpace(rate)
+	return rate != "" && strings.Trim(rate, "*＊") == ""
 }
 
 // zeroRate reports whether a printed 税率 is zero (0%, 0).

@@ -155,6 +155,20 @@ func TestInvoiceCheck(t *testing.T) {
 		}, "red-letter"},
 		{"flags", func(inv *Invoice) { inv.Flags = []string{"item \"x\": 数量 has 2 values"} }, "数量 has 2 values"},
 		{"currency", func(inv *Invoice) { inv.Currency = "USD" }, "CNY"},
+		// A unit price read into the 金额 cell (the columns of a PDF whose
+		// widths were misread) has more decimals than fen.
+		{"item-amount-past-fen", func(inv *Invoice) { inv.Items[0].Amount = dd("100.0012") }, "金额 100.0012 has more decimals than fen"},
+		{"amount-past-fen", func(inv *Invoice) { inv.Amount = dd("99.999") }, "金额 99.999 has more decimals than fen"},
+		// Desensitised samples print zeros where the code, the number and the
+		// ids were.
+		{"zero-code", func(inv *Invoice) { inv.Code = "000000000000" }, "发票代码 000000000000 is all zeros"},
+		{"zero-number", func(inv *Invoice) { inv.Number = "00000000" }, "发票号码 00000000 is all zeros"},
+		{"zero-seller-id", func(inv *Invoice) { inv.SellerTaxID = "000000000000000000" }, "all zeros"},
+		// China Unicom's 数电 XML prints * for the rate and the tax of a
+		// 不征税 line.
+		{"star-rate-star-tax", func(inv *Invoice) {
+			inv.Items[0].TaxRate, inv.Items[0].TaxPrinted, inv.Items[0].Tax, inv.Tax, inv.Total, inv.TotalInWords = "*", "*", dd("0"), dd("0"), dd("100"), "壹佰圆整"
+		}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -88,7 +88,7 @@ func LooksLikeInvoiceFile(ctx context.Context, data []byte) bool {
 			return false
 		}
 		p, err := doc.Page(1)
-		if err != nil {
+		if err != nil || len(p.Glyphs) > maxPageGlyphs {
 			return false
 		}
 		return LooksLikeInvoice(pageText(p.Lines()))
@@ -104,6 +104,12 @@ func LooksLikeInvoiceFile(ctx context.Context, data []byte) bool {
 // what was found, so that a person can tell a near miss from another kind
 // of document.
 func notInvoice(name, text string) error {
+	if n := strings.Count(text, string(pdftext.Unmapped)); n >= 20 && n*10 >= utf8.RuneCountInString(text) {
+		// Labels drawn in a font with neither a Unicode map nor a
+		// known encoding read as nothing: say so, rather than "no
+		// markers", so that nobody takes it for another document.
+		return ferry.Errorf(ferry.ClassDocumentChanged, name, "%d characters of its text are drawn in a font without a Unicode map and cannot be read (the invoice's labels among them?); Ferry does not OCR; the invoice's OFD or XML can be read instead", n)
+	}
 	score, found := InvoiceScore(text)
 	if score == 0 {
 		return ferry.Errorf(ferry.ClassDocumentChanged, name, "not a VAT e-invoice: no invoice markers (发票号码, 价税合计, 开票日期 …) in its text; a statement? try --format, --template or --mapping")

@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"math"
 	"path"
 	"sort"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/pdftext"
 	"github.com/shopspring/decimal"
+	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 // maxOFDPart bounds what one part of an OFD package may unpack to, and
@@ -25,21 +27,50 @@ const (
 	maxOFDPart  = 32 << 20
 	maxOFDTotal = 128 << 20
 	maxGlyphs   = 1 << 20 // glyphs on all pages of one OFD
+	// maxPageGlyphs bounds one page's glyphs, template included: a dense
+	// 销货清单 page has a few thousand, and laying out a row costs more
+	// than linear time in its length.
+	maxPageGlyphs = 20000
 )
 
 type ofdPackage struct {
 	name     string
 	files    map[string]*zip.File
-	unpacked int64 // bytes unpacked so far
+	folded   map[string]*zip.File // by lower-case name
+	unpacked int64                // bytes unpacked so far
+}
+
+func newOFDPackage(name string, zr *zip.Reader) *ofdPackage {
+	p := &ofdPackage{name: name, files: map[string]*zip.File{}, folded: map[string]*zip.File{}}
+	for _, f := range zr.File {
+		n := strings.TrimPrefix(path.Clean("/"+strings.ReplaceAll(f.Name, "\\", "/")), "/")
+		p.files[n] = f
+		p.folded[strings.ToLower(n)] = f
+	}
+	return p
+}
+
+// part finds a part by name. Producers on Windows write references whose
+// case differs from the stored name (BaseLoc="TPLS/Tpl_0/Content.xml" for
+// Doc_0/Tpls/Tpl_0/Content.xml), which their readers resolve because
+// Windows paths ignore case: so does this one, when the exact name is
+// missing.
+func (p *ofdPackage) part(name string) (*zip.File, bool) {
+	n := strings.TrimPrefix(path.Clean("/"+strings.ReplaceAll(name, "\\", "/")), "/")
+	if f, ok := p.files[n]; ok {
+		return f, true
+	}
+	f, ok := p.folded[strings.ToLower(n)]
+	return f, ok
 }
 
 func (p *ofdPackage) has(name string) bool {
-	_, ok := p.files[strings.TrimPrefix(path.Clean("/"+name), "/")]
+	_, ok := p.part(name)
 	return ok
 }
 
 func (p *ofdPackage) read(name string) ([]byte, error) {
-	f, ok := p.files[strings.TrimPrefix(path.Clean("/"+name), "/")]
+	f, ok := p.part(name)
 	if !ok {
 		return nil, fmt.Errorf("%s: no part %s", p.name, name)
 	}
@@ -94,10 +125,15 @@ func parseElem(b []byte) (*xmlElem, error) {
 	var e xmlElem
 	dec := xml.NewDecoder(bytes.NewReader(b))
 	dec.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
-		if strings.EqualFold(label, "utf-8") || strings.EqualFold(label, "utf8") {
+		switch strings.ToLower(label) {
+		case "utf-8", "utf8":
 			return r, nil
+		case "gbk", "gb2312", "gb18030", "cp936":
+			// Chinese producers' XML declared in the national encodings
+			// (GB18030 is a superset of GBK and GB2312).
+			return simplifiedchinese.GB18030.NewDecoder().Reader(r), nil
 		}
-		return nil, fmt.Errorf("encoding %s: only UTF-8 is read", label)
+		return nil, fmt.Errorf("encoding %s: only UTF-8 and GB18030 (GBK, GB2312) are read", label)
 	}
 	if err := dec.Decode(&e); err != nil {
 		return nil, err
@@ -173,6 +209,10 @@ func textObjects(e *xmlElem, height float64, budget *int) []ofdText {
 			size = 3.5
 		}
 		t := ofdText{id: o.attr("ID")}
+		// Text turned on the page (the seal's ring of characters) is no
+		// field's value and would scatter over the rows it crosses: keep
+		// its text for the tags, lay none of its glyphs out.
+		turned := math.Abs(ctm[1]) > 1e-3*math.Abs(ctm[0]) || math.Abs(ctm[2]) > 1e-3*math.Abs(ctm[3]) || ctm[0] <= 0 || ctm[3] <= 0
 		var x, y float64
 		for _, c := range o.Children {
 			if c.XMLName.Local != "TextCode" {
@@ -184,10 +224,20 @@ func textObjects(e *xmlElem, height float64, budget *int) []ofdText {
 			if v, err := strconv.ParseFloat(c.attr("Y"), 64); err == nil {
 				y = v
 			}
-			n := utf8.RuneCountInString(c.Text)
+			text := c.Text
+			if strings.HasPrefix(strings.TrimLeft(text, " \t\r"), "\n") {
+				// Whitespace with a line break around a value is an XML
+				// pretty-printer's indentation, not printed text: drawn,
+				// it would push every glyph off its DeltaX.
+				text = strings.TrimLeft(text, " \t\r\n")
+			}
+			if t := strings.TrimRight(text, " \t\r"); strings.HasSuffix(t, "\n") {
+				text = strings.TrimRight(text, " \t\r\n")
+			}
+			n := utf8.RuneCountInString(text)
 			dx, dy := deltas(c.attr("DeltaX"), n), deltas(c.attr("DeltaY"), n)
 			i := 0
-			for _, r := range c.Text {
+			for _, r := range text {
 				if *budget <= 0 {
 					break
 				}
@@ -201,19 +251,25 @@ func textObjects(e *xmlElem, height float64, budget *int) []ofdText {
 				}
 				px := bd[0] + ctm[0]*x + ctm[2]*y + ctm[4]
 				py := bd[1] + ctm[1]*x + ctm[3]*y + ctm[5]
-				w := adv * ctm[0]
+				// A glyph is as wide as the font draws it, at most an em,
+				// not as far as DeltaX moves on: labels spread out by
+				// DeltaX (月 … 日) must show their gaps.
+				em := size * ctm[3]
+				w := math.Min(adv*ctm[0], em)
 				if w <= 0 {
-					w = size / 2
+					w = em
 				}
 				s := string(r)
-				t.glyphs = append(t.glyphs, pdftext.Glyph{X: px, Y: height - py, W: w, Size: size * ctm[3], Text: s, Space: strings.TrimSpace(s) == ""})
+				if !turned {
+					t.glyphs = append(t.glyphs, pdftext.Glyph{X: px, Y: height - py, W: w, Size: size * ctm[3], Text: s, Space: strings.TrimSpace(s) == ""})
+				}
 				x += adv
 				if i < len(dy) {
 					y += dy[i]
 				}
 				i++
 			}
-			t.text += c.Text
+			t.text += text
 		}
 		out = append(out, t)
 	})
@@ -235,10 +291,7 @@ func ParseOFDContext(ctx context.Context, name string, data []byte) (ferry.Invoi
 	if err != nil {
 		return ferry.Invoice{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "not an OFD package (a ZIP): %v", err)
 	}
-	pkg := &ofdPackage{name: name, files: map[string]*zip.File{}}
-	for _, f := range zr.File {
-		pkg.files[strings.TrimPrefix(path.Clean("/"+f.Name), "/")] = f
-	}
+	pkg := newOFDPackage(name, zr)
 	bad := func(format string, args ...any) error {
 		return ferry.Errorf(ferry.ClassDocumentChanged, name, format, args...)
 	}
@@ -295,6 +348,26 @@ func ParseOFDContext(ctx context.Context, name string, data []byte) (ferry.Invoi
 		}
 		return inv, err
 	}
+	pages, texts, err := ofdPages(ctx, pkg, doc, docDir, docRoot)
+	if err != nil {
+		return ferry.Invoice{}, bad("%v", err)
+	}
+	inv, err := fromPages(name, pages)
+	if err != nil {
+		return inv, err
+	}
+	r := &reader{where: name, inv: inv}
+	r.overlayTags(pkg, doc, docDir, texts)
+	r.overlayCustomData(custom)
+	r.overlayAttachment(pkg)
+	r.inv.Red = r.inv.Total.IsNegative()
+	return r.inv, nil
+}
+
+// ofdPages lays out the text of every page of an OFD document, with the
+// template pages that hold its printed labels, as lines like a PDF page's;
+// texts maps each text object's id to its text, for CustomTag.xml.
+func ofdPages(ctx context.Context, pkg *ofdPackage, doc *xmlElem, docDir, docRoot string) (pages [][]pdftext.Line, texts map[string]string, err error) {
 	height := 140.0
 	if pb := floats(findText(doc, "PhysicalBox")); len(pb) == 4 {
 		height = pb[3]
@@ -304,40 +377,41 @@ func ParseOFDContext(ctx context.Context, name string, data []byte) (ferry.Invoi
 	doc.walk(func(e *xmlElem) {
 		switch e.XMLName.Local {
 		case "TemplatePage":
-			templates[e.attr("ID")] = path.Join(docDir, e.attr("BaseLoc"))
+			templates[e.attr("ID")] = locate(docDir, e.attr("BaseLoc"))
 		case "Page":
 			if e.attr("BaseLoc") != "" {
-				pagePaths = append(pagePaths, path.Join(docDir, e.attr("BaseLoc")))
+				pagePaths = append(pagePaths, locate(docDir, e.attr("BaseLoc")))
 			}
 		}
 	})
 	if len(pagePaths) == 0 {
-		return ferry.Invoice{}, bad("%s lists no pages", docRoot)
+		return nil, nil, fmt.Errorf("%s lists no pages", docRoot)
 	}
 	if len(pagePaths) > maxPages {
-		return ferry.Invoice{}, bad("%d pages: more than an invoice has (limit %d)", len(pagePaths), maxPages)
+		return nil, nil, fmt.Errorf("%d pages: more than an invoice has (limit %d)", len(pagePaths), maxPages)
 	}
 	budget := maxGlyphs
-	texts := map[string]string{} // text object id → text
-	var pages [][]pdftext.Line
-	for _, pp := range pagePaths {
+	texts = map[string]string{}   // text object id → text
+	tpls := map[string]*xmlElem{} // parsed template pages, read once
+	for n, pp := range pagePaths {
 		if err := ctx.Err(); err != nil {
-			return ferry.Invoice{}, bad("%v", err)
+			return nil, nil, err
 		}
 		b, err := pkg.read(pp)
 		if err != nil {
-			return ferry.Invoice{}, bad("%v", err)
+			return nil, nil, err
 		}
 		pe, err := parseElem(b)
 		if err != nil {
-			return ferry.Invoice{}, bad("%s: %v", pp, err)
+			return nil, nil, fmt.Errorf("%s: %w", pp, err)
 		}
 		h := height
 		if pb := floats(findText(pe, "PhysicalBox")); len(pb) == 4 {
 			h = pb[3]
 		}
 		pg := &pdftext.Page{Height: h}
-		for _, t := range textObjects(pe, h, &budget) {
+		left := min(budget, maxPageGlyphs)
+		for _, t := range textObjects(pe, h, &left) {
 			texts[t.id] = t.text
 			pg.Glyphs = append(pg.Glyphs, t.glyphs...)
 		}
@@ -358,33 +432,93 @@ func ParseOFDContext(ctx context.Context, name string, data []byte) (ferry.Invoi
 			if !ok {
 				continue
 			}
-			tb, err := pkg.read(tp)
-			if err != nil {
-				return ferry.Invoice{}, bad("%v", err)
+			te := tpls[tp]
+			if te == nil {
+				tb, err := pkg.read(tp)
+				if err != nil {
+					return nil, nil, err
+				}
+				if te, err = parseElem(tb); err != nil {
+					return nil, nil, fmt.Errorf("%s: %w", tp, err)
+				}
+				tpls[tp] = te
 			}
-			te, err := parseElem(tb)
-			if err != nil {
-				return ferry.Invoice{}, bad("%s: %v", tp, err)
-			}
-			for _, t := range textObjects(te, h, &budget) {
+			for _, t := range textObjects(te, h, &left) {
 				pg.Glyphs = append(pg.Glyphs, t.glyphs...)
 			}
 		}
-		if budget <= 0 {
-			return ferry.Invoice{}, bad("more than %d characters of text: not an invoice", maxGlyphs)
+		switch {
+		case left <= 0 && budget <= maxPageGlyphs:
+			return nil, nil, fmt.Errorf("more than %d characters of text: not an invoice", maxGlyphs)
+		case left <= 0:
+			return nil, nil, fmt.Errorf("page %d has more than %d characters: not an invoice's page", n+1, maxPageGlyphs)
 		}
+		budget -= min(budget, maxPageGlyphs) - left
+		sortGlyphs(pg.Glyphs)
 		pages = append(pages, pg.Lines())
 	}
-	inv, err := fromPages(name, pages)
-	if err != nil {
-		return inv, err
+	return pages, texts, nil
+}
+
+// sortGlyphs puts an OFD page's glyphs in reading order along each
+// baseline, word by word. OFD positions every glyph exactly, and the values
+// on the page and the labels on its template are separate objects that
+// interleave on one baseline (a date's 2024 … 11 … 07 between the
+// template's 年, 月 and 日): in drawing order they would read as
+// overlapping strings. Words (glyphs without a space or a gap between
+// them) stay whole, so that two strings that do overlap are not mixed
+// character by character.
+//
+// Baselines are snapped to a 0.05 mm grid first: a label on the template
+// and its value on the page share a baseline up to the last bits of their
+// arithmetic, and must not fall on different sides of a row's tolerance.
+// Rows are then clustered by baseline.
+func sortGlyphs(gs []pdftext.Glyph) {
+	for i := range gs {
+		gs[i].Y = math.Round(gs[i].Y*20) / 20
 	}
-	r := &reader{where: name, inv: inv}
-	r.overlayTags(pkg, doc, docDir, texts)
-	r.overlayCustomData(custom)
-	r.overlayAttachment(pkg)
-	r.inv.Red = r.inv.Total.IsNegative()
-	return r.inv, nil
+	var words [][]pdftext.Glyph
+	for i, g := range gs {
+		if n := len(words); n > 0 && i > 0 {
+			last := gs[i-1]
+			size := math.Max(math.Max(g.Size, last.Size), 1e-3)
+			gap := g.X - (last.X + last.W)
+			if !g.Space && !last.Space && g.Y == last.Y && gap < 0.6*size && gap > -0.3*size {
+				words[n-1] = append(words[n-1], g)
+				continue
+			}
+		}
+		words = append(words, []pdftext.Glyph{g})
+	}
+	// Rows: baselines within a fifth of the font size (a colon set a
+	// little lower than its label) go together, left to right.
+	sort.SliceStable(words, func(i, j int) bool { return words[i][0].Y > words[j][0].Y })
+	out := gs[:0:0]
+	for i := 0; i < len(words); {
+		ref := words[i][0]
+		j := i + 1
+		for j < len(words) && ref.Y-words[j][0].Y <= 0.2*math.Max(ref.Size, words[j][0].Size) {
+			j++
+		}
+		row := words[i:j]
+		sort.SliceStable(row, func(a, b int) bool { return row[a][0].X < row[b][0].X })
+		for _, w := range row {
+			out = append(out, w...)
+		}
+		i = j
+	}
+	copy(gs, out)
+}
+
+// locate resolves a part reference (ST_Loc) made in directory dir: a
+// reference that starts with "/" is from the package root (GB/T 33190
+// allows both, and producers use both).
+func locate(dir, loc string) string {
+	loc = strings.ReplaceAll(strings.TrimSpace(loc), "\\", "/")
+	if strings.HasPrefix(loc, "/") {
+		return strings.TrimPrefix(path.Clean(loc), "/")
+	}
+	return path.Join(dir, loc)
 }
 
 func findText(e *xmlElem, name string) string {
@@ -403,11 +537,11 @@ func findText(e *xmlElem, name string) string {
 func (r *reader) overlayTags(pkg *ofdPackage, doc *xmlElem, docDir string, texts map[string]string) {
 	tagPath := path.Join(docDir, "Tags", "CustomTag.xml")
 	if idx := findText(doc, "CustomTags"); idx != "" {
-		ip := path.Join(docDir, idx)
+		ip := locate(docDir, idx)
 		if b, err := pkg.read(ip); err == nil {
 			if e, err := parseElem(b); err == nil {
 				if loc := findText(e, "FileLoc"); loc != "" {
-					tagPath = path.Join(path.Dir(ip), loc)
+					tagPath = locate(path.Dir(ip), loc)
 				}
 			}
 		}
@@ -582,7 +716,11 @@ func (r *reader) overlayAttachment(pkg *ofdPackage) {
 			return
 		}
 		e, err := parseElem(b)
-		if err != nil || e.XMLName.Local != "Invoice" {
+		if err == nil && strings.EqualFold(e.XMLName.Local, "xbrl") && findText(e, "NumberOfInvoice") != "" {
+			r.overlayXBRL(n, e)
+			return
+		}
+		if err != nil || !strings.EqualFold(strings.TrimPrefix(strings.ToLower(e.XMLName.Local), "e"), "invoice") {
 			continue
 		}
 		inv := &r.inv
@@ -642,6 +780,54 @@ func (r *reader) overlayAttachment(pkg *ofdPackage) {
 			r.flag("%s lists %d items, the page's item table %d", n, len(goods), len(inv.Items))
 		}
 		return
+	}
+}
+
+// overlayXBRL checks the page against an XBRL attachment written to the
+// Ministry of Finance's accounting data standard for electronic vouchers
+// (电子凭证会计数据标准, taxonomy inv): the invoice's fields and its items
+// as facts. A field the page lacks is taken from it; one that differs is
+// a flag, as is a different number of items.
+func (r *reader) overlayXBRL(n string, e *xmlElem) {
+	inv := &r.inv
+	for _, f := range []struct {
+		tag, field string
+		dst        *string
+		id         bool
+	}{
+		{"NumberOfInvoice", "发票号码", &inv.Number, true}, {"CodeOfInvoice", "发票代码", &inv.Code, true},
+		{"IdentifyingCode", "校验码", &inv.CheckCode, true}, {"NumberOfInvoiceMachine", "机器编号", &inv.MachineNo, true},
+		{"NameOfPurchaser", "购买方名称", &inv.BuyerName, false},
+		{"TaxpayerIdentificationNumberUnifiedSocialCreditCodeOfPurchaser", "购买方纳税人识别号", &inv.BuyerTaxID, true},
+		{"NameOfSeller", "销售方名称", &inv.SellerName, false},
+		{"TaxpayerIdentificationNumberUnifiedSocialCreditCodeOfSeller", "销售方纳税人识别号", &inv.SellerTaxID, true},
+	} {
+		v := strings.TrimSpace(normalize(e.find(f.tag)))
+		if f.id {
+			v = strings.ToUpper(strings.ReplaceAll(halfwidth(v), " ", ""))
+		}
+		r.takeTag(n+" "+f.tag, f.field, v, f.dst)
+	}
+	if s := e.find("DateOfIssue"); s != "" {
+		if d, ok := parseDate(s); !ok {
+			r.flag("%s DateOfIssue %q is not a date", n, s)
+		} else if inv.IssueDate.IsZero() {
+			inv.IssueDate = d
+		} else if d != inv.IssueDate {
+			r.flag("开票日期: %s says %s, the page %s", n, d, inv.IssueDate)
+		}
+	}
+	r.takeFigure(n+" TotalAmountExcludingTax", "合计金额", e.find("TotalAmountExcludingTax"), &decimalField{&inv.Amount, &inv.AmountStated})
+	r.takeFigure(n+" TotalTaxAmount", "合计税额", e.find("TotalTaxAmount"), &decimalField{&inv.Tax, nil})
+	r.takeFigure(n+" TaxIncludedAmountInFigures", "价税合计", e.find("TaxIncludedAmountInFigures"), &decimalField{&inv.Total, nil})
+	items := 0
+	e.walk(func(c *xmlElem) {
+		if strings.HasSuffix(c.XMLName.Local, "DetailItemsTuple") {
+			items++
+		}
+	})
+	if items > 0 && items != len(inv.Items) {
+		r.flag("%s lists %d items, the page's item table %d", n, items, len(inv.Items))
 	}
 }
 

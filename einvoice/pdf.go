@@ -7,6 +7,7 @@ import (
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/pdftext"
+	"github.com/shopspring/decimal"
 )
 
 // maxPages bounds the pages read from one invoice file: an invoice with a
@@ -31,9 +32,41 @@ func ParsePDF(ctx context.Context, name string, data []byte) (ferry.Invoice, err
 		if err != nil {
 			return ferry.Invoice{}, ferry.Errorf(ferry.ClassDocumentChanged, fmtWhere(name, i), "%v", err)
 		}
+		if len(p.Glyphs) > maxPageGlyphs {
+			return ferry.Invoice{}, ferry.Errorf(ferry.ClassDocumentChanged, fmtWhere(name, i), "more than %d characters: not an invoice's page", maxPageGlyphs)
+		}
 		pages = append(pages, p.Lines())
 	}
 	return fromPages(name, pages)
+}
+
+// checkSum compares printed 小计/总计 rows with the items they sum; a
+// row that is not a figure, or a sum that differs, is a flag.
+func (r *reader) checkSum(what string, rows [][2]string, items []ferry.InvoiceItem) {
+	if len(rows) == 0 {
+		return
+	}
+	var amt, tax decimal.Decimal
+	for _, it := range items {
+		amt, tax = amt.Add(it.Amount), tax.Add(it.Tax)
+	}
+	for _, row := range rows {
+		a, err := parseMoney(row[0])
+		if err != nil {
+			r.flag("%s 金额: %v", what, err)
+			continue
+		}
+		t := decimal.Zero
+		if !taxWord(row[1]) {
+			if t, err = parseMoney(row[1]); err != nil {
+				r.flag("%s 税额: %v", what, err)
+				continue
+			}
+		}
+		if !a.Equal(amt) || !t.Equal(tax) {
+			r.flag("%s says 金额 %s 税额 %s, its %d items add up to %s and %s", what, a.StringFixed(2), t.StringFixed(2), len(items), amt.StringFixed(2), tax.StringFixed(2))
+		}
+	}
 }
 
 func fmtWhere(name string, page int) string { return fmt.Sprintf("%s: page %d", name, page) }
@@ -58,7 +91,7 @@ func fromPages(name string, pages [][]pdftext.Line) (ferry.Invoice, error) {
 	}
 	text := b.String()
 	if strings.TrimSpace(text) == "" {
-		return ferry.Invoice{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", pdftext.ErrNoText)
+		return ferry.Invoice{}, ferry.Errorf(ferry.ClassDocumentChanged, name, "no text on any of its %d pages: %w; Ferry does not OCR scanned or image-only invoices (the 数电 XML, where the issuer sent one, can be read)", len(pages), pdftext.ErrNoText)
 	}
 	if !LooksLikeInvoice(text) {
 		return ferry.Invoice{}, notInvoice(name, text)
@@ -78,9 +111,9 @@ func fromPages(name string, pages [][]pdftext.Line) (ferry.Invoice, error) {
 // rules could not.
 func (r *reader) tableItems(pages [][]pdftext.Line) {
 	var main, list []ferry.InvoiceItem
-	var sums [][2]string
+	var sums, grand [][2]string
 	found := false
-	for _, p := range pages {
+	for n, p := range pages {
 		t := readTable(p)
 		if !t.found {
 			continue
@@ -89,15 +122,24 @@ func (r *reader) tableItems(pages [][]pdftext.Line) {
 		if t.toll {
 			r.inv.Toll = true
 		}
+		var page []ferry.InvoiceItem
 		for _, c := range t.items {
 			it := r.item(c)
-			if t.list {
-				list = append(list, it)
-			} else {
-				main = append(main, it)
+			for _, x := range t.extra {
+				if v := join(c[x.kind]); v != "" {
+					r.note("item %q: %s %s", it.Name, x.label, v)
+				}
 			}
+			page = append(page, it)
 		}
-		if !t.list {
+		if t.list {
+			list = append(list, page...)
+			// A 销货清单 page's 小计 must be its items' sum: a check that
+			// every row of the page was read.
+			r.checkSum(fmt.Sprintf("销货清单 page %d 小计", n+1), t.sums, page)
+			grand = append(grand, t.grand...)
+		} else {
+			main = append(main, page...)
 			sums = append(sums, t.sums...)
 		}
 	}
@@ -110,6 +152,14 @@ func (r *reader) tableItems(pages [][]pdftext.Line) {
 	case placeholder && len(list) > 0:
 		r.inv.Items = list
 		r.note("items read from the 销货清单 pages (%d items)", len(list))
+		r.checkSum("销货清单 总计", grand, list)
+		if !r.inv.AmountStated && len(sums) == 0 {
+			// The placeholder line carries the invoice's 金额 and 税额
+			// where the 合计 row is left blank.
+			p := main[0]
+			r.inv.Amount, r.inv.Tax, r.inv.TaxPrinted, r.inv.AmountStated = p.Amount, p.Tax, p.TaxPrinted, true
+			r.note("金额 and 税额 read from the line %s", p.Name)
+		}
 	case placeholder:
 		r.inv.Items = main
 		r.flag("the items are on a separate list (%s) that this file does not contain", main[0].Name)

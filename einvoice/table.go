@@ -1,10 +1,12 @@
 package einvoice
 
 import (
+	"fmt"
 	"math"
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/pdftext"
@@ -31,10 +33,20 @@ const (
 	cFrom
 	cTo
 	cSeq
+	// cX0 … cX3 are columns under labels Ferry does not know (a 数电
+	// invoice's 建筑服务发生地, 建筑项目名称 …): their text is kept apart from
+	// the item's name and noted, never mixed into another cell.
+	cX0
+	cX1
+	cX2
+	cX3
+	// cAmbig holds no cell: it lists the words of short text cells (规格型号,
+	// 单位) that stand across two columns, which the item reader flags.
+	cAmbig
 	nCols
 )
 
-var colNames = [nCols]string{"项目名称", "规格型号", "单位", "数量", "单价", "金额", "税率", "税额", "车牌号", "类型", "通行日期起", "通行日期止", "序号"}
+var colNames = [nCols]string{"项目名称", "规格型号", "单位", "数量", "单价", "金额", "税率", "税额", "车牌号", "类型", "通行日期起", "通行日期止", "序号", "?", "?", "?", "?", "?"}
 
 // numericCol says which columns hold figures (or dates printed as digits):
 // producers align them right, so a figure belongs to the column whose
@@ -58,12 +70,15 @@ var headerLabels = []struct {
 type column struct {
 	kind   colKind
 	x0, x1 float64
+	label  string // as printed, for a column Ferry does not know
 }
 
 // word is a run of glyphs without a gap on one line.
 type word struct {
 	x0, x1, size float64
 	s            string
+	est          float64 // its width with its Latin glyphs half an em wide
+	inflated     bool    // a Latin glyph of it is an em wide
 }
 
 // words splits a line into words: a gap wider than a quarter of the font
@@ -71,23 +86,46 @@ type word struct {
 // single glyphs, so a long right-aligned figure that reaches under the
 // neighbouring column's label stays one figure.
 func words(l pdftext.Line) []word {
-	var out []word
-	var cur *word
+	// Runs of glyphs: a gap wider than a quarter of the font size, a
+	// glyph far back over the previous one, or a blank glyph ends one.
+	var runs [][]pdftext.Glyph
+	var x1 float64
 	for _, g := range l.Glyphs {
 		if g.Space || strings.TrimSpace(g.Text) == "" {
-			cur = nil
+			runs = append(runs, nil)
 			continue
 		}
 		size := math.Max(g.Size, 1e-3)
-		if cur != nil && (g.X-cur.x1 > 0.25*size || g.X-cur.x1 < -0.5*size) {
-			cur = nil
+		n := len(runs)
+		if n == 0 || runs[n-1] == nil || g.X-x1 > 0.25*size || g.X-x1 < -0.5*size {
+			runs = append(runs, nil)
+			n++
+			x1 = g.X
 		}
-		if cur == nil {
-			out = append(out, word{x0: g.X, x1: g.X + g.W, size: size})
-			cur = &out[len(out)-1]
+		runs[n-1] = append(runs[n-1], g)
+		x1 = math.Max(x1, g.X+g.W)
+	}
+	var out []word
+	for _, run := range runs {
+		if len(run) == 0 {
+			continue
 		}
-		cur.s += normalize(g.Text)
-		cur.x1 = math.Max(cur.x1, g.X+g.W)
+		if !inflated(run) {
+			out = append(out, wordOf(run))
+			continue
+		}
+		// Widths the PDF did not give put each glyph of a string right
+		// after the one before, exactly, as the extractor advanced by
+		// them; a gap of any size is where another string (a quantity
+		// and the long unit price drawn just right of it) begins.
+		from := 0
+		for i := 1; i < len(run); i++ {
+			if gap := run[i].X - (run[i-1].X + run[i-1].W); math.Abs(gap) > 0.05*math.Max(run[i].Size, 1e-3) {
+				out = append(out, wordOf(run[from:i]))
+				from = i
+			}
+		}
+		out = append(out, wordOf(run[from:]))
 	}
 	// A currency sign or a minus printed apart joins its figure.
 	merged := out[:0]
@@ -100,6 +138,46 @@ func words(l pdftext.Line) []word {
 		merged = append(merged, w)
 	}
 	return merged
+}
+
+// latin reports a glyph of one printable ASCII character.
+func latin(g pdftext.Glyph) bool {
+	r, n := utf8.DecodeRuneInString(g.Text)
+	return n == len(g.Text) && r > ' ' && r < 0x7F
+}
+
+// inflated reports a run with a Latin glyph a full em wide: a width the
+// PDF did not give (a CJK font's default, 1000, or another glyph's), as
+// text extraction reads STSong-Light with the predefined UniGB-UCS2-H CMap.
+func inflated(run []pdftext.Glyph) bool {
+	for _, g := range run {
+		if latin(g) && g.W > 0.9*math.Max(g.Size, 1e-3) {
+			return true
+		}
+	}
+	return false
+}
+
+// wordOf makes a word of a run of glyphs. Where the run's widths are
+// inflated, its Latin glyphs count half an em (CJK fonts' Latin glyphs are
+// half-width), so that a figure's extent, which says its column, is about
+// what the page shows.
+func wordOf(run []pdftext.Glyph) word {
+	w := word{x0: run[0].X, size: math.Max(run[0].Size, 1e-3)}
+	est := 0.0
+	for _, g := range run {
+		w.s += normalize(g.Text)
+		w.x1 = math.Max(w.x1, g.X+g.W)
+		if latin(g) {
+			est += 0.5 * math.Max(g.Size, 1e-3)
+		} else {
+			est += g.W
+		}
+	}
+	if inflated(run) {
+		w.x1, w.inflated, w.est = w.x0+est, true, est
+	}
+	return w
 }
 
 // isFigure reports whether a word reads as a figure, a rate, a printed
@@ -157,6 +235,29 @@ func header(l pdftext.Line) []column {
 	if !seen[cName] || !seen[cAmount] || !seen[cRate] && !seen[cTax] || len(cols) < 4 {
 		return nil
 	}
+	// Words of the header no known label claims are the labels of
+	// columns Ferry does not know: each gets a column of its own, so that
+	// what stands under it is not read into a neighbour's cell.
+	extra := cX0
+	for i := 0; i < len(rs); {
+		if claimed[i] {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(rs) && !claimed[j] && at[j].X-(at[j-1].X+at[j-1].W) < math.Max(at[j].Size, 1e-3) {
+			j++
+		}
+		label := string(rs[i:j])
+		if j-i >= 2 && strings.IndexFunc(label, unicode.IsLetter) >= 0 {
+			if extra >= cAmbig {
+				return nil // more columns than Ferry can tell apart: no table it reads
+			}
+			cols = append(cols, column{kind: extra, x0: at[i].X, x1: at[j-1].X + at[j-1].W, label: label})
+			extra++
+		}
+		i = j
+	}
 	sort.Slice(cols, func(i, j int) bool { return cols[i].x0 < cols[j].x0 })
 	return cols
 }
@@ -193,7 +294,7 @@ func assign(cols []column, ws []word) cells {
 			}
 		}
 		if k < 0 {
-			best := -1.0
+			best, second, other := -1.0, -1.0, -1
 			for i := range cols {
 				lo, hi := math.Inf(-1), math.Inf(1)
 				if i > 0 {
@@ -203,9 +304,17 @@ func assign(cols []column, ws []word) cells {
 					hi = (cols[i].x1 + cols[i+1].x0) / 2
 				}
 				ov := math.Min(hi, w.x1) - math.Max(lo, w.x0)
-				if ov > best {
-					best, k = ov, i
+				switch {
+				case ov > best:
+					best, second, k, other = ov, best, i, k
+				case ov > second:
+					second, other = ov, i
 				}
+			}
+			// A word standing well across the border of two short text
+			// cells (a 规格型号 wrapped under 单位) belongs to either.
+			if wd := w.x1 - w.x0; other >= 0 && second > 0.3*wd && shortText(cols[k].kind) && shortText(cols[other].kind) {
+				c[cAmbig] = append(c[cAmbig], fmt.Sprintf("%q stands across %s and %s", w.s, colNames[cols[k].kind], colNames[cols[other].kind]))
 			}
 		}
 		if k >= 0 {
@@ -214,6 +323,9 @@ func assign(cols []column, ws []word) cells {
 	}
 	return c
 }
+
+// shortText reports the text columns whose cells hold a word or two.
+func shortText(k colKind) bool { return k == cSpec || k == cUnit || k == cVType || k == cPlate }
 
 // join puts a cell's words together: CJK text without spaces, Latin
 // with one.
@@ -242,8 +354,10 @@ type tableRows struct {
 	found bool        // the page has an item table header
 	toll  bool        // ... with a toll invoice's columns
 	list  bool        // ... with a 序号 column: a 销货清单 page
+	extra []column    // columns under labels Ferry does not know
 	items []cells     // item rows, continuation lines joined
-	sums  [][2]string // 合计 rows: 金额 and 税额 as printed
+	sums  [][2]string // 合计 and 小计 rows: 金额 and 税额 as printed
+	grand [][2]string // 总计 rows (a 销货清单's last page): 金额 and 税额
 }
 
 // endOfTable reports a line that ends the item rows.
@@ -281,6 +395,8 @@ func readTable(lines []pdftext.Line) tableRows {
 			t.toll = true
 		case cSeq:
 			t.list = true
+		case cX0, cX1, cX2, cX3:
+			t.extra = append(t.extra, c)
 		}
 	}
 	var cur *cells
@@ -288,8 +404,15 @@ func readTable(lines []pdftext.Line) tableRows {
 		flat, _ := flatLine(l)
 		c := assign(cols, words(l))
 		if endOfTable(flat) {
-			if strings.HasPrefix(flat, "合计") || strings.HasPrefix(flat, "小计") {
-				t.sums = append(t.sums, [2]string{join(c[cAmount]), join(c[cTax])})
+			row := [2]string{join(c[cAmount]), join(c[cTax])}
+			switch {
+			case row == [2]string{}:
+				// A 合计 row left blank: the figures stand on the
+				// placeholder line (详见销货清单) above it.
+			case strings.HasPrefix(flat, "合计") || strings.HasPrefix(flat, "小计"):
+				t.sums = append(t.sums, row)
+			case strings.HasPrefix(flat, "总计"):
+				t.grand = append(t.grand, row)
 			}
 			if !strings.HasPrefix(flat, "小计") {
 				break
@@ -320,9 +443,16 @@ func readTable(lines []pdftext.Line) tableRows {
 					cur[k] = append(cur[k], c[k]...)
 					continue
 				}
+				if colKind(k) == cAmbig {
+					cur[k] = append(cur[k], c[k]...)
+					continue
+				}
 				if len(cur[k]) > 0 && !numericCol[k] {
+					// A text cell wraps by width, not at a space: its
+					// next line goes on without one (…3.2x7 / 5MM is
+					// 3.2x75MM).
 					last := len(cur[k]) - 1
-					cur[k][last] = join([]string{cur[k][last], join(c[k])})
+					cur[k][last] += join(c[k])
 					continue
 				}
 				cur[k] = append(cur[k], c[k]...)
@@ -363,6 +493,9 @@ func (r *reader) item(c cells) ferry.InvoiceItem {
 			return decimal.Zero, "", false
 		}
 		return d, "", true
+	}
+	for _, a := range c[cAmbig] {
+		r.flag("item %q: %s", it.Name, a)
 	}
 	it.Quantity, _, it.QuantityStated = fig(cQty)
 	it.UnitPrice, _, it.PriceStated = fig(cPrice)

@@ -15,13 +15,18 @@ import (
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/shopspring/decimal"
+	"golang.org/x/text/unicode/norm"
 )
 
 // normalize turns every Unicode space (NBSP, U+3000 ideographic space,
 // en/em spaces, tabs) into an ASCII space and drops zero-width characters,
-// so that label rules see one kind of space. Newlines stay.
+// so that label rules see one kind of space. Newlines stay. Kangxi and
+// supplementary radicals (⼦ U+2F26, ⾦ U+2FA6) and compatibility
+// ideographs become the ideographs they stand for: fonts of some 数电
+// producers map their glyphs there, so that 电⼦发票 and ⾦ 额 would match
+// no label.
 func normalize(s string) string {
-	return strings.Map(func(r rune) rune {
+	s = strings.Map(func(r rune) rune {
 		switch {
 		case r == '\n':
 			return r
@@ -32,6 +37,24 @@ func normalize(s string) string {
 		}
 		return r
 	}, s)
+	if strings.IndexFunc(s, radical) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if radical(r) {
+			b.WriteString(norm.NFKC.String(string(r)))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// radical reports a rune from the radical and compatibility ideograph
+// blocks, which NFKC maps to unified ideographs.
+func radical(r rune) bool {
+	return r >= 0x2E80 && r <= 0x2FDF || r >= 0xF900 && r <= 0xFAFF || r >= 0x2F800 && r <= 0x2FA1F
 }
 
 // halfwidth turns full-width ASCII forms (０-９, Ａ-Ｚ, ．, －, ＊ ...) into
@@ -80,7 +103,7 @@ var (
 	// buyer without a tax id leaves the seller's label right after its own).
 	anyLabel = regexp.MustCompile(`(?:` + strings.Join([]string{lab("名称"), lab("纳税人识别号"), lab("统一社会信用代码"), lab("地址"), lab("电话"),
 		lab("开户行"), lab("账号"), lab("银行账号"), lab("密码区"), lab("发票代码"), lab("发票号码"), lab("开票日期"), lab("校验码"), lab("机器编号")}, "|") + `) *[:：]`)
-	reDateValue    = regexp.MustCompile(`^(\d{4}) *年 *(\d{1,2}) *月 *(\d{1,2}) *日|^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})`)
+	reDateValue    = regexp.MustCompile(`^(\d{4}) *年 *(\d{1,2}) *月 *(\d{1,2}) *日|^(\d{4}) *[-/.] *(\d{1,2}) *[-/.] *(\d{1,2})(?:$|[^\d])`)
 	reAmountLine   = regexp.MustCompile(`(?m)^ *` + lab("金额") + ` *[:：]`)
 	reTaxLine      = regexp.MustCompile(`(?m)^ *` + lab("税额") + ` *[:：]`)
 	reSumLine      = regexp.MustCompile(`^ *` + lab("合计") + `(?: |$|[¥￥*＊-])`)
@@ -90,7 +113,7 @@ var (
 	reWordsBare    = regexp.MustCompile(`(?:[(（]负数[)）]|负)?[壹贰叁肆伍陆柒捌玖][零壹贰叁肆伍陆柒捌玖拾佰仟万亿圆元角分]*[圆元角分][整正]?`)
 	reItemPipes    = regexp.MustCompile(`(?m)^ *(\*[^|\n]*)\|([^|\n]*)\|([^|\n]*)\|([^|\n]*)\|([^|\n]*)\|([^|\n]*)\|([^|\n]*)\|([^|\n]*?) *$`)
 	reMoneyToken   = regexp.MustCompile(`^[-+]?[¥￥]?[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$`)
-	reTaxWordToken = regexp.MustCompile(`^(?:\*{2,}|＊{2,}|免税|不征税|出口免税)$`)
+	reTaxWordToken = regexp.MustCompile(`^(?:\*+|＊+|免税|不征税|出口免税)$`)
 	reBoxLabelTail = regexp.MustCompile(` [密码区购买方销售信息]$`)
 	reCipher       = regexp.MustCompile(` [0-9<>*+/-]*[<>*+/][0-9<>*+/-]*[<>*+/][0-9<>*+/-]{6,}`)
 	numerals       = "零〇壹贰叁肆伍陆柒捌玖拾佰仟万亿圆元角分整正"
@@ -134,6 +157,40 @@ func valueAfter(text string, end int) string {
 		rest = rest[:loc[0]]
 	}
 	return strings.TrimSpace(rest)
+}
+
+// digitGroupsAfter returns, after every match of re, the figures that
+// follow on its line in groups (the 校验码's four groups of five), up to
+// the first thing that is not a figure or a space: producers set the
+// groups apart with gaps as wide as a column's.
+func digitGroupsAfter(text string, re *regexp.Regexp) []string {
+	var out []string
+	for _, loc := range re.FindAllStringIndex(text, 64) {
+		rest := text[loc[1]:]
+		if i := strings.IndexByte(rest, '\n'); i >= 0 {
+			rest = rest[:i]
+		}
+		rest = halfwidth(strings.TrimLeft(rest, " "))
+		// Up to the first thing not a figure or a gap wider than two
+		// spaces; more than 20 figures stay, for Check to name.
+		var b strings.Builder
+		gap := 0
+		for _, r := range rest {
+			if r == ' ' {
+				if gap++; gap > 2 {
+					break
+				}
+				continue
+			}
+			if r < '0' || r > '9' {
+				break
+			}
+			gap = 0
+			b.WriteRune(r)
+		}
+		out = append(out, b.String())
+	}
+	return out
 }
 
 // valuesAfter returns the value after every match of re, in reading order.
@@ -202,6 +259,102 @@ func allDigits(s string) bool {
 	return true
 }
 
+// issueDate reads 开票日期 wherever it is printed. The date is read from
+// the rest of the line, not up to a column gap: OFD templates print 年, 月
+// and 日 apart, and the day's figures stand between them with wide gaps.
+// Occurrences that read as different dates are a flag.
+func (r *reader) issueDate(text string) ferry.Date {
+	var date ferry.Date
+	for _, loc := range reDateLabel.FindAllStringIndex(text, 64) {
+		rest := text[loc[1]:]
+		if i := strings.IndexByte(rest, '\n'); i >= 0 {
+			rest = rest[:i]
+		}
+		if l := anyLabel.FindStringIndex(rest); l != nil {
+			rest = rest[:l[0]]
+		}
+		rest = strings.TrimSpace(rest)
+		if rest == "" {
+			// Nothing after the label: its value may have been laid out
+			// on the row above or below (a seal's text a few points
+			// higher drew it into its own row).
+			if d, ok := adjacentDate(text, loc[0]); ok && date.IsZero() {
+				date = d
+				r.note("开票日期 read from the line next to its label: the only date there")
+			}
+			continue
+		}
+		d, ok := parseDate(rest)
+		if !ok {
+			if d, ok = apartDate(rest); ok {
+				r.note("开票日期 %q read from its figures: 年, 月 and 日 stand apart from them", rest)
+			}
+		}
+		switch {
+		case !ok:
+			r.flag("开票日期 %q is not a date", valueAfter(text, loc[1]))
+			return ferry.Date{}
+		case date.IsZero():
+			date = d
+		case d != date:
+			r.flag("开票日期 is printed twice with different values: %s and %s", date, d)
+			return date
+		}
+	}
+	return date
+}
+
+// reDateAnywhere finds a printed date in a line.
+var reDateAnywhere = regexp.MustCompile(`\d{4} *年 *\d{1,2} *月 *\d{1,2} *日|\d{4}-\d{1,2}-\d{1,2}`)
+
+// adjacentDate reads the date on the line before or after the one at
+// offset at, when exactly one date stands on those two lines together.
+func adjacentDate(text string, at int) (ferry.Date, bool) {
+	start := strings.LastIndexByte(text[:at], '\n') + 1
+	end := len(text)
+	if i := strings.IndexByte(text[at:], '\n'); i >= 0 {
+		end = at + i
+	}
+	prevStart := 0
+	if start > 0 {
+		prevStart = strings.LastIndexByte(text[:start-1], '\n') + 1
+	}
+	nextEnd := len(text)
+	if end < len(text) {
+		if i := strings.IndexByte(text[end+1:], '\n'); i >= 0 {
+			nextEnd = end + 1 + i
+		}
+	}
+	var found []string
+	if start > 0 {
+		found = append(found, reDateAnywhere.FindAllString(halfwidth(text[prevStart:start-1]), 3)...)
+	}
+	if end < len(text) {
+		found = append(found, reDateAnywhere.FindAllString(halfwidth(text[end+1:nextEnd]), 3)...)
+	}
+	if len(found) != 1 {
+		return ferry.Date{}, false
+	}
+	return parseDate(found[0])
+}
+
+// reApartDate is a date whose 年, 月 and 日 were laid out apart from its
+// figures (the form prints them, the invoicing system the figures as one
+// string): the figures keep their order, year, month, day.
+var reApartDate = regexp.MustCompile(`^(\d{4})[ 年月日]*?[ 年月日](\d{1,2})[ 年月日]+(\d{1,2})[ 年月日]*$`)
+
+// apartDate reads such a date: exactly three figures, each of 年, 月 and 日
+// once, nothing else on the rest of the line.
+func apartDate(s string) (ferry.Date, bool) {
+	s = strings.TrimSpace(halfwidth(s))
+	m := reApartDate.FindStringSubmatch(s)
+	if m == nil || strings.Count(s, "年") != 1 || strings.Count(s, "月") != 1 || strings.Count(s, "日") != 1 {
+		return ferry.Date{}, false
+	}
+	d, err := ferry.ParseDate(m[1] + "-" + pad2(m[2]) + "-" + pad2(m[3]))
+	return d, err == nil
+}
+
 // parseDate reads 2024年12月05日, 2024 年 1 月 5 日 or 2024-12-05.
 func parseDate(s string) (ferry.Date, bool) {
 	m := reDateValue.FindStringSubmatch(halfwidth(s))
@@ -253,15 +406,9 @@ func (r *reader) fields(text string) {
 	inv.Kind = kindOf(text)
 	inv.Code = r.digitsField("发票代码", valuesAfter(text, reCodeLabel))
 	inv.Number = r.digitsField("发票号码", valuesAfter(text, reNumberLabel))
-	if s := r.agreed("开票日期", valuesAfter(text, reDateLabel)); s != "" {
-		if d, ok := parseDate(s); ok {
-			inv.IssueDate = d
-		} else {
-			r.flag("开票日期 %q is not a date", s)
-		}
-	}
-	if s := r.agreed("校验码", valuesAfter(text, reCheckLabel)); s != "" {
-		inv.CheckCode = strings.ReplaceAll(halfwidth(s), " ", "")
+	inv.IssueDate = r.issueDate(text)
+	if s := r.agreed("校验码", digitGroupsAfter(text, reCheckLabel)); s != "" {
+		inv.CheckCode = s
 	}
 	inv.MachineNo = r.digitsField("机器编号", valuesAfter(text, reMachineLabel))
 	inv.BuyerName, inv.SellerName = r.parties("名称", text, reNameLabel, false)
