@@ -774,3 +774,38 @@ func TestRealExportQuirks(t *testing.T) {
 		})
 	}
 }
+
+// A multi-currency account (as HSBC Hong Kong, PayPal and Wise export it)
+// keeps one running balance per currency in the same column: one
+// statement per currency, each chaining on its own, never a chain break
+// or a sum across currencies.
+func TestOneStatementPerCurrency(t *testing.T) {
+	t.Parallel()
+	csv := "Date,Description,Currency,Amount,Balance\n" +
+		"2026-03-01,Salary,HKD,1000.00,5000.00\n" +
+		"2026-03-02,Card,USD,-20.00,180.00\n" +
+		"2026-03-03,Rent,HKD,-300.00,4700.00\n" +
+		"2026-03-04,Refund,USD,5.50,185.50\n"
+	sts, err := parseTable(t, "multi.csv", []byte(csv), statements.Options{Account: "123-456789-001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sts) != 2 {
+		t.Fatalf("got %d statements, want one per currency", len(sts))
+	}
+	got := map[string]string{}
+	for _, st := range sts {
+		if st.Account != "123-456789-001" {
+			t.Errorf("account %q", st.Account)
+		}
+		got[st.Currency] = fmt.Sprintf("%s %s..%s", amounts(st), st.Opening.StringFixed(2), st.Closing.StringFixed(2))
+		for _, l := range st.Lines {
+			if l.Currency != st.Currency {
+				t.Errorf("%s line in the %s statement", l.Currency, st.Currency)
+			}
+		}
+	}
+	if got["HKD"] != "1000.00 -300.00 4000.00..4700.00" || got["USD"] != "-20.00 5.50 200.00..185.50" {
+		t.Fatalf("got %v", got)
+	}
+}
