@@ -125,11 +125,17 @@ func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
+// tsLayout is RFC 3339 in UTC with nanoseconds always written: every
+// stored time has the same width, so that text comparisons in SQL (a retry
+// time that has come, a lease that expired) order them as times. Times
+// written by earlier versions (RFC3339Nano in any zone) still parse.
+const tsLayout = "2006-01-02T15:04:05.000000000Z"
+
 func (d *DB) ts(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.Format(time.RFC3339Nano)
+	return t.UTC().Format(tsLayout)
 }
 
 func parseTS(s string) time.Time {
