@@ -28,6 +28,16 @@ var realRefusals = map[string]struct {
 }{
 	// A transaction whose <TRNAMT> is empty: no amount, no line.
 	"ofxparser/ofxdata-banking-xml200.ofx": {ferry.ClassDocumentChanged, `bad amount ""`},
+	// Every date has a day of 12 or less: day-first and month-first
+	// both fit, and a guess could book a payment in the wrong month.
+	"bank2ynab/20180226_12345678.csv": {ferry.ClassDocumentChanged, "cannot tell day-first from month-first"},
+	"csv2ofx/payoneer.csv":            {ferry.ClassDocumentChanged, "cannot tell day-first from month-first"},
+	// CITIC Bank's card export is a legacy Excel 97-2003 workbook.
+	"double-entry-generator/example-citic-records.xls": {ferry.ClassDocumentChanged, "legacy Excel 97-2003 (.xls) workbooks are not supported"},
+	// mt940-rs's broken-on-purpose cases: a statement without :25:, and
+	// a file of numbers with no MT940 field at all.
+	"mt940-rs/unexpected_tag.sta":    {ferry.ClassDocumentChanged, "names no account (:25:)"},
+	"mt940-rs/invalid_statement.sta": {ferry.ClassDocumentChanged, "no MT940 fields"},
 }
 
 // realFiles lists the data files under dir (not README.md, LICENSE-* or
