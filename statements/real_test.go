@@ -41,7 +41,8 @@ var realRefusals = map[string]struct {
 }
 
 // realFiles lists the data files under dir (not README.md, LICENSE-* or
-// golden files), relative to dir, sorted.
+// golden files), relative to dir, sorted. A golden file whose document
+// is gone fails the test.
 func realFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	var out []string
@@ -50,7 +51,14 @@ func realFiles(t *testing.T, dir string) []string {
 			return err
 		}
 		base := d.Name()
-		if base == "README.md" || strings.HasPrefix(base, "LICENSE") || strings.HasSuffix(base, ".golden") {
+		if strings.HasSuffix(base, ".golden") {
+			// A golden file outlives its document only by mistake.
+			if _, err := os.Stat(strings.TrimSuffix(p, ".golden")); err != nil {
+				t.Errorf("%s: golden file without its document", p)
+			}
+			return nil
+		}
+		if base == "README.md" || strings.HasPrefix(base, "LICENSE") {
 			return nil
 		}
 		rel, _ := filepath.Rel(dir, p)
