@@ -1,0 +1,179 @@
+package statements_test
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/ferry-rpa/ferry"
+	"github.com/ferry-rpa/ferry/internal/testenv"
+	"github.com/ferry-rpa/ferry/statements"
+)
+
+// realDir holds real bank files that other projects publish as test data,
+// copied with their source and licence (see the README.md in each of its
+// directories).
+const realDir = "testdata/real"
+
+// realRefusals are the real files Ferry must refuse, with the failure
+// class and a text the message must contain (the problem it names).
+var realRefusals = map[string]struct {
+	class ferry.FailureClass
+	names string
+}{
+	// A transaction whose <TRNAMT> is empty: no amount, no line.
+	"ofxparser/ofxdata-banking-xml200.ofx": {ferry.ClassDocumentChanged, `bad amount ""`},
+	// Every date has a day of 12 or less: day-first and month-first
+	// both fit, and a guess could book a payment in the wrong month.
+	"bank2ynab/20180226_12345678.csv": {ferry.ClassDocumentChanged, "cannot tell day-first from month-first"},
+	"csv2ofx/payoneer.csv":            {ferry.ClassDocumentChanged, "cannot tell day-first from month-first"},
+	// CITIC Bank's card export is a legacy Excel 97-2003 workbook.
+	"double-entry-generator/example-citic-records.xls": {ferry.ClassDocumentChanged, "legacy Excel 97-2003 (.xls) workbooks are not supported"},
+	// mt940-rs's broken-on-purpose cases: a statement without :25:, and
+	// a file of numbers with no MT940 field at all.
+	"mt940-rs/unexpected_tag.sta":    {ferry.ClassDocumentChanged, "names no account (:25:)"},
+	"mt940-rs/invalid_statement.sta": {ferry.ClassDocumentChanged, "no MT940 fields"},
+}
+
+// realFiles lists the data files under dir (not README.md, LICENSE-* or
+// golden files), relative to dir, sorted. A golden file whose document
+// is gone fails the test.
+func realFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		base := d.Name()
+		if strings.HasSuffix(base, ".golden") {
+			// A golden file outlives its document only by mistake.
+			if _, err := os.Stat(strings.TrimSuffix(p, ".golden")); err != nil {
+				t.Errorf("%s: golden file without its document", p)
+			}
+			return nil
+		}
+		if base == "README.md" || strings.HasPrefix(base, "LICENSE") {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out = append(out, filepath.ToSlash(rel))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// checkProvenance fails the test for a file that its directory's README.md
+// does not name, or a directory without a README.md: every real file must
+// say where it came from and under which licence.
+func checkProvenance(t *testing.T, dir string, files []string) {
+	t.Helper()
+	readmes := map[string]string{}
+	for _, rel := range files {
+		sub := filepath.Dir(filepath.FromSlash(rel))
+		text, ok := readmes[sub]
+		if !ok {
+			b, err := os.ReadFile(filepath.Join(dir, sub, "README.md"))
+			if err != nil {
+				t.Errorf("%s: no README.md with the source and licence of its files: %v", filepath.Join(dir, sub), err)
+			}
+			text = string(b)
+			readmes[sub] = text
+		}
+		if !strings.Contains(text, "`"+filepath.Base(rel)+"`") {
+			t.Errorf("%s: %s/README.md does not name it", rel, sub)
+		}
+	}
+}
+
+// renderReal writes statements for a golden file: each statement's
+// account, currency, period and stated balances, every line's booking and
+// value date, signed amount, currency, counterparty, description,
+// reference, transaction id and balance after it, the reconciliation and
+// the warnings. Notes (how columns were recognised) are left out: they
+// explain a parse, they are not its result.
+func renderReal(sts []ferry.Statement) []byte {
+	var b bytes.Buffer
+	for i, st := range sts {
+		fmt.Fprintf(&b, "statement %d account=%q name=%q currency=%q from=%s to=%s id=%q\n", i+1, st.Account, st.Name, st.Currency, st.From, st.To, st.ID)
+		if st.NoBalances {
+			fmt.Fprintf(&b, "  balances: not stated\n")
+		} else {
+			fmt.Fprintf(&b, "  balances: opening %s closing %s\n", st.Opening.StringFixed(2), st.Closing.StringFixed(2))
+		}
+		for _, bal := range st.Balances {
+			fmt.Fprintf(&b, "  balance %s %s %s %s\n", bal.Type, bal.Amount.StringFixed(2), bal.Currency, bal.Date)
+		}
+		for _, l := range st.Lines {
+			fmt.Fprintf(&b, "  line %s value=%s %s %s cp=%q desc=%q ref=%q txid=%q bal=%s\n", l.BookingDate, l.ValueDate,
+				l.Amount.StringFixed(2), l.Currency, l.Counterparty, l.Description, l.Reference, l.TransactionID, l.BalanceAfter.StringFixed(2))
+		}
+		if err := st.Reconcile(); err != nil {
+			fmt.Fprintf(&b, "  reconcile: %v\n", err)
+		} else if !st.NoBalances {
+			fmt.Fprintf(&b, "  reconcile: ok\n")
+		}
+		for _, w := range st.Warnings {
+			fmt.Fprintf(&b, "  warning: %s\n", w)
+		}
+	}
+	return b.Bytes()
+}
+
+// Real bank files from other projects' test data (MT940 from Dutch,
+// German, Danish, Polish, Macedonian, Nigerian and South African banks,
+// camt.052/053/054, OFX 1.x and 2.x, BAI2, CSV and XLSX exports of
+// European and Chinese banks and payment apps) parse with no mapping and
+// no format hint. Every value is in a golden file beside the file
+// (go test ./statements -run TestRealStatements -update rewrites them),
+// checked by hand against the document before it was committed. The few
+// files Ferry must refuse are in realRefusals.
+func TestRealStatements(t *testing.T) {
+	t.Parallel()
+	files := realFiles(t, realDir)
+	if len(files) < 30 {
+		t.Fatalf("found %d real statement files in %s", len(files), realDir)
+	}
+	checkProvenance(t, realDir, files)
+	for _, rel := range files {
+		t.Run(rel, func(t *testing.T) {
+			t.Parallel()
+			p := filepath.Join(realDir, filepath.FromSlash(rel))
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := filepath.Base(rel)
+			sts, err := statements.ParseWith(t.Context(), name, data, statements.Options{})
+			if want, ok := realRefusals[rel]; ok {
+				switch {
+				case err == nil:
+					t.Fatalf("parsed as %d statements; want a refusal naming %q", len(sts), want.names)
+				case ferry.ClassOf(err) != want.class:
+					t.Errorf("error class %s, want %s: %v", ferry.ClassOf(err), want.class, err)
+				case !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), want.names):
+					t.Errorf("the error does not name the file and %q: %v", want.names, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%v", err)
+			}
+			testenv.Golden(t, p+".golden", renderReal(sts))
+		})
+	}
+	for rel := range realRefusals {
+		if _, err := os.Stat(filepath.Join(realDir, filepath.FromSlash(rel))); err != nil {
+			t.Errorf("refusal table names %s: %v", rel, err)
+		}
+	}
+}
