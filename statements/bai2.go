@@ -437,6 +437,6 @@ func ParseBAI2(name string, data []byte) ([]ferry.Statement, error) {
 	for i := range out {
 		out[i].Notes = append(append([]string(nil), notes...), out[i].Notes...)
 	}
-	dropRepeatedIDs(out)
+	settleTransactionIDs(out)
 	return out, nil
 }

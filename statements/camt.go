@@ -104,7 +104,7 @@ func ParseCAMTContext(ctx context.Context, name string, data []byte) ([]ferry.St
 		}
 		out = append(out, st)
 	}
-	dropRepeatedIDs(out)
+	settleTransactionIDs(out)
 	return out, nil
 }
 

@@ -272,6 +272,10 @@ func placeholderRef(s string) bool {
 	switch strings.ToUpper(strings.TrimSpace(s)) {
 	case "", "NONREF", "NOTPROVIDED", "NOT PROVIDED", "NONE", "N/A", "NA", "-", "/", "KREF+", "EREF+", "NONREFERENCE":
 		return true
+	case "EREF", "MARF", "PREF", "KREF":
+		// ING writes the name of the :86: field that holds the reference
+		// (/EREF/, /MARF/ mandate, /PREF/ batch), not the reference.
+		return true
 	}
 	return false
 }
@@ -564,7 +568,7 @@ func parseMT940(ctx context.Context, name string, data []byte, strict bool) ([]f
 	for i := range p.out {
 		p.out[i].Notes = append(append([]string(nil), p.notes...), p.out[i].Notes...)
 	}
-	dropRepeatedIDs(p.out)
+	settleTransactionIDs(p.out)
 	return p.out, nil
 }
 
@@ -619,6 +623,20 @@ func (p *mtParser) finish(lineNo int) error {
 	}
 	if strings.TrimSpace(st.Account) == "" {
 		return ferry.Errorf(ferry.ClassDocumentChanged, where, "statement %q names no account (:25:)", st.ID)
+	}
+	textRefs := 0
+	for i := range st.Lines {
+		// Text after "//" (Danske Bank wraps its booking text there:
+		// "Gebyrer ifolge//nota") is no id: it stays with the reference
+		// and so joins the line's content key.
+		if l := &st.Lines[i]; l.TransactionID != "" && !idLike(l.TransactionID) {
+			l.Reference = joinReference(l.Reference, l.TransactionID)
+			l.TransactionID = ""
+			textRefs++
+		}
+	}
+	if textRefs > 0 {
+		st.Notes = append(st.Notes, fmt.Sprintf("%d lines have text, not an identifier, as the bank's reference after //: it is kept in the reference, not used as their transaction id", textRefs))
 	}
 	if c.noEntryDate && len(st.Lines) > 0 {
 		st.Notes = append(st.Notes, "lines without an entry date: booked on their value date")
@@ -993,6 +1011,8 @@ func (p *mtParser) statementLine(where mtWhere, v string, st *ferry.Statement) (
 		l.Reference = strings.TrimSpace(cust)
 	}
 	if !placeholderRef(bank) {
+		// Kept here until the statement ends: finish moves text that is
+		// no id into the reference, after :86: has given its own.
 		l.TransactionID = strings.TrimSpace(bank)
 	}
 	if supp = strings.TrimSpace(supp); supp != "" {

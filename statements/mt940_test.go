@@ -145,8 +145,18 @@ func TestMT940AgainstWolph(t *testing.T) {
 				// customer's is the reference. Fillers are no reference.
 				// A bank reference that repeats within the file (cmxl's
 				// "55555") is no transaction id (TestRepeatedBankReferences…).
-				switch br := w.get("bank_reference").str(); {
-				case strings.Count(text, "//"+br) > 1:
+				// A bank reference that is text, not an identifier, is no
+				// transaction id either (Danske Bank's "ifolge//nota"): it
+				// joins the reference as "customer//bank".
+				br := strings.TrimSpace(w.get("bank_reference").str())
+				moved := false
+				switch {
+				case br != "" && !placeholder(br) && strings.Count(text, "//"+br) > 1:
+					// Repeated in the file: kept as an id only where the
+					// repeats are in other accounts' statements.
+					moved = l.TransactionID == ""
+				case br != "" && !placeholder(br) && l.TransactionID == "" && strings.HasSuffix(l.Reference, br):
+					moved = true
 				case br != "" && !placeholder(br):
 					check(k, "transaction id", l.TransactionID, br)
 				default:
@@ -154,14 +164,20 @@ func TestMT940AgainstWolph(t *testing.T) {
 				}
 				// wolph leaves the customer's reference out when a bank
 				// reference follows, and runs it into the next line after
-				// "KREF+": compared where it reads one line.
-				if cr := w.get("customer_reference").str(); !strings.Contains(cr, "\n") {
+				// "KREF+": compared where it reads one line. ING and
+				// Rabobank write "EREF" there, the name of the :86: field that
+				// holds the reference: Ferry takes the reference from :86:
+				// (wolph expects "EREF" itself; not compared).
+				if cr := w.get("customer_reference").str(); !strings.Contains(cr, "\n") && strings.TrimSpace(cr) != "EREF" {
+					want := strings.TrimSpace(cr)
 					if placeholder(cr) {
-						if w.get("customer_reference").ok() {
-							check(k, "reference", l.Reference, "")
-						}
-					} else {
-						check(k, "reference", l.Reference, strings.TrimSpace(cr))
+						want = ""
+					}
+					if moved {
+						want = strings.TrimPrefix(want+"//"+br, "//")
+					}
+					if want != "" || w.get("customer_reference").ok() {
+						check(k, "reference", l.Reference, want)
 					}
 				}
 				// wolph empties the details when it decodes ?NN sub-fields, or

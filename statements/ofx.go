@@ -297,7 +297,7 @@ func ParseOFX(name string, data []byte) ([]ferry.Statement, error) {
 			out[i].Notes = append([]string{charsetNote}, out[i].Notes...)
 		}
 	}
-	dropRepeatedIDs(out)
+	settleTransactionIDs(out)
 	return out, nil
 }
 
