@@ -96,7 +96,12 @@ func mtText(data []byte) (string, []string) {
 			notes = append(notes, "text is UTF-16")
 		}
 	}
-	if !utf8.Valid(src) {
+	if utf8.Valid(src) {
+		if fixed, label, ok := mtMojibake(src); ok {
+			src = fixed
+			notes = append(notes, "text is "+label+" that was read as Windows-1252 before it was saved as UTF-8: read as "+label)
+		}
+	} else {
 		enc, label := mtCharset(src)
 		if dec, err := enc.NewDecoder().Bytes(src); err == nil {
 			src = dec
@@ -133,7 +138,8 @@ func mtText(data []byte) (string, []string) {
 // mtCharsets are the single-byte character sets European banks write
 // MT940 in, the most common first: Western banks' Windows-1252, and for
 // Polish, Czech and Hungarian text Windows-1250, ISO-8859-2 (mBank) and
-// the DOS code page 852 (Raiffeisen Hungary).
+// the DOS code page 852 (Raiffeisen Hungary); German savings banks'
+// exports in the DOS code page 850 (0x9A is Ü there, š in Windows-1252).
 var mtCharsets = []struct {
 	cm    *charmap.Charmap
 	label string
@@ -142,33 +148,92 @@ var mtCharsets = []struct {
 	{charmap.Windows1250, "Windows-1250"},
 	{charmap.ISO8859_2, "ISO-8859-2"},
 	{charmap.CodePage852, "code page 852"},
+	{charmap.CodePage850, "code page 850"},
 }
 
-// mtCharset chooses the character set in which the most of the text's
-// bytes above 0x7F are letters (ł, ś, ő, é, ü, ø…): the same bytes are
-// symbols or control codes in the wrong one. A tie keeps the earlier, more
-// common set: German umlauts are the same bytes in all four.
+// mtCharset chooses the character set in which the text's bytes above
+// 0x7F make the most words: each byte scores where it decodes to a letter,
+// more for a cased letter (ü, not ⁿ), and less where its case breaks the
+// word it stands in ("MšLLER" against "MÜLLER"). The same bytes are
+// symbols, control codes or odd-cased letters in the wrong set. A tie
+// keeps the earlier, more common set.
 func mtCharset(src []byte) (*charmap.Charmap, string) {
-	var hist [128]int
-	for _, c := range src {
-		if c >= 0x80 {
-			hist[c-0x80]++
-		}
-	}
 	best, bestN := 0, -1
 	for i, cs := range mtCharsets {
-		n := 0
-		for b, k := range hist {
-			if k > 0 && stdunicode.IsLetter(cs.cm.DecodeByte(byte(0x80+b))) {
-				n += k
-			}
-		}
-		if n > bestN {
+		if n := mtWordScore(cs.cm, src); n > bestN {
 			best, bestN = i, n
 		}
 	}
 	return mtCharsets[best].cm, mtCharsets[best].label
 }
+
+// mtWordScore scores how well cm makes words of src's bytes above 0x7F.
+func mtWordScore(cm *charmap.Charmap, src []byte) int {
+	n := 0
+	for j, c := range src {
+		if c < 0x80 {
+			continue
+		}
+		r := cm.DecodeByte(c)
+		if !stdunicode.IsLetter(r) {
+			continue
+		}
+		upper, lower := stdunicode.IsUpper(r), stdunicode.IsLower(r)
+		score := 1
+		if upper || lower {
+			score = 3
+		}
+		var prev, next byte
+		if j > 0 {
+			prev = src[j-1]
+		}
+		if j+1 < len(src) {
+			next = src[j+1]
+		}
+		if isUpper(prev) && isUpper(next) && lower || isLowerASCII(prev) && isLowerASCII(next) && upper {
+			score = 1 // a word's case broken in the middle
+		}
+		n += score
+	}
+	return n
+}
+
+// mtMojibake repairs UTF-8 text that was decoded with the wrong code page
+// before it was saved: a DOS code page 850 export read as Windows-1252
+// turns MÜLLER into "MšLLER" (0x9A). Such text has characters of
+// Windows-1252's 0x80–0x9F block (š, œ, ž, „ ...) and encodes back to
+// Windows-1252 whole; the repair is taken only where another code page
+// makes more words of those bytes than Windows-1252 does.
+func mtMojibake(src []byte) ([]byte, string, bool) {
+	signal := false
+	for _, r := range string(src) {
+		if r >= 0x80 {
+			if b, ok := charmap.Windows1252.EncodeRune(r); ok && b >= 0x80 && b < 0xA0 {
+				signal = true
+				break
+			}
+		}
+	}
+	if !signal {
+		return nil, "", false
+	}
+	raw, err := charmap.Windows1252.NewEncoder().Bytes(src)
+	if err != nil {
+		return nil, "", false // characters Windows-1252 has not: real UTF-8 text
+	}
+	base := mtWordScore(charmap.Windows1252, raw)
+	cm, label := mtCharset(raw)
+	if cm == charmap.Windows1252 || mtWordScore(cm, raw) <= base {
+		return nil, "", false
+	}
+	fixed, err := cm.NewDecoder().Bytes(raw)
+	if err != nil {
+		return nil, "", false
+	}
+	return fixed, label, true
+}
+
+func isLowerASCII(c byte) bool { return c >= 'a' && c <= 'z' }
 
 const atatNote = `records separated by "@@" instead of line breaks`
 
@@ -365,8 +430,10 @@ type mtStatement struct {
 	debits, credits   *mt90
 	last              int // index in mtParser.lines of the line a :86: belongs to, or -1
 	noEntryDate       bool
-	n86               int // :86: fields of the last line
-	endedAt           int // line of the "-" or "-}" that ended the message, or 0
+	n86               int    // :86: fields of the last line
+	supp              string // the last line's :61: supplementary details
+	text86            string // the last line's :86: texts
+	endedAt           int    // line of the "-" or "-}" that ended the message, or 0
 }
 
 // mt90 is an MT942 :90D:/:90C: summary: a count and a sum.
@@ -761,6 +828,7 @@ func (p *mtParser) field(tag, v string, line int) error {
 			// A statement line needs the currency its balances state.
 			return bad("statement line before the opening balance (:60F:)")
 		}
+		c.supp, c.text86 = "", ""
 		l, err := p.statementLine(where, v, st)
 		if err != nil {
 			return err
@@ -776,18 +844,28 @@ func (p *mtParser) field(tag, v string, line int) error {
 			return bad("more than %d :86: fields for one statement line", max86)
 		}
 		d := trimLines(v)
-		if l.Details != "" {
+		if c.text86 != "" {
 			// Some banks write one :86: per line; they add up.
-			d = l.Details + "\n" + d
+			d = c.text86 + "\n" + d
 		}
-		l.Details = d
-		cp, desc, eref := details86(d)
+		c.text86 = d
+		if l.Details != "" {
+			l.Details += "\n" + trimLines(v)
+		} else {
+			l.Details = d
+		}
+		cp, desc, eref, structured := details86(d)
 		if l.Reference == "" && !placeholderRef(eref) {
 			// The SEPA end-to-end reference, where :61: carries none.
 			l.Reference = eref
 		}
 		if cp != "" {
 			l.Counterparty = cp
+		}
+		if !structured && c.supp != "" && !suppRepeated(c.supp, desc) {
+			// Free text after the :61: supplementary details goes on
+			// from them (HBOS: "REFUNDED CHARGES ..." then :86:4547).
+			desc = joinSupplementary(c.supp, desc)
 		}
 		if desc != "" || l.Description == "" {
 			l.Description = desc
@@ -816,14 +894,37 @@ func (p *mtParser) field(tag, v string, line int) error {
 			c.credits = x
 		}
 	case "NS":
-		// Non-SWIFT bank fields (numbered sub-lines, Sparkasse and
-		// Sberbank): their meaning is the bank's own; the standard fields
-		// carry the money.
-		if strings.TrimSpace(v) != "" {
-			if err := p.tolerate(where, "non-SWIFT :NS: fields are not read"); err != nil {
-				return err
-			}
+		// Non-SWIFT bank fields, numbered sub-lines "NNtext". After a
+		// :61: (the German "MT940 mit Feld NS" layout) 01–14 are the
+		// purpose, 15–16 the counterparty's name and 17 the booking text;
+		// other codes and the statement's own :NS: (its holder, the bank
+		// code) are kept in Details only: the standard fields carry the
+		// money.
+		if strings.TrimSpace(v) == "" {
+			return nil
 		}
+		if c.last < 0 {
+			return p.tolerate(where, "non-SWIFT :NS: fields about the statement are not read")
+		}
+		if err := p.tolerate(where, "non-SWIFT :NS: fields after :61: read as purpose (01–14), name (15–16) and booking text (17)"); err != nil {
+			return err
+		}
+		l := &p.lines[c.last]
+		purpose, name, text := nsFields(v)
+		if name != "" && l.Counterparty == "" {
+			l.Counterparty = name
+		}
+		if purpose == "" {
+			purpose = text
+		}
+		if purpose != "" && l.Description == "" {
+			l.Description = purpose
+		}
+		d := ":NS:" + trimLines(v)
+		if l.Details != "" {
+			d = l.Details + "\n" + d
+		}
+		l.Details = d
 	}
 	return nil
 }
@@ -1001,10 +1102,9 @@ func (p *mtParser) statementLine(where mtWhere, v string, st *ferry.Statement) (
 	cust, bank, hasBank := strings.Cut(rest, "//")
 	if !hasBank && len(cust) > 16 && cust[15] == ' ' {
 		// Rabobank's old format pads the 16-character reference with
-		// blanks and writes the counterparty after it.
-		if supp == "" {
-			supp = cust[16:]
-		}
+		// blanks and writes the counterparty after it: its name, not
+		// supplementary text for the description.
+		l.Counterparty = strings.Join(strings.Fields(cust[16:]), " ")
 		cust = cust[:16]
 	}
 	if !placeholderRef(cust) {
@@ -1015,10 +1115,94 @@ func (p *mtParser) statementLine(where mtWhere, v string, st *ferry.Statement) (
 		// no id into the reference, after :86: has given its own.
 		l.TransactionID = strings.TrimSpace(bank)
 	}
+	p.cur.supp = strings.Trim(supp, "\n")
 	if supp = strings.TrimSpace(supp); supp != "" {
 		l.Description = strings.Join(strings.Fields(supp), " ")
 	}
 	return l, nil
+}
+
+// nsFields reads the numbered sub-lines of a statement line's :NS: field
+// ("01Verwendungszweck 1", "15Empfänger", "17Buchungstext").
+func nsFields(v string) (purpose, name, text string) {
+	var p, n []string
+	for _, line := range strings.Split(v, "\n") {
+		line = strings.TrimSpace(line)
+		if len(line) < 2 || !isDigit(line[0]) || !isDigit(line[1]) {
+			continue
+		}
+		code, val := int(line[0]-'0')*10+int(line[1]-'0'), strings.TrimSpace(line[2:])
+		switch {
+		case val == "":
+		case code >= 1 && code <= 14:
+			p = append(p, val)
+		case code == 15 || code == 16:
+			if len(n) == 1 && len(n[0]) >= 27 {
+				// Name lines are 27 characters wide, cut mid-word
+				// ("...AG Fiokte" then "lep").
+				n[0] += val
+				continue
+			}
+			n = append(n, val)
+		case code == 17:
+			text = val
+		}
+	}
+	return strings.Join(strings.Fields(strings.Join(p, " ")), " "), strings.Join(n, " "), text
+}
+
+// suppRepeated reports whether the :61: supplementary details add
+// nothing to the :86: text: most banks repeat them there, whole or
+// abbreviated (mBank: "843-OPŁ. POCZTOWA. NORM" before "843 OPŁATA
+// POCZTOWA: NORM"), so that every word of them begins a word of the
+// text, or begin with its transaction code ("945-PRZEL.KRAJ..." before
+// "945 IBRE PRZELEW ZUS"). SWIFT's coded details (/OCMT/ original
+// amount, /CHGS/ charges, Citi's /ABC/...) and a lone reference number
+// (PostFinance) are no text either.
+func suppRepeated(supp, text string) bool {
+	t := strings.TrimSpace(supp)
+	if strings.HasPrefix(t, "/") || !strings.ContainsAny(t, " ") && idLike(t) {
+		return true
+	}
+	words := func(s string) []string {
+		return strings.FieldsFunc(strings.ToUpper(s), func(r rune) bool { return !stdunicode.IsLetter(r) && !stdunicode.IsDigit(r) })
+	}
+	have, ws := words(text), words(supp)
+	if len(have) > 0 && len(ws) > 0 && have[0] == ws[0] && allDigits(ws[0]) {
+		return true // the same transaction code first: a short form of the text
+	}
+	for _, w := range ws {
+		found := false
+		for _, h := range have {
+			if strings.HasPrefix(h, w) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// mtSuppWidth is the width of the :61: supplementary details (34x).
+const mtSuppWidth = 34
+
+// joinSupplementary puts the free text of :86: after the :61:
+// supplementary details. Details that fill their 34 characters were cut
+// there and go on in :86: mid-word (HBOS: "...FOREIGN E" then "UR"), so
+// they join without a space.
+func joinSupplementary(supp, text string) string {
+	last := supp[strings.LastIndexByte(supp, '\n')+1:]
+	flat := strings.Join(strings.Fields(supp), " ")
+	switch {
+	case text == "":
+		return flat
+	case utf8.RuneCountInString(last) >= mtSuppWidth:
+		return flat + text
+	}
+	return flat + " " + text
 }
 
 func startsWithPlaceholder(s string) bool {
@@ -1090,16 +1274,73 @@ func mtEntryDate(value ferry.Date, mmdd string) (ferry.Date, error) {
 
 // details86 reads the common structured :86: dialects: German and Polish
 // banks' numbered sub-fields (?20–?29 and ?60–?63 purpose, ?32–?33
-// counterparty name; Polish banks write ^, ~ or < for ?) and the /CODE/value/
+// counterparty name; other banks write ^, ~, < or > for ?) and the /CODE/value/
 // form of Dutch and SEPA banks (/NAME/, /CNTP/, /REMI/). Unstructured text
 // becomes the description.
-func details86(s string) (counterparty, description, endToEnd string) {
+func details86(s string) (counterparty, description, endToEnd string, structured bool) {
 	if !strings.Contains(s, "\n") {
 		return details86Flat(s, s)
 	}
+	if cp, desc, ref, ok := details86Party(s); ok {
+		return cp, desc, ref, true
+	}
 	// The joined copy is dropped: keep only what is taken from it.
-	cp, desc, eref := details86Flat(s, strings.ReplaceAll(s, "\n", ""))
-	return strings.Clone(cp), strings.Clone(desc), strings.Clone(eref)
+	cp, desc, eref, structured := details86Flat(s, strings.ReplaceAll(s, "\n", ""))
+	return strings.Clone(cp), strings.Clone(desc), strings.Clone(eref), structured
+}
+
+// details86Party reads the line-structured party form of SWIFT's MT103
+// fields 50K and 59, which Komercijalna banka (MK) writes in :86::
+//
+//	/BENM/300000000000133          the party's account (/ORDP/ for the payer)
+//	/KOMERCIJALNA BANKA AD SKOPJE  its name
+//	/Mesecna provizija//1603095    purpose code // reference (optional)
+//	/Mesecen nadomest za ...       the remittance text
+//
+// Each line starts with "/" and none is a /KEY/ of its own: flattened and
+// split at keys, the whole would be one /BENM/ value whose first part is
+// the account, not the name.
+func details86Party(s string) (counterparty, description, ref string, ok bool) {
+	lines := strings.Split(s, "\n")
+	if len(lines) < 2 {
+		return "", "", "", false
+	}
+	acct := ""
+	for _, k := range []string{"/BENM/", "/ORDP/"} {
+		if v, found := strings.CutPrefix(strings.TrimSpace(lines[0]), k); found {
+			acct = strings.TrimSpace(v)
+		}
+	}
+	if acct == "" || strings.ContainsAny(acct, " /") {
+		return "", "", "", false
+	}
+	var parts []string
+	for _, l := range lines[1:] {
+		l = strings.TrimSpace(l)
+		if !strings.HasPrefix(l, "/") {
+			return "", "", "", false
+		}
+		if f := slashFields(l); f != nil {
+			return "", "", "", false // a /KEY/ of the ordinary form
+		}
+		parts = append(parts, strings.TrimSpace(strings.TrimPrefix(l, "/")))
+	}
+	counterparty = strings.TrimSuffix(parts[0], "/")
+	var text []string
+	for i, p := range parts[1:] {
+		if code, r, found := strings.Cut(p, "//"); i == 0 && found && len(parts) > 2 {
+			// The purpose code line: its reference, where it is one.
+			_ = code
+			if r = strings.TrimSpace(r); !placeholderRef(r) {
+				ref = r
+			}
+			continue
+		}
+		if p = strings.Trim(p, "/"); p != "" && p != "EMPTY" {
+			text = append(text, p)
+		}
+	}
+	return counterparty, strings.Join(strings.Fields(strings.Join(text, " ")), " "), ref, true
 }
 
 // sepaKeys are the SEPA identifiers German banks write in ?20–?29.
@@ -1121,7 +1362,7 @@ func sepaValue(text, key string) string {
 	return strings.TrimSpace(after[:end])
 }
 
-func details86Flat(s, flat string) (counterparty, description, endToEnd string) {
+func details86Flat(s, flat string) (counterparty, description, endToEnd string, structured bool) {
 	if sep := subfieldSep(flat); sep != 0 {
 		// The purpose (?20–?29, ?60–?63) and the name (?32, ?33) in file
 		// order, each built once: no map, no copy per sub-field.
@@ -1149,6 +1390,10 @@ func details86Flat(s, flat string) (counterparty, description, endToEnd string) 
 					end++
 				}
 				switch {
+				case code >= 20 && code <= 29 && (ibanShaped(flat[start:end]) || bicShaped(flat[start:end]) && nextIBAN(flat[end:], sep)):
+					// Triodos puts the counterparty's BIC and IBAN in the
+					// first purpose sub-fields: they are no text.
+
 				case code >= 20 && code <= 29 || code >= 60 && code <= 63:
 					purpose.WriteString(flat[start:end])
 				case code == 32 || code == 33:
@@ -1166,7 +1411,7 @@ func details86Flat(s, flat string) (counterparty, description, endToEnd string) 
 		if _, after, ok := strings.Cut(desc, "SVWZ+"); ok {
 			desc = after
 		}
-		return strings.TrimSpace(name.String()), strings.TrimSpace(desc), eref
+		return strings.TrimSpace(name.String()), strings.TrimSpace(desc), eref, true
 	}
 	if rest := strings.TrimSpace(flat); strings.HasPrefix(rest, "/") {
 		if fields := slashFields(rest); len(fields) > 0 {
@@ -1187,21 +1432,79 @@ func details86Flat(s, flat string) (counterparty, description, endToEnd string) 
 			for _, pre := range []string{"USTD//", "USTD/", "STRD/CUR/", "STRD//"} {
 				remi = strings.TrimPrefix(remi, pre)
 			}
-			return strings.TrimSpace(name), strings.TrimSpace(strings.TrimRight(remi, "/")), strings.TrimSpace(fields["EREF"])
+			return strings.TrimSpace(name), strings.TrimSpace(strings.TrimRight(remi, "/")), strings.TrimSpace(fields["EREF"]), true
 		}
 	}
-	return "", strings.TrimSpace(strings.Join(strings.Fields(s), " ")), ""
+	return "", strings.TrimSpace(strings.Join(strings.Fields(s), " ")), "", false
+}
+
+// ibanShaped reports whether a sub-field holds only an IBAN's shape
+// (country, check digits, bank code letters, number), check digits not
+// verified: sample files anonymise them.
+func ibanShaped(v string) bool {
+	v = strings.TrimSpace(v)
+	if len(v) < 15 || len(v) > 34 || !isUpper(v[0]) || !isUpper(v[1]) || !isDigit(v[2]) || !isDigit(v[3]) {
+		return false
+	}
+	letters := 0
+	for i := 4; i < len(v); i++ {
+		switch {
+		case isUpper(v[i]):
+			letters++
+		case !isDigit(v[i]):
+			return false
+		}
+	}
+	return letters <= 6 && !allUpper(v[4:])
+}
+
+// bicShaped reports whether a sub-field holds only a BIC: four letters of
+// bank, two of country, two of place, optionally three of branch.
+func bicShaped(v string) bool {
+	v = strings.TrimSpace(v)
+	if len(v) != 8 && len(v) != 11 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if i < 6 && !isUpper(v[i]) || !isAlnum(v[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func allUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isUpper(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// nextIBAN reports whether the sub-field that starts rest (its mark and
+// code first) holds an IBAN.
+func nextIBAN(rest string, sep byte) bool {
+	if len(rest) < 3 || rest[0] != sep || !isDigit(rest[1]) || !isDigit(rest[2]) {
+		return false
+	}
+	v := rest[3:]
+	if n := strings.IndexByte(v, sep); n >= 0 {
+		v = v[:n]
+	}
+	return ibanShaped(v)
 }
 
 // subfieldSep finds the sub-field mark of a structured :86: (a business
-// code such as "166" then "?00", or "?20" at once), or 0.
+// code such as "166" then "?00", or "?20" at once), or 0. Germans write
+// "?", Polish banks "^", "~" or "<", Triodos and Polish ING ">".
 func subfieldSep(s string) byte {
 	for _, at := range []int{0, 3} {
 		if len(s) < at+3 || (at == 3 && !allDigits(s[:3])) {
 			continue
 		}
 		c := s[at]
-		if (c == '?' || c == '^' || c == '~' || c == '<') && isDigit(s[at+1]) && isDigit(s[at+2]) && strings.Count(s, string(c)) >= 2 {
+		if (c == '?' || c == '^' || c == '~' || c == '<' || c == '>') && isDigit(s[at+1]) && isDigit(s[at+2]) && strings.Count(s, string(c)) >= 2 {
 			return c
 		}
 	}
