@@ -675,12 +675,13 @@ func (p *mtParser) finish(lineNo int) error {
 			return err
 		}
 		st.NoBalances = true
-		st.Warnings = append(st.Warnings, fmt.Sprintf("line %d: the message ends without a closing balance (:62F:): its lines cannot be reconciled", c.endedAt))
+		st.Warnings = append(st.Warnings, fmt.Sprintf("line %d: the closing balance (:62F:) is missing: the message ends without it, as an intraday statement does, so its lines cannot be reconciled", c.endedAt))
 	case !c.hasClose:
 		return ferry.Errorf(ferry.ClassDocumentChanged, where, "statement %q ends at line %d without its closing balance (:62F:): the file is truncated or incomplete", st.ID, lineNo)
 	default:
 		return ferry.Errorf(ferry.ClassDocumentChanged, where, "statement %q has no opening balance (:60F:)", st.ID)
 	}
+	mtPeriod(st)
 	if acct := mtAccount(st.Account, st.Currency); acct != st.Account {
 		st.Notes = append(st.Notes, fmt.Sprintf("account %q read as %s", st.Account, acct))
 		st.Account = acct
@@ -710,6 +711,26 @@ func (p *mtParser) finish(lineNo int) error {
 	}
 	p.out = append(p.out, *st)
 	return nil
+}
+
+// mtPeriod keeps a statement's period from running backwards. Zenith
+// Bank dates its :60F: opening balance on the day it printed the
+// statement (2020-12-18) and its :62F: on the period's last day
+// (2020-11-30): a period that ends before it starts is none. The
+// balances' dates stay as written; the period is taken from the earliest
+// booking and the closing balance's date, and the statement says so.
+func mtPeriod(st *ferry.Statement) {
+	if st.From.IsZero() || st.To.IsZero() || !st.From.After(st.To) {
+		return
+	}
+	from := st.To
+	for _, l := range st.Lines {
+		if !l.BookingDate.IsZero() && l.BookingDate.Before(from) {
+			from = l.BookingDate
+		}
+	}
+	st.Notes = append(st.Notes, fmt.Sprintf("the opening balance is dated %s, after the closing balance (%s): the period is taken as %s to %s from the lines and the closing balance", st.From, st.To, from, st.To))
+	st.From = from
 }
 
 func (p *mtParser) check90(c *mtStatement) error {
