@@ -31,6 +31,7 @@ type camtEntries struct {
 	file    string
 	lines   map[*node][]ferry.StatementLine
 	pending map[*node]int
+	undated map[*node][]int // XML lines of booked entries without any date
 }
 
 // ParseCAMT reads an ISO 20022 cash-management message: camt.052 (account
@@ -44,7 +45,7 @@ func ParseCAMT(name string, data []byte) ([]ferry.Statement, error) {
 
 // ParseCAMTContext is ParseCAMT that stops with an error when ctx is done.
 func ParseCAMTContext(ctx context.Context, name string, data []byte) ([]ferry.Statement, error) {
-	ce := &camtEntries{file: name, lines: map[*node][]ferry.StatementLine{}, pending: map[*node]int{}}
+	ce := &camtEntries{file: name, lines: map[*node][]ferry.StatementLine{}, pending: map[*node]int{}, undated: map[*node][]int{}}
 	root, err := parseXMLStream(ctx, data, func(n, parent *node) (bool, error) {
 		if n.name != "Ntry" {
 			return false, nil
@@ -60,6 +61,9 @@ func ParseCAMTContext(ctx context.Context, name string, data []byte) ([]ferry.St
 		}
 		if booked {
 			ce.lines[parent] = append(ce.lines[parent], l)
+			if l.BookingDate.IsZero() {
+				ce.undated[parent] = append(ce.undated[parent], n.line)
+			}
 		} else {
 			ce.pending[parent]++
 		}
@@ -95,7 +99,7 @@ func ParseCAMTContext(ctx context.Context, name string, data []byte) ([]ferry.St
 	}
 	var out []ferry.Statement
 	for _, rec := range recs {
-		st, err := camtRecord(name, rec, ce.lines[rec])
+		st, err := camtRecord(name, rec, ce.lines[rec], ce.undated[rec])
 		if err != nil {
 			return nil, err
 		}
@@ -349,7 +353,7 @@ func camtEntry(file string, rec, e *node) (ferry.StatementLine, bool, error) {
 	return l, booked, nil
 }
 
-func camtRecord(file string, rec *node, lines []ferry.StatementLine) (ferry.Statement, error) {
+func camtRecord(file string, rec *node, lines []ferry.StatementLine, undatedAt []int) (ferry.Statement, error) {
 	where := func(n *node) string { return fmt.Sprintf("%s: line %d", file, n.line) }
 	st := ferry.Statement{ID: rec.str("Id"), Account: camtAccount(rec.child("Acct")), Currency: rec.str("Acct", "Ccy"), Name: rec.str("Acct", "Nm"), Lines: lines}
 	if fr := rec.child("FrToDt"); fr != nil {
@@ -423,15 +427,25 @@ func camtRecord(file string, rec *node, lines []ferry.StatementLine) (ferry.Stat
 			return st, err
 		}
 	}
-	undated := 0
-	for _, l := range st.Lines {
-		if l.BookingDate.IsZero() {
-			undated++
+	if len(undatedAt) > 0 {
+		// An entry without a booking or value date is never passed on
+		// undated. A statement that covers one day (its period or both
+		// balances on that day) dates it there; otherwise the day
+		// cannot be told, and the file is refused naming the entry.
+		if st.From.IsZero() || st.From != st.To {
+			span := "states no period"
+			if !st.From.IsZero() || !st.To.IsZero() {
+				span = fmt.Sprintf("covers %s to %s", st.From, st.To)
+			}
+			return st, ferry.Errorf(ferry.ClassDocumentChanged, fmt.Sprintf("%s: line %d", file, undatedAt[0]),
+				"entry states no booking or value date (BookgDt, ValDt), and statement %q %s: its day cannot be told (%d such entries)", st.ID, span, len(undatedAt))
 		}
-	}
-	if undated > 0 {
-		// camt.054 notifications may leave the dates out: shown, not invented.
-		st.Warnings = append(st.Warnings, fmt.Sprintf("%d entries state no booking or value date", undated))
+		for i := range st.Lines {
+			if st.Lines[i].BookingDate.IsZero() {
+				st.Lines[i].BookingDate = st.From
+			}
+		}
+		st.Notes = append(st.Notes, fmt.Sprintf("%d entries state no booking or value date (first at line %d): booked on the one day the statement covers, %s", len(undatedAt), undatedAt[0], st.From))
 	}
 	if st.Currency == "" && len(st.Lines) > 0 {
 		st.Currency = st.Lines[0].Currency
