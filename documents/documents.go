@@ -61,8 +61,21 @@ type NoReaderError struct {
 
 // Error implements error.
 func (e *NoReaderError) Error() string {
+	if e.Closest == "" {
+		// Detection found no format at all: there is no closest reader.
+		return fmt.Sprintf("no reader fits: the file's format is not supported: %v; %s", e.Err, e.Hint)
+	}
 	return fmt.Sprintf("no reader fits; the closest was the %s reader: %v; %s", e.Closest, e.Err, e.Hint)
 }
+
+// legacyXLSError reports an Excel 97-2003 workbook, which no reader reads.
+type legacyXLSError struct{ err error }
+
+func (e legacyXLSError) Error() string {
+	return "Excel 97-2003 .xls is not supported; save as .xlsx or CSV"
+}
+
+func (e legacyXLSError) Unwrap() error { return e.err }
 
 // Unwrap returns the closest reader's error.
 func (e *NoReaderError) Unwrap() error { return e.Err }
@@ -124,9 +137,16 @@ func Read(ctx context.Context, name string, data []byte, o Options) (Document, e
 
 // noReader wraps the closest reader's error with what to try instead.
 func noReader(name string, kind Kind, format statements.Format, foreignInvoice bool, err error) error {
+	if errors.Is(err, statements.ErrLegacyXLS) {
+		return &ferry.Error{Class: ferry.ClassDocumentChanged, Where: name, Err: legacyXLSError{err}}
+	}
 	closest := string(format) + " statement"
 	hint := "pass --format to choose a reader"
 	switch {
+	case format == "" && !foreignInvoice && kind != KindInvoice:
+		closest = ""
+		hint = "pass --format to choose a reader (csv, xlsx, pdf, camt, mt940, ofx, bai2), or --mapping FILE for a table export"
+
 	case foreignInvoice:
 		closest = "VAT e-invoice (" + string(format) + ")"
 		hint = "the file reads like an invoice of an issuer Ferry has no built-in reader for: pass --template DIR (invoice2data templates)"
@@ -195,8 +215,11 @@ func sniff(ctx context.Context, name string, data []byte, password string) (kind
 // invoiceWords and statementWords tell an invoice from a statement in the
 // languages of the issuers Ferry meets, by whole words.
 var (
-	invoiceWords   = regexp.MustCompile(`(?i)\b(invoice|tax invoice|rechnung|facture|factuur|fattura|factura|faktura|számla|bill to|invoice no|invoice date)\b`)
-	statementWords = regexp.MustCompile(`(?i)\b(statement of account|account statement|bank statement|kontoauszug|relevé|rekeningafschrift|estratto conto|extracto|wyciąg|számlakivonat|opening balance|closing balance|balance brought forward)\b|对账单|交易明细`)
+	invoiceWords = regexp.MustCompile(`(?i)\b(invoice|tax invoice|rechnung|facture|factuur|fattura|factura|faktura|számla|bill to|invoice no|invoice date)\b`)
+	// A card bill is headed "Rechnung" or "invoice" too: the words of
+	// its balances and booking columns make it a statement (Cembra:
+	// "Saldovortrag letzte Rechnung", "Verbucht am").
+	statementWords = regexp.MustCompile(`(?i)\b(statement of account|account statement|bank statement|card statement|kontoauszug|relevé|rekeningafschrift|estratto conto|extracto|wyciąg|számlakivonat|opening balance|closing balance|balance brought forward|previous balance|new balance|saldovortrag|alter saldo|neuer saldo|verbucht am|buchungsdatum|kreditkartenabrechnung|solde précédent|nouveau solde|saldo precedente)\b|对账单|交易明细`)
 )
 
 func looksLikeOtherInvoice(text string) bool {

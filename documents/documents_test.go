@@ -116,3 +116,33 @@ func TestUnknownTableSuggestsMapping(t *testing.T) {
 		t.Fatalf("got %q, want the file, --mapping and ferry mapping suggest", err)
 	}
 }
+
+// A card bill is headed "Rechnung" (Cembra's Certo! One Mastercard): the
+// words of its balances make it a statement, so that when the statement
+// reader fails, it, not the invoice reader, is named the closest.
+func TestCardBillIsNoInvoice(t *testing.T) {
+	t.Parallel()
+	bill := "Rechnung Certo! One Mastercard World\nSaldovortrag letzte Rechnung CHF 206.85\nVerbucht am Beschreibung Gutschrift CHF Belastung CHF\n"
+	if looksLikeOtherInvoice(bill) {
+		t.Errorf("a card bill with Saldovortrag and Verbucht am reads as an invoice")
+	}
+	if !looksLikeOtherInvoice("Rechnung Nr. 2025-117\nRechnungsdatum 23.10.2025\nMenge Artikel Preis\n") {
+		t.Errorf("an invoice no longer reads as one")
+	}
+}
+
+// A file whose format detection finds nothing names no reader ("the
+// closest was the  statement reader"), and an Excel 97-2003 workbook says
+// what to do.
+func TestNoReaderNamesAReaderOrNone(t *testing.T) {
+	t.Parallel()
+	ole := append([]byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), make([]byte, 512)...)
+	_, err := Read(context.Background(), "old.xls", ole, Options{})
+	if err == nil || !strings.Contains(err.Error(), "old.xls: Excel 97-2003 .xls is not supported; save as .xlsx or CSV") {
+		t.Errorf("got %v, want the .xls advice", err)
+	}
+	e := &NoReaderError{File: "x.bin", Err: errors.New("unrecognised"), Hint: "pass --format"}
+	if msg := e.Error(); strings.Contains(msg, "  ") || !strings.Contains(msg, "not supported") {
+		t.Errorf("got %q, want no empty reader name and the format said to be unsupported", msg)
+	}
+}

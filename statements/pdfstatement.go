@@ -42,17 +42,17 @@ type pdfFields struct {
 }
 
 var (
-	pdfAccountLabel   = regexp.MustCompile(`(?i)(?:^|[^A-Za-z])(?:(?:account|acct\.?|a/c|card)\s*(?:number|no\.?|num\.?|#|nr\.?)|account\s*:|account(?:\s+\d)|账号(?:\s*account\s*no\.?)?)\s*[:.]?\s*`)
+	pdfAccountLabel   = regexp.MustCompile(`(?i)(?:^|[^A-Za-z])(?:(?:account|acct\.?|a/c|card)\s*(?:number|no\.?|num\.?|#|nr\.?)|account\s*:|account(?:\s+\d)|账号(?:\s*account\s*no\.?)?|konto-?\s*(?:nummer|nr\.?)|karten-?\s*(?:nummer|nr\.?)|(?:haupt|zusatz)?karte endet auf)\s*[:.]?\s*`)
 	pdfAccountValue   = regexp.MustCompile(`^(?:[A-Z]{2}\d{2}[A-Z0-9 ]{8,34}|[\dXx*•.][\dXx*•.\- ]{2,40}\d)`)
 	pdfIbanLabel      = regexp.MustCompile(`(?i)^iban\s*:?\s*`)
 	pdfNameLabel      = regexp.MustCompile(`(?i)^(?:account name|account holder|customer name|户名(?:\s*account name)?)\s*:?\s*`)
 	pdfCurrencyLabel  = regexp.MustCompile(`(?i)^(?:account currency|currency|币种(?:\s*currency)?|ccy)\s*:?\s*`)
 	pdfFromLabel      = regexp.MustCompile(`(?i)^(?:起始日期(?:\s*from)?|from date|start date|period from|statement from)\s*:?\s*`)
 	pdfToLabel        = regexp.MustCompile(`(?i)^(?:截止日期(?:\s*to)?|to date|end date|period to|statement to)\s*:?\s*`)
-	pdfStmtDateLabel  = regexp.MustCompile(`(?i)\b(?:statement date|statement closing date|closing date|date of statement|statement as (?:at|of)|as (?:at|of)|statement issued(?: on)?|issue date|statement dated)\b\s*:?\s*`)
+	pdfStmtDateLabel  = regexp.MustCompile(`(?i)\b(?:statement date|statement closing date|closing date|date of statement|statement as (?:at|of)|as (?:at|of)|statement issued(?: on)?|issue date|statement dated|rechnungsdatum|auszugsdatum|kontoauszug vom|abrechnung vom)\b\s*:?\s*`)
 	pdfShortDateAfter = regexp.MustCompile(`^\s*(?:on\s+)?(\d{1,2}/\d{1,2})\b`)
 	pdfMonthPeriod    = regexp.MustCompile(`(?i)\b(?:statement|period|for|month)\b[^0-9]{0,30}?\b` + pdfMonthRE + `\s+(\d{4})\b`)
-	pdfFieldWords     = regexp.MustCompile(`(?i)account|acct|a/c|card|iban|name|currency|ccy|from|start|end|to\b|账号|户名|币种|日期`)
+	pdfFieldWords     = regexp.MustCompile(`(?i)account|acct|a/c|card|iban|name|currency|ccy|from|start|end|to\b|konto|karte|账号|户名|币种|日期`)
 	pdfOnWord         = regexp.MustCompile(`(?i)^\s*(on|as (of|at)|at|:)\s*$`)
 	pdfPeriodWords    = regexp.MustCompile(`(?i)\b(period|statement|from|for|covering|dates?)\b|期间`)
 )

@@ -95,6 +95,18 @@ var pdfColumnLabels = func() map[string]pdfRole {
 	add(pdfRoleBalance, "balance", "running balance", "ending daily balance", "daily balance", "ledger balance",
 		"available balance", "book balance", "daily ending balance", "end of day balance", "closing balance",
 		"balance due", "account balance")
+	// German-language statements and card bills (Germany, Austria,
+	// Switzerland: Cembra's "Verbucht am / Gutschrift CHF / Belastung CHF").
+	add(pdfRoleDate, "datum", "buchungsdatum", "buchungstag", "buchung", "einkaufsdatum", "einkaufs-datum", "transaktionsdatum",
+		"belegdatum", "kaufdatum")
+	add(pdfRolePostDate, "verbucht am", "verbuchungsdatum", "gebucht am")
+	add(pdfRoleValueDate, "valuta", "valutadatum", "wertstellung", "wert", "valuta-datum")
+	add(pdfRoleDescription, "beschreibung", "buchungstext", "verwendungszweck", "text", "umsatz", "umsatzbeschreibung",
+		"details zur buchung", "buchungsdetails", "vorgang", "transaktion")
+	add(pdfRoleDebit, "belastung", "belastungen", "lastschrift", "soll", "ausgang", "auszahlung", "abbuchung")
+	add(pdfRoleCredit, "gutschrift", "gutschriften", "haben", "eingang", "einzahlung")
+	add(pdfRoleAmount, "betrag", "umsatzbetrag", "betrag in")
+	add(pdfRoleBalance, "saldo", "kontostand")
 	return m
 }()
 
@@ -326,8 +338,8 @@ type pdfBalanceLabel struct {
 
 // pdfBalanceLabels match at the start of a cell (after an optional date).
 var pdfBalanceLabels = []pdfBalanceLabel{
-	{regexp.MustCompile(`(?i)^(opening balance|opening bal\.?|balance brought forward|brought forward|bal(ance)? b/f|b/f balance|b/fwd|beginning balance|previous (statement )?balance|start(ing)? balance|balance forward|balance at (the )?(start|beginning)( of (the )?(period|statement))?|balance from (last|previous) statement|balance last statement|old balance|balance b/forward|期初余额|上期余额)(?:$|[^A-Za-z0-9])`), false},
-	{regexp.MustCompile(`(?i)^(closing balance|closing bal\.?|balance carried forward|carried forward|bal(ance)? c/f|c/f balance|c/fwd|ending balance|new balance|end(ing)? bal\.?|end balance|balance at (the )?end( of (the )?(period|statement))?|statement balance|balance c/forward|期末余额|本期余额)(?:$|[^A-Za-z0-9])`), true},
+	{regexp.MustCompile(`(?i)^(opening balance|opening bal\.?|balance brought forward|brought forward|bal(ance)? b/f|b/f balance|b/fwd|beginning balance|previous (statement )?balance|start(ing)? balance|balance forward|balance at (the )?(start|beginning)( of (the )?(period|statement))?|balance from (last|previous) statement|balance last statement|old balance|balance b/forward|期初余额|上期余额|saldovortrag|anfangssaldo|alter saldo|alter kontostand|saldo alt)(?:$|[^A-Za-z0-9])`), false},
+	{regexp.MustCompile(`(?i)^(closing balance|closing bal\.?|balance carried forward|carried forward|bal(ance)? c/f|c/f balance|c/fwd|ending balance|new balance|end(ing)? bal\.?|end balance|balance at (the )?end( of (the )?(period|statement))?|statement balance|balance c/forward|期末余额|本期余额|neuer saldo|endsaldo|schlusssaldo|neuer kontostand|saldo neu|saldo per)(?:$|[^A-Za-z0-9])`), true},
 }
 
 // pdfInterimBalance is a row that states the balance at a point between
@@ -352,6 +364,10 @@ var pdfBalanceRestWords = map[string]bool{"on": true, "as": true, "at": true, "o
 	"next": true, "previous": true, "last": true, "page": true, "the": true, "this": true, "statement": true, "date": true,
 	"period": true, "for": true, "in": true, "your": true, "account": true, "b/f": true, "c/f": true, "bf": true, "cf": true,
 	"-": true, "=": true, "is": true, "was": true, "total": true,
+	// German: "Saldovortrag letzte Rechnung", "Saldo per 23.10.2025 zu
+	// unseren Gunsten CHF"
+	"letzte": true, "letzten": true, "rechnung": true, "abrechnung": true, "zu": true, "unseren": true, "ihren": true,
+	"gunsten": true, "per": true, "am": true, "vom": true, "auszug": true, "kontoauszug": true,
 	// the English half of a bilingual label: "期初余额 Opening Balance"
 	"opening": true, "closing": true, "balance": true, "brought": true, "carried": true, "forward": true}
 
