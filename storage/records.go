@@ -36,7 +36,7 @@ func (d *DB) PutArtifactFrom(ctx context.Context, a ferry.Artifact, r io.Reader)
 	if a.Captured.IsZero() {
 		a.Captured = d.now()
 	}
-	if err := os.MkdirAll(d.ArtifactsDir, 0o755); err != nil {
+	if err := os.MkdirAll(d.ArtifactsDir, 0o700); err != nil {
 		return a, fmt.Errorf("storage: artifact dir: %w", err)
 	}
 	tmp, err := os.CreateTemp(d.ArtifactsDir, ".tmp-*")
@@ -54,25 +54,24 @@ func (d *DB) PutArtifactFrom(ctx context.Context, a ferry.Artifact, r io.Reader)
 	a.SHA256, a.Size = hex.EncodeToString(h.Sum(nil)), n
 	p := d.ArtifactPath(a.SHA256)
 	if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 			return a, fmt.Errorf("storage: artifact dir: %w", err)
 		}
 		if err := os.Rename(tmp.Name(), p); err != nil {
 			return a, fmt.Errorf("storage: artifact: %w", err)
 		}
 	}
-	res, err := d.SQL.ExecContext(ctx, `INSERT INTO artifacts (run_id, kind, name, sha256, size, mime, account, format, captured_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.RunID, a.Kind, a.Name, a.SHA256, a.Size, a.MIME, a.Account, a.Format, d.ts(a.Captured))
+	err = d.db().QueryRowContext(ctx, `INSERT INTO artifacts (run_id, kind, name, sha256, size, mime, account, format, captured_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		a.RunID, a.Kind, a.Name, a.SHA256, a.Size, a.MIME, a.Account, a.Format, d.ts(a.Captured)).Scan(&a.ID)
 	if err != nil {
-		return a, fmt.Errorf("storage: record artifact: %w", err)
+		return a, fmt.Errorf("storage: record artifact %s: %w", a.Name, err)
 	}
-	a.ID, _ = res.LastInsertId()
 	return a, nil
 }
 
 // Artifacts lists a run's artifacts.
 func (d *DB) Artifacts(ctx context.Context, runID int64) ([]ferry.Artifact, error) {
-	rows, err := d.SQL.QueryContext(ctx, `SELECT id, run_id, kind, name, sha256, size, mime, account, format, captured_at FROM artifacts WHERE run_id = ? ORDER BY id`, runID)
+	rows, err := d.db().QueryContext(ctx, `SELECT id, run_id, kind, name, sha256, size, mime, account, format, captured_at FROM artifacts WHERE run_id = ? ORDER BY id`, runID)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +162,7 @@ var ErrLegacyAmbiguous = errors.New("cannot tell which lines the previous versio
 // with its problem: nothing of it is delivered.
 func (d *DB) SaveStatement(ctx context.Context, runID, artifactID int64, st ferry.Statement, sinks []string, problem string) (SaveResult, error) {
 	var out SaveResult
-	err := d.Tx(ctx, func(tx *sql.Tx) error {
+	err := d.tx(ctx, func(tx txer) error {
 		var err error
 		if out.StatementID, err = insertStatement(ctx, tx, runID, artifactID, st, len(st.Lines), problem); err != nil {
 			return err
@@ -222,7 +221,7 @@ func (d *DB) SaveStatement(ctx context.Context, runID, artifactID int64, st ferr
 // insertStatement writes a statement's row. A statement that states no
 // balances stores none (not an invented 0), apart from a closing balance
 // it states alone.
-func insertStatement(ctx context.Context, tx *sql.Tx, runID, artifactID int64, st ferry.Statement, lines int, problem string) (int64, error) {
+func insertStatement(ctx context.Context, tx txer, runID, artifactID int64, st ferry.Statement, lines int, problem string) (int64, error) {
 	status := "accepted"
 	if problem != "" {
 		status = "held"
@@ -236,12 +235,9 @@ func insertStatement(ctx context.Context, tx *sql.Tx, runID, artifactID int64, s
 			}
 		}
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO statements (run_id, artifact_id, account, currency, period_from, period_to, opening, closing, line_count, new_lines, status, problem) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
-		runID, artifactID, st.Account, st.Currency, st.From.String(), st.To.String(), opening, closing, lines, status, problem)
-	if err != nil {
-		return 0, fmt.Errorf("storage: save statement %s: %w", st.Account, err)
-	}
-	id, err := res.LastInsertId()
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO statements (run_id, artifact_id, account, currency, period_from, period_to, opening, closing, line_count, new_lines, status, problem) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) RETURNING id`,
+		runID, artifactID, st.Account, st.Currency, st.From.String(), st.To.String(), opening, closing, lines, status, problem).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("storage: save statement %s: %w", st.Account, err)
 	}
@@ -249,7 +245,7 @@ func insertStatement(ctx context.Context, tx *sql.Tx, runID, artifactID int64, s
 }
 
 // setCounts records in the statement's row what its save found.
-func setCounts(ctx context.Context, tx *sql.Tx, out SaveResult) error {
+func setCounts(ctx context.Context, tx txer, out SaveResult) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE statements SET new_lines = ?, duplicate_lines = ?, legacy_lines = ? WHERE id = ?`, out.NewLines, out.Duplicates, out.Legacy, out.StatementID); err != nil {
 		return fmt.Errorf("storage: statement %d: counts: %w", out.StatementID, err)
 	}
@@ -257,7 +253,7 @@ func setCounts(ctx context.Context, tx *sql.Tx, out SaveResult) error {
 }
 
 // fileLabel names a statement's downloaded file and account, for errors.
-func fileLabel(ctx context.Context, tx *sql.Tx, artifactID int64, account string) string {
+func fileLabel(ctx context.Context, tx txer, artifactID int64, account string) string {
 	var name string
 	_ = tx.QueryRowContext(ctx, `SELECT name FROM artifacts WHERE id = ?`, artifactID).Scan(&name)
 	return fmt.Sprintf("%s: account %s", name, account)
@@ -282,7 +278,7 @@ type lineWriter struct {
 	line, outbox       *sql.Stmt
 }
 
-func (d *DB) newLineWriter(ctx context.Context, tx *sql.Tx, runID, statementID int64, sinks []string) (*lineWriter, error) {
+func (d *DB) newLineWriter(ctx context.Context, tx txer, runID, statementID int64, sinks []string) (*lineWriter, error) {
 	w := &lineWriter{runID: runID, statementID: statementID, sinks: sinks, now: d.ts(d.now())}
 	var err error
 	// A plain INSERT: every stored key was looked up first, in this
@@ -345,7 +341,7 @@ type StatementRow struct {
 
 // Statements lists a run's statements.
 func (d *DB) Statements(ctx context.Context, runID int64) ([]StatementRow, error) {
-	rows, err := d.SQL.QueryContext(ctx, `SELECT id, run_id, artifact_id, account, currency, period_from, period_to, opening, closing, line_count, new_lines, duplicate_lines, legacy_lines, status, problem FROM statements WHERE run_id = ? ORDER BY id`, runID)
+	rows, err := d.db().QueryContext(ctx, `SELECT id, run_id, artifact_id, account, currency, period_from, period_to, opening, closing, line_count, new_lines, duplicate_lines, legacy_lines, status, problem FROM statements WHERE run_id = ? ORDER BY id`, runID)
 	if err != nil {
 		return nil, err
 	}
@@ -364,7 +360,7 @@ func (d *DB) Statements(ctx context.Context, runID int64) ([]StatementRow, error
 // CountLines returns how many distinct statement lines are stored.
 func (d *DB) CountLines(ctx context.Context) (int, error) {
 	var n int
-	err := d.SQL.QueryRowContext(ctx, `SELECT COUNT(*) FROM statement_lines`).Scan(&n)
+	err := d.db().QueryRowContext(ctx, `SELECT COUNT(*) FROM statement_lines`).Scan(&n)
 	return n, err
 }
 
@@ -379,7 +375,7 @@ type OutboxItem struct {
 
 // PendingOutbox returns up to limit items of sink due for delivery at now.
 func (d *DB) PendingOutbox(ctx context.Context, sink string, limit int, now time.Time) ([]OutboxItem, error) {
-	rows, err := d.SQL.QueryContext(ctx, `SELECT id, sink, dedup_key, payload, attempts FROM outbox WHERE sink = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
+	rows, err := d.db().QueryContext(ctx, `SELECT id, sink, dedup_key, payload, attempts FROM outbox WHERE sink = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
 		sink, d.ts(now), limit)
 	if err != nil {
 		return nil, err
@@ -400,7 +396,7 @@ func (d *DB) PendingOutbox(ctx context.Context, sink string, limit int, now time
 
 // MarkDelivered records that the sink acknowledged the items.
 func (d *DB) MarkDelivered(ctx context.Context, ids []int64) error {
-	return d.Tx(ctx, func(tx *sql.Tx) error {
+	return d.tx(ctx, func(tx txer) error {
 		for _, id := range ids {
 			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = '' WHERE id = ?`, d.ts(d.now()), id); err != nil {
 				return err
@@ -417,14 +413,14 @@ func (d *DB) MarkFailed(ctx context.Context, id int64, errText string, retryAt t
 	if park {
 		status = "parked"
 	}
-	_, err := d.SQL.ExecContext(ctx, `UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?`,
+	_, err := d.db().ExecContext(ctx, `UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?`,
 		status, errText, d.ts(retryAt), id)
 	return err
 }
 
 // OutboxCounts returns how many items are pending, delivered and parked.
 func (d *DB) OutboxCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := d.SQL.QueryContext(ctx, `SELECT status, COUNT(*) FROM outbox GROUP BY status`)
+	rows, err := d.db().QueryContext(ctx, `SELECT status, COUNT(*) FROM outbox GROUP BY status`)
 	if err != nil {
 		return nil, err
 	}

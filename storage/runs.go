@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/ferry-rpa/ferry"
@@ -23,42 +22,45 @@ func (d *DB) CreateRun(ctx context.Context, q Queryer, r ferry.Run) (int64, erro
 	if !r.Slot.IsZero() {
 		slot = r.Slot.UTC().Format(time.RFC3339)
 	}
-	res, err := q.ExecContext(ctx, `INSERT INTO runs (bot, login, schedule, slot, params, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		r.Bot, r.Login, r.Schedule, slot, string(params), ferry.RunQueued, d.ts(d.now()))
+	var id int64
+	err := d.on(q).QueryRowContext(ctx, `INSERT INTO runs (bot, login, schedule, slot, params, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		r.Bot, r.Login, r.Schedule, slot, string(params), ferry.RunQueued, d.ts(d.now())).Scan(&id)
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
-			return 0, ErrSlotTaken
+		if isUniqueViolation(err) {
+			return 0, fmt.Errorf("storage: run of schedule %s at %s: %w", r.Schedule, slot, ErrSlotTaken)
 		}
 		return 0, fmt.Errorf("storage: create run: %w", err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 // StartRun marks a run running for the given attempt.
 func (d *DB) StartRun(ctx context.Context, id int64, attempt int, selectorVersion string) error {
-	_, err := d.SQL.ExecContext(ctx, `UPDATE runs SET status = ?, attempt = ?, selector_version = ?, started_at = CASE WHEN started_at = '' THEN ? ELSE started_at END, class = '', error = '' WHERE id = ?`,
+	_, err := d.db().ExecContext(ctx, `UPDATE runs SET status = ?, attempt = ?, selector_version = ?, started_at = CASE WHEN started_at = '' THEN ? ELSE started_at END, class = '', error = '' WHERE id = ?`,
 		ferry.RunRunning, attempt, selectorVersion, d.ts(d.now()), id)
 	return err
 }
 
 // FinishRun records a run's outcome.
 func (d *DB) FinishRun(ctx context.Context, id int64, status ferry.RunStatus, class ferry.FailureClass, errText, summary string) error {
-	_, err := d.SQL.ExecContext(ctx, `UPDATE runs SET status = ?, class = ?, error = ?, summary = ?, finished_at = ? WHERE id = ?`,
+	_, err := d.db().ExecContext(ctx, `UPDATE runs SET status = ?, class = ?, error = ?, summary = ?, finished_at = ? WHERE id = ?`,
 		status, class, errText, summary, d.ts(d.now()), id)
 	return err
 }
 
 // RequeueRun marks a run queued again for a retry, keeping its error.
 func (d *DB) RequeueRun(ctx context.Context, id int64, class ferry.FailureClass, errText string) error {
-	_, err := d.SQL.ExecContext(ctx, `UPDATE runs SET status = ?, class = ?, error = ? WHERE id = ?`, ferry.RunQueued, class, errText, id)
+	_, err := d.db().ExecContext(ctx, `UPDATE runs SET status = ?, class = ?, error = ? WHERE id = ?`, ferry.RunQueued, class, errText, id)
 	return err
 }
 
 // AddSteps appends a run attempt's step trace.
 func (d *DB) AddSteps(ctx context.Context, runID int64, attempt int, steps []ferry.Step) error {
-	return d.Tx(ctx, func(tx *sql.Tx) error {
+	return d.tx(ctx, func(tx txer) error {
 		for _, s := range steps {
-			_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO steps (run_id, attempt, seq, path, action, element, way, detail, status, started_at, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			_, err := tx.ExecContext(ctx, `INSERT INTO steps (run_id, attempt, seq, path, action, element, way, detail, status, started_at, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (run_id, attempt, seq) DO UPDATE SET path = excluded.path, action = excluded.action, element = excluded.element, way = excluded.way,
+					detail = excluded.detail, status = excluded.status, started_at = excluded.started_at, duration_ms = excluded.duration_ms`,
 				runID, attempt, s.Seq, s.Path, s.Action, s.Element, s.Way, s.Detail, s.Status, d.ts(s.Started), s.Duration.Milliseconds())
 			if err != nil {
 				return fmt.Errorf("storage: add step: %w", err)
@@ -91,7 +93,7 @@ func scanRun(sc interface{ Scan(...any) error }) (RunRecord, error) {
 
 // Run returns one run.
 func (d *DB) Run(ctx context.Context, id int64) (RunRecord, error) {
-	r, err := scanRun(d.SQL.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
+	r, err := scanRun(d.db().QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("run %d: %w", id, ErrNotFound)
 	}
@@ -100,7 +102,7 @@ func (d *DB) Run(ctx context.Context, id int64) (RunRecord, error) {
 
 // Runs lists the newest runs first.
 func (d *DB) Runs(ctx context.Context, limit int) ([]RunRecord, error) {
-	rows, err := d.SQL.QueryContext(ctx, `SELECT `+runColumns+` FROM runs ORDER BY id DESC LIMIT ?`, limit)
+	rows, err := d.db().QueryContext(ctx, `SELECT `+runColumns+` FROM runs ORDER BY id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +120,7 @@ func (d *DB) Runs(ctx context.Context, limit int) ([]RunRecord, error) {
 
 // Steps returns a run's trace, attempt by attempt.
 func (d *DB) Steps(ctx context.Context, runID int64) ([]ferry.Step, []int, error) {
-	rows, err := d.SQL.QueryContext(ctx, `SELECT attempt, seq, path, action, element, way, detail, status, started_at, duration_ms FROM steps WHERE run_id = ? ORDER BY attempt, seq`, runID)
+	rows, err := d.db().QueryContext(ctx, `SELECT attempt, seq, path, action, element, way, detail, status, started_at, duration_ms FROM steps WHERE run_id = ? ORDER BY attempt, seq`, runID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -143,7 +145,7 @@ func (d *DB) Steps(ctx context.Context, runID int64) ([]ferry.Step, []int, error
 // ActiveRun reports whether another run of bot with login is running.
 func (d *DB) ActiveRun(ctx context.Context, bot, login string, except int64) (int64, error) {
 	var id int64
-	err := d.SQL.QueryRowContext(ctx, `SELECT id FROM runs WHERE bot = ? AND login = ? AND status = ? AND id <> ? LIMIT 1`, bot, login, ferry.RunRunning, except).Scan(&id)
+	err := d.db().QueryRowContext(ctx, `SELECT id FROM runs WHERE bot = ? AND login = ? AND status = ? AND id <> ? LIMIT 1`, bot, login, ferry.RunRunning, except).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -154,7 +156,7 @@ func (d *DB) ActiveRun(ctx context.Context, bot, login string, except int64) (in
 // whether the schedule was known before.
 func (d *DB) ScheduleLastSlot(ctx context.Context, id string) (time.Time, bool, error) {
 	var s string
-	err := d.SQL.QueryRowContext(ctx, `SELECT last_slot FROM schedules WHERE id = ?`, id).Scan(&s)
+	err := d.db().QueryRowContext(ctx, `SELECT last_slot FROM schedules WHERE id = ?`, id).Scan(&s)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil
 	}
@@ -163,8 +165,9 @@ func (d *DB) ScheduleLastSlot(ctx context.Context, id string) (time.Time, bool, 
 
 // SetScheduleSlot records the last slot a schedule reached.
 func (d *DB) SetScheduleSlot(ctx context.Context, q Queryer, id, spec string, slot time.Time) error {
-	_, err := q.ExecContext(ctx, `INSERT INTO schedules (id, spec, last_slot, updated_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET spec = excluded.spec, last_slot = MAX(last_slot, excluded.last_slot), updated_at = excluded.updated_at`,
-		id, spec, slot.UTC().Format(time.RFC3339Nano), d.ts(d.now()))
+	_, err := d.on(q).ExecContext(ctx, `INSERT INTO schedules (id, spec, last_slot, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at,
+			last_slot = CASE WHEN excluded.last_slot > schedules.last_slot THEN excluded.last_slot ELSE schedules.last_slot END`,
+		id, spec, d.ts(slot), d.ts(d.now()))
 	return err
 }

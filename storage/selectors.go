@@ -30,7 +30,7 @@ var ErrNoSelectorVersion = errors.New("no such selector version")
 // it is new.
 func (d *DB) RecordSelectorVersion(ctx context.Context, site, version string, content []byte, author, message string) (seq int, added bool, err error) {
 	sum := ferry.SHA256Hex(content)
-	err = d.Tx(ctx, func(tx *sql.Tx) error {
+	err = d.tx(ctx, func(tx txer) error {
 		var last int
 		var lastSum string
 		err := tx.QueryRowContext(ctx, `SELECT seq, sha256 FROM selector_versions WHERE site = ? ORDER BY seq DESC LIMIT 1`, site).Scan(&last, &lastSum)
@@ -54,7 +54,7 @@ func (d *DB) RecordSelectorVersion(ctx context.Context, site, version string, co
 
 // SelectorVersions lists a site's versions, oldest first.
 func (d *DB) SelectorVersions(ctx context.Context, site string) ([]SelectorVersion, error) {
-	rows, err := d.SQL.QueryContext(ctx, `SELECT site, seq, version, sha256, content, author, message, created_at FROM selector_versions WHERE site = ? ORDER BY seq`, site)
+	rows, err := d.db().QueryContext(ctx, `SELECT site, seq, version, sha256, content, author, message, created_at FROM selector_versions WHERE site = ? ORDER BY seq`, site)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ func (d *DB) SelectorVersions(ctx context.Context, site string) ([]SelectorVersi
 func (d *DB) SelectorVersionAt(ctx context.Context, site string, seq int) (SelectorVersion, error) {
 	var v SelectorVersion
 	var at string
-	err := d.SQL.QueryRowContext(ctx, `SELECT site, seq, version, sha256, content, author, message, created_at FROM selector_versions WHERE site = ? AND seq = ?`, site, seq).
+	err := d.db().QueryRowContext(ctx, `SELECT site, seq, version, sha256, content, author, message, created_at FROM selector_versions WHERE site = ? AND seq = ?`, site, seq).
 		Scan(&v.Site, &v.Seq, &v.Version, &v.SHA256, &v.Content, &v.Author, &v.Message, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, fmt.Errorf("storage: site %s version %d: %w", site, seq, ErrNoSelectorVersion)
@@ -98,7 +98,7 @@ func (d *DB) SaveFingerprints(ctx context.Context, fps []StoredFingerprint) erro
 	if len(fps) == 0 {
 		return nil
 	}
-	return d.Tx(ctx, func(tx *sql.Tx) error {
+	return d.tx(ctx, func(tx txer) error {
 		for _, f := range fps {
 			_, err := tx.ExecContext(ctx, `INSERT INTO selector_fingerprints (site, element, variant, page, fingerprint, run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (site, element, variant) DO UPDATE SET page = excluded.page, fingerprint = excluded.fingerprint, run_id = excluded.run_id, updated_at = excluded.updated_at`,
@@ -113,7 +113,7 @@ func (d *DB) SaveFingerprints(ctx context.Context, fps []StoredFingerprint) erro
 
 // Fingerprints returns a site's fingerprints.
 func (d *DB) Fingerprints(ctx context.Context, site string) ([]StoredFingerprint, error) {
-	rows, err := d.SQL.QueryContext(ctx, `SELECT site, element, variant, page, fingerprint, run_id FROM selector_fingerprints WHERE site = ?`, site)
+	rows, err := d.db().QueryContext(ctx, `SELECT site, element, variant, page, fingerprint, run_id FROM selector_fingerprints WHERE site = ?`, site)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +152,7 @@ var ErrNoHeal = errors.New("no such heal")
 // AddHeal stores a proposal unless the same one (site, element, variant and
 // ways) is already waiting for review; it returns the proposal's id.
 func (d *DB) AddHeal(ctx context.Context, h HealRecord) (id int64, added bool, err error) {
-	err = d.Tx(ctx, func(tx *sql.Tx) error {
+	err = d.tx(ctx, func(tx txer) error {
 		err := tx.QueryRowContext(ctx, `SELECT id FROM selector_heals WHERE site = ? AND element = ? AND variant = ? AND way = ? AND status = 'proposed'`,
 			h.Site, h.Element, h.Variant, h.Way).Scan(&id)
 		if err == nil {
@@ -161,13 +161,13 @@ func (d *DB) AddHeal(ctx context.Context, h HealRecord) (id int64, added bool, e
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO selector_heals (site, element, variant, run_id, page, way, score, runner_up, breakdown, diff, base_seq, before_artifact, after_artifact, status, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'proposed', ?)`,
-			h.Site, h.Element, h.Variant, h.RunID, h.Page, h.Way, h.Score, h.RunnerUp, h.Breakdown, h.Diff, h.BaseSeq, h.BeforeArtifact, h.AfterArtifact, d.ts(d.now()))
+		err = tx.QueryRowContext(ctx, `INSERT INTO selector_heals (site, element, variant, run_id, page, way, score, runner_up, breakdown, diff, base_seq, before_artifact, after_artifact, status, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'proposed', ?) RETURNING id`,
+			h.Site, h.Element, h.Variant, h.RunID, h.Page, h.Way, h.Score, h.RunnerUp, h.Breakdown, h.Diff, h.BaseSeq, h.BeforeArtifact, h.AfterArtifact, d.ts(d.now())).Scan(&id)
 		if err != nil {
 			return err
 		}
-		id, added = mustID(res), true
+		added = true
 		return nil
 	})
 	if err != nil {
@@ -176,10 +176,6 @@ func (d *DB) AddHeal(ctx context.Context, h HealRecord) (id int64, added bool, e
 	return id, added, nil
 }
 
-func mustID(res sql.Result) int64 {
-	id, _ := res.LastInsertId()
-	return id
-}
 
 const healColumns = `id, site, element, variant, run_id, page, way, score, runner_up, breakdown, diff, base_seq, before_artifact, after_artifact, status, created_at, decided_at, decided_by`
 
@@ -194,7 +190,7 @@ func scanHeal(sc interface{ Scan(...any) error }) (HealRecord, error) {
 
 // Heals lists proposals, newest first; site and status filter when set.
 func (d *DB) Heals(ctx context.Context, site, status string) ([]HealRecord, error) {
-	rows, err := d.SQL.QueryContext(ctx, `SELECT `+healColumns+` FROM selector_heals WHERE (? = '' OR site = ?) AND (? = '' OR status = ?) ORDER BY id DESC`, site, site, status, status)
+	rows, err := d.db().QueryContext(ctx, `SELECT `+healColumns+` FROM selector_heals WHERE (? = '' OR site = ?) AND (? = '' OR status = ?) ORDER BY id DESC`, site, site, status, status)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +208,7 @@ func (d *DB) Heals(ctx context.Context, site, status string) ([]HealRecord, erro
 
 // Heal returns one proposal.
 func (d *DB) Heal(ctx context.Context, id int64) (HealRecord, error) {
-	h, err := scanHeal(d.SQL.QueryRowContext(ctx, `SELECT `+healColumns+` FROM selector_heals WHERE id = ?`, id))
+	h, err := scanHeal(d.db().QueryRowContext(ctx, `SELECT `+healColumns+` FROM selector_heals WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return h, fmt.Errorf("storage: heal %d: %w", id, ErrNoHeal)
 	}
@@ -221,7 +217,7 @@ func (d *DB) Heal(ctx context.Context, id int64) (HealRecord, error) {
 
 // DecideHeal accepts or rejects a proposal that is still proposed.
 func (d *DB) DecideHeal(ctx context.Context, id int64, status, by string) error {
-	res, err := d.SQL.ExecContext(ctx, `UPDATE selector_heals SET status = ?, decided_at = ?, decided_by = ? WHERE id = ? AND status = 'proposed'`, status, d.ts(d.now()), by, id)
+	res, err := d.db().ExecContext(ctx, `UPDATE selector_heals SET status = ?, decided_at = ?, decided_by = ? WHERE id = ? AND status = 'proposed'`, status, d.ts(d.now()), by, id)
 	if err != nil {
 		return err
 	}
