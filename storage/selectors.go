@@ -176,7 +176,6 @@ func (d *DB) AddHeal(ctx context.Context, h HealRecord) (id int64, added bool, e
 	return id, added, nil
 }
 
-
 const healColumns = `id, site, element, variant, run_id, page, way, score, runner_up, breakdown, diff, base_seq, before_artifact, after_artifact, status, created_at, decided_at, decided_by`
 
 func scanHeal(sc interface{ Scan(...any) error }) (HealRecord, error) {
