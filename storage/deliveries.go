@@ -23,9 +23,6 @@ type Delivery struct {
 	DeliveredAt time.Time
 }
 
-// ErrNoDelivery reports an unknown delivery.
-var ErrNoDelivery = errors.New("no such delivery")
-
 const deliveryColumns = `id, sink, dedup_key, payload, status, attempts, last_error, next_attempt_at, delivered_at`
 
 func scanDelivery(sc interface{ Scan(...any) error }) (Delivery, error) {
@@ -39,7 +36,7 @@ func scanDelivery(sc interface{ Scan(...any) error }) (Delivery, error) {
 // Deliveries lists deliveries, newest first; status and sink filter when
 // set.
 func (d *DB) Deliveries(ctx context.Context, status, sink string, limit int) ([]Delivery, error) {
-	rows, err := d.db().QueryContext(ctx, `SELECT `+deliveryColumns+` FROM outbox WHERE (? = '' OR status = ?) AND (? = '' OR sink = ?) ORDER BY id DESC LIMIT ?`,
+	rows, err := d.conn(ctx).QueryContext(ctx, `SELECT `+deliveryColumns+` FROM outbox WHERE (? = '' OR status = ?) AND (? = '' OR sink = ?) ORDER BY id DESC LIMIT ?`,
 		status, status, sink, sink, limit)
 	if err != nil {
 		return nil, err
@@ -58,7 +55,7 @@ func (d *DB) Deliveries(ctx context.Context, status, sink string, limit int) ([]
 
 // Delivery returns one delivery.
 func (d *DB) Delivery(ctx context.Context, id int64) (Delivery, error) {
-	x, err := scanDelivery(d.db().QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM outbox WHERE id = ?`, id))
+	x, err := scanDelivery(d.conn(ctx).QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM outbox WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return x, fmt.Errorf("storage: delivery %d: %w", id, ErrNoDelivery)
 	}
@@ -70,7 +67,7 @@ func (d *DB) Delivery(ctx context.Context, id int64) (Delivery, error) {
 func (d *DB) RetryDeliveries(ctx context.Context, ids []int64) (int, error) {
 	now := d.ts(d.now())
 	if len(ids) == 0 {
-		res, err := d.db().ExecContext(ctx, `UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = 0 WHERE status = 'parked'`, now)
+		res, err := d.conn(ctx).ExecContext(ctx, `UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = 0 WHERE status = 'parked'`, now)
 		if err != nil {
 			return 0, err
 		}
@@ -104,7 +101,7 @@ func (d *DB) RetryDeliveries(ctx context.Context, ids []int64) (int, error) {
 // in booking order; from and to (YYYY-MM-DD) bound the booking date when
 // set.
 func (d *DB) LineRecords(ctx context.Context, from, to string) ([]LineRecord, error) {
-	rows, err := d.db().QueryContext(ctx, `SELECT dedup_key, run_id, account, booking_date, value_date, amount, currency, counterparty, description, reference, transaction_id, balance_after
+	rows, err := d.conn(ctx).QueryContext(ctx, `SELECT dedup_key, run_id, account, booking_date, value_date, amount, currency, counterparty, description, reference, transaction_id, balance_after
 		FROM statement_lines WHERE (? = '' OR booking_date >= ?) AND (? = '' OR booking_date <= ?) ORDER BY booking_date, account, rowid`, from, from, to, to)
 	if err != nil {
 		return nil, err

@@ -67,9 +67,6 @@ func (d *DB) translate(query string) string {
 // on returns q with the dialect's translation of every query.
 func (d *DB) on(q Queryer) txer { return rebound{d: d, q: q} }
 
-// db is the database handle with the dialect's translation.
-func (d *DB) db() txer { return d.on(d.SQL) }
-
 type rebound struct {
 	d *DB
 	q Queryer

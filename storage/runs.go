@@ -11,11 +11,14 @@ import (
 	"github.com/ferry-rpa/ferry"
 )
 
-// ErrSlotTaken reports that a schedule slot already has its run.
-var ErrSlotTaken = errors.New("this schedule slot already has a run")
+// NewRun inserts a queued run, in the transaction ctx carries if any, and
+// returns its id (see ferry.RunStore).
+func (d *DB) NewRun(ctx context.Context, r ferry.Run) (int64, error) {
+	return d.CreateRun(ctx, nil, r)
+}
 
-// CreateRun inserts a queued run and returns its id. A scheduled run whose
-// slot already exists returns ErrSlotTaken.
+// CreateRun is NewRun on q (a *sql.Tx from Tx, or nil for NewRun's
+// choice). A scheduled run whose slot already exists returns ErrSlotTaken.
 func (d *DB) CreateRun(ctx context.Context, q Queryer, r ferry.Run) (int64, error) {
 	params, _ := json.Marshal(r.Params)
 	slot := ""
@@ -23,7 +26,7 @@ func (d *DB) CreateRun(ctx context.Context, q Queryer, r ferry.Run) (int64, erro
 		slot = r.Slot.UTC().Format(time.RFC3339)
 	}
 	var id int64
-	err := d.on(q).QueryRowContext(ctx, `INSERT INTO runs (bot, login, schedule, slot, params, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+	err := d.queryer(ctx, q).QueryRowContext(ctx, `INSERT INTO runs (bot, login, schedule, slot, params, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		r.Bot, r.Login, r.Schedule, slot, string(params), ferry.RunQueued, d.ts(d.now())).Scan(&id)
 	if err != nil {
 		if isUniqueViolation(err) {
@@ -36,22 +39,31 @@ func (d *DB) CreateRun(ctx context.Context, q Queryer, r ferry.Run) (int64, erro
 
 // StartRun marks a run running for the given attempt.
 func (d *DB) StartRun(ctx context.Context, id int64, attempt int, selectorVersion string) error {
-	_, err := d.db().ExecContext(ctx, `UPDATE runs SET status = ?, attempt = ?, selector_version = ?, started_at = CASE WHEN started_at = '' THEN ? ELSE started_at END, class = '', error = '' WHERE id = ?`,
+	return d.updateRun(ctx, id, "start", `UPDATE runs SET status = ?, attempt = ?, selector_version = ?, started_at = CASE WHEN started_at = '' THEN ? ELSE started_at END, class = '', error = '' WHERE id = ?`,
 		ferry.RunRunning, attempt, selectorVersion, d.ts(d.now()), id)
-	return err
+}
+
+// updateRun runs an UPDATE of run id and reports a run that is not there.
+func (d *DB) updateRun(ctx context.Context, id int64, what, query string, args ...any) error {
+	res, err := d.conn(ctx).ExecContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("storage: %s run %d: %w", what, id, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("storage: %s run %d: %w", what, id, ErrNotFound)
+	}
+	return nil
 }
 
 // FinishRun records a run's outcome.
 func (d *DB) FinishRun(ctx context.Context, id int64, status ferry.RunStatus, class ferry.FailureClass, errText, summary string) error {
-	_, err := d.db().ExecContext(ctx, `UPDATE runs SET status = ?, class = ?, error = ?, summary = ?, finished_at = ? WHERE id = ?`,
+	return d.updateRun(ctx, id, "finish", `UPDATE runs SET status = ?, class = ?, error = ?, summary = ?, finished_at = ? WHERE id = ?`,
 		status, class, errText, summary, d.ts(d.now()), id)
-	return err
 }
 
 // RequeueRun marks a run queued again for a retry, keeping its error.
 func (d *DB) RequeueRun(ctx context.Context, id int64, class ferry.FailureClass, errText string) error {
-	_, err := d.db().ExecContext(ctx, `UPDATE runs SET status = ?, class = ?, error = ? WHERE id = ?`, ferry.RunQueued, class, errText, id)
-	return err
+	return d.updateRun(ctx, id, "requeue", `UPDATE runs SET status = ?, class = ?, error = ? WHERE id = ?`, ferry.RunQueued, class, errText, id)
 }
 
 // AddSteps appends a run attempt's step trace.
@@ -72,12 +84,6 @@ func (d *DB) AddSteps(ctx context.Context, runID int64, attempt int, steps []fer
 
 const runColumns = `id, bot, login, schedule, slot, params, status, class, error, attempt, selector_version, summary, created_at, started_at, finished_at`
 
-// RunRecord is a run with its summary line.
-type RunRecord struct {
-	ferry.Run
-	Summary string
-}
-
 func scanRun(sc interface{ Scan(...any) error }) (RunRecord, error) {
 	var r RunRecord
 	var slot, params, created, started, finished string
@@ -93,7 +99,7 @@ func scanRun(sc interface{ Scan(...any) error }) (RunRecord, error) {
 
 // Run returns one run.
 func (d *DB) Run(ctx context.Context, id int64) (RunRecord, error) {
-	r, err := scanRun(d.db().QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
+	r, err := scanRun(d.conn(ctx).QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("run %d: %w", id, ErrNotFound)
 	}
@@ -102,7 +108,7 @@ func (d *DB) Run(ctx context.Context, id int64) (RunRecord, error) {
 
 // Runs lists the newest runs first.
 func (d *DB) Runs(ctx context.Context, limit int) ([]RunRecord, error) {
-	rows, err := d.db().QueryContext(ctx, `SELECT `+runColumns+` FROM runs ORDER BY id DESC LIMIT ?`, limit)
+	rows, err := d.conn(ctx).QueryContext(ctx, `SELECT `+runColumns+` FROM runs ORDER BY id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +126,7 @@ func (d *DB) Runs(ctx context.Context, limit int) ([]RunRecord, error) {
 
 // Steps returns a run's trace, attempt by attempt.
 func (d *DB) Steps(ctx context.Context, runID int64) ([]ferry.Step, []int, error) {
-	rows, err := d.db().QueryContext(ctx, `SELECT attempt, seq, path, action, element, way, detail, status, started_at, duration_ms FROM steps WHERE run_id = ? ORDER BY attempt, seq`, runID)
+	rows, err := d.conn(ctx).QueryContext(ctx, `SELECT attempt, seq, path, action, element, way, detail, status, started_at, duration_ms FROM steps WHERE run_id = ? ORDER BY attempt, seq`, runID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -145,7 +151,7 @@ func (d *DB) Steps(ctx context.Context, runID int64) ([]ferry.Step, []int, error
 // ActiveRun reports whether another run of bot with login is running.
 func (d *DB) ActiveRun(ctx context.Context, bot, login string, except int64) (int64, error) {
 	var id int64
-	err := d.db().QueryRowContext(ctx, `SELECT id FROM runs WHERE bot = ? AND login = ? AND status = ? AND id <> ? LIMIT 1`, bot, login, ferry.RunRunning, except).Scan(&id)
+	err := d.conn(ctx).QueryRowContext(ctx, `SELECT id FROM runs WHERE bot = ? AND login = ? AND status = ? AND id <> ? LIMIT 1`, bot, login, ferry.RunRunning, except).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -156,18 +162,28 @@ func (d *DB) ActiveRun(ctx context.Context, bot, login string, except int64) (in
 // whether the schedule was known before.
 func (d *DB) ScheduleLastSlot(ctx context.Context, id string) (time.Time, bool, error) {
 	var s string
-	err := d.db().QueryRowContext(ctx, `SELECT last_slot FROM schedules WHERE id = ?`, id).Scan(&s)
+	err := d.conn(ctx).QueryRowContext(ctx, `SELECT last_slot FROM schedules WHERE id = ?`, id).Scan(&s)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil
 	}
 	return parseTS(s), err == nil, err
 }
 
-// SetScheduleSlot records the last slot a schedule reached.
+// AdvanceScheduleSlot records slot as the schedule's last slot unless a
+// later one is recorded, in the transaction ctx carries if any.
+func (d *DB) AdvanceScheduleSlot(ctx context.Context, id, spec string, slot time.Time) error {
+	return d.SetScheduleSlot(ctx, nil, id, spec, slot)
+}
+
+// SetScheduleSlot is AdvanceScheduleSlot on q (a *sql.Tx from Tx, or nil
+// for AdvanceScheduleSlot's choice).
 func (d *DB) SetScheduleSlot(ctx context.Context, q Queryer, id, spec string, slot time.Time) error {
-	_, err := d.on(q).ExecContext(ctx, `INSERT INTO schedules (id, spec, last_slot, updated_at) VALUES (?, ?, ?, ?)
+	_, err := d.queryer(ctx, q).ExecContext(ctx, `INSERT INTO schedules (id, spec, last_slot, updated_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at,
 			last_slot = CASE WHEN excluded.last_slot > schedules.last_slot THEN excluded.last_slot ELSE schedules.last_slot END`,
 		id, spec, d.ts(slot), d.ts(d.now()))
-	return err
+	if err != nil {
+		return fmt.Errorf("storage: schedule %s: record slot %s: %w", id, d.ts(slot), err)
+	}
+	return nil
 }

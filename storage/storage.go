@@ -21,7 +21,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -53,6 +52,7 @@ type DB struct {
 	ArtifactsDir string
 	now          func() time.Time
 	dialect      dialect
+	blobs        blobStore
 	queries      sync.Map // query as written -> as the dialect runs it
 }
 
@@ -76,25 +76,51 @@ func IsPostgres(dsn string) bool {
 // existing one is checked (PRAGMA quick_check) and a damaged one refused
 // with an error naming the file.
 func Open(ctx context.Context, dsn, artifactsDir string, now func() time.Time) (*DB, error) {
-	if now == nil {
-		now = time.Now
+	return OpenWith(ctx, Options{DSN: dsn, ArtifactsDir: artifactsDir, Now: now})
+}
+
+// Options say which database OpenWith opens and where artifacts go.
+type Options struct {
+	// DSN is a SQLite file path or a postgres:// URL.
+	DSN string
+	// ArtifactsDir is the on-disk artifact store (created 0700).
+	ArtifactsDir string
+	// ArtifactsInDatabase keeps artifact bytes in the database instead of
+	// ArtifactsDir: for several machines sharing one PostgreSQL database
+	// and no directory.
+	ArtifactsInDatabase bool
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// OpenWith is Open with every option.
+func OpenWith(ctx context.Context, o Options) (*DB, error) {
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	if artifactsDir != "" {
-		if err := os.MkdirAll(artifactsDir, 0o700); err != nil {
+	if !o.ArtifactsInDatabase {
+		if o.ArtifactsDir == "" {
+			return nil, fmt.Errorf("storage: no artifact directory given")
+		}
+		if err := os.MkdirAll(o.ArtifactsDir, 0o700); err != nil {
 			return nil, fmt.Errorf("storage: %w", err)
 		}
 	}
 	var d *DB
 	var err error
-	if IsPostgres(dsn) {
-		d, err = openPostgres(ctx, dsn)
+	if IsPostgres(o.DSN) {
+		d, err = openPostgres(ctx, o.DSN)
 	} else {
-		d, err = openSQLite(ctx, dsn)
+		d, err = openSQLite(ctx, o.DSN)
 	}
 	if err != nil {
 		return nil, err
 	}
-	d.ArtifactsDir, d.now = artifactsDir, now
+	d.ArtifactsDir, d.now = o.ArtifactsDir, o.Now
+	d.blobs = diskBlobs{d}
+	if o.ArtifactsInDatabase {
+		d.blobs = dbBlobs{d}
+	}
 	if err := d.migrate(ctx); err != nil {
 		d.Close()
 		return nil, err
@@ -268,8 +294,12 @@ func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
-// tx is Tx with the dialect's translation of every query fn runs.
+// tx is Tx with the dialect's translation of every query fn runs; in the
+// transaction ctx carries, if any.
 func (d *DB) tx(ctx context.Context, fn func(tx txer) error) error {
+	if s := d.ctxTx(ctx); s != nil {
+		return fn(d.on(s.tx))
+	}
 	return d.Tx(ctx, func(tx *sql.Tx) error { return fn(d.on(tx)) })
 }
 
@@ -287,6 +317,3 @@ func parseTS(s string) time.Time {
 	t, _ := time.Parse(time.RFC3339Nano, s)
 	return t
 }
-
-// ErrNotFound reports a missing row.
-var ErrNotFound = errors.New("not found")

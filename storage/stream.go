@@ -6,21 +6,10 @@ package storage
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/ferry-rpa/ferry"
 )
-
-// ErrLegacyPending reports that a database written by the previous version
-// holds lines, not yet matched, that lines of the statement may be (the
-// same account, booking date, amount and currency). Matching them needs the
-// whole statement (see SaveStatement); SaveStatementLines stored nothing.
-var ErrLegacyPending = errors.New("lines the previous version stored may be among this statement's: save the whole statement")
-
-// StatementLines hands a statement's lines to yield one at a time, in file
-// order, and returns the first error yield or the reading returned.
-type StatementLines func(yield func(ferry.StatementLine) error) error
 
 // SaveStatementLines is SaveStatement for a statement read as a stream:
 // st is its header (account, currency, period, balances; st.Lines must be
