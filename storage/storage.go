@@ -317,3 +317,10 @@ func parseTS(s string) time.Time {
 	t, _ := time.Parse(time.RFC3339Nano, s)
 	return t
 }
+
+// ExecSQL runs a statement written with ? placeholders, translated to the
+// database's dialect, in the transaction ctx carries if any: for fixtures
+// and repairs that no method covers.
+func (d *DB) ExecSQL(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return d.conn(ctx).ExecContext(ctx, query, args...)
+}
