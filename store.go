@@ -271,3 +271,40 @@ type SelectorStore interface {
 	// ErrNotWaiting, and its decision stands.
 	DecideHeal(ctx context.Context, id int64, status, by string) error
 }
+
+// Delivery is one record's delivery to one sink, as operators see it.
+type Delivery struct {
+	ID          int64
+	Sink        string
+	DedupKey    string
+	Payload     string
+	Status      string // pending, delivered, parked
+	Attempts    int
+	LastError   string
+	NextAttempt time.Time
+	DeliveredAt time.Time
+	// LeaseOwner holds the item until LeaseUntil while it is being sent;
+	// empty when nobody does.
+	LeaseOwner string
+	LeaseUntil time.Time
+}
+
+// OutboxStore is the Outbox (claim, ack, release, park: see outbox.go)
+// with what operators and the console need beside it.
+type OutboxStore interface {
+	Outbox
+	// OutboxCounts returns how many items are pending, delivered and
+	// parked (each key present, 0 when none).
+	OutboxCounts(ctx context.Context) (map[string]int, error)
+	// Deliveries lists up to limit items, newest first; status and sink
+	// filter when not empty.
+	Deliveries(ctx context.Context, status, sink string, limit int) ([]Delivery, error)
+	// Delivery returns one item; an unknown id is ErrNoDelivery (which is
+	// ErrNotFound).
+	Delivery(ctx context.Context, id int64) (Delivery, error)
+	// RetryDeliveries makes parked items pending and due now, their
+	// attempts counted from 0: the given ids (all or none: an unknown id is
+	// ErrNoDelivery, one not parked an error naming it), or every parked
+	// item when ids is empty. It returns how many.
+	RetryDeliveries(ctx context.Context, ids []int64) (int, error)
+}

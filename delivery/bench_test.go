@@ -87,7 +87,7 @@ func BenchmarkDeliverBatchHTTP(b *testing.B) {
 			b.Fatal(err)
 		}
 		sink := &delivery.Endpoint{SinkName: "erp", URL: srv.URL, Batch: 500, ResultsPath: "results", ResultKey: "id"}
-		d := &delivery.Deliverer{DB: db, Sinks: []delivery.Sink{sink}, Batch: 500, Log: zerolog.Nop()}
+		d := &delivery.Deliverer{Outbox: db, Sinks: []delivery.Sink{sink}, Batch: 500, Log: zerolog.Nop()}
 		b.StartTimer()
 		st, err := d.Drain(context.Background())
 		if err != nil || st.Delivered != n {

@@ -19,8 +19,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/internal/crashpoint"
-	"github.com/ferry-rpa/ferry/storage"
 	"github.com/rs/zerolog"
 )
 
@@ -32,7 +32,7 @@ type Sink interface {
 	// Deliver sends the records. It returns nil when every record was
 	// acknowledged, a *Rejected for records the sink refuses, or another
 	// error when the sink could not be reached (all will be retried).
-	Deliver(ctx context.Context, items []storage.OutboxItem) error
+	Deliver(ctx context.Context, items []ferry.OutboxItem) error
 }
 
 // Rejected lists records a sink refused for good.
@@ -82,7 +82,7 @@ func (j *JSONLines) load() error {
 
 // Deliver implements Sink: the lines are written and synced before it
 // returns nil.
-func (j *JSONLines) Deliver(ctx context.Context, items []storage.OutboxItem) error {
+func (j *JSONLines) Deliver(ctx context.Context, items []ferry.OutboxItem) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if err := j.load(); err != nil {
@@ -131,7 +131,7 @@ type HTTP struct {
 func (h *HTTP) Name() string { return "http" }
 
 // Deliver implements Sink.
-func (h *HTTP) Deliver(ctx context.Context, items []storage.OutboxItem) error {
+func (h *HTTP) Deliver(ctx context.Context, items []ferry.OutboxItem) error {
 	c := h.Client
 	if c == nil {
 		c = &http.Client{Timeout: 30 * time.Second}
@@ -176,9 +176,12 @@ func (h *HTTP) Deliver(ctx context.Context, items []storage.OutboxItem) error {
 	return rej
 }
 
-// Deliverer drains the outbox.
+// Deliverer drains the outbox. Several deliverers may drain the same
+// outbox at once (a run finishing while the minute's delivery job runs, or
+// several machines): each claims the items it sends under a lease, so no
+// item is sent by two of them at the same time.
 type Deliverer struct {
-	DB     *storage.DB
+	Outbox ferry.Outbox
 	Sinks  []Sink
 	Batch  int
 	Log    zerolog.Logger
@@ -188,11 +191,48 @@ type Deliverer struct {
 	// about two and a half hours with the default backoff): then the
 	// record is parked with its last error, visible and replayable.
 	MaxAttempts int
+	// Owner names this deliverer in its claims (default: host, process
+	// and a random suffix, unique per Deliverer).
+	Owner string
+	// Lease is how long a claim holds (default 5 minutes): longer than a
+	// sink takes for a batch, short enough that items a dead deliverer
+	// held are sent soon after.
+	Lease time.Duration
+
+	ownerOnce sync.Once
+	owner     string
 }
 
 // Stats counts one drain.
 type Stats struct {
 	Delivered, Retried, Parked int
+	// LeasesLost counts items whose lease ran out while the sink had them:
+	// another deliverer may send them again (the sinks skip what they
+	// already hold).
+	LeasesLost int
+}
+
+func (d *Deliverer) ownerName() string {
+	d.ownerOnce.Do(func() {
+		if d.Owner != "" {
+			d.owner = d.Owner
+			return
+		}
+		host, _ := os.Hostname()
+		d.owner = fmt.Sprintf("%s/%d/%08x", host, os.Getpid(), rand.Uint32())
+	})
+	return d.owner
+}
+
+// settled records an outcome, counting a lost lease instead of failing:
+// the item is someone else's now.
+func (d *Deliverer) settled(st *Stats, err error) error {
+	if errors.Is(err, ferry.ErrLeaseLost) {
+		st.LeasesLost++
+		d.Log.Warn().Err(err).Msg("outbox lease lost while delivering; another deliverer may repeat the delivery")
+		return nil
+	}
+	return err
 }
 
 // Drain delivers every item that is due, sink by sink, until none is left
@@ -203,15 +243,20 @@ func (d *Deliverer) Drain(ctx context.Context) (Stats, error) {
 	if batch == 0 {
 		batch = 200
 	}
+	lease := d.Lease
+	if lease == 0 {
+		lease = 5 * time.Minute
+	}
 	now := d.Now
 	if now == nil {
 		now = time.Now
 	}
+	owner := d.ownerName()
 	var errs []error
 	crashpoint.Hit("deliver")
 	for _, sink := range d.Sinks {
 		for {
-			items, err := d.DB.PendingOutbox(ctx, sink.Name(), batch, now())
+			items, err := d.Outbox.Claim(ctx, sink.Name(), owner, batch, lease)
 			if err != nil {
 				return st, err
 			}
@@ -232,7 +277,7 @@ func (d *Deliverer) Drain(ctx context.Context) (Stats, error) {
 					ok = append(ok, it.ID)
 				case errors.As(derr, &rej) && rej.Keys[it.DedupKey] != "":
 					st.Parked++
-					if err := d.DB.MarkFailed(ctx, it.ID, rej.Keys[it.DedupKey], now(), true); err != nil {
+					if err := d.settled(&st, d.Outbox.Park(ctx, owner, it.ID, rej.Keys[it.DedupKey])); err != nil {
 						return st, err
 					}
 					d.Log.Warn().Str("sink", sink.Name()).Str("dedup_key", it.DedupKey).Str("reason", rej.Keys[it.DedupKey]).Msg("record rejected by sink; parked")
@@ -247,20 +292,22 @@ func (d *Deliverer) Drain(ctx context.Context) (Stats, error) {
 					if it.Attempts+1 >= maxAttempts {
 						st.Parked++
 						msg := fmt.Sprintf("gave up after %d attempts: %v", it.Attempts+1, derr)
-						if err := d.DB.MarkFailed(ctx, it.ID, msg, now(), true); err != nil {
+						if err := d.settled(&st, d.Outbox.Park(ctx, owner, it.ID, msg)); err != nil {
 							return st, err
 						}
 						d.Log.Warn().Str("sink", sink.Name()).Str("dedup_key", it.DedupKey).Str("reason", msg).Msg("record parked")
 						continue
 					}
 					st.Retried++
-					if err := d.DB.MarkFailed(ctx, it.ID, derr.Error(), now().Add(d.backoff(it.Attempts)), false); err != nil {
+					if err := d.settled(&st, d.Outbox.Release(ctx, owner, it.ID, derr.Error(), now().Add(d.backoff(it.Attempts)))); err != nil {
 						return st, err
 					}
 				}
 			}
-			if err := d.DB.MarkDelivered(ctx, ok); err != nil {
-				return st, err
+			if len(ok) > 0 {
+				if err := d.settled(&st, d.Outbox.Ack(ctx, owner, ok)); err != nil {
+					return st, err
+				}
 			}
 			crashpoint.Hit("marked")
 			st.Delivered += len(ok)

@@ -23,10 +23,16 @@ import (
 // openStore opens a fresh database with one run and one artifact to hang
 // statements on.
 func openStore(t *testing.T) (db *storage.DB, run, artifact int64) {
+	return openStoreAt(t, nil)
+}
+
+// openStoreAt is openStore with the store's clock, which decides when a
+// retry is due and when a claim's lease ends.
+func openStoreAt(t *testing.T, now func() time.Time) (db *storage.DB, run, artifact int64) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := storage.Open(ctx, filepath.Join(dir, "f.db"), filepath.Join(dir, "a"), nil)
+	db, err := storage.Open(ctx, filepath.Join(dir, "f.db"), filepath.Join(dir, "a"), now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,8 +44,14 @@ func openStore(t *testing.T) (db *storage.DB, run, artifact int64) {
 
 func setup(t *testing.T, sinks ...string) *storage.DB {
 	t.Helper()
+	return setupAt(t, nil, sinks...)
+}
+
+// setupAt is setup with the store's clock (see openStoreAt).
+func setupAt(t *testing.T, now func() time.Time, sinks ...string) *storage.DB {
+	t.Helper()
 	ctx := context.Background()
-	db, run, art := openStore(t)
+	db, run, art := openStoreAt(t, now)
 	d := decimal.RequireFromString
 	st := ferry.Statement{Account: "A", Currency: "CNY", From: ferry.NewDate(2026, 1, 1), To: ferry.NewDate(2026, 1, 1), Opening: d("0"), Closing: d("3")}
 	for i, ref := range []string{"R1", "R2", "R3"} {
@@ -61,7 +73,7 @@ func TestJSONLinesOnceEvenIfDeliveredTwice(t *testing.T) {
 	if err := sink.Deliver(context.Background(), items[:2]); err != nil {
 		t.Fatal(err)
 	}
-	d := &delivery.Deliverer{DB: db, Sinks: []delivery.Sink{&delivery.JSONLines{Path: path}}, Log: zerolog.Nop()}
+	d := &delivery.Deliverer{Outbox: db, Sinks: []delivery.Sink{&delivery.JSONLines{Path: path}}, Log: zerolog.Nop()}
 	st, err := d.Drain(context.Background())
 	if err != nil || st.Delivered != 3 {
 		t.Fatalf("got %+v, %v", st, err)
@@ -99,10 +111,10 @@ func TestHTTPIdempotencyRetryAndPark(t *testing.T) {
 		w.WriteHeader(http.StatusCreated)
 	}))
 	defer srv.Close()
-	db := setup(t, "http")
-	ctx := context.Background()
 	now := ferryClock()
-	d := &delivery.Deliverer{DB: db, Sinks: []delivery.Sink{&delivery.HTTP{URL: srv.URL}}, Log: zerolog.Nop(), Now: now.Now}
+	db := setupAt(t, now.Now, "http")
+	ctx := context.Background()
+	d := &delivery.Deliverer{Outbox: db, Sinks: []delivery.Sink{&delivery.HTTP{URL: srv.URL}}, Log: zerolog.Nop(), Now: now.Now}
 	if _, err := d.Drain(ctx); err == nil {
 		t.Fatal("drain against a down sink reported no error")
 	}
@@ -149,10 +161,10 @@ func (f *flakySink) Deliver(ctx context.Context, items []storage.OutboxItem) err
 // are then delivered once.
 func TestBoundedAttemptsParkThenRetry(t *testing.T) {
 	t.Parallel()
-	db := setup(t, "erp")
-	ctx := context.Background()
 	clock := time.Now()
-	d := &delivery.Deliverer{DB: db, Sinks: []delivery.Sink{&flakySink{}}, Log: zerolog.Nop(), MaxAttempts: 3, MaxGap: time.Second,
+	db := setupAt(t, func() time.Time { return clock }, "erp")
+	ctx := context.Background()
+	d := &delivery.Deliverer{Outbox: db, Sinks: []delivery.Sink{&flakySink{}}, Log: zerolog.Nop(), MaxAttempts: 3, MaxGap: time.Second,
 		Now: func() time.Time { return clock }}
 	for i := 0; i < 5; i++ {
 		_, _ = d.Drain(ctx)
@@ -172,7 +184,7 @@ func TestBoundedAttemptsParkThenRetry(t *testing.T) {
 		t.Fatalf("retry all: %d %v", n, err)
 	}
 	good := &delivery.JSONLines{Path: filepath.Join(t.TempDir(), "r.jsonl")}
-	d2 := &delivery.Deliverer{DB: db, Sinks: []delivery.Sink{renamed{good, "erp"}}, Log: zerolog.Nop()}
+	d2 := &delivery.Deliverer{Outbox: db, Sinks: []delivery.Sink{renamed{good, "erp"}}, Log: zerolog.Nop()}
 	if st, err := d2.Drain(ctx); err != nil || st.Delivered != 3 {
 		t.Fatalf("after retry: %+v %v", st, err)
 	}

@@ -17,7 +17,7 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/ferry-rpa/ferry/storage"
+	"github.com/ferry-rpa/ferry"
 )
 
 // Outcome is what a sink's answer means for a record.
@@ -159,7 +159,7 @@ func (e *Endpoint) body(payload []byte) ([]byte, string, error) {
 }
 
 // Deliver implements Sink.
-func (e *Endpoint) Deliver(ctx context.Context, items []storage.OutboxItem) error {
+func (e *Endpoint) Deliver(ctx context.Context, items []ferry.OutboxItem) error {
 	if err := e.init(); err != nil {
 		return err
 	}
@@ -188,7 +188,7 @@ func (e *Endpoint) Deliver(ctx context.Context, items []storage.OutboxItem) erro
 	return rej
 }
 
-func (e *Endpoint) deliverOne(ctx context.Context, it storage.OutboxItem, rej *Rejected) error {
+func (e *Endpoint) deliverOne(ctx context.Context, it ferry.OutboxItem, rej *Rejected) error {
 	body, ct, err := e.body(it.Payload)
 	if err != nil {
 		rej.Keys[it.DedupKey] = err.Error()
@@ -209,7 +209,7 @@ func (e *Endpoint) deliverOne(ctx context.Context, it storage.OutboxItem, rej *R
 	return fmt.Errorf("%s %s: %s", e.Method, e.URL, msg)
 }
 
-func (e *Endpoint) deliverBatch(ctx context.Context, items []storage.OutboxItem, rej *Rejected) error {
+func (e *Endpoint) deliverBatch(ctx context.Context, items []ferry.OutboxItem, rej *Rejected) error {
 	var parts [][]byte
 	var keys []string
 	for _, it := range items {

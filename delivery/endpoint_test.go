@@ -124,7 +124,7 @@ func TestEndpointTemplateLoginRulesAndRetrySafety(t *testing.T) {
 		Body:  `{"account": {{json .account}}, "date": {{json .booking_date}}, "amount": {{.amount}}, "ref": {{json .reference}}}`,
 		Auth:  delivery.Auth{Login: &delivery.Login{URL: srv.URL + "/login", Body: `{"user":"ferry"}`, TokenPath: "data.access_token", ExpiresIn: "data.ttl"}},
 		Rules: []delivery.Rule{{Class: "2xx", Path: "success", Equals: "false", Outcome: delivery.Refused, Message: "error.message"}}}
-	d := &delivery.Deliverer{DB: db, Sinks: []delivery.Sink{sink}, Log: zerolog.Nop(), MaxGap: time.Millisecond}
+	d := &delivery.Deliverer{Outbox: db, Sinks: []delivery.Sink{sink}, Log: zerolog.Nop(), MaxGap: time.Millisecond}
 	for i := 0; i < 5; i++ {
 		time.Sleep(400 * time.Millisecond) // past the token's life: a fresh login
 		_, _ = d.Drain(context.Background())
@@ -161,13 +161,13 @@ func TestEndpointHMACSignature(t *testing.T) {
 	defer srv.Close()
 	sink := &delivery.Endpoint{SinkName: "erp", URL: srv.URL + "/records", Auth: delivery.Auth{HMAC: e.secret},
 		Body: `{"account": {{json .account}}, "ref": {{json .reference}}}`}
-	d := &delivery.Deliverer{DB: db, Sinks: []delivery.Sink{sink}, Log: zerolog.Nop()}
+	d := &delivery.Deliverer{Outbox: db, Sinks: []delivery.Sink{sink}, Log: zerolog.Nop()}
 	if st, err := d.Drain(context.Background()); err != nil || st.Delivered != 3 {
 		t.Fatalf("signed: %+v %v", st, err)
 	}
 	db2 := setup(t, "erp")
 	bad := &delivery.Endpoint{SinkName: "erp", URL: srv.URL + "/records", Auth: delivery.Auth{HMAC: "whsec_d3Jvbmc="}}
-	d2 := &delivery.Deliverer{DB: db2, Sinks: []delivery.Sink{bad}, Log: zerolog.Nop()}
+	d2 := &delivery.Deliverer{Outbox: db2, Sinks: []delivery.Sink{bad}, Log: zerolog.Nop()}
 	if st, _ := d2.Drain(context.Background()); st.Parked != 3 {
 		t.Fatalf("wrong secret: %+v", st)
 	}
@@ -183,7 +183,7 @@ func TestEndpointBatchPerRowResults(t *testing.T) {
 	defer srv.Close()
 	sink := &delivery.Endpoint{SinkName: "erp", URL: srv.URL + "/batch", Batch: 50, ResultsPath: "results", ResultKey: "id",
 		Rules: []delivery.Rule{{Path: "status", Equals: "error", Outcome: delivery.Refused, Message: "reason"}}}
-	d := &delivery.Deliverer{DB: db, Sinks: []delivery.Sink{sink}, Log: zerolog.Nop()}
+	d := &delivery.Deliverer{Outbox: db, Sinks: []delivery.Sink{sink}, Log: zerolog.Nop()}
 	st, _ := d.Drain(context.Background())
 	if st.Delivered != 2 || st.Parked != 1 || e.posts != 1 {
 		t.Fatalf("batch: %+v after %d posts", st, e.posts)
@@ -199,7 +199,8 @@ func TestEndpointBatchPerRowResults(t *testing.T) {
 // when it is back they all arrive, once each.
 func TestSinkDownForAWhile(t *testing.T) {
 	t.Parallel()
-	db := setup(t, "erp")
+	clock := time.Now()
+	db := setupAt(t, func() time.Time { return clock }, "erp")
 	e := newERP()
 	e.tokens["up"] = time.Now().Add(time.Hour)
 	var mu sync.Mutex
@@ -215,10 +216,9 @@ func TestSinkDownForAWhile(t *testing.T) {
 		e.handler().ServeHTTP(w, r)
 	}))
 	defer srv.Close()
-	clock := time.Now()
 	sink := &delivery.Endpoint{SinkName: "erp", URL: srv.URL + "/records", Auth: delivery.Auth{Bearer: "up"},
 		Body: `{"account": {{json .account}}, "ref": {{json .reference}}}`}
-	d := &delivery.Deliverer{DB: db, Sinks: []delivery.Sink{sink}, Log: zerolog.Nop(), Now: func() time.Time { return clock }}
+	d := &delivery.Deliverer{Outbox: db, Sinks: []delivery.Sink{sink}, Log: zerolog.Nop(), Now: func() time.Time { return clock }}
 	for i := 0; i < 8; i++ { // about four hours of outage, in minutes of backoff
 		_, _ = d.Drain(context.Background())
 		clock = clock.Add(30 * time.Minute)

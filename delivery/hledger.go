@@ -8,10 +8,11 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/ledger"
-	"github.com/ferry-rpa/ferry/storage"
 )
 
 // Hledger delivers records to hledger-web's JSON API (`hledger-web
@@ -25,14 +26,32 @@ type Hledger struct {
 	URL      string // hledger-web's base URL
 	Mapping  *ledger.Mapping
 	Client   *http.Client
-	lastAdd  time.Time
+	// mu serialises deliveries to the journal: Deliver reads the journal's
+	// keys, then adds what is missing, and two deliveries interleaving
+	// there would both add a record neither saw.
+	mu sync.Mutex
 }
 
-// addGap spaces additions: hledger-web reloads its journal when the file's
-// modification time (to the second) changes, so two additions within one
-// second can leave the second invisible in /transactions until the next
-// change, and a later delivery would then add it again.
-const addGap = 1100 * time.Millisecond
+// nextSecond waits until the wall clock is in a later whole second than
+// t. hledger-web reloads its journal on a request when the file's
+// modification time is later than the time it last read it, both in whole
+// seconds: a reload and a write within one second leave the write
+// invisible until the file changes again, and a later delivery would then
+// add the record a second time. So Ferry reads (a reload) and writes in
+// different seconds: it reads, waits for the next second, adds; and it
+// waits again before reading back.
+func nextSecond(ctx context.Context, t time.Time) error {
+	wait := t.Truncate(time.Second).Add(time.Second).Sub(time.Now())
+	if wait <= 0 {
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(wait + 10*time.Millisecond):
+		return nil
+	}
+}
 
 // Name implements Sink.
 func (h *Hledger) Name() string {
@@ -81,13 +100,16 @@ func (h *Hledger) keys(ctx context.Context) (map[string]bool, error) {
 }
 
 // Deliver implements Sink.
-func (h *Hledger) Deliver(ctx context.Context, items []storage.OutboxItem) error {
+func (h *Hledger) Deliver(ctx context.Context, items []ferry.OutboxItem) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	have, err := h.keys(ctx)
 	if err != nil {
 		return err
 	}
 	rej := &Rejected{Keys: map[string]string{}}
 	var added []string
+	var lastWrite time.Time
 	for _, it := range items {
 		if have[it.DedupKey] {
 			continue // already in the journal (a delivery before a crash)
@@ -102,12 +124,17 @@ func (h *Hledger) Deliver(ctx context.Context, items []storage.OutboxItem) error
 			rej.Keys[it.DedupKey] = err.Error()
 			continue
 		}
-		if wait := addGap - time.Since(h.lastAdd); wait > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(wait):
-			}
+		// Read (hledger-web reloads what earlier additions wrote), then
+		// add in a later second: see nextSecond.
+		if have, err = h.keys(ctx); err != nil {
+			return err
+		}
+		read := time.Now()
+		if have[it.DedupKey] {
+			continue
+		}
+		if err := nextSecond(ctx, read); err != nil {
+			return err
 		}
 		body, _ := json.Marshal(hledgerTransaction(tx))
 		req, err := http.NewRequestWithContext(ctx, http.MethodPut, strings.TrimRight(h.URL, "/")+"/add", bytes.NewReader(body))
@@ -116,7 +143,7 @@ func (h *Hledger) Deliver(ctx context.Context, items []storage.OutboxItem) error
 		}
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := h.client().Do(req)
-		h.lastAdd = time.Now()
+		lastWrite = time.Now()
 		if err != nil {
 			rej.Others = fmt.Errorf("hledger-web: PUT /add: %w", err)
 			break
@@ -136,10 +163,13 @@ func (h *Hledger) Deliver(ctx context.Context, items []storage.OutboxItem) error
 		}
 	}
 	if len(added) > 0 {
+		if err := nextSecond(ctx, lastWrite); err != nil {
+			return err
+		}
 		// Read back: only what the journal now holds counts as delivered.
 		// hledger-web reloads its journal from the file, not at once after
-		// /add, so the read-back waits a few seconds for it.
-		deadline := time.Now().Add(5 * time.Second)
+		// /add, so the read-back waits up to 15 seconds for it (a loaded machine).
+		deadline := time.Now().Add(15 * time.Second)
 		for {
 			now, err := h.keys(ctx)
 			if err != nil {

@@ -99,7 +99,7 @@ func TestHledgerWebSink(t *testing.T) {
 	if err := sink.Deliver(context.Background(), items[:1]); err != nil {
 		t.Fatal(err)
 	}
-	d := &delivery.Deliverer{DB: db, Sinks: []delivery.Sink{sink}, Log: zerolog.Nop()}
+	d := &delivery.Deliverer{Outbox: db, Sinks: []delivery.Sink{sink}, Log: zerolog.Nop()}
 	if st, err := d.Drain(context.Background()); err != nil || st.Delivered != 4 {
 		t.Fatalf("drain: %+v %v", st, err)
 	}
@@ -150,7 +150,7 @@ func TestHledgerWebSink(t *testing.T) {
 	}
 	// A record for an unmapped bank account is parked with a clear reason.
 	db2 := ledgerDB(t, "hledger", ferry.StatementLine{Account: "9999", BookingDate: ferry.NewDate(2026, 10, 1), Amount: decimal.RequireFromString("1"), Currency: "CNY", Reference: "X"})
-	d2 := &delivery.Deliverer{DB: db2, Sinks: []delivery.Sink{sink}, Log: zerolog.Nop()}
+	d2 := &delivery.Deliverer{Outbox: db2, Sinks: []delivery.Sink{sink}, Log: zerolog.Nop()}
 	if st, _ := d2.Drain(context.Background()); st.Parked != 1 {
 		t.Fatalf("unmapped account: %+v", st)
 	}

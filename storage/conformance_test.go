@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/ferry-rpa/ferry/internal/pgtest"
 	"github.com/ferry-rpa/ferry/storage"
@@ -24,10 +25,10 @@ func TestMain(m *testing.M) {
 }
 
 // openSQLite opens a fresh SQLite store.
-func openSQLite(t testing.TB, inDB bool) *storage.DB {
+func openSQLite(t testing.TB, inDB bool, now func() time.Time) *storage.DB {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := storage.OpenWith(context.Background(), storage.Options{DSN: filepath.Join(dir, "ferry.db"), ArtifactsDir: filepath.Join(dir, "artifacts"), ArtifactsInDatabase: inDB})
+	db, err := storage.OpenWith(context.Background(), storage.Options{DSN: filepath.Join(dir, "ferry.db"), ArtifactsDir: filepath.Join(dir, "artifacts"), ArtifactsInDatabase: inDB, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,10 +37,10 @@ func openSQLite(t testing.TB, inDB bool) *storage.DB {
 }
 
 // openPostgres opens a store on a fresh database of the private server.
-func openPostgres(t testing.TB, inDB bool) *storage.DB {
+func openPostgres(t testing.TB, inDB bool, now func() time.Time) *storage.DB {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := storage.OpenWith(context.Background(), storage.Options{DSN: pg.Database(t), ArtifactsDir: filepath.Join(dir, "artifacts"), ArtifactsInDatabase: inDB})
+	db, err := storage.OpenWith(context.Background(), storage.Options{DSN: pg.Database(t), ArtifactsDir: filepath.Join(dir, "artifacts"), ArtifactsInDatabase: inDB, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,9 +48,9 @@ func openPostgres(t testing.TB, inDB bool) *storage.DB {
 	return db
 }
 
-func harness(open func(testing.TB, bool) *storage.DB, inDB bool) storetest.Harness {
+func harness(open func(testing.TB, bool, func() time.Time) *storage.DB, inDB bool) storetest.Harness {
 	return storetest.Harness{
-		New: func(t *testing.T) storetest.Store { return open(t, inDB) },
+		New: func(t *testing.T, now func() time.Time) storetest.Store { return open(t, inDB, now) },
 		Exec: func(t *testing.T, s storetest.Store, query string, args ...any) {
 			t.Helper()
 			if _, err := s.(*storage.DB).ExecSQL(context.Background(), query, args...); err != nil {

@@ -5,31 +5,21 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
+	"github.com/ferry-rpa/ferry"
 	"github.com/shopspring/decimal"
 )
 
-// Delivery is one record's delivery to one sink, as ops see it.
-type Delivery struct {
-	ID          int64
-	Sink        string
-	DedupKey    string
-	Payload     string
-	Status      string // pending, delivered, parked
-	Attempts    int
-	LastError   string
-	NextAttempt time.Time
-	DeliveredAt time.Time
-}
+// Delivery is ferry.Delivery.
+type Delivery = ferry.Delivery
 
-const deliveryColumns = `id, sink, dedup_key, payload, status, attempts, last_error, next_attempt_at, delivered_at`
+const deliveryColumns = `id, sink, dedup_key, payload, status, attempts, last_error, next_attempt_at, delivered_at, lease_owner, lease_until`
 
 func scanDelivery(sc interface{ Scan(...any) error }) (Delivery, error) {
 	var d Delivery
-	var next, done string
-	err := sc.Scan(&d.ID, &d.Sink, &d.DedupKey, &d.Payload, &d.Status, &d.Attempts, &d.LastError, &next, &done)
-	d.NextAttempt, d.DeliveredAt = parseTS(next), parseTS(done)
+	var next, done, until string
+	err := sc.Scan(&d.ID, &d.Sink, &d.DedupKey, &d.Payload, &d.Status, &d.Attempts, &d.LastError, &next, &done, &d.LeaseOwner, &until)
+	d.NextAttempt, d.DeliveredAt, d.LeaseUntil = parseTS(next), parseTS(done), parseTS(until)
 	return d, err
 }
 
@@ -94,7 +84,10 @@ func (d *DB) RetryDeliveries(ctx context.Context, ids []int64) (int, error) {
 		}
 		return nil
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // LineRecords returns every stored statement line as its delivery record,

@@ -239,15 +239,10 @@ func (d *DB) CountLines(ctx context.Context) (int, error) {
 }
 
 // OutboxItem is one record waiting for (or done with) a sink.
-type OutboxItem struct {
-	ID       int64
-	Sink     string
-	DedupKey string
-	Payload  []byte
-	Attempts int
-}
+type OutboxItem = ferry.OutboxItem
 
-// PendingOutbox returns up to limit items of sink due for delivery at now.
+// PendingOutbox lists up to limit items of sink due for delivery at now,
+// claimed or not: for inspection. Deliverers claim items instead (Claim).
 func (d *DB) PendingOutbox(ctx context.Context, sink string, limit int, now time.Time) ([]OutboxItem, error) {
 	rows, err := d.conn(ctx).QueryContext(ctx, `SELECT id, sink, dedup_key, payload, attempts FROM outbox WHERE sink = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
 		sink, d.ts(now), limit)
@@ -266,30 +261,6 @@ func (d *DB) PendingOutbox(ctx context.Context, sink string, limit int, now time
 		out = append(out, it)
 	}
 	return out, rows.Err()
-}
-
-// MarkDelivered records that the sink acknowledged the items.
-func (d *DB) MarkDelivered(ctx context.Context, ids []int64) error {
-	return d.tx(ctx, func(tx txer) error {
-		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = '' WHERE id = ?`, d.ts(d.now()), id); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-// MarkFailed schedules a retry, or parks the item when park is set (the
-// sink rejected it: retrying cannot help until a person looks).
-func (d *DB) MarkFailed(ctx context.Context, id int64, errText string, retryAt time.Time, park bool) error {
-	status := "pending"
-	if park {
-		status = "parked"
-	}
-	_, err := d.conn(ctx).ExecContext(ctx, `UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?`,
-		status, errText, d.ts(retryAt), id)
-	return err
 }
 
 // OutboxCounts returns how many items are pending, delivered and parked.

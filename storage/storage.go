@@ -303,7 +303,10 @@ func (d *DB) tx(ctx context.Context, fn func(tx txer) error) error {
 	return d.Tx(ctx, func(tx *sql.Tx) error { return fn(d.on(tx)) })
 }
 
-// tsLayout is fixed-width UTC, so that text order is time order.
+// tsLayout is RFC 3339 in UTC with nanoseconds always written: every
+// stored time has the same width, so that text comparisons in SQL (a retry
+// time that has come, a lease that expired) order them as times. Times
+// written by earlier versions (RFC3339Nano in any zone) still parse.
 const tsLayout = "2006-01-02T15:04:05.000000000Z"
 
 func (d *DB) ts(t time.Time) string {

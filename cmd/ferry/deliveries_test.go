@@ -11,7 +11,6 @@ import (
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/delivery"
-	"github.com/ferry-rpa/ferry/storage"
 	"github.com/rs/zerolog"
 	"github.com/shopspring/decimal"
 )
@@ -19,7 +18,7 @@ import (
 type refusingSink struct{}
 
 func (refusingSink) Name() string { return "erp" }
-func (refusingSink) Deliver(ctx context.Context, items []storage.OutboxItem) error {
+func (refusingSink) Deliver(ctx context.Context, items []ferry.OutboxItem) error {
 	rej := &delivery.Rejected{Keys: map[string]string{}}
 	for _, it := range items {
 		rej.Keys[it.DedupKey] = "422 Unprocessable: account 1002 is closed"
@@ -47,7 +46,7 @@ func TestDeliveriesListShowRetry(t *testing.T) {
 	if _, err := db.SaveStatement(ctx, run, a.ID, st, []string{"erp"}, ""); err != nil {
 		t.Fatal(err)
 	}
-	dl := &delivery.Deliverer{DB: db, Sinks: []delivery.Sink{refusingSink{}}, Log: zerolog.Nop()}
+	dl := &delivery.Deliverer{Outbox: db, Sinks: []delivery.Sink{refusingSink{}}, Log: zerolog.Nop()}
 	if s, _ := dl.Drain(ctx); s.Parked != 2 {
 		t.Fatalf("drain: %+v", s)
 	}

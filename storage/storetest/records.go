@@ -80,7 +80,7 @@ func header(st ferry.Statement) ferry.Statement {
 func records(t *testing.T, h Harness) {
 	t.Run("SaveIsIdempotent", func(t *testing.T) {
 		t.Parallel()
-		s := h.New(t)
+		s := h.New(t, nil)
 		run, a := download(t, s, "oct.xml")
 		res, err := s.SaveStatement(ctx, run, a, statement(), sinks, "")
 		if err != nil || res.NewLines != 2 || res.Duplicates != 0 || res.Queued != 4 || res.StatementID == 0 {
@@ -108,7 +108,7 @@ func records(t *testing.T, h Harness) {
 	})
 	t.Run("IdenticalLinesAreBookings", func(t *testing.T) {
 		t.Parallel()
-		s := h.New(t)
+		s := h.New(t, nil)
 		fee := ferry.StatementLine{Account: acct, BookingDate: day(1), Amount: d("-0.50"), Currency: "EUR", Description: "Kontoführung"}
 		st := ferry.Statement{Account: acct, Currency: "EUR", From: day(1), To: day(1), NoBalances: true, Lines: []ferry.StatementLine{fee, fee}}
 		if res := mustSave(t, s, "a.csv", st); res.NewLines != 2 {
@@ -121,7 +121,7 @@ func records(t *testing.T, h Harness) {
 	})
 	t.Run("KeyCollision", func(t *testing.T) {
 		t.Parallel()
-		s := h.New(t)
+		s := h.New(t, nil)
 		st := statement()
 		st.Lines[0].TransactionID = "2026100100001"
 		mustSave(t, s, "a.xml", st)
@@ -150,7 +150,7 @@ func records(t *testing.T, h Harness) {
 	})
 	t.Run("StreamAsWhole", func(t *testing.T) {
 		t.Parallel()
-		s := h.New(t)
+		s := h.New(t, nil)
 		run, a := download(t, s, "big.csv")
 		res, err := s.SaveStatementLines(ctx, run, a, header(statement()), stream(statement(), 0), sinks)
 		if err != nil || res.NewLines != 2 || res.Queued != 4 {
@@ -173,7 +173,7 @@ func records(t *testing.T, h Harness) {
 	})
 	t.Run("StreamRollsBack", func(t *testing.T) {
 		t.Parallel()
-		s := h.New(t)
+		s := h.New(t, nil)
 		st := statement()
 		st.Lines = append(st.Lines, ferry.StatementLine{Account: acct, BookingDate: day(2), Amount: d("1.00"), Currency: "EUR", Description: "third"})
 		run, a := download(t, s, "cut.csv")
@@ -192,7 +192,7 @@ func records(t *testing.T, h Harness) {
 	})
 	t.Run("Hold", func(t *testing.T) {
 		t.Parallel()
-		s := h.New(t)
+		s := h.New(t, nil)
 		run, a := download(t, s, "odd.csv")
 		res, err := s.HoldStatement(ctx, run, a, header(statement()), 2, "closing balance 50.00, lines sum to 49.00")
 		if err != nil || res.StatementID == 0 || res.NewLines != 0 || res.Queued != 0 {
@@ -221,7 +221,7 @@ func records(t *testing.T, h Harness) {
 		if h.Exec == nil {
 			t.Skip("the harness cannot write the previous version's lines")
 		}
-		s := h.New(t)
+		s := h.New(t, nil)
 		// A line the previous version stored, under its key.
 		run, a := download(t, s, "old.xml")
 		held, err := s.HoldStatement(ctx, run, a, header(statement()), 1, "fixture")
@@ -254,7 +254,7 @@ func records(t *testing.T, h Harness) {
 			t.Fatalf("streamed after the match: %+v, %v", res, err)
 		}
 		// Two lines that may be the one stored line: ambiguous.
-		s2 := h.New(t)
+		s2 := h.New(t, nil)
 		run, a = download(t, s2, "old.xml")
 		held, _ = s2.HoldStatement(ctx, run, a, header(statement()), 1, "fixture")
 		h.Exec(t, s2, `INSERT INTO statement_lines (dedup_key, legacy_key, statement_id, run_id, account, booking_date, value_date, amount, currency, counterparty, description, reference, balance_after, created_at)
@@ -273,7 +273,7 @@ func records(t *testing.T, h Harness) {
 func selectorStore(t *testing.T, h Harness) {
 	t.Run("Versions", func(t *testing.T) {
 		t.Parallel()
-		s := h.New(t)
+		s := h.New(t, nil)
 		seq, added, err := s.RecordSelectorVersion(ctx, "demobank", "2026.1", []byte("login: {user: '#u'}"), "ferry", "loaded")
 		if err != nil || seq != 1 || !added {
 			t.Fatalf("first version: %d %v %v", seq, added, err)
@@ -302,7 +302,7 @@ func selectorStore(t *testing.T, h Harness) {
 	})
 	t.Run("Fingerprints", func(t *testing.T) {
 		t.Parallel()
-		s := h.New(t)
+		s := h.New(t, nil)
 		fp := ferry.StoredFingerprint{Site: "demobank", Element: "login.user", Variant: "", Page: "/login", Data: `{"tag":"input"}`, RunID: 1}
 		if err := s.SaveFingerprints(ctx, []ferry.StoredFingerprint{fp, {Site: "demobank", Element: "login.pass", Page: "/login", Data: `{}`, RunID: 1}}); err != nil {
 			t.Fatal(err)
@@ -326,7 +326,7 @@ func selectorStore(t *testing.T, h Harness) {
 	})
 	t.Run("Heals", func(t *testing.T) {
 		t.Parallel()
-		s := h.New(t)
+		s := h.New(t, nil)
 		hr := ferry.HealRecord{Site: "demobank", Element: "login.user", RunID: 7, Page: "/login", Way: `{"ways":["#user"]}`, Score: 0.93, RunnerUp: 0.41, Breakdown: `{}`, Diff: "-#u\n+#user", BaseSeq: 1}
 		id, added, err := s.AddHeal(ctx, hr)
 		if err != nil || !added || id == 0 {

@@ -27,12 +27,14 @@ type Store interface {
 	ferry.ArtifactStore
 	ferry.RecordStore
 	ferry.SelectorStore
+	ferry.OutboxStore
 }
 
 // Harness makes the stores Run tests.
 type Harness struct {
-	// New returns a fresh, empty store for t, closed when t ends.
-	New func(t *testing.T) Store
+	// New returns a fresh, empty store for t, closed when t ends, whose
+	// clock is now (time.Now when nil).
+	New func(t *testing.T, now func() time.Time) Store
 	// Exec runs a statement, written with ? placeholders, on s's database:
 	// for fixtures no interface method makes (lines a previous version
 	// stored).
@@ -48,6 +50,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Artifacts", func(t *testing.T) { artifacts(t, h) })
 	t.Run("Records", func(t *testing.T) { records(t, h) })
 	t.Run("Selectors", func(t *testing.T) { selectorStore(t, h) })
+	t.Run("Outbox", func(t *testing.T) { outbox(t, h) })
 }
 
 var ctx = context.Background()
@@ -72,7 +75,7 @@ func newRun(t *testing.T, s Store, r ferry.Run) int64 {
 func runs(t *testing.T, h Harness) {
 	t.Run("NewRunAndRun", func(t *testing.T) {
 		t.Parallel()
-		s := h.New(t)
+		s := h.New(t, nil)
 		p := ferry.RunParams{From: ferry.NewDate(2026, 3, 1), To: ferry.NewDate(2026, 3, 13), Accounts: []string{"A1", "A2"}}
 		id := newRun(t, s, ferry.Run{Bot: "demobank-statements", Login: "lina", Params: p})
 		r, err := s.Run(ctx, id)
@@ -91,7 +94,7 @@ func runs(t *testing.T, h Harness) {
 	})
 	t.Run("RunsNewestFirst", func(t *testing.T) {
 		t.Parallel()
-		s := h.New(t)
+		s := h.New(t, nil)
 		var ids []int64
 		for i := range 5 {
 			ids = append(ids, newRun(t, s, ferry.Run{Bot: "b", Login: fmt.Sprint("l", i)}))
@@ -106,7 +109,7 @@ func runs(t *testing.T, h Harness) {
 	})
 	t.Run("SlotTakenOnce", func(t *testing.T) {
 		t.Parallel()
-		s := h.New(t)
+		s := h.New(t, nil)
 		r := ferry.Run{Bot: "b", Login: "l", Schedule: "nightly", Slot: slot}
 		newRun(t, s, r)
 		if _, err := s.NewRun(ctx, r); !errors.Is(err, ferry.ErrSlotTaken) {
@@ -124,7 +127,7 @@ func runs(t *testing.T, h Harness) {
 	})
 	t.Run("SlotTakenOnceConcurrently", func(t *testing.T) {
 		t.Parallel()
-		s := h.New(t)
+		s := h.New(t, nil)
 		const n = 8
 		var wg sync.WaitGroup
 		errs := make([]error, n)
@@ -149,7 +152,7 @@ func runs(t *testing.T, h Harness) {
 	})
 	t.Run("Lifecycle", func(t *testing.T) {
 		t.Parallel()
-		s := h.New(t)
+		s := h.New(t, nil)
 		id := newRun(t, s, ferry.Run{Bot: "b", Login: "l"})
 		if err := s.StartRun(ctx, id, 1, "v1"); err != nil {
 			t.Fatal(err)
@@ -191,7 +194,7 @@ func runs(t *testing.T, h Harness) {
 	})
 	t.Run("ActiveRunPerLogin", func(t *testing.T) {
 		t.Parallel()
-		s := h.New(t)
+		s := h.New(t, nil)
 		a := newRun(t, s, ferry.Run{Bot: "b", Login: "lina"})
 		b := newRun(t, s, ferry.Run{Bot: "b", Login: "lina"})
 		other := newRun(t, s, ferry.Run{Bot: "b", Login: "wei"})
@@ -222,7 +225,7 @@ func runs(t *testing.T, h Harness) {
 	})
 	t.Run("Steps", func(t *testing.T) {
 		t.Parallel()
-		s := h.New(t)
+		s := h.New(t, nil)
 		id := newRun(t, s, ferry.Run{Bot: "b", Login: "l"})
 		at := time.Date(2026, 3, 14, 3, 0, 1, 0, time.UTC)
 		step := func(seq int, action string) ferry.Step {
@@ -262,7 +265,7 @@ func runs(t *testing.T, h Harness) {
 	})
 	t.Run("ScheduleSlotNeverMovesBack", func(t *testing.T) {
 		t.Parallel()
-		s := h.New(t)
+		s := h.New(t, nil)
 		if _, known, err := s.ScheduleLastSlot(ctx, "nightly"); err != nil || known {
 			t.Fatalf("unknown schedule: known %v, %v", known, err)
 		}
@@ -297,7 +300,7 @@ func runIDs(rs []ferry.RunRecord) []int64 {
 func transactions(t *testing.T, h Harness) {
 	t.Run("CommitAndRollback", func(t *testing.T) {
 		t.Parallel()
-		s := h.New(t)
+		s := h.New(t, nil)
 		var kept, dropped int64
 		err := s.InTx(ctx, func(ctx context.Context) error {
 			var err error
@@ -345,7 +348,7 @@ func transactions(t *testing.T, h Harness) {
 	})
 	t.Run("PanicRollsBack", func(t *testing.T) {
 		t.Parallel()
-		s := h.New(t)
+		s := h.New(t, nil)
 		func() {
 			defer func() { _ = recover() }()
 			_ = s.InTx(ctx, func(ctx context.Context) error {
@@ -394,7 +397,7 @@ func readArtifact(t *testing.T, s Store, sha string) []byte {
 func artifacts(t *testing.T, h Harness) {
 	t.Run("StoredOnceBySHA", func(t *testing.T) {
 		t.Parallel()
-		s := h.New(t)
+		s := h.New(t, nil)
 		run := newRun(t, s, ferry.Run{Bot: "b", Login: "l"})
 		at := time.Date(2026, 3, 14, 3, 0, 0, 0, time.UTC)
 		a, err := s.PutArtifact(ctx, ferry.Artifact{RunID: run, Kind: "download", Name: "march.csv", MIME: "text/csv", Account: "A1", Format: "csv", Captured: at}, []byte("date,amount\n"))
@@ -436,7 +439,7 @@ func artifacts(t *testing.T, h Harness) {
 	})
 	t.Run("Large", func(t *testing.T) {
 		t.Parallel()
-		s := h.New(t)
+		s := h.New(t, nil)
 		run := newRun(t, s, ferry.Run{Bot: "b", Login: "l"})
 		big := bytes.Repeat([]byte("0123456789abcdef"), 3<<20/16+7) // over 3 MiB, not a multiple of any chunk
 		a, err := s.PutArtifactFrom(ctx, ferry.Artifact{RunID: run, Kind: "download", Name: "big.pdf"}, bytes.NewReader(big))
@@ -452,7 +455,7 @@ func artifacts(t *testing.T, h Harness) {
 	})
 	t.Run("ReadErrorStoresNothing", func(t *testing.T) {
 		t.Parallel()
-		s := h.New(t)
+		s := h.New(t, nil)
 		run := newRun(t, s, ferry.Run{Bot: "b", Login: "l"})
 		_, err := s.PutArtifactFrom(ctx, ferry.Artifact{RunID: run, Kind: "download", Name: "cut.pdf"}, &failingReader{n: 2 << 20})
 		if err == nil || !strings.Contains(err.Error(), "cut.pdf") {
@@ -469,7 +472,7 @@ func artifacts(t *testing.T, h Harness) {
 	})
 	t.Run("Unknown", func(t *testing.T) {
 		t.Parallel()
-		s := h.New(t)
+		s := h.New(t, nil)
 		for _, sha := range []string{ferry.SHA256Hex([]byte("never stored")), "../../etc/passwd", ""} {
 			if _, err := s.OpenArtifact(ctx, sha); !errors.Is(err, ferry.ErrNotFound) {
 				t.Errorf("OpenArtifact(%q): %v, want ErrNotFound", sha, err)

@@ -1,0 +1,144 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ferry-rpa/ferry"
+)
+
+// The outbox as a ferry.Outbox: items are claimed under a lease before
+// they are sent. Claim selects and leases in one statement: on PostgreSQL
+// the selection skips rows another claimer has locked (FOR UPDATE SKIP
+// LOCKED) and the update rechecks the lease, so concurrent claimers on any
+// number of machines never lease one item twice; SQLite has one writer,
+// and the statement runs in an IMMEDIATE transaction (the DSN's _txlock).
+var _ ferry.OutboxStore = (*DB)(nil)
+
+// Claim implements ferry.Outbox.
+func (d *DB) Claim(ctx context.Context, sink, owner string, limit int, lease time.Duration) ([]ferry.OutboxItem, error) {
+	if owner == "" {
+		return nil, errors.New("storage: outbox claim without an owner")
+	}
+	if limit <= 0 || lease <= 0 {
+		return nil, fmt.Errorf("storage: outbox claim: limit %d and lease %s must be positive", limit, lease)
+	}
+	now := d.now()
+	nowS, until := d.ts(now), d.ts(now.Add(lease))
+	lock := ""
+	if d.Postgres() {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	const free = `sink = ? AND status = 'pending' AND next_attempt_at <= ? AND (lease_until = '' OR lease_until < ?)`
+	var out []ferry.OutboxItem
+	err := d.tx(ctx, func(tx txer) error {
+		// The selection is a CTE, evaluated once (an IN subquery with a
+		// LIMIT may be rescanned, leasing more than limit). The condition is
+		// checked again on the locked row: on PostgreSQL a row another
+		// claimer leased after this statement's snapshot is dropped here.
+		rows, err := tx.QueryContext(ctx, `WITH free AS (SELECT id FROM outbox WHERE `+free+` ORDER BY id LIMIT ?`+lock+`)
+			UPDATE outbox SET lease_owner = ?, lease_until = ? FROM free WHERE outbox.id = free.id AND `+free+`
+			RETURNING outbox.id, sink, dedup_key, payload, attempts`,
+			sink, nowS, nowS, limit, owner, until, sink, nowS, nowS)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var it ferry.OutboxItem
+			var p string
+			if err := rows.Scan(&it.ID, &it.Sink, &it.DedupKey, &p, &it.Attempts); err != nil {
+				return err
+			}
+			it.Payload = []byte(p)
+			out = append(out, it)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: outbox claim (sink %s): %w", sink, err)
+	}
+	// RETURNING promises no order; items go out in the order stored.
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// held is the condition that owner still holds an item's lease at now.
+const held = `status = 'pending' AND lease_owner = ? AND lease_until >= ?`
+
+// ackBatch is how many items one Ack statement settles.
+const ackBatch = 500
+
+// Ack implements ferry.Outbox.
+func (d *DB) Ack(ctx context.Context, owner string, ids []int64) error {
+	now := d.ts(d.now())
+	done := make(map[int64]bool, len(ids))
+	err := d.tx(ctx, func(tx txer) error {
+		for start := 0; start < len(ids); start += ackBatch {
+			batch := ids[start:min(start+ackBatch, len(ids))]
+			args := []any{now}
+			for _, id := range batch {
+				args = append(args, id)
+			}
+			args = append(args, owner, now)
+			rows, err := tx.QueryContext(ctx, `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = '', lease_owner = '', lease_until = ''
+				WHERE id IN (?`+strings.Repeat(", ?", len(batch)-1)+`) AND `+held+` RETURNING id`, args...)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				done[id] = true
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("storage: outbox ack: %w", err)
+	}
+	var lost []int64
+	for _, id := range ids {
+		if !done[id] {
+			lost = append(lost, id)
+		}
+	}
+	if len(lost) > 0 {
+		return fmt.Errorf("storage: outbox ack of items %v by %s: %w", lost, owner, ferry.ErrLeaseLost)
+	}
+	return nil
+}
+
+// Release implements ferry.Outbox.
+func (d *DB) Release(ctx context.Context, owner string, id int64, reason string, retryAt time.Time) error {
+	return d.settle(ctx, owner, id, "pending", reason, retryAt)
+}
+
+// Park implements ferry.Outbox.
+func (d *DB) Park(ctx context.Context, owner string, id int64, reason string) error {
+	return d.settle(ctx, owner, id, "parked", reason, d.now())
+}
+
+func (d *DB) settle(ctx context.Context, owner string, id int64, status, reason string, retryAt time.Time) error {
+	now := d.ts(d.now())
+	res, err := d.conn(ctx).ExecContext(ctx, `UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, lease_owner = '', lease_until = '' WHERE id = ? AND `+held,
+		status, reason, d.ts(retryAt), id, owner, now)
+	if err != nil {
+		return fmt.Errorf("storage: outbox %s item %d: %w", status, id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("storage: outbox %s item %d by %s: %w", status, id, owner, ferry.ErrLeaseLost)
+	}
+	return nil
+}
