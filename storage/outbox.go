@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -12,11 +11,11 @@ import (
 )
 
 // The outbox as a ferry.Outbox: items are claimed under a lease before
-// they are sent. Claim selects and leases in one statement: on PostgreSQL
-// the selection skips rows another claimer has locked (FOR UPDATE SKIP
-// LOCKED) and the update rechecks the lease, so concurrent claimers on any
-// number of machines never lease one item twice; SQLite has one writer,
-// and the statement runs in an IMMEDIATE transaction (the DSN's _txlock).
+// they are sent. Claim selects and leases in one transaction: on
+// PostgreSQL the selection locks the rows it takes and skips those another
+// claimer has locked (FOR UPDATE SKIP LOCKED), so concurrent claimers on
+// any number of machines never lease one item twice; SQLite has one
+// writer, and the transaction is IMMEDIATE (the DSN's _txlock).
 var _ ferry.OutboxStore = (*DB)(nil)
 
 // Claim implements ferry.Outbox.
@@ -33,37 +32,42 @@ func (d *DB) Claim(ctx context.Context, sink, owner string, limit int, lease tim
 	if d.Postgres() {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
-	const free = `sink = ? AND status = 'pending' AND next_attempt_at <= ? AND (lease_until = '' OR lease_until < ?)`
 	var out []ferry.OutboxItem
 	err := d.tx(ctx, func(tx txer) error {
-		// The selection is a CTE, evaluated once (an IN subquery with a
-		// LIMIT may be rescanned, leasing more than limit). The condition is
-		// checked again on the locked row: on PostgreSQL a row another
-		// claimer leased after this statement's snapshot is dropped here.
-		rows, err := tx.QueryContext(ctx, `WITH free AS (SELECT id FROM outbox WHERE `+free+` ORDER BY id LIMIT ?`+lock+`)
-			UPDATE outbox SET lease_owner = ?, lease_until = ? FROM free WHERE outbox.id = free.id AND `+free+`
-			RETURNING outbox.id, sink, dedup_key, payload, attempts`,
-			sink, nowS, nowS, limit, owner, until, sink, nowS, nowS)
+		// On PostgreSQL the rows are locked as they are selected, skipping
+		// those another claimer has locked; a row another claimer leased
+		// and committed after this statement's snapshot is re-read when
+		// locked, and dropped as no longer free.
+		rows, err := tx.QueryContext(ctx, `SELECT id, sink, dedup_key, payload, attempts FROM outbox INDEXED BY outbox_claim
+			WHERE sink = ? AND status = 'pending' AND next_attempt_at <= ? AND (lease_until = '' OR lease_until < ?)
+			ORDER BY id LIMIT ?`+lock, sink, nowS, nowS, limit)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
 		for rows.Next() {
 			var it ferry.OutboxItem
 			var p string
 			if err := rows.Scan(&it.ID, &it.Sink, &it.DedupKey, &p, &it.Attempts); err != nil {
+				rows.Close()
 				return err
 			}
 			it.Payload = []byte(p)
 			out = append(out, it)
 		}
-		return rows.Err()
+		rows.Close()
+		if err := rows.Err(); err != nil || len(out) == 0 {
+			return err
+		}
+		args := []any{owner, until}
+		for _, it := range out {
+			args = append(args, it.ID)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id IN (?`+strings.Repeat(", ?", len(out)-1)+`)`, args...)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("storage: outbox claim (sink %s): %w", sink, err)
 	}
-	// RETURNING promises no order; items go out in the order stored.
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
 }
 
