@@ -55,6 +55,11 @@ var (
 	// (RecordStore.SaveStatement); nothing was stored.
 	ErrLegacyPending = errors.New("lines the previous version stored may be among this statement's: save the whole statement")
 
+	// ErrLoginBusy reports that another run of the same bot and login is
+	// running: a site's user is logged in by one run at a time, across
+	// every process sharing the store.
+	ErrLoginBusy = errors.New("another run of this bot and login is running")
+
 	// ErrNotWaiting reports a decision on a heal that is no longer
 	// proposed (accepted or rejected before).
 	ErrNotWaiting = errors.New("not waiting for review")
@@ -89,6 +94,12 @@ type RunStore interface {
 	// it uses; the first start time is kept across attempts. An unknown id
 	// is ErrNotFound.
 	StartRun(ctx context.Context, id int64, attempt int, selectorVersion string) error
+	// BeginRun is StartRun for one login at a time: it marks run id
+	// running unless another run of its bot and login is running, checked
+	// and set atomically across every process sharing the store. When one
+	// is, it changes nothing and returns that run's id and an error
+	// wrapping ErrLoginBusy. An unknown id is ErrNotFound.
+	BeginRun(ctx context.Context, id int64, attempt int, selectorVersion string) (busyWith int64, err error)
 	// FinishRun records a run's outcome and finish time. An unknown id is
 	// ErrNotFound.
 	FinishRun(ctx context.Context, id int64, status RunStatus, class FailureClass, errText, summary string) error
@@ -307,4 +318,15 @@ type OutboxStore interface {
 	// ErrNoDelivery, one not parked an error naming it), or every parked
 	// item when ids is empty. It returns how many.
 	RetryDeliveries(ctx context.Context, ids []int64) (int, error)
+}
+
+// Store is every store Ferry keeps its state in, as one database offers
+// them.
+type Store interface {
+	Transactor
+	RunStore
+	ArtifactStore
+	RecordStore
+	SelectorStore
+	OutboxStore
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -108,4 +109,30 @@ func isUniqueViolation(err error) bool {
 		return c == 2067 || c == 1555
 	}
 	return false
+}
+
+// Advisory lock spaces: what a transaction-scoped lock (lockOn) is taken
+// on.
+const (
+	lockLogin        = 741926 // a bot and login (BeginRun)
+	lockSelectorSite = 741927 // a site's selector versions
+)
+
+// lockOn takes, on PostgreSQL, a transaction-scoped advisory lock on the
+// key parts in space, held until tx ends: concurrent transactions that
+// check then write the same thing take turns. SQLite needs none: its
+// IMMEDIATE transactions already run one at a time.
+func (d *DB) lockOn(ctx context.Context, tx txer, space int64, parts ...string) error {
+	if !d.Postgres() {
+		return nil
+	}
+	// Each part with its length, so that no two lists give one text.
+	var key strings.Builder
+	for _, p := range parts {
+		key.WriteString(strconv.Itoa(len(p)) + ":" + p)
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(?, ?))`, key.String(), space); err != nil {
+		return fmt.Errorf("lock %v: %w", parts, err)
+	}
+	return nil
 }

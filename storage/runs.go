@@ -39,8 +39,44 @@ func (d *DB) CreateRun(ctx context.Context, q Queryer, r ferry.Run) (int64, erro
 
 // StartRun marks a run running for the given attempt.
 func (d *DB) StartRun(ctx context.Context, id int64, attempt int, selectorVersion string) error {
-	return d.updateRun(ctx, id, "start", `UPDATE runs SET status = ?, attempt = ?, selector_version = ?, started_at = CASE WHEN started_at = '' THEN ? ELSE started_at END, class = '', error = '' WHERE id = ?`,
-		ferry.RunRunning, attempt, selectorVersion, d.ts(d.now()), id)
+	return d.updateRun(ctx, id, "start", startRun, ferry.RunRunning, attempt, selectorVersion, d.ts(d.now()), id)
+}
+
+const startRun = `UPDATE runs SET status = ?, attempt = ?, selector_version = ?, started_at = CASE WHEN started_at = '' THEN ? ELSE started_at END, class = '', error = '' WHERE id = ?`
+
+// BeginRun marks a run running unless another run of its bot and login is
+// (see ferry.RunStore). On PostgreSQL a transaction-scoped advisory lock on
+// the bot and login orders concurrent calls (the check reads what the one
+// before committed); SQLite's IMMEDIATE transactions are one at a time.
+func (d *DB) BeginRun(ctx context.Context, id int64, attempt int, selectorVersion string) (int64, error) {
+	var busy int64
+	err := d.tx(ctx, func(tx txer) error {
+		var bot, login string
+		if err := tx.QueryRowContext(ctx, `SELECT bot, login FROM runs WHERE id = ?`, id).Scan(&bot, &login); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("storage: begin run %d: %w", id, ErrNotFound)
+			}
+			return fmt.Errorf("storage: begin run %d: %w", id, err)
+		}
+		if err := d.lockOn(ctx, tx, lockLogin, bot, login); err != nil {
+			return fmt.Errorf("storage: begin run %d: %w", id, err)
+		}
+		err := tx.QueryRowContext(ctx, `SELECT id FROM runs WHERE bot = ? AND login = ? AND status = ? AND id <> ? LIMIT 1`, bot, login, ferry.RunRunning, id).Scan(&busy)
+		switch {
+		case err == nil:
+			return fmt.Errorf("storage: begin run %d: %s as %s: run %d: %w", id, bot, login, busy, ErrLoginBusy)
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("storage: begin run %d: %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, startRun, ferry.RunRunning, attempt, selectorVersion, d.ts(d.now()), id); err != nil {
+			return fmt.Errorf("storage: begin run %d: %w", id, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return busy, err
+	}
+	return 0, nil
 }
 
 // updateRun runs an UPDATE of run id and reports a run that is not there.

@@ -15,6 +15,11 @@ import (
 func (d *DB) RecordSelectorVersion(ctx context.Context, site, version string, content []byte, author, message string) (seq int, added bool, err error) {
 	sum := ferry.SHA256Hex(content)
 	err = d.tx(ctx, func(tx txer) error {
+		// Concurrent recorders of one site take turns: each reads the
+		// newest version the one before committed.
+		if err := d.lockOn(ctx, tx, lockSelectorSite, site); err != nil {
+			return err
+		}
 		var last int
 		var lastSum string
 		err := tx.QueryRowContext(ctx, `SELECT seq, sha256 FROM selector_versions WHERE site = ? ORDER BY seq DESC LIMIT 1`, site).Scan(&last, &lastSum)

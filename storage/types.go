@@ -32,6 +32,7 @@ var (
 	ErrLegacyAmbiguous   = ferry.ErrLegacyAmbiguous
 	ErrLegacyPending     = ferry.ErrLegacyPending
 	ErrNotWaiting        = ferry.ErrNotWaiting
+	ErrLoginBusy         = ferry.ErrLoginBusy
 )
 
 // What DB implements.

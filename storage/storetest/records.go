@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ferry-rpa/ferry"
@@ -298,6 +299,30 @@ func selectorStore(t *testing.T, h Harness) {
 		}
 		if _, err := s.SelectorVersionAt(ctx, "demobank", 3); !errors.Is(err, ferry.ErrNoSelectorVersion) || !errors.Is(err, ferry.ErrNotFound) {
 			t.Fatalf("unknown version: %v, want ErrNoSelectorVersion", err)
+		}
+	})
+	t.Run("VersionsConcurrently", func(t *testing.T) {
+		t.Parallel()
+		s := h.New(t, nil)
+		const n = 6
+		var wg sync.WaitGroup
+		seqs := make([]int, n)
+		errs := make([]error, n)
+		for i := range n {
+			wg.Go(func() {
+				seqs[i], _, errs[i] = s.RecordSelectorVersion(ctx, "demobank", fmt.Sprint(i), []byte(fmt.Sprintf("v: %d", i)), "node", "")
+			})
+		}
+		wg.Wait()
+		seen := map[int]bool{}
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatalf("concurrent RecordSelectorVersion: %v", errs[i])
+			}
+			if seen[seqs[i]] || seqs[i] < 1 || seqs[i] > n {
+				t.Fatalf("version numbers %v: not 1..%d once each", seqs, n)
+			}
+			seen[seqs[i]] = true
 		}
 	})
 	t.Run("Fingerprints", func(t *testing.T) {

@@ -223,6 +223,65 @@ func runs(t *testing.T, h Harness) {
 			t.Fatalf("ActiveRun after the run finished: %d, want 0", id)
 		}
 	})
+	t.Run("BeginRunOneLoginAtATime", func(t *testing.T) {
+		t.Parallel()
+		s := h.New(t, nil)
+		const n = 8
+		var runs [n]int64
+		for i := range runs {
+			runs[i] = newRun(t, s, ferry.Run{Bot: "b", Login: "lina"})
+		}
+		other := newRun(t, s, ferry.Run{Bot: "b", Login: "wei"})
+		var wg sync.WaitGroup
+		var busy [n]int64
+		var errs [n]error
+		for i := range runs {
+			wg.Go(func() { busy[i], errs[i] = s.BeginRun(ctx, runs[i], 1, "v1") })
+		}
+		wg.Wait()
+		var winner int64
+		for i, err := range errs {
+			if err == nil {
+				if winner != 0 {
+					t.Fatalf("runs %d and %d of one login both began", winner, runs[i])
+				}
+				winner = runs[i]
+			} else if !errors.Is(err, ferry.ErrLoginBusy) {
+				t.Fatalf("BeginRun: %v", err)
+			}
+		}
+		if winner == 0 {
+			t.Fatal("no run began")
+		}
+		for i, err := range errs {
+			if err != nil && busy[i] != winner {
+				t.Fatalf("run %d was told it waits for %d, not %d", runs[i], busy[i], winner)
+			}
+		}
+		if r, _ := s.Run(ctx, winner); r.Status != ferry.RunRunning || r.Attempt != 1 || r.SelectorVersion != "v1" {
+			t.Fatalf("the run that began: %+v", r)
+		}
+		if _, err := s.BeginRun(ctx, other, 1, ""); err != nil {
+			t.Fatalf("another login is not blocked: %v", err)
+		}
+		// The winner may begin again (a retry of the same run).
+		if _, err := s.BeginRun(ctx, winner, 2, "v1"); err != nil {
+			t.Fatalf("the running run begins its next attempt: %v", err)
+		}
+		if err := s.FinishRun(ctx, winner, ferry.RunSucceeded, "", "", ""); err != nil {
+			t.Fatal(err)
+		}
+		next := runs[0]
+		if next == winner {
+			next = runs[1]
+		}
+		if busyWith, err := s.BeginRun(ctx, next, 1, ""); err != nil || busyWith != 0 {
+			t.Fatalf("after the winner finished: %d, %v", busyWith, err)
+		}
+		if _, err := s.BeginRun(ctx, other+1000, 1, ""); !errors.Is(err, ferry.ErrNotFound) {
+			t.Fatalf("BeginRun of an unknown run: %v", err)
+		}
+	})
 	t.Run("Steps", func(t *testing.T) {
 		t.Parallel()
 		s := h.New(t, nil)
