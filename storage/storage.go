@@ -172,7 +172,7 @@ func quickCheck(ctx context.Context, db *sql.DB, path string) error {
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("storage: %s is damaged: %w", path, err)
+		return fmt.Errorf("storage: %s is damaged (%w); restore it from a backup", path, err)
 	}
 	if len(problems) > 0 {
 		if len(problems) > 5 {
