@@ -136,3 +136,17 @@ func (d *DB) lockOn(ctx context.Context, tx txer, space int64, parts ...string) 
 	}
 	return nil
 }
+
+// inIDs is a condition "id IN ids" with its arguments: one array argument
+// on PostgreSQL (one plan whatever the count), a placeholder per id on
+// SQLite.
+func (d *DB) inIDs(ids []int64) (string, []any) {
+	if d.Postgres() {
+		return "= ANY(?)", []any{ids}
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return "IN (?" + strings.Repeat(", ?", len(ids)-1) + ")", args
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/ferry-rpa/ferry"
@@ -58,11 +57,12 @@ func (d *DB) Claim(ctx context.Context, sink, owner string, limit int, lease tim
 		if err := rows.Err(); err != nil || len(out) == 0 {
 			return err
 		}
-		args := []any{owner, until}
-		for _, it := range out {
-			args = append(args, it.ID)
+		ids := make([]int64, len(out))
+		for i, it := range out {
+			ids[i] = it.ID
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id IN (?`+strings.Repeat(", ?", len(out)-1)+`)`, args...)
+		in, idArgs := d.inIDs(ids)
+		_, err = tx.ExecContext(ctx, `UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id `+in, append([]any{owner, until}, idArgs...)...)
 		return err
 	})
 	if err != nil {
@@ -83,14 +83,10 @@ func (d *DB) Ack(ctx context.Context, owner string, ids []int64) error {
 	done := make(map[int64]bool, len(ids))
 	err := d.tx(ctx, func(tx txer) error {
 		for start := 0; start < len(ids); start += ackBatch {
-			batch := ids[start:min(start+ackBatch, len(ids))]
-			args := []any{now}
-			for _, id := range batch {
-				args = append(args, id)
-			}
-			args = append(args, owner, now)
+			in, idArgs := d.inIDs(ids[start:min(start+ackBatch, len(ids))])
+			args := append(append([]any{now}, idArgs...), owner, now)
 			rows, err := tx.QueryContext(ctx, `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = '', lease_owner = '', lease_until = ''
-				WHERE id IN (?`+strings.Repeat(", ?", len(batch)-1)+`) AND `+held+` RETURNING id`, args...)
+				WHERE id `+in+` AND `+held+` RETURNING id`, args...)
 			if err != nil {
 				return err
 			}
