@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -127,4 +128,34 @@ func TestOpenPicksTheDatabaseByDSN(t *testing.T) {
 		t.Fatalf("an unreachable server: %v (must fail without the password)", err)
 	}
 	t.Log(err)
+}
+
+// TestExistingCreatesNothing: a command that only reads opens a database
+// that is there, and creates none where there is none.
+func TestExistingCreatesNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "data", "ferry.db")
+	_, err := storage.OpenWith(ctx, storage.Options{DSN: p, ArtifactsDir: filepath.Join(dir, "data", "artifacts"), Existing: true})
+	if !errors.Is(err, storage.ErrNoDatabase) || !strings.Contains(err.Error(), p) {
+		t.Fatalf("no database: %v, want ErrNoDatabase naming %s", err, p)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("opening a missing database created %v", entries[0].Name())
+	}
+	db, err := storage.Open(ctx, p, filepath.Join(dir, "data", "artifacts"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := db.NewRun(ctx, ferry.Run{Bot: "b", Login: "l"})
+	db.Close()
+	ro, err := storage.OpenWith(ctx, storage.Options{DSN: p, ArtifactsDir: filepath.Join(dir, "data", "artifacts"), Existing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if _, err := ro.Run(ctx, id); err != nil {
+		t.Fatal(err)
+	}
 }

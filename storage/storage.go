@@ -21,6 +21,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -91,14 +92,26 @@ type Options struct {
 	ArtifactsInDatabase bool
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Existing opens only a SQLite database that exists, and creates no
+	// file or directory: for commands that only read. A missing one is an
+	// error wrapping ErrNoDatabase.
+	Existing bool
 }
+
+// ErrNoDatabase reports that Options.Existing found no database file.
+var ErrNoDatabase = errors.New("no Ferry database here yet")
 
 // OpenWith is Open with every option.
 func OpenWith(ctx context.Context, o Options) (*DB, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if !o.ArtifactsInDatabase {
+	if o.Existing && !IsPostgres(o.DSN) {
+		if _, err := os.Stat(o.DSN); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("storage: %s: %w", o.DSN, ErrNoDatabase)
+		}
+	}
+	if !o.ArtifactsInDatabase && !o.Existing {
 		if o.ArtifactsDir == "" {
 			return nil, fmt.Errorf("storage: no artifact directory given")
 		}
@@ -111,7 +124,7 @@ func OpenWith(ctx context.Context, o Options) (*DB, error) {
 	if IsPostgres(o.DSN) {
 		d, err = openPostgres(ctx, o.DSN)
 	} else {
-		d, err = openSQLite(ctx, o.DSN)
+		d, err = openSQLite(ctx, o.DSN, !o.Existing)
 	}
 	if err != nil {
 		return nil, err
@@ -128,17 +141,19 @@ func OpenWith(ctx context.Context, o Options) (*DB, error) {
 	return d, nil
 }
 
-func openSQLite(ctx context.Context, path string) (*DB, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("storage: %w", err)
+func openSQLite(ctx context.Context, path string, create bool) (*DB, error) {
+	if create {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("storage: %w", err)
+		}
+		// Created 0600 before SQLite opens it: SQLite gives its -wal and
+		// -shm files the database file's permissions.
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("storage: %w", err)
+		}
+		f.Close()
 	}
-	// Created 0600 before SQLite opens it: SQLite gives its -wal and -shm
-	// files the database file's permissions.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("storage: %w", err)
-	}
-	f.Close()
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
