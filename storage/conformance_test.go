@@ -40,7 +40,7 @@ func openSQLite(t testing.TB, inDB bool, now func() time.Time) *storage.DB {
 func openPostgres(t testing.TB, inDB bool, now func() time.Time) *storage.DB {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := storage.OpenWith(context.Background(), storage.Options{DSN: pg.Database(t), ArtifactsDir: filepath.Join(dir, "artifacts"), ArtifactsInDatabase: inDB, Now: now})
+	db, err := storage.OpenWith(context.Background(), storage.Options{DSN: migrated(t), ArtifactsDir: filepath.Join(dir, "artifacts"), ArtifactsInDatabase: inDB, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,4 +90,17 @@ func TestConformancePostgres(t *testing.T) {
 
 func TestConformancePostgresArtifactsOnDisk(t *testing.T) {
 	storetest.Run(t, harness(openPostgres, false))
+}
+
+// migrated is a fresh database of the private server with Ferry's schema:
+// a copy of one migrated once.
+func migrated(t testing.TB) string {
+	t.Helper()
+	return pg.DatabaseFrom(t, "ferry", func(ctx context.Context, url string) error {
+		db, err := storage.OpenWith(ctx, storage.Options{DSN: url, ArtifactsInDatabase: true})
+		if err != nil {
+			return err
+		}
+		return db.Close()
+	})
 }

@@ -44,9 +44,10 @@ type Server struct {
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the server process has exited
 
-	mu    sync.Mutex // serialises CREATE DATABASE and counts databases
-	admin *pgx.Conn
-	n     int
+	mu        sync.Mutex // serialises CREATE DATABASE and counts databases
+	admin     *pgx.Conn
+	n         int
+	templates map[string]error // made templates, and why one failed
 }
 
 // New returns a server that starts when Database is first called.
@@ -82,6 +83,16 @@ func version(binDir string) int {
 // CI=true); a server that does not start fails it.
 func (s *Server) Database(tb testing.TB) string {
 	tb.Helper()
+	return s.DatabaseFrom(tb, "", nil)
+}
+
+// DatabaseFrom is Database for a copy of template: a database made once,
+// on first use, by setup (given its URL; setup must close every
+// connection it opens, or the copies cannot be made). Tests whose
+// databases all need the same schema copy it instead of building it each
+// time. An empty template is Database.
+func (s *Server) DatabaseFrom(tb testing.TB, template string, setup func(ctx context.Context, url string) error) string {
+	tb.Helper()
 	if Bin("initdb") == "" || Bin("postgres") == "" {
 		testenv.Missing(tb, "PostgreSQL's initdb and postgres are not installed (Debian package postgresql; hack/deps.sh --test installs it)")
 		return ""
@@ -92,11 +103,28 @@ func (s *Server) Database(tb testing.TB) string {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	from := "template0"
+	if template != "" {
+		from = "tpl_" + template
+		if s.templates == nil {
+			s.templates = map[string]error{}
+		}
+		err, made := s.templates[template]
+		if !made {
+			if _, err = s.admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{from}.Sanitize()+" TEMPLATE template0"); err == nil {
+				err = setup(ctx, s.url(from))
+			}
+			s.templates[template] = err
+		}
+		if err != nil {
+			tb.Fatalf("pgtest: template %s: %v", template, err)
+		}
+	}
 	s.n++
 	name := fmt.Sprintf("t%d", s.n)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := s.admin.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE template0"); err != nil {
+	if _, err := s.admin.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE "+pgx.Identifier{from}.Sanitize()); err != nil {
 		tb.Fatalf("pgtest: create database %s: %v", name, err)
 	}
 	return s.url(name)

@@ -45,3 +45,33 @@ func TestDatabasesAreFreshAndSeparate(t *testing.T) {
 		}
 	}
 }
+
+func TestDatabaseFromTemplate(t *testing.T) {
+	srv := pgtest.New()
+	t.Cleanup(func() { _ = srv.Stop() })
+	ctx := context.Background()
+	made := 0
+	setup := func(ctx context.Context, url string) error {
+		made++
+		c, err := pgx.Connect(ctx, url)
+		if err != nil {
+			return err
+		}
+		defer c.Close(ctx)
+		_, err = c.Exec(ctx, `CREATE TABLE schema_v1 (id int)`)
+		return err
+	}
+	for range 3 {
+		c, err := pgx.Connect(ctx, srv.DatabaseFrom(t, "schema", setup))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Exec(ctx, `INSERT INTO schema_v1 VALUES (1)`); err != nil {
+			t.Fatalf("the copy lacks the template's table: %v", err)
+		}
+		c.Close(ctx)
+	}
+	if made != 1 {
+		t.Fatalf("the template was made %d times", made)
+	}
+}
