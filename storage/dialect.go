@@ -116,7 +116,15 @@ func isUniqueViolation(err error) bool {
 const (
 	lockLogin        = 741926 // a bot and login (BeginRun)
 	lockSelectorSite = 741927 // a site's selector versions
+	lockAccount      = 741928 // an account's statement lines (saves)
+	lockHeal         = 741929 // a site's element's heal proposals
 )
+
+// accountKey is an account number as saves of its statements lock it:
+// without spaces, in upper case, as banks print it either way.
+func accountKey(account string) string {
+	return strings.ToUpper(strings.Join(strings.Fields(account), ""))
+}
 
 // lockOn takes, on PostgreSQL, a transaction-scoped advisory lock on the
 // key parts in space, held until tx ends: concurrent transactions that

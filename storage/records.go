@@ -50,6 +50,9 @@ func NewLineRecord(runID int64, key string, l ferry.StatementLine) LineRecord {
 func (d *DB) SaveStatement(ctx context.Context, runID, artifactID int64, st ferry.Statement, sinks []string, problem string) (SaveResult, error) {
 	var out SaveResult
 	err := d.tx(ctx, func(tx txer) error {
+		if err := d.lockOn(ctx, tx, lockAccount, accountKey(st.Account)); err != nil {
+			return fmt.Errorf("storage: save statement %s: %w", st.Account, err)
+		}
 		var err error
 		if out.StatementID, err = insertStatement(ctx, tx, runID, artifactID, st, len(st.Lines), problem); err != nil {
 			return err

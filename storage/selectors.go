@@ -115,6 +115,11 @@ func (d *DB) Fingerprints(ctx context.Context, site string) ([]StoredFingerprint
 // ways) is already waiting for review; it returns the proposal's id.
 func (d *DB) AddHeal(ctx context.Context, h HealRecord) (id int64, added bool, err error) {
 	err = d.tx(ctx, func(tx txer) error {
+		// Concurrent proposals of one element take turns, so that one
+		// proposal is stored once.
+		if err := d.lockOn(ctx, tx, lockHeal, h.Site, h.Element, h.Variant); err != nil {
+			return err
+		}
 		err := tx.QueryRowContext(ctx, `SELECT id FROM selector_heals WHERE site = ? AND element = ? AND variant = ? AND way = ? AND status = 'proposed'`,
 			h.Site, h.Element, h.Variant, h.Way).Scan(&id)
 		if err == nil {

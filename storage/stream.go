@@ -36,6 +36,9 @@ func (d *DB) SaveStatementLines(ctx context.Context, runID, artifactID int64, st
 		return out, fmt.Errorf("storage: save statement %s: the header holds %d lines; SaveStatementLines takes them from lines", st.Account, len(st.Lines))
 	}
 	err := d.tx(ctx, func(tx txer) error {
+		if err := d.lockOn(ctx, tx, lockAccount, accountKey(st.Account)); err != nil {
+			return fmt.Errorf("storage: save statement %s: %w", st.Account, err)
+		}
 		var err error
 		if out.StatementID, err = insertStatement(ctx, tx, runID, artifactID, st, 0, ""); err != nil {
 			return err

@@ -149,6 +149,39 @@ func records(t *testing.T, h Harness) {
 			t.Fatalf("streamed, one statement reusing a bank id: %v, want ErrKeyCollision", err)
 		}
 	})
+	t.Run("ConcurrentSavesStoreEachLineOnce", func(t *testing.T) {
+		t.Parallel()
+		s := h.New(t, nil)
+		const n = 6
+		var wg sync.WaitGroup
+		results := make([]ferry.SaveResult, n)
+		errs := make([]error, n)
+		for i := range n {
+			run, a := download(t, s, fmt.Sprintf("node-%d.xml", i))
+			wg.Go(func() {
+				if i%2 == 0 {
+					results[i], errs[i] = s.SaveStatement(ctx, run, a, statement(), sinks, "")
+				} else {
+					results[i], errs[i] = s.SaveStatementLines(ctx, run, a, header(statement()), stream(statement(), 0), sinks)
+				}
+			})
+		}
+		wg.Wait()
+		newLines, queued := 0, 0
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatalf("concurrent save %d: %v", i, errs[i])
+			}
+			if results[i].NewLines+results[i].Duplicates != 2 {
+				t.Fatalf("save %d: %+v", i, results[i])
+			}
+			newLines += results[i].NewLines
+			queued += results[i].Queued
+		}
+		if newLines != 2 || queued != 4 || lines(t, s) != 2 {
+			t.Fatalf("%d concurrent saves stored %d new lines and queued %d items, want 2 and 4", n, newLines, queued)
+		}
+	})
 	t.Run("StreamAsWhole", func(t *testing.T) {
 		t.Parallel()
 		s := h.New(t, nil)
@@ -323,6 +356,27 @@ func selectorStore(t *testing.T, h Harness) {
 				t.Fatalf("version numbers %v: not 1..%d once each", seqs, n)
 			}
 			seen[seqs[i]] = true
+		}
+	})
+	t.Run("HealsConcurrently", func(t *testing.T) {
+		t.Parallel()
+		s := h.New(t, nil)
+		hr := ferry.HealRecord{Site: "demobank", Element: "login.user", RunID: 7, Page: "/login", Way: `{"ways":["#user"]}`, Score: 0.9, Breakdown: `{}`, BaseSeq: 1}
+		const n = 6
+		var wg sync.WaitGroup
+		ids := make([]int64, n)
+		errs := make([]error, n)
+		for i := range n {
+			wg.Go(func() { ids[i], _, errs[i] = s.AddHeal(ctx, hr) })
+		}
+		wg.Wait()
+		for i := range n {
+			if errs[i] != nil || ids[i] != ids[0] {
+				t.Fatalf("concurrent proposals of one heal: ids %v, errors %v", ids, errs)
+			}
+		}
+		if list, _ := s.Heals(ctx, "demobank", ""); len(list) != 1 {
+			t.Fatalf("%d heals stored for one proposal", len(list))
 		}
 	})
 	t.Run("Fingerprints", func(t *testing.T) {
