@@ -81,7 +81,7 @@ func TestConformanceSQLite(t *testing.T) {
 }
 
 func TestConformanceSQLiteArtifactsInDatabase(t *testing.T) {
-	storetest.Run(t, harness(openSQLite, true))
+	storetest.Artifacts(t, harness(openSQLite, true))
 }
 
 func TestConformancePostgres(t *testing.T) {
@@ -89,7 +89,7 @@ func TestConformancePostgres(t *testing.T) {
 }
 
 func TestConformancePostgresArtifactsOnDisk(t *testing.T) {
-	storetest.Run(t, harness(openPostgres, false))
+	storetest.Artifacts(t, harness(openPostgres, false))
 }
 
 // migrated is a fresh database of the private server with Ferry's schema:

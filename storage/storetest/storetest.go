@@ -47,7 +47,7 @@ type Harness struct {
 func Run(t *testing.T, h Harness) {
 	t.Run("Runs", func(t *testing.T) { runs(t, h) })
 	t.Run("Tx", func(t *testing.T) { transactions(t, h) })
-	t.Run("Artifacts", func(t *testing.T) { artifacts(t, h) })
+	t.Run("Artifacts", func(t *testing.T) { Artifacts(t, h) })
 	t.Run("Records", func(t *testing.T) { records(t, h) })
 	t.Run("Selectors", func(t *testing.T) { selectorStore(t, h) })
 	t.Run("Outbox", func(t *testing.T) { outbox(t, h) })
@@ -453,7 +453,9 @@ func readArtifact(t *testing.T, s Store, sha string) []byte {
 	return b
 }
 
-func artifacts(t *testing.T, h Harness) {
+// Artifacts runs the ArtifactStore part of the suite alone: for a second
+// artifact store on a database the whole suite ran on.
+func Artifacts(t *testing.T, h Harness) {
 	t.Run("StoredOnceBySHA", func(t *testing.T) {
 		t.Parallel()
 		s := h.New(t, nil)
