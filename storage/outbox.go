@@ -2,8 +2,10 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/ferry-rpa/ferry"
@@ -27,34 +29,51 @@ func (d *DB) Claim(ctx context.Context, sink, owner string, limit int, lease tim
 	}
 	now := d.now()
 	nowS, until := d.ts(now), d.ts(now.Add(lease))
-	lock := ""
-	if d.Postgres() {
-		lock = " FOR UPDATE SKIP LOCKED"
-	}
+	const free = `sink = ? AND status = 'pending' AND next_attempt_at <= ? AND (lease_until = '' OR lease_until < ?)`
 	var out []ferry.OutboxItem
-	err := d.tx(ctx, func(tx txer) error {
-		// On PostgreSQL the rows are locked as they are selected, skipping
-		// those another claimer has locked; a row another claimer leased
-		// and committed after this statement's snapshot is re-read when
-		// locked, and dropped as no longer free.
-		rows, err := tx.QueryContext(ctx, `SELECT id, sink, dedup_key, payload, attempts FROM outbox INDEXED BY outbox_claim
-			WHERE sink = ? AND status = 'pending' AND next_attempt_at <= ? AND (lease_until = '' OR lease_until < ?)
-			ORDER BY id LIMIT ?`+lock, sink, nowS, nowS, limit)
-		if err != nil {
-			return err
-		}
+	scan := func(rows *sql.Rows) error {
+		defer rows.Close()
 		for rows.Next() {
 			var it ferry.OutboxItem
 			var p string
 			if err := rows.Scan(&it.ID, &it.Sink, &it.DedupKey, &p, &it.Attempts); err != nil {
-				rows.Close()
 				return err
 			}
 			it.Payload = []byte(p)
 			out = append(out, it)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil || len(out) == 0 {
+		return rows.Err()
+	}
+	if !d.Postgres() {
+		// SQLite: one statement, in a transaction that is the only writer.
+		// The IN subquery is evaluated once.
+		err := d.tx(ctx, func(tx txer) error {
+			rows, err := tx.QueryContext(ctx, `UPDATE outbox SET lease_owner = ?, lease_until = ?
+				WHERE id IN (SELECT id FROM outbox INDEXED BY outbox_claim WHERE `+free+` ORDER BY id LIMIT ?)
+				RETURNING id, sink, dedup_key, payload, attempts`, owner, until, sink, nowS, nowS, limit)
+			if err != nil {
+				return err
+			}
+			return scan(rows)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("storage: outbox claim (sink %s): %w", sink, err)
+		}
+		// RETURNING promises no order; items go out in the order stored.
+		sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+		return out, nil
+	}
+	err := d.tx(ctx, func(tx txer) error {
+		// On PostgreSQL the rows are locked as they are selected, skipping
+		// those another claimer has locked; a row another claimer leased
+		// and committed after this statement's snapshot is re-read when
+		// locked, and dropped as no longer free.
+		rows, err := tx.QueryContext(ctx, `SELECT id, sink, dedup_key, payload, attempts FROM outbox WHERE `+free+` ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
+			sink, nowS, nowS, limit)
+		if err != nil {
+			return err
+		}
+		if err := scan(rows); err != nil || len(out) == 0 {
 			return err
 		}
 		ids := make([]int64, len(out))
