@@ -100,6 +100,16 @@ type RunStore interface {
 	// is, it changes nothing and returns that run's id and an error
 	// wrapping ErrLoginBusy. An unknown id is ErrNotFound.
 	BeginRun(ctx context.Context, id int64, attempt int, selectorVersion string) (busyWith int64, err error)
+	// LeaseRun records that owner (a process) works running run id until
+	// until: the heartbeat by which a dead owner's runs are found. It
+	// takes a lease that is free or expired, and extends owner's own. A
+	// run that is not running, or whose lease another owner holds and has
+	// not let expire, is ErrLeaseLost (the caller must stop working it);
+	// an unknown id is ErrNotFound.
+	LeaseRun(ctx context.Context, id int64, owner string, until time.Time) error
+	// OrphanedRuns lists running runs whose lease expired, or that never
+	// had one: their owner died. Oldest first.
+	OrphanedRuns(ctx context.Context) ([]RunRecord, error)
 	// FinishRun records a run's outcome and finish time. An unknown id is
 	// ErrNotFound.
 	FinishRun(ctx context.Context, id int64, status RunStatus, class FailureClass, errText, summary string) error

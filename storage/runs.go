@@ -223,3 +223,52 @@ func (d *DB) SetScheduleSlot(ctx context.Context, q Queryer, id, spec string, sl
 	}
 	return nil
 }
+
+// LeaseRun takes or extends a running run's heartbeat lease (see
+// ferry.RunStore).
+func (d *DB) LeaseRun(ctx context.Context, id int64, owner string, until time.Time) error {
+	if owner == "" {
+		return fmt.Errorf("storage: lease run %d without an owner", id)
+	}
+	now := d.ts(d.now())
+	res, err := d.conn(ctx).ExecContext(ctx, `UPDATE runs SET lease_owner = ?, lease_until = ?
+		WHERE id = ? AND status = ? AND (lease_owner = ? OR lease_until = '' OR lease_until < ?)`,
+		owner, d.ts(until), id, ferry.RunRunning, owner, now)
+	if err != nil {
+		return fmt.Errorf("storage: lease run %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		r, err := d.Run(ctx, id)
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("storage: lease run %d (%s, held by %q) for %s: %w", id, r.Status, d.runLeaseOwner(ctx, id), owner, ferry.ErrLeaseLost)
+	}
+	return nil
+}
+
+// OrphanedRuns lists running runs whose lease expired or never was taken.
+func (d *DB) OrphanedRuns(ctx context.Context) ([]RunRecord, error) {
+	rows, err := d.conn(ctx).QueryContext(ctx, `SELECT `+runColumns+` FROM runs WHERE status = ? AND (lease_until = '' OR lease_until < ?) ORDER BY id`,
+		ferry.RunRunning, d.ts(d.now()))
+	if err != nil {
+		return nil, fmt.Errorf("storage: orphaned runs: %w", err)
+	}
+	defer rows.Close()
+	var out []RunRecord
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, fmt.Errorf("storage: orphaned runs: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// runLeaseOwner names who holds a run's lease, for errors.
+func (d *DB) runLeaseOwner(ctx context.Context, id int64) string {
+	var owner string
+	_ = d.conn(ctx).QueryRowContext(ctx, `SELECT lease_owner FROM runs WHERE id = ?`, id).Scan(&owner)
+	return owner
+}

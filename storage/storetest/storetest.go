@@ -282,6 +282,54 @@ func runs(t *testing.T, h Harness) {
 			t.Fatalf("BeginRun of an unknown run: %v", err)
 		}
 	})
+	t.Run("HeartbeatLease", func(t *testing.T) {
+		t.Parallel()
+		c := newClock()
+		s := h.New(t, c.now)
+		a := newRun(t, s, ferry.Run{Bot: "b", Login: "lina"})
+		b := newRun(t, s, ferry.Run{Bot: "b", Login: "wei"})
+		if err := s.LeaseRun(ctx, a, "node-1", c.now().Add(time.Minute)); !errors.Is(err, ferry.ErrLeaseLost) {
+			t.Fatalf("leasing a queued run: %v, want ErrLeaseLost", err)
+		}
+		for _, id := range []int64{a, b} {
+			if _, err := s.BeginRun(ctx, id, 1, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.LeaseRun(ctx, a, "node-1", c.now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		// b never leased: orphaned already (a process that died before).
+		if got, err := s.OrphanedRuns(ctx); err != nil || len(got) != 1 || got[0].ID != b {
+			t.Fatalf("orphans: %v, %v; want only %d", runIDs(got), err, b)
+		}
+		if err := s.LeaseRun(ctx, a, "node-2", c.now().Add(time.Minute)); !errors.Is(err, ferry.ErrLeaseLost) {
+			t.Fatalf("another node takes a held lease: %v, want ErrLeaseLost", err)
+		}
+		c.advance(50 * time.Second)
+		if err := s.LeaseRun(ctx, a, "node-1", c.now().Add(time.Minute)); err != nil {
+			t.Fatalf("the owner's heartbeat: %v", err)
+		}
+		c.advance(time.Minute + time.Second)
+		if got, _ := s.OrphanedRuns(ctx); len(got) != 2 || got[0].ID != a {
+			t.Fatalf("orphans after node-1 stopped beating: %v", runIDs(got))
+		}
+		if err := s.LeaseRun(ctx, a, "node-2", c.now().Add(time.Minute)); err != nil {
+			t.Fatalf("taking an expired lease: %v", err)
+		}
+		if err := s.LeaseRun(ctx, a, "node-1", c.now().Add(time.Minute)); !errors.Is(err, ferry.ErrLeaseLost) {
+			t.Fatalf("the old owner comes back: %v, want ErrLeaseLost", err)
+		}
+		if err := s.FinishRun(ctx, b, ferry.RunFailed, ferry.ClassInternal, "orphaned", ""); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.OrphanedRuns(ctx); len(got) != 0 {
+			t.Fatalf("orphans: %v, want none", runIDs(got))
+		}
+		if err := s.LeaseRun(ctx, a+1000, "node-1", c.now()); !errors.Is(err, ferry.ErrNotFound) {
+			t.Fatalf("leasing an unknown run: %v", err)
+		}
+	})
 	t.Run("Steps", func(t *testing.T) {
 		t.Parallel()
 		s := h.New(t, nil)
