@@ -2,7 +2,8 @@
 # Installs (as root) or asks for (otherwise) what Ferry needs beside Go:
 # Debian's Chromium for the bots, the fonts the sandbox bank embeds in its
 # PDF statements, and for the tests poppler-utils (the PDF reference), qpdf,
-# hledger-web and beancount (real finance systems delivery is checked against).
+# hledger-web and beancount (real finance systems delivery is checked against)
+# and postgresql (the second database every store is tested on).
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
@@ -14,6 +15,9 @@ if [ "${1:-}" = "--test" ]; then
   # Real finance systems the delivery tests feed and check against.
   command -v hledger-web >/dev/null 2>&1 || need+=(hledger-web)
   command -v bean-check >/dev/null 2>&1 || need+=(beancount)
+  # PostgreSQL: storage's tests run every store against a private server
+  # (initdb into a temporary directory), as they do against SQLite.
+  { command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || need+=(postgresql)
 fi
 command -v go >/dev/null 2>&1 || { echo "Ferry needs Go 1.26 or newer on PATH (https://go.dev/dl/ or /usr/local/go/bin)" >&2; exit 3; }
 if [ "${1:-}" = "--test" ]; then

@@ -45,7 +45,7 @@ type lineFinder struct {
 	byKey, byAlias *sql.Stmt // nil byAlias: no line has an alias
 }
 
-func newLineFinder(ctx context.Context, tx *sql.Tx) (*lineFinder, error) {
+func newLineFinder(ctx context.Context, tx txer) (*lineFinder, error) {
 	f := &lineFinder{}
 	var err error
 	// Two lookups, each on its own index: SQLite scans the table for one
@@ -125,7 +125,7 @@ func describeLine(l ferry.StatementLine) string {
 // least as many stored lines as lines, or its lines are identical, the
 // pairing does not matter; otherwise Ferry cannot tell which of different
 // lines were stored, and says so with ErrLegacyAmbiguous rather than guess.
-func matchLegacy(ctx context.Context, tx *sql.Tx, st ferry.Statement, keys []string, stored []bool, out *SaveResult, where func(int) string) error {
+func matchLegacy(ctx context.Context, tx txer, st ferry.Statement, keys []string, stored []bool, out *SaveResult, where func(int) string) error {
 	var pending bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM statement_lines INDEXED BY statement_lines_unmatched_legacy WHERE legacy_key <> '' AND alias_key IS NULL)`).Scan(&pending); err != nil {
 		return fmt.Errorf("storage: legacy lines: %w", err)

@@ -5,41 +5,28 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
+	"github.com/ferry-rpa/ferry"
 	"github.com/shopspring/decimal"
 )
 
-// Delivery is one record's delivery to one sink, as ops see it.
-type Delivery struct {
-	ID          int64
-	Sink        string
-	DedupKey    string
-	Payload     string
-	Status      string // pending, delivered, parked
-	Attempts    int
-	LastError   string
-	NextAttempt time.Time
-	DeliveredAt time.Time
-}
+// Delivery is ferry.Delivery.
+type Delivery = ferry.Delivery
 
-// ErrNoDelivery reports an unknown delivery.
-var ErrNoDelivery = errors.New("no such delivery")
-
-const deliveryColumns = `id, sink, dedup_key, payload, status, attempts, last_error, next_attempt_at, delivered_at`
+const deliveryColumns = `id, sink, dedup_key, payload, status, attempts, last_error, next_attempt_at, delivered_at, lease_owner, lease_until`
 
 func scanDelivery(sc interface{ Scan(...any) error }) (Delivery, error) {
 	var d Delivery
-	var next, done string
-	err := sc.Scan(&d.ID, &d.Sink, &d.DedupKey, &d.Payload, &d.Status, &d.Attempts, &d.LastError, &next, &done)
-	d.NextAttempt, d.DeliveredAt = parseTS(next), parseTS(done)
+	var next, done, until string
+	err := sc.Scan(&d.ID, &d.Sink, &d.DedupKey, &d.Payload, &d.Status, &d.Attempts, &d.LastError, &next, &done, &d.LeaseOwner, &until)
+	d.NextAttempt, d.DeliveredAt, d.LeaseUntil = parseTS(next), parseTS(done), parseTS(until)
 	return d, err
 }
 
 // Deliveries lists deliveries, newest first; status and sink filter when
 // set.
 func (d *DB) Deliveries(ctx context.Context, status, sink string, limit int) ([]Delivery, error) {
-	rows, err := d.SQL.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM outbox WHERE (? = '' OR status = ?) AND (? = '' OR sink = ?) ORDER BY id DESC LIMIT ?`,
+	rows, err := d.conn(ctx).QueryContext(ctx, `SELECT `+deliveryColumns+` FROM outbox WHERE (? = '' OR status = ?) AND (? = '' OR sink = ?) ORDER BY id DESC LIMIT ?`,
 		status, status, sink, sink, limit)
 	if err != nil {
 		return nil, err
@@ -58,7 +45,7 @@ func (d *DB) Deliveries(ctx context.Context, status, sink string, limit int) ([]
 
 // Delivery returns one delivery.
 func (d *DB) Delivery(ctx context.Context, id int64) (Delivery, error) {
-	x, err := scanDelivery(d.SQL.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM outbox WHERE id = ?`, id))
+	x, err := scanDelivery(d.conn(ctx).QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM outbox WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return x, fmt.Errorf("storage: delivery %d: %w", id, ErrNoDelivery)
 	}
@@ -70,7 +57,7 @@ func (d *DB) Delivery(ctx context.Context, id int64) (Delivery, error) {
 func (d *DB) RetryDeliveries(ctx context.Context, ids []int64) (int, error) {
 	now := d.ts(d.now())
 	if len(ids) == 0 {
-		res, err := d.SQL.ExecContext(ctx, `UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = 0 WHERE status = 'parked'`, now)
+		res, err := d.conn(ctx).ExecContext(ctx, `UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = 0 WHERE status = 'parked'`, now)
 		if err != nil {
 			return 0, err
 		}
@@ -78,7 +65,7 @@ func (d *DB) RetryDeliveries(ctx context.Context, ids []int64) (int, error) {
 		return int(n), nil
 	}
 	n := 0
-	err := d.Tx(ctx, func(tx *sql.Tx) error {
+	err := d.tx(ctx, func(tx txer) error {
 		for _, id := range ids {
 			var status string
 			if err := tx.QueryRowContext(ctx, `SELECT status FROM outbox WHERE id = ?`, id).Scan(&status); err != nil {
@@ -97,14 +84,17 @@ func (d *DB) RetryDeliveries(ctx context.Context, ids []int64) (int, error) {
 		}
 		return nil
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // LineRecords returns every stored statement line as its delivery record,
 // in booking order; from and to (YYYY-MM-DD) bound the booking date when
 // set.
 func (d *DB) LineRecords(ctx context.Context, from, to string) ([]LineRecord, error) {
-	rows, err := d.SQL.QueryContext(ctx, `SELECT dedup_key, run_id, account, booking_date, value_date, amount, currency, counterparty, description, reference, transaction_id, balance_after
+	rows, err := d.conn(ctx).QueryContext(ctx, `SELECT dedup_key, run_id, account, booking_date, value_date, amount, currency, counterparty, description, reference, transaction_id, balance_after
 		FROM statement_lines WHERE (? = '' OR booking_date >= ?) AND (? = '' OR booking_date <= ?) ORDER BY booking_date, account, rowid`, from, from, to, to)
 	if err != nil {
 		return nil, err

@@ -5,16 +5,19 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/ferry-rpa/ferry"
 )
 
 // The outbox as a ferry.Outbox: items are claimed under a lease before
-// they are sent. SQLite has one writer, and Claim selects and leases in
-// one IMMEDIATE transaction (the DSN's _txlock), so no two claimers can
-// lease the same item.
-var _ ferry.Outbox = (*DB)(nil)
+// they are sent. Claim selects and leases in one transaction: on
+// PostgreSQL the selection locks the rows it takes and skips those another
+// claimer has locked (FOR UPDATE SKIP LOCKED), so concurrent claimers on
+// any number of machines never lease one item twice; SQLite has one
+// writer, and the transaction is IMMEDIATE (the DSN's _txlock).
+var _ ferry.OutboxStore = (*DB)(nil)
 
 // Claim implements ferry.Outbox.
 func (d *DB) Claim(ctx context.Context, sink, owner string, limit int, lease time.Duration) ([]ferry.OutboxItem, error) {
@@ -26,39 +29,60 @@ func (d *DB) Claim(ctx context.Context, sink, owner string, limit int, lease tim
 	}
 	now := d.now()
 	nowS, until := d.ts(now), d.ts(now.Add(lease))
+	const free = `sink = ? AND status = 'pending' AND next_attempt_at <= ? AND (lease_until = '' OR lease_until < ?)`
 	var out []ferry.OutboxItem
-	err := d.Tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, sink, dedup_key, payload, attempts FROM outbox
-			WHERE sink = ? AND status = 'pending' AND next_attempt_at <= ? AND (lease_until = '' OR lease_until < ?)
-			ORDER BY id LIMIT ?`, sink, nowS, nowS, limit)
-		if err != nil {
-			return err
-		}
+	scan := func(rows *sql.Rows) error {
+		defer rows.Close()
 		for rows.Next() {
 			var it ferry.OutboxItem
 			var p string
 			if err := rows.Scan(&it.ID, &it.Sink, &it.DedupKey, &p, &it.Attempts); err != nil {
-				rows.Close()
 				return err
 			}
 			it.Payload = []byte(p)
 			out = append(out, it)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+		return rows.Err()
+	}
+	if !d.Postgres() {
+		// SQLite: one statement, in a transaction that is the only writer.
+		// The IN subquery is evaluated once.
+		err := d.tx(ctx, func(tx txer) error {
+			rows, err := tx.QueryContext(ctx, `UPDATE outbox SET lease_owner = ?, lease_until = ?
+				WHERE id IN (SELECT id FROM outbox INDEXED BY outbox_claim WHERE `+free+` ORDER BY id LIMIT ?)
+				RETURNING id, sink, dedup_key, payload, attempts`, owner, until, sink, nowS, nowS, limit)
+			if err != nil {
+				return err
+			}
+			return scan(rows)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("storage: outbox claim (sink %s): %w", sink, err)
 		}
-		st, err := tx.PrepareContext(ctx, `UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id = ?`)
+		// RETURNING promises no order; items go out in the order stored.
+		sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+		return out, nil
+	}
+	err := d.tx(ctx, func(tx txer) error {
+		// On PostgreSQL the rows are locked as they are selected, skipping
+		// those another claimer has locked; a row another claimer leased
+		// and committed after this statement's snapshot is re-read when
+		// locked, and dropped as no longer free.
+		rows, err := tx.QueryContext(ctx, `SELECT id, sink, dedup_key, payload, attempts FROM outbox WHERE `+free+` ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
+			sink, nowS, nowS, limit)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		for _, it := range out {
-			if _, err := st.ExecContext(ctx, owner, until, it.ID); err != nil {
-				return err
-			}
+		if err := scan(rows); err != nil || len(out) == 0 {
+			return err
 		}
-		return nil
+		ids := make([]int64, len(out))
+		for i, it := range out {
+			ids[i] = it.ID
+		}
+		in, idArgs := d.inIDs(ids)
+		_, err = tx.ExecContext(ctx, `UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id `+in, append([]any{owner, until}, idArgs...)...)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("storage: outbox claim (sink %s): %w", sink, err)
@@ -69,23 +93,33 @@ func (d *DB) Claim(ctx context.Context, sink, owner string, limit int, lease tim
 // held is the condition that owner still holds an item's lease at now.
 const held = `status = 'pending' AND lease_owner = ? AND lease_until >= ?`
 
+// ackBatch is how many items one Ack statement settles.
+const ackBatch = 500
+
 // Ack implements ferry.Outbox.
 func (d *DB) Ack(ctx context.Context, owner string, ids []int64) error {
 	now := d.ts(d.now())
-	var lost []int64
-	err := d.Tx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = '', lease_owner = '', lease_until = '' WHERE id = ? AND `+held)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		for _, id := range ids {
-			res, err := st.ExecContext(ctx, now, id, owner, now)
+	done := make(map[int64]bool, len(ids))
+	err := d.tx(ctx, func(tx txer) error {
+		for start := 0; start < len(ids); start += ackBatch {
+			in, idArgs := d.inIDs(ids[start:min(start+ackBatch, len(ids))])
+			args := append(append([]any{now}, idArgs...), owner, now)
+			rows, err := tx.QueryContext(ctx, `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = '', lease_owner = '', lease_until = ''
+				WHERE id `+in+` AND `+held+` RETURNING id`, args...)
 			if err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				lost = append(lost, id)
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				done[id] = true
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -93,8 +127,14 @@ func (d *DB) Ack(ctx context.Context, owner string, ids []int64) error {
 	if err != nil {
 		return fmt.Errorf("storage: outbox ack: %w", err)
 	}
+	var lost []int64
+	for _, id := range ids {
+		if !done[id] {
+			lost = append(lost, id)
+		}
+	}
 	if len(lost) > 0 {
-		return fmt.Errorf("storage: outbox ack of items %v: %w", lost, ferry.ErrLeaseLost)
+		return fmt.Errorf("storage: outbox ack of items %v by %s: %w", lost, owner, ferry.ErrLeaseLost)
 	}
 	return nil
 }
@@ -111,13 +151,13 @@ func (d *DB) Park(ctx context.Context, owner string, id int64, reason string) er
 
 func (d *DB) settle(ctx context.Context, owner string, id int64, status, reason string, retryAt time.Time) error {
 	now := d.ts(d.now())
-	res, err := d.SQL.ExecContext(ctx, `UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, lease_owner = '', lease_until = '' WHERE id = ? AND `+held,
+	res, err := d.conn(ctx).ExecContext(ctx, `UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, lease_owner = '', lease_until = '' WHERE id = ? AND `+held,
 		status, reason, d.ts(retryAt), id, owner, now)
 	if err != nil {
 		return fmt.Errorf("storage: outbox %s item %d: %w", status, id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("storage: outbox %s item %d: %w", status, id, ferry.ErrLeaseLost)
+		return fmt.Errorf("storage: outbox %s item %d by %s: %w", status, id, owner, ferry.ErrLeaseLost)
 	}
 	return nil
 }

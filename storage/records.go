@@ -1,94 +1,14 @@
 package storage
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/ferry-rpa/ferry"
 )
-
-// ArtifactPath is where the file with this SHA-256 lives.
-func (d *DB) ArtifactPath(sha string) string {
-	return filepath.Join(d.ArtifactsDir, sha[:2], sha)
-}
-
-// PutArtifact writes data once under its SHA-256 (atomically: a temporary
-// file renamed into place) and records it for the run.
-func (d *DB) PutArtifact(ctx context.Context, a ferry.Artifact, data []byte) (ferry.Artifact, error) {
-	return d.PutArtifactFrom(ctx, a, bytes.NewReader(data))
-}
-
-// PutArtifactFrom is PutArtifact for a file read from r as it is written,
-// so that a large one is never held in memory: it is copied to a temporary
-// file while it is hashed, then renamed to its SHA-256 (or dropped when
-// that file exists already).
-func (d *DB) PutArtifactFrom(ctx context.Context, a ferry.Artifact, r io.Reader) (ferry.Artifact, error) {
-	if a.Captured.IsZero() {
-		a.Captured = d.now()
-	}
-	if err := os.MkdirAll(d.ArtifactsDir, 0o755); err != nil {
-		return a, fmt.Errorf("storage: artifact dir: %w", err)
-	}
-	tmp, err := os.CreateTemp(d.ArtifactsDir, ".tmp-*")
-	if err != nil {
-		return a, fmt.Errorf("storage: artifact: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // once renamed, a no-op
-	h := sha256.New()
-	n, werr := io.Copy(io.MultiWriter(tmp, h), r)
-	serr := tmp.Sync()
-	cerr := tmp.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		return a, fmt.Errorf("storage: write artifact %s: %w", a.Name, err)
-	}
-	a.SHA256, a.Size = hex.EncodeToString(h.Sum(nil)), n
-	p := d.ArtifactPath(a.SHA256)
-	if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return a, fmt.Errorf("storage: artifact dir: %w", err)
-		}
-		if err := os.Rename(tmp.Name(), p); err != nil {
-			return a, fmt.Errorf("storage: artifact: %w", err)
-		}
-	}
-	res, err := d.SQL.ExecContext(ctx, `INSERT INTO artifacts (run_id, kind, name, sha256, size, mime, account, format, captured_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.RunID, a.Kind, a.Name, a.SHA256, a.Size, a.MIME, a.Account, a.Format, d.ts(a.Captured))
-	if err != nil {
-		return a, fmt.Errorf("storage: record artifact: %w", err)
-	}
-	a.ID, _ = res.LastInsertId()
-	return a, nil
-}
-
-// Artifacts lists a run's artifacts.
-func (d *DB) Artifacts(ctx context.Context, runID int64) ([]ferry.Artifact, error) {
-	rows, err := d.SQL.QueryContext(ctx, `SELECT id, run_id, kind, name, sha256, size, mime, account, format, captured_at FROM artifacts WHERE run_id = ? ORDER BY id`, runID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []ferry.Artifact
-	for rows.Next() {
-		var a ferry.Artifact
-		var captured string
-		if err := rows.Scan(&a.ID, &a.RunID, &a.Kind, &a.Name, &a.SHA256, &a.Size, &a.MIME, &a.Account, &a.Format, &captured); err != nil {
-			return nil, err
-		}
-		a.Captured = parseTS(captured)
-		out = append(out, a)
-	}
-	return out, rows.Err()
-}
 
 // LineRecord is the JSON form of a statement line handed to sinks.
 type LineRecord struct {
@@ -118,40 +38,6 @@ func NewLineRecord(runID int64, key string, l ferry.StatementLine) LineRecord {
 		TransactionID: l.TransactionID, BalanceAfter: l.BalanceAfter.StringFixed(2), RunID: runID}
 }
 
-// SaveResult says what SaveStatement stored. Every line of an accepted
-// statement is either new or a duplicate: NewLines + Duplicates is the
-// statement's line count.
-type SaveResult struct {
-	StatementID int64
-	NewLines    int // lines stored for the first time
-	// Duplicates are lines stored before, by an earlier save or by the
-	// previous version: not stored or queued again.
-	Duplicates int
-	// Legacy counts the Duplicates this save found among the lines a
-	// database written by the previous version holds (under its dedup
-	// keys, ferry.StatementLine.LegacyDedupKey); later saves find them
-	// under their current key.
-	Legacy int
-	// LegacyByAmount counts the Legacy lines matched on account, booking
-	// date, amount and currency alone, because their texts and references
-	// changed between versions (a text encoding read right at last, say).
-	LegacyByAmount int
-	Queued         int // outbox rows written
-}
-
-// ErrKeyCollision reports two different transactions under one dedup key:
-// a stored line and a new one that disagree on account, booking date,
-// amount or currency. Usually a bank id (TransactionID) that is not unique
-// after all. Nothing of the statement is stored.
-var ErrKeyCollision = errors.New("two different transactions share a dedup key")
-
-// ErrLegacyAmbiguous reports lines that a database written by the previous
-// version may hold, where Ferry cannot tell which of them it holds: fewer
-// stored lines than new ones of one account, day and amount, whose texts
-// changed between versions. Nothing of the statement is stored; a person
-// decides.
-var ErrLegacyAmbiguous = errors.New("cannot tell which lines the previous version stored")
-
 // SaveStatement stores a parsed statement in one transaction: the statement
 // row, every line not stored before, and an outbox row per new line and
 // sink. A line is stored before when a stored line has its dedup key, or,
@@ -163,7 +49,10 @@ var ErrLegacyAmbiguous = errors.New("cannot tell which lines the previous versio
 // with its problem: nothing of it is delivered.
 func (d *DB) SaveStatement(ctx context.Context, runID, artifactID int64, st ferry.Statement, sinks []string, problem string) (SaveResult, error) {
 	var out SaveResult
-	err := d.Tx(ctx, func(tx *sql.Tx) error {
+	err := d.tx(ctx, func(tx txer) error {
+		if err := d.lockOn(ctx, tx, lockAccount, accountKey(st.Account)); err != nil {
+			return fmt.Errorf("storage: save statement %s: %w", st.Account, err)
+		}
 		var err error
 		if out.StatementID, err = insertStatement(ctx, tx, runID, artifactID, st, len(st.Lines), problem); err != nil {
 			return err
@@ -222,7 +111,7 @@ func (d *DB) SaveStatement(ctx context.Context, runID, artifactID int64, st ferr
 // insertStatement writes a statement's row. A statement that states no
 // balances stores none (not an invented 0), apart from a closing balance
 // it states alone.
-func insertStatement(ctx context.Context, tx *sql.Tx, runID, artifactID int64, st ferry.Statement, lines int, problem string) (int64, error) {
+func insertStatement(ctx context.Context, tx txer, runID, artifactID int64, st ferry.Statement, lines int, problem string) (int64, error) {
 	status := "accepted"
 	if problem != "" {
 		status = "held"
@@ -236,12 +125,9 @@ func insertStatement(ctx context.Context, tx *sql.Tx, runID, artifactID int64, s
 			}
 		}
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO statements (run_id, artifact_id, account, currency, period_from, period_to, opening, closing, line_count, new_lines, status, problem) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
-		runID, artifactID, st.Account, st.Currency, st.From.String(), st.To.String(), opening, closing, lines, status, problem)
-	if err != nil {
-		return 0, fmt.Errorf("storage: save statement %s: %w", st.Account, err)
-	}
-	id, err := res.LastInsertId()
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO statements (run_id, artifact_id, account, currency, period_from, period_to, opening, closing, line_count, new_lines, status, problem) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) RETURNING id`,
+		runID, artifactID, st.Account, st.Currency, st.From.String(), st.To.String(), opening, closing, lines, status, problem).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("storage: save statement %s: %w", st.Account, err)
 	}
@@ -249,7 +135,7 @@ func insertStatement(ctx context.Context, tx *sql.Tx, runID, artifactID int64, s
 }
 
 // setCounts records in the statement's row what its save found.
-func setCounts(ctx context.Context, tx *sql.Tx, out SaveResult) error {
+func setCounts(ctx context.Context, tx txer, out SaveResult) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE statements SET new_lines = ?, duplicate_lines = ?, legacy_lines = ? WHERE id = ?`, out.NewLines, out.Duplicates, out.Legacy, out.StatementID); err != nil {
 		return fmt.Errorf("storage: statement %d: counts: %w", out.StatementID, err)
 	}
@@ -257,7 +143,7 @@ func setCounts(ctx context.Context, tx *sql.Tx, out SaveResult) error {
 }
 
 // fileLabel names a statement's downloaded file and account, for errors.
-func fileLabel(ctx context.Context, tx *sql.Tx, artifactID int64, account string) string {
+func fileLabel(ctx context.Context, tx txer, artifactID int64, account string) string {
 	var name string
 	_ = tx.QueryRowContext(ctx, `SELECT name FROM artifacts WHERE id = ?`, artifactID).Scan(&name)
 	return fmt.Sprintf("%s: account %s", name, account)
@@ -282,7 +168,7 @@ type lineWriter struct {
 	line, outbox       *sql.Stmt
 }
 
-func (d *DB) newLineWriter(ctx context.Context, tx *sql.Tx, runID, statementID int64, sinks []string) (*lineWriter, error) {
+func (d *DB) newLineWriter(ctx context.Context, tx txer, runID, statementID int64, sinks []string) (*lineWriter, error) {
 	w := &lineWriter{runID: runID, statementID: statementID, sinks: sinks, now: d.ts(d.now())}
 	var err error
 	// A plain INSERT: every stored key was looked up first, in this
@@ -330,22 +216,9 @@ func (w *lineWriter) write(ctx context.Context, key string, l ferry.StatementLin
 	return nil
 }
 
-// StatementRow is a stored statement.
-type StatementRow struct {
-	ID, RunID, ArtifactID int64
-	Account, Currency     string
-	From, To              string
-	Opening, Closing      string
-	Lines, NewLines       int
-	// Duplicates are lines the save found stored before; Legacy those of
-	// them found among the previous version's lines.
-	Duplicates, Legacy int
-	Status, Problem    string
-}
-
 // Statements lists a run's statements.
 func (d *DB) Statements(ctx context.Context, runID int64) ([]StatementRow, error) {
-	rows, err := d.SQL.QueryContext(ctx, `SELECT id, run_id, artifact_id, account, currency, period_from, period_to, opening, closing, line_count, new_lines, duplicate_lines, legacy_lines, status, problem FROM statements WHERE run_id = ? ORDER BY id`, runID)
+	rows, err := d.conn(ctx).QueryContext(ctx, `SELECT id, run_id, artifact_id, account, currency, period_from, period_to, opening, closing, line_count, new_lines, duplicate_lines, legacy_lines, status, problem FROM statements WHERE run_id = ? ORDER BY id`, runID)
 	if err != nil {
 		return nil, err
 	}
@@ -364,7 +237,7 @@ func (d *DB) Statements(ctx context.Context, runID int64) ([]StatementRow, error
 // CountLines returns how many distinct statement lines are stored.
 func (d *DB) CountLines(ctx context.Context) (int, error) {
 	var n int
-	err := d.SQL.QueryRowContext(ctx, `SELECT COUNT(*) FROM statement_lines`).Scan(&n)
+	err := d.conn(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM statement_lines`).Scan(&n)
 	return n, err
 }
 
@@ -374,7 +247,7 @@ type OutboxItem = ferry.OutboxItem
 // PendingOutbox lists up to limit items of sink due for delivery at now,
 // claimed or not: for inspection. Deliverers claim items instead (Claim).
 func (d *DB) PendingOutbox(ctx context.Context, sink string, limit int, now time.Time) ([]OutboxItem, error) {
-	rows, err := d.SQL.QueryContext(ctx, `SELECT id, sink, dedup_key, payload, attempts FROM outbox WHERE sink = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
+	rows, err := d.conn(ctx).QueryContext(ctx, `SELECT id, sink, dedup_key, payload, attempts FROM outbox WHERE sink = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
 		sink, d.ts(now), limit)
 	if err != nil {
 		return nil, err
@@ -395,7 +268,7 @@ func (d *DB) PendingOutbox(ctx context.Context, sink string, limit int, now time
 
 // OutboxCounts returns how many items are pending, delivered and parked.
 func (d *DB) OutboxCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := d.SQL.QueryContext(ctx, `SELECT status, COUNT(*) FROM outbox GROUP BY status`)
+	rows, err := d.conn(ctx).QueryContext(ctx, `SELECT status, COUNT(*) FROM outbox GROUP BY status`)
 	if err != nil {
 		return nil, err
 	}

@@ -5,32 +5,21 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/ferry-rpa/ferry"
 )
-
-// SelectorVersion is one stored content of a site's selector file.
-type SelectorVersion struct {
-	Site      string
-	Seq       int // 1, 2, 3… per site
-	Version   string
-	SHA256    string
-	Content   string
-	Author    string
-	Message   string
-	CreatedAt time.Time
-}
-
-// ErrNoSelectorVersion reports an unknown version.
-var ErrNoSelectorVersion = errors.New("no such selector version")
 
 // RecordSelectorVersion stores content as the site's newest version unless
 // the newest already has it. It returns the version's number and whether
 // it is new.
 func (d *DB) RecordSelectorVersion(ctx context.Context, site, version string, content []byte, author, message string) (seq int, added bool, err error) {
 	sum := ferry.SHA256Hex(content)
-	err = d.Tx(ctx, func(tx *sql.Tx) error {
+	err = d.tx(ctx, func(tx txer) error {
+		// Concurrent recorders of one site take turns: each reads the
+		// newest version the one before committed.
+		if err := d.lockOn(ctx, tx, lockSelectorSite, site); err != nil {
+			return err
+		}
 		var last int
 		var lastSum string
 		err := tx.QueryRowContext(ctx, `SELECT seq, sha256 FROM selector_versions WHERE site = ? ORDER BY seq DESC LIMIT 1`, site).Scan(&last, &lastSum)
@@ -54,7 +43,7 @@ func (d *DB) RecordSelectorVersion(ctx context.Context, site, version string, co
 
 // SelectorVersions lists a site's versions, oldest first.
 func (d *DB) SelectorVersions(ctx context.Context, site string) ([]SelectorVersion, error) {
-	rows, err := d.SQL.QueryContext(ctx, `SELECT site, seq, version, sha256, content, author, message, created_at FROM selector_versions WHERE site = ? ORDER BY seq`, site)
+	rows, err := d.conn(ctx).QueryContext(ctx, `SELECT site, seq, version, sha256, content, author, message, created_at FROM selector_versions WHERE site = ? ORDER BY seq`, site)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +65,7 @@ func (d *DB) SelectorVersions(ctx context.Context, site string) ([]SelectorVersi
 func (d *DB) SelectorVersionAt(ctx context.Context, site string, seq int) (SelectorVersion, error) {
 	var v SelectorVersion
 	var at string
-	err := d.SQL.QueryRowContext(ctx, `SELECT site, seq, version, sha256, content, author, message, created_at FROM selector_versions WHERE site = ? AND seq = ?`, site, seq).
+	err := d.conn(ctx).QueryRowContext(ctx, `SELECT site, seq, version, sha256, content, author, message, created_at FROM selector_versions WHERE site = ? AND seq = ?`, site, seq).
 		Scan(&v.Site, &v.Seq, &v.Version, &v.SHA256, &v.Content, &v.Author, &v.Message, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, fmt.Errorf("storage: site %s version %d: %w", site, seq, ErrNoSelectorVersion)
@@ -85,20 +74,13 @@ func (d *DB) SelectorVersionAt(ctx context.Context, site string, seq int) (Selec
 	return v, err
 }
 
-// StoredFingerprint is an element as a run last found it.
-type StoredFingerprint struct {
-	Site, Element, Variant, Page string
-	Data                         string // JSON
-	RunID                        int64
-}
-
 // SaveFingerprints keeps, per site, element and variant, the newest
 // fingerprint.
 func (d *DB) SaveFingerprints(ctx context.Context, fps []StoredFingerprint) error {
 	if len(fps) == 0 {
 		return nil
 	}
-	return d.Tx(ctx, func(tx *sql.Tx) error {
+	return d.tx(ctx, func(tx txer) error {
 		for _, f := range fps {
 			_, err := tx.ExecContext(ctx, `INSERT INTO selector_fingerprints (site, element, variant, page, fingerprint, run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (site, element, variant) DO UPDATE SET page = excluded.page, fingerprint = excluded.fingerprint, run_id = excluded.run_id, updated_at = excluded.updated_at`,
@@ -113,7 +95,7 @@ func (d *DB) SaveFingerprints(ctx context.Context, fps []StoredFingerprint) erro
 
 // Fingerprints returns a site's fingerprints.
 func (d *DB) Fingerprints(ctx context.Context, site string) ([]StoredFingerprint, error) {
-	rows, err := d.SQL.QueryContext(ctx, `SELECT site, element, variant, page, fingerprint, run_id FROM selector_fingerprints WHERE site = ?`, site)
+	rows, err := d.conn(ctx).QueryContext(ctx, `SELECT site, element, variant, page, fingerprint, run_id FROM selector_fingerprints WHERE site = ?`, site)
 	if err != nil {
 		return nil, err
 	}
@@ -129,30 +111,15 @@ func (d *DB) Fingerprints(ctx context.Context, site string) ([]StoredFingerprint
 	return out, rows.Err()
 }
 
-// HealRecord is a proposed change to a selector file.
-type HealRecord struct {
-	ID                            int64
-	Site, Element, Variant        string
-	RunID                         int64
-	Page                          string
-	Way                           string // JSON: {"ways": [...], "dismiss": bool}
-	Score, RunnerUp               float64
-	Breakdown                     string // JSON
-	Diff                          string
-	BaseSeq                       int
-	BeforeArtifact, AfterArtifact int64
-	Status                        string // proposed, accepted, rejected
-	CreatedAt, DecidedAt          time.Time
-	DecidedBy                     string
-}
-
-// ErrNoHeal reports an unknown heal.
-var ErrNoHeal = errors.New("no such heal")
-
 // AddHeal stores a proposal unless the same one (site, element, variant and
 // ways) is already waiting for review; it returns the proposal's id.
 func (d *DB) AddHeal(ctx context.Context, h HealRecord) (id int64, added bool, err error) {
-	err = d.Tx(ctx, func(tx *sql.Tx) error {
+	err = d.tx(ctx, func(tx txer) error {
+		// Concurrent proposals of one element take turns, so that one
+		// proposal is stored once.
+		if err := d.lockOn(ctx, tx, lockHeal, h.Site, h.Element, h.Variant); err != nil {
+			return err
+		}
 		err := tx.QueryRowContext(ctx, `SELECT id FROM selector_heals WHERE site = ? AND element = ? AND variant = ? AND way = ? AND status = 'proposed'`,
 			h.Site, h.Element, h.Variant, h.Way).Scan(&id)
 		if err == nil {
@@ -161,24 +128,19 @@ func (d *DB) AddHeal(ctx context.Context, h HealRecord) (id int64, added bool, e
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO selector_heals (site, element, variant, run_id, page, way, score, runner_up, breakdown, diff, base_seq, before_artifact, after_artifact, status, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'proposed', ?)`,
-			h.Site, h.Element, h.Variant, h.RunID, h.Page, h.Way, h.Score, h.RunnerUp, h.Breakdown, h.Diff, h.BaseSeq, h.BeforeArtifact, h.AfterArtifact, d.ts(d.now()))
+		err = tx.QueryRowContext(ctx, `INSERT INTO selector_heals (site, element, variant, run_id, page, way, score, runner_up, breakdown, diff, base_seq, before_artifact, after_artifact, status, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'proposed', ?) RETURNING id`,
+			h.Site, h.Element, h.Variant, h.RunID, h.Page, h.Way, h.Score, h.RunnerUp, h.Breakdown, h.Diff, h.BaseSeq, h.BeforeArtifact, h.AfterArtifact, d.ts(d.now())).Scan(&id)
 		if err != nil {
 			return err
 		}
-		id, added = mustID(res), true
+		added = true
 		return nil
 	})
 	if err != nil {
 		return 0, false, fmt.Errorf("storage: heal: %w", err)
 	}
 	return id, added, nil
-}
-
-func mustID(res sql.Result) int64 {
-	id, _ := res.LastInsertId()
-	return id
 }
 
 const healColumns = `id, site, element, variant, run_id, page, way, score, runner_up, breakdown, diff, base_seq, before_artifact, after_artifact, status, created_at, decided_at, decided_by`
@@ -194,7 +156,7 @@ func scanHeal(sc interface{ Scan(...any) error }) (HealRecord, error) {
 
 // Heals lists proposals, newest first; site and status filter when set.
 func (d *DB) Heals(ctx context.Context, site, status string) ([]HealRecord, error) {
-	rows, err := d.SQL.QueryContext(ctx, `SELECT `+healColumns+` FROM selector_heals WHERE (? = '' OR site = ?) AND (? = '' OR status = ?) ORDER BY id DESC`, site, site, status, status)
+	rows, err := d.conn(ctx).QueryContext(ctx, `SELECT `+healColumns+` FROM selector_heals WHERE (? = '' OR site = ?) AND (? = '' OR status = ?) ORDER BY id DESC`, site, site, status, status)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +174,7 @@ func (d *DB) Heals(ctx context.Context, site, status string) ([]HealRecord, erro
 
 // Heal returns one proposal.
 func (d *DB) Heal(ctx context.Context, id int64) (HealRecord, error) {
-	h, err := scanHeal(d.SQL.QueryRowContext(ctx, `SELECT `+healColumns+` FROM selector_heals WHERE id = ?`, id))
+	h, err := scanHeal(d.conn(ctx).QueryRowContext(ctx, `SELECT `+healColumns+` FROM selector_heals WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return h, fmt.Errorf("storage: heal %d: %w", id, ErrNoHeal)
 	}
@@ -221,12 +183,18 @@ func (d *DB) Heal(ctx context.Context, id int64) (HealRecord, error) {
 
 // DecideHeal accepts or rejects a proposal that is still proposed.
 func (d *DB) DecideHeal(ctx context.Context, id int64, status, by string) error {
-	res, err := d.SQL.ExecContext(ctx, `UPDATE selector_heals SET status = ?, decided_at = ?, decided_by = ? WHERE id = ? AND status = 'proposed'`, status, d.ts(d.now()), by, id)
+	if status != "accepted" && status != "rejected" {
+		return fmt.Errorf("storage: heal %d: status %q is neither accepted nor rejected", id, status)
+	}
+	res, err := d.conn(ctx).ExecContext(ctx, `UPDATE selector_heals SET status = ?, decided_at = ?, decided_by = ? WHERE id = ? AND status = 'proposed'`, status, d.ts(d.now()), by, id)
 	if err != nil {
-		return err
+		return fmt.Errorf("storage: heal %d: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("storage: heal %d is not waiting for review", id)
+		if _, err := d.Heal(ctx, id); err != nil {
+			return err
+		}
+		return fmt.Errorf("storage: heal %d is %w", id, ErrNotWaiting)
 	}
 	return nil
 }

@@ -6,21 +6,10 @@ package storage
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/ferry-rpa/ferry"
 )
-
-// ErrLegacyPending reports that a database written by the previous version
-// holds lines, not yet matched, that lines of the statement may be (the
-// same account, booking date, amount and currency). Matching them needs the
-// whole statement (see SaveStatement); SaveStatementLines stored nothing.
-var ErrLegacyPending = errors.New("lines the previous version stored may be among this statement's: save the whole statement")
-
-// StatementLines hands a statement's lines to yield one at a time, in file
-// order, and returns the first error yield or the reading returned.
-type StatementLines func(yield func(ferry.StatementLine) error) error
 
 // SaveStatementLines is SaveStatement for a statement read as a stream:
 // st is its header (account, currency, period, balances; st.Lines must be
@@ -46,7 +35,10 @@ func (d *DB) SaveStatementLines(ctx context.Context, runID, artifactID int64, st
 	if len(st.Lines) > 0 {
 		return out, fmt.Errorf("storage: save statement %s: the header holds %d lines; SaveStatementLines takes them from lines", st.Account, len(st.Lines))
 	}
-	err := d.Tx(ctx, func(tx *sql.Tx) error {
+	err := d.tx(ctx, func(tx txer) error {
+		if err := d.lockOn(ctx, tx, lockAccount, accountKey(st.Account)); err != nil {
+			return fmt.Errorf("storage: save statement %s: %w", st.Account, err)
+		}
 		var err error
 		if out.StatementID, err = insertStatement(ctx, tx, runID, artifactID, st, 0, ""); err != nil {
 			return err
@@ -137,7 +129,7 @@ func (d *DB) HoldStatement(ctx context.Context, runID, artifactID int64, st ferr
 	if problem == "" {
 		return out, fmt.Errorf("storage: hold statement %s: no problem given", st.Account)
 	}
-	err := d.Tx(ctx, func(tx *sql.Tx) error {
+	err := d.tx(ctx, func(tx txer) error {
 		var err error
 		out.StatementID, err = insertStatement(ctx, tx, runID, artifactID, st, lines, problem)
 		return err
@@ -155,7 +147,7 @@ type legacyProbe struct {
 
 // newLegacyProbe returns nil when the database holds no unmatched line of
 // the previous version: the usual case, which costs one query per save.
-func newLegacyProbe(ctx context.Context, tx *sql.Tx) (*legacyProbe, error) {
+func newLegacyProbe(ctx context.Context, tx txer) (*legacyProbe, error) {
 	var pending bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM statement_lines INDEXED BY statement_lines_unmatched_legacy WHERE legacy_key <> '' AND alias_key IS NULL)`).Scan(&pending); err != nil {
 		return nil, fmt.Errorf("storage: legacy lines: %w", err)
