@@ -71,20 +71,29 @@ func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run storage.Ru
 			return nil
 		}}
 	res, runErr := r.cfg.Browser.Run(ctx, job)
+	// A run cut off by a stop failed at no selector: what it saw when its
+	// context ended is no evidence, and no reason to heal.
+	cut := runErr != nil && r.interrupted(ctx)
 	if res != nil {
-		r.keepHealing(context.WithoutCancel(ctx), log, run, sel, res)
+		if !cut {
+			r.keepHealing(context.WithoutCancel(ctx), log, run, sel, res)
+		}
 		if err := r.cfg.DB.AddSteps(context.WithoutCancel(ctx), run.ID, attempt, res.Trace); err != nil {
 			log.Error().Err(err).Msg("could not store the step trace")
 		}
 	}
+	if storeErr != nil {
+		// The bot stopped because its download could not be stored.
+		if diskFull(storeErr) {
+			return ferry.Errorf(ferry.ClassResourceExhausted, "artifacts", "disk full: %w", storeErr)
+		}
+		return ferry.Errorf(ferry.ClassInternal, "artifacts", "%w", storeErr)
+	}
 	if runErr != nil {
-		if res != nil && res.Evidence != nil {
+		if res != nil && res.Evidence != nil && !cut {
 			r.storeEvidence(context.WithoutCancel(ctx), log, run.ID, res.Evidence)
 		}
 		return runErr
-	}
-	if storeErr != nil {
-		return ferry.Errorf(ferry.ClassInternal, "artifacts", "%v", storeErr)
 	}
 	// The bot's copies of the downloads are on disk now; ingest reads them
 	// from there.
