@@ -85,3 +85,133 @@ func TestPanicFailsRunAndFreesLogin(t *testing.T) {
 		}
 	}
 }
+
+// stopAfterDownload returns a step hook that reports, once, the first
+// download step to end.
+func stopAfterDownload() (func(int64, ferry.Step), <-chan struct{}) {
+	ch := make(chan struct{})
+	var once atomic.Bool
+	return func(id int64, s ferry.Step) {
+		if s.Action == "download" && s.Status == ferry.StepOK && once.CompareAndSwap(false, true) {
+			close(ch)
+		}
+	}, ch
+}
+
+// A stop lets a run in flight finish within the grace period; a run the
+// grace deadline cuts off is interrupted (no class, no evidence, no heal),
+// and the next start resumes it from what it stored: it completes and
+// every record reaches the sink once.
+func TestStopInterruptsThenResumes(t *testing.T) {
+	t.Parallel()
+	bank := sandbox.New(sandbox.Options{Seed: 5})
+	bank.Set(func(s *sandbox.Switches) { s.SlowPages = 150 * time.Millisecond })
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	params := ferry.RunParams{From: ferry.NewDate(2026, 10, 1), To: ferry.NewDate(2026, 10, 31)}
+	want := 0
+	for _, a := range sandbox.DefaultUsers()[0].Accounts {
+		st, _ := bank.Statement(a, params.From, params.To)
+		want += len(st.Lines)
+	}
+
+	hook, downloaded := stopAfterDownload()
+	e1 := setup(t, dir, bank, func(c *runner.Config) { c.OnStep = hook })
+	id, err := e1.r.Enqueue(ctx, runner.Request{Bot: "demobank-statements", Login: "demobank-zhangwei", Params: params})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-downloaded
+	grace, cancelGrace := context.WithTimeout(ctx, 50*time.Millisecond)
+	err = e1.r.Stop(grace)
+	cancelGrace()
+	if err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	run, err := e1.db.Run(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != ferry.RunInterrupted || run.Class != "" {
+		t.Fatalf("cut-off run: %s/%s %q, want interrupted without a class", run.Status, run.Class, run.Error)
+	}
+	arts, _ := e1.db.Artifacts(ctx, id)
+	downloads := 0
+	for _, a := range arts {
+		if a.Kind == "evidence" {
+			t.Fatalf("an interrupted run stored evidence: %s", a.Name)
+		}
+		downloads++
+	}
+	if downloads == 0 {
+		t.Fatal("the run stored no download before the stop")
+	}
+	if heals, _ := e1.db.Heals(ctx, "", ""); len(heals) != 0 {
+		t.Fatalf("an interrupted run proposed heals: %+v", heals)
+	}
+	e1.db.Close()
+
+	// The next start resumes it.
+	e2 := setup(t, dir, bank, nil)
+	run, err = e2.r.Wait(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != ferry.RunSucceeded {
+		t.Fatalf("resumed run: %s/%s %s", run.Status, run.Class, run.Error)
+	}
+	if got := waitLines(t, e2.jsonl, want); got != want {
+		t.Fatalf("delivered %d records, want %d", got, want)
+	}
+	if n := countRecordsOnce(t, e2.jsonl); n != want {
+		t.Fatalf("%d distinct records, want %d", n, want)
+	}
+
+	// A stop with time to spare lets the run in flight finish.
+	id2, err := e2.r.Enqueue(ctx, runner.Request{Bot: "demobank-statements", Login: "demobank-lina", Params: params})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		r2, _ := e2.db.Run(ctx, id2)
+		if r2.Status == ferry.RunRunning || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	grace, cancelGrace = context.WithTimeout(ctx, 2*time.Minute)
+	err = e2.r.Stop(grace)
+	cancelGrace()
+	if err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if r2, _ := e2.db.Run(ctx, id2); r2.Status != ferry.RunSucceeded {
+		t.Fatalf("a run in flight at a stop with time to spare: %s/%s %s, want succeeded", r2.Status, r2.Class, r2.Error)
+	}
+}
+
+// countRecordsOnce counts the distinct dedup keys in a JSON Lines sink and
+// fails the test if any key is there twice.
+func countRecordsOnce(t *testing.T, path string) int {
+	t.Helper()
+	body, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(body)), "\n") {
+		i := strings.Index(line, `"dedup_key":"`)
+		if i < 0 {
+			t.Fatalf("record without a dedup key: %s", line)
+		}
+		key := line[i+len(`"dedup_key":"`):]
+		key = key[:strings.IndexByte(key, '"')]
+		if seen[key] {
+			t.Fatalf("record %s delivered twice", key)
+		}
+		seen[key] = true
+	}
+	return len(seen)
+}

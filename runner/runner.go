@@ -330,7 +330,9 @@ func (r *Runner) Start(ctx context.Context) error {
 	if err := r.catchUp(ctx); err != nil {
 		return err
 	}
-	if err := r.client.Start(r.bg); err != nil {
+	// Never cancelled: cancelling River's start context cancels the runs in
+	// flight at once; Stop ends the client with a grace period instead.
+	if err := r.client.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("runner: start: %w", err)
 	}
 	r.loop(r.cfg.LeaseRenew, "requeueing orphaned runs", r.reap)
