@@ -3,6 +3,7 @@ package runner_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/runner"
 	"github.com/ferry-rpa/ferry/sandbox"
+	"github.com/ferry-rpa/ferry/storage"
 )
 
 // panicky panics, once, the first time its credential is read.
@@ -214,4 +216,71 @@ func countRecordsOnce(t *testing.T, path string) int {
 		seen[key] = true
 	}
 	return len(seen)
+}
+
+// Only runs whose lease expired are orphans: a run another process holds
+// a live lease on is left alone, one whose lease expired is queued again
+// and completes; while a run works, its lease is renewed.
+func TestOrphansByLease(t *testing.T) {
+	t.Parallel()
+	bank := sandbox.New(sandbox.Options{Seed: 5})
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	db, err := storage.Open(ctx, filepath.Join(dir, "ferry.db"), filepath.Join(dir, "artifacts"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := ferry.RunParams{From: ferry.NewDate(2026, 10, 1), To: ferry.NewDate(2026, 10, 31)}
+	ids := map[string]int64{}
+	now := time.Now()
+	for login, until := range map[string]time.Time{"demobank-lina": now.Add(-time.Minute), "demobank-zhangwei": now.Add(time.Hour)} {
+		id, err := db.CreateRun(ctx, db.SQL, ferry.Run{Bot: "demobank-statements", Login: login, Params: params})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.StartRun(ctx, id, 1, ""); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := db.ClaimRun(ctx, id, "ghost", until.Add(-time.Minute), until); err != nil || !ok {
+			t.Fatalf("claim: %v %v", ok, err)
+		}
+		ids[login] = id
+	}
+	db.Close()
+	e := setup(t, dir, bank, func(c *runner.Config) {
+		c.LeaseTTL, c.LeaseRenew = 3*time.Second, 100*time.Millisecond
+	})
+	// Watch the orphan's lease while it runs again.
+	leases := map[time.Time]bool{}
+	orphan := ids["demobank-lina"]
+	var run storage.RunRecord
+	for {
+		if run, err = e.db.Run(ctx, orphan); err != nil {
+			t.Fatal(err)
+		}
+		if run.Status == ferry.RunRunning {
+			if owner, until, err := e.db.Lease(ctx, orphan); err == nil && owner != "ghost" && owner != "" {
+				leases[until] = true
+			}
+		}
+		if run.Status == ferry.RunSucceeded || run.Status == ferry.RunFailed || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if run.Status != ferry.RunSucceeded {
+		t.Fatalf("orphan with an expired lease: %s/%s %s, want run again and succeeded", run.Status, run.Class, run.Error)
+	}
+	if len(leases) < 2 {
+		t.Fatalf("the lease of the working run was not renewed: %d distinct expiries seen", len(leases))
+	}
+	live, err := e.db.Run(ctx, ids["demobank-zhangwei"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, _, _ := e.db.Lease(ctx, live.ID)
+	if live.Status != ferry.RunRunning || owner != "ghost" {
+		t.Fatalf("a run with a live lease was taken: %s, owner %q", live.Status, owner)
+	}
 }
