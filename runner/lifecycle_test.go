@@ -284,3 +284,27 @@ func TestOrphansByLease(t *testing.T) {
 		t.Fatalf("a run with a live lease was taken: %s, owner %q", live.Status, owner)
 	}
 }
+
+// A bot's own time limit overrides the runner's: a run that would be cut
+// off at the runner's default completes under its bot's longer limit, and
+// a bot given a shorter one fails.
+func TestTimeoutPerBot(t *testing.T) {
+	t.Parallel()
+	bank := sandbox.New(sandbox.Options{Seed: 5})
+	bank.Set(func(s *sandbox.Switches) { s.SlowPages = 100 * time.Millisecond })
+	long := setup(t, t.TempDir(), bank, func(c *runner.Config) {
+		c.RunTimeout = 500 * time.Millisecond
+		c.BotTimeouts = map[string]time.Duration{"demobank-statements": 3 * time.Minute}
+	})
+	if run := long.run(t, "demobank-lina"); run.Status != ferry.RunSucceeded {
+		t.Fatalf("under the bot's 3 min limit: %s/%s %s, want succeeded", run.Status, run.Class, run.Error)
+	}
+	short := setup(t, t.TempDir(), bank, func(c *runner.Config) {
+		c.MaxAttempts = 1
+		c.BotTimeouts = map[string]time.Duration{"demobank-statements": 500 * time.Millisecond}
+	})
+	run := short.run(t, "demobank-lina")
+	if run.Status != ferry.RunFailed || !strings.Contains(run.Error, "deadline") {
+		t.Fatalf("under the bot's 500 ms limit: %s/%s %s, want failed on the deadline", run.Status, run.Class, run.Error)
+	}
+}
