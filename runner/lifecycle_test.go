@@ -308,3 +308,58 @@ func TestTimeoutPerBot(t *testing.T) {
 		t.Fatalf("under the bot's 500 ms limit: %s/%s %s, want failed on the deadline", run.Status, run.Class, run.Error)
 	}
 }
+
+// A slot that passes while the runner is up but no periodic job fires for
+// it (River's leader was changing, or the process was still starting) is
+// caught up once. The runner's clock is injected: the slot is one the real
+// clock never reaches during the test.
+func TestSlotMissedWhileUpIsCaughtUp(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 10, 21, 2, 59, 0, 0, time.UTC).UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Load()).UTC() }
+	// The bank checks one-time codes on the same clock.
+	bank := sandbox.New(sandbox.Options{Seed: 5, Now: now})
+	sched := []runner.Schedule{{ID: "nightly-lina", Bot: "demobank-statements", Login: "demobank-lina", Cron: "CRON_TZ=UTC 0 3 * * *"}}
+	db, err := storage.Open(ctx, filepath.Join(dir, "ferry.db"), filepath.Join(dir, "artifacts"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetScheduleSlot(ctx, db.SQL, "nightly-lina", sched[0].Cron, time.Date(2026, 10, 20, 3, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	e := setup(t, dir, bank, func(c *runner.Config) {
+		c.Schedules, c.Now, c.CatchUpEvery = sched, now, 20*time.Millisecond
+	})
+	if runs, _ := e.db.Runs(ctx, 10); len(runs) != 0 {
+		t.Fatalf("at 02:59 the schedule already ran: %+v", runs)
+	}
+	// 03:00 passes without its periodic job.
+	clock.Store(time.Date(2026, 10, 21, 3, 7, 0, 0, time.UTC).UnixNano())
+	var runs []storage.RunRecord
+	for ctx.Err() == nil {
+		runs, _ = e.db.Runs(ctx, 10)
+		if len(runs) > 0 && (runs[0].Status == ferry.RunSucceeded || runs[0].Status == ferry.RunFailed) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(runs) != 1 || runs[0].Status != ferry.RunSucceeded {
+		t.Fatalf("runs %+v, want one succeeded run for the missed slot", runs)
+	}
+	if want := time.Date(2026, 10, 21, 3, 0, 0, 0, time.UTC); !runs[0].Slot.Equal(want) || runs[0].Params.From != ferry.NewDate(2026, 10, 20) {
+		t.Fatalf("slot %s params %+v, want the 21 October 03:00 slot for the 20th", runs[0].Slot, runs[0].Params)
+	}
+	// Later checks find the slot taken: still one run.
+	last, _, err := e.db.ScheduleLastSlot(ctx, "nightly-lina")
+	if err != nil || !last.Equal(runs[0].Slot) {
+		t.Fatalf("last slot %s (%v)", last, err)
+	}
+	if runs, _ = e.db.Runs(ctx, 10); len(runs) != 1 {
+		t.Fatalf("%d runs, want 1", len(runs))
+	}
+}
