@@ -2,10 +2,13 @@ package runner_test
 
 import (
 	"context"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -361,5 +364,76 @@ func TestSlotMissedWhileUpIsCaughtUp(t *testing.T) {
 	}
 	if runs, _ = e.db.Runs(ctx, 10); len(runs) != 1 {
 		t.Fatalf("%d runs, want 1", len(runs))
+	}
+}
+
+// fillDisk writes a file in dir until the filesystem is full and returns
+// its path.
+func fillDisk(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "filler")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(buf); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	for { // the last bytes
+		if _, err := f.Write(buf[:512]); err != nil {
+			break
+		}
+	}
+	return path
+}
+
+// A full disk fails the run with a clear class, the run is recorded (the
+// runner frees its reserve to write it), Wait returns, and once space is
+// free the same login runs again. The data directory is a small tmpfs.
+func TestDiskFullFailsRunAndFreesLogin(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", dir).CombinedOutput(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("mounting a tmpfs (needs root): %v %s", err, out)
+		}
+		t.Skipf("mounting a tmpfs needs root: %v %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v %s", dir, err, out)
+		}
+	})
+	bank := sandbox.New(sandbox.Options{Seed: 5})
+	var filler atomic.Value
+	var full atomic.Bool
+	e := setup(t, dir, bank, func(c *runner.Config) {
+		c.MaxAttempts = 1
+		c.OnStep = func(id int64, s ferry.Step) {
+			// The disk fills up during the run, before its first download.
+			if full.CompareAndSwap(false, true) {
+				filler.Store(fillDisk(t, dir))
+			}
+		}
+	})
+	run := e.run(t, "demobank-lina")
+	if run.Status != ferry.RunFailed || run.Class != ferry.ClassResourceExhausted || !strings.Contains(run.Error, "disk full") {
+		t.Fatalf("run on a full disk: %s/%s %q, want failed/%s saying disk full", run.Status, run.Class, run.Error, ferry.ClassResourceExhausted)
+	}
+	if err := os.Remove(filler.Load().(string)); err != nil {
+		t.Fatal(err)
+	}
+	if next := e.run(t, "demobank-lina"); next.Status != ferry.RunSucceeded {
+		t.Fatalf("after space was freed the next run: %s/%s %s", next.Status, next.Class, next.Error)
 	}
 }
