@@ -88,7 +88,10 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 	} else if other != 0 {
 		return river.JobSnooze(2 * time.Second)
 	}
-	log := r.cfg.Logger.With().Int64("run_id", run.ID).Str("bot", run.Bot).Int("attempt", job.Attempt).Logger()
+	// The run's own count of attempts: a run requeued after its process
+	// died, or resumed after a stop, gets a job whose count starts again.
+	attempt := max(job.Attempt, run.Attempt+1)
+	log := r.cfg.Logger.With().Int64("run_id", run.ID).Str("bot", run.Bot).Int("attempt", attempt).Logger()
 	now := time.Now()
 	held, err := r.cfg.DB.ClaimRun(ctx, run.ID, r.owner, now, now.Add(r.cfg.LeaseTTL))
 	if err != nil {
@@ -104,14 +107,15 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 		return river.JobSnooze(max(time.Second, time.Until(until)+time.Second))
 	}
 	runCtx, release := r.hold(ctx, log, run.ID)
-	err = r.execute(runCtx, log, run, job.Attempt)
+	defer release() // a panic too stops the renewals; the lease stays until the error handler fails the run
+	err = r.execute(runCtx, log, run, attempt)
 	lost := errors.Is(context.Cause(runCtx), errLeaseLost)
 	release()
 	return r.settle(ctx, log, run.Run, job, err, lost)
 }
 
 // hold renews the lease on a run every LeaseRenew until release is
-// called. The returned context ends, with errLeaseLost as its cause, if
+// called (once or more). The returned context ends, with errLeaseLost as its cause, if
 // another process took the lease over.
 func (r *Runner) hold(ctx context.Context, log zerolog.Logger, id int64) (context.Context, func()) {
 	hctx, cancel := context.WithCancelCause(ctx)
@@ -142,10 +146,13 @@ func (r *Runner) hold(ctx context.Context, log zerolog.Logger, id int64) (contex
 			}
 		}
 	}()
+	var once sync.Once
 	return hctx, func() {
-		close(done)
-		wg.Wait()
-		cancel(nil)
+		once.Do(func() {
+			close(done)
+			wg.Wait()
+			cancel(nil)
+		})
 	}
 }
 

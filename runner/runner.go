@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/ferry-rpa/ferry"
-	"github.com/ferry-rpa/ferry/bots"
 	"github.com/ferry-rpa/ferry/delivery"
 	"github.com/ferry-rpa/ferry/scripts"
 	"github.com/ferry-rpa/ferry/selectors"
@@ -40,10 +39,10 @@ type Credentials interface {
 	Credential(name string) (ferry.Credential, error)
 }
 
-// Browser runs a bot job; *bots.Browser is the implementation.
-type Browser interface {
-	Run(ctx context.Context, job bots.Job) (*bots.Result, error)
-}
+// Engine is the browser engine as the runner sees it (*bots.Browser in
+// Ferry): the domain's interface with the script, selector file and way
+// types of the scripts and selectors packages.
+type Engine = ferry.Engine[*scripts.Script, *selectors.File, selectors.Way]
 
 // Schedule fires a bot for a login on a cron spec (robfig/cron syntax with
 // an optional CRON_TZ= prefix).
@@ -57,7 +56,7 @@ type Schedule struct {
 // Config wires a Runner.
 type Config struct {
 	DB           *storage.DB
-	Browser      Browser
+	Browser      Engine
 	Sites        map[string]string // site name → base URL
 	Credentials  Credentials
 	ScriptsDir   string
@@ -65,7 +64,7 @@ type Config struct {
 	// Selectors serves selector files with hot reload (default: a registry
 	// over SelectorsDir). Every content it loads is recorded as a version.
 	Selectors *selectors.Registry
-	// HealPolicy is bots.HealOff, HealPropose or HealReadOnly (default).
+	// HealPolicy is "off", "propose" or "read_only" (the default).
 	HealPolicy string
 	// LockPath, when set, is a file the runner locks for its lifetime: one
 	// runner per data directory. Holding it, the runner knows that runs
@@ -420,7 +419,8 @@ func (r *Runner) catchUp(ctx context.Context) error {
 		if slot.After(last) {
 			r.cfg.Logger.Info().Str("schedule", s.ID).Time("slot", slot).Msg("catching up a slot that passed without a run")
 			if err := r.fireSlot(ctx, s, slot); err != nil {
-				return fmt.Errorf("runner: catch up %s: %w", s.ID, err)
+				// One schedule's trouble does not hold the others back.
+				r.cfg.Logger.Error().Err(err).Str("schedule", s.ID).Time("slot", slot).Msg("could not catch up the slot; trying again later")
 			}
 		}
 	}

@@ -85,25 +85,29 @@ func (d *DB) ReleaseLease(ctx context.Context, id int64, owner string) error {
 	return nil
 }
 
-// OrphanedRun is a run left "running" by a process that no longer renews
-// its lease.
+// OrphanedRun is a run left by a process that no longer renews its lease:
+// "running", or leased while queued or interrupted (its process died
+// between taking the run and starting it).
 type OrphanedRun struct {
 	ID         int64
+	Status     ferry.RunStatus
 	Owner      string
 	LeaseUntil string // as stored: RequeueOrphan matches it
 }
 
-// OrphanedRuns lists running runs whose lease expired before now. When
-// deadOwnersBut is not empty, runs leased by any other owner count too:
-// the caller knows (by a data-directory lock) that no other process runs.
+// OrphanedRuns lists the runs, not ended, that are running or leased and
+// whose lease expired before now. When deadOwnersBut is not empty, runs
+// leased by any other owner count too: the caller knows (by a
+// data-directory lock) that no other process runs.
 func (d *DB) OrphanedRuns(ctx context.Context, now time.Time, deadOwnersBut string) ([]OrphanedRun, error) {
-	q := `SELECT id, lease_owner, lease_until FROM runs WHERE status = ? AND lease_until < ?`
-	args := []any{ferry.RunRunning, leaseTS(now)}
+	expired := `lease_until < ?`
+	args := []any{ferry.RunRunning, ferry.RunQueued, ferry.RunInterrupted, leaseTS(now)}
 	if deadOwnersBut != "" {
-		q = `SELECT id, lease_owner, lease_until FROM runs WHERE status = ? AND (lease_until < ? OR lease_owner <> ?)`
+		expired = `(lease_until < ? OR lease_owner <> ?)`
 		args = append(args, deadOwnersBut)
 	}
-	rows, err := d.SQL.QueryContext(ctx, q+` ORDER BY id`, args...)
+	rows, err := d.SQL.QueryContext(ctx, `SELECT id, status, lease_owner, lease_until FROM runs
+		WHERE (status = ? OR (lease_owner <> '' AND status IN (?, ?))) AND `+expired+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("storage: orphaned runs: %w", err)
 	}
@@ -111,7 +115,7 @@ func (d *DB) OrphanedRuns(ctx context.Context, now time.Time, deadOwnersBut stri
 	var out []OrphanedRun
 	for rows.Next() {
 		var o OrphanedRun
-		if err := rows.Scan(&o.ID, &o.Owner, &o.LeaseUntil); err != nil {
+		if err := rows.Scan(&o.ID, &o.Status, &o.Owner, &o.LeaseUntil); err != nil {
 			return nil, fmt.Errorf("storage: orphaned runs: %w", err)
 		}
 		out = append(out, o)
@@ -127,7 +131,7 @@ func (d *DB) OrphanedRuns(ctx context.Context, now time.Time, deadOwnersBut stri
 // reports false when another process requeued or took it first.
 func (d *DB) RequeueOrphan(ctx context.Context, q Queryer, o OrphanedRun) (bool, error) {
 	res, err := q.ExecContext(ctx, `UPDATE runs SET status = ?, lease_owner = '', lease_until = '' WHERE id = ? AND status = ? AND lease_owner = ? AND lease_until = ?`,
-		ferry.RunQueued, o.ID, ferry.RunRunning, o.Owner, o.LeaseUntil)
+		ferry.RunQueued, o.ID, o.Status, o.Owner, o.LeaseUntil)
 	if err != nil {
 		return false, fmt.Errorf("storage: requeue orphaned run %d: %w", o.ID, err)
 	}
