@@ -131,11 +131,13 @@ func TestChromiumDiesWithFerry(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
+	killed := time.Now()
 	_ = cmd.Wait()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := killed.Add(20 * time.Second)
 	for {
 		left := browserProcs(t, pid, dir)
 		if len(left) == 0 {
+			t.Logf("every browser process gone %s after the kill", time.Since(killed).Round(time.Millisecond))
 			break
 		}
 		if time.Now().After(deadline) {

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -75,8 +76,11 @@ func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run storage.Ru
 	// A run cut off by a stop failed at no selector: what it saw when its
 	// context ended is no evidence, and no reason to heal.
 	cut := runErr != nil && r.interrupted(ctx)
+	// A run that reached its time limit failed where it was waiting: the
+	// evidence shows where, but the element it waited for may be fine.
+	late := runErr != nil && !cut && errors.Is(ctx.Err(), context.DeadlineExceeded)
 	if res != nil {
-		if !cut {
+		if !cut && !late {
 			r.keepHealing(context.WithoutCancel(ctx), log, run, sel, res)
 		}
 		if err := r.cfg.DB.AddSteps(context.WithoutCancel(ctx), run.ID, attempt, res.Trace); err != nil {

@@ -182,6 +182,11 @@ func (r *Runner) settle(ctx context.Context, log zerolog.Logger, run ferry.Run, 
 		// Not an attempt: the job is worked again at once at the next start.
 		return river.JobSnooze(0)
 	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		// Wherever the run was when its time ran out (a wait that "found
+		// nothing", a query), the cause is the time limit: a slow site.
+		err = ferry.Errorf(ferry.ClassSiteUnavailable, "run", "the run reached its time limit of %s: %w", (&runWorker{r: r}).Timeout(job), err)
+	}
 	if diskFull(err) && ferry.ClassOf(err) != ferry.ClassResourceExhausted {
 		err = ferry.Errorf(ferry.ClassResourceExhausted, "disk", "disk full: %w", err)
 	}

@@ -296,19 +296,26 @@ func TestTimeoutPerBot(t *testing.T) {
 	bank := sandbox.New(sandbox.Options{Seed: 5})
 	bank.Set(func(s *sandbox.Switches) { s.SlowPages = 100 * time.Millisecond })
 	long := setup(t, t.TempDir(), bank, func(c *runner.Config) {
-		c.RunTimeout = 500 * time.Millisecond
+		c.RunTimeout = time.Second
 		c.BotTimeouts = map[string]time.Duration{"demobank-statements": 3 * time.Minute}
 	})
-	if run := long.run(t, "demobank-lina"); run.Status != ferry.RunSucceeded {
+	run := long.run(t, "demobank-zhangwei")
+	if run.Status != ferry.RunSucceeded {
 		t.Fatalf("under the bot's 3 min limit: %s/%s %s, want succeeded", run.Status, run.Class, run.Error)
+	}
+	if took := run.FinishedAt.Sub(run.StartedAt); took <= time.Second {
+		t.Fatalf("the run took %s: too fast to show the runner's 1 s limit was lifted", took)
 	}
 	short := setup(t, t.TempDir(), bank, func(c *runner.Config) {
 		c.MaxAttempts = 1
-		c.BotTimeouts = map[string]time.Duration{"demobank-statements": 500 * time.Millisecond}
+		c.BotTimeouts = map[string]time.Duration{"demobank-statements": time.Second}
 	})
-	run := short.run(t, "demobank-lina")
-	if run.Status != ferry.RunFailed || !strings.Contains(run.Error, "deadline") {
-		t.Fatalf("under the bot's 500 ms limit: %s/%s %s, want failed on the deadline", run.Status, run.Class, run.Error)
+	run = short.run(t, "demobank-zhangwei")
+	if run.Status != ferry.RunFailed || run.Class != ferry.ClassSiteUnavailable || !strings.Contains(run.Error, "time limit") {
+		t.Fatalf("under the bot's 1 s limit: %s/%s %s, want failed at its time limit as site_unavailable", run.Status, run.Class, run.Error)
+	}
+	if heals, _ := short.db.Heals(context.Background(), "", ""); len(heals) != 0 {
+		t.Fatalf("a run that ran out of time proposed heals: %+v", heals)
 	}
 }
 
