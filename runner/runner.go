@@ -517,7 +517,9 @@ func (r *Runner) Enqueue(ctx context.Context, req Request) (int64, error) {
 	return id, err
 }
 
-// Wait blocks until the run has finished and returns it.
+// Wait blocks until the run has ended (succeeded, failed or held) and
+// returns it, or until ctx ends. An interrupted run has not ended: it
+// resumes at the next start.
 func (r *Runner) Wait(ctx context.Context, id int64) (storage.RunRecord, error) {
 	for {
 		run, err := r.cfg.DB.Run(ctx, id)
