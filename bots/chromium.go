@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -51,6 +52,10 @@ type chromium struct {
 // startChromium launches bin with l's flags and a fresh profile under
 // root, and waits for its DevTools address.
 func startChromium(ctx context.Context, bin, root string, l *launcher.Launcher) (*chromium, error) {
+	root, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("bots: profile root: %w", err)
+	}
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("bots: profile root: %w", err)
 	}
@@ -166,6 +171,10 @@ func lockProfile(dir string) (*os.File, error) {
 // browser uses: their lock file is free (its process ended) or, for a
 // directory older than a minute, missing. It returns how many it removed.
 func SweepProfiles(root string) (int, error) {
+	root, err := filepath.Abs(root) // as the browsers' command lines name it
+	if err != nil {
+		return 0, fmt.Errorf("bots: sweep %s: %w", root, err)
+	}
 	entries, err := os.ReadDir(root)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil
@@ -194,6 +203,9 @@ func SweepProfiles(root string) (int, error) {
 			continue
 		}
 		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			// A browser that outlived its Ferry (launched by a version
+			// without the parent-death signal) still uses it: end it first.
+			killUsers(dir)
 			if os.RemoveAll(dir) == nil {
 				n++
 			}
@@ -201,6 +213,30 @@ func SweepProfiles(root string) (int, error) {
 		f.Close()
 	}
 	return n, nil
+}
+
+// killUsers kills the processes started with dir as their profile, with
+// their process group when they lead one (a browser and its helpers).
+func killUsers(dir string) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return
+	}
+	want := "--user-data-dir=" + dir + "\x00"
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		cmd, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || !strings.Contains(string(cmd)+"\x00", want) {
+			continue
+		}
+		if pgid, err := syscall.Getpgid(pid); err == nil && pgid == pid {
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+		}
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
 }
 
 // tailBuffer keeps the last lines Chromium printed, for launch errors.

@@ -158,12 +158,33 @@ func TestChromiumDiesWithFerry(t *testing.T) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 		t.Fatal(err)
 	}
+	// A stale profile that a process still uses (a browser that outlived
+	// a Ferry without the parent-death signal): the sweep ends it.
+	stale := filepath.Join(root, "profile-stale")
+	if err := os.Mkdir(stale, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(stale, "ferry.lock"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	user := exec.Command("sh", "-c", "while :; do sleep 1; done", "--user-data-dir="+stale)
+	user.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := user.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer user.Process.Kill()
 	n, err := bots.SweepProfiles(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(dir); n != 1 || !os.IsNotExist(err) {
-		t.Fatalf("sweep removed %d profiles; the dead browser's: %v", n, err)
+	if _, err := os.Stat(dir); n != 2 || !os.IsNotExist(err) {
+		t.Fatalf("sweep removed %d profiles, want 2; the dead browser's: %v", n, err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("the stale profile in use survived the sweep: %v", err)
+	}
+	if err := user.Wait(); err == nil {
+		t.Fatal("the process using a stale profile was not ended")
 	}
 	if _, err := os.Stat(live); err != nil {
 		t.Fatalf("sweep removed a live browser's profile: %v", err)
