@@ -38,7 +38,7 @@ func TestPanicFailsRunAndFreesLogin(t *testing.T) {
 	t.Parallel()
 	bank := sandbox.New(sandbox.Options{Seed: 5})
 	creds := &panicky{StaticCredentials: sandbox.Credentials()}
-	var stepPanic atomic.Bool
+	var stepPanic, txPanic atomic.Bool
 	e := setup(t, t.TempDir(), bank, func(c *runner.Config) {
 		c.Credentials = creds
 		c.OnStep = func(id int64, s ferry.Step) {
@@ -47,12 +47,20 @@ func TestPanicFailsRunAndFreesLogin(t *testing.T) {
 			}
 		}
 	})
+	runner.SetHook(e.r, func(point string) {
+		if point == "line" && txPanic.CompareAndSwap(true, false) {
+			panic("parser exploded mid-transaction")
+		}
+	})
 	for _, tc := range []struct {
 		name, want string
 		arm        func()
 	}{
 		{"worker", "credential store exploded", func() { creds.armed.Store(true) }},
 		{"bot step", "step hook exploded", func() { stepPanic.Store(true) }},
+		// A panic inside a transaction on SQLite's single connection: the
+		// transaction must not keep the connection from recording it.
+		{"ingest", "parser exploded mid-transaction", func() { txPanic.Store(true) }},
 	} {
 		// Enqueue reads the credential too; arm after it.
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

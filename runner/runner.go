@@ -123,6 +123,9 @@ type Runner struct {
 	stopBG   context.CancelFunc
 	bgWG     sync.WaitGroup
 	stopOnce sync.Once
+	// hook, set only by tests (export_test.go), is called at named points
+	// of a run.
+	hook atomic.Pointer[func(point string)]
 }
 
 type scheduled struct {
