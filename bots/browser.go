@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/go-rod/rod"
@@ -26,14 +27,19 @@ type BrowserOptions struct {
 	RemoteURL string
 	// Headful shows the window (for debugging on a desktop).
 	Headful bool
-	Logger  zerolog.Logger
+	// ProfileRoot holds the profile (user data) directories of the
+	// browsers Ferry launches, one per browser (default: ferry-chromium
+	// in the system's temporary directory). Launch removes those no live
+	// browser uses: left by a process that was killed.
+	ProfileRoot string
+	Logger      zerolog.Logger
 }
 
 // Browser is one Chromium shared by the runs of a process.
 type Browser struct {
-	l   *launcher.Launcher
-	b   *rod.Browser
-	log zerolog.Logger
+	proc *chromium
+	b    *rod.Browser
+	log  zerolog.Logger
 }
 
 // ErrNoBrowser reports that no Chromium could be found.
@@ -47,7 +53,14 @@ func FindChromium() (string, error) {
 	return "", ErrNoBrowser
 }
 
-// Launch starts (or connects to) the browser.
+// DefaultProfileRoot is where profiles go unless BrowserOptions says.
+func DefaultProfileRoot() string {
+	return filepath.Join(os.TempDir(), fmt.Sprintf("ferry-chromium-%d", os.Geteuid()))
+}
+
+// Launch starts (or connects to) the browser. A launched Chromium dies
+// with the Ferry process, however that ends (SIGKILL included), and its
+// profile is removed by Close or, after a kill, by the next Launch.
 func Launch(ctx context.Context, o BrowserOptions) (*Browser, error) {
 	br := &Browser{log: o.Logger}
 	u := o.RemoteURL
@@ -59,17 +72,26 @@ func Launch(ctx context.Context, o BrowserOptions) (*Browser, error) {
 				return nil, err
 			}
 		}
-		l := launcher.New().Context(ctx).Bin(bin).Headless(!o.Headful).Leakless(false).
+		root := o.ProfileRoot
+		if root == "" {
+			root = DefaultProfileRoot()
+		}
+		if n, err := SweepProfiles(root); err != nil {
+			br.log.Warn().Err(err).Str("dir", root).Msg("could not sweep stale browser profiles")
+		} else if n > 0 {
+			br.log.Info().Int("profiles", n).Str("dir", root).Msg("removed browser profiles left by killed processes")
+		}
+		l := launcher.New().Headless(!o.Headful).
 			// As root outside a container Chromium refuses to start sandboxed.
 			NoSandbox(os.Geteuid() == 0).
 			Set("disable-gpu").Set("disable-background-networking").Set("disable-component-update").
 			Set("disable-sync").Set("no-first-run").Set("disable-quic").Set("disable-features", "Translate,MediaRouter").
 			Set("disable-dev-shm-usage")
-		var err error
-		if u, err = l.Launch(); err != nil {
-			return nil, fmt.Errorf("bots: launch %s: %w", bin, err)
+		p, err := startChromium(ctx, bin, root, l)
+		if err != nil {
+			return nil, err
 		}
-		br.l = l
+		br.proc, u = p, p.url
 	}
 	// NoDefaultDevice: rod's default emulation sends an old user agent.
 	b := rod.New().Context(ctx).ControlURL(u).NoDefaultDevice()
@@ -83,7 +105,7 @@ func Launch(ctx context.Context, o BrowserOptions) (*Browser, error) {
 }
 
 // Close closes the browser and removes its profile. It closes over the
-// protocol first: launcher.Kill sleeps a second.
+// protocol first, then makes sure the process group is gone.
 func (br *Browser) Close() error {
 	var err error
 	if br.b != nil {
@@ -94,20 +116,26 @@ func (br *Browser) Close() error {
 }
 
 func (br *Browser) stopProcess() {
-	if br.l == nil {
-		return
+	if br.proc != nil {
+		br.proc.stop(5 * time.Second)
 	}
-	done := make(chan struct{})
-	go func() {
-		br.l.Cleanup() // waits for the process to exit, then removes the profile
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		br.l.Kill()
-		<-done
+}
+
+// ProfileDir is the launched browser's profile directory (empty for a
+// remote browser).
+func (br *Browser) ProfileDir() string {
+	if br.proc == nil {
+		return ""
 	}
+	return br.proc.dir
+}
+
+// PID is the launched browser's process id (0 for a remote browser).
+func (br *Browser) PID() int {
+	if br.proc == nil {
+		return 0
+	}
+	return br.proc.pid
 }
 
 // Rod returns the underlying rod browser, for benchmarks that compare

@@ -3,14 +3,15 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
 
 	"github.com/ferry-rpa/ferry"
-	"github.com/ferry-rpa/ferry/bots"
 	"github.com/ferry-rpa/ferry/internal/crashpoint"
 	"github.com/ferry-rpa/ferry/scripts"
+	"github.com/ferry-rpa/ferry/selectors"
 	"github.com/ferry-rpa/ferry/storage"
 	"github.com/rs/zerolog"
 )
@@ -50,8 +51,8 @@ func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run storage.Ru
 		return err
 	}
 	var storeErr error
-	job := bots.Job{RunID: run.ID, Script: script, Selectors: sel, BaseURL: base, Params: run.Params,
-		Credential: cred, SkipAccounts: skip, StepTimeout: r.cfg.StepTimeout, Now: r.cfg.Now, Logger: log,
+	job := ferry.BrowserJob[*scripts.Script, *selectors.File]{RunID: run.ID, Script: script, Selectors: sel, BaseURL: base, Params: run.Params,
+		Credential: cred, SkipAccounts: skip, StepTimeout: r.cfg.StepTimeout, Now: r.cfg.Now,
 		Fingerprints: r.fingerprints(ctx, script.Site), HealPolicy: r.cfg.HealPolicy,
 		OnStep: func(s ferry.Step) {
 			crashpoint.Hit("step")
@@ -59,7 +60,7 @@ func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run storage.Ru
 				r.cfg.OnStep(run.ID, s)
 			}
 		},
-		OnDownload: func(d bots.Download) error {
+		OnDownload: func(d ferry.BrowserDownload) error {
 			crashpoint.Hit("download")
 			a, err := r.cfg.DB.PutArtifact(ctx, ferry.Artifact{RunID: run.ID, Kind: "download", Name: d.Name, MIME: d.MIME, Account: d.Account, Format: d.Format}, d.Data)
 			if err != nil {
@@ -70,25 +71,35 @@ func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run storage.Ru
 			downloads = append(downloads, stored{a}) // read back from disk: not held twice
 			return nil
 		}}
-	res, runErr := r.cfg.Browser.Run(ctx, job)
+	// The engine logs with the run's fields.
+	res, runErr := r.cfg.Browser.Execute(log.WithContext(ctx), job)
+	// A run cut off by a stop failed at no selector: what it saw when its
+	// context ended is no evidence, and no reason to heal.
+	cut := runErr != nil && r.interrupted(ctx)
+	// A run that reached its time limit failed where it was waiting: the
+	// evidence shows where, but the element it waited for may be fine.
+	late := runErr != nil && !cut && errors.Is(ctx.Err(), context.DeadlineExceeded)
 	if res != nil {
-		r.keepHealing(context.WithoutCancel(ctx), log, run, sel, res)
+		if !cut && !late {
+			r.keepHealing(context.WithoutCancel(ctx), log, run, sel, res)
+		}
 		if err := r.cfg.DB.AddSteps(context.WithoutCancel(ctx), run.ID, attempt, res.Trace); err != nil {
 			log.Error().Err(err).Msg("could not store the step trace")
 		}
 	}
+	if storeErr != nil {
+		// The bot stopped because its download could not be stored.
+		if diskFull(storeErr) {
+			return ferry.Errorf(ferry.ClassResourceExhausted, "artifacts", "disk full: %w", storeErr)
+		}
+		return ferry.Errorf(ferry.ClassInternal, "artifacts", "%w", storeErr)
+	}
 	if runErr != nil {
-		if res != nil && res.Evidence != nil {
+		if res != nil && res.Evidence != nil && !cut {
 			r.storeEvidence(context.WithoutCancel(ctx), log, run.ID, res.Evidence)
 		}
 		return runErr
 	}
-	if storeErr != nil {
-		return ferry.Errorf(ferry.ClassInternal, "artifacts", "%v", storeErr)
-	}
-	// The bot's copies of the downloads are on disk now; ingest reads them
-	// from there.
-	res.Downloads = nil
 	crashpoint.Hit("ingest")
 	sum, err := r.ingest(ctx, run, downloads, res.RowsSeen)
 	if err != nil {
@@ -112,8 +123,8 @@ func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run storage.Ru
 	return nil
 }
 
-func (r *Runner) storeEvidence(ctx context.Context, log zerolog.Logger, runID int64, ev *bots.Evidence) {
-	meta, _ := json.MarshalIndent(ev, "", "  ")
+func (r *Runner) storeEvidence(ctx context.Context, log zerolog.Logger, runID int64, ev *ferry.BrowserEvidence) {
+	meta := ev.Report
 	for _, part := range []struct {
 		name, mime, format string
 		data               []byte

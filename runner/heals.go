@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/ferry-rpa/ferry"
-	"github.com/ferry-rpa/ferry/bots"
 	"github.com/ferry-rpa/ferry/selectors"
 	"github.com/ferry-rpa/ferry/storage"
 	"github.com/rs/zerolog"
@@ -31,21 +30,21 @@ func (p HealProposal) Apply(content []byte, element, variant string) ([]byte, er
 	return selectors.PrependWay(content, element, variant, p.Ways[0])
 }
 
-func (r *Runner) fingerprints(ctx context.Context, site string) map[string]bots.Fingerprint {
+func (r *Runner) fingerprints(ctx context.Context, site string) []ferry.ElementFingerprint {
 	fps, err := r.cfg.DB.Fingerprints(ctx, site)
 	if err != nil {
 		return nil
 	}
-	out := make(map[string]bots.Fingerprint, len(fps))
-	for _, f := range fps {
-		out[bots.FingerprintKey(f.Element, f.Variant)] = bots.Fingerprint{Element: f.Element, Variant: f.Variant, Page: f.Page, Data: json.RawMessage(f.Data)}
+	out := make([]ferry.ElementFingerprint, len(fps))
+	for i, f := range fps {
+		out[i] = ferry.ElementFingerprint{Element: f.Element, Variant: f.Variant, Page: f.Page, Data: []byte(f.Data)}
 	}
 	return out
 }
 
 // keepHealing stores what a run learnt: the fingerprints of the elements it
 // found and, as proposals for review, the heals it made.
-func (r *Runner) keepHealing(ctx context.Context, log zerolog.Logger, run storage.RunRecord, sel *selectors.File, res *bots.Result) {
+func (r *Runner) keepHealing(ctx context.Context, log zerolog.Logger, run storage.RunRecord, sel *selectors.File, res *ferry.BrowserResult[selectors.Way]) {
 	var fps []storage.StoredFingerprint
 	for _, f := range res.Fingerprints {
 		fps = append(fps, storage.StoredFingerprint{Site: sel.Site, Element: f.Element, Variant: f.Variant, Page: f.Page, Data: string(f.Data), RunID: run.ID})

@@ -111,6 +111,8 @@ func (r *Runner) ingestAccount(ctx context.Context, run storage.RunRecord, acct 
 
 // document is one download of an account, as the checks read it.
 type document struct {
+	// hook is the runner's test hook (nil outside tests).
+	hook   func(point string)
 	art    ferry.Artifact
 	path   string
 	opts   statements.Options
@@ -135,6 +137,9 @@ func (d *document) streamed() bool { return d.format == statements.CSV || d.form
 // it reconciles. keep keeps a statement read whole.
 func (r *Runner) check(ctx context.Context, acct string, a ferry.Artifact, keep bool) (*document, error) {
 	d := &document{art: a, path: r.cfg.DB.ArtifactPath(a.SHA256), opts: statements.Options{Account: acct}}
+	if h := r.hook.Load(); h != nil {
+		d.hook = *h
+	}
 	f, err := os.Open(d.path)
 	if err != nil {
 		return nil, ferry.Errorf(ferry.ClassInternal, a.Name, "artifact %s: %v", a.SHA256, err)
@@ -241,6 +246,9 @@ func (d *document) stream(ctx context.Context) storage.StatementLines {
 	return func(yield func(ferry.StatementLine) error) error {
 		_, n, err := d.each(ctx, func(l ferry.StatementLine) error {
 			crashpoint.Hit("line")
+			if d.hook != nil {
+				d.hook("line") // inside the statement's transaction
+			}
 			return yield(l)
 		})
 		if err != nil {

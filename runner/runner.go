@@ -12,16 +12,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/ferry-rpa/ferry"
-	"github.com/ferry-rpa/ferry/bots"
 	"github.com/ferry-rpa/ferry/delivery"
 	"github.com/ferry-rpa/ferry/scripts"
 	"github.com/ferry-rpa/ferry/selectors"
@@ -40,10 +39,10 @@ type Credentials interface {
 	Credential(name string) (ferry.Credential, error)
 }
 
-// Browser runs a bot job; *bots.Browser is the implementation.
-type Browser interface {
-	Run(ctx context.Context, job bots.Job) (*bots.Result, error)
-}
+// Engine is the browser engine as the runner sees it (*bots.Browser in
+// Ferry): the domain's interface with the script, selector file and way
+// types of the scripts and selectors packages.
+type Engine = ferry.Engine[*scripts.Script, *selectors.File, selectors.Way]
 
 // Schedule fires a bot for a login on a cron spec (robfig/cron syntax with
 // an optional CRON_TZ= prefix).
@@ -57,7 +56,7 @@ type Schedule struct {
 // Config wires a Runner.
 type Config struct {
 	DB           *storage.DB
-	Browser      Browser
+	Browser      Engine
 	Sites        map[string]string // site name → base URL
 	Credentials  Credentials
 	ScriptsDir   string
@@ -65,13 +64,31 @@ type Config struct {
 	// Selectors serves selector files with hot reload (default: a registry
 	// over SelectorsDir). Every content it loads is recorded as a version.
 	Selectors *selectors.Registry
-	// HealPolicy is bots.HealOff, HealPropose or HealReadOnly (default).
+	// HealPolicy is "off", "propose" or "read_only" (the default).
 	HealPolicy string
 	// LockPath, when set, is a file the runner locks for its lifetime: one
-	// runner per data directory. Holding it, the runner knows jobs left
-	// "running" by a process that died (a crash, SIGKILL) are orphans and
-	// runs them again at once.
+	// runner per data directory. Holding it, the runner knows that runs
+	// leased by any other process were left by one that died (a crash,
+	// SIGKILL), and runs them again at once instead of waiting for their
+	// leases to expire.
 	LockPath string
+	// LeaseTTL is how long a running run's lease lasts without renewal
+	// (default 60 s); LeaseRenew how often its worker renews it (default
+	// 10 s). A run whose lease expired is an orphan: it is queued again.
+	LeaseTTL, LeaseRenew time.Duration
+	// BotTimeouts bounds a run of the named bot (default RunTimeout): a bot
+	// that waits for a person can be given hours.
+	BotTimeouts map[string]time.Duration
+	// CatchUpEvery is how often the runner looks for schedule slots that
+	// passed without a run (default 1 min): a slot missed while River's
+	// leader changed, or during a restart, is run once.
+	CatchUpEvery time.Duration
+	// ReservePath is a file of ReserveBytes (default 1 MiB) kept on the
+	// data directory's filesystem and deleted when the disk fills, so that
+	// the failure can still be recorded (default: "ferry.reserve" beside
+	// the database; "-" for none).
+	ReservePath  string
+	ReserveBytes int64
 	// Author is recorded with selector versions the runner loads
 	// (default "ferry").
 	Author      string
@@ -81,7 +98,7 @@ type Config struct {
 	MaxAttempts int           // for retryable failures (default 4)
 	RetryBase   time.Duration // first retry delay (default 5 s)
 	StepTimeout time.Duration
-	RunTimeout  time.Duration // default 30 min
+	RunTimeout  time.Duration // a run's time limit unless BotTimeouts says otherwise; default 30 min
 	Logger      zerolog.Logger
 	Now         func() time.Time
 	// OnStep, when set, is told every step of every run as it ends.
@@ -95,6 +112,20 @@ type Runner struct {
 	client *river.Client[*sql.Tx]
 	scheds map[string]scheduled
 	locks  sync.Map // bot+login → *sync.Mutex
+	// owner names this runner in run leases: unique per process and start.
+	owner string
+	// cutting is set when Stop's grace period is over and the runs still
+	// in flight are being cancelled: they are interrupted, not failed.
+	cutting atomic.Bool
+	// bg ends the runner's own loops (lease reaper, catch-up, selector
+	// watch) at Stop.
+	bg       context.Context
+	stopBG   context.CancelFunc
+	bgWG     sync.WaitGroup
+	stopOnce sync.Once
+	// hook, set only by tests (export_test.go), is called at named points
+	// of a run.
+	hook atomic.Pointer[func(point string)]
 }
 
 type scheduled struct {
@@ -102,9 +133,13 @@ type scheduled struct {
 	spec cron.Schedule
 }
 
-// RunArgs is the River job that executes one run.
+// RunArgs is the River job that executes one run. A run may have more
+// than one job over its life (an orphan is queued again with a new one);
+// the run's status and lease decide which of them works it.
 type RunArgs struct {
 	RunID int64 `json:"run_id"`
+	// Timeout bounds the run (0: the runner's RunTimeout).
+	Timeout time.Duration `json:"timeout,omitempty"`
 }
 
 // Kind implements river.JobArgs.
@@ -149,6 +184,31 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.LeaseTTL == 0 {
+		cfg.LeaseTTL = time.Minute
+	}
+	if cfg.LeaseRenew == 0 {
+		cfg.LeaseRenew = 10 * time.Second
+	}
+	if cfg.LeaseRenew >= cfg.LeaseTTL {
+		return nil, fmt.Errorf("runner: lease renewal every %s must be shorter than the lease (%s)", cfg.LeaseRenew, cfg.LeaseTTL)
+	}
+	if cfg.CatchUpEvery == 0 {
+		cfg.CatchUpEvery = time.Minute
+	}
+	if cfg.ReservePath == "" && cfg.DB.Path != "" {
+		cfg.ReservePath = filepath.Join(filepath.Dir(cfg.DB.Path), "ferry.reserve")
+	}
+	if cfg.ReserveBytes == 0 {
+		cfg.ReserveBytes = 1 << 20
+	}
+	longest := cfg.RunTimeout
+	for bot, d := range cfg.BotTimeouts {
+		if d <= 0 {
+			return nil, fmt.Errorf("runner: bot %q: timeout %s must be positive", bot, d)
+		}
+		longest = max(longest, d)
+	}
 	if cfg.Selectors == nil {
 		cfg.Selectors = selectors.NewRegistry(cfg.SelectorsDir)
 	}
@@ -171,7 +231,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	cfg.Selectors.OnReject = func(site, path string, err error) {
 		log.Error().Str("site", site).Str("file", path).Err(err).Msg("edited selector file rejected; the previous version keeps serving")
 	}
-	r := &Runner{cfg: cfg, scheds: map[string]scheduled{}}
+	r := &Runner{cfg: cfg, scheds: map[string]scheduled{}, owner: newOwner()}
 	driver := riversqlite.New(cfg.DB.SQL)
 	mig, err := rivermigrate.New(driver, nil)
 	if err != nil {
@@ -190,16 +250,6 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 			return nil, fmt.Errorf("runner: another Ferry process (serve or run) is using %s", filepath.Dir(cfg.LockPath))
 		}
 		r.lock = f
-		// This process alone runs jobs here: whatever is "running" was left
-		// by one that died. Run it again now (runs resume from what they
-		// stored; records are deduplicated).
-		res, err := cfg.DB.SQL.ExecContext(ctx, `UPDATE river_job SET state = 'available', attempted_by = NULL, scheduled_at = CURRENT_TIMESTAMP WHERE state = 'running'`)
-		if err != nil {
-			return nil, fmt.Errorf("runner: rescue orphaned jobs: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			cfg.Logger.Warn().Int64("jobs", n).Msg("jobs left running by a process that died are run again")
-		}
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &runWorker{r: r})
@@ -234,6 +284,11 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		Workers:      workers,
 		PeriodicJobs: periodic,
 		JobTimeout:   cfg.RunTimeout,
+		ErrorHandler: &lifecycleHandler{r: r},
+		// River's own rescuer frees a job left running by a dead process
+		// once no run could still be working it; Ferry's leases (reap)
+		// requeue the run itself much sooner.
+		RescueStuckJobsAfter: longest + cfg.LeaseTTL,
 		// Completed jobs are Ferry's record too; keep River's for a while.
 		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,
 		FetchPollInterval:           200 * time.Millisecond,
@@ -262,38 +317,91 @@ func lastSlot(spec cron.Schedule, now time.Time) time.Time {
 	return last
 }
 
-// Start catches up missed slots, then starts the workers and schedules.
+// Start requeues runs orphaned by a process that died, catches up missed
+// slots, then starts the workers and schedules. ctx bounds only the start
+// itself: the runner runs until Stop, so that a stop signal reaches it
+// through Stop's grace period instead of cancelling runs in flight.
 func (r *Runner) Start(ctx context.Context) error {
+	r.bg, r.stopBG = context.WithCancel(context.WithoutCancel(ctx))
+	if err := r.makeReserve(); err != nil {
+		r.cfg.Logger.Warn().Err(err).Msg("no disk reserve: a full disk may leave a run unrecorded")
+	}
+	if err := r.reap(ctx); err != nil {
+		return err
+	}
 	if err := r.catchUp(ctx); err != nil {
 		return err
 	}
-	if err := r.client.Start(ctx); err != nil {
+	// Never cancelled: cancelling River's start context cancels the runs in
+	// flight at once; Stop ends the client with a grace period instead.
+	if err := r.client.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("runner: start: %w", err)
 	}
+	r.loop(r.cfg.LeaseRenew, "requeueing orphaned runs", r.reap)
+	r.loop(r.cfg.CatchUpEvery, "catching up schedule slots", r.catchUp)
 	// Selector files are re-read as they are edited, without a restart.
-	go r.cfg.Selectors.Watch(ctx, 2*time.Second)
+	r.bgWG.Add(1)
+	go func() {
+		defer r.bgWG.Done()
+		r.cfg.Selectors.Watch(r.bg, 2*time.Second)
+	}()
 	return nil
+}
+
+// loop calls fn every interval until Stop.
+func (r *Runner) loop(every time.Duration, what string, fn func(context.Context) error) {
+	r.bgWG.Add(1)
+	go func() {
+		defer r.bgWG.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-r.bg.Done():
+				return
+			case <-t.C:
+				if err := fn(r.bg); err != nil && r.bg.Err() == nil {
+					r.cfg.Logger.Warn().Err(err).Msg(what + " failed; trying again")
+				}
+			}
+		}
+	}()
 }
 
 // Selectors is the runner's selector registry.
 func (r *Runner) Selectors() *selectors.Registry { return r.cfg.Selectors }
 
-// Stop lets running jobs finish (until ctx ends), then stops.
+// Stop stops taking jobs and lets the runs in flight finish until ctx ends
+// (the grace period). Runs still in flight then are cancelled and marked
+// interrupted; the next start resumes them. Stop returns once every worker
+// has returned; it is safe to call more than once.
 func (r *Runner) Stop(ctx context.Context) error {
-	defer func() {
-		if r.lock != nil {
-			r.lock.Close()
+	var err error
+	r.stopOnce.Do(func() {
+		defer func() {
+			if r.lock != nil {
+				r.lock.Close()
+			}
+		}()
+		if r.stopBG != nil {
+			r.stopBG()
 		}
-	}()
-	if err := r.client.Stop(ctx); err != nil {
-		return r.client.StopAndCancel(context.Background())
-	}
-	return nil
+		if serr := r.client.Stop(ctx); serr != nil {
+			r.cfg.Logger.Warn().Msg("grace period over: interrupting the runs still in flight; they resume at the next start")
+			r.cutting.Store(true)
+			err = r.client.StopAndCancel(context.Background())
+		}
+		r.bgWG.Wait()
+	})
+	return err
 }
 
 // catchUp enqueues, once, the latest slot of each schedule that passed
-// while Ferry was down. A schedule seen for the first time only records
-// where it starts: it does not run for slots before Ferry knew it.
+// without a run: while Ferry was down, during a restart, or while no
+// process was River's leader (River's periodic jobs fire only on the
+// leader, and only from when it was elected). A schedule seen for the
+// first time only records where it starts: it does not run for slots
+// before Ferry knew it.
 func (r *Runner) catchUp(ctx context.Context) error {
 	now := r.cfg.Now()
 	for _, s := range r.scheds {
@@ -312,13 +420,49 @@ func (r *Runner) catchUp(ctx context.Context) error {
 			continue
 		}
 		if slot.After(last) {
-			r.cfg.Logger.Info().Str("schedule", s.ID).Time("slot", slot).Msg("catching up a slot missed while Ferry was down")
-			if _, err := r.client.Insert(ctx, SlotArgs{Schedule: s.ID, Slot: slot}, nil); err != nil {
-				return fmt.Errorf("runner: catch up %s: %w", s.ID, err)
+			r.cfg.Logger.Info().Str("schedule", s.ID).Time("slot", slot).Msg("catching up a slot that passed without a run")
+			if err := r.fireSlot(ctx, s, slot); err != nil {
+				// One schedule's trouble does not hold the others back.
+				r.cfg.Logger.Error().Err(err).Str("schedule", s.ID).Time("slot", slot).Msg("could not catch up the slot; trying again later")
 			}
 		}
 	}
 	return nil
+}
+
+// fireSlot records the run of a schedule slot and queues it, in one
+// transaction; a slot that already has its run is left alone.
+func (r *Runner) fireSlot(ctx context.Context, s scheduled, slot time.Time) error {
+	// "yesterday" means yesterday where the schedule runs (its CRON_TZ).
+	loc := time.Local
+	if ss, ok := s.spec.(*cron.SpecSchedule); ok && ss.Location != nil {
+		loc = ss.Location
+	}
+	p, err := r.resolveParams(s.Bot, ferry.RunParams{}, slot.In(loc))
+	if err != nil {
+		return river.JobCancel(err)
+	}
+	err = r.cfg.DB.Tx(ctx, func(tx *sql.Tx) error {
+		id, err := r.cfg.DB.CreateRun(ctx, tx, ferry.Run{Bot: s.Bot, Login: s.Login, Schedule: s.ID, Slot: slot, Params: p})
+		if err != nil {
+			return err
+		}
+		if err := r.cfg.DB.SetScheduleSlot(ctx, tx, s.ID, s.Cron, slot); err != nil {
+			return err
+		}
+		_, err = r.client.InsertTx(ctx, tx, r.runArgs(id, s.Bot), &river.InsertOpts{MaxAttempts: r.cfg.MaxAttempts})
+		return err
+	})
+	if errors.Is(err, storage.ErrSlotTaken) {
+		r.cfg.Logger.Info().Str("schedule", s.ID).Time("slot", slot).Msg("slot already ran")
+		return nil
+	}
+	return err
+}
+
+// runArgs is the job of a run of bot, with the bot's time limit.
+func (r *Runner) runArgs(id int64, bot string) RunArgs {
+	return RunArgs{RunID: id, Timeout: r.cfg.BotTimeouts[bot]}
 }
 
 // Request asks for an ad-hoc run.
@@ -370,13 +514,15 @@ func (r *Runner) Enqueue(ctx context.Context, req Request) (int64, error) {
 		if id, err = r.cfg.DB.CreateRun(ctx, tx, ferry.Run{Bot: req.Bot, Login: req.Login, Params: p}); err != nil {
 			return err
 		}
-		_, err = r.client.InsertTx(ctx, tx, RunArgs{RunID: id}, &river.InsertOpts{MaxAttempts: r.cfg.MaxAttempts})
+		_, err = r.client.InsertTx(ctx, tx, r.runArgs(id, req.Bot), &river.InsertOpts{MaxAttempts: r.cfg.MaxAttempts})
 		return err
 	})
 	return id, err
 }
 
-// Wait blocks until the run has finished and returns it.
+// Wait blocks until the run has ended (succeeded, failed or held) and
+// returns it, or until ctx ends. An interrupted run has not ended: it
+// resumes at the next start.
 func (r *Runner) Wait(ctx context.Context, id int64) (storage.RunRecord, error) {
 	for {
 		run, err := r.cfg.DB.Run(ctx, id)
@@ -407,36 +553,11 @@ type slotWorker struct {
 }
 
 func (w *slotWorker) Work(ctx context.Context, job *river.Job[SlotArgs]) error {
-	r := w.r
-	s, ok := r.scheds[job.Args.Schedule]
+	s, ok := w.r.scheds[job.Args.Schedule]
 	if !ok {
 		return river.JobCancel(fmt.Errorf("schedule %q no longer configured", job.Args.Schedule))
 	}
-	// "yesterday" means yesterday where the schedule runs (its CRON_TZ).
-	loc := time.Local
-	if ss, ok := s.spec.(*cron.SpecSchedule); ok && ss.Location != nil {
-		loc = ss.Location
-	}
-	p, err := r.resolveParams(s.Bot, ferry.RunParams{}, job.Args.Slot.In(loc))
-	if err != nil {
-		return river.JobCancel(err)
-	}
-	err = r.cfg.DB.Tx(ctx, func(tx *sql.Tx) error {
-		id, err := r.cfg.DB.CreateRun(ctx, tx, ferry.Run{Bot: s.Bot, Login: s.Login, Schedule: s.ID, Slot: job.Args.Slot, Params: p})
-		if err != nil {
-			return err
-		}
-		if err := r.cfg.DB.SetScheduleSlot(ctx, tx, s.ID, s.Cron, job.Args.Slot); err != nil {
-			return err
-		}
-		_, err = r.client.InsertTx(ctx, tx, RunArgs{RunID: id}, &river.InsertOpts{MaxAttempts: r.cfg.MaxAttempts})
-		return err
-	})
-	if errors.Is(err, storage.ErrSlotTaken) {
-		r.cfg.Logger.Info().Str("schedule", s.ID).Time("slot", job.Args.Slot).Msg("slot already ran")
-		return nil
-	}
-	return err
+	return w.r.fireSlot(ctx, s, job.Args.Slot)
 }
 
 type deliverWorker struct {
@@ -450,53 +571,6 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 		w.r.cfg.Logger.Warn().Err(err).Msg("delivery incomplete; the outbox keeps the records")
 	}
 	return nil
-}
-
-type runWorker struct {
-	river.WorkerDefaults[RunArgs]
-	r *Runner
-}
-
-// NextRetry backs off exponentially with full jitter, so retries of a site
-// that is down do not arrive together.
-func (w *runWorker) NextRetry(job *river.Job[RunArgs]) time.Time {
-	base := w.r.cfg.RetryBase << max(0, job.Attempt-1)
-	return time.Now().Add(base/2 + time.Duration(rand.Int64N(int64(base/2)+1)))
-}
-
-func (w *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
-	r := w.r
-	run, err := r.cfg.DB.Run(ctx, job.Args.RunID)
-	if err != nil {
-		return river.JobCancel(err)
-	}
-	// Never two runs of the same bot with the same login at once: a second
-	// login can log the first out, or lock the account.
-	key := run.Bot + "\x00" + run.Login
-	mu, _ := r.locks.LoadOrStore(key, &sync.Mutex{})
-	if !mu.(*sync.Mutex).TryLock() {
-		return river.JobSnooze(2 * time.Second)
-	}
-	defer mu.(*sync.Mutex).Unlock()
-	if other, err := r.cfg.DB.ActiveRun(ctx, run.Bot, run.Login, run.ID); err != nil {
-		return err
-	} else if other != 0 {
-		return river.JobSnooze(2 * time.Second)
-	}
-	log := r.cfg.Logger.With().Int64("run_id", run.ID).Str("bot", run.Bot).Int("attempt", job.Attempt).Logger()
-	err = r.execute(ctx, log, run, job.Attempt)
-	if err == nil {
-		return nil
-	}
-	class := ferry.ClassOf(err)
-	if class.Retryable() && job.Attempt < job.MaxAttempts {
-		log.Warn().Str("class", string(class)).Err(err).Msg("run failed; retrying with backoff")
-		_ = r.cfg.DB.RequeueRun(ctx, run.ID, class, err.Error())
-		return err
-	}
-	log.Error().Str("class", string(class)).Err(err).Msg("run failed")
-	_ = r.cfg.DB.FinishRun(context.WithoutCancel(ctx), run.ID, ferry.RunFailed, class, err.Error(), "")
-	return river.JobCancel(err)
 }
 
 // FormatSummary renders an ingest summary for people.
