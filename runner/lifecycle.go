@@ -269,7 +269,7 @@ func (r *Runner) reap(ctx context.Context) error {
 	if r.lock != nil {
 		dead = r.owner
 	}
-	orphans, err := r.cfg.DB.OrphanedRuns(ctx, time.Now(), dead)
+	orphans, err := r.cfg.DB.ExpiredLeases(ctx, time.Now(), dead)
 	if err != nil {
 		return fmt.Errorf("runner: %w", err)
 	}

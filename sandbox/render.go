@@ -242,8 +242,10 @@ func RenderPDF(st ferry.Statement) ([]byte, error) {
 	}
 	p := fpdf.New("L", "mm", "A4", "")
 	p.SetCompression(true)
-	p.AddUTF8FontFromBytes("cjk", "", fonts.cjk)
-	p.AddUTF8FontFromBytes("latin", "", fonts.latin)
+	// fpdf writes into the font bytes it is given (its subsetting), so
+	// each document gets its own copy: concurrent renders share nothing.
+	p.AddUTF8FontFromBytes("cjk", "", bytes.Clone(fonts.cjk))
+	p.AddUTF8FontFromBytes("latin", "", bytes.Clone(fonts.latin))
 	p.SetCreator("demobank statement service", true)
 	p.SetTitle(titleRow, true)
 	p.SetAutoPageBreak(false, 10)

@@ -49,7 +49,7 @@ func TestRunLeases(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids := func(now time.Time, me string) map[int64]ferry.RunStatus {
-		os, err := db.OrphanedRuns(ctx, now, me)
+		os, err := db.ExpiredLeases(ctx, now, me)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +69,7 @@ func TestRunLeases(t *testing.T) {
 	if got := ids(t0, "c"); len(got) != 2 || got[live] != "" {
 		t.Fatalf("orphans for the lock holder c: %v, want the runs of every other owner", got)
 	}
-	os, _ := db.OrphanedRuns(ctx, t0.Add(2*time.Minute), "")
+	os, _ := db.ExpiredLeases(ctx, t0.Add(2*time.Minute), "")
 	for _, o := range os {
 		ok, err := db.RequeueOrphan(ctx, db.SQL, o)
 		if err != nil || !ok {
