@@ -273,6 +273,17 @@ func (r *Runner) reap(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("runner: %w", err)
 	}
+	if r.lock != nil {
+		// Outbox items a dead process claimed are sent now, not when
+		// their lease runs out; this process's own claims stay.
+		n, err := r.cfg.DB.ReleaseOutboxLeases(ctx, r.deliverOwner())
+		if err != nil {
+			return fmt.Errorf("runner: %w", err)
+		}
+		if n > 0 {
+			r.cfg.Logger.Warn().Int("items", n).Msg("outbox items claimed by a process that died are delivered again; the sinks skip what they already hold")
+		}
+	}
 	for _, o := range orphans {
 		run, err := r.cfg.DB.Run(ctx, o.ID)
 		if err != nil {
@@ -296,6 +307,9 @@ func (r *Runner) reap(ctx context.Context) error {
 	}
 	return nil
 }
+
+// deliverOwner names this runner's deliverers in their outbox claims.
+func (r *Runner) deliverOwner() string { return r.owner + "/deliver" }
 
 // makeReserve writes the disk reserve file.
 func (r *Runner) makeReserve() error {

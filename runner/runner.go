@@ -543,7 +543,7 @@ func (r *Runner) Wait(ctx context.Context, id int64) (storage.RunRecord, error) 
 
 // Deliver drains the outbox now.
 func (r *Runner) Deliver(ctx context.Context) (delivery.Stats, error) {
-	d := &delivery.Deliverer{Outbox: r.cfg.DB, Sinks: r.cfg.Sinks, Log: r.cfg.Logger, Now: r.cfg.Now}
+	d := &delivery.Deliverer{Outbox: r.cfg.DB, Sinks: r.cfg.Sinks, Log: r.cfg.Logger, Now: r.cfg.Now, Owner: r.deliverOwner()}
 	return d.Drain(ctx)
 }
 

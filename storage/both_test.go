@@ -55,6 +55,20 @@ func TestDBOnlyMethodsOnBothDatabases(t *testing.T) {
 			if got, _, _ := db.ScheduleLastSlot(ctx, "s"); !got.Equal(time.Date(2026, 10, 1, 3, 0, 0, 0, time.UTC)) {
 				t.Fatalf("slot: %v", got)
 			}
+			// A process holding the data directory's lock frees the
+			// claims of processes that died, and keeps its own.
+			dead, err := db.Claim(ctx, "jsonl", "dead/deliver", 1, time.Hour)
+			if err != nil || len(dead) != 1 {
+				t.Fatalf("claim: %v %v", dead, err)
+			}
+			mine, _ := db.Claim(ctx, "jsonl", "me/deliver", 1, time.Hour)
+			if n, err := db.ReleaseOutboxLeases(ctx, "me/deliver"); err != nil || n != 1 {
+				t.Fatalf("released %d, %v; want the dead one's 1", n, err)
+			}
+			again, _ := db.Claim(ctx, "jsonl", "next/deliver", 10, time.Hour)
+			if len(again) != 1 || again[0].ID != dead[0].ID || len(mine) != 1 {
+				t.Fatalf("after the release: %+v (mine %+v)", again, mine)
+			}
 		})
 	}
 }

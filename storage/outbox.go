@@ -161,3 +161,16 @@ func (d *DB) settle(ctx context.Context, owner string, id int64, status, reason 
 	}
 	return nil
 }
+
+// ReleaseOutboxLeases ends every outbox lease not held by keep, at once:
+// for a process that knows no other deliverer is alive (it holds the data
+// directory's lock), so that items a killed process had claimed are sent
+// now rather than when their lease runs out. It returns how many.
+func (d *DB) ReleaseOutboxLeases(ctx context.Context, keep string) (int, error) {
+	res, err := d.conn(ctx).ExecContext(ctx, `UPDATE outbox SET lease_owner = '', lease_until = '' WHERE status = 'pending' AND lease_owner <> '' AND lease_owner <> ?`, keep)
+	if err != nil {
+		return 0, fmt.Errorf("storage: release outbox leases: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
