@@ -708,7 +708,7 @@ func (s *spec) refine(r role, header string, p *colProfile) role {
 			return roleSkip // "Montant des frais": a fee, if anything
 		}
 	}
-	if r == roleCounterparty && hasAnyWord(h, codeWords) {
+	if r == roleCounterparty && hasAnyWord(h, codeWords) && !(hasAnyPart(h, counterpartyMarks) && endsWithName(h)) {
 		return roleSkip // "Partner BIC", "Auftraggeber IBAN": a code, not a name
 	}
 	if r == roleAccount && hasAnyPart(h, counterpartyMarks) {
@@ -766,6 +766,21 @@ var (
 		"boekingsdatum", "记账日期", "记账日", "入账日期", "银行记账日", "completed date", "data księgowania",
 		"date de comptabilisation", "datum zaúčtování", "dátum zaúčtovania")
 )
+
+// nameEnds are last words that make a header a name even where it also
+// holds a code word: "对方账户名" and "Counteraccount name" are the other
+// party's name, not its account.
+var nameEnds = foldAll("名", "名称", "户名", "name", "naam", "nom", "nome", "nombre", "név", "neve", "nazwa", "název", "názov")
+
+// endsWithName reports whether the folded header h ends in a name word.
+func endsWithName(h string) bool {
+	for _, w := range nameEnds {
+		if strings.HasSuffix(h, w) && (hasCJK(w) || containsWord(h, w)) {
+			return true
+		}
+	}
+	return false
+}
 
 func foldAll(ws ...string) []string {
 	out := make([]string, len(ws))
@@ -921,8 +936,8 @@ func (s *spec) tableRows(rows []tableRow) []tableRow {
 	var out []tableRow
 	width := len(s.header)
 	for _, r := range rows {
-		if r.blank() || s.isHeaderAgain(r) {
-			continue
+		if r.blank() || s.isHeaderAgain(r) || s.badWidth(r) != "" {
+			continue // a row that does not line up would mislead the profiles
 		}
 		first, filled := -1, 0
 		for j, c := range r.cells {

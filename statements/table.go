@@ -571,6 +571,24 @@ func (r *tableRun) row(row tableRow) error {
 	if row.blank() || s.isHeaderAgain(row) {
 		return nil
 	}
+	if why := s.badWidth(row); why != "" {
+		// A row that does not split into the header's columns (an
+		// unquoted delimiter in a name, an escape the reader did not
+		// understand) would be read with shifted columns: an amount
+		// from the wrong cell. Balance and total rows, which are read by
+		// their label, and notes without a date or an amount, are not
+		// transactions and keep their usual handling.
+		if k, _ := r.rowLabel(row); k == labelNone {
+			dated := false
+			if bj := s.first(roleBooking); bj >= 0 && bj < len(s.dates) && row.cell(bj) != "" {
+				_, derr := s.dates[bj].parse(row.cell(bj))
+				dated = derr == nil
+			}
+			if dated || r.hasMoney(row) {
+				return r.errorf(row.num, "%s: the columns cannot be told apart (an unquoted %s inside a cell?)", why, delimWord(r.src))
+			}
+		}
+	}
 	// A row whose status says it moved no money is left out, unless the
 	// file gives it a running balance: PayPal marks the bank deposits
 	// that fund a payment "Pending" and counts them in its balance.
@@ -693,7 +711,7 @@ func (r *tableRun) row(row tableRow) error {
 	l.Counterparty = s.counterparty(row, l.Amount)
 	var desc []string
 	for _, j := range s.col[roleDescription] {
-		v := row.cell(j)
+		v := textCell(row, j)
 		if len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' {
 			v = v[1 : len(v)-1] // ASN quotes its descriptions in single quotes
 		}
@@ -703,7 +721,7 @@ func (r *tableRun) row(row tableRow) error {
 	}
 	l.Description = strings.Join(desc, " ")
 	if j := s.first(roleReference); j >= 0 {
-		l.Reference = row.cell(j)
+		l.Reference = textCell(row, j)
 	}
 	if j := s.first(roleTransactionID); j >= 0 {
 		id := row.cell(j)
@@ -767,6 +785,50 @@ func (r *tableRun) row(row tableRow) error {
 	return r.emit(row, fl, hasBal)
 }
 
+// textCell reads a name or text cell: a placeholder that only fills the
+// cell ("/" in WeChat's and Meituan's exports, "----------" in Bank of
+// China's) is no text.
+func textCell(row tableRow, j int) string {
+	v := row.cell(j)
+	if strings.Trim(v, "-/—_ ") == "" {
+		return ""
+	}
+	return v
+}
+
+// badWidth says how a text row's cells fail to line up with the
+// header's, or "" when they do. Extra cells that are all empty (a
+// trailing delimiter) and missing cells under unnamed header columns
+// are a safe reading and line up, and so are missing cells at the end,
+// unless a stray quote makes the split a guess. Workbook rows place every cell by its
+// column and always line up.
+func (s *spec) badWidth(row tableRow) string {
+	if row.kinds != nil || s.headerIdx < 0 || len(s.header) == 0 {
+		return ""
+	}
+	n, w := len(row.cells), len(s.header)
+	for j := w; j < n; j++ {
+		if strings.TrimSpace(row.cells[j]) != "" {
+			return fmt.Sprintf("%d cells where the header has %d", n, w)
+		}
+	}
+	if n < w && row.stray {
+		return fmt.Sprintf("%d cells where the header has %d, and a stray quote inside a quoted cell", n, w)
+	}
+	// A row that stops early without a stray quote (Swedbank leaves out
+	// its last, unused columns) reads right: its cells end where the
+	// header's do, the missing ones are empty.
+	return ""
+}
+
+// delimWord names a text source's delimiter for messages.
+func delimWord(src rowSource) string {
+	if c, ok := src.(*csvSource); ok {
+		return delimName(rune(c.delim))
+	}
+	return "delimiter"
+}
+
 // counterparty is the other party's name: of several name columns, the
 // payee's for a debit and the payer's for a credit first, then the first
 // filled one, then the other side's; never the account holder's own.
@@ -787,7 +849,7 @@ func (s *spec) counterparty(row tableRow, amount decimal.Decimal) string {
 			if pass == 0 && (side == 0 || side != want) || pass == 1 && side == -want && want != 0 || pass == 2 && side != -want {
 				continue
 			}
-			if v := row.cell(j); v != "" && !s.selfNames[fold(v)] {
+			if v := textCell(row, j); v != "" && !s.selfNames[fold(v)] {
 				return v
 			}
 		}

@@ -1,0 +1,113 @@
+package statements_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ferry-rpa/ferry/statements"
+)
+
+// Rows whose cells do not line up with the header's: N26 escapes quotes
+// inside quoted cells with a backslash, which an RFC 4180 reading takes for
+// the cell's end, so the rest of the row shifted and a fee became the
+// amount. Hand-written imitations of each shape.
+func TestRowsLineUpWithTheHeader(t *testing.T) {
+	t.Parallel()
+	const head = "Booking Date,Value Date,Partner Name,Partner Iban,Type,Payment Reference,Account Name,Amount (EUR),Original Amount,Original Currency,Exchange Rate\n"
+	t.Run("backslash escapes", func(t *testing.T) {
+		t.Parallel()
+		csv := head +
+			`2025-01-03,2025-01-03,"BAKERY ""OLD"" STYLE",,Presentment,"Bread","Main Account",-3.20,3.20,EUR,1` + "\n"
+		// The same table written with backslashes: \" is a quote.
+		bs := head +
+			`2025-01-02,2025-01-02,"CAFE \"LUNA\"",,Presentment,"Coffee, two","Main Account",-4.50,4.50,EUR,1` + "\n" +
+			`2025-01-03,2025-01-03,"BAKERY \"OLD\" STYLE",,Presentment,"Bread","Main Account",-3.20,3.20,EUR,1` + "\n" +
+			`2025-01-04,2025-01-04,"PATH C:\\TEMP",,Credit Transfer,"Refund","Main Account",12.00,,,` + "\n"
+		for _, tc := range []struct{ name, csv, amounts, cp string }{
+			{"doubled.csv", csv, "-3.20", `BAKERY "OLD" STYLE`},
+			{"backslash.csv", bs, "-4.50 -3.20 12.00", `CAFE "LUNA"|BAKERY "OLD" STYLE|PATH C:\TEMP`},
+		} {
+			sts, err := parseTable(t, tc.name, []byte(tc.csv), statements.Options{})
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			var cps []string
+			for _, l := range sts[0].Lines {
+				cps = append(cps, l.Counterparty)
+			}
+			if got := amounts(sts[0]); got != tc.amounts || strings.Join(cps, "|") != tc.cp {
+				t.Errorf("%s: got %s %q, want %s %q", tc.name, got, cps, tc.amounts, tc.cp)
+			}
+		}
+	})
+	t.Run("more cells than the header", func(t *testing.T) {
+		t.Parallel()
+		csv := "Date,Payee,Amount,Balance\n" +
+			"2025-02-01,ACME,-10.00,90.00\n" +
+			"2025-02-02,SMITH, JONES AND CO,-5.00,85.00\n" +
+			"2025-02-03,SHOP,-1.00,84.00\n"
+		_, err := parseTable(t, "shifted.csv", []byte(csv), statements.Options{})
+		if err == nil || !strings.Contains(err.Error(), "line 3") || !strings.Contains(err.Error(), "5 cells where the header has 4") {
+			t.Fatalf("got %v, want an error naming line 3 and its cell count", err)
+		}
+	})
+	t.Run("a stray quote and fewer cells", func(t *testing.T) {
+		t.Parallel()
+		// One row escapes with a backslash: read that way, every row
+		// has the header's cells, so the file is read that way.
+		csv := "Date,Payee,Note,Amount\n" +
+			"2025-02-01,\"ACME\",\"x\",-10.00\n" +
+			"2025-02-01,\"ACME\",\"y\",-10.00\n" +
+			"2025-02-02,\"Q \\\"P\\\"\",\"z\",-5.00\n"
+		sts, err := parseTable(t, "one.csv", []byte(csv), statements.Options{})
+		if err != nil || amounts(sts[0]) != "-10.00 -10.00 -5.00" || sts[0].Lines[2].Counterparty != `Q "P"` {
+			t.Fatalf("got %v %v", sts, err)
+		}
+		// A quote inside a quoted cell that neither doubles nor
+		// escapes it: where the cell ends is a guess, and the row is
+		// one cell short. Refused, naming the row.
+		short := "Date,Payee,Note,Amount,Balance\n" +
+			"2025-02-01,ACME,x,-10.00,90.00\n" +
+			"2025-02-02,\"Q \"P\"\" R\",-5.00,85.00\n" +
+			"2025-02-03,SHOP,y,-1.00,84.00\n"
+		_, err = parseTable(t, "short.csv", []byte(short), statements.Options{})
+		if err == nil || !strings.Contains(err.Error(), "line 3") || !strings.Contains(err.Error(), "stray quote") {
+			t.Fatalf("got %v, want an error naming line 3 and the stray quote", err)
+		}
+	})
+	t.Run("trailing cells", func(t *testing.T) {
+		t.Parallel()
+		// A trailing delimiter, and rows that stop before the last,
+		// empty columns (Swedbank): a safe reading.
+		csv := "Date,Payee,Amount,Balance,Code,Originator,\n" +
+			"2025-02-01,ACME,-10.00,90.00,\n" +
+			"2025-02-02,SHOP,-5.00,85.00,K,,,\n"
+		sts, err := parseTable(t, "trailing.csv", []byte(csv), statements.Options{})
+		if err != nil || amounts(sts[0]) != "-10.00 -5.00" {
+			t.Fatalf("got %v %v", sts, err)
+		}
+	})
+}
+
+// Placeholders fill empty text cells in Chinese exports ("/" in WeChat's
+// and Meituan's, "----------" in Bank of China's); they are no text. A
+// counterparty's name header that holds a code word (对方账户名: "the
+// other account's name") is the name, not the account.
+func TestTextPlaceholdersAndNameHeaders(t *testing.T) {
+	t.Parallel()
+	csv := "记账日期,金额,余额,附言,对方账户名,对方卡号/账号\n" +
+		"2025-08-01,\"1,000.00\",\"2,000.00\",转账,张三,6226******5669\n" +
+		"2025-08-02,-71.89,\"1,928.11\",----------,李四,-------------------\n" +
+		"2025-08-03,-8.00,\"1,920.11\",/,/,/\n"
+	sts, err := parseTable(t, "boc.csv", []byte(csv), statements.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range sts[0].Lines {
+		got = append(got, l.Counterparty+"|"+l.Description)
+	}
+	if want := "张三|转账 李四| |"; strings.Join(got, " ") != want {
+		t.Fatalf("got %q, want %q", strings.Join(got, " "), want)
+	}
+}
