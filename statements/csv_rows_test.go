@@ -111,3 +111,70 @@ func TestTextPlaceholdersAndNameHeaders(t *testing.T) {
 		t.Fatalf("got %q, want %q", strings.Join(got, " "), want)
 	}
 }
+
+// Card exports whose header says nothing of a card: the sign is in each
+// row's transaction type (消费 a charge; 退货, 退款, 还款 a credit).
+// Hand-written imitations of 广发's (charges positive, credits negative),
+// 交通银行's (every amount unsigned) and BMO's (unsigned, no types).
+func TestTransactionTypesGiveTheSigns(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, csv, amounts, err string
+	}{
+		{"flipped.csv", "交易日期,交易摘要,交易金额\n" +
+			"2025/03/01,（消费）某超市,25.80\n" +
+			"2025/03/02,（退款）某网店,-12.00\n" +
+			"2025/03/03,（还款）银联入账,-500.00\n" +
+			"2025/03/04,某咖啡馆,9.00\n", "-25.80 12.00 500.00 -9.00", ""},
+		{"unsigned.csv", "交易日期,交易说明,金额\n" +
+			"2025-03-01,退货 某网店,CNY 12.00\n" +
+			"2025-03-02,信用卡还款 转账还款,CNY 500.00\n" +
+			"2025-03-03,消费 某超市,CNY 25.80\n" +
+			"2025-03-04,消费撤销 某超市,CNY 25.80\n", "12.00 500.00 -25.80 25.80", ""},
+		{"agree.csv", "Date,Description,Amount\n" +
+			"2025-03-01,PURCHASE GROCER,-25.80\n" +
+			"2025-03-02,REFUND WEBSHOP,12.00\n" +
+			"2025-03-03,CAFE,-9.00\n", "-25.80 12.00 -9.00", ""},
+		{"untyped.csv", "交易日期,交易说明,金额\n" +
+			"2025-03-01,消费 某超市,25.80\n" +
+			"2025-03-02,某网店,12.00\n", "", "line 3: no transaction type"},
+		{"contradict.csv", "交易日期,交易说明,金额\n" +
+			"2025-03-01,消费 某超市,-25.80\n" +
+			"2025-03-02,消费 某网店,12.00\n", "", "contradict each other by the transaction types"},
+		{"bmo_like.csv", "Item #,Card #,Transaction Date,Posting Date,Transaction Amount,Description\n" +
+			"1,'5191000000000001',20250511,20250512,3.27,GROCER SURREY BC\n" +
+			"2,'5191000000000001',20250512,20250515,6.0,MARKET SURREY BC\n", "", "every amount in column 5 \"Transaction Amount\" is positive"},
+	}
+	for _, tc := range tests {
+		sts, err := parseTable(t, tc.name, []byte(tc.csv), statements.Options{})
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: got %v, want an error with %q", tc.name, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if got := amounts(sts[0]); got != tc.amounts {
+			t.Errorf("%s: got %s, want %s", tc.name, got, tc.amounts)
+		}
+	}
+}
+
+// A sign column of bilingual marks (交通银行's 借贷: "借 Dr", "贷 Cr").
+func TestBilingualSignMarks(t *testing.T) {
+	t.Parallel()
+	csv := "交易日期,借贷,交易金额,余额\n" +
+		"2025-03-01,贷 Cr,100.00,1100.00\n" +
+		"2025-03-02,借 Dr,3.21,1096.79\n" +
+		"2025-03-03,借 Dr,10.00,1086.79\n"
+	sts, err := parseTable(t, "bocom.csv", []byte(csv), statements.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := amounts(sts[0]); got != "100.00 -3.21 -10.00" {
+		t.Fatalf("got %s", got)
+	}
+}

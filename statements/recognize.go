@@ -39,6 +39,34 @@ var debitWords, creditWords = func() (map[string]bool, map[string]bool) {
 	return d, c
 }()
 
+// signMark folds a sign cell to the mark it stands for. A mark written
+// in two languages or with a gloss ("借 Dr", "贷 Cr" in Bank of
+// Communications' 借贷 column, "D (debit)") is the side every one of its
+// words names; a cell whose words disagree or are not all marks stays as
+// it is, which no side knows.
+func signMark(v string, debit, credit map[string]bool) string {
+	f := fold(v)
+	if f == "" || debit[f] || credit[f] {
+		return f
+	}
+	parts := strings.FieldsFunc(f, func(r rune) bool { return r == ' ' || r == '/' || r == '(' || r == ')' || r == '-' || r == '_' })
+	if len(parts) < 2 {
+		return f
+	}
+	side := 0
+	for _, w := range parts {
+		switch {
+		case debit[w] && !credit[w] && side >= 0:
+			side = 1
+		case credit[w] && !debit[w] && side <= 0:
+			side = -1
+		default:
+			return f
+		}
+	}
+	return parts[0]
+}
+
 // spec is a recognised table: the decisions that turn its rows into
 // statement lines.
 type spec struct {
@@ -69,6 +97,9 @@ type spec struct {
 	cpSide      []int           // per counterparty column: -1 the payer, +1 the payee, 0 either
 	selfNames   map[string]bool // the account holder's names, folded: never the counterparty
 	flip        bool            // negate the amounts (a card export's convention)
+	typeSigns   bool            // unsigned amounts: each row's sign comes from its transaction type (消费, 退货 ...)
+	mapped      bool            // a mapping describes the table: its author has seen the signs
+	negSeen     bool            // the amount column holds a negative amount in the first rows
 	cardContext bool            // the file's title, block, headers or name say it is a card's
 	perCurrency bool            // one statement per currency: the balance column runs per currency
 	// blankSign is what a blank sign cell means where the column marks
@@ -177,10 +208,9 @@ func profile(rows []tableRow, col int, where func(int) string) *colProfile {
 		if isISOCode(strings.ToUpper(v)) && len(v) == 3 || f == "人民币" || f == "rmb" {
 			p.codes++
 		}
-		if debitWords[f] {
+		if m := signMark(v, debitWords, creditWords); debitWords[m] {
 			p.debitW++
-		}
-		if creditWords[f] {
+		} else if creditWords[m] {
 			p.creditW++
 		}
 		if f == "k" {
@@ -239,7 +269,7 @@ func (p *colProfile) compatible(r role) bool {
 // recognise decides the table's layout from its first rows.
 func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Options) (*spec, error) {
 	vocab := theVocab
-	s := &spec{file: name, labels: theLabels, headerIdx: -1, debitW: debitWords, creditW: creditWords}
+	s := &spec{file: name, labels: theLabels, headerIdx: -1, debitW: debitWords, creditW: creditWords, mapped: m != nil}
 	where := src.where
 	if m != nil {
 		if err := m.apply(s); err != nil {
@@ -520,6 +550,9 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 	}
 	if m == nil || !m.hasSignRule() {
 		s.decideCardSigns(data, where)
+		if err := s.decideTypeSigns(data, where); err != nil {
+			return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
+		}
 	}
 	s.decideCurrency(profiles, data)
 	return s, nil
@@ -623,6 +656,133 @@ func (s *spec) decideCardSigns(data []tableRow, where func(int) string) {
 	}
 }
 
+// Transaction types written in a row's text that say which way the money
+// went, whatever sign the export prints: a purchase, a cash advance, a
+// fee or card interest is a charge; a refund, a return, a reversal or a
+// repayment to the card is a credit. The longest word found decides
+// ("消费撤销", a purchase reversed, is a credit; "存款利息", deposit
+// interest, too). They are read only where the file states no signs
+// of its own (no sign, debit or credit column, no balances): then a
+// repayment (还款) is one to the card whose export this is.
+var (
+	chargeTypes = foldAll("消费", "取现", "预借现金", "年费", "利息", "手续费", "分期", "滞纳金", "超限费", "扣款", "支出",
+		"purchase", "cash advance", "annual fee", "interest charge", "late fee", "finance charge")
+	creditTypes = append(foldAll("还款", "退货", "退款", "返现", "存款利息", "结息", "利息收入", "消费撤销", "撤销", "冲正",
+		"收入", "存入", "refund", "return", "cashback", "cash back", "reversal", "repayment"), cardPayments...)
+)
+
+// rowType reads a row's transaction type from its description and
+// counterparty cells: -1 a charge, +1 a credit, 0 not said (or both
+// sides' words equally long).
+func (s *spec) rowType(r tableRow) (int, string) {
+	best, side, word := 0, 0, ""
+	for _, c := range append(append([]int(nil), s.col[roleDescription]...), s.col[roleCounterparty]...) {
+		text := fold(r.cell(c))
+		if text == "" {
+			continue
+		}
+		for k, ws := range [2][]string{chargeTypes, creditTypes} {
+			for _, w := range ws {
+				if len(w) < best || !(hasCJK(w) && strings.Contains(text, w) || containsWord(text, w)) {
+					continue
+				}
+				sd := 2*k - 1
+				if len(w) == best && sd != side {
+					side = 0 // "退款" and "消费" alike: not said
+					continue
+				}
+				best, side, word = len(w), sd, w
+			}
+		}
+	}
+	if side == 0 {
+		word = ""
+	}
+	return side, word
+}
+
+// decideTypeSigns reads the signs of an amount column that nothing else
+// states from the transaction types in the rows' text (see chargeTypes).
+// Where the typed rows agree with the printed signs, they stand; where
+// every typed row has the opposite sign (广发's 消费 15.90 and 还款
+// −1130.68), the amounts are negated, as a card export's convention;
+// where every amount is unsigned (交通银行's card export), each row takes
+// its sign from its type, and a row without one is an error when read.
+// Typed rows that disagree among themselves are an error.
+func (s *spec) decideTypeSigns(data []tableRow, where func(int) string) error {
+	j := s.first(roleAmount)
+	if j < 0 {
+		return nil
+	}
+	for _, r := range data {
+		if v := r.cell(j); v != "" {
+			if d, _, err := parseAmount(v, s.dec); err == nil && d.IsNegative() || r.kind(j) == cellNumber && strings.HasPrefix(v, "-") {
+				s.negSeen = true // the column is signed, on a row left out too
+			}
+		}
+	}
+	if s.flip || s.has(roleSign) || s.has(roleDebit) || s.has(roleCredit) || s.has(roleBalance) || s.has(roleBalanceBefore) {
+		return nil
+	}
+	typed, neg, normal, flipped := 0, 0, 0, 0
+	var normalAt, flippedAt string
+	for _, r := range data {
+		var d decimal.Decimal
+		var err error
+		if r.kind(j) == cellNumber {
+			d, err = decimal.NewFromString(r.cell(j))
+		} else {
+			d, _, err = parseAmount(r.cell(j), s.dec)
+		}
+		if err != nil || d.IsZero() {
+			continue
+		}
+		if d.IsNegative() {
+			neg++
+		}
+		side, w := s.rowType(r)
+		if side == 0 {
+			continue
+		}
+		typed++
+		at := fmt.Sprintf("%q %s at %s", w, r.cell(j), where(r.num))
+		if side == d.Sign() {
+			normal++
+			if normalAt == "" {
+				normalAt = at
+			}
+		} else {
+			flipped++
+			if flippedAt == "" {
+				flippedAt = at
+			}
+		}
+	}
+	switch {
+	case typed == 0:
+	case neg == 0:
+		s.typeSigns = true
+		s.notes = append(s.notes, fmt.Sprintf("%s: unsigned amounts; each row's sign from its transaction type (charges such as 消费 negative, refunds and repayments such as 退货 还款 positive; e.g. %s)", s.colName(j), firstOf(flippedAt, normalAt)))
+		s.warnings = append(s.warnings, fmt.Sprintf("signs taken from the transaction types in the rows' text: %s is unsigned; check the signs", s.colName(j)))
+	case flipped > 0 && normal == 0:
+		s.flip = true
+		s.notes = append(s.notes, fmt.Sprintf("%s: amounts negated: every row whose type says charge or credit has the opposite sign (%s), a card export's convention", s.colName(j), flippedAt))
+		s.warnings = append(s.warnings, fmt.Sprintf("signs taken from a card export's convention: %s prints charges positive and credits negative, as the transaction types show; check the signs", s.colName(j)))
+	case normal > 0 && flipped == 0:
+		s.notes = append(s.notes, fmt.Sprintf("%s: signs agree with the transaction types (%s)", s.colName(j), normalAt))
+	default:
+		return fmt.Errorf("the signs in %s contradict each other by the transaction types: %s, but %s; give the signs in a mapping (--mapping)", s.colName(j), normalAt, flippedAt)
+	}
+	return nil
+}
+
+func firstOf(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
 // decideBlankSign reads the convention of a sign column that marks only
 // one side, as card statements do: "CR" beside credits and nothing beside
 // charges. Blank cells under amounts then mean the other side; with marks
@@ -637,7 +797,7 @@ func (s *spec) decideBlankSign(data []tableRow) {
 		if r.cell(j) == "" {
 			continue
 		}
-		switch v := fold(r.cell(k)); {
+		switch v := signMark(r.cell(k), s.debitW, s.creditW); {
 		case v == "":
 			blank++
 		case s.debitW[v]:

@@ -349,7 +349,7 @@ func (r *tableRun) balanceRow(row tableRow, k labelKind, at int) error {
 					val = d.Neg()
 				}
 				if ro == roleAmount && s.has(roleSign) {
-					sign := fold(row.cell(s.first(roleSign)))
+					sign := signMark(row.cell(s.first(roleSign)), s.debitW, s.creditW)
 					if s.debitW[sign] {
 						val = d.Abs().Neg()
 					}
@@ -785,6 +785,14 @@ func (r *tableRun) row(row tableRow) error {
 	return r.emit(row, fl, hasBal)
 }
 
+// acctPrefix is "account X: " for messages, or nothing without one.
+func acctPrefix(key string) string {
+	if key == "" {
+		return ""
+	}
+	return "account " + key + ": "
+}
+
 // textCell reads a name or text cell: a placeholder that only fills the
 // cell ("/" in WeChat's and Meituan's exports, "----------" in Bank of
 // China's) is no text.
@@ -933,8 +941,20 @@ func (r *tableRun) amount(row tableRow) (decimal.Decimal, error) {
 		if s.flip {
 			return d.Neg(), nil
 		}
+		if s.typeSigns {
+			side, _ := s.rowType(row)
+			switch {
+			case d.IsNegative() && !d.IsZero():
+				return d, r.errorf(row.num, "%s is negative (%q) in a file of unsigned amounts whose signs come from the transaction types", s.colName(j), row.cell(j))
+			case side < 0:
+				return d.Neg(), nil
+			case side > 0 || d.IsZero():
+				return d, nil
+			}
+			return d, r.errorf(row.num, "no transaction type in the text (消费, 退货, 还款, purchase, refund ...) gives the sign of %s %s, and the file states none: give the signs in a mapping (--mapping)", s.colName(j), row.cell(j))
+		}
 		if k := s.first(roleSign); k >= 0 {
-			v := fold(row.cell(k))
+			v := signMark(row.cell(k), s.debitW, s.creditW)
 			switch {
 			case s.debitW[v]:
 				if m.signed && !m.neg && !d.IsZero() {
@@ -1178,7 +1198,12 @@ func (r *tableRun) finish() ([]ferry.Statement, error) {
 		if a.chain.broken && (a.chain.alive[2] || a.chain.alive[3]) {
 			return nil, ferry.Errorf(ferry.ClassDocumentChanged, r.name, "account %s: the signs of the amounts (%s) contradict the balances in %s: with the opposite signs they add up; the sign must come from another column (a debit/credit indicator?) or a mapping", key, r.amountCols, s.colName(s.balanceCol()))
 		}
-		if s.has(roleAmount) && !s.has(roleSign) && a.neg == 0 && a.n > 0 && st.NoBalances {
+		if s.has(roleAmount) && !s.has(roleSign) && !s.typeSigns && a.neg == 0 && a.n > 0 && st.NoBalances {
+			if !s.mapped && !s.negSeen {
+				// Debits shown as credits would be a silent wrong value:
+				// the file must say, or a mapping.
+				return nil, ferry.Errorf(ferry.ClassDocumentChanged, r.name, "%severy amount in %s is positive and nothing states the signs (no debit/credit or sign column, no balances, no transaction types such as 消费/退货 or purchase/refund): debits and credits cannot be told apart; describe the signs in a mapping (--mapping)", acctPrefix(key), s.colName(s.first(roleAmount)))
+			}
 			st.Warnings = append(st.Warnings, fmt.Sprintf("every amount in %s is positive and nothing confirms the signs (no debit/credit column, no sign column, no balances): check that debits are not shown as credits", s.colName(s.first(roleAmount))))
 		}
 		if hasChain && a.chain.checks > 0 && !a.chain.broken {
