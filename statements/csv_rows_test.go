@@ -178,3 +178,53 @@ func TestBilingualSignMarks(t *testing.T) {
 		t.Fatalf("got %s", got)
 	}
 }
+
+// Whose name a party column holds. bunq: one merchant on most rows of a
+// small file is still the counterparty. KBC: a bare "Naam" holding the
+// same name on every row, beside "Naam tegenpartij", is the holder's.
+func TestHolderNameColumns(t *testing.T) {
+	t.Parallel()
+	bunq := `"Date","Amount","Account","Counterparty","Name","Description"` + "\n" +
+		`"2025-01-06","-8,78","NL26BUNQ2025126409","","HOSTING CO","HOSTING CO card 9.95 USD"` + "\n" +
+		`"2025-01-07","8,78","NL26BUNQ2025126409","","HOSTING CO","Refund: HOSTING CO"` + "\n" +
+		`"2025-01-08","-7,07","NL26BUNQ2025126409","","HOSTING CO","HOSTING CO card 8.03 USD"` + "\n" +
+		`"2025-01-17","-7,99","NL26BUNQ2025126409","","STREAMING","STREAMING NL"` + "\n"
+	kbc := "Rekeningnummer;Naam;Munt;Datum;Omschrijving;Bedrag;Saldo;Naam tegenpartij\n" +
+		"BE11123456789012;JANSEN PIET;EUR;01/02/2025;BIJDRAGE;-3,40;219,95;\n" +
+		"BE11123456789012;JANSEN PIET;EUR;13/02/2025;OVERSCHRIJVING;100,00;319,95;DE VRIES ANNA\n"
+	for _, tc := range []struct{ name, csv, want string }{
+		{"bunq.csv", bunq, "HOSTING CO|HOSTING CO|HOSTING CO|STREAMING"},
+		{"kbc.csv", kbc, "|DE VRIES ANNA"},
+	} {
+		sts, err := parseTable(t, tc.name, []byte(tc.csv), statements.Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var got []string
+		for _, l := range sts[0].Lines {
+			got = append(got, l.Counterparty)
+		}
+		if strings.Join(got, "|") != tc.want {
+			t.Errorf("%s: counterparties %q, want %q", tc.name, strings.Join(got, "|"), tc.want)
+		}
+	}
+}
+
+// Headers of card exports and apps: KBC's Handelaar (the merchant) and
+// toelichting, DKB's card export's Transaktionsbeschreibung and
+// Buchungswährung beside Originalwährung, Outbank's Reason.
+func TestMoreHeaderWords(t *testing.T) {
+	t.Parallel()
+	csv := "Belegdatum;Buchungsdatum;Originalbetrag;Originalwährung;Buchungsbetrag;Buchungswährung;Transaktionsbeschreibung;Handelaar\n" +
+		"20.02.25;20.02.25;-5,00;USD;-4,60;EUR;COFFEE SHOP 0800;COFFEE SHOP\n" +
+		"21.02.25;22.02.25;-10,00;USD;-9,20;EUR;BOOKS 0800;BOOK STORE\n"
+	sts, err := parseTable(t, "umsatz.csv", []byte(csv), statements.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := sts[0]
+	l := st.Lines[0]
+	if amounts(st) != "-4.60 -9.20" || st.Currency != "EUR" || l.Currency != "EUR" || l.Description != "COFFEE SHOP 0800" || l.Counterparty != "COFFEE SHOP" {
+		t.Fatalf("got %s %s %+v", amounts(st), st.Currency, l)
+	}
+}

@@ -567,26 +567,95 @@ func (s *spec) decideSelfNames(data []tableRow) {
 	if s.holder != "" {
 		s.selfNames[fold(s.holder)] = true
 	}
+	if len(s.col[roleCounterparty]) < 2 || len(data) < 1 {
+		return
+	}
+	s.dropHolderColumns(data)
 	if len(s.col[roleCounterparty]) < 2 || len(data) < 3 {
 		return
 	}
-	count := map[string]int{}
+	// A name on most rows is the holder's only where it shows up in
+	// more than one party column (the payer of debits, the payee of
+	// credits), or over many rows: a small file of one merchant's
+	// charges names that merchant on every row (bunq's CLOUDFLARE).
+	count, cols := map[string]int{}, map[string]map[int]bool{}
 	for _, r := range data {
 		seen := map[string]bool{}
 		for _, j := range s.col[roleCounterparty] {
-			if v := fold(r.cell(j)); v != "" && !seen[v] {
-				seen[v] = true
-				count[v]++
+			if v := fold(r.cell(j)); v != "" {
+				if cols[v] == nil {
+					cols[v] = map[int]bool{}
+				}
+				cols[v][j] = true
+				if !seen[v] {
+					seen[v] = true
+					count[v]++
+				}
 			}
 		}
 	}
 	for v, n := range count {
-		if n*10 >= len(data)*7 {
+		if n*10 >= len(data)*7 && (len(cols[v]) >= 2 || len(data) >= 50) {
 			s.selfNames[v] = true
 			s.notes = append(s.notes, fmt.Sprintf("account holder: %q (a party on most rows), never the counterparty", v))
 		}
 	}
 }
+
+// bareNames are party headers that do not say whose name it is.
+var bareNames = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range foldAll("name", "naam", "nom", "nome", "nombre", "név", "nazwa", "název", "名称", "户名") {
+		m[w] = true
+	}
+	return m
+}()
+
+// dropHolderColumns takes the account holder's name column out of the
+// counterparty columns: a bare "Naam" beside "Naam tegenpartij" (KBC),
+// holding the same name on every row, is the holder's own.
+func (s *spec) dropHolderColumns(data []tableRow) {
+	marked := -1
+	for _, j := range s.col[roleCounterparty] {
+		if j < len(s.header) && hasAnyPart(fold(s.header[j]), counterpartyMarks) {
+			marked = j
+			break
+		}
+	}
+	if marked < 0 {
+		return
+	}
+	var keep, sides []int
+	for i, j := range s.col[roleCounterparty] {
+		side := 0
+		if i < len(s.cpSide) {
+			side = s.cpSide[i]
+		}
+		v := ""
+		constant := j < len(s.header) && bareNames[fold(s.header[j])]
+		for _, r := range data {
+			c := fold(r.cell(j))
+			if c == "" || v != "" && c != v {
+				constant = false
+				break
+			}
+			v = c
+		}
+		if constant {
+			s.selfNames[v] = true
+			s.notes = append(s.notes, fmt.Sprintf("%s: the account holder's name (%q on every row, beside %s), not the counterparty", s.colName(j), r0(data, j), s.colName(marked)))
+			continue
+		}
+		keep, sides = append(keep, j), append(sides, side)
+	}
+	s.col[roleCounterparty] = keep
+	if s.cpSide != nil {
+		s.cpSide = sides
+	}
+}
+
+// r0 is column j of the first row, for messages.
+func r0(data []tableRow, j int) string { return data[0].cell(j) }
 
 // cardPayments are descriptions of a payment to a card account: a credit
 // on the card statement whatever sign the export gives it. The weak ones
