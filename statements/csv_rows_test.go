@@ -228,3 +228,33 @@ func TestMoreHeaderWords(t *testing.T) {
 		t.Fatalf("got %s %s %+v", amounts(st), st.Currency, l)
 	}
 }
+
+// Singapore banks write the merchant on a row of its own under each
+// transaction, with no date and no amount, and name the account beside
+// "Account details for:" above the table.
+func TestContinuationRows(t *testing.T) {
+	t.Parallel()
+	csv := "Account details for:,LEE Account 123-456789-001\n" +
+		"Available Balance,\"1,000.00\"\n\n" +
+		"Transaction History\n" +
+		"Transaction date,Value date,Description,Withdrawals (SGD),Deposits (SGD)\n" +
+		"18/04/2025,18/04/2025,DEBIT PURCHASE,6.50,\n" +
+		",,15/04/25  12-3456 NOODLE HOUSE SINGAPORE\n" +
+		"17/04/2025,17/04/2025,SALARY,,2500.00\n" +
+		"16/04/2025,16/04/2025,CCY CONVERSION FEE,0.10,\n" +
+		",,FOR: 6.50 SGD\n" +
+		",,second line\n"
+	sts, err := parseTable(t, "TransactionHistory.csv", []byte(csv), statements.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := sts[0]
+	var got []string
+	for _, l := range st.Lines {
+		got = append(got, l.Description)
+	}
+	want := "DEBIT PURCHASE 15/04/25 12-3456 NOODLE HOUSE SINGAPORE|SALARY|CCY CONVERSION FEE FOR: 6.50 SGD second line"
+	if strings.Join(got, "|") != want || amounts(st) != "-6.50 2500.00 -0.10" || st.Account != "123-456789-001" || st.Currency != "SGD" {
+		t.Fatalf("got %q %s %q %s", strings.Join(got, "|"), amounts(st), st.Account, st.Currency)
+	}
+}

@@ -1291,6 +1291,10 @@ func (s *spec) readBlock(rows []tableRow, where func(int) string) {
 						s.account, s.accountWhy = iban, "the label at "+at
 					} else if accountLike(acct) {
 						s.account, s.accountWhy = normAccount(acct), "the label at "+at
+					} else if a := extractAccount(val); a != "" {
+						// "FRANK Account 666-666666-666": the holder's
+						// name and the product before the number.
+						s.account, s.accountWhy = a, "the label at "+at
 					}
 				}
 			case labelName:
@@ -1336,8 +1340,33 @@ func (s *spec) readBlock(rows []tableRow, where func(int) string) {
 				}
 			}
 		}
+		if s.account == "" {
+			// A label the vocabulary does not know but that names an
+			// account and ends in a colon ("Account details for:"),
+			// with a number in the next cell.
+			for j, c := range r.cells {
+				f := fold(c)
+				if !strings.HasSuffix(f, ":") || !hasAnyWord(f, accountLabelWords) {
+					continue
+				}
+				for t := j + 1; t < len(r.cells); t++ {
+					if v := strings.TrimSpace(r.cells[t]); v != "" {
+						if a := extractAccount(v); a != "" {
+							s.account, s.accountWhy = a, "beside "+strconv.Quote(strings.TrimSpace(c))+" at "+where(r.num)
+						}
+						break
+					}
+				}
+				if s.account != "" {
+					break
+				}
+			}
+		}
 	}
 }
+
+// accountLabelWords name an account in a label above the table.
+var accountLabelWords = foldAll("account", "konto", "rekening", "compte", "conto", "cuenta", "számla", "rachunek", "účet", "账号", "账户", "帐号", "卡号")
 
 // splitBlockRow splits cells that hold several "label: value" pairs
 // apart at runs of spaces ("起始日期: [20230201]   终止日期: [20230228]").

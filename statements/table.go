@@ -108,6 +108,66 @@ type tableRun struct {
 	left       leftOut // rows with an amount that are not booked lines
 	detailCols []int
 	amountCols string // the columns the amount comes from, for messages
+	// pending are the last row's lines, held until the next row: a
+	// continuation row below may add to the description.
+	pending []pendingLine
+}
+
+// pendingLine is a line waiting for its continuation rows.
+type pendingLine struct {
+	row    tableRow
+	l      ferry.StatementLine
+	hasBal bool
+}
+
+// queue holds a row's line for continuation rows; the lines held before
+// go out first.
+func (r *tableRun) queue(row tableRow, l ferry.StatementLine, hasBal bool) error {
+	if len(r.pending) > 0 && r.pending[0].row.num != row.num {
+		if err := r.flush(); err != nil {
+			return err
+		}
+	}
+	r.pending = append(r.pending, pendingLine{row: row.clone(), l: l, hasBal: hasBal})
+	return nil
+}
+
+// flush sends the held lines on.
+func (r *tableRun) flush() error {
+	p := r.pending
+	r.pending = r.pending[:0]
+	for _, x := range p {
+		if err := r.emit(x.row, x.l, x.hasBal); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// continuation reports whether a row carries on the description of the
+// line above it, as Singapore banks write the merchant under a "DEBIT
+// PURCHASE" row: no date, no amount, no label, text only in
+// description columns.
+func (r *tableRun) continuation(row tableRow) bool {
+	s := r.s
+	if len(r.pending) == 0 || !s.has(roleDescription) || row.cell(s.first(roleBooking)) != "" {
+		return false
+	}
+	text := false
+	for j, c := range row.cells {
+		if strings.TrimSpace(c) == "" {
+			continue
+		}
+		if s.roleOf(j) != roleDescription {
+			return false
+		}
+		text = true
+	}
+	if !text || r.hasMoney(row) {
+		return false
+	}
+	k, _ := r.rowLabel(row)
+	return k == labelNone
 }
 
 func scanTable(ctx context.Context, name string, f io.ReaderAt, size int64, o Options, fn func(ferry.StatementLine) error, keep bool) ([]ferry.Statement, int, error) {
@@ -571,6 +631,20 @@ func (r *tableRun) row(row tableRow) error {
 	if row.blank() || s.isHeaderAgain(row) {
 		return nil
 	}
+	if r.continuation(row) {
+		var more []string
+		for _, j := range s.col[roleDescription] {
+			if v := textCell(row, j); v != "" {
+				more = append(more, strings.Join(strings.Fields(v), " "))
+			}
+		}
+		l := &r.pending[0].l
+		l.Description = strings.TrimSpace(l.Description + " " + strings.Join(more, " "))
+		return nil
+	}
+	if err := r.flush(); err != nil {
+		return err
+	}
 	if why := s.badWidth(row); why != "" {
 		// A row that does not split into the header's columns (an
 		// unquoted delimiter in a name, an escape the reader did not
@@ -764,7 +838,7 @@ func (r *tableRun) row(row tableRow) error {
 		}
 	}
 	if fee.IsZero() {
-		return r.emit(row, l, hasBal)
+		return r.queue(row, l, hasBal)
 	}
 	// The fee is a line of its own after the transaction's, the balance
 	// after both (Revolut: balance = before + amount − fee).
@@ -779,10 +853,10 @@ func (r *tableRun) row(row tableRow) error {
 		fl.Reference = l.Reference + "/fee"
 	}
 	l.BalanceAfter = decimal.Zero
-	if err := r.emit(row, l, false); err != nil {
+	if err := r.queue(row, l, false); err != nil {
 		return err
 	}
-	return r.emit(row, fl, hasBal)
+	return r.queue(row, fl, hasBal)
 }
 
 // acctPrefix is "account X: " for messages, or nothing without one.
@@ -1104,6 +1178,9 @@ func (c *chainState) derived() (open, close decimal.Decimal) {
 // finish builds the statements.
 func (r *tableRun) finish() ([]ferry.Statement, error) {
 	s := r.s
+	if err := r.flush(); err != nil {
+		return nil, err
+	}
 	if len(r.order) == 0 {
 		r.account(s.account)
 	}
