@@ -258,3 +258,26 @@ func TestContinuationRows(t *testing.T) {
 		t.Fatalf("got %q %s %q %s", strings.Join(got, "|"), amounts(st), st.Account, st.Currency)
 	}
 }
+
+// ¥ and 元 are yuan under Chinese headers: 美团's "¥21.17", Alipay's
+// "16.54元" in the block above the table.
+func TestYuanSymbols(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, csv string }{
+		{"mt.csv", "交易成功时间,订单标题,收/支,实付金额\n2025-02-28 20:35:25,喜茶,支出,¥21.17\n2025-02-27 07:04:18,退款,收入,¥20.00\n"},
+		{"alipay.csv", "支出：2笔 16.54元\n\n交易时间,商品说明,收/支,金额\n2023-07-10 10:00:00,日用百货,支出,9.90\n2023-07-10 11:00:00,日用百货,支出,6.64\n"},
+	} {
+		sts, err := parseTable(t, tc.name, []byte(tc.csv), statements.Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if sts[0].Currency != "CNY" || sts[0].Lines[0].Currency != "CNY" {
+			t.Errorf("%s: currency %q", tc.name, sts[0].Currency)
+		}
+	}
+	// In a file with English headers ¥ names no currency.
+	sts, err := parseTable(t, "jp.csv", []byte("Date,Description,Amount\n2025-02-28,Shop,-¥2100\n2025-02-27,Refund,¥500\n"), statements.Options{})
+	if err != nil || sts[0].Currency != "" {
+		t.Fatalf("got %v %v", sts, err)
+	}
+}

@@ -100,6 +100,7 @@ type spec struct {
 	typeSigns   bool            // unsigned amounts: each row's sign comes from its transaction type (消费, 退货 ...)
 	mapped      bool            // a mapping describes the table: its author has seen the signs
 	negSeen     bool            // the amount column holds a negative amount in the first rows
+	blockYuan   string          // an amount in yuan (元) in the block above the table
 	cardContext bool            // the file's title, block, headers or name say it is a card's
 	perCurrency bool            // one statement per currency: the balance column runs per currency
 	// blankSign is what a blank sign cell means where the column marks
@@ -1237,6 +1238,9 @@ func (s *spec) readBlock(rows []tableRow, where func(int) string) {
 			if d := statementMonth(c); !d.IsZero() && s.month.IsZero() {
 				s.month = d
 			}
+			if y := yuanAmount.FindString(c); y != "" && s.blockYuan == "" {
+				s.blockYuan = y
+			}
 			if !s.cardContext && len(c) < 200 && hasAnyPart(fold(c), cardWords) {
 				s.cardContext = true
 			}
@@ -1865,7 +1869,33 @@ func (s *spec) decideCurrency(profiles []*colProfile, data []tableRow) {
 			}
 		}
 	}
+	// ¥ and 元 are yuan in a file whose headers are Chinese (in a
+	// Japanese one ¥ is yen): 美团's "¥22.30", Alipay's "28.50元" in
+	// the block above the table.
+	chinese := false
+	for _, h := range s.header {
+		chinese = chinese || hasCJK(h)
+	}
+	if !chinese {
+		return
+	}
+	for _, r := range data {
+		for _, ro := range []role{roleAmount, roleDebit, roleCredit, roleBalance} {
+			for _, j := range s.col[ro] {
+				if m, err := splitMoney(r.cell(j)); err == nil && (m.symbol == "¥" || m.symbol == "￥" || m.symbol == "元") {
+					s.currency, s.currencyWhy = "CNY", fmt.Sprintf("the amounts (%q) under Chinese headers", r.cell(j))
+					return
+				}
+			}
+		}
+	}
+	if s.blockYuan != "" {
+		s.currency, s.currencyWhy = "CNY", fmt.Sprintf("the amounts in yuan above the table (%q)", s.blockYuan)
+	}
 }
+
+// yuanAmount finds an amount in yuan in a text: "16.54元".
+var yuanAmount = regexp.MustCompile(`[0-9][0-9,]*(?:\.[0-9]+)?\s*元`)
 
 // suggestMapping is the advice every unrecognised-table error ends with.
 func suggestMapping(name string) string {
