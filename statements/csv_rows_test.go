@@ -281,3 +281,20 @@ func TestYuanSymbols(t *testing.T) {
 		t.Fatalf("got %v %v", sts, err)
 	}
 }
+
+// Lines in several currencies without a balance column (HSBC Hong Kong's
+// card export): one statement per currency, never one without a currency.
+func TestCurrenciesSplitWithoutBalances(t *testing.T) {
+	t.Parallel()
+	csv := "Transaction date,Description,Billing amount,Billing currency\n" +
+		"09/04/2025,QR NOODLES,-18.00,CNY\n" +
+		"08/04/2025,SALES BURGER (HKD),-27.90,HKD\n" +
+		"24/03/2025,PAYMENT - THANK YOU,500.00,CNY\n"
+	sts, err := parseTable(t, "hsbc.csv", []byte(csv), statements.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sts) != 2 || sts[0].Currency != "CNY" || amounts(sts[0]) != "-18.00 500.00" || sts[1].Currency != "HKD" || amounts(sts[1]) != "-27.90" {
+		t.Fatalf("got %d statements: %+v", len(sts), sts)
+	}
+}

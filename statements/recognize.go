@@ -534,7 +534,10 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
 	}
 	s.decideSelfNames(data)
-	if j := s.first(roleCurrency); j >= 0 && s.balanceCol() >= 0 {
+	if j := s.first(roleCurrency); j >= 0 {
+		// Lines in several currencies never share a statement: their
+		// sum means nothing, and each currency keeps its own balance
+		// where the file has one (HSBC Hong Kong's CNY and HKD lines).
 		codes := map[string]bool{}
 		for _, r := range data {
 			if c := currencyCode(r.cell(j)); c != "" {

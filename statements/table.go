@@ -1209,7 +1209,11 @@ func (r *tableRun) finish() ([]ferry.Statement, error) {
 		switch {
 		case a.currency != "":
 			st.Currency = a.currency
-			st.Notes = append(st.Notes, fmt.Sprintf("currency: %s (one statement per currency: each has its own balance in %s)", a.currency, s.colName(s.balanceCol())))
+			if s.balanceCol() >= 0 {
+				st.Notes = append(st.Notes, fmt.Sprintf("currency: %s (one statement per currency: each has its own balance in %s)", a.currency, s.colName(s.balanceCol())))
+			} else {
+				st.Notes = append(st.Notes, fmt.Sprintf("currency: %s (one statement per currency in %s)", a.currency, s.colName(s.first(roleCurrency))))
+			}
 		case s.currency != "":
 			st.Currency = s.currency
 			st.Notes = append(st.Notes, fmt.Sprintf("currency: %s (%s)", s.currency, s.currencyWhy))
