@@ -298,3 +298,24 @@ func TestCurrenciesSplitWithoutBalances(t *testing.T) {
 		t.Fatalf("got %d statements: %+v", len(sts), sts)
 	}
 }
+
+// A row between transactions with neither a date nor an amount (one
+// bank2ynab slipped into a Raiffeisen export) is skipped with a warning
+// naming it; a footer after the last transaction is not.
+func TestGarbledRowBetweenTransactions(t *testing.T) {
+	t.Parallel()
+	csv := "18.09.2025;\"SHOP ONE 0527 K2 18.09. 17:20\";18.09.2025;-33,87;EUR;;\n" +
+		"A note in the middle;;\n" +
+		"17.09.2025;\"POS 23,55 AT K1 16.09. 11:32 SHOP TWO\";16.09.2025;-23,55;EUR;;\n" +
+		"15.09.2025;\"SALARY SEPTEMBER\";15.09.2025;2100,00;EUR;;\n" +
+		"14.09.2025;\"SHOP THREE 0391 K2 14.09. 17:10\";13.09.2025;-24,11;EUR;;\n" +
+		"Footer line;;\n"
+	sts, err := parseTable(t, "raiffeisen.csv", []byte(csv), statements.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := strings.Join(sts[0].Warnings, "\n")
+	if amounts(sts[0]) != "-33.87 -23.55 2100.00 -24.11" || !strings.Contains(w, "1 rows left out: no date and no amount between transaction rows (a garbled row?) (line 2)") {
+		t.Fatalf("got %s, warnings %q", amounts(sts[0]), w)
+	}
+}

@@ -111,6 +111,7 @@ type tableRun struct {
 	// pending are the last row's lines, held until the next row: a
 	// continuation row below may add to the description.
 	pending []pendingLine
+	gap     []string // rows skipped since the last transaction, for a warning if another follows
 }
 
 // pendingLine is a line waiting for its continuation rows.
@@ -123,6 +124,10 @@ type pendingLine struct {
 // queue holds a row's line for continuation rows; the lines held before
 // go out first.
 func (r *tableRun) queue(row tableRow, l ferry.StatementLine, hasBal bool) error {
+	for _, at := range r.gap {
+		r.left.add("no date and no amount between transaction rows (a garbled row?)", at)
+	}
+	r.gap = r.gap[:0]
 	if len(r.pending) > 0 && r.pending[0].row.num != row.num {
 		if err := r.flush(); err != nil {
 			return err
@@ -147,10 +152,12 @@ func (r *tableRun) flush() error {
 // continuation reports whether a row carries on the description of the
 // line above it, as Singapore banks write the merchant under a "DEBIT
 // PURCHASE" row: no date, no amount, no label, text only in
-// description columns.
+// description columns, in a table with a header row.
 func (r *tableRun) continuation(row tableRow) bool {
 	s := r.s
-	if len(r.pending) == 0 || !s.has(roleDescription) || row.cell(s.first(roleBooking)) != "" {
+	if len(r.pending) == 0 || s.headerIdx < 0 || !s.has(roleDescription) || row.cell(s.first(roleBooking)) != "" {
+		// Only under a header: in a table recognised by content alone,
+		// the description column is a guess to add text to.
 		return false
 	}
 	text := false
@@ -695,6 +702,11 @@ func (r *tableRun) row(row tableRow) error {
 		}
 		if !r.hasMoney(row) {
 			r.skipped++ // a note, a footer, a continuation without an amount
+			if r.count > 0 || len(r.pending) > 0 {
+				// Between transactions it may be one the file garbled:
+				// said, once a transaction follows it.
+				r.gap = append(r.gap, r.src.where(row.num))
+			}
 			return nil
 		}
 		if bv == "" {
