@@ -141,6 +141,12 @@ func TestTransactionTypesGiveTheSigns(t *testing.T) {
 		{"contradict.csv", "交易日期,交易说明,金额\n" +
 			"2025-03-01,消费 某超市,-25.80\n" +
 			"2025-03-02,消费 某网店,12.00\n", "", "contradict each other by the transaction types"},
+		// A merchant's refunds paid out are negative: no charge shows a
+		// card's convention, so nothing is negated.
+		{"merchant.csv", "Date,Type,Amount\n" +
+			"2025-03-01,Express Checkout Payment,45.90\n" +
+			"2025-03-02,Payment Refund,-45.90\n" +
+			"2025-03-03,Express Checkout Payment,116.17\n", "45.90 -45.90 116.17", ""},
 		{"bmo_like.csv", "Item #,Card #,Transaction Date,Posting Date,Transaction Amount,Description\n" +
 			"1,'5191000000000001',20250511,20250512,3.27,GROCER SURREY BC\n" +
 			"2,'5191000000000001',20250512,20250515,6.0,MARKET SURREY BC\n", "", "every amount in column 5 \"Transaction Amount\" is positive"},

@@ -734,12 +734,14 @@ func (s *spec) decideCardSigns(data []tableRow, where func(int) string) {
 // fee or card interest is a charge; a refund, a return, a reversal or a
 // repayment to the card is a credit. The longest word found decides
 // ("消费撤销", a purchase reversed, is a credit; "存款利息", deposit
-// interest, too). They are read only where the file states no signs
+// interest, too). "Purchase" and plain 利息 are left out: a merchant's
+// purchases and a deposit's interest are credits. They are read only
+// where the file states no signs
 // of its own (no sign, debit or credit column, no balances): then a
 // repayment (还款) is one to the card whose export this is.
 var (
-	chargeTypes = foldAll("消费", "取现", "预借现金", "年费", "利息", "手续费", "分期", "滞纳金", "超限费", "扣款", "支出",
-		"purchase", "cash advance", "annual fee", "interest charge", "late fee", "finance charge")
+	chargeTypes = foldAll("消费", "取现", "预借现金", "年费", "循环利息", "透支利息", "手续费", "分期", "滞纳金", "超限费", "扣款", "支出",
+		"cash advance", "annual fee", "interest charge", "late fee", "finance charge")
 	creditTypes = append(foldAll("还款", "退货", "退款", "返现", "存款利息", "结息", "利息收入", "消费撤销", "撤销", "冲正",
 		"收入", "存入", "refund", "return", "cashback", "cash back", "reversal", "repayment"), cardPayments...)
 )
@@ -797,7 +799,7 @@ func (s *spec) decideTypeSigns(data []tableRow, where func(int) string) error {
 	if s.flip || s.has(roleSign) || s.has(roleDebit) || s.has(roleCredit) || s.has(roleBalance) || s.has(roleBalanceBefore) {
 		return nil
 	}
-	typed, neg, normal, flipped := 0, 0, 0, 0
+	typed, neg, normal, flipped, chargesUp := 0, 0, 0, 0, 0
 	var normalAt, flippedAt string
 	for _, r := range data {
 		var d decimal.Decimal
@@ -826,6 +828,9 @@ func (s *spec) decideTypeSigns(data []tableRow, where func(int) string) error {
 			}
 		} else {
 			flipped++
+			if side < 0 {
+				chargesUp++
+			}
 			if flippedAt == "" {
 				flippedAt = at
 			}
@@ -837,6 +842,9 @@ func (s *spec) decideTypeSigns(data []tableRow, where func(int) string) error {
 		s.typeSigns = true
 		s.notes = append(s.notes, fmt.Sprintf("%s: unsigned amounts; each row's sign from its transaction type (charges such as 消费 negative, refunds and repayments such as 退货 还款 positive; e.g. %s)", s.colName(j), firstOf(flippedAt, normalAt)))
 		s.warnings = append(s.warnings, fmt.Sprintf("signs taken from the transaction types in the rows' text: %s is unsigned; check the signs", s.colName(j)))
+	case flipped > 0 && normal == 0 && chargesUp == 0:
+		// Only credits printed negative (a merchant's refunds): no
+		// charge shows the convention; the signs stand as printed.
 	case flipped > 0 && normal == 0:
 		s.flip = true
 		s.notes = append(s.notes, fmt.Sprintf("%s: amounts negated: every row whose type says charge or credit has the opposite sign (%s), a card export's convention", s.colName(j), flippedAt))
