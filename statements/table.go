@@ -133,7 +133,8 @@ func (r *tableRun) queue(row tableRow, l ferry.StatementLine, hasBal bool) error
 			return err
 		}
 	}
-	r.pending = append(r.pending, pendingLine{row: row.clone(), l: l, hasBal: hasBal})
+	// emit needs only the row's number: no copy of its cells.
+	r.pending = append(r.pending, pendingLine{row: tableRow{num: row.num}, l: l, hasBal: hasBal})
 	return nil
 }
 
