@@ -142,6 +142,7 @@ var vocabulary = []struct {
 		"currency", "ccy", "cur", "curr", "währung", "waehrung", "whrg", "munt", "valuta", "devise", "monnaie", "divisa",
 		"moneda", "deviza", "pénznem", "waluta", "币种", "货币", "币别", "币种名称", "monn.", "monn", "měna", "mena",
 		"devizanem", "valutacode", "billing currency", "account currency", "währung konto", "交易币种", "入账币种",
+		"buchungswährung", "booking currency", "posting currency", "记账币种",
 	}},
 	{roleCounterparty, []string{
 		"payee", "payer", "counterparty", "counterparty name", "name", "beneficiary", "merchant", "paid to", "recipient",
@@ -156,6 +157,7 @@ var vocabulary = []struct {
 		"dane kontrahenta", "对方户名", "对方名称", "对方账户名称", "交易对方", "对方单位", "收(付)方名称", "对方户名称", "收款人", "付款人",
 		"对方账户名", "交易对手", "název protiúčtu", "nazev protiuctu", "název účtu protistrany", "protistrana", "counteraccount name",
 		"obchodník", "názov protiúčtu", "商户名称", "交易商户", "商户", "payee/payer", "payer/payee", "to/from", "from/to",
+		"handelaar", "merchant name", "händler", "haendler", "commerçant", "esercente", "comercio",
 	}},
 	{roleCounterpartyAccount, []string{
 		"counterparty account", "counterparty iban", "payee account", "beneficiary account", "iban", "account number counterparty",
@@ -191,6 +193,10 @@ var vocabulary = []struct {
 		"zpráva pro příjemce", "zprava pro prijemce", "zpráva", "poznámka", "popis", "popis transakce", "informace k platbě",
 		"správa pre prijímateľa", "poznámka pre mňa", "message for payee", "message for me", "transaction message",
 		"részletek", "tranzakció részletei", "typ transakce", "typ platby",
+		// Field names of apps and card exports (Outbank, Neon, DKB's and
+		// KBC's card exports)
+		"reason", "subject", "posting text", "purpose", "reason for payment", "transaktionsbeschreibung",
+		"transaktionsbeschreibung zusatz", "toelichting", "omschrijving transactie",
 	}},
 	{roleReference, []string{
 		"reference", "ref", "ref.", "customer reference", "end-to-end", "end to end reference", "check number", "check or slip #",
@@ -243,7 +249,8 @@ var vocabulary = []struct {
 		"emoji", "receipt", "address", "total fees", "account balance at export", "accountbalance", "kurs", "árfolyam", "konstantní symbol", "specifický symbol", "constant symbol", "specific symbol",
 		"storno", "cancellation", "card number", "kártyaszám", "card no.", "card #", "item #", "card used for transaction",
 		"batch id", "reden retour", "instructie id", "machtigingskenmerk", "incassant id", "betalingskenm.", "zeitstempel",
-		"timestamp", "number", "nr", "lp", "lp.", "no", "no.", "序号", "type", "subcategory", "blz", "交易时间", "交易场所", "交易国家或地区简称", "钞/汇", "记账币种",
+		"timestamp", "number", "nr", "lp", "lp.", "no", "no.", "序号",
+		"originalwährung", "originalbetrag", "umrechnungskurs", "kaarthouder", "cardholder", "card holder", "karteninhaber", "kredietkaart", "kartennummer", "uitgavenstaat", "type", "subcategory", "blz", "交易时间", "交易场所", "交易国家或地区简称", "钞/汇",
 	}},
 }
 

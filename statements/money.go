@@ -25,6 +25,7 @@ type moneyText struct {
 	neg      bool
 	signed   bool   // carried an explicit sign (+, -, parentheses, CR/DR)
 	currency string // ISO code the cell names, if any
+	symbol   string // a symbol that names no one currency ("¥", "$", "元"), if any
 }
 
 // splitMoney strips signs and currency marks from an amount cell.
@@ -92,7 +93,12 @@ func splitMoney(s string) (moneyText, error) {
 		for _, sym := range []string{"$", "¥", "￥", "US$", "RMB"} {
 			if strings.HasPrefix(t, sym) {
 				t, changed = strings.TrimSpace(t[len(sym):]), true
+				m.symbol = sym
 			}
+		}
+		if strings.HasSuffix(t, "元") && len(t) > len("元") {
+			// "22.30元": yuan, in a Chinese file (see decideCurrency).
+			t, changed, m.symbol = strings.TrimSpace(strings.TrimSuffix(t, "元")), true, "元"
 		}
 		// A sign may stand before the symbol: -€12.50.
 		if !changed && (strings.HasPrefix(t, "-") || strings.HasPrefix(t, "+") || strings.HasPrefix(t, "−")) && !m.signed {

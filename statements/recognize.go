@@ -39,6 +39,34 @@ var debitWords, creditWords = func() (map[string]bool, map[string]bool) {
 	return d, c
 }()
 
+// signMark folds a sign cell to the mark it stands for. A mark written
+// in two languages or with a gloss ("借 Dr", "贷 Cr" in Bank of
+// Communications' 借贷 column, "D (debit)") is the side every one of its
+// words names; a cell whose words disagree or are not all marks stays as
+// it is, which no side knows.
+func signMark(v string, debit, credit map[string]bool) string {
+	f := fold(v)
+	if f == "" || debit[f] || credit[f] {
+		return f
+	}
+	parts := strings.FieldsFunc(f, func(r rune) bool { return r == ' ' || r == '/' || r == '(' || r == ')' || r == '-' || r == '_' })
+	if len(parts) < 2 {
+		return f
+	}
+	side := 0
+	for _, w := range parts {
+		switch {
+		case debit[w] && !credit[w] && side >= 0:
+			side = 1
+		case credit[w] && !debit[w] && side <= 0:
+			side = -1
+		default:
+			return f
+		}
+	}
+	return parts[0]
+}
+
 // spec is a recognised table: the decisions that turn its rows into
 // statement lines.
 type spec struct {
@@ -69,6 +97,10 @@ type spec struct {
 	cpSide      []int           // per counterparty column: -1 the payer, +1 the payee, 0 either
 	selfNames   map[string]bool // the account holder's names, folded: never the counterparty
 	flip        bool            // negate the amounts (a card export's convention)
+	typeSigns   bool            // unsigned amounts: each row's sign comes from its transaction type (消费, 退货 ...)
+	mapped      bool            // a mapping describes the table: its author has seen the signs
+	negSeen     bool            // the amount column holds a negative amount in the first rows
+	blockYuan   string          // an amount in yuan (元) in the block above the table
 	cardContext bool            // the file's title, block, headers or name say it is a card's
 	perCurrency bool            // one statement per currency: the balance column runs per currency
 	// blankSign is what a blank sign cell means where the column marks
@@ -177,10 +209,9 @@ func profile(rows []tableRow, col int, where func(int) string) *colProfile {
 		if isISOCode(strings.ToUpper(v)) && len(v) == 3 || f == "人民币" || f == "rmb" {
 			p.codes++
 		}
-		if debitWords[f] {
+		if m := signMark(v, debitWords, creditWords); debitWords[m] {
 			p.debitW++
-		}
-		if creditWords[f] {
+		} else if creditWords[m] {
 			p.creditW++
 		}
 		if f == "k" {
@@ -239,7 +270,7 @@ func (p *colProfile) compatible(r role) bool {
 // recognise decides the table's layout from its first rows.
 func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Options) (*spec, error) {
 	vocab := theVocab
-	s := &spec{file: name, labels: theLabels, headerIdx: -1, debitW: debitWords, creditW: creditWords}
+	s := &spec{file: name, labels: theLabels, headerIdx: -1, debitW: debitWords, creditW: creditWords, mapped: m != nil}
 	where := src.where
 	if m != nil {
 		if err := m.apply(s); err != nil {
@@ -503,7 +534,10 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 		return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
 	}
 	s.decideSelfNames(data)
-	if j := s.first(roleCurrency); j >= 0 && s.balanceCol() >= 0 {
+	if j := s.first(roleCurrency); j >= 0 {
+		// Lines in several currencies never share a statement: their
+		// sum means nothing, and each currency keeps its own balance
+		// where the file has one (HSBC Hong Kong's CNY and HKD lines).
 		codes := map[string]bool{}
 		for _, r := range data {
 			if c := currencyCode(r.cell(j)); c != "" {
@@ -520,6 +554,9 @@ func recognise(name string, rows []tableRow, src rowSource, m *Mapping, o Option
 	}
 	if m == nil || !m.hasSignRule() {
 		s.decideCardSigns(data, where)
+		if err := s.decideTypeSigns(data, where); err != nil {
+			return nil, ferry.Errorf(ferry.ClassDocumentChanged, name, "%v", err)
+		}
 	}
 	s.decideCurrency(profiles, data)
 	return s, nil
@@ -534,26 +571,95 @@ func (s *spec) decideSelfNames(data []tableRow) {
 	if s.holder != "" {
 		s.selfNames[fold(s.holder)] = true
 	}
+	if len(s.col[roleCounterparty]) < 2 || len(data) < 1 {
+		return
+	}
+	s.dropHolderColumns(data)
 	if len(s.col[roleCounterparty]) < 2 || len(data) < 3 {
 		return
 	}
-	count := map[string]int{}
+	// A name on most rows is the holder's only where it shows up in
+	// more than one party column (the payer of debits, the payee of
+	// credits), or over many rows: a small file of one merchant's
+	// charges names that merchant on every row (bunq's CLOUDFLARE).
+	count, cols := map[string]int{}, map[string]map[int]bool{}
 	for _, r := range data {
 		seen := map[string]bool{}
 		for _, j := range s.col[roleCounterparty] {
-			if v := fold(r.cell(j)); v != "" && !seen[v] {
-				seen[v] = true
-				count[v]++
+			if v := fold(r.cell(j)); v != "" {
+				if cols[v] == nil {
+					cols[v] = map[int]bool{}
+				}
+				cols[v][j] = true
+				if !seen[v] {
+					seen[v] = true
+					count[v]++
+				}
 			}
 		}
 	}
 	for v, n := range count {
-		if n*10 >= len(data)*7 {
+		if n*10 >= len(data)*7 && (len(cols[v]) >= 2 || len(data) >= 50) {
 			s.selfNames[v] = true
 			s.notes = append(s.notes, fmt.Sprintf("account holder: %q (a party on most rows), never the counterparty", v))
 		}
 	}
 }
+
+// bareNames are party headers that do not say whose name it is.
+var bareNames = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range foldAll("name", "naam", "nom", "nome", "nombre", "név", "nazwa", "název", "名称", "户名") {
+		m[w] = true
+	}
+	return m
+}()
+
+// dropHolderColumns takes the account holder's name column out of the
+// counterparty columns: a bare "Naam" beside "Naam tegenpartij" (KBC),
+// holding the same name on every row, is the holder's own.
+func (s *spec) dropHolderColumns(data []tableRow) {
+	marked := -1
+	for _, j := range s.col[roleCounterparty] {
+		if j < len(s.header) && hasAnyPart(fold(s.header[j]), counterpartyMarks) {
+			marked = j
+			break
+		}
+	}
+	if marked < 0 {
+		return
+	}
+	var keep, sides []int
+	for i, j := range s.col[roleCounterparty] {
+		side := 0
+		if i < len(s.cpSide) {
+			side = s.cpSide[i]
+		}
+		v := ""
+		constant := j < len(s.header) && bareNames[fold(s.header[j])]
+		for _, r := range data {
+			c := fold(r.cell(j))
+			if c == "" || v != "" && c != v {
+				constant = false
+				break
+			}
+			v = c
+		}
+		if constant {
+			s.selfNames[v] = true
+			s.notes = append(s.notes, fmt.Sprintf("%s: the account holder's name (%q on every row, beside %s), not the counterparty", s.colName(j), r0(data, j), s.colName(marked)))
+			continue
+		}
+		keep, sides = append(keep, j), append(sides, side)
+	}
+	s.col[roleCounterparty] = keep
+	if s.cpSide != nil {
+		s.cpSide = sides
+	}
+}
+
+// r0 is column j of the first row, for messages.
+func r0(data []tableRow, j int) string { return data[0].cell(j) }
 
 // cardPayments are descriptions of a payment to a card account: a credit
 // on the card statement whatever sign the export gives it. The weak ones
@@ -623,6 +729,141 @@ func (s *spec) decideCardSigns(data []tableRow, where func(int) string) {
 	}
 }
 
+// Transaction types written in a row's text that say which way the money
+// went, whatever sign the export prints: a purchase, a cash advance, a
+// fee or card interest is a charge; a refund, a return, a reversal or a
+// repayment to the card is a credit. The longest word found decides
+// ("消费撤销", a purchase reversed, is a credit; "存款利息", deposit
+// interest, too). "Purchase" and plain 利息 are left out: a merchant's
+// purchases and a deposit's interest are credits. They are read only
+// where the file states no signs
+// of its own (no sign, debit or credit column, no balances): then a
+// repayment (还款) is one to the card whose export this is.
+var (
+	chargeTypes = foldAll("消费", "取现", "预借现金", "年费", "循环利息", "透支利息", "手续费", "分期", "滞纳金", "超限费", "扣款", "支出",
+		"cash advance", "annual fee", "interest charge", "late fee", "finance charge")
+	creditTypes = append(foldAll("还款", "退货", "退款", "返现", "存款利息", "结息", "利息收入", "消费撤销", "撤销", "冲正",
+		"收入", "存入", "refund", "return", "cashback", "cash back", "reversal", "repayment"), cardPayments...)
+)
+
+// rowType reads a row's transaction type from its description and
+// counterparty cells: -1 a charge, +1 a credit, 0 not said (or both
+// sides' words equally long).
+func (s *spec) rowType(r tableRow) (int, string) {
+	best, side, word := 0, 0, ""
+	for _, c := range append(append([]int(nil), s.col[roleDescription]...), s.col[roleCounterparty]...) {
+		text := fold(r.cell(c))
+		if text == "" {
+			continue
+		}
+		for k, ws := range [2][]string{chargeTypes, creditTypes} {
+			for _, w := range ws {
+				if len(w) < best || !(hasCJK(w) && strings.Contains(text, w) || containsWord(text, w)) {
+					continue
+				}
+				sd := 2*k - 1
+				if len(w) == best && sd != side {
+					side = 0 // "退款" and "消费" alike: not said
+					continue
+				}
+				best, side, word = len(w), sd, w
+			}
+		}
+	}
+	if side == 0 {
+		word = ""
+	}
+	return side, word
+}
+
+// decideTypeSigns reads the signs of an amount column that nothing else
+// states from the transaction types in the rows' text (see chargeTypes).
+// Where the typed rows agree with the printed signs, they stand; where
+// every typed row has the opposite sign (广发's 消费 15.90 and 还款
+// −1130.68), the amounts are negated, as a card export's convention;
+// where every amount is unsigned (交通银行's card export), each row takes
+// its sign from its type, and a row without one is an error when read.
+// Typed rows that disagree among themselves are an error.
+func (s *spec) decideTypeSigns(data []tableRow, where func(int) string) error {
+	j := s.first(roleAmount)
+	if j < 0 {
+		return nil
+	}
+	for _, r := range data {
+		if v := r.cell(j); v != "" {
+			if d, _, err := parseAmount(v, s.dec); err == nil && d.IsNegative() || r.kind(j) == cellNumber && strings.HasPrefix(v, "-") {
+				s.negSeen = true // the column is signed, on a row left out too
+			}
+		}
+	}
+	if s.flip || s.has(roleSign) || s.has(roleDebit) || s.has(roleCredit) || s.has(roleBalance) || s.has(roleBalanceBefore) {
+		return nil
+	}
+	typed, neg, normal, flipped, chargesUp := 0, 0, 0, 0, 0
+	var normalAt, flippedAt string
+	for _, r := range data {
+		var d decimal.Decimal
+		var err error
+		if r.kind(j) == cellNumber {
+			d, err = decimal.NewFromString(r.cell(j))
+		} else {
+			d, _, err = parseAmount(r.cell(j), s.dec)
+		}
+		if err != nil || d.IsZero() {
+			continue
+		}
+		if d.IsNegative() {
+			neg++
+		}
+		side, w := s.rowType(r)
+		if side == 0 {
+			continue
+		}
+		typed++
+		at := fmt.Sprintf("%q %s at %s", w, r.cell(j), where(r.num))
+		if side == d.Sign() {
+			normal++
+			if normalAt == "" {
+				normalAt = at
+			}
+		} else {
+			flipped++
+			if side < 0 {
+				chargesUp++
+			}
+			if flippedAt == "" {
+				flippedAt = at
+			}
+		}
+	}
+	switch {
+	case typed == 0:
+	case neg == 0:
+		s.typeSigns = true
+		s.notes = append(s.notes, fmt.Sprintf("%s: unsigned amounts; each row's sign from its transaction type (charges such as 消费 negative, refunds and repayments such as 退货 还款 positive; e.g. %s)", s.colName(j), firstOf(flippedAt, normalAt)))
+		s.warnings = append(s.warnings, fmt.Sprintf("signs taken from the transaction types in the rows' text: %s is unsigned; check the signs", s.colName(j)))
+	case flipped > 0 && normal == 0 && chargesUp == 0:
+		// Only credits printed negative (a merchant's refunds): no
+		// charge shows the convention; the signs stand as printed.
+	case flipped > 0 && normal == 0:
+		s.flip = true
+		s.notes = append(s.notes, fmt.Sprintf("%s: amounts negated: every row whose type says charge or credit has the opposite sign (%s), a card export's convention", s.colName(j), flippedAt))
+		s.warnings = append(s.warnings, fmt.Sprintf("signs taken from a card export's convention: %s prints charges positive and credits negative, as the transaction types show; check the signs", s.colName(j)))
+	case normal > 0 && flipped == 0:
+		s.notes = append(s.notes, fmt.Sprintf("%s: signs agree with the transaction types (%s)", s.colName(j), normalAt))
+	default:
+		return fmt.Errorf("the signs in %s contradict each other by the transaction types: %s, but %s; give the signs in a mapping (--mapping)", s.colName(j), normalAt, flippedAt)
+	}
+	return nil
+}
+
+func firstOf(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
 // decideBlankSign reads the convention of a sign column that marks only
 // one side, as card statements do: "CR" beside credits and nothing beside
 // charges. Blank cells under amounts then mean the other side; with marks
@@ -637,7 +878,7 @@ func (s *spec) decideBlankSign(data []tableRow) {
 		if r.cell(j) == "" {
 			continue
 		}
-		switch v := fold(r.cell(k)); {
+		switch v := signMark(r.cell(k), s.debitW, s.creditW); {
 		case v == "":
 			blank++
 		case s.debitW[v]:
@@ -708,7 +949,7 @@ func (s *spec) refine(r role, header string, p *colProfile) role {
 			return roleSkip // "Montant des frais": a fee, if anything
 		}
 	}
-	if r == roleCounterparty && hasAnyWord(h, codeWords) {
+	if r == roleCounterparty && hasAnyWord(h, codeWords) && !(hasAnyPart(h, counterpartyMarks) && endsWithName(h)) {
 		return roleSkip // "Partner BIC", "Auftraggeber IBAN": a code, not a name
 	}
 	if r == roleAccount && hasAnyPart(h, counterpartyMarks) {
@@ -766,6 +1007,21 @@ var (
 		"boekingsdatum", "记账日期", "记账日", "入账日期", "银行记账日", "completed date", "data księgowania",
 		"date de comptabilisation", "datum zaúčtování", "dátum zaúčtovania")
 )
+
+// nameEnds are last words that make a header a name even where it also
+// holds a code word: "对方账户名" and "Counteraccount name" are the other
+// party's name, not its account.
+var nameEnds = foldAll("名", "名称", "户名", "name", "naam", "nom", "nome", "nombre", "név", "neve", "nazwa", "název", "názov")
+
+// endsWithName reports whether the folded header h ends in a name word.
+func endsWithName(h string) bool {
+	for _, w := range nameEnds {
+		if strings.HasSuffix(h, w) && (hasCJK(w) || containsWord(h, w)) {
+			return true
+		}
+	}
+	return false
+}
 
 func foldAll(ws ...string) []string {
 	out := make([]string, len(ws))
@@ -921,8 +1177,8 @@ func (s *spec) tableRows(rows []tableRow) []tableRow {
 	var out []tableRow
 	width := len(s.header)
 	for _, r := range rows {
-		if r.blank() || s.isHeaderAgain(r) {
-			continue
+		if r.blank() || s.isHeaderAgain(r) || s.badWidth(r) != "" {
+			continue // a row that does not line up would mislead the profiles
 		}
 		first, filled := -1, 0
 		for j, c := range r.cells {
@@ -993,6 +1249,9 @@ func (s *spec) readBlock(rows []tableRow, where func(int) string) {
 			if d := statementMonth(c); !d.IsZero() && s.month.IsZero() {
 				s.month = d
 			}
+			if y := yuanAmount.FindString(c); y != "" && s.blockYuan == "" {
+				s.blockYuan = y
+			}
 			if !s.cardContext && len(c) < 200 && hasAnyPart(fold(c), cardWords) {
 				s.cardContext = true
 			}
@@ -1047,6 +1306,10 @@ func (s *spec) readBlock(rows []tableRow, where func(int) string) {
 						s.account, s.accountWhy = iban, "the label at "+at
 					} else if accountLike(acct) {
 						s.account, s.accountWhy = normAccount(acct), "the label at "+at
+					} else if a := extractAccount(val); a != "" {
+						// "FRANK Account 666-666666-666": the holder's
+						// name and the product before the number.
+						s.account, s.accountWhy = a, "the label at "+at
 					}
 				}
 			case labelName:
@@ -1092,8 +1355,33 @@ func (s *spec) readBlock(rows []tableRow, where func(int) string) {
 				}
 			}
 		}
+		if s.account == "" {
+			// A label the vocabulary does not know but that names an
+			// account and ends in a colon ("Account details for:"),
+			// with a number in the next cell.
+			for j, c := range r.cells {
+				f := fold(c)
+				if !strings.HasSuffix(f, ":") || !hasAnyWord(f, accountLabelWords) {
+					continue
+				}
+				for t := j + 1; t < len(r.cells); t++ {
+					if v := strings.TrimSpace(r.cells[t]); v != "" {
+						if a := extractAccount(v); a != "" {
+							s.account, s.accountWhy = a, "beside "+strconv.Quote(strings.TrimSpace(c))+" at "+where(r.num)
+						}
+						break
+					}
+				}
+				if s.account != "" {
+					break
+				}
+			}
+		}
 	}
 }
+
+// accountLabelWords name an account in a label above the table.
+var accountLabelWords = foldAll("account", "konto", "rekening", "compte", "conto", "cuenta", "számla", "rachunek", "účet", "账号", "账户", "帐号", "卡号")
 
 // splitBlockRow splits cells that hold several "label: value" pairs
 // apart at runs of spaces ("起始日期: [20230201]   终止日期: [20230228]").
@@ -1592,7 +1880,33 @@ func (s *spec) decideCurrency(profiles []*colProfile, data []tableRow) {
 			}
 		}
 	}
+	// ¥ and 元 are yuan in a file whose headers are Chinese (in a
+	// Japanese one ¥ is yen): 美团's "¥22.30", Alipay's "28.50元" in
+	// the block above the table.
+	chinese := false
+	for _, h := range s.header {
+		chinese = chinese || hasCJK(h)
+	}
+	if !chinese {
+		return
+	}
+	for _, r := range data {
+		for _, ro := range []role{roleAmount, roleDebit, roleCredit, roleBalance} {
+			for _, j := range s.col[ro] {
+				if m, err := splitMoney(r.cell(j)); err == nil && (m.symbol == "¥" || m.symbol == "￥" || m.symbol == "元") {
+					s.currency, s.currencyWhy = "CNY", fmt.Sprintf("the amounts (%q) under Chinese headers", r.cell(j))
+					return
+				}
+			}
+		}
+	}
+	if s.blockYuan != "" {
+		s.currency, s.currencyWhy = "CNY", fmt.Sprintf("the amounts in yuan above the table (%q)", s.blockYuan)
+	}
 }
+
+// yuanAmount finds an amount in yuan in a text: "16.54元".
+var yuanAmount = regexp.MustCompile(`[0-9][0-9,]*(?:\.[0-9]+)?\s*元`)
 
 // suggestMapping is the advice every unrecognised-table error ends with.
 func suggestMapping(name string) string {

@@ -77,8 +77,15 @@ func TestAfBijColumnDecidesTheSign(t *testing.T) {
 // the signs, is flagged; a debit/credit split or a balance chain confirms.
 func TestAllPositiveAmountsAreFlagged(t *testing.T) {
 	t.Parallel()
+	// Nothing says which amounts are debits: an error, never credits.
 	csv := "Date,Description,Amount\n2024-01-03,Coffee,3.50\n2024-01-04,Rent,950.00\n2024-01-05,Books,20.00\n"
-	sts, err := parseTable(t, "positive.csv", []byte(csv), statements.Options{})
+	_, err := parseTable(t, "positive.csv", []byte(csv), statements.Options{})
+	if err == nil || !strings.Contains(err.Error(), "every amount in column 3 \"Amount\" is positive") || !strings.Contains(err.Error(), "--mapping") {
+		t.Fatalf("got %v, want an error about the positive amounts", err)
+	}
+	// A mapping's author has seen the file: a warning.
+	m := mustMapping(t, "columns:\n  booking_date: Date\n  amount: Amount\n")
+	sts, err := parseTable(t, "positive.csv", []byte(csv), statements.Options{Mapping: m})
 	if err != nil {
 		t.Fatal(err)
 	}

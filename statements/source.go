@@ -31,11 +31,14 @@ type tableRow struct {
 	cells []string
 	kinds []cellKind // nil for text files
 	num   int        // the line (CSV) or sheet row (XLSX) number
+	// stray: a quoted cell of this text row held a quote that neither
+	// ended it nor was doubled, so where its cells end is a guess.
+	stray bool
 }
 
 // clone copies a row for keeping.
 func (r tableRow) clone() tableRow {
-	return tableRow{cells: append([]string(nil), r.cells...), kinds: append([]cellKind(nil), r.kinds...), num: r.num}
+	return tableRow{cells: append([]string(nil), r.cells...), kinds: append([]cellKind(nil), r.kinds...), num: r.num, stray: r.stray}
 }
 
 func (r tableRow) cell(i int) string {
@@ -81,6 +84,7 @@ type csvSource struct {
 	delim  byte
 	offset int // lines dropped before the reader (a "sep=;" line)
 	why    string
+	escape string // how quotes are escaped, when not by doubling
 }
 
 // errRecordTooLong reports a row longer than maxRecordBytes.
@@ -107,6 +111,11 @@ type textTable struct {
 	line  int // lines consumed so far
 	field []byte
 	cells []string
+	stray bool // the last row read had a stray quote in a quoted cell
+	// backslash: inside a quoted cell, \" is a quote and \\ a backslash
+	// (files written by writers that escape the Unix way, as N26's
+	// sample is); decided per file by sniffBackslash.
+	backslash bool
 }
 
 func newTextTable(r io.Reader, delim byte) *textTable {
@@ -185,6 +194,7 @@ func (t *textTable) read() ([]string, int, error) {
 	}
 	start := t.line + 1
 	t.cells = t.cells[:0]
+	t.stray = false
 	size := 0
 	for {
 		t.field = t.field[:0]
@@ -205,6 +215,13 @@ func (t *textTable) read() ([]string, int, error) {
 				}
 				c := t.buf[t.pos]
 				t.pos++
+				if c == '\\' && t.backslash {
+					if n, ok := t.peek(); ok && (n == '"' || n == '\\') {
+						t.pos++
+						t.field = append(t.field, n)
+						continue
+					}
+				}
 				switch c {
 				case '"':
 					n, ok := t.peek()
@@ -240,6 +257,7 @@ func (t *textTable) read() ([]string, int, error) {
 					// blanks after it belong to the cell too.
 					t.field = append(t.field, '"')
 					t.field = append(t.field, kept[:blanks]...)
+					t.stray = true
 				case '\r':
 					n, ok := t.peek()
 					if ok && n == '\n' {
@@ -355,7 +373,42 @@ func openCSV(f io.ReaderAt, size int64, encName string, delim rune) (*csvSource,
 	}
 	s.delim = byte(delim)
 	s.r = newTextTable(io.MultiReader(bytes.NewReader(prefix), text), s.delim)
+	if sniffBackslash(prefix, s.delim) {
+		s.r.backslash = true
+		s.escape = "quotes inside quoted cells escaped with a backslash (\\\"), as the rows split evenly only so"
+	}
 	return s, nil
+}
+
+// sniffBackslash tells whether a file escapes quotes inside quoted cells
+// with a backslash (\") rather than by doubling them (""). Both readings
+// of the first rows are compared: the one under which more rows have the
+// table's usual cell count wins, and doubling (RFC 4180) keeps a tie. A
+// file without \" never changes.
+func sniffBackslash(text []byte, delim byte) bool {
+	if !bytes.Contains(text, []byte(`\"`)) {
+		return false
+	}
+	even := func(backslash bool) int {
+		t := newTextTable(bytes.NewReader(text), delim)
+		t.backslash = backslash
+		counts := map[int]int{}
+		for i := 0; i < 1000; i++ {
+			rec, _, err := t.read()
+			if err != nil {
+				break
+			}
+			counts[len(rec)]++
+		}
+		best, mode := 0, 0
+		for k, n := range counts {
+			if n > best || n == best && k > mode {
+				best, mode = n, k
+			}
+		}
+		return best
+	}
+	return even(true) > even(false)
 }
 
 // preferReadableHeaders settles Central against Western European
@@ -428,7 +481,7 @@ func (s *csvSource) next() (tableRow, error) {
 	if err != nil {
 		return tableRow{num: line + s.offset}, err
 	}
-	return tableRow{cells: rec, num: line + s.offset}, nil
+	return tableRow{cells: rec, num: line + s.offset, stray: s.r.stray}, nil
 }
 
 func (s *csvSource) where(num int) string { return fmt.Sprintf("line %d", num) }
@@ -437,10 +490,14 @@ func (s *csvSource) where(num int) string { return fmt.Sprintf("line %d", num) }
 func (s *csvSource) warnings() []string { return nil }
 
 func (s *csvSource) notes() []string {
-	return []string{
+	n := []string{
 		fmt.Sprintf("encoding: %s (%s)", s.enc.name, s.enc.why),
 		fmt.Sprintf("delimiter: %s (%s)", delimName(rune(s.delim)), s.why),
 	}
+	if s.escape != "" {
+		n = append(n, s.escape)
+	}
+	return n
 }
 
 func (s *csvSource) close() {}

@@ -108,6 +108,74 @@ type tableRun struct {
 	left       leftOut // rows with an amount that are not booked lines
 	detailCols []int
 	amountCols string // the columns the amount comes from, for messages
+	// pending are the last row's lines, held until the next row: a
+	// continuation row below may add to the description.
+	pending []pendingLine
+	gap     []string // rows skipped since the last transaction, for a warning if another follows
+}
+
+// pendingLine is a line waiting for its continuation rows.
+type pendingLine struct {
+	row    tableRow
+	l      ferry.StatementLine
+	hasBal bool
+}
+
+// queue holds a row's line for continuation rows; the lines held before
+// go out first.
+func (r *tableRun) queue(row tableRow, l ferry.StatementLine, hasBal bool) error {
+	for _, at := range r.gap {
+		r.left.add("no date and no amount between transaction rows (a garbled row?)", at)
+	}
+	r.gap = r.gap[:0]
+	if len(r.pending) > 0 && r.pending[0].row.num != row.num {
+		if err := r.flush(); err != nil {
+			return err
+		}
+	}
+	// emit needs only the row's number: no copy of its cells.
+	r.pending = append(r.pending, pendingLine{row: tableRow{num: row.num}, l: l, hasBal: hasBal})
+	return nil
+}
+
+// flush sends the held lines on.
+func (r *tableRun) flush() error {
+	p := r.pending
+	r.pending = r.pending[:0]
+	for _, x := range p {
+		if err := r.emit(x.row, x.l, x.hasBal); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// continuation reports whether a row carries on the description of the
+// line above it, as Singapore banks write the merchant under a "DEBIT
+// PURCHASE" row: no date, no amount, no label, text only in
+// description columns, in a table with a header row.
+func (r *tableRun) continuation(row tableRow) bool {
+	s := r.s
+	if len(r.pending) == 0 || s.headerIdx < 0 || !s.has(roleDescription) || row.cell(s.first(roleBooking)) != "" {
+		// Only under a header: in a table recognised by content alone,
+		// the description column is a guess to add text to.
+		return false
+	}
+	text := false
+	for j, c := range row.cells {
+		if strings.TrimSpace(c) == "" {
+			continue
+		}
+		if s.roleOf(j) != roleDescription {
+			return false
+		}
+		text = true
+	}
+	if !text || r.hasMoney(row) {
+		return false
+	}
+	k, _ := r.rowLabel(row)
+	return k == labelNone
 }
 
 func scanTable(ctx context.Context, name string, f io.ReaderAt, size int64, o Options, fn func(ferry.StatementLine) error, keep bool) ([]ferry.Statement, int, error) {
@@ -349,7 +417,7 @@ func (r *tableRun) balanceRow(row tableRow, k labelKind, at int) error {
 					val = d.Neg()
 				}
 				if ro == roleAmount && s.has(roleSign) {
-					sign := fold(row.cell(s.first(roleSign)))
+					sign := signMark(row.cell(s.first(roleSign)), s.debitW, s.creditW)
 					if s.debitW[sign] {
 						val = d.Abs().Neg()
 					}
@@ -571,6 +639,38 @@ func (r *tableRun) row(row tableRow) error {
 	if row.blank() || s.isHeaderAgain(row) {
 		return nil
 	}
+	if r.continuation(row) {
+		var more []string
+		for _, j := range s.col[roleDescription] {
+			if v := textCell(row, j); v != "" {
+				more = append(more, strings.Join(strings.Fields(v), " "))
+			}
+		}
+		l := &r.pending[0].l
+		l.Description = strings.TrimSpace(l.Description + " " + strings.Join(more, " "))
+		return nil
+	}
+	if err := r.flush(); err != nil {
+		return err
+	}
+	if why := s.badWidth(row); why != "" {
+		// A row that does not split into the header's columns (an
+		// unquoted delimiter in a name, an escape the reader did not
+		// understand) would be read with shifted columns: an amount
+		// from the wrong cell. Balance and total rows, which are read by
+		// their label, and notes without a date or an amount, are not
+		// transactions and keep their usual handling.
+		if k, _ := r.rowLabel(row); k == labelNone {
+			dated := false
+			if bj := s.first(roleBooking); bj >= 0 && bj < len(s.dates) && row.cell(bj) != "" {
+				_, derr := s.dates[bj].parse(row.cell(bj))
+				dated = derr == nil
+			}
+			if dated || r.hasMoney(row) {
+				return r.errorf(row.num, "%s: the columns cannot be told apart (an unquoted %s inside a cell?)", why, delimWord(r.src))
+			}
+		}
+	}
 	// A row whose status says it moved no money is left out, unless the
 	// file gives it a running balance: PayPal marks the bank deposits
 	// that fund a payment "Pending" and counts them in its balance.
@@ -603,6 +703,11 @@ func (r *tableRun) row(row tableRow) error {
 		}
 		if !r.hasMoney(row) {
 			r.skipped++ // a note, a footer, a continuation without an amount
+			if r.count > 0 || len(r.pending) > 0 {
+				// Between transactions it may be one the file garbled:
+				// said, once a transaction follows it.
+				r.gap = append(r.gap, r.src.where(row.num))
+			}
 			return nil
 		}
 		if bv == "" {
@@ -693,7 +798,7 @@ func (r *tableRun) row(row tableRow) error {
 	l.Counterparty = s.counterparty(row, l.Amount)
 	var desc []string
 	for _, j := range s.col[roleDescription] {
-		v := row.cell(j)
+		v := textCell(row, j)
 		if len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' {
 			v = v[1 : len(v)-1] // ASN quotes its descriptions in single quotes
 		}
@@ -703,7 +808,7 @@ func (r *tableRun) row(row tableRow) error {
 	}
 	l.Description = strings.Join(desc, " ")
 	if j := s.first(roleReference); j >= 0 {
-		l.Reference = row.cell(j)
+		l.Reference = textCell(row, j)
 	}
 	if j := s.first(roleTransactionID); j >= 0 {
 		id := row.cell(j)
@@ -746,7 +851,7 @@ func (r *tableRun) row(row tableRow) error {
 		}
 	}
 	if fee.IsZero() {
-		return r.emit(row, l, hasBal)
+		return r.queue(row, l, hasBal)
 	}
 	// The fee is a line of its own after the transaction's, the balance
 	// after both (Revolut: balance = before + amount − fee).
@@ -761,10 +866,62 @@ func (r *tableRun) row(row tableRow) error {
 		fl.Reference = l.Reference + "/fee"
 	}
 	l.BalanceAfter = decimal.Zero
-	if err := r.emit(row, l, false); err != nil {
+	if err := r.queue(row, l, false); err != nil {
 		return err
 	}
-	return r.emit(row, fl, hasBal)
+	return r.queue(row, fl, hasBal)
+}
+
+// acctPrefix is "account X: " for messages, or nothing without one.
+func acctPrefix(key string) string {
+	if key == "" {
+		return ""
+	}
+	return "account " + key + ": "
+}
+
+// textCell reads a name or text cell: a placeholder that only fills the
+// cell ("/" in WeChat's and Meituan's exports, "----------" in Bank of
+// China's) is no text.
+func textCell(row tableRow, j int) string {
+	v := row.cell(j)
+	if strings.Trim(v, "-/—_ ") == "" {
+		return ""
+	}
+	return v
+}
+
+// badWidth says how a text row's cells fail to line up with the
+// header's, or "" when they do. Extra cells that are all empty (a
+// trailing delimiter) and missing cells under unnamed header columns
+// are a safe reading and line up, and so are missing cells at the end,
+// unless a stray quote makes the split a guess. Workbook rows place every cell by its
+// column and always line up.
+func (s *spec) badWidth(row tableRow) string {
+	if row.kinds != nil || s.headerIdx < 0 || len(s.header) == 0 {
+		return ""
+	}
+	n, w := len(row.cells), len(s.header)
+	for j := w; j < n; j++ {
+		if strings.TrimSpace(row.cells[j]) != "" {
+			return fmt.Sprintf("%d cells where the header has %d", n, w)
+		}
+	}
+	if n < w && row.stray {
+		return fmt.Sprintf("%d cells where the header has %d, and a stray quote inside a quoted cell", n, w)
+	}
+	// A row that stops early without a stray quote (Swedbank leaves out
+	// its last, unused columns) reads right: its cells end where the
+	// header's do, the missing ones are empty.
+	return ""
+}
+
+// delimWord names a text source's delimiter for messages.
+func delimWord(src rowSource) string {
+	if c, ok := src.(*csvSource); ok {
+		return delimName(rune(c.delim))
+	}
+	return "delimiter"
 }
 
 // counterparty is the other party's name: of several name columns, the
@@ -787,7 +944,7 @@ func (s *spec) counterparty(row tableRow, amount decimal.Decimal) string {
 			if pass == 0 && (side == 0 || side != want) || pass == 1 && side == -want && want != 0 || pass == 2 && side != -want {
 				continue
 			}
-			if v := row.cell(j); v != "" && !s.selfNames[fold(v)] {
+			if v := textCell(row, j); v != "" && !s.selfNames[fold(v)] {
 				return v
 			}
 		}
@@ -871,8 +1028,20 @@ func (r *tableRun) amount(row tableRow) (decimal.Decimal, error) {
 		if s.flip {
 			return d.Neg(), nil
 		}
+		if s.typeSigns {
+			side, _ := s.rowType(row)
+			switch {
+			case d.IsNegative() && !d.IsZero():
+				return d, r.errorf(row.num, "%s is negative (%q) in a file of unsigned amounts whose signs come from the transaction types", s.colName(j), row.cell(j))
+			case side < 0:
+				return d.Neg(), nil
+			case side > 0 || d.IsZero():
+				return d, nil
+			}
+			return d, r.errorf(row.num, "no transaction type in the text (消费, 退货, 还款, purchase, refund ...) gives the sign of %s %s, and the file states none: give the signs in a mapping (--mapping)", s.colName(j), row.cell(j))
+		}
 		if k := s.first(roleSign); k >= 0 {
-			v := fold(row.cell(k))
+			v := signMark(row.cell(k), s.debitW, s.creditW)
 			switch {
 			case s.debitW[v]:
 				if m.signed && !m.neg && !d.IsZero() {
@@ -1022,6 +1191,9 @@ func (c *chainState) derived() (open, close decimal.Decimal) {
 // finish builds the statements.
 func (r *tableRun) finish() ([]ferry.Statement, error) {
 	s := r.s
+	if err := r.flush(); err != nil {
+		return nil, err
+	}
 	if len(r.order) == 0 {
 		r.account(s.account)
 	}
@@ -1050,7 +1222,11 @@ func (r *tableRun) finish() ([]ferry.Statement, error) {
 		switch {
 		case a.currency != "":
 			st.Currency = a.currency
-			st.Notes = append(st.Notes, fmt.Sprintf("currency: %s (one statement per currency: each has its own balance in %s)", a.currency, s.colName(s.balanceCol())))
+			if s.balanceCol() >= 0 {
+				st.Notes = append(st.Notes, fmt.Sprintf("currency: %s (one statement per currency: each has its own balance in %s)", a.currency, s.colName(s.balanceCol())))
+			} else {
+				st.Notes = append(st.Notes, fmt.Sprintf("currency: %s (one statement per currency in %s)", a.currency, s.colName(s.first(roleCurrency))))
+			}
 		case s.currency != "":
 			st.Currency = s.currency
 			st.Notes = append(st.Notes, fmt.Sprintf("currency: %s (%s)", s.currency, s.currencyWhy))
@@ -1116,7 +1292,12 @@ func (r *tableRun) finish() ([]ferry.Statement, error) {
 		if a.chain.broken && (a.chain.alive[2] || a.chain.alive[3]) {
 			return nil, ferry.Errorf(ferry.ClassDocumentChanged, r.name, "account %s: the signs of the amounts (%s) contradict the balances in %s: with the opposite signs they add up; the sign must come from another column (a debit/credit indicator?) or a mapping", key, r.amountCols, s.colName(s.balanceCol()))
 		}
-		if s.has(roleAmount) && !s.has(roleSign) && a.neg == 0 && a.n > 0 && st.NoBalances {
+		if s.has(roleAmount) && !s.has(roleSign) && !s.typeSigns && a.neg == 0 && a.n > 0 && st.NoBalances {
+			if !s.mapped && !s.negSeen {
+				// Debits shown as credits would be a silent wrong value:
+				// the file must say, or a mapping.
+				return nil, ferry.Errorf(ferry.ClassDocumentChanged, r.name, "%severy amount in %s is positive and nothing states the signs (no debit/credit or sign column, no balances, no transaction types such as 消费/退货 or purchase/refund): debits and credits cannot be told apart; describe the signs in a mapping (--mapping)", acctPrefix(key), s.colName(s.first(roleAmount)))
+			}
 			st.Warnings = append(st.Warnings, fmt.Sprintf("every amount in %s is positive and nothing confirms the signs (no debit/credit column, no sign column, no balances): check that debits are not shown as credits", s.colName(s.first(roleAmount))))
 		}
 		if hasChain && a.chain.checks > 0 && !a.chain.broken {
