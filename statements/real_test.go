@@ -26,6 +26,10 @@ var realRefusals = map[string]struct {
 	class ferry.FailureClass
 	names string
 }{
+	// A card export whose charges are all printed positive, with nothing
+	// in the file (no sign or type column, no balance, no card words)
+	// that says so: booking them as credits would be a silent wrong sign.
+	"double-entry-generator/example-bmo-credit-records.csv": {ferry.ClassDocumentChanged, "is positive and nothing states the signs"},
 	// A transaction whose <TRNAMT> is empty: no amount, no line.
 	"ofxparser/ofxdata-banking-xml200.ofx": {ferry.ClassDocumentChanged, `bad amount ""`},
 	// Every date has a day of 12 or less: day-first and month-first
