@@ -117,7 +117,6 @@ func runDemo(ctx context.Context, g *globals, o demoOptions) error {
 	}
 	counts, _ := a.db.OutboxCounts(ctx)
 	stored, _ := a.db.CountLines(ctx)
-	sinks, _ := cfg.sinks()
 	fmt.Fprintf(g.stdout, `
 Summary (%.1fs)
   accounts:            %d
@@ -128,7 +127,7 @@ Summary (%.1fs)
   artifacts:           %s
   delivered records:   %s
 `, time.Since(started).Seconds(), total.Accounts, total.Statements, total.Held, total.Lines, total.NewLines,
-		counts["delivered"], counts["pending"], counts["parked"], a.db.Path, a.db.ArtifactsDir, sinks[0].(interface{ Name() string }).Name()+": "+filepath.Join(abs, "records.jsonl"))
+		counts["delivered"], counts["pending"], counts["parked"], a.db.Path, a.db.ArtifactsDir, "jsonl: "+cfg.jsonlPath())
 	_ = stored
 	fmt.Fprintf(g.stdout, "\nLook closer: ferry runs list --data %s ; ferry runs show %d --data %s\n", o.dataDir, ids[0], o.dataDir)
 	return failed

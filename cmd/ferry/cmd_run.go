@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/ferry-rpa/ferry/runner"
 	"github.com/ferry-rpa/ferry/sandbox"
 	"github.com/ferry-rpa/ferry/scripts"
+	"github.com/ferry-rpa/ferry/service"
 	"github.com/spf13/cobra"
 )
 
@@ -74,23 +74,29 @@ func parseParams(from, to string, accounts []string) (ferry.RunParams, error) {
 }
 
 func runBot(ctx context.Context, g *globals, bot string, o runOptions) error {
-	cfg, err := loadConfig(g.config)
+	cfg, err := loadConfig(g.config, o.dataDir)
 	if err != nil {
 		return err
 	}
-	if o.dataDir != "" {
-		cfg.DataDir = o.dataDir
-	}
-	if _, _, err := scripts.Load(cfg.ScriptsDir, cfg.SelectorsDir, bot); err != nil {
-		return &exitError{exitUsage, err}
+	svc := &service.Service{ScriptsDir: cfg.ScriptsDir, SelectorsDir: cfg.SelectorsDir}
+	if _, err := svc.CheckBot(bot); err != nil {
+		return err
 	}
 	params, err := parseParams(o.from, o.to, o.accounts)
 	if err != nil {
 		return err
 	}
-	creds, err := cfg.credentials()
-	if err != nil {
-		return err
+	var creds runner.StaticCredentials
+	if !o.sandbox {
+		// Only the login asked for is resolved: another login's secret
+		// missing from this environment is not this run's problem.
+		var only []string
+		if o.login != "" {
+			only = []string{o.login}
+		}
+		if creds, err = cfg.credentials(only...); err != nil {
+			return err
+		}
 	}
 	if o.sandbox {
 		bank := sandbox.New(sandbox.Options{Seed: 2026})
@@ -103,16 +109,11 @@ func runBot(ctx context.Context, g *globals, bot string, o runOptions) error {
 		creds = sandboxCredentials()
 		fmt.Fprintf(g.stdout, "sandbox bank on %s\n", u)
 	}
-	login := o.login
-	if login == "" {
-		for name := range creds {
-			if login == "" || name < login {
-				login = name
-			}
-		}
-		if login == "" {
-			return &exitError{exitUsage, errors.New("no credentials configured: pass --login with a credential from the config")}
-		}
+	// Everything about the run is checked before a browser starts: an
+	// empty secret is never submitted.
+	req, err := svc.PlanRun(creds, service.RunRequest{Bot: bot, Login: o.login, Params: params})
+	if err != nil {
+		return err
 	}
 	cfg.Schedules = nil // an ad-hoc run starts no schedules
 	a, err := openApp(ctx, cfg, creds, g.logger(), func(rc *runner.Config) {
@@ -122,12 +123,15 @@ func runBot(ctx context.Context, g *globals, bot string, o runOptions) error {
 		return err
 	}
 	defer a.close(context.WithoutCancel(ctx))
-	id, err := a.runner.Enqueue(ctx, runner.Request{Bot: bot, Login: login, Params: params})
+	id, err := a.runner.Enqueue(ctx, req)
 	if err != nil {
 		return err
 	}
-	r, _ := a.db.Run(ctx, id)
-	fmt.Fprintf(g.stdout, "run %d: %s as %s, %s to %s\n", id, bot, login, r.Params.From, r.Params.To)
+	r, err := a.db.Run(ctx, id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "run %d: %s as %s, %s to %s\n", id, bot, req.Login, r.Params.From, r.Params.To)
 	run, err := a.runner.Wait(ctx, id)
 	if err != nil {
 		return err
@@ -153,19 +157,16 @@ func reportRun(ctx context.Context, w io.Writer, a *app, run storageRun) error {
 	if run.Summary != "" {
 		fmt.Fprintf(w, "  %s\n", summaryLine(run.Summary))
 	}
-	switch run.Status {
-	case ferry.RunSucceeded:
-		return nil
-	case ferry.RunHeld:
-		return &exitError{exitHeld, fmt.Errorf("run %d: records held back: %s", run.ID, summaryLine(run.Summary))}
-	}
-	arts, _ := a.db.Artifacts(ctx, run.ID)
-	for _, art := range arts {
-		if art.Kind == "evidence" {
-			fmt.Fprintf(w, "  evidence: %s %s\n", art.Name, a.db.ArtifactPath(art.SHA256))
+	outcome := service.Outcome(run, summaryLine(run.Summary))
+	if run.Status == ferry.RunFailed {
+		arts, _ := a.db.Artifacts(ctx, run.ID)
+		for _, art := range arts {
+			if art.Kind == "evidence" {
+				fmt.Fprintf(w, "  evidence: %s %s\n", art.Name, a.db.ArtifactPath(art.SHA256))
+			}
 		}
 	}
-	return &ferry.Error{Class: run.Class, Where: fmt.Sprintf("run %d", run.ID), Err: errors.New(run.Error)}
+	return outcome
 }
 
 func summaryLine(js string) string {

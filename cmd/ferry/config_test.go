@@ -34,7 +34,7 @@ func TestEndpointSinksFromConfig(t *testing.T) {
           outcome: rejected
           message: error.message
 `
-	cfg, err := loadConfig(write(good))
+	cfg, err := loadConfig(write(good), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestEndpointSinksFromConfig(t *testing.T) {
 		{strings.Replace(good, "        bearer: {env: ERP_TOKEN}\n", "        bearer: {env: ERP_TOKEN}\n        hmac: secret\n", 1), "one of bearer"},
 		{strings.Replace(good, "ERP_TOKEN", "NO_SUCH_VAR_FOR_FERRY", 1), "NO_SUCH_VAR_FOR_FERRY is not set"},
 	} {
-		cfg, err := loadConfig(write(tc.edit))
+		cfg, err := loadConfig(write(tc.edit), "")
 		if err == nil {
 			_, err = cfg.sinks()
 		}
