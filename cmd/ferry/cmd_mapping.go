@@ -21,6 +21,7 @@ func newMappingCmd(g *globals) *cobra.Command {
 automatic column recognition needs help: which column is what (by header text
 or position), the sign column's values, date and number formats, balance rows,
 where the account comes from. See docs/mapping.md.`,
+		Example: `  ferry mapping suggest export.csv > banks/mybank.yaml`,
 	}
 	c.AddCommand(newMappingSuggestCmd(g))
 	return c
