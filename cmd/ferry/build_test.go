@@ -43,3 +43,47 @@ func TestReleaseBuildHasNoCrashPoints(t *testing.T) {
 		}
 	}
 }
+
+// The binary creates its data files 0600 and directories 0700: statements
+// and records are nobody else's business on a shared machine.
+func TestDataFilesArePrivate(t *testing.T) {
+	t.Parallel()
+	bin := buildFerry(t)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	cfg := filepath.Join(dir, "ferry.yaml")
+	if err := os.WriteFile(cfg, []byte("data_dir: data\nselectors_dir: selectors\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// record writes the database; rollback writes a selector file.
+	for _, args := range [][]string{{"selectors", "record", "demobank"}, {"selectors", "rollback", "demobank", "v1"}} {
+		cmd := exec.Command(bin, append([]string{"--config", cfg}, args...)...)
+		cmd.Env = append(os.Environ(), "FERRY_AUTHOR=test")
+		if out, err := cmd.CombinedOutput(); err != nil && !bytes.Contains(out, []byte("unchanged")) && !bytes.Contains(out, []byte("already holds")) {
+			t.Fatalf("ferry %v: %v\n%s", args, err, out)
+		}
+	}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || p == dir || p == cfg {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		want := os.FileMode(0o600)
+		if d.IsDir() {
+			want = 0o700
+		}
+		if got := info.Mode().Perm(); got&^want != 0 {
+			t.Errorf("%s: mode %v, want at most %v", p, got, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(data, "ferry.db")); err != nil {
+		t.Fatalf("no database was written: %v", err)
+	}
+}

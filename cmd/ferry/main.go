@@ -242,6 +242,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func main() {
+	// Everything Ferry writes (the database and its WAL, artifacts,
+	// records, evidence, the lock) holds bank data: files are created 0600
+	// and directories 0700 whatever the package that creates them asks for.
+	syscall.Umask(0o077)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
