@@ -21,6 +21,9 @@ type runOptions struct {
 	accounts []string
 	sandbox  bool
 	dataDir  string
+	// configSinks keeps the config's sinks for a run with --data or
+	// --sandbox, which otherwise delivers to DATA/records.jsonl only.
+	configSinks bool
 }
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -46,7 +49,8 @@ back (a statement does not reconcile), 1 anything else.`,
 	c.Flags().StringVar(&o.to, "to", "", "last day, same forms (default: the script's)")
 	c.Flags().StringSliceVar(&o.accounts, "account", nil, "only these accounts (repeatable; default: every account the login sees)")
 	c.Flags().BoolVar(&o.sandbox, "sandbox", false, "start an in-process sandbox bank and run against it")
-	c.Flags().StringVar(&o.dataDir, "data", "", "data directory (default: the config's data_dir)")
+	c.Flags().StringVar(&o.dataDir, "data", "", "data directory (default: the config's data_dir); the records go to its records.jsonl only, not to the config's sinks")
+	c.Flags().BoolVar(&o.configSinks, "config-sinks", false, "with --data or --sandbox, deliver to the config's sinks all the same")
 	return c
 }
 
@@ -81,6 +85,11 @@ func runBot(ctx context.Context, g *globals, bot string, o runOptions) error {
 	svc := &service.Service{ScriptsDir: cfg.ScriptsDir, SelectorsDir: cfg.SelectorsDir}
 	if _, err := svc.CheckBot(bot); err != nil {
 		return err
+	}
+	if (o.dataDir != "" || o.sandbox) && !o.configSinks {
+		if dropped := cfg.scratchSinks(); len(dropped) > 0 {
+			fmt.Fprintf(g.stderr, "ferry: note: records go to %s only, not to the config's %s (--config-sinks delivers there)\n", cfg.jsonlPath(), strings.Join(dropped, ", "))
+		}
 	}
 	params, err := parseParams(o.from, o.to, o.accounts)
 	if err != nil {

@@ -400,6 +400,31 @@ func (c *Config) credentials(names ...string) (runner.StaticCredentials, error) 
 	return out, nil
 }
 
+// scratchSinks makes the config deliver only to records.jsonl in its data
+// directory, for a run on another data directory (--data) or against the
+// sandbox: such a run must not reach the finance systems the config names.
+// It returns what it left out, for the operator.
+func (c *Config) scratchSinks() []string {
+	var dropped []string
+	if j := c.Sinks.JSONL; j != nil && j.Path != "" && j.Path != filepath.Join(c.DataDir, "records.jsonl") {
+		dropped = append(dropped, "jsonl "+j.Path)
+	}
+	if c.Sinks.HTTP != nil {
+		dropped = append(dropped, "http "+c.Sinks.HTTP.URL)
+	}
+	for _, e := range c.Sinks.Endpoints {
+		dropped = append(dropped, "endpoint "+e.Name)
+	}
+	if c.Sinks.Hledger != nil {
+		dropped = append(dropped, "hledger "+c.Sinks.Hledger.URL)
+	}
+	c.Sinks.JSONL = &struct {
+		Path string `yaml:"path"`
+	}{}
+	c.Sinks.HTTP, c.Sinks.Endpoints, c.Sinks.Hledger = nil, nil, nil
+	return dropped
+}
+
 // jsonlPath is where the JSON Lines sink writes: its configured path, or
 // records.jsonl in the data directory (so --data moves it too).
 func (c *Config) jsonlPath() string {

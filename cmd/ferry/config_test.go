@@ -61,3 +61,62 @@ func TestEndpointSinksFromConfig(t *testing.T) {
 		}
 	}
 }
+
+// A run on another data directory or the sandbox delivers to that
+// directory's records.jsonl only: never to the finance systems the config
+// names.
+func TestScratchSinks(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "ferry.yaml")
+	os.WriteFile(p, []byte(`data_dir: prod
+sinks:
+  jsonl: {path: /srv/ferry/records.jsonl}
+  endpoints:
+    - name: erp
+      url: https://erp.example/api
+  hledger:
+    url: http://127.0.0.1:5000
+`), 0o600)
+	cfg, err := loadConfig(p, filepath.Join(dir, "scratch"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dropped := cfg.scratchSinks()
+	if got := strings.Join(dropped, "; "); got != "jsonl /srv/ferry/records.jsonl; endpoint erp; hledger http://127.0.0.1:5000" {
+		t.Errorf("dropped %q", got)
+	}
+	sinks, err := cfg.sinks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sinks) != 1 {
+		t.Fatalf("%d sinks, want the JSON Lines file only", len(sinks))
+	}
+	j, ok := sinks[0].(*delivery.JSONLines)
+	if !ok || j.Path != filepath.Join(dir, "scratch", "records.jsonl") {
+		t.Fatalf("sink %#v, want JSON Lines at scratch/records.jsonl", sinks[0])
+	}
+}
+
+// Paths derive from the config file and the data directory: relative
+// paths are the file's, --data moves the database and records.jsonl.
+func TestPathsDeriveFromConfigAndDataDir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "ferry.yaml")
+	os.WriteFile(p, []byte("data_dir: state\nselectors_dir: sel\nsinks:\n  jsonl: {}\n"), 0o600)
+	cfg, err := loadConfig(p, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DataDir != filepath.Join(dir, "state") || cfg.SelectorsDir != filepath.Join(dir, "sel") || cfg.jsonlPath() != filepath.Join(dir, "state", "records.jsonl") {
+		t.Fatalf("data %s selectors %s records %s", cfg.DataDir, cfg.SelectorsDir, cfg.jsonlPath())
+	}
+	cfg, err = loadConfig(p, "/elsewhere")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.jsonlPath() != "/elsewhere/records.jsonl" {
+		t.Fatalf("--data did not move records.jsonl: %s", cfg.jsonlPath())
+	}
+}
