@@ -237,6 +237,23 @@ func TestReadOnlyCommandsCreateNothing(t *testing.T) {
 	}
 }
 
+// lint --json lists the problems as objects (none in the built-in files).
+func TestLintJSON(t *testing.T) {
+	t.Parallel()
+	code, out, stderr := ferryCmd(t, "selectors", "lint", "--json")
+	var problems []map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &problems) != nil || len(problems) != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "demobank.yaml"), []byte("site: demobank\nversion: \"1\"\nelements:\n  login.user:\n    ways:\n      - css: \"#a\"\n"), 0o600)
+	cfg := writeConfig(t, dir, "selectors_dir: .\n")
+	code, out, _ = ferryCmd(t, "--config", cfg, "selectors", "lint", "demobank", "--json")
+	if code != exitFailed || json.Unmarshal([]byte(out), &problems) != nil || len(problems) == 0 || problems[0]["message"] == nil {
+		t.Fatalf("a file lacking names the script uses: exit %d\n%s", code, out)
+	}
+}
+
 // seedDB writes one of everything the list and show commands read: a run
 // with a step, a statement with its artifact and deliveries, a selector
 // version and a heal proposal.
@@ -293,6 +310,7 @@ func TestJSONOnListAndShow(t *testing.T) {
 		{[]string{"selectors", "heals", "show", "1"}, false, "diff"},
 		{[]string{"selectors", "history", "demobank"}, true, "author"},
 		{[]string{"selectors", "versions", "demobank"}, true, "version"},
+		{[]string{"selectors", "diff", "demobank", "v1", "v1"}, false, "identical"},
 		{[]string{"version"}, false, "go"},
 	} {
 		code, out, stderr := ferryCmd(t, append(tc.args, "--data", data, "--json")...)

@@ -17,6 +17,7 @@ func (e *selectorsEnv) lintCmd() *cobra.Command {
 		Use:   "lint [SITE]",
 		Short: "Check selector files: schema, names no script uses, names scripts lack, brittle ways",
 		Example: `  ferry selectors lint
+  ferry selectors lint --json
   ferry selectors lint demobank --config ferry.yaml`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -28,12 +29,25 @@ func (e *selectorsEnv) lintCmd() *cobra.Command {
 			if len(sites) == 0 {
 				sites = selectorSites(cfg.SelectorsDir, cfg.ScriptsDir)
 			}
-			total := 0
+			// lintProblem is a problem's --json form.
+			type lintProblem struct {
+				Site    string `json:"site"`
+				Path    string `json:"path,omitempty"`
+				Line    int    `json:"line,omitempty"`
+				Element string `json:"element,omitempty"`
+				Message string `json:"message"`
+			}
+			problems := []lintProblem{}
+			report := func(p lintProblem, text string) {
+				problems = append(problems, p)
+				if !e.g.json {
+					fmt.Fprintln(e.g.stdout, text)
+				}
+			}
 			for _, site := range sites {
 				f, err := selectors.Load(cfg.SelectorsDir, site)
 				if err != nil {
-					fmt.Fprintln(e.g.stdout, err)
-					total++
+					report(lintProblem{Site: site, Message: err.Error()}, err.Error())
 					continue
 				}
 				refs, err := scripts.SiteRefs(cfg.ScriptsDir, site)
@@ -45,12 +59,19 @@ func (e *selectorsEnv) lintCmd() *cobra.Command {
 					uses[i] = selectors.Use{Name: r.Name, Path: r.Path, Line: r.Line}
 				}
 				for _, p := range selectors.Lint(f, uses) {
-					fmt.Fprintln(e.g.stdout, p)
-					total++
+					report(lintProblem{Site: site, Path: p.Path, Line: p.Line, Element: p.Element, Message: p.Message}, p.String())
 				}
 			}
-			if total > 0 {
-				return &exitError{exitFailed, fmt.Errorf("%d problem(s)", total)}
+			if e.g.json {
+				if err := e.g.printJSON(problems); err != nil {
+					return err
+				}
+			}
+			if len(problems) > 0 {
+				return &exitError{exitFailed, fmt.Errorf("%d problem(s)", len(problems))}
+			}
+			if e.g.json {
+				return nil
 			}
 			fmt.Fprintf(e.g.stdout, "%s: no problems\n", strings.Join(sites, ", "))
 			return nil
