@@ -17,7 +17,9 @@ import (
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/internal/testenv"
+	"github.com/ferry-rpa/ferry/runner"
 	"github.com/ferry-rpa/ferry/sandbox"
+	"github.com/ferry-rpa/ferry/service"
 	"github.com/ferry-rpa/ferry/storage"
 	"github.com/spf13/cobra"
 )
@@ -335,6 +337,37 @@ func TestJSONOnListAndShow(t *testing.T) {
 		}
 		if _, ok := obj[tc.field]; !ok {
 			t.Errorf("ferry %s --json: no %q in %s", strings.Join(tc.args, " "), tc.field, out)
+		}
+	}
+}
+
+// Every exit code from the error that carries it, wrapped as callers wrap.
+func TestCodeFor(t *testing.T) {
+	t.Parallel()
+	wrap := func(err error) error { return fmt.Errorf("somewhere: %w", err) }
+	for _, tc := range []struct {
+		err  error
+		code int
+	}{
+		{errors.New("anything"), exitFailed},
+		{&exitError{exitUsage, errors.New("bad flag")}, exitUsage},
+		{wrap(&service.InvalidError{Err: errors.New("no bot")}), exitUsage},
+		{wrap(&exitError{exitMissingDependency, errors.New("no chromium")}), exitMissingDependency},
+		{wrap(&configError{file: "f", line: 3, msg: "m"}), exitConfig},
+		{wrap(runner.ErrIncompleteCredential), exitConfig},
+		{wrap(service.ErrNoSelectorsDir), exitConfig},
+		{wrap(&service.BusyError{Dir: "d"}), exitBusy},
+		{wrap(&service.LockedError{Path: "p", Err: errors.New("database is locked")}), exitLocked},
+		{errors.New("sqlite: database is locked (5) (SQLITE_BUSY)"), exitLocked},
+		{wrap(ferry.Errorf(ferry.ClassCredentialsRejected, "login", "wrong password")), exitCredentialsRejected},
+		{wrap(ferry.Errorf(ferry.ClassSiteChanged, "step", "selector")), exitSiteChanged},
+		{wrap(ferry.Errorf(ferry.ClassSiteUnavailable, "open", "503")), exitSiteUnavailable},
+		{wrap(ferry.Errorf(ferry.ClassDocumentChanged, "parse", "x")), exitDocumentChanged},
+		{wrap(&service.HeldError{Run: 1}), exitHeld},
+		{wrap(context.Canceled), exitInterrupted},
+	} {
+		if got := codeFor(tc.err); got != tc.code {
+			t.Errorf("codeFor(%v) = %d, want %d", tc.err, got, tc.code)
 		}
 	}
 }
