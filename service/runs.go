@@ -81,6 +81,21 @@ func (s *Service) PlanRun(creds runner.StaticCredentials, req RunRequest) (runne
 	return runner.Request{Bot: req.Bot, Login: login, Params: req.Params}, nil
 }
 
+// StartRun plans a run (see PlanRun) and queues it, returning its id and
+// the request as queued (with the login chosen). Errors: those of PlanRun,
+// or the queue's (nothing was queued).
+func (s *Service) StartRun(ctx context.Context, runs Runs, creds runner.StaticCredentials, req RunRequest) (int64, runner.Request, error) {
+	r, err := s.PlanRun(creds, req)
+	if err != nil {
+		return 0, r, err
+	}
+	id, err := runs.Enqueue(ctx, r)
+	if err != nil {
+		return 0, r, fmt.Errorf("start run %s as %s: %w", r.Bot, r.Login, err)
+	}
+	return id, r, nil
+}
+
 // CheckBot loads a bot's script (and its site's selector file), returning
 // *InvalidError when there is no such bot or it does not load.
 func (s *Service) CheckBot(bot string) (*scripts.Script, error) {

@@ -10,6 +10,7 @@ import (
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/runner"
 	"github.com/ferry-rpa/ferry/sandbox"
+	"github.com/ferry-rpa/ferry/service"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 )
@@ -80,8 +81,9 @@ func runDemo(ctx context.Context, g *globals, o demoOptions) error {
 	}
 	sort.Strings(logins)
 	var ids []int64
+	svc := &service.Service{}
 	for _, l := range logins {
-		id, err := a.runner.Enqueue(ctx, runner.Request{Bot: "demobank-statements", Login: l, Params: params})
+		id, _, err := svc.StartRun(ctx, a.runner, creds, service.RunRequest{Bot: "demobank-statements", Login: l, Params: params})
 		if err != nil {
 			return err
 		}

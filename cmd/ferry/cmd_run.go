@@ -132,7 +132,7 @@ func runBot(ctx context.Context, g *globals, bot string, o runOptions) error {
 		return err
 	}
 	defer a.close(context.WithoutCancel(ctx))
-	id, err := a.runner.Enqueue(ctx, req)
+	id, req, err := svc.StartRun(ctx, a.runner, creds, service.RunRequest{Bot: req.Bot, Login: req.Login, Params: req.Params})
 	if err != nil {
 		return err
 	}
