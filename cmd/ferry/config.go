@@ -92,6 +92,24 @@ type Secret struct {
 	base             string // the config file's directory, for relative files
 }
 
+// String says where the secret comes from, never its value, so a config
+// printed by mistake (%v, %+v, a log field) shows no secret.
+func (s Secret) String() string {
+	switch {
+	case s.Env != "":
+		return "{env: " + s.Env + "}"
+	case s.File != "":
+		return "{file: " + s.File + "}"
+	}
+	return "******"
+}
+
+// GoString is String, for %#v.
+func (s Secret) GoString() string { return s.String() }
+
+// MarshalJSON is String as a JSON string.
+func (s Secret) MarshalJSON() ([]byte, error) { return []byte(strconv.Quote(s.String())), nil }
+
 // UnmarshalYAML reads "value", {env: NAME} or {file: PATH}. It checks the
 // mapping's keys itself: yaml.v3 does not pass KnownFields down to a
 // custom unmarshaler.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,4 +121,30 @@ func TestPathsDeriveFromConfigAndDataDir(t *testing.T) {
 	if cfg.jsonlPath() != "/elsewhere/records.jsonl" {
 		t.Fatalf("--data did not move records.jsonl: %s", cfg.jsonlPath())
 	}
+}
+
+// A config printed by mistake shows where secrets come from, never a value.
+func TestSecretsNeverPrint(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "ferry.yaml")
+	os.WriteFile(p, []byte("credentials:\n  zw:\n    user: zhangwei\n    password: Ferry#Demo2026\n    totp: {env: ZW_TOTP}\n"), 0o600)
+	cfg, err := loadConfig(p, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{fmt.Sprintf("%v", *cfg), fmt.Sprintf("%+v", *cfg), fmt.Sprintf("%#v", cfg.Credentials), mustJSON(t, cfg.Credentials)} {
+		if strings.Contains(s, "Ferry#Demo2026") || strings.Contains(s, "zhangwei") {
+			t.Errorf("a secret printed: %s", s)
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
