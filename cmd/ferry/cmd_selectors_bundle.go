@@ -16,10 +16,11 @@ import (
 func (e *selectorsEnv) testCmd() *cobra.Command {
 	var runID int64
 	c := &cobra.Command{
-		Use:     "test SITE --bundle RUN_ID",
-		Short:   "Resolve every selector against the page a failed run captured, offline in headless Chromium",
-		Example: `  ferry selectors test demobank --bundle 12`,
-		Args:    cobra.ExactArgs(1),
+		Use:   "test SITE --bundle RUN_ID",
+		Short: "Resolve every selector against the page a failed run captured, offline in headless Chromium",
+		Example: `  ferry selectors test demobank --bundle 12
+  ferry selectors test demobank --bundle 12 --json`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runID == 0 {
 				return &exitError{exitUsage, fmt.Errorf("--bundle RUN_ID is required: the run whose evidence to test against")}
