@@ -350,7 +350,7 @@ func (c *Config) errAt(format string, args ...any) func(path ...any) *configErro
 // check finds what decoding cannot: bad cron specs and time zones, bots and
 // logins that do not exist, impossible numbers. Each error has its line.
 func (c *Config) check() error {
-	var errs []error
+	var errs []*configError
 	if c.Workers < 0 {
 		errs = append(errs, c.errAt("workers: %d is negative (0 means the default, 2)", c.Workers)("workers"))
 	}
@@ -391,7 +391,13 @@ func (c *Config) check() error {
 			errs = append(errs, c.errAt("schedule %s: login %q is not in credentials:", s.ID, s.Login)(at("login")...))
 		}
 	}
-	return errors.Join(errs...)
+	// In file order, whatever order the maps were walked in.
+	slices.SortStableFunc(errs, func(a, b *configError) int { return a.line - b.line })
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		out[i] = e
+	}
+	return errors.Join(out...)
 }
 
 // credentials resolves the configured logins (only those named, when
