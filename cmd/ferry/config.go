@@ -468,7 +468,7 @@ func (c *Config) sinks() ([]delivery.Sink, error) {
 		for k, s := range h.Headers {
 			v, err := s.resolve()
 			if err != nil {
-				return nil, fmt.Errorf("config %s: sink header %s: %w", c.path, k, err)
+				return nil, c.errAt("sinks.http.headers.%s: %v", k, err)("sinks", "http", "headers", k)
 			}
 			sink.Header[k] = []string{v}
 		}
@@ -481,14 +481,14 @@ func (c *Config) sinks() ([]delivery.Sink, error) {
 		}
 		m, err := ledger.LoadMapping(p)
 		if err != nil {
-			return nil, fmt.Errorf("config %s: sinks.hledger: %w", c.path, err)
+			return nil, c.errAt("sinks.hledger: %v", err)("sinks", "hledger", "mapping")
 		}
 		out = append(out, &delivery.Hledger{URL: h.URL, Mapping: m})
 	}
 	for i, ec := range c.Sinks.Endpoints {
 		e, err := ec.endpoint()
 		if err != nil {
-			return nil, fmt.Errorf("config %s: sinks.endpoints[%d] (%s): %w", c.path, i, ec.Name, err)
+			return nil, c.errAt("sinks.endpoints[%d] (%s): %v", i, ec.Name, err)("sinks", "endpoints", i)
 		}
 		out = append(out, e)
 	}

@@ -58,8 +58,11 @@ func TestEndpointSinksFromConfig(t *testing.T) {
 		if err == nil {
 			_, err = cfg.sinks()
 		}
-		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "erp") {
-			t.Errorf("want an error naming the sink and %q, got %v", tc.want, err)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "erp") || !strings.Contains(err.Error(), "ferry.yaml:3:") {
+			t.Errorf("want an error naming the sink, the file and line and %q, got %v", tc.want, err)
+		}
+		if codeFor(err) != exitConfig {
+			t.Errorf("%v: exit %d, want %d", err, codeFor(err), exitConfig)
 		}
 	}
 }
