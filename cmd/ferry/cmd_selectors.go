@@ -57,6 +57,10 @@ func newSelectorsCmd(g *globals) *cobra.Command {
 	// as deprecated aliases of `selectors heals accept|reject`.
 	accept, reject := e.acceptCmd(), e.rejectCmd()
 	accept.Deprecated, reject.Deprecated = "use `ferry selectors heals accept`", "use `ferry selectors heals reject`"
+	// cobra prints the deprecation notice on the command's output: keep it
+	// off standard output, which may be JSON.
+	accept.SetOut(g.stderr)
+	reject.SetOut(g.stderr)
 	c.AddCommand(e.historyCmd(), e.diffCmd(), e.rollbackCmd(), e.lintCmd(), e.recordCmd(), e.healsCmd(), accept, reject, e.testCmd(), e.checkCmd())
 	return c
 }

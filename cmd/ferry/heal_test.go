@@ -81,7 +81,7 @@ func TestHealLoopAgainstRedesign(t *testing.T) {
 			t.Fatalf("round %d: selectors test passed before any heal was accepted:\n%s", round, bout)
 		}
 		for _, id := range ids {
-			if code, out, errs := ferryCmd(t, "--config", cfg, "selectors", "accept", id[1]); code != 0 {
+			if code, out, errs := ferryCmd(t, "--config", cfg, "selectors", "heals", "accept", id[1]); code != 0 {
 				t.Fatalf("accept %s: %d %s %s", id[1], code, out, errs)
 			}
 		}
