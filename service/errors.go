@@ -17,6 +17,7 @@ type BusyError struct {
 	Holder Holder // who holds it, when the system tells (zero otherwise)
 }
 
+// Error says which directory is in use.
 func (e *BusyError) Error() string {
 	return fmt.Sprintf("the data directory %s is in use by another Ferry process", e.Dir)
 }
@@ -39,10 +40,12 @@ type LockedError struct {
 	Err    error  // the database's error
 }
 
+// Error says which database is locked and the driver's words.
 func (e *LockedError) Error() string {
 	return fmt.Sprintf("the database %s is locked by another process: %v", e.Path, e.Err)
 }
 
+// Unwrap returns the database's error.
 func (e *LockedError) Unwrap() error { return e.Err }
 
 // Hint says what holds the database and what to do.
@@ -60,6 +63,7 @@ type NoDatabaseError struct {
 	Path string
 }
 
+// Error says where the database would be and what to check.
 func (e *NoDatabaseError) Error() string {
 	return fmt.Sprintf("no database yet at %s: nothing has run with this data directory (check --data or data_dir in the config)", e.Path)
 }
@@ -84,6 +88,7 @@ type Holder struct {
 	Command string // its command line, as ps shows it
 }
 
+// String names the process by pid and command line.
 func (h Holder) String() string {
 	if h.Command == "" {
 		return fmt.Sprintf("process %d", h.PID)

@@ -17,7 +17,9 @@ import (
 // bad request.
 type InvalidError struct{ Err error }
 
+// Error is the wrapped error's message.
 func (e *InvalidError) Error() string { return e.Err.Error() }
+// Unwrap returns what is wrong with the request.
 func (e *InvalidError) Unwrap() error { return e.Err }
 
 // HeldError says a run finished with records held back (a statement that
@@ -28,6 +30,7 @@ type HeldError struct {
 	Summary string
 }
 
+// Error names the run and what was held back.
 func (e *HeldError) Error() string {
 	return fmt.Sprintf("run %d: records held back: %s", e.Run, e.Summary)
 }
