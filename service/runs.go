@@ -19,6 +19,7 @@ type InvalidError struct{ Err error }
 
 // Error is the wrapped error's message.
 func (e *InvalidError) Error() string { return e.Err.Error() }
+
 // Unwrap returns what is wrong with the request.
 func (e *InvalidError) Unwrap() error { return e.Err }
 
