@@ -7,9 +7,21 @@ GO ?= go
 demo: deps
 	$(GO) run ./cmd/ferry demo
 
+# The concurrent packages (the run core, the outbox, the stores, the browser
+# engine) run under the race detector; the rest without it, to stay in the
+# 20-minute CI budget on 2 cores. The root package's tests check the import
+# rules (imports_test.go).
+# RACE=  (empty) runs them without it, for a quick local pass.
+RACE_PKGS := ./runner/... ./delivery/... ./storage/... ./bots/...
+RACE_RE := /(runner|delivery|storage|bots)(/|$$)
+RACE ?= -race
+
 test: test-deps
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) vet -tags crashpoints ./internal/crashpoint ./runner ./delivery
+	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(GO) test -count=1 -timeout 20m $(RACE) $(RACE_PKGS)
+	$(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v -E '$(RACE_RE)')
 
 build:
 	$(GO) build -o ferry ./cmd/ferry

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 
 	"github.com/ferry-rpa/ferry/bots"
 	"github.com/ferry-rpa/ferry/runner"
+	"github.com/ferry-rpa/ferry/service"
 	"github.com/ferry-rpa/ferry/storage"
 	"github.com/rs/zerolog"
 )
@@ -19,8 +19,38 @@ type app struct {
 	runner  *runner.Runner
 }
 
+// openDB opens (creating if needed) the data directory's database: for
+// commands that run bots or record something.
 func openDB(ctx context.Context, dataDir string) (*storage.DB, error) {
-	return storage.Open(ctx, filepath.Join(dataDir, "ferry.db"), filepath.Join(dataDir, "artifacts"), nil)
+	d := service.DataDir(dataDir)
+	db, err := storage.Open(ctx, d.Database(), d.Artifacts(), nil)
+	return db, d.Locked(err)
+}
+
+// openExisting opens the data directory's database only if there is one:
+// read-only commands never create files. It returns *service.NoDatabaseError
+// otherwise.
+func openExisting(ctx context.Context, dataDir string) (*storage.DB, error) {
+	if err := service.DataDir(dataDir).CheckExists(); err != nil {
+		return nil, err
+	}
+	return openDB(ctx, dataDir)
+}
+
+// noDatabase reports whether err says there is no database yet, telling
+// the operator on standard error: a list of nothing is still an answer.
+func (g *globals) noDatabase(err error) bool {
+	var nd *service.NoDatabaseError
+	if !errors.As(err, &nd) {
+		return false
+	}
+	fmt.Fprintln(g.stderr, "ferry:", nd)
+	return true
+}
+
+// newService is the shared operations over a database and a config.
+func newService(db *storage.DB, cfg *Config) *service.Service {
+	return &service.Service{Store: db, SelectorsDir: cfg.SelectorsDir, ScriptsDir: cfg.ScriptsDir}
 }
 
 func launchBrowser(ctx context.Context, bin string, log zerolog.Logger) (*bots.Browser, error) {
@@ -31,8 +61,14 @@ func launchBrowser(ctx context.Context, bin string, log zerolog.Logger) (*bots.B
 	return b, err
 }
 
-// openApp wires storage, the browser and the runner from a config.
+// openApp wires storage, the browser and the runner from a config. It
+// fails with *service.BusyError, before launching anything, when another
+// Ferry process runs in the data directory.
 func openApp(ctx context.Context, cfg *Config, creds runner.Credentials, log zerolog.Logger, mod func(*runner.Config)) (*app, error) {
+	dir := service.DataDir(cfg.DataDir)
+	if err := dir.CheckFree(); err != nil {
+		return nil, err
+	}
 	db, err := openDB(ctx, cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -49,7 +85,7 @@ func openApp(ctx context.Context, cfg *Config, creds runner.Credentials, log zer
 	}
 	rc := runner.Config{DB: db, Browser: br, Sites: cfg.Sites, Credentials: creds, ScriptsDir: cfg.ScriptsDir,
 		SelectorsDir: cfg.SelectorsDir, Sinks: sinks, Schedules: cfg.Schedules, Workers: cfg.Workers, Logger: log,
-		LockPath: filepath.Join(cfg.DataDir, "runner.lock")}
+		LockPath: dir.Lock()}
 	if mod != nil {
 		mod(&rc)
 	}
@@ -57,7 +93,11 @@ func openApp(ctx context.Context, cfg *Config, creds runner.Credentials, log zer
 	if err != nil {
 		br.Close()
 		db.Close()
-		return nil, err
+		if busy := dir.CheckFree(); busy != nil {
+			// Taken between the check and the runner's own lock.
+			return nil, busy
+		}
+		return nil, dir.Locked(err)
 	}
 	if err := r.Start(ctx); err != nil {
 		br.Close()
@@ -67,10 +107,12 @@ func openApp(ctx context.Context, cfg *Config, creds runner.Credentials, log zer
 	return &app{db: db, browser: br, runner: r}, nil
 }
 
-func (a *app) close(ctx context.Context) {
-	if err := a.runner.Stop(ctx); err != nil {
-		fmt.Println("ferry: stop:", err)
-	}
+func (a *app) close(ctx context.Context) error {
+	err := a.runner.Stop(ctx)
 	a.browser.Close()
 	a.db.Close()
+	if err != nil {
+		return fmt.Errorf("stop: %w", err)
+	}
+	return nil
 }

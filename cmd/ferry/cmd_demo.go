@@ -10,6 +10,7 @@ import (
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/runner"
 	"github.com/ferry-rpa/ferry/sandbox"
+	"github.com/ferry-rpa/ferry/service"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 )
@@ -80,8 +81,9 @@ func runDemo(ctx context.Context, g *globals, o demoOptions) error {
 	}
 	sort.Strings(logins)
 	var ids []int64
+	svc := &service.Service{}
 	for _, l := range logins {
-		id, err := a.runner.Enqueue(ctx, runner.Request{Bot: "demobank-statements", Login: l, Params: params})
+		id, _, err := svc.StartRun(ctx, a.runner, creds, service.RunRequest{Bot: "demobank-statements", Login: l, Params: params})
 		if err != nil {
 			return err
 		}
@@ -117,7 +119,6 @@ func runDemo(ctx context.Context, g *globals, o demoOptions) error {
 	}
 	counts, _ := a.db.OutboxCounts(ctx)
 	stored, _ := a.db.CountLines(ctx)
-	sinks, _ := cfg.sinks()
 	fmt.Fprintf(g.stdout, `
 Summary (%.1fs)
   accounts:            %d
@@ -128,7 +129,7 @@ Summary (%.1fs)
   artifacts:           %s
   delivered records:   %s
 `, time.Since(started).Seconds(), total.Accounts, total.Statements, total.Held, total.Lines, total.NewLines,
-		counts["delivered"], counts["pending"], counts["parked"], a.db.Path, a.db.ArtifactsDir, sinks[0].(interface{ Name() string }).Name()+": "+filepath.Join(abs, "records.jsonl"))
+		counts["delivered"], counts["pending"], counts["parked"], a.db.Path, a.db.ArtifactsDir, "jsonl: "+cfg.jsonlPath())
 	_ = stored
 	fmt.Fprintf(g.stdout, "\nLook closer: ferry runs list --data %s ; ferry runs show %d --data %s\n", o.dataDir, ids[0], o.dataDir)
 	return failed

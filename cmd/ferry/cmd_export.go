@@ -25,14 +25,11 @@ func newExportCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return &exitError{exitUsage, err}
 			}
-			cfg, err := loadConfig(g.config)
+			cfg, err := loadConfig(g.config, dataDir)
 			if err != nil {
 				return err
 			}
-			if dataDir != "" {
-				cfg.DataDir = dataDir
-			}
-			db, err := openDB(cmd.Context(), cfg.DataDir)
+			db, err := openExisting(cmd.Context(), cfg.DataDir)
 			if err != nil {
 				return err
 			}

@@ -47,9 +47,15 @@ row, line or page.`,
   ferry parse export.csv --mapping banks/sparkasse.yaml
   ferry parse invoice.pdf --template ./templates`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return runParse(cmd.Context(), g, o, args) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			// --json is the global flag: one statement or invoice per line.
+			o.asJSON = g.json
+			if o.asJSON && o.asCSV {
+				return &exitError{exitUsage, fmt.Errorf("--json and --csv: give one")}
+			}
+			return runParse(cmd.Context(), g, o, args)
+		},
 	}
-	c.Flags().BoolVar(&o.asJSON, "json", false, "print JSON, one statement or invoice per line")
 	c.Flags().BoolVar(&o.asCSV, "csv", false, "print statement lines (or invoice items) as CSV")
 	c.Flags().StringVar(&o.format, "format", "", "the file format instead of detecting it: xlsx, csv, pdf, camt, mt940, ofx, bai2 or invoice")
 	c.Flags().StringVar(&o.password, "password", "", "password of an encrypted PDF")
@@ -57,7 +63,6 @@ row, line or page.`,
 	c.Flags().StringVar(&o.mapping, "mapping", "", "column-mapping file (YAML) for a bank's CSV/XLSX export Ferry has no reader for")
 	c.Flags().Int64Var(&o.streamAbove, "stream-above", streamThreshold, "CSV and XLSX files larger than this many bytes are read row by row")
 	_ = c.Flags().MarkHidden("stream-above")
-	c.MarkFlagsMutuallyExclusive("json", "csv")
 	return c
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/ferry-rpa/ferry/runner"
 	"github.com/ferry-rpa/ferry/sandbox"
 	"github.com/ferry-rpa/ferry/scripts"
+	"github.com/ferry-rpa/ferry/service"
 	"github.com/spf13/cobra"
 )
 
@@ -21,6 +21,9 @@ type runOptions struct {
 	accounts []string
 	sandbox  bool
 	dataDir  string
+	// configSinks keeps the config's sinks for a run with --data or
+	// --sandbox, which otherwise delivers to DATA/records.jsonl only.
+	configSinks bool
 }
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -46,7 +49,8 @@ back (a statement does not reconcile), 1 anything else.`,
 	c.Flags().StringVar(&o.to, "to", "", "last day, same forms (default: the script's)")
 	c.Flags().StringSliceVar(&o.accounts, "account", nil, "only these accounts (repeatable; default: every account the login sees)")
 	c.Flags().BoolVar(&o.sandbox, "sandbox", false, "start an in-process sandbox bank and run against it")
-	c.Flags().StringVar(&o.dataDir, "data", "", "data directory (default: the config's data_dir)")
+	c.Flags().StringVar(&o.dataDir, "data", "", "data directory (default: the config's data_dir); the records go to its records.jsonl only, not to the config's sinks")
+	c.Flags().BoolVar(&o.configSinks, "config-sinks", false, "with --data or --sandbox, deliver to the config's sinks all the same")
 	return c
 }
 
@@ -74,23 +78,34 @@ func parseParams(from, to string, accounts []string) (ferry.RunParams, error) {
 }
 
 func runBot(ctx context.Context, g *globals, bot string, o runOptions) error {
-	cfg, err := loadConfig(g.config)
+	cfg, err := loadConfig(g.config, o.dataDir)
 	if err != nil {
 		return err
 	}
-	if o.dataDir != "" {
-		cfg.DataDir = o.dataDir
+	svc := &service.Service{ScriptsDir: cfg.ScriptsDir, SelectorsDir: cfg.SelectorsDir}
+	if _, err := svc.CheckBot(bot); err != nil {
+		return err
 	}
-	if _, _, err := scripts.Load(cfg.ScriptsDir, cfg.SelectorsDir, bot); err != nil {
-		return &exitError{exitUsage, err}
+	if (o.dataDir != "" || o.sandbox) && !o.configSinks {
+		if dropped := cfg.scratchSinks(); len(dropped) > 0 {
+			fmt.Fprintf(g.stderr, "ferry: note: records go to %s only, not to the config's %s (--config-sinks delivers there)\n", cfg.jsonlPath(), strings.Join(dropped, ", "))
+		}
 	}
 	params, err := parseParams(o.from, o.to, o.accounts)
 	if err != nil {
 		return err
 	}
-	creds, err := cfg.credentials()
-	if err != nil {
-		return err
+	var creds runner.StaticCredentials
+	if !o.sandbox {
+		// Only the login asked for is resolved: another login's secret
+		// missing from this environment is not this run's problem.
+		var only []string
+		if o.login != "" {
+			only = []string{o.login}
+		}
+		if creds, err = cfg.credentials(only...); err != nil {
+			return err
+		}
 	}
 	if o.sandbox {
 		bank := sandbox.New(sandbox.Options{Seed: 2026})
@@ -103,16 +118,11 @@ func runBot(ctx context.Context, g *globals, bot string, o runOptions) error {
 		creds = sandboxCredentials()
 		fmt.Fprintf(g.stdout, "sandbox bank on %s\n", u)
 	}
-	login := o.login
-	if login == "" {
-		for name := range creds {
-			if login == "" || name < login {
-				login = name
-			}
-		}
-		if login == "" {
-			return &exitError{exitUsage, errors.New("no credentials configured: pass --login with a credential from the config")}
-		}
+	// Everything about the run is checked before a browser starts: an
+	// empty secret is never submitted.
+	req, err := svc.PlanRun(creds, service.RunRequest{Bot: bot, Login: o.login, Params: params})
+	if err != nil {
+		return err
 	}
 	cfg.Schedules = nil // an ad-hoc run starts no schedules
 	a, err := openApp(ctx, cfg, creds, g.logger(), func(rc *runner.Config) {
@@ -122,12 +132,15 @@ func runBot(ctx context.Context, g *globals, bot string, o runOptions) error {
 		return err
 	}
 	defer a.close(context.WithoutCancel(ctx))
-	id, err := a.runner.Enqueue(ctx, runner.Request{Bot: bot, Login: login, Params: params})
+	id, req, err := svc.StartRun(ctx, a.runner, creds, service.RunRequest{Bot: req.Bot, Login: req.Login, Params: req.Params})
 	if err != nil {
 		return err
 	}
-	r, _ := a.db.Run(ctx, id)
-	fmt.Fprintf(g.stdout, "run %d: %s as %s, %s to %s\n", id, bot, login, r.Params.From, r.Params.To)
+	r, err := a.db.Run(ctx, id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "run %d: %s as %s, %s to %s\n", id, bot, req.Login, r.Params.From, r.Params.To)
 	run, err := a.runner.Wait(ctx, id)
 	if err != nil {
 		return err
@@ -153,19 +166,16 @@ func reportRun(ctx context.Context, w io.Writer, a *app, run storageRun) error {
 	if run.Summary != "" {
 		fmt.Fprintf(w, "  %s\n", summaryLine(run.Summary))
 	}
-	switch run.Status {
-	case ferry.RunSucceeded:
-		return nil
-	case ferry.RunHeld:
-		return &exitError{exitHeld, fmt.Errorf("run %d: records held back: %s", run.ID, summaryLine(run.Summary))}
-	}
-	arts, _ := a.db.Artifacts(ctx, run.ID)
-	for _, art := range arts {
-		if art.Kind == "evidence" {
-			fmt.Fprintf(w, "  evidence: %s %s\n", art.Name, a.db.ArtifactPath(art.SHA256))
+	outcome := service.Outcome(run, summaryLine(run.Summary))
+	if run.Status == ferry.RunFailed {
+		arts, _ := a.db.Artifacts(ctx, run.ID)
+		for _, art := range arts {
+			if art.Kind == "evidence" {
+				fmt.Fprintf(w, "  evidence: %s %s\n", art.Name, a.db.ArtifactPath(art.SHA256))
+			}
 		}
 	}
-	return &ferry.Error{Class: run.Class, Where: fmt.Sprintf("run %d", run.ID), Err: errors.New(run.Error)}
+	return outcome
 }
 
 func summaryLine(js string) string {

@@ -20,7 +20,7 @@ SIGTERM lets running jobs finish (up to a minute), then stops.`,
   ferry sandbox &  ferry serve          # the built-in config targets the sandbox`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := loadConfig(g.config)
+			cfg, err := loadConfig(g.config, "")
 			if err != nil {
 				return err
 			}
@@ -41,8 +41,7 @@ SIGTERM lets running jobs finish (up to a minute), then stops.`,
 			log.Info().Msg("stopping: letting running jobs finish")
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			a.close(ctx)
-			return nil
+			return a.close(ctx)
 		},
 	}
 	return c

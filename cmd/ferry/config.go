@@ -3,9 +3,15 @@ package main
 import (
 	"bytes"
 	_ "embed"
+	"errors"
 	"fmt"
+	"io"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/ferry-rpa/ferry"
@@ -13,6 +19,8 @@ import (
 	"github.com/ferry-rpa/ferry/ledger"
 	"github.com/ferry-rpa/ferry/runner"
 	"github.com/ferry-rpa/ferry/sandbox"
+	"github.com/ferry-rpa/ferry/scripts"
+	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
 )
 
@@ -22,16 +30,18 @@ import (
 //go:embed ferry.example.yaml
 var defaultConfig []byte
 
-// Config is ferry.yaml.
+// Config is ferry.yaml. Every path in it is relative to the file, and
+// every file Ferry writes lives under DataDir unless the file names another
+// place: one config and one data directory say where everything is.
 type Config struct {
-	DataDir      string                       `yaml:"data_dir"`
-	ScriptsDir   string                       `yaml:"scripts_dir"`
-	SelectorsDir string                       `yaml:"selectors_dir"`
-	Chromium     string                       `yaml:"chromium"`
-	Workers      int                          `yaml:"workers"`
-	Sites        map[string]string            `yaml:"sites"`
-	Credentials  map[string]map[string]Secret `yaml:"credentials"`
-	Schedules    []runner.Schedule            `yaml:"schedules"`
+	DataDir      string                      `yaml:"data_dir"`
+	ScriptsDir   string                      `yaml:"scripts_dir"`
+	SelectorsDir string                      `yaml:"selectors_dir"`
+	Chromium     string                      `yaml:"chromium"`
+	Workers      int                         `yaml:"workers"`
+	Sites        map[string]string           `yaml:"sites"`
+	Credentials  map[string]CredentialConfig `yaml:"credentials"`
+	Schedules    []runner.Schedule           `yaml:"schedules"`
 	Sinks        struct {
 		JSONL *struct {
 			Path string `yaml:"path"`
@@ -48,98 +58,364 @@ type Config struct {
 			Mapping string `yaml:"mapping"`
 		} `yaml:"hledger"`
 	} `yaml:"sinks"`
-	path string
+	path string     // the file, or embeddedConfigName
+	doc  *yaml.Node // the parsed file, for the lines of errors found after decoding
+}
+
+// embeddedConfigName names the built-in configuration in errors.
+const embeddedConfigName = "embedded default config"
+
+// CredentialConfig is one login in ferry.yaml. The fields are fixed, so a
+// typo such as `pasword:` is an error at load instead of an empty password
+// submitted to the bank (which counts toward its lockout).
+type CredentialConfig struct {
+	User     Secret  `yaml:"user"`
+	Password Secret  `yaml:"password"`
+	TOTP     *Secret `yaml:"totp"` // the TOTP seed, for scripts with a totp step
+}
+
+// fields lists the credential's configured fields by the names scripts use
+// (cred.user, cred.password, cred.totp).
+func (c CredentialConfig) fields() map[string]Secret {
+	m := map[string]Secret{"user": c.User, "password": c.Password}
+	if c.TOTP != nil {
+		m["totp"] = *c.TOTP
+	}
+	return m
 }
 
 // Secret is a credential field: a literal (for sandboxes only), or read
 // from the environment or a file at use, so the config file can be shared.
 type Secret struct {
 	Value, Env, File string
+	line             int    // where it is in the config, for errors
+	base             string // the config file's directory, for relative files
 }
 
-// UnmarshalYAML reads "value", {env: NAME} or {file: PATH}.
+// String says where the secret comes from, never its value, so a config
+// printed by mistake (%v, %+v, a log field) shows no secret.
+func (s Secret) String() string {
+	switch {
+	case s.Env != "":
+		return "{env: " + s.Env + "}"
+	case s.File != "":
+		return "{file: " + s.File + "}"
+	}
+	return "******"
+}
+
+// GoString is String, for %#v.
+func (s Secret) GoString() string { return s.String() }
+
+// MarshalJSON is String as a JSON string.
+func (s Secret) MarshalJSON() ([]byte, error) { return []byte(strconv.Quote(s.String())), nil }
+
+// UnmarshalYAML reads "value", {env: NAME} or {file: PATH}. It checks the
+// mapping's keys itself: yaml.v3 does not pass KnownFields down to a
+// custom unmarshaler.
 func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
+	s.line = n.Line
 	if n.Kind == yaml.ScalarNode {
+		if n.Tag == "!!null" {
+			return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: the secret is empty (a string, {env: NAME} or {file: PATH})", n.Line)}}
+		}
 		s.Value = n.Value
 		return nil
 	}
-	var m struct {
-		Env  string `yaml:"env"`
-		File string `yaml:"file"`
+	bad := func(line int, msg string) error {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %s", line, msg)}}
 	}
-	if err := n.Decode(&m); err != nil {
-		return err
+	if n.Kind != yaml.MappingNode {
+		return bad(n.Line, "a secret is a string, {env: NAME} or {file: PATH}")
 	}
-	if (m.Env == "") == (m.File == "") {
-		return fmt.Errorf("line %d: a secret is a string, {env: NAME} or {file: PATH}", n.Line)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if v.Kind != yaml.ScalarNode {
+			return bad(v.Line, fmt.Sprintf("%s: want a string", k.Value))
+		}
+		switch k.Value {
+		case "env":
+			s.Env = v.Value
+		case "file":
+			s.File = v.Value
+		default:
+			return bad(k.Line, fmt.Sprintf("unknown key %q in a secret (want env or file)", k.Value))
+		}
 	}
-	s.Env, s.File = m.Env, m.File
+	if (s.Env == "") == (s.File == "") {
+		return bad(n.Line, "a secret is a string, {env: NAME} or {file: PATH}")
+	}
 	return nil
 }
 
+// resolve reads the secret's value. Errors say where the secret is
+// configured, never what it holds; an empty value is an error, since an
+// empty secret must never be submitted.
 func (s Secret) resolve() (string, error) {
+	var v string
 	switch {
 	case s.Env != "":
-		v, ok := os.LookupEnv(s.Env)
-		if !ok {
+		var ok bool
+		if v, ok = os.LookupEnv(s.Env); !ok {
 			return "", fmt.Errorf("environment variable %s is not set", s.Env)
 		}
-		return v, nil
+		if v == "" {
+			return "", fmt.Errorf("environment variable %s is empty", s.Env)
+		}
 	case s.File != "":
-		b, err := os.ReadFile(s.File)
+		p := s.File
+		if !filepath.IsAbs(p) && s.base != "" {
+			p = filepath.Join(s.base, p)
+		}
+		b, err := os.ReadFile(p)
 		if err != nil {
 			return "", fmt.Errorf("secret file: %w", err)
 		}
-		return strings.TrimSpace(string(b)), nil
+		if v = strings.TrimSpace(string(b)); v == "" {
+			return "", fmt.Errorf("secret file %s is empty", p)
+		}
+	default:
+		if s.Value == "" {
+			return "", errors.New("the value is empty")
+		}
+		v = s.Value
 	}
-	return s.Value, nil
+	return v, nil
 }
 
-func loadConfig(path string) (*Config, error) {
+// configError is a problem in the configuration, found while reading it or
+// checking it after, at a file and line. It has its own exit code.
+type configError struct {
+	file string
+	line int // 0 when the problem has no single place
+	msg  string
+}
+
+func (e *configError) Error() string {
+	if e.line > 0 {
+		return fmt.Sprintf("config %s:%d: %s", e.file, e.line, e.msg)
+	}
+	return fmt.Sprintf("config %s: %s", e.file, e.msg)
+}
+
+// yamlLineRe finds the line yaml.v3 puts in its messages ("line 7: ...",
+// "yaml: line 7: ...").
+var yamlLineRe = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// unknownFieldRe and decodedTypes turn yaml.v3's "field x not found in type
+// main.T" into words an operator knows.
+var unknownFieldRe = regexp.MustCompile(`^field (\S+) not found in type main\.(\w+)$`)
+
+var decodedTypes = map[string]string{
+	"Config":           "the config",
+	"CredentialConfig": "a credential (it has user, password and totp)",
+	"EndpointConfig":   "an endpoint",
+}
+
+// yamlErrors turns a yaml.v3 error into config errors with file and line.
+func yamlErrors(file string, err error) error {
+	var msgs []string
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	} else {
+		msgs = []string{err.Error()}
+	}
+	var errs []error
+	for _, m := range msgs {
+		ce := &configError{file: file, msg: strings.TrimPrefix(m, "yaml: ")}
+		if sm := yamlLineRe.FindStringSubmatch(m); sm != nil {
+			ce.line, _ = strconv.Atoi(sm[1])
+			ce.msg = sm[2]
+		}
+		if um := unknownFieldRe.FindStringSubmatch(ce.msg); um != nil {
+			where, ok := decodedTypes[um[2]]
+			if !ok {
+				where = um[2]
+			}
+			ce.msg = fmt.Sprintf("unknown key %q in %s", um[1], where)
+		}
+		errs = append(errs, ce)
+	}
+	return errors.Join(errs...)
+}
+
+// loadConfig reads and checks a configuration: path, or the built-in one
+// when path is "". dataDir, when set, replaces the config's data_dir (the
+// --data flag) before anything derives a path from it. Every problem is a
+// *configError naming the file and line.
+func loadConfig(path, dataDir string) (*Config, error) {
 	data := defaultConfig
-	name := "embedded default config"
+	name := embeddedConfigName
 	if path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("config: %w", err)
+			return nil, &configError{file: path, msg: err.Error()}
 		}
 		data, name = b, path
 	}
-	var c Config
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("config %s: %w", name, err)
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, yamlErrors(name, err)
 	}
-	c.path = name
+	var c Config
+	if len(doc.Content) > 0 {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+			return nil, yamlErrors(name, err)
+		}
+	}
+	c.path, c.doc = name, &doc
 	if c.DataDir == "" {
 		c.DataDir = ".ferry"
 	}
+	base := ""
 	if path != "" {
 		// Relative paths in a config file are relative to the file.
-		base := filepath.Dir(path)
+		base = filepath.Dir(path)
 		for _, p := range []*string{&c.DataDir, &c.ScriptsDir, &c.SelectorsDir} {
 			if *p != "" && !filepath.IsAbs(*p) {
 				*p = filepath.Join(base, *p)
 			}
 		}
-		if c.Sinks.JSONL != nil && !filepath.IsAbs(c.Sinks.JSONL.Path) {
+		if c.Sinks.JSONL != nil && c.Sinks.JSONL.Path != "" && !filepath.IsAbs(c.Sinks.JSONL.Path) {
 			c.Sinks.JSONL.Path = filepath.Join(base, c.Sinks.JSONL.Path)
 		}
+	}
+	for name, cr := range c.Credentials {
+		cr.User.base, cr.Password.base = base, base
+		if cr.TOTP != nil {
+			cr.TOTP.base = base
+		}
+		c.Credentials[name] = cr
+	}
+	if dataDir != "" {
+		c.DataDir = dataDir
+	}
+	if err := c.check(); err != nil {
+		return nil, err
 	}
 	return &c, nil
 }
 
-// credentials resolves every configured login. Errors name the login and
-// field, never a value.
-func (c *Config) credentials() (runner.StaticCredentials, error) {
+// node finds the node at a path of mapping keys and sequence indexes in
+// the config file, or nil.
+func (c *Config) node(path ...any) *yaml.Node {
+	if c.doc == nil || len(c.doc.Content) == 0 {
+		return nil
+	}
+	n := c.doc.Content[0]
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			if n.Kind != yaml.MappingNode {
+				return nil
+			}
+			var next *yaml.Node
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == k {
+					next = n.Content[i+1]
+				}
+			}
+			if next == nil {
+				return nil
+			}
+			n = next
+		case int:
+			if n.Kind != yaml.SequenceNode || k >= len(n.Content) {
+				return nil
+			}
+			n = n.Content[k]
+		}
+	}
+	return n
+}
+
+// errAt is a config error at the node the path names (or the nearest
+// enclosing node the file has).
+func (c *Config) errAt(format string, args ...any) func(path ...any) *configError {
+	return func(path ...any) *configError {
+		e := &configError{file: c.path, msg: fmt.Sprintf(format, args...)}
+		for i := len(path); i >= 0; i-- {
+			if n := c.node(path[:i]...); n != nil {
+				e.line = n.Line
+				break
+			}
+		}
+		return e
+	}
+}
+
+// check finds what decoding cannot: bad cron specs and time zones, bots and
+// logins that do not exist, impossible numbers. Each error has its line.
+func (c *Config) check() error {
+	var errs []*configError
+	if c.Workers < 0 {
+		errs = append(errs, c.errAt("workers: %d is negative (0 means the default, 2)", c.Workers)("workers"))
+	}
+	for name, u := range c.Sites {
+		pu, err := url.Parse(u)
+		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			errs = append(errs, c.errAt("sites.%s: %q is not an http(s) URL", name, u)("sites", name))
+		}
+	}
+	for name, cr := range c.Credentials {
+		for field, s := range cr.fields() {
+			if s.Env == "" && s.File == "" && s.Value == "" {
+				errs = append(errs, c.errAt("credential %s: field %s is empty or missing", name, field)("credentials", name, field))
+			}
+		}
+	}
+	seen := map[string]int{}
+	for i, s := range c.Schedules {
+		at := func(field string) []any { return []any{"schedules", i, field} }
+		if s.ID == "" || s.Bot == "" || s.Login == "" || s.Cron == "" {
+			errs = append(errs, c.errAt("schedules[%d]: a schedule needs id, bot, login and cron", i)("schedules", i))
+			continue
+		}
+		if prev, dup := seen[s.ID]; dup {
+			errs = append(errs, c.errAt("schedule id %q is used twice (also schedules[%d])", s.ID, prev)(at("id")...))
+		}
+		seen[s.ID] = i
+		if _, err := cron.ParseStandard(s.Cron); err != nil {
+			errs = append(errs, c.errAt("schedule %s: cron %q: %v", s.ID, s.Cron, err)(at("cron")...))
+		}
+		script, _, err := scripts.Load(c.ScriptsDir, c.SelectorsDir, s.Bot)
+		if err != nil {
+			errs = append(errs, c.errAt("schedule %s: bot %q: %v", s.ID, s.Bot, err)(at("bot")...))
+		} else if _, ok := c.Sites[script.Site]; !ok {
+			errs = append(errs, c.errAt("schedule %s: bot %s logs into site %q, which sites: does not list", s.ID, s.Bot, script.Site)(at("bot")...))
+		}
+		if _, ok := c.Credentials[s.Login]; !ok {
+			errs = append(errs, c.errAt("schedule %s: login %q is not in credentials:", s.ID, s.Login)(at("login")...))
+		}
+	}
+	// In file order, whatever order the maps were walked in.
+	slices.SortStableFunc(errs, func(a, b *configError) int { return a.line - b.line })
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		out[i] = e
+	}
+	return errors.Join(out...)
+}
+
+// credentials resolves the configured logins (only those named, when
+// names are given; unknown names are left for the caller to report).
+// Errors name the config file and line, the login and the field, never a
+// value; an empty value is an error, so nothing ever submits an empty
+// secret.
+func (c *Config) credentials(names ...string) (runner.StaticCredentials, error) {
 	out := runner.StaticCredentials{}
-	for name, fields := range c.Credentials {
+	for name, cc := range c.Credentials {
+		if len(names) > 0 && !slices.Contains(names, name) {
+			continue
+		}
 		cr := ferry.Credential{Name: name, Fields: map[string]string{}}
-		for k, s := range fields {
+		for k, s := range cc.fields() {
 			v, err := s.resolve()
 			if err != nil {
-				return nil, fmt.Errorf("config %s: credential %s field %s: %w", c.path, name, k, err)
+				return nil, &configError{file: c.path, line: s.line, msg: fmt.Sprintf("credential %s: field %s: %v", name, k, err)}
 			}
 			cr.Fields[k] = v
 		}
@@ -148,21 +424,51 @@ func (c *Config) credentials() (runner.StaticCredentials, error) {
 	return out, nil
 }
 
+// scratchSinks makes the config deliver only to records.jsonl in its data
+// directory, for a run on another data directory (--data) or against the
+// sandbox: such a run must not reach the finance systems the config names.
+// It returns what it left out, for the operator.
+func (c *Config) scratchSinks() []string {
+	var dropped []string
+	if j := c.Sinks.JSONL; j != nil && j.Path != "" && j.Path != filepath.Join(c.DataDir, "records.jsonl") {
+		dropped = append(dropped, "jsonl "+j.Path)
+	}
+	if c.Sinks.HTTP != nil {
+		dropped = append(dropped, "http "+c.Sinks.HTTP.URL)
+	}
+	for _, e := range c.Sinks.Endpoints {
+		dropped = append(dropped, "endpoint "+e.Name)
+	}
+	if c.Sinks.Hledger != nil {
+		dropped = append(dropped, "hledger "+c.Sinks.Hledger.URL)
+	}
+	c.Sinks.JSONL = &struct {
+		Path string `yaml:"path"`
+	}{}
+	c.Sinks.HTTP, c.Sinks.Endpoints, c.Sinks.Hledger = nil, nil, nil
+	return dropped
+}
+
+// jsonlPath is where the JSON Lines sink writes: its configured path, or
+// records.jsonl in the data directory (so --data moves it too).
+func (c *Config) jsonlPath() string {
+	if c.Sinks.JSONL != nil && c.Sinks.JSONL.Path != "" {
+		return c.Sinks.JSONL.Path
+	}
+	return filepath.Join(c.DataDir, "records.jsonl")
+}
+
 func (c *Config) sinks() ([]delivery.Sink, error) {
 	var out []delivery.Sink
 	if c.Sinks.JSONL != nil {
-		p := c.Sinks.JSONL.Path
-		if p == "" {
-			p = filepath.Join(c.DataDir, "records.jsonl")
-		}
-		out = append(out, &delivery.JSONLines{Path: p})
+		out = append(out, &delivery.JSONLines{Path: c.jsonlPath()})
 	}
 	if h := c.Sinks.HTTP; h != nil {
 		sink := &delivery.HTTP{URL: h.URL, Header: map[string][]string{}}
 		for k, s := range h.Headers {
 			v, err := s.resolve()
 			if err != nil {
-				return nil, fmt.Errorf("config %s: sink header %s: %w", c.path, k, err)
+				return nil, c.errAt("sinks.http.headers.%s: %v", k, err)("sinks", "http", "headers", k)
 			}
 			sink.Header[k] = []string{v}
 		}
@@ -170,24 +476,24 @@ func (c *Config) sinks() ([]delivery.Sink, error) {
 	}
 	if h := c.Sinks.Hledger; h != nil {
 		p := h.Mapping
-		if p != "" && !filepath.IsAbs(p) && c.path != "embedded default config" {
+		if p != "" && !filepath.IsAbs(p) && c.path != embeddedConfigName {
 			p = filepath.Join(filepath.Dir(c.path), p)
 		}
 		m, err := ledger.LoadMapping(p)
 		if err != nil {
-			return nil, fmt.Errorf("config %s: sinks.hledger: %w", c.path, err)
+			return nil, c.errAt("sinks.hledger: %v", err)("sinks", "hledger", "mapping")
 		}
 		out = append(out, &delivery.Hledger{URL: h.URL, Mapping: m})
 	}
 	for i, ec := range c.Sinks.Endpoints {
 		e, err := ec.endpoint()
 		if err != nil {
-			return nil, fmt.Errorf("config %s: sinks.endpoints[%d] (%s): %w", c.path, i, ec.Name, err)
+			return nil, c.errAt("sinks.endpoints[%d] (%s): %v", i, ec.Name, err)("sinks", "endpoints", i)
 		}
 		out = append(out, e)
 	}
 	if len(out) == 0 {
-		out = append(out, &delivery.JSONLines{Path: filepath.Join(c.DataDir, "records.jsonl")})
+		out = append(out, &delivery.JSONLines{Path: c.jsonlPath()})
 	}
 	return out, nil
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,7 +36,7 @@ func TestEndpointSinksFromConfig(t *testing.T) {
           outcome: rejected
           message: error.message
 `
-	cfg, err := loadConfig(write(good))
+	cfg, err := loadConfig(write(good), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,12 +54,100 @@ func TestEndpointSinksFromConfig(t *testing.T) {
 		{strings.Replace(good, "        bearer: {env: ERP_TOKEN}\n", "        bearer: {env: ERP_TOKEN}\n        hmac: secret\n", 1), "one of bearer"},
 		{strings.Replace(good, "ERP_TOKEN", "NO_SUCH_VAR_FOR_FERRY", 1), "NO_SUCH_VAR_FOR_FERRY is not set"},
 	} {
-		cfg, err := loadConfig(write(tc.edit))
+		cfg, err := loadConfig(write(tc.edit), "")
 		if err == nil {
 			_, err = cfg.sinks()
 		}
-		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "erp") {
-			t.Errorf("want an error naming the sink and %q, got %v", tc.want, err)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "erp") || !strings.Contains(err.Error(), "ferry.yaml:3:") {
+			t.Errorf("want an error naming the sink, the file and line and %q, got %v", tc.want, err)
+		}
+		if codeFor(err) != exitConfig {
+			t.Errorf("%v: exit %d, want %d", err, codeFor(err), exitConfig)
 		}
 	}
+}
+
+// A run on another data directory or the sandbox delivers to that
+// directory's records.jsonl only: never to the finance systems the config
+// names.
+func TestScratchSinks(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "ferry.yaml")
+	os.WriteFile(p, []byte(`data_dir: prod
+sinks:
+  jsonl: {path: /srv/ferry/records.jsonl}
+  endpoints:
+    - name: erp
+      url: https://erp.example/api
+  hledger:
+    url: http://127.0.0.1:5000
+`), 0o600)
+	cfg, err := loadConfig(p, filepath.Join(dir, "scratch"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dropped := cfg.scratchSinks()
+	if got := strings.Join(dropped, "; "); got != "jsonl /srv/ferry/records.jsonl; endpoint erp; hledger http://127.0.0.1:5000" {
+		t.Errorf("dropped %q", got)
+	}
+	sinks, err := cfg.sinks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sinks) != 1 {
+		t.Fatalf("%d sinks, want the JSON Lines file only", len(sinks))
+	}
+	j, ok := sinks[0].(*delivery.JSONLines)
+	if !ok || j.Path != filepath.Join(dir, "scratch", "records.jsonl") {
+		t.Fatalf("sink %#v, want JSON Lines at scratch/records.jsonl", sinks[0])
+	}
+}
+
+// Paths derive from the config file and the data directory: relative
+// paths are the file's, --data moves the database and records.jsonl.
+func TestPathsDeriveFromConfigAndDataDir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "ferry.yaml")
+	os.WriteFile(p, []byte("data_dir: state\nselectors_dir: sel\nsinks:\n  jsonl: {}\n"), 0o600)
+	cfg, err := loadConfig(p, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DataDir != filepath.Join(dir, "state") || cfg.SelectorsDir != filepath.Join(dir, "sel") || cfg.jsonlPath() != filepath.Join(dir, "state", "records.jsonl") {
+		t.Fatalf("data %s selectors %s records %s", cfg.DataDir, cfg.SelectorsDir, cfg.jsonlPath())
+	}
+	cfg, err = loadConfig(p, "/elsewhere")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.jsonlPath() != "/elsewhere/records.jsonl" {
+		t.Fatalf("--data did not move records.jsonl: %s", cfg.jsonlPath())
+	}
+}
+
+// A config printed by mistake shows where secrets come from, never a value.
+func TestSecretsNeverPrint(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "ferry.yaml")
+	os.WriteFile(p, []byte("credentials:\n  zw:\n    user: zhangwei\n    password: Ferry#Demo2026\n    totp: {env: ZW_TOTP}\n"), 0o600)
+	cfg, err := loadConfig(p, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{fmt.Sprintf("%v", *cfg), fmt.Sprintf("%+v", *cfg), fmt.Sprintf("%#v", cfg.Credentials), mustJSON(t, cfg.Credentials)} {
+		if strings.Contains(s, "Ferry#Demo2026") || strings.Contains(s, "zhangwei") {
+			t.Errorf("a secret printed: %s", s)
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

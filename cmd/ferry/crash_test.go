@@ -53,10 +53,7 @@ func TestCrashSafety(t *testing.T) {
 		t.Skip("kills and restarts Ferry 23 times")
 	}
 	// Not parallel: it runs many browsers itself; alone it is faster and steadier.
-	bin := filepath.Join(t.TempDir(), "ferry")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildFerry(t, "crashpoints")
 	bank := sandbox.New(sandbox.Options{Seed: 9})
 	u, stop, err := bank.Serve("127.0.0.1:0")
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -80,7 +81,7 @@ func TestHealLoopAgainstRedesign(t *testing.T) {
 			t.Fatalf("round %d: selectors test passed before any heal was accepted:\n%s", round, bout)
 		}
 		for _, id := range ids {
-			if code, out, errs := ferryCmd(t, "--config", cfg, "selectors", "accept", id[1]); code != 0 {
+			if code, out, errs := ferryCmd(t, "--config", cfg, "selectors", "heals", "accept", id[1]); code != 0 {
 				t.Fatalf("accept %s: %d %s %s", id[1], code, out, errs)
 			}
 		}
@@ -150,6 +151,17 @@ func TestSelectorsCheckCanary(t *testing.T) {
 	code, out, errs = ferryCmd(t, "--config", cfg, "selectors", "check", "demobank", "--from", "2024-06-01", "--to", "2024-06-02")
 	if code != 0 || !regexp.MustCompile(`note: statement\.rows not seen: the site showed no rows from 2024-06-01 to 2024-06-02`).MatchString(out) {
 		t.Fatalf("canary on a quiet window: exit %d\n%s%s", code, out, errs)
+	}
+	// The same report as JSON, for scripts.
+	code, out, errs = ferryCmd(t, append([]string{"--config", cfg, "selectors", "check", "demobank", "--json"}, window...)...)
+	var report struct {
+		Completed bool `json:"completed"`
+		Elements  []struct {
+			Element, Result string
+		} `json:"elements"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &report) != nil || !report.Completed || len(report.Elements) < 10 {
+		t.Fatalf("canary --json: exit %d\n%s%s", code, out, errs)
 	}
 	bank.Set(func(s *sandbox.Switches) { s.Removed = []string{"search-button"} })
 	code, out, errs = ferryCmd(t, append([]string{"--config", cfg, "selectors", "check", "demobank"}, window...)...)

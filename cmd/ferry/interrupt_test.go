@@ -58,10 +58,7 @@ func slowPDF(t *testing.T, pages int) []byte {
 func TestParseStopsOnSIGTERM(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "ferry")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildFerry(t)
 	pdf := filepath.Join(dir, "slow.pdf")
 	if err := os.WriteFile(pdf, slowPDF(t, 400), 0o644); err != nil {
 		t.Fatal(err)

@@ -23,20 +23,6 @@ func ferryCmd(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
-func TestHelpForEveryCommand(t *testing.T) {
-	t.Parallel()
-	for _, args := range [][]string{{"--help"}, {"demo", "--help"}, {"sandbox", "--help"}, {"run", "--help"}, {"serve", "--help"},
-		{"runs", "--help"}, {"runs", "list", "--help"}, {"runs", "show", "--help"}, {"parse", "--help"},
-		{"selectors", "--help"}, {"selectors", "history", "--help"}, {"selectors", "diff", "--help"}, {"selectors", "rollback", "--help"}, {"selectors", "record", "--help"}, {"selectors", "lint", "--help"},
-		{"selectors", "heals", "--help"}, {"selectors", "heals", "show", "--help"}, {"selectors", "accept", "--help"}, {"selectors", "reject", "--help"}, {"selectors", "test", "--help"}, {"selectors", "check", "--help"},
-		{"deliveries", "--help"}, {"deliveries", "list", "--help"}, {"deliveries", "show", "--help"}, {"deliveries", "retry", "--help"}, {"export", "--help"}} {
-		code, out, _ := ferryCmd(t, args...)
-		if code != 0 || !strings.Contains(out, "Examples:") || !strings.Contains(out, "Usage:") {
-			t.Errorf("ferry %s: exit %d, output lacks usage or examples:\n%s", strings.Join(args, " "), code, out)
-		}
-	}
-}
-
 func TestUsageErrors(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {

@@ -1,8 +1,5 @@
-// Package crashpoint lets the crash-safety tests kill Ferry at a named
-// point: with FERRY_CRASH_AT=NAME:N in the environment, the N-th time the
-// process reaches point NAME it sends itself SIGKILL, exactly as a power
-// cut or the OOM killer would end it. Without the variable a point costs
-// one atomic load.
+//go:build crashpoints
+
 package crashpoint
 
 import (
@@ -13,6 +10,12 @@ import (
 	"syscall"
 )
 
+// Enabled reports whether this binary was built with crash points.
+const Enabled = true
+
+// The state below is the one deliberate exception to "no mutable package
+// state": a crash point must be reachable from any depth without plumbing,
+// and it only exists in test builds.
 var (
 	once   sync.Once
 	target string
@@ -34,7 +37,8 @@ func load() {
 	target, nth = name, k
 }
 
-// Hit marks that the process reached point name.
+// Hit marks that the process reached point name. Without FERRY_CRASH_AT
+// it costs one sync.Once check.
 func Hit(name string) {
 	once.Do(load)
 	if target == "" || name != target {

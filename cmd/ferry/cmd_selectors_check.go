@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -10,6 +9,8 @@ import (
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/bots"
 	"github.com/ferry-rpa/ferry/scripts"
+	"github.com/ferry-rpa/ferry/selectors"
+	"github.com/ferry-rpa/ferry/service"
 	"github.com/spf13/cobra"
 )
 
@@ -37,7 +38,8 @@ elements. Selectors for error states (a wrong password, a failed search)
 are listed as not seen: the canary does not provoke them.`,
 		Example: `  ferry selectors check demobank --config ferry.yaml
   ferry selectors check demobank --login lina
-  ferry selectors check demobank --from 2026-10-01 --to 2026-10-31`,
+  ferry selectors check demobank --from 2026-10-01 --to 2026-10-31
+  ferry selectors check demobank --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			site := args[0]
@@ -64,21 +66,23 @@ are listed as not seen: the canary does not provoke them.`,
 			if !ok {
 				return &exitError{exitUsage, fmt.Errorf("the config has no URL for site %q", site)}
 			}
-			creds, err := cfg.credentials()
+			var only []string
+			if login != "" {
+				only = []string{login}
+			}
+			creds, err := cfg.credentials(only...)
 			if err != nil {
 				return err
 			}
-			if login == "" {
-				for name := range creds {
-					if login == "" || name < login {
-						login = name
-					}
-				}
+			// The login is checked before a browser starts: an empty
+			// secret is never submitted.
+			svc := &service.Service{ScriptsDir: cfg.ScriptsDir, SelectorsDir: cfg.SelectorsDir}
+			req, err := svc.PlanRun(creds, service.RunRequest{Bot: bot, Login: login})
+			if err != nil {
+				return err
 			}
-			cred, ok := creds[login]
-			if !ok {
-				return &exitError{exitUsage, errors.New("no credential to log in with: configure one or pass --login")}
-			}
+			login = req.Login
+			cred := creds[login]
 			ctx := cmd.Context()
 			log := e.g.logger()
 			br, err := launchBrowser(ctx, cfg.Chromium, log)
@@ -101,6 +105,9 @@ are listed as not seen: the canary does not provoke them.`,
 			started := time.Now()
 			res, runErr := br.Run(ctx, bots.Job{Script: script, Selectors: sel, BaseURL: base, Credential: cred, Canary: true,
 				Params: ferry.RunParams{From: from, To: to}, HealPolicy: bots.HealOff, Logger: log})
+			if e.g.json {
+				return canaryJSON(e.g, site, sel, login, from, to, started, res, runErr)
+			}
 			w := e.g.stdout
 			fmt.Fprintf(w, "canary %s (%s) as %s, %s to %s: %s in %d ms\n", site, sel.Version, login, from, to, map[bool]string{true: "run completed", false: "run failed"}[runErr == nil], time.Since(started).Milliseconds())
 			tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
@@ -139,4 +146,57 @@ are listed as not seen: the canary does not provoke them.`,
 	c.Flags().StringVar(&fromFlag, "from", "", "first day to search (YYYY-MM-DD; default: 31 days before today)")
 	c.Flags().StringVar(&toFlag, "to", "", "last day to search (YYYY-MM-DD; default: yesterday)")
 	return c
+}
+
+// canaryJSON prints a canary's report as JSON and returns the error its
+// outcome maps to, as the table form does.
+func canaryJSON(g *globals, site string, sel *selectors.File, login string, from, to ferry.Date, started time.Time, res *bots.Result, runErr error) error {
+	type element struct {
+		Element string `json:"element"`
+		Result  string `json:"result"`
+		Page    string `json:"page,omitempty"`
+		Way     string `json:"way,omitempty"`
+	}
+	out := struct {
+		Site       string    `json:"site"`
+		Version    string    `json:"version"`
+		Login      string    `json:"login"`
+		From       string    `json:"from"`
+		To         string    `json:"to"`
+		Completed  bool      `json:"completed"`
+		Error      string    `json:"error,omitempty"`
+		DurationMS int64     `json:"duration_ms"`
+		Elements   []element `json:"elements"`
+		UnseenRows []string  `json:"unseen_rows"`
+		Ambiguous  []string  `json:"ambiguous"`
+	}{Site: site, Version: sel.Version, Login: login, From: from.String(), To: to.String(), Completed: runErr == nil,
+		DurationMS: time.Since(started).Milliseconds(), Elements: []element{}, UnseenRows: []string{}, Ambiguous: []string{}}
+	if runErr != nil {
+		out.Error = runErr.Error()
+	}
+	if res != nil {
+		for _, r := range res.Canary {
+			status := r.Status
+			if status == "none" {
+				status = "not seen"
+				if el, ok := sel.Elements[r.Element]; ok && el.Many {
+					out.UnseenRows = append(out.UnseenRows, r.Element)
+				}
+			}
+			if r.Status == "several" {
+				out.Ambiguous = append(out.Ambiguous, r.Element)
+			}
+			out.Elements = append(out.Elements, element{r.Element, status, r.Page, r.Way})
+		}
+	}
+	if err := g.printJSON(out); err != nil {
+		return err
+	}
+	switch {
+	case runErr != nil:
+		return runErr
+	case len(out.Ambiguous) > 0:
+		return &exitError{exitSiteChanged, fmt.Errorf("ambiguous selectors: %s", strings.Join(out.Ambiguous, ", "))}
+	}
+	return nil
 }
