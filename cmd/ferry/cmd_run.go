@@ -131,7 +131,14 @@ func runBot(ctx context.Context, g *globals, bot string, o runOptions) error {
 	if err != nil {
 		return err
 	}
-	defer a.close(context.WithoutCancel(ctx))
+	defer func() {
+		// Interrupted (Ctrl-C, SIGTERM): the run gets a few seconds to
+		// finish, then it is marked interrupted and resumes from what it
+		// stored at the next start; a finished run stops at once.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), runStopGrace)
+		defer cancel()
+		a.close(sctx)
+	}()
 	id, req, err := svc.StartRun(ctx, a.runner, creds, service.RunRequest{Bot: req.Bot, Login: req.Login, Params: req.Params})
 	if err != nil {
 		return err
@@ -147,6 +154,9 @@ func runBot(ctx context.Context, g *globals, bot string, o runOptions) error {
 	}
 	return reportRun(ctx, g.stdout, a, run)
 }
+
+// runStopGrace is how long an interrupted `ferry run` lets its run finish.
+const runStopGrace = 10 * time.Second
 
 func printStep(w io.Writer, s ferry.Step) {
 	mark := "ok  "
