@@ -52,12 +52,7 @@ var knownExceptions = map[string]string{
 	"runner → " + module + "/storage":                   "issue 10: being removed",
 	"runner → modernc.org/sqlite":                       "issue 10: being removed",
 	"runner → github.com/riverqueue/river/riverdriver/": "issue 10: being removed",
-	"runner → github.com/go-rod/":                       "issue 10: being removed",
-	"runner → " + module + "/bots":                      "issue 10: being removed",
-	"delivery → " + module + "/storage":                 "issue 10: being removed",
-	"delivery → modernc.org/sqlite":                     "issue 10: being removed",
-	"ledger → " + module + "/storage":                   "issue 10: being removed",
-	"ledger → modernc.org/sqlite":                       "issue 10: being removed",
+	"runner → github.com/jackc/pgx":                     "issue 10: being removed",
 }
 
 type listedPackage struct {

@@ -12,7 +12,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/ferry-rpa/ferry/storage"
+	"github.com/ferry-rpa/ferry"
 	"github.com/shopspring/decimal"
 	"gopkg.in/yaml.v3"
 )
@@ -113,7 +113,7 @@ func (t Transaction) Balanced() error {
 }
 
 // Transaction maps a delivered statement-line record.
-func (m *Mapping) Transaction(rec storage.LineRecord) (Transaction, error) {
+func (m *Mapping) Transaction(rec ferry.LineRecord) (Transaction, error) {
 	amt, err := decimal.NewFromString(rec.Amount)
 	if err != nil {
 		return Transaction{}, fmt.Errorf("record %s: amount %q: %w", rec.DedupKey, rec.Amount, err)
@@ -136,8 +136,8 @@ func (m *Mapping) Transaction(rec storage.LineRecord) (Transaction, error) {
 }
 
 // Record decodes an outbox payload.
-func Record(payload []byte) (storage.LineRecord, error) {
-	var r storage.LineRecord
+func Record(payload []byte) (ferry.LineRecord, error) {
+	var r ferry.LineRecord
 	if err := json.Unmarshal(payload, &r); err != nil {
 		return r, err
 	}
