@@ -9,7 +9,6 @@ package runner
 import (
 	"context"
 	crand "crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -290,12 +289,12 @@ func (r *Runner) reap(ctx context.Context) error {
 			return fmt.Errorf("runner: orphan %d: %w", o.ID, err)
 		}
 		var requeued bool
-		err = r.cfg.DB.Tx(ctx, func(tx *sql.Tx) error {
+		err = r.cfg.DB.InTx(ctx, func(ctx context.Context) error {
 			var err error
-			if requeued, err = r.cfg.DB.RequeueOrphan(ctx, tx, o); err != nil || !requeued {
+			if requeued, err = r.cfg.DB.RequeueOrphan(ctx, nil, o); err != nil || !requeued {
 				return err
 			}
-			_, err = r.client.InsertTx(ctx, tx, r.runArgs(o.ID, run.Bot), &river.InsertOpts{MaxAttempts: r.cfg.MaxAttempts})
+			_, err = r.client.Insert(ctx, r.runArgs(o.ID, run.Bot), &river.InsertOpts{MaxAttempts: r.cfg.MaxAttempts})
 			return err
 		})
 		if err != nil {

@@ -7,7 +7,6 @@ package runner
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -26,8 +25,6 @@ import (
 	"github.com/ferry-rpa/ferry/selectors"
 	"github.com/ferry-rpa/ferry/storage"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
 	"github.com/robfig/cron/v3"
 	"github.com/rs/zerolog"
 )
@@ -109,7 +106,7 @@ type Config struct {
 type Runner struct {
 	lock   *os.File
 	cfg    Config
-	client *river.Client[*sql.Tx]
+	client *storage.Queue
 	scheds map[string]scheduled
 	locks  sync.Map // bot+login → *sync.Mutex
 	// owner names this runner in run leases: unique per process and start.
@@ -196,7 +193,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	if cfg.CatchUpEvery == 0 {
 		cfg.CatchUpEvery = time.Minute
 	}
-	if cfg.ReservePath == "" && cfg.DB.Path != "" {
+	if cfg.ReservePath == "" && cfg.DB.Path != "" && !cfg.DB.Postgres() {
 		cfg.ReservePath = filepath.Join(filepath.Dir(cfg.DB.Path), "ferry.reserve")
 	}
 	if cfg.ReserveBytes == 0 {
@@ -232,13 +229,10 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		log.Error().Str("site", site).Str("file", path).Err(err).Msg("edited selector file rejected; the previous version keeps serving")
 	}
 	r := &Runner{cfg: cfg, scheds: map[string]scheduled{}, owner: newOwner()}
-	driver := riversqlite.New(cfg.DB.SQL)
-	mig, err := rivermigrate.New(driver, nil)
-	if err != nil {
-		return nil, fmt.Errorf("runner: river migrator: %w", err)
-	}
-	if _, err := mig.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return nil, fmt.Errorf("runner: river migrations: %w", err)
+	// River runs on the database's own driver (storage.Queue): the
+	// runner names no driver and no transaction type.
+	if err := cfg.DB.MigrateRiver(ctx); err != nil {
+		return nil, fmt.Errorf("runner: %w", err)
 	}
 	if cfg.LockPath != "" {
 		f, err := os.OpenFile(cfg.LockPath, os.O_CREATE|os.O_RDWR, 0o644)
@@ -279,7 +273,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) {
 		return DeliverArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Minute}}
 	}, &river.PeriodicJobOpts{ID: "deliver"}))
-	client, err := river.NewClient(driver, &river.Config{
+	client, err := cfg.DB.NewQueue(&river.Config{
 		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:      workers,
 		PeriodicJobs: periodic,
@@ -414,7 +408,7 @@ func (r *Runner) catchUp(ctx context.Context) error {
 			return err
 		}
 		if !known {
-			if err := r.cfg.DB.SetScheduleSlot(ctx, r.cfg.DB.SQL, s.ID, s.Cron, slot); err != nil {
+			if err := r.cfg.DB.SetScheduleSlot(ctx, nil, s.ID, s.Cron, slot); err != nil {
 				return err
 			}
 			continue
@@ -442,15 +436,15 @@ func (r *Runner) fireSlot(ctx context.Context, s scheduled, slot time.Time) erro
 	if err != nil {
 		return river.JobCancel(err)
 	}
-	err = r.cfg.DB.Tx(ctx, func(tx *sql.Tx) error {
-		id, err := r.cfg.DB.CreateRun(ctx, tx, ferry.Run{Bot: s.Bot, Login: s.Login, Schedule: s.ID, Slot: slot, Params: p})
+	err = r.cfg.DB.InTx(ctx, func(ctx context.Context) error {
+		id, err := r.cfg.DB.NewRun(ctx, ferry.Run{Bot: s.Bot, Login: s.Login, Schedule: s.ID, Slot: slot, Params: p})
 		if err != nil {
 			return err
 		}
-		if err := r.cfg.DB.SetScheduleSlot(ctx, tx, s.ID, s.Cron, slot); err != nil {
+		if err := r.cfg.DB.SetScheduleSlot(ctx, nil, s.ID, s.Cron, slot); err != nil {
 			return err
 		}
-		_, err = r.client.InsertTx(ctx, tx, r.runArgs(id, s.Bot), &river.InsertOpts{MaxAttempts: r.cfg.MaxAttempts})
+		_, err = r.client.Insert(ctx, r.runArgs(id, s.Bot), &river.InsertOpts{MaxAttempts: r.cfg.MaxAttempts})
 		return err
 	})
 	if errors.Is(err, storage.ErrSlotTaken) {
@@ -509,12 +503,12 @@ func (r *Runner) Enqueue(ctx context.Context, req Request) (int64, error) {
 		return 0, err
 	}
 	var id int64
-	err = r.cfg.DB.Tx(ctx, func(tx *sql.Tx) error {
+	err = r.cfg.DB.InTx(ctx, func(ctx context.Context) error {
 		var err error
-		if id, err = r.cfg.DB.CreateRun(ctx, tx, ferry.Run{Bot: req.Bot, Login: req.Login, Params: p}); err != nil {
+		if id, err = r.cfg.DB.NewRun(ctx, ferry.Run{Bot: req.Bot, Login: req.Login, Params: p}); err != nil {
 			return err
 		}
-		_, err = r.client.InsertTx(ctx, tx, r.runArgs(id, req.Bot), &river.InsertOpts{MaxAttempts: r.cfg.MaxAttempts})
+		_, err = r.client.Insert(ctx, r.runArgs(id, req.Bot), &river.InsertOpts{MaxAttempts: r.cfg.MaxAttempts})
 		return err
 	})
 	return id, err

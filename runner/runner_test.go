@@ -17,6 +17,7 @@ import (
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/bots"
 	"github.com/ferry-rpa/ferry/delivery"
+	"github.com/ferry-rpa/ferry/internal/pgtest"
 	"github.com/ferry-rpa/ferry/runner"
 	"github.com/ferry-rpa/ferry/sandbox"
 	"github.com/ferry-rpa/ferry/storage"
@@ -24,6 +25,10 @@ import (
 )
 
 var browser *bots.Browser
+
+// pg is the package's private PostgreSQL server, started by the first test
+// that needs it.
+var pg = pgtest.New()
 
 func TestMain(m *testing.M) {
 	var err error
@@ -34,6 +39,9 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	_ = browser.Close()
+	if err := pg.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
 	os.Exit(code)
 }
 
@@ -55,7 +63,11 @@ func setup(t *testing.T, dir string, bank *sandbox.Bank, mod func(*runner.Config
 		t.Fatal(err)
 	}
 	t.Cleanup(stop)
-	db, err := storage.Open(ctx, filepath.Join(dir, "ferry.db"), filepath.Join(dir, "artifacts"), nil)
+	dsn := filepath.Join(dir, "ferry.db")
+	if strings.HasPrefix(dir, "postgres://") {
+		dsn, dir = dir, t.TempDir()
+	}
+	db, err := storage.Open(ctx, dsn, filepath.Join(dir, "artifacts"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,5 +292,40 @@ func TestUnreconciledStatementIsHeldNotDelivered(t *testing.T) {
 	sts, _ := e.db.Statements(context.Background(), run.ID)
 	if len(sts) != 1 || sts[0].Status != "held" {
 		t.Fatalf("statements: %+v", sts)
+	}
+}
+
+// The same runner on PostgreSQL: the run row and its River job (riverpgxv5)
+// commit together, the bot runs against the sandbox bank, its records are
+// stored and delivered once, and a second run of the same period adds
+// nothing.
+func TestRunOnPostgres(t *testing.T) {
+	t.Parallel()
+	bank := sandbox.New(sandbox.Options{Seed: 5})
+	e := setup(t, pg.Database(t), bank, nil)
+	want := 0
+	for _, a := range sandbox.DefaultUsers()[0].Accounts {
+		st, _ := bank.Statement(a, ferry.NewDate(2026, 10, 1), ferry.NewDate(2026, 10, 31))
+		want += len(st.Lines)
+	}
+	if want == 0 {
+		t.Fatal("the sandbox has no lines in October 2026")
+	}
+	first := e.run(t, "demobank-zhangwei")
+	if first.Status != ferry.RunSucceeded {
+		t.Fatalf("first run: %s %s %s", first.Status, first.Class, first.Error)
+	}
+	if got := waitLines(t, e.jsonl, want); got != want {
+		t.Fatalf("first run delivered %d records, want %d", got, want)
+	}
+	second := e.run(t, "demobank-zhangwei")
+	if second.Status != ferry.RunSucceeded || !strings.Contains(second.Summary, `"new_lines":0`) {
+		t.Fatalf("second run: %s %s", second.Status, second.Summary)
+	}
+	if got := countLines(t, e.jsonl); got != want {
+		t.Fatalf("after the second run the sink holds %d records, want still %d", got, want)
+	}
+	if n, err := e.db.CountLines(context.Background()); err != nil || n != want {
+		t.Fatalf("PostgreSQL holds %d lines (%v), want %d", n, err, want)
 	}
 }

@@ -21,20 +21,22 @@ type app struct {
 
 // openDB opens (creating if needed) the data directory's database: for
 // commands that run bots or record something.
-func openDB(ctx context.Context, dataDir string) (*storage.DB, error) {
-	d := service.DataDir(dataDir)
-	db, err := storage.Open(ctx, d.Database(), d.Artifacts(), nil)
+func openDB(ctx context.Context, cfg *Config) (*storage.DB, error) {
+	d := service.DataDir(cfg.DataDir)
+	db, err := storage.Open(ctx, cfg.database(), d.Artifacts(), nil)
 	return db, d.Locked(err)
 }
 
 // openExisting opens the data directory's database only if there is one:
 // read-only commands never create files. It returns *service.NoDatabaseError
 // otherwise.
-func openExisting(ctx context.Context, dataDir string) (*storage.DB, error) {
-	if err := service.DataDir(dataDir).CheckExists(); err != nil {
-		return nil, err
+func openExisting(ctx context.Context, cfg *Config) (*storage.DB, error) {
+	if !cfg.postgres() {
+		if err := service.DataDir(cfg.DataDir).CheckExists(); err != nil {
+			return nil, err
+		}
 	}
-	return openDB(ctx, dataDir)
+	return openDB(ctx, cfg)
 }
 
 // noDatabase reports whether err says there is no database yet, telling
@@ -69,7 +71,7 @@ func openApp(ctx context.Context, cfg *Config, creds runner.Credentials, log zer
 	if err := dir.CheckFree(); err != nil {
 		return nil, err
 	}
-	db, err := openDB(ctx, cfg.DataDir)
+	db, err := openDB(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}

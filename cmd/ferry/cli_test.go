@@ -177,7 +177,7 @@ func TestExitLocked(t *testing.T) {
 	}
 	t.Parallel()
 	data := filepath.Join(t.TempDir(), "data")
-	db, err := openDB(context.Background(), data)
+	db, err := openDB(context.Background(), &Config{DataDir: data})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func TestLintJSON(t *testing.T) {
 func seedDB(t *testing.T, data string) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := openDB(ctx, data)
+	db, err := openDB(ctx, &Config{DataDir: data})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,12 +23,12 @@ func (e *deliveriesEnv) listCmd() *cobra.Command {
 			default:
 				return &exitError{exitUsage, fmt.Errorf("--state %q: want pending, delivered or parked", state)}
 			}
-			cfg, err := loadConfig(g.config, e.dataDir)
+			cfg, err := g.loadConfig(e.dataDir)
 			if err != nil {
 				return err
 			}
 			views := []deliveryJSON{}
-			db, err := openExisting(cmd.Context(), cfg.DataDir)
+			db, err := openExisting(cmd.Context(), cfg)
 			if g.noDatabase(err) {
 				if g.json {
 					return g.printJSON(views)

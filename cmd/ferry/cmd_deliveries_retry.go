@@ -28,11 +28,11 @@ func (e *deliveriesEnv) retryCmd() *cobra.Command {
 			if all == (len(ids) > 0) {
 				return &exitError{exitUsage, fmt.Errorf("give delivery ids or --all, not both or neither")}
 			}
-			cfg, err := loadConfig(g.config, e.dataDir)
+			cfg, err := g.loadConfig(e.dataDir)
 			if err != nil {
 				return err
 			}
-			db, err := openExisting(cmd.Context(), cfg.DataDir)
+			db, err := openExisting(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}

@@ -19,11 +19,11 @@ func (e *deliveriesEnv) showCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cfg, err := loadConfig(g.config, e.dataDir)
+			cfg, err := g.loadConfig(e.dataDir)
 			if err != nil {
 				return err
 			}
-			db, err := openExisting(cmd.Context(), cfg.DataDir)
+			db, err := openExisting(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}

@@ -25,11 +25,11 @@ func newExportCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return &exitError{exitUsage, err}
 			}
-			cfg, err := loadConfig(g.config, dataDir)
+			cfg, err := g.loadConfig(dataDir)
 			if err != nil {
 				return err
 			}
-			db, err := openExisting(cmd.Context(), cfg.DataDir)
+			db, err := openExisting(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}

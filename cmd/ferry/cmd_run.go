@@ -78,7 +78,7 @@ func parseParams(from, to string, accounts []string) (ferry.RunParams, error) {
 }
 
 func runBot(ctx context.Context, g *globals, bot string, o runOptions) error {
-	cfg, err := loadConfig(g.config, o.dataDir)
+	cfg, err := g.loadConfig(o.dataDir)
 	if err != nil {
 		return err
 	}

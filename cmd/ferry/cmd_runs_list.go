@@ -19,12 +19,12 @@ so and creates nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			g := e.g
-			cfg, err := loadConfig(g.config, e.dataDir)
+			cfg, err := g.loadConfig(e.dataDir)
 			if err != nil {
 				return err
 			}
 			views := []runJSON{}
-			db, err := openExisting(cmd.Context(), cfg.DataDir)
+			db, err := openExisting(cmd.Context(), cfg)
 			if g.noDatabase(err) {
 				if g.json {
 					return g.printJSON(views)

@@ -18,7 +18,7 @@ type selectorsEnv struct {
 }
 
 func (e *selectorsEnv) config() (*Config, error) {
-	return loadConfig(e.g.config, e.dataDir)
+	return e.g.loadConfig(e.dataDir)
 }
 
 // db opens the data directory's database if there is one (read-only
@@ -28,7 +28,7 @@ func (e *selectorsEnv) db(ctx context.Context) (*storage.DB, *Config, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := openExisting(ctx, cfg.DataDir)
+	db, err := openExisting(ctx, cfg)
 	return db, cfg, err
 }
 

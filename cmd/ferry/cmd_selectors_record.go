@@ -19,7 +19,7 @@ func (e *selectorsEnv) recordCmd() *cobra.Command {
 				return err
 			}
 			// Recording writes: the database is created if there is none.
-			db, err := openDB(cmd.Context(), cfg.DataDir)
+			db, err := openDB(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}

@@ -20,7 +20,7 @@ SIGTERM lets running jobs finish (up to a minute), then stops.`,
   ferry sandbox &  ferry serve          # the built-in config targets the sandbox`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := loadConfig(g.config, "")
+			cfg, err := g.loadConfig("")
 			if err != nil {
 				return err
 			}

@@ -20,6 +20,7 @@ import (
 	"github.com/ferry-rpa/ferry/runner"
 	"github.com/ferry-rpa/ferry/sandbox"
 	"github.com/ferry-rpa/ferry/scripts"
+	"github.com/ferry-rpa/ferry/service"
 	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
 )
@@ -34,7 +35,12 @@ var defaultConfig []byte
 // every file Ferry writes lives under DataDir unless the file names another
 // place: one config and one data directory say where everything is.
 type Config struct {
-	DataDir      string                      `yaml:"data_dir"`
+	DataDir string `yaml:"data_dir"`
+	// Database is where Ferry keeps its state: empty for the SQLite file
+	// in DataDir (the default), or a postgres:// URL so that several
+	// machines share the work. FERRY_DATABASE and --database override it;
+	// put a password there, not in this file.
+	Database     string                      `yaml:"database"`
 	ScriptsDir   string                      `yaml:"scripts_dir"`
 	SelectorsDir string                      `yaml:"selectors_dir"`
 	Chromium     string                      `yaml:"chromium"`
@@ -292,6 +298,9 @@ func loadConfig(path, dataDir string) (*Config, error) {
 	}
 	if dataDir != "" {
 		c.DataDir = dataDir
+	}
+	if v := os.Getenv("FERRY_DATABASE"); v != "" {
+		c.Database = v
 	}
 	if err := c.check(); err != nil {
 		return nil, err
@@ -583,3 +592,17 @@ func (ec EndpointConfig) endpoint() (*delivery.Endpoint, error) {
 
 // sandboxCredentials are the sandbox bank's published logins.
 func sandboxCredentials() runner.StaticCredentials { return sandbox.Credentials() }
+
+// database is the DSN storage opens: the config's database (a postgres://
+// URL), else the SQLite file in the data directory.
+func (c *Config) database() string {
+	if c.Database != "" {
+		return c.Database
+	}
+	return service.DataDir(c.DataDir).Database()
+}
+
+// postgres reports whether the state is in PostgreSQL.
+func (c *Config) postgres() bool {
+	return strings.HasPrefix(c.Database, "postgres://") || strings.HasPrefix(c.Database, "postgresql://")
+}

@@ -31,7 +31,7 @@ func TestDeliveriesListShowRetry(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	ctx := context.Background()
-	db, err := openDB(ctx, filepath.Join(dir, "data"))
+	db, err := openDB(ctx, &Config{DataDir: filepath.Join(dir, "data")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,7 @@ const (
 // globals are the flags every command shares.
 type globals struct {
 	config    string
+	database  string // --database: overrides the config's database and FERRY_DATABASE
 	logFormat string
 	logLevel  string
 	json      bool // --json: list and show commands print JSON
@@ -170,6 +171,7 @@ the finance system, keeping evidence of every step.`,
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)
 	root.PersistentFlags().StringVar(&g.config, "config", "", "configuration file (default: the built-in sandbox configuration)")
+	root.PersistentFlags().StringVar(&g.database, "database", "", "where Ferry keeps its state: a postgres:// URL (default: the config's database, FERRY_DATABASE, else DATA_DIR/ferry.db)")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "auto", "log format: json, console, or auto (console on a terminal)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print JSON (every list and show command, parse, version)")
@@ -250,4 +252,17 @@ func main() {
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// loadConfig loads the configuration the global flags name, with the data
+// directory dataDir (empty: the config's) and --database applied.
+func (g *globals) loadConfig(dataDir string) (*Config, error) {
+	c, err := loadConfig(g.config, dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if g.database != "" {
+		c.Database = g.database
+	}
+	return c, nil
 }

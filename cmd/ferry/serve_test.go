@@ -44,7 +44,7 @@ schedules:
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	db, err := openDB(ctx, filepath.Join(dir, "data"))
+	db, err := openDB(ctx, &Config{DataDir: filepath.Join(dir, "data")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ schedules:
 	go func() { done <- run(sctx, []string{"--log-format", "json", "serve", "--config", cfgPath}, &out, &errb) }()
 	deadline := time.After(2 * time.Minute)
 	for {
-		db, err := openDB(ctx, filepath.Join(dir, "data"))
+		db, err := openDB(ctx, &Config{DataDir: filepath.Join(dir, "data")})
 		if err == nil {
 			runs, _ := db.Runs(ctx, 5)
 			db.Close()
