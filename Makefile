@@ -20,7 +20,7 @@ test: test-deps
 	$(GO) vet ./...
 	$(GO) vet -tags crashpoints ./internal/crashpoint ./runner ./delivery
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
-	$(GO) test -count=1 -timeout 20m $(RACE) $(RACE_PKGS)
+	$(GO) test -count=1 -timeout 45m $(RACE) $(RACE_PKGS)
 	$(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v -E '$(RACE_RE)')
 
 build:
