@@ -724,34 +724,11 @@ func (r *reader) overlayAttachment(pkg *ofdPackage) {
 			continue
 		}
 		inv := &r.inv
-		for _, f := range []struct {
-			tag, field string
-			dst        *string
-			id         bool
-		}{
-			{"InvoiceNo", "发票号码", &inv.Number, true}, {"InvoiceCode", "发票代码", &inv.Code, true},
-			{"InvoiceCheckCode", "校验码", &inv.CheckCode, true}, {"MachineNo", "机器编号", &inv.MachineNo, true},
-			{"BuyerName", "购买方名称", &inv.BuyerName, false}, {"BuyerTaxID", "购买方纳税人识别号", &inv.BuyerTaxID, true},
-			{"SellerName", "销售方名称", &inv.SellerName, false}, {"SellerTaxID", "销售方纳税人识别号", &inv.SellerTaxID, true},
-		} {
-			v := strings.TrimSpace(normalize(e.find(f.tag)))
-			if f.id {
-				v = strings.ToUpper(strings.ReplaceAll(halfwidth(v), " ", ""))
-			}
-			r.takeTag(n+" "+f.tag, f.field, v, f.dst)
-		}
-		if s := e.find("IssueDate"); s != "" {
-			if d, ok := parseDate(s); !ok {
-				r.flag("%s IssueDate %q is not a date", n, s)
-			} else if inv.IssueDate.IsZero() {
-				inv.IssueDate = d
-			} else if d != inv.IssueDate {
-				r.flag("开票日期: %s says %s, the page %s", n, d, inv.IssueDate)
-			}
-		}
-		r.takeFigure(n+" TaxExclusiveTotalAmount", "合计金额", e.find("TaxExclusiveTotalAmount"), &decimalField{&inv.Amount, &inv.AmountStated})
-		r.takeFigure(n+" TaxTotalAmount", "合计税额", e.find("TaxTotalAmount"), &decimalField{&inv.Tax, nil})
-		r.takeFigure(n+" TaxInclusiveTotalAmount", "价税合计", e.find("TaxInclusiveTotalAmount"), &decimalField{&inv.Total, nil})
+		r.overlayFields(n, e, attachedTags{
+			number: "InvoiceNo", code: "InvoiceCode", check: "InvoiceCheckCode", machine: "MachineNo",
+			buyer: "BuyerName", buyerID: "BuyerTaxID", seller: "SellerName", sellerID: "SellerTaxID",
+			date: "IssueDate", amount: "TaxExclusiveTotalAmount", tax: "TaxTotalAmount", total: "TaxInclusiveTotalAmount",
+		})
 		var goods []ferry.InvoiceItem
 		e.walk(func(g *xmlElem) {
 			if len(goods) >= maxItems || g.find("Item") == "" || g.XMLName.Local == "Invoice" || g.XMLName.Local == "GoodsInfos" || len(g.Children) == 0 {
@@ -783,24 +760,26 @@ func (r *reader) overlayAttachment(pkg *ofdPackage) {
 	}
 }
 
-// overlayXBRL checks the page against an XBRL attachment written to the
-// Ministry of Finance's accounting data standard for electronic vouchers
-// (电子凭证会计数据标准, taxonomy inv): the invoice's fields and its items
-// as facts. A field the page lacks is taken from it; one that differs is
-// a flag, as is a different number of items.
-func (r *reader) overlayXBRL(n string, e *xmlElem) {
+// attachedTags names an attachment's elements for the invoice's fields: the
+// issuer's original_invoice.xml and the XBRL voucher name them differently.
+type attachedTags struct {
+	number, code, check, machine, buyer, buyerID, seller, sellerID string
+	date, amount, tax, total                                       string
+}
+
+// overlayFields checks the page's fields against attachment e (named n):
+// a field the page lacks is taken from it, one that differs is a flag.
+func (r *reader) overlayFields(n string, e *xmlElem, t attachedTags) {
 	inv := &r.inv
 	for _, f := range []struct {
 		tag, field string
 		dst        *string
 		id         bool
 	}{
-		{"NumberOfInvoice", "发票号码", &inv.Number, true}, {"CodeOfInvoice", "发票代码", &inv.Code, true},
-		{"IdentifyingCode", "校验码", &inv.CheckCode, true}, {"NumberOfInvoiceMachine", "机器编号", &inv.MachineNo, true},
-		{"NameOfPurchaser", "购买方名称", &inv.BuyerName, false},
-		{"TaxpayerIdentificationNumberUnifiedSocialCreditCodeOfPurchaser", "购买方纳税人识别号", &inv.BuyerTaxID, true},
-		{"NameOfSeller", "销售方名称", &inv.SellerName, false},
-		{"TaxpayerIdentificationNumberUnifiedSocialCreditCodeOfSeller", "销售方纳税人识别号", &inv.SellerTaxID, true},
+		{t.number, "发票号码", &inv.Number, true}, {t.code, "发票代码", &inv.Code, true},
+		{t.check, "校验码", &inv.CheckCode, true}, {t.machine, "机器编号", &inv.MachineNo, true},
+		{t.buyer, "购买方名称", &inv.BuyerName, false}, {t.buyerID, "购买方纳税人识别号", &inv.BuyerTaxID, true},
+		{t.seller, "销售方名称", &inv.SellerName, false}, {t.sellerID, "销售方纳税人识别号", &inv.SellerTaxID, true},
 	} {
 		v := strings.TrimSpace(normalize(e.find(f.tag)))
 		if f.id {
@@ -808,18 +787,33 @@ func (r *reader) overlayXBRL(n string, e *xmlElem) {
 		}
 		r.takeTag(n+" "+f.tag, f.field, v, f.dst)
 	}
-	if s := e.find("DateOfIssue"); s != "" {
+	if s := e.find(t.date); s != "" {
 		if d, ok := parseDate(s); !ok {
-			r.flag("%s DateOfIssue %q is not a date", n, s)
+			r.flag("%s %s %q is not a date", n, t.date, s)
 		} else if inv.IssueDate.IsZero() {
 			inv.IssueDate = d
 		} else if d != inv.IssueDate {
 			r.flag("开票日期: %s says %s, the page %s", n, d, inv.IssueDate)
 		}
 	}
-	r.takeFigure(n+" TotalAmountExcludingTax", "合计金额", e.find("TotalAmountExcludingTax"), &decimalField{&inv.Amount, &inv.AmountStated})
-	r.takeFigure(n+" TotalTaxAmount", "合计税额", e.find("TotalTaxAmount"), &decimalField{&inv.Tax, nil})
-	r.takeFigure(n+" TaxIncludedAmountInFigures", "价税合计", e.find("TaxIncludedAmountInFigures"), &decimalField{&inv.Total, nil})
+	r.takeFigure(n+" "+t.amount, "合计金额", e.find(t.amount), &decimalField{&inv.Amount, &inv.AmountStated})
+	r.takeFigure(n+" "+t.tax, "合计税额", e.find(t.tax), &decimalField{&inv.Tax, nil})
+	r.takeFigure(n+" "+t.total, "价税合计", e.find(t.total), &decimalField{&inv.Total, nil})
+}
+
+// overlayXBRL checks the page against an XBRL attachment written to the
+// Ministry of Finance's accounting data standard for electronic vouchers
+// (电子凭证会计数据标准, taxonomy inv): the invoice's fields and its items
+// as facts. A field the page lacks is taken from it; one that differs is
+// a flag, as is a different number of items.
+func (r *reader) overlayXBRL(n string, e *xmlElem) {
+	inv := &r.inv
+	r.overlayFields(n, e, attachedTags{
+		number: "NumberOfInvoice", code: "CodeOfInvoice", check: "IdentifyingCode", machine: "NumberOfInvoiceMachine",
+		buyer: "NameOfPurchaser", buyerID: "TaxpayerIdentificationNumberUnifiedSocialCreditCodeOfPurchaser",
+		seller: "NameOfSeller", sellerID: "TaxpayerIdentificationNumberUnifiedSocialCreditCodeOfSeller",
+		date: "DateOfIssue", amount: "TotalAmountExcludingTax", tax: "TotalTaxAmount", total: "TaxIncludedAmountInFigures",
+	})
 	items := 0
 	e.walk(func(c *xmlElem) {
 		if strings.HasSuffix(c.XMLName.Local, "DetailItemsTuple") {
