@@ -5,14 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/internal/crashpoint"
 	"github.com/ferry-rpa/ferry/scripts"
 	"github.com/ferry-rpa/ferry/selectors"
-	"github.com/ferry-rpa/ferry/storage"
 	"github.com/rs/zerolog"
 )
 
@@ -27,7 +25,7 @@ type IngestSummary struct {
 }
 
 // execute performs one attempt of a run.
-func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run storage.RunRecord, attempt int) error {
+func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run ferry.RunRecord, attempt int) error {
 	script, sel, err := scripts.LoadWith(r.cfg.ScriptsDir, r.cfg.Selectors.Get, run.Bot)
 	if err != nil {
 		return ferry.Errorf(ferry.ClassInternal, "script", "%v", err)
@@ -187,9 +185,12 @@ func (r *Runner) resumable(ctx context.Context, runID int64, script *scripts.Scr
 		}
 		var files []stored
 		for _, a := range m {
-			if _, err := os.Stat(r.cfg.DB.ArtifactPath(a.SHA256)); err != nil {
+			// Its bytes must still be there: else download it again.
+			f, err := r.cfg.DB.OpenArtifact(ctx, a.SHA256)
+			if err != nil {
 				return nil, nil, fmt.Errorf("runner: resume run %d: artifact %s: %w", runID, a.Name, err)
 			}
+			f.Close()
 			files = append(files, stored{a})
 		}
 		sort.Slice(files, func(i, j int) bool { return files[i].artifact.ID < files[j].artifact.ID })

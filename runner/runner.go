@@ -23,7 +23,6 @@ import (
 	"github.com/ferry-rpa/ferry/delivery"
 	"github.com/ferry-rpa/ferry/scripts"
 	"github.com/ferry-rpa/ferry/selectors"
-	"github.com/ferry-rpa/ferry/storage"
 	"github.com/riverqueue/river"
 	"github.com/robfig/cron/v3"
 	"github.com/rs/zerolog"
@@ -52,7 +51,8 @@ type Schedule struct {
 
 // Config wires a Runner.
 type Config struct {
-	DB           *storage.DB
+	// DB is the database: storage.DB on SQLite or PostgreSQL in Ferry.
+	DB           Store
 	Browser      Engine
 	Sites        map[string]string // site name → base URL
 	Credentials  Credentials
@@ -64,10 +64,12 @@ type Config struct {
 	// HealPolicy is "off", "propose" or "read_only" (the default).
 	HealPolicy string
 	// LockPath, when set, is a file the runner locks for its lifetime: one
-	// runner per data directory. Holding it, the runner knows that runs
-	// leased by any other process were left by one that died (a crash,
-	// SIGKILL), and runs them again at once instead of waiting for their
-	// leases to expire.
+	// runner per data directory. Holding it on a SQLite database (which
+	// only processes of this data directory use), the runner knows at
+	// start that runs leased by any other process were left by one that
+	// died (a crash, SIGKILL), and runs them again at once instead of
+	// waiting for their leases to expire. On PostgreSQL, which other
+	// machines share, only expired leases make orphans.
 	LockPath string
 	// LeaseTTL is how long a running run's lease lasts without renewal
 	// (default 60 s); LeaseRenew how often its worker renews it (default
@@ -83,7 +85,8 @@ type Config struct {
 	// ReservePath is a file of ReserveBytes (default 1 MiB) kept on the
 	// data directory's filesystem and deleted when the disk fills, so that
 	// the failure can still be recorded (default: "ferry.reserve" beside
-	// the database; "-" for none).
+	// LockPath, in the data directory; none without LockPath; "-" for
+	// none).
 	ReservePath  string
 	ReserveBytes int64
 	// Author is recorded with selector versions the runner loads
@@ -106,7 +109,7 @@ type Config struct {
 type Runner struct {
 	lock   *os.File
 	cfg    Config
-	client *storage.Queue
+	client Queue
 	scheds map[string]scheduled
 	locks  sync.Map // bot+login → *sync.Mutex
 	// owner names this runner in run leases: unique per process and start.
@@ -193,8 +196,11 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	if cfg.CatchUpEvery == 0 {
 		cfg.CatchUpEvery = time.Minute
 	}
-	if cfg.ReservePath == "" && cfg.DB.Path != "" && !cfg.DB.Postgres() {
-		cfg.ReservePath = filepath.Join(filepath.Dir(cfg.DB.Path), "ferry.reserve")
+	if cfg.DB == nil {
+		return nil, errors.New("runner: no database (Config.DB)")
+	}
+	if cfg.ReservePath == "" && cfg.LockPath != "" {
+		cfg.ReservePath = filepath.Join(filepath.Dir(cfg.LockPath), "ferry.reserve")
 	}
 	if cfg.ReserveBytes == 0 {
 		cfg.ReserveBytes = 1 << 20
@@ -229,13 +235,13 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		log.Error().Str("site", site).Str("file", path).Err(err).Msg("edited selector file rejected; the previous version keeps serving")
 	}
 	r := &Runner{cfg: cfg, scheds: map[string]scheduled{}, owner: newOwner()}
-	// River runs on the database's own driver (storage.Queue): the
+	// River runs on the database's own driver (the store's queue): the
 	// runner names no driver and no transaction type.
 	if err := cfg.DB.MigrateRiver(ctx); err != nil {
 		return nil, fmt.Errorf("runner: %w", err)
 	}
 	if cfg.LockPath != "" {
-		f, err := os.OpenFile(cfg.LockPath, os.O_CREATE|os.O_RDWR, 0o644)
+		f, err := os.OpenFile(cfg.LockPath, os.O_CREATE|os.O_RDWR, 0o600)
 		if err != nil {
 			return nil, fmt.Errorf("runner: lock: %w", err)
 		}
@@ -273,7 +279,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) {
 		return DeliverArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Minute}}
 	}, &river.PeriodicJobOpts{ID: "deliver"}))
-	client, err := cfg.DB.NewQueue(&river.Config{
+	client, err := newQueue(cfg.DB, &river.Config{
 		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:      workers,
 		PeriodicJobs: periodic,
@@ -319,6 +325,9 @@ func (r *Runner) Start(ctx context.Context) error {
 	r.bg, r.stopBG = context.WithCancel(context.WithoutCancel(ctx))
 	if err := r.makeReserve(); err != nil {
 		r.cfg.Logger.Warn().Err(err).Msg("no disk reserve: a full disk may leave a run unrecorded")
+	}
+	if err := r.reapDead(ctx); err != nil {
+		return err
 	}
 	if err := r.reap(ctx); err != nil {
 		return err
@@ -408,7 +417,7 @@ func (r *Runner) catchUp(ctx context.Context) error {
 			return err
 		}
 		if !known {
-			if err := r.cfg.DB.SetScheduleSlot(ctx, nil, s.ID, s.Cron, slot); err != nil {
+			if err := r.cfg.DB.AdvanceScheduleSlot(ctx, s.ID, s.Cron, slot); err != nil {
 				return err
 			}
 			continue
@@ -441,13 +450,13 @@ func (r *Runner) fireSlot(ctx context.Context, s scheduled, slot time.Time) erro
 		if err != nil {
 			return err
 		}
-		if err := r.cfg.DB.SetScheduleSlot(ctx, nil, s.ID, s.Cron, slot); err != nil {
+		if err := r.cfg.DB.AdvanceScheduleSlot(ctx, s.ID, s.Cron, slot); err != nil {
 			return err
 		}
 		_, err = r.client.Insert(ctx, r.runArgs(id, s.Bot), &river.InsertOpts{MaxAttempts: r.cfg.MaxAttempts})
 		return err
 	})
-	if errors.Is(err, storage.ErrSlotTaken) {
+	if errors.Is(err, ferry.ErrSlotTaken) {
 		r.cfg.Logger.Info().Str("schedule", s.ID).Time("slot", slot).Msg("slot already ran")
 		return nil
 	}
@@ -517,7 +526,7 @@ func (r *Runner) Enqueue(ctx context.Context, req Request) (int64, error) {
 // Wait blocks until the run has ended (succeeded, failed or held) and
 // returns it, or until ctx ends. An interrupted run has not ended: it
 // resumes at the next start.
-func (r *Runner) Wait(ctx context.Context, id int64) (storage.RunRecord, error) {
+func (r *Runner) Wait(ctx context.Context, id int64) (ferry.RunRecord, error) {
 	for {
 		run, err := r.cfg.DB.Run(ctx, id)
 		if err != nil {
