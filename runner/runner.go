@@ -47,6 +47,10 @@ type Schedule struct {
 	Bot   string `yaml:"bot"`
 	Login string `yaml:"login"`
 	Cron  string `yaml:"cron"`
+	// Site is the site (a name in Config.Sites) the bot logs in to: one
+	// script serves every site of its portal software. Empty: the
+	// script's own site.
+	Site string `yaml:"site,omitempty"`
 }
 
 // Config wires a Runner.
