@@ -75,19 +75,6 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 		// that River's rescuer freed after the run was queued again.
 		return nil
 	}
-	// Never two runs of the same bot with the same login at once: a second
-	// login can log the first out, or lock the account.
-	key := run.Bot + "\x00" + run.Login
-	mu, _ := r.locks.LoadOrStore(key, &sync.Mutex{})
-	if !mu.(*sync.Mutex).TryLock() {
-		return river.JobSnooze(2 * time.Second)
-	}
-	defer mu.(*sync.Mutex).Unlock()
-	if other, err := r.cfg.DB.ActiveRun(ctx, run.Bot, run.Login, run.ID); err != nil {
-		return err
-	} else if other != 0 {
-		return river.JobSnooze(2 * time.Second)
-	}
 	// The run's own count of attempts: a run requeued after its process
 	// died, or resumed after a stop, gets a job whose count starts again.
 	attempt := max(job.Attempt, run.Attempt+1)
@@ -106,9 +93,25 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 		}
 		return river.JobSnooze(max(time.Second, time.Until(until)+time.Second))
 	}
+	p, err := r.prepare(run)
+	if err != nil {
+		return r.settle(ctx, log, run.Run, job, err, false)
+	}
+	// Never two runs of one user on one site at once (a second login can
+	// log the first out, or lock the account), and no more runs on a site
+	// than its limits allow: the store decides, atomically across every
+	// process sharing it.
+	if err := r.begin(ctx, run, p, attempt); err != nil {
+		if wait, busy := busyFor(err); busy {
+			_ = r.cfg.DB.ReleaseLease(context.WithoutCancel(ctx), run.ID, r.owner)
+			log.Debug().Err(err).Dur("retry_in", wait).Msg("waiting for the login or the site")
+			return river.JobSnooze(wait)
+		}
+		return r.settle(ctx, log, run.Run, job, err, false)
+	}
 	runCtx, release := r.hold(ctx, log, run.ID)
 	defer release() // a panic too stops the renewals; the lease stays until the error handler fails the run
-	err = r.execute(runCtx, log, run, attempt)
+	err = r.execute(runCtx, log, run, p, attempt)
 	lost := errors.Is(context.Cause(runCtx), errLeaseLost)
 	release()
 	return r.settle(ctx, log, run.Run, job, err, lost)

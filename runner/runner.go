@@ -115,7 +115,6 @@ type Runner struct {
 	cfg    Config
 	client Queue
 	scheds map[string]scheduled
-	locks  sync.Map // bot+login → *sync.Mutex
 	// owner names this runner in run leases: unique per process and start.
 	owner string
 	// cutting is set when Stop's grace period is over and the runs still
