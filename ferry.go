@@ -34,9 +34,12 @@ const (
 
 // Run is one execution of a bot: scheduled (Schedule and Slot set) or ad hoc.
 type Run struct {
-	ID         int64
-	Bot        string
-	Login      string // the credential name; two runs of a bot never share one at once
+	ID    int64
+	Bot   string
+	Login string // the credential name
+	// Site is the site the run logs in to (a name in the configuration's
+	// sites); empty for the script's own site.
+	Site       string
 	Schedule   string // empty for ad-hoc runs
 	Slot       time.Time
 	Params     RunParams
