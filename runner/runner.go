@@ -56,9 +56,12 @@ type Schedule struct {
 // Config wires a Runner.
 type Config struct {
 	// DB is the database: storage.DB on SQLite or PostgreSQL in Ferry.
-	DB           Store
-	Browser      Engine
-	Sites        map[string]string // site name → base URL
+	DB      Store
+	Browser Engine
+	Sites   map[string]string // site name → base URL
+	// SiteLimits are the sites' limits by site name (none for a site
+	// without an entry), held across every process sharing the database.
+	SiteLimits   map[string]ferry.SiteLimits
 	Credentials  Credentials
 	ScriptsDir   string
 	SelectorsDir string
@@ -215,6 +218,11 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		}
 		longest = max(longest, d)
 	}
+	for site, l := range cfg.SiteLimits {
+		if l.MaxConcurrent < 0 || l.MinInterval < 0 {
+			return nil, fmt.Errorf("runner: site %q: limits %+v must not be negative", site, l)
+		}
+	}
 	if cfg.Selectors == nil {
 		cfg.Selectors = selectors.NewRegistry(cfg.SelectorsDir)
 	}
@@ -271,6 +279,9 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 			return nil, fmt.Errorf("runner: schedule id %q used twice", s.ID)
 		}
 		if _, _, err := scripts.LoadWith(cfg.ScriptsDir, cfg.Selectors.Get, s.Bot); err != nil {
+			return nil, fmt.Errorf("runner: schedule %q: %w", s.ID, err)
+		}
+		if err := r.checkSite(s.Site); err != nil {
 			return nil, fmt.Errorf("runner: schedule %q: %w", s.ID, err)
 		}
 		sc := scheduled{s, spec}
@@ -449,7 +460,7 @@ func (r *Runner) fireSlot(ctx context.Context, s scheduled, slot time.Time) erro
 		return river.JobCancel(err)
 	}
 	err = r.cfg.DB.InTx(ctx, func(ctx context.Context) error {
-		id, err := r.cfg.DB.NewRun(ctx, ferry.Run{Bot: s.Bot, Login: s.Login, Schedule: s.ID, Slot: slot, Params: p})
+		id, err := r.cfg.DB.NewRun(ctx, ferry.Run{Bot: s.Bot, Login: s.Login, Site: s.Site, Schedule: s.ID, Slot: slot, Params: p})
 		if err != nil {
 			return err
 		}
@@ -473,8 +484,11 @@ func (r *Runner) runArgs(id int64, bot string) RunArgs {
 
 // Request asks for an ad-hoc run.
 type Request struct {
-	Bot    string
-	Login  string
+	Bot   string
+	Login string
+	// Site is the site (a name in Config.Sites) to log in to; empty: the
+	// script's own.
+	Site   string
 	Params ferry.RunParams
 }
 
@@ -514,10 +528,13 @@ func (r *Runner) Enqueue(ctx context.Context, req Request) (int64, error) {
 	if _, err := r.cfg.Credentials.Credential(req.Login); err != nil {
 		return 0, err
 	}
+	if err := r.checkSite(req.Site); err != nil {
+		return 0, err
+	}
 	var id int64
 	err = r.cfg.DB.InTx(ctx, func(ctx context.Context) error {
 		var err error
-		if id, err = r.cfg.DB.NewRun(ctx, ferry.Run{Bot: req.Bot, Login: req.Login, Params: p}); err != nil {
+		if id, err = r.cfg.DB.NewRun(ctx, ferry.Run{Bot: req.Bot, Login: req.Login, Site: req.Site, Params: p}); err != nil {
 			return err
 		}
 		_, err = r.client.Insert(ctx, r.runArgs(id, req.Bot), &river.InsertOpts{MaxAttempts: r.cfg.MaxAttempts})

@@ -753,3 +753,15 @@ func (c *Config) botTimeouts() map[string]time.Duration {
 	}
 	return out
 }
+
+// siteLimits is each configured site's limits, for runner.Config.SiteLimits
+// (sites without limits are left out).
+func (c *Config) siteLimits() map[string]ferry.SiteLimits {
+	out := map[string]ferry.SiteLimits{}
+	for name, s := range c.SiteEntries {
+		if s.MaxConcurrent > 0 || s.MinInterval > 0 {
+			out[name] = ferry.SiteLimits{MaxConcurrent: s.MaxConcurrent, MinInterval: s.MinInterval}
+		}
+	}
+	return out
+}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ferry-rpa/ferry"
 )
 
 // sitesConfig has two sites of one portal software (the demobank script
@@ -51,11 +53,12 @@ func TestSitesSchedulesAndBotsConfig(t *testing.T) {
 	if cfg.Sites["demobank"] != "http://127.0.0.1:8700" || cfg.Sites["demobank-east"] != "http://127.0.0.1:8701" {
 		t.Fatalf("site URLs: %v", cfg.Sites)
 	}
-	if e := cfg.SiteEntries["demobank-east"]; e.MaxConcurrent != 1 || e.MinInterval != 30*time.Second {
-		t.Fatalf("site limits: %+v", e)
+	limits := cfg.siteLimits()
+	if l := limits["demobank-east"]; l != (ferry.SiteLimits{MaxConcurrent: 1, MinInterval: 30 * time.Second}) {
+		t.Fatalf("site limits: %+v", l)
 	}
-	if e := cfg.SiteEntries["demobank"]; e.MaxConcurrent != 0 || e.MinInterval != 0 {
-		t.Fatalf("a site given as a URL has limits: %+v", e)
+	if l, ok := limits["demobank"]; ok {
+		t.Fatalf("a site given as a URL has limits: %+v", l)
 	}
 	if len(cfg.Schedules) != 1 || cfg.Schedules[0].Site != "demobank-east" {
 		t.Fatalf("schedules: %+v", cfg.Schedules)
