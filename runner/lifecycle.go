@@ -75,6 +75,13 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 		// that River's rescuer freed after the run was queued again.
 		return nil
 	}
+	// A second job of a run this process is working (an orphan's old job,
+	// freed by River's rescuer while the new one works): the lease, being
+	// this process's own, would not stop it.
+	if _, busy := r.working.LoadOrStore(run.ID, struct{}{}); busy {
+		return river.JobSnooze(busyRetry)
+	}
+	defer r.working.Delete(run.ID)
 	// The run's own count of attempts: a run requeued after its process
 	// died, or resumed after a stop, gets a job whose count starts again.
 	attempt := max(job.Attempt, run.Attempt+1)

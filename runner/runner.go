@@ -118,6 +118,8 @@ type Runner struct {
 	cfg    Config
 	client Queue
 	scheds map[string]scheduled
+	// working holds the ids of the runs this process's workers work now.
+	working sync.Map
 	// owner names this runner in run leases: unique per process and start.
 	owner string
 	// cutting is set when Stop's grace period is over and the runs still
