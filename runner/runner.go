@@ -295,7 +295,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) {
 		return DeliverArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Minute}}
 	}, &river.PeriodicJobOpts{ID: "deliver"}))
-	client, err := newQueue(cfg.DB, &river.Config{
+	client, err := cfg.DB.NewQueue(&river.Config{
 		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:      workers,
 		PeriodicJobs: periodic,

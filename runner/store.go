@@ -7,12 +7,10 @@ package runner
 
 import (
 	"context"
-	"fmt"
-	"reflect"
 
 	"github.com/ferry-rpa/ferry"
+	"github.com/ferry-rpa/ferry/internal/jobqueue"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 )
 
 // Store is the database a runner works on.
@@ -32,60 +30,11 @@ type Store interface {
 	// MigrateRiver applies River's own migrations to the database. Errors
 	// name the database.
 	MigrateRiver(ctx context.Context) error
-	// The store also has NewQueue(*river.Config) (Q, error), where Q is its
-	// own queue type implementing Queue (see newQueue).
+	// NewQueue returns a River client configured by cfg on the store's
+	// own driver; a cfg without Queues gives a client that only inserts.
+	// Errors wrap River's.
+	NewQueue(cfg *river.Config) (Queue, error)
 }
 
-// Queue is River's client on the store's driver, as the runner uses it:
-// the methods of river.Client that do not name the driver's transaction
-// type. Jobs inserted with a context from the store's InTx commit and roll
-// back with that transaction.
-type Queue interface {
-	// Start starts working jobs and the periodic jobs' schedule; ctx, if
-	// cancelled, cancels the jobs in flight (see river.Client.Start).
-	Start(ctx context.Context) error
-	// Stop stops fetching jobs and waits for those running to finish, or
-	// for ctx to end, returning ctx's error then.
-	Stop(ctx context.Context) error
-	// StopAndCancel cancels the running jobs' contexts and waits for them.
-	StopAndCancel(ctx context.Context) error
-	// Stopped is closed when the client has stopped.
-	Stopped() <-chan struct{}
-	// Subscribe returns job events of the given kinds and a function that
-	// ends the subscription.
-	Subscribe(kinds ...river.EventKind) (<-chan *river.Event, func())
-	// PeriodicJobs is the client's periodic job bundle.
-	PeriodicJobs() *river.PeriodicJobBundle
-	// JobGet returns a job; an unknown id is river.ErrNotFound (wrapped).
-	JobGet(ctx context.Context, id int64) (*rivertype.JobRow, error)
-	// JobRetry makes a job available to run now.
-	JobRetry(ctx context.Context, id int64) (*rivertype.JobRow, error)
-	// JobCancel cancels a job.
-	JobCancel(ctx context.Context, id int64) (*rivertype.JobRow, error)
-	// Insert inserts a job, in the transaction ctx carries (from the
-	// store's InTx) when it carries one. Errors wrap River's.
-	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
-}
-
-// newQueue makes the store's River client. The store's NewQueue returns
-// its own concrete queue type (storage's is *storage.Queue): Go has no
-// covariant method results, so no interface method can name it without
-// the runner importing the implementation. It is found by name, its
-// signature checked, and its result checked against Queue.
-func newQueue(db Store, cfg *river.Config) (Queue, error) {
-	m := reflect.ValueOf(db).MethodByName("NewQueue")
-	errType := reflect.TypeFor[error]()
-	if !m.IsValid() || m.Type().NumIn() != 1 || m.Type().In(0) != reflect.TypeFor[*river.Config]() ||
-		m.Type().NumOut() != 2 || m.Type().Out(1) != errType || !m.Type().Out(0).Implements(reflect.TypeFor[Queue]()) {
-		return nil, fmt.Errorf("runner: the store (%T) has no method NewQueue(*river.Config) (Queue, error)", db)
-	}
-	out := m.Call([]reflect.Value{reflect.ValueOf(cfg)})
-	if err, _ := out[1].Interface().(error); err != nil {
-		return nil, err
-	}
-	q, _ := out[0].Interface().(Queue)
-	if q == nil || (out[0].Kind() == reflect.Pointer && out[0].IsNil()) {
-		return nil, fmt.Errorf("runner: the store (%T) returned no queue", db)
-	}
-	return q, nil
-}
+// Queue is River's client on the store's driver (see jobqueue.Queue).
+type Queue = jobqueue.Queue

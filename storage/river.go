@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/ferry-rpa/ferry/internal/jobqueue"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -54,7 +55,7 @@ type Queue struct {
 
 // NewQueue returns a River client configured by cfg on d's driver. A cfg
 // without Queues gives a client that only inserts.
-func (d *DB) NewQueue(cfg *river.Config) (*Queue, error) {
+func (d *DB) NewQueue(cfg *river.Config) (jobqueue.Queue, error) {
 	q := &Queue{d: d}
 	var err error
 	if d.Postgres() {
