@@ -34,9 +34,9 @@ type Progress struct {
 	// of each in Attempts.
 	Steps    []ferry.Step
 	Attempts []int
-	// NoWorkers is set, once per wait, when the run waits (queued or
-	// interrupted) and nothing works the database: it starts only when a
-	// serve does.
+	// NoWorkers is set, once per wait, when the run waits (queued,
+	// interrupted, or running under a lease nobody renews) and nothing
+	// works the database: it goes on only when a serve starts.
 	NoWorkers bool
 }
 
@@ -99,13 +99,16 @@ func Follow(ctx context.Context, store FollowStore, id int64, o FollowOptions, r
 				p.Attempts = append(p.Attempts, attempts[i])
 			}
 		}
+		waiting := run.Status == ferry.RunQueued || run.Status == ferry.RunInterrupted
 		if run.Status == ferry.RunRunning {
-			owner, _, err := store.Lease(ctx, id)
+			owner, until, err := store.Lease(ctx, id)
 			if err == nil && owner != lastOwner {
 				p.Owner, lastOwner, p.Changed = owner, owner, true
 			}
+			// A lease nobody renews: the process working the run died,
+			// and the run waits for a serve to take it over.
+			waiting = err == nil && !until.IsZero() && time.Now().After(until)
 		}
-		waiting := run.Status == ferry.RunQueued || run.Status == ferry.RunInterrupted
 		if !waiting {
 			warned = false
 		} else if o.Workers != nil && time.Since(checked) >= o.WorkersEvery {

@@ -191,7 +191,7 @@ func FindServe(ctx context.Context, dir DataDir, db *storage.DB) (Serving, error
 		}
 		who := "a Ferry process"
 		if be.Holder.PID != 0 {
-			who = be.Holder.String()
+			who = fmt.Sprintf("ferry serve (process %d)", be.Holder.PID)
 		}
 		return Serving{Live: true, How: fmt.Sprintf("%s holds %s", who, dir.Lock())}, nil
 	case err != nil:

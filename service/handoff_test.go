@@ -311,6 +311,27 @@ func TestFollow(t *testing.T) {
 		if r, err := db.Run(ctx, id2); err != nil || r.Status != ferry.RunQueued {
 			t.Fatalf("the followed run after the follower stopped: %+v %v, want it queued", r, err)
 		}
+		// A running run whose lease nobody renews waits too: its process
+		// died, and nothing works the database.
+		id3, err := db.NewRun(ctx, ferry.Run{Bot: "demobank-statements", Login: "zw"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := db.ClaimRun(ctx, id3, "host/43/dead", now, now.Add(-time.Second)); err != nil || !ok {
+			t.Fatalf("claim: %v %v", ok, err)
+		}
+		if _, err := db.BeginRun(ctx, id3, 1, "v1"); err != nil {
+			t.Fatal(err)
+		}
+		cctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			_, err := Follow(cctx, db, id3, FollowOptions{Every: 5 * time.Millisecond, Workers: noWorkers, WorkersEvery: time.Millisecond}, record)
+			done <- err
+		}()
+		expect("running on host/43/dead no workers")
+		cancel()
+		<-done
 		// A run that does not exist is the store's not-found error.
 		if _, err := Follow(ctx, db, 999, FollowOptions{}, record); !errors.Is(err, storage.ErrNotFound) {
 			t.Fatalf("Follow of no run: %v, want ErrNotFound", err)

@@ -92,6 +92,6 @@ func printProgress(w io.Writer, p service.Progress) {
 		printStep(w, s)
 	}
 	if p.NoWorkers {
-		fmt.Fprintln(w, "  waiting: no Ferry process works this database; the run starts when a ferry serve does (Ctrl-C stops following, the run stays queued)")
+		fmt.Fprintln(w, "  waiting: no Ferry process works this database; the run goes on when a ferry serve starts (Ctrl-C stops following and leaves the run as it is)")
 	}
 }
