@@ -115,6 +115,9 @@ func runBot(ctx context.Context, g *globals, bot string, o runOptions) error {
 		if o.sandbox {
 			return &exitError{exitBusy, fmt.Errorf("a ferry serve works this database (%s), and a --sandbox run cannot be handed to it: the sandbox bank lives in this process (use another --data, or another --database)", serving.How)}
 		}
+		if o.dataDir != "" && !o.configSinks {
+			fmt.Fprintln(g.stderr, "ferry: note: the serve delivers the records to the sinks of its own config, not to this data directory's records.jsonl")
+		}
 		return handOver(ctx, g, cfg, svc, db, serving, service.RunRequest{Bot: bot, Login: o.login, Params: params}, o.detach)
 	}
 	if db != nil {

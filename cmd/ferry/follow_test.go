@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +26,52 @@ import (
 	"github.com/ferry-rpa/ferry/service"
 	"github.com/ferry-rpa/ferry/storage"
 )
+
+// pgStart starts the package's PostgreSQL server once (see pgURL).
+var pgStart sync.Once
+
+// pgURL returns a fresh database of the package's server (pg), starting
+// the server, the first time, from an OS thread that lives as long as the
+// test binary. pgtest starts postgres with Pdeathsig, which Linux sends
+// when the thread that started it exits; the browser launcher (bots) ends
+// the threads it locks, and Go reuses threads, so a server started from an
+// ordinary thread can be killed in the middle of the package's tests
+// ("terminating connection due to unexpected postmaster exit").
+func pgURL(t *testing.T) string {
+	t.Helper()
+	pgStart.Do(func() {
+		started := make(chan struct{})
+		go func() {
+			runtime.LockOSThread() // never unlocked: this thread must outlive the server
+			func() {
+				// A server that cannot start makes Database go on past
+				// startTB's Fatalf and panic; the call below reports it.
+				defer func() { _ = recover() }()
+				pg.Database(startTB{t})
+			}()
+			close(started)
+			select {} // ends with the test binary, as the server does
+		}()
+		<-started
+	})
+	// A server that could not start fails (or skips) here, in the test.
+	return pg.Database(t)
+}
+
+// startTB is a test's testing.TB for a call made off the test's goroutine:
+// failing or skipping is left to the call that follows on the test's own.
+type startTB struct{ testing.TB }
+
+func (startTB) Fatalf(string, ...any) {}
+func (startTB) Fatal(...any)          {}
+func (startTB) FailNow()              {}
+func (startTB) Errorf(string, ...any) {}
+func (startTB) Error(...any)          {}
+func (startTB) Skipf(string, ...any)  {}
+func (startTB) Skip(...any)           {}
+func (startTB) SkipNow()              {}
+func (startTB) Logf(string, ...any)   {}
+func (startTB) Log(...any)            {}
 
 // syncBuffer is a bytes.Buffer that a process writes while a test reads.
 type syncBuffer struct {
@@ -345,7 +392,7 @@ func TestRunBesideServe(t *testing.T) {
 // process writes nothing in its own data directory.
 func TestRunBesideServesOnPostgres(t *testing.T) {
 	bin := buildFerry(t)
-	url := pg.Database(t)
+	url := pgURL(t)
 	dir := t.TempDir()
 	bank := sandbox.New(sandbox.Options{Seed: 12})
 	u, stop, err := bank.Serve("127.0.0.1:0")
@@ -397,7 +444,7 @@ func TestRunsCreateNothing(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	url := pg.Database(t)
+	url := pgURL(t)
 	for _, args := range [][]string{
 		{"runs", "list", "--data", data},
 		{"--json", "runs", "list", "--data", data},
