@@ -164,8 +164,10 @@ func InsertOnly(db *storage.DB) (*storage.Queue, error) {
 // Serving says whether a process that works runs (a `ferry serve`) is
 // working a database, and how that was told, for the operator.
 type Serving struct {
+	// Live is set when a serve works the database: a run is handed to it.
 	Live bool
-	How  string
+	// How says what told it (the lock's holder, River's leader).
+	How string
 }
 
 // FindServe tells whether a serve works the database of dir beside this
