@@ -61,6 +61,9 @@ func (w *runWorker) Timeout(job *river.Job[RunArgs]) time.Duration {
 	if job.Args.Timeout > 0 {
 		return job.Args.Timeout
 	}
+	if d := w.r.cfg.BotTimeouts[job.Args.Bot]; d > 0 {
+		return d
+	}
 	return w.r.cfg.RunTimeout
 }
 

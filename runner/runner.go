@@ -146,7 +146,12 @@ type scheduled struct {
 // the run's status and lease decide which of them works it.
 type RunArgs struct {
 	RunID int64 `json:"run_id"`
-	// Timeout bounds the run (0: the runner's RunTimeout).
+	// Bot is the run's bot: without Timeout, the worker bounds the run by
+	// its own configuration's time limit for the bot (a run handed over by
+	// another process knows none).
+	Bot string `json:"bot,omitempty"`
+	// Timeout bounds the run (0: the worker's limit for Bot, else its
+	// RunTimeout).
 	Timeout time.Duration `json:"timeout,omitempty"`
 }
 
@@ -481,7 +486,7 @@ func (r *Runner) fireSlot(ctx context.Context, s scheduled, slot time.Time) erro
 
 // runArgs is the job of a run of bot, with the bot's time limit.
 func (r *Runner) runArgs(id int64, bot string) RunArgs {
-	return RunArgs{RunID: id, Timeout: r.cfg.BotTimeouts[bot]}
+	return RunArgs{RunID: id, Bot: bot, Timeout: r.cfg.BotTimeouts[bot]}
 }
 
 // Request asks for an ad-hoc run.

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ferry-rpa/ferry/internal/jobqueue"
 	"sort"
 	"strings"
 	"time"
@@ -136,7 +137,7 @@ func ResolveParams(script *scripts.Script, p ferry.RunParams, now time.Time) (fe
 
 // Handoff records a planned run (see PlanHandoff) and its River job in one
 // transaction, for whichever serve working the database takes the job
-// first. timeout bounds the run (0: the serve's run timeout). It returns
+// first. timeout bounds the run (0: the serve's limit for the bot). It returns
 // the run's id. An error means neither the run nor its job was written.
 func Handoff(ctx context.Context, db HandoffStore, jobs JobInserter, req runner.Request, timeout time.Duration) (int64, error) {
 	var id int64
@@ -146,7 +147,7 @@ func Handoff(ctx context.Context, db HandoffStore, jobs JobInserter, req runner.
 			return err
 		}
 		// The job is exactly the runner's, so that its worker takes it.
-		_, err = jobs.Insert(ctx, runner.RunArgs{RunID: id, Timeout: timeout}, &river.InsertOpts{MaxAttempts: RunMaxAttempts})
+		_, err = jobs.Insert(ctx, runner.RunArgs{RunID: id, Bot: req.Bot, Timeout: timeout}, &river.InsertOpts{MaxAttempts: RunMaxAttempts})
 		return err
 	})
 	if err != nil {
@@ -157,7 +158,7 @@ func Handoff(ctx context.Context, db HandoffStore, jobs JobInserter, req runner.
 
 // InsertOnly is a River client on db that only inserts jobs: it works none,
 // so the process that holds it launches no browser and elects no leader.
-func InsertOnly(db *storage.DB) (*storage.Queue, error) {
+func InsertOnly(db *storage.DB) (jobqueue.Queue, error) {
 	return db.NewQueue(&river.Config{})
 }
 

@@ -271,7 +271,7 @@ func TestFollow(t *testing.T) {
 		if ok, err := db.ClaimRun(ctx, id, "host/42/abc", now, now.Add(time.Minute)); err != nil || !ok {
 			t.Fatalf("claim: %v %v", ok, err)
 		}
-		if _, err := db.BeginRun(ctx, id, 1, "v1"); err != nil {
+		if err := db.BeginRun(ctx, id, ferry.RunStart{Attempt: 1, SelectorVersion: "v1"}); err != nil {
 			t.Fatal(err)
 		}
 		expect("running on host/42/abc")
@@ -320,7 +320,7 @@ func TestFollow(t *testing.T) {
 		if ok, err := db.ClaimRun(ctx, id3, "host/43/dead", now, now.Add(-time.Second)); err != nil || !ok {
 			t.Fatalf("claim: %v %v", ok, err)
 		}
-		if _, err := db.BeginRun(ctx, id3, 1, "v1"); err != nil {
+		if err := db.BeginRun(ctx, id3, ferry.RunStart{Attempt: 1, SelectorVersion: "v1"}); err != nil {
 			t.Fatal(err)
 		}
 		cctx, cancel = context.WithCancel(ctx)
