@@ -275,7 +275,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	river.AddWorker(workers, &deliverWorker{r: r})
 	var periodic []*river.PeriodicJob
 	for _, s := range cfg.Schedules {
-		spec, err := cron.ParseStandard(s.Cron)
+		spec, err := parseSpec(s.Cron)
 		if err != nil {
 			return nil, fmt.Errorf("runner: schedule %q: cron %q: %w", s.ID, s.Cron, err)
 		}
@@ -324,7 +324,36 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 }
 
 // lastSlot is the latest time at or before now that spec fires.
+// parseSpec reads a schedule's cron spec. An interval (@every 15m) is
+// laid on a fixed grid (time.Truncate's: multiples of the interval from
+// the zero time), so that its slots are the same for every process,
+// before and after a restart or a change of leader. robfig's own @every
+// counts from whenever it is asked, so no two processes would agree on a
+// slot, and catch-up would invent one at every look.
+func parseSpec(text string) (cron.Schedule, error) {
+	spec, err := cron.ParseStandard(text)
+	if err != nil {
+		return nil, err
+	}
+	if every, ok := spec.(cron.ConstantDelaySchedule); ok {
+		return gridSchedule{every.Delay}, nil
+	}
+	return spec, nil
+}
+
+// gridSchedule fires at the multiples of its interval since the zero time
+// (time.Truncate's grid).
+type gridSchedule struct{ every time.Duration }
+
+// Next returns the first multiple of the interval after t.
+func (g gridSchedule) Next(t time.Time) time.Time {
+	return t.Truncate(g.every).Add(g.every)
+}
+
 func lastSlot(spec cron.Schedule, now time.Time) time.Time {
+	if g, ok := spec.(gridSchedule); ok {
+		return now.Truncate(g.every)
+	}
 	// Walk forward from far enough back; cron has no "previous".
 	var last time.Time
 	for _, back := range []time.Duration{25 * time.Hour, 8 * 24 * time.Hour, 366 * 24 * time.Hour} {
