@@ -104,11 +104,15 @@ func versionWS(port int) string {
 	return v.WebSocket
 }
 
+// shortTo ends the period of slowJob's runs.
+var shortTo = ferry.NewDate(2026, 10, 5)
+
 // slowJob is job with waits long enough for a loaded machine: these
 // tests are about the browser's connection, not the site's speed.
 func slowJob(t *testing.T, base string, u sandbox.User) bots.Job {
 	j := job(t, base, u)
 	j.StepTimeout = 30 * time.Second
+	j.Params.To = shortTo // a page or two per account
 	return j
 }
 
@@ -136,7 +140,7 @@ func checkStatements(t *testing.T, bank *sandbox.Bank, u sandbox.User, res *bots
 		t.Fatalf("got %d downloads, want %d", got, want)
 	}
 	for _, d := range res.Downloads {
-		st, err := bank.Statement(d.Account, ferry.NewDate(2026, 10, 1), ferry.NewDate(2026, 10, 31))
+		st, err := bank.Statement(d.Account, ferry.NewDate(2026, 10, 1), shortTo)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,7 +175,7 @@ func browserContexts(t *testing.T, ws string) int {
 func TestRemoteBrowserRunsSandboxBot(t *testing.T) {
 	t.Parallel()
 	rc := startRemoteChromium(t, 0)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	br, err := bots.Launch(ctx, bots.BrowserOptions{RemoteURL: fmt.Sprintf("http://127.0.0.1:%d", rc.port), Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
 	if err != nil {
@@ -216,7 +220,7 @@ func TestRemoteBrowserRunsSandboxBot(t *testing.T) {
 func TestRemoteBrowserCloseDisposesOnlyFerrysContexts(t *testing.T) {
 	t.Parallel()
 	rc := startRemoteChromium(t, 0)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	// Someone else's context in the same browser.
 	other, err := bots.Launch(ctx, bots.BrowserOptions{RemoteURL: rc.ws, Logger: zerolog.Nop()})
@@ -265,7 +269,7 @@ func TestRemoteBrowserCloseDisposesOnlyFerrysContexts(t *testing.T) {
 func TestRemoteBrowserReconnectsAfterRestart(t *testing.T) {
 	t.Parallel()
 	rc := startRemoteChromium(t, 0)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	br, err := bots.Launch(ctx, bots.BrowserOptions{RemoteURL: rc.ws, Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
 	if err != nil {
@@ -371,7 +375,7 @@ func TestRemoteBrowserUnreachable(t *testing.T) {
 // the dead one's processes and profile are gone.
 func TestLocalBrowserReplacedAfterKill(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	br, err := bots.Launch(ctx, bots.BrowserOptions{ProfileRoot: t.TempDir(), Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
 	if err != nil {
