@@ -22,6 +22,7 @@ import (
 	"github.com/ferry-rpa/ferry/bots"
 	"github.com/ferry-rpa/ferry/internal/testenv"
 	"github.com/ferry-rpa/ferry/sandbox"
+	"github.com/ferry-rpa/ferry/scripts"
 	"github.com/go-rod/rod/lib/proto"
 	"github.com/rs/zerolog"
 )
@@ -38,7 +39,7 @@ type remoteChromium struct {
 // startRemoteChromium starts headless Chromium listening for DevTools on
 // port (0: any free one) and reads its address from DevToolsActivePort in
 // its user data directory. The browser is killed at the end of the test.
-func startRemoteChromium(t *testing.T, port int) *remoteChromium {
+func startRemoteChromium(t testing.TB, port int) *remoteChromium {
 	t.Helper()
 	bin := testenv.Tool(t, "chromium", "chromium")
 	dir := t.TempDir()
@@ -420,4 +421,80 @@ func TestLocalBrowserReplacedAfterKill(t *testing.T) {
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Fatalf("the killed browser's profile %s is still there: %v", dir, err)
 	}
+}
+
+// waitGone waits until process pid has ended and been reaped.
+func waitGone(tb testing.TB, pid int) {
+	tb.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		if time.Now().After(deadline) {
+			tb.Fatalf("process %d still there 20 s after its kill", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// BenchmarkBrowserReplace measures what a dead browser costs the next
+// run: one offline lookup (a fresh context, a small page, every selector
+// of the sandbox's file resolved) on a live browser, and the same right
+// after the browser was killed (local: a new Chromium is launched;
+// remote: restarted on its port, with a new id, and reconnected).
+func BenchmarkBrowserReplace(b *testing.B) {
+	_, sel, err := scripts.Load("", "", "demobank-statements")
+	if err != nil {
+		b.Fatal(err)
+	}
+	const html = `<html><body><form><label for=u>User</label><input id=u><button>Log in</button></form></body></html>`
+	ctx := context.Background()
+	lookup := func(b *testing.B, br *bots.Browser) {
+		if _, err := br.Resolve(ctx, html, sel); err != nil {
+			b.Fatal(err)
+		}
+	}
+	launch := func(b *testing.B, remote string) *bots.Browser {
+		br, err := bots.Launch(ctx, bots.BrowserOptions{RemoteURL: remote, ProfileRoot: b.TempDir(), Logger: zerolog.Nop()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { br.Close() })
+		lookup(b, br)
+		return br
+	}
+	b.Run("local/live", func(b *testing.B) {
+		br := launch(b, "")
+		for b.Loop() {
+			lookup(b, br)
+		}
+	})
+	b.Run("local/killed", func(b *testing.B) {
+		br := launch(b, "")
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			pid := br.PID()
+			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+				b.Fatal(err)
+			}
+			waitGone(b, pid)
+			b.StartTimer()
+			lookup(b, br)
+		}
+	})
+	b.Run("remote/live", func(b *testing.B) {
+		br := launch(b, startRemoteChromium(b, 0).ws)
+		for b.Loop() {
+			lookup(b, br)
+		}
+	})
+	b.Run("remote/restarted", func(b *testing.B) {
+		rc := startRemoteChromium(b, 0)
+		br := launch(b, rc.ws)
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			rc.kill()
+			rc = startRemoteChromium(b, rc.port)
+			b.StartTimer()
+			lookup(b, br)
+		}
+	})
 }
