@@ -41,7 +41,9 @@ type BrowserOptions struct {
 	// browser uses: left by a process that was killed.
 	ProfileRoot string
 	// ConnectTimeout bounds each attempt to reach the browser's DevTools
-	// endpoint once it is running (default 10 s).
+	// endpoint once it is running (default 10 s). A browser that takes
+	// three times as long to open a run's context is taken for hung, and
+	// replaced (reconnected, for a remote one).
 	ConnectTimeout time.Duration
 	Logger         zerolog.Logger
 }
@@ -240,14 +242,22 @@ func (br *Browser) incognito(ctx context.Context) (inc *rod.Browser, done func()
 	if err != nil {
 		return nil, nil, err
 	}
-	inc, err = s.newContext(ctx, br.opts.ConnectTimeout)
+	hang := 3 * br.opts.ConnectTimeout
+	inc, err = s.newContext(ctx, hang)
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		// A browser that takes that long to open a context is hung, or
+		// the network to it is (slow is seconds, even on a loaded
+		// machine): drop it like a dead one.
+		br.log.Warn().Str("control_url", redactURL(s.url)).Dur("waited", hang).Msg("the browser does not answer")
+		s.sock.close()
+	}
 	if err != nil && ctx.Err() == nil && s.dead() {
 		// It died since the last run: a later run must not inherit its
 		// closed connection.
 		if s, err = br.live(ctx, s); err != nil {
 			return nil, nil, err
 		}
-		inc, err = s.newContext(ctx, br.opts.ConnectTimeout)
+		inc, err = s.newContext(ctx, hang)
 	}
 	if err != nil {
 		return nil, nil, ferry.Errorf(ferry.ClassInternal, "browser", "new incognito context: %v", err)

@@ -169,6 +169,10 @@ func dialDevTools(ctx context.Context, wsURL string, timeout time.Duration) (*so
 		if d.conn != nil {
 			d.conn.Close()
 		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil, fmt.Errorf("no answer within %s: %w", timeout, err)
+		}
 		return nil, err
 	}
 	if err := d.conn.SetDeadline(time.Time{}); err != nil {

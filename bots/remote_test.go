@@ -311,6 +311,50 @@ func TestRemoteBrowserReconnectsAfterRestart(t *testing.T) {
 	}
 }
 
+// A remote browser that stops answering (its process stopped, as a
+// network partition looks) is dropped after 3 ConnectTimeouts instead of
+// hanging runs; the lookup fails with a retryable *UnavailableError, and
+// once the browser answers again the next lookup reconnects.
+func TestRemoteBrowserThatHangsIsDropped(t *testing.T) {
+	t.Parallel()
+	rc := startRemoteChromium(t, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	br, err := bots.Launch(ctx, bots.BrowserOptions{RemoteURL: rc.ws, ConnectTimeout: 10 * time.Second, Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer br.Close()
+	_, sel, err := scripts.Load("", "", "demobank-statements")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const html = `<html><body><form><label for=u>User</label><input id=u></form></body></html>`
+	if _, err := br.Resolve(ctx, html, sel); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(-rc.pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = br.Resolve(ctx, html, sel)
+	took := time.Since(start)
+	var ue *bots.UnavailableError
+	if err == nil || !errors.As(err, &ue) || !ferry.ClassOf(err).Retryable() {
+		t.Fatalf("lookup in a stopped browser: %v (class %s), want a retryable *UnavailableError", err, ferry.ClassOf(err))
+	}
+	if took > 2*time.Minute {
+		t.Fatalf("the lookup took %s to give up", took)
+	}
+	t.Logf("stopped browser: %v (%s)", err, took.Round(time.Millisecond))
+	if err := syscall.Kill(-rc.pid, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := br.Resolve(ctx, html, sel); err != nil {
+		t.Fatalf("lookup once the browser answers again: %v", err)
+	}
+}
+
 // A remote browser that cannot be reached is a clear error naming its URL
 // (without the token in its query), soon, whatever the way it fails.
 func TestRemoteBrowserUnreachable(t *testing.T) {
