@@ -41,9 +41,9 @@ type BrowserOptions struct {
 	// browser uses: left by a process that was killed.
 	ProfileRoot string
 	// ConnectTimeout bounds each attempt to reach the browser's DevTools
-	// endpoint once it is running (default 10 s). A browser that takes
-	// three times as long to open a run's context is taken for hung, and
-	// replaced (reconnected, for a remote one).
+	// endpoint once it is running (default 10 s). A remote browser that
+	// takes three times as long to open a run's context is taken for
+	// hung, and reconnected.
 	ConnectTimeout time.Duration
 	Logger         zerolog.Logger
 }
@@ -192,7 +192,8 @@ func (br *Browser) open(ctx context.Context) (*session, error) {
 		}
 		return nil, &UnavailableError{Bin: br.opts.Bin, Err: err}
 	}
-	s, err := br.attach(ctx, p.url)
+	// Its own process, just started: as long as its start may take.
+	s, err := br.attach(ctx, p.url, launchTimeout)
 	if err != nil {
 		p.stop(0)
 		if ctx.Err() != nil {
@@ -206,15 +207,15 @@ func (br *Browser) open(ctx context.Context) (*session, error) {
 }
 
 // attach connects to the browser at a websocket URL. The connection's
-// event loop lives until Close; ctx and ConnectTimeout bound the connect.
-func (br *Browser) attach(ctx context.Context, wsURL string) (*session, error) {
-	sock, err := dialDevTools(ctx, wsURL, br.opts.ConnectTimeout)
+// event loop lives until Close; ctx and timeout bound the connect.
+func (br *Browser) attach(ctx context.Context, wsURL string, timeout time.Duration) (*session, error) {
+	sock, err := dialDevTools(ctx, wsURL, timeout)
 	if err != nil {
 		return nil, err
 	}
 	// rod's first call runs on the connection's long-lived context: a
 	// browser that accepted the socket and never answers is cut off here.
-	t := time.AfterFunc(br.opts.ConnectTimeout, sock.close)
+	t := time.AfterFunc(timeout, sock.close)
 	stop := context.AfterFunc(ctx, sock.close)
 	// NoDefaultDevice: rod's default emulation sends an old user agent.
 	b := rod.New().Client(cdp.New().Start(sock)).Context(br.life).NoDefaultDevice()
@@ -242,13 +243,12 @@ func (br *Browser) incognito(ctx context.Context) (inc *rod.Browser, done func()
 	if err != nil {
 		return nil, nil, err
 	}
-	hang := 3 * br.opts.ConnectTimeout
-	inc, err = s.newContext(ctx, hang)
+	inc, err = s.newContext(ctx, br.hangAfter(s))
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 		// A browser that takes that long to open a context is hung, or
 		// the network to it is (slow is seconds, even on a loaded
 		// machine): drop it like a dead one.
-		br.log.Warn().Str("control_url", redactURL(s.url)).Dur("waited", hang).Msg("the browser does not answer")
+		br.log.Warn().Str("control_url", redactURL(s.url)).Dur("waited", br.hangAfter(s)).Msg("the browser does not answer")
 		s.sock.close()
 	}
 	if err != nil && ctx.Err() == nil && s.dead() {
@@ -257,13 +257,24 @@ func (br *Browser) incognito(ctx context.Context) (inc *rod.Browser, done func()
 		if s, err = br.live(ctx, s); err != nil {
 			return nil, nil, err
 		}
-		inc, err = s.newContext(ctx, hang)
+		inc, err = s.newContext(ctx, br.hangAfter(s))
 	}
 	if err != nil {
 		return nil, nil, ferry.Errorf(ferry.ClassInternal, "browser", "new incognito context: %v", err)
 	}
 	id := inc.BrowserContextID
 	return inc, func() { s.dispose(id) }, nil
+}
+
+// hangAfter is how long s may take to open a context before it is taken
+// for hung: 3 connect timeouts for a remote browser, whose connection is
+// all that is dropped; for a local one, which is killed with the runs in
+// it, as long as two launches may take.
+func (br *Browser) hangAfter(s *session) time.Duration {
+	if s.proc != nil {
+		return 2 * launchTimeout
+	}
+	return 3 * br.opts.ConnectTimeout
 }
 
 // live returns the current session, replacing it when it is dead or is

@@ -40,7 +40,7 @@ func (br *Browser) openRemote(ctx context.Context) (*session, error) {
 	}
 	switch u.Scheme {
 	case "ws", "wss":
-		s, err := br.attach(ctx, raw)
+		s, err := br.attach(ctx, raw, br.opts.ConnectTimeout)
 		if err == nil {
 			return s, nil
 		}
@@ -57,7 +57,7 @@ func (br *Browser) openRemote(ctx context.Context) (*session, error) {
 		}
 		br.log.Warn().Str("remote", redactURL(raw)).Str("control_url", redactURL(ws)).
 			Msg("the remote browser's id changed (it restarted): connecting to the current one")
-		s, err = br.attach(ctx, ws)
+		s, err = br.attach(ctx, ws, br.opts.ConnectTimeout)
 		if err != nil {
 			return fail(err)
 		}
@@ -67,7 +67,7 @@ func (br *Browser) openRemote(ctx context.Context) (*session, error) {
 		if err != nil {
 			return fail(err)
 		}
-		s, err := br.attach(ctx, ws)
+		s, err := br.attach(ctx, ws, br.opts.ConnectTimeout)
 		if err != nil {
 			return fail(fmt.Errorf("connect to %s: %w", redactURL(ws), err))
 		}
