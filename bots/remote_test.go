@@ -108,11 +108,13 @@ func versionWS(port int) string {
 // shortTo ends the period of slowJob's runs.
 var shortTo = ferry.NewDate(2026, 10, 5)
 
-// slowJob is job with waits long enough for a loaded machine: these
-// tests are about the browser's connection, not the site's speed.
+// slowJob is job with waits long enough for a loaded machine (the
+// sandbox renders each PDF statement in the test process, seconds apiece
+// under -race): these tests are about the browser's connection, not the
+// site's speed.
 func slowJob(t *testing.T, base string, u sandbox.User) bots.Job {
 	j := job(t, base, u)
-	j.StepTimeout = 30 * time.Second
+	j.StepTimeout = 90 * time.Second
 	j.Params.To = shortTo // a page or two per account
 	return j
 }
