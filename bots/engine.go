@@ -179,11 +179,11 @@ func (br *Browser) Run(ctx context.Context, job Job) (*Result, error) {
 	if job.Now == nil {
 		job.Now = time.Now
 	}
-	inc, err := br.b.Incognito()
+	inc, done, err := br.incognito(ctx)
 	if err != nil {
-		return nil, ferry.Errorf(ferry.ClassInternal, "browser", "new incognito context: %v", err)
+		return nil, err
 	}
-	defer inc.Close()
+	defer done()
 	page, err := inc.Page(proto.TargetCreateTarget{})
 	if err != nil {
 		return nil, ferry.Errorf(ferry.ClassInternal, "browser", "new page: %v", err)

@@ -55,14 +55,6 @@ func newService(db *storage.DB, cfg *Config) *service.Service {
 	return &service.Service{Store: db, SelectorsDir: cfg.SelectorsDir, ScriptsDir: cfg.ScriptsDir}
 }
 
-func launchBrowser(ctx context.Context, bin string, log zerolog.Logger) (*bots.Browser, error) {
-	b, err := bots.Launch(ctx, bots.BrowserOptions{Bin: bin, Logger: log})
-	if errors.Is(err, bots.ErrNoBrowser) {
-		return nil, &exitError{exitMissingDependency, err}
-	}
-	return b, err
-}
-
 // openApp wires storage, the browser and the runner from a config. It
 // fails with *service.BusyError, before launching anything, when another
 // Ferry process runs in the data directory.
@@ -80,7 +72,7 @@ func openApp(ctx context.Context, cfg *Config, creds runner.Credentials, log zer
 		db.Close()
 		return nil, err
 	}
-	br, err := launchBrowser(ctx, cfg.Chromium, log)
+	br, err := launchBrowser(ctx, cfg, log)
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -76,6 +76,8 @@ type Config struct {
 	SiteEntries map[string]SiteConfig `yaml:"sites"`
 	// Bots holds per-bot settings, by bot (script) name.
 	Bots map[string]BotConfig `yaml:"bots"`
+	// Browser is a remote browser to run the bots in (see BrowserConfig).
+	Browser BrowserConfig `yaml:"browser"`
 
 	path string     // the file, or embeddedConfigName
 	doc  *yaml.Node // the parsed file, for the lines of errors found after decoding
@@ -299,6 +301,7 @@ var decodedTypes = map[string]string{
 	"CredentialConfig": "a credential (it has user, password and totp)",
 	"BotConfig":        "a bot (it has timeout)",
 	"EndpointConfig":   "an endpoint",
+	"BrowserConfig":    "browser (it has remote)",
 }
 
 // yamlErrors turns a yaml.v3 error into config errors with file and line.
@@ -504,6 +507,7 @@ func (c *Config) check() error {
 			errs = append(errs, c.errAt("schedule %s: login %q is not in credentials:", s.ID, s.Login)(at("login")...))
 		}
 	}
+	errs = append(errs, c.checkBrowser()...)
 	// In file order, whatever order the maps were walked in.
 	slices.SortStableFunc(errs, func(a, b *configError) int { return a.line - b.line })
 	out := make([]error, len(errs))
