@@ -1,0 +1,93 @@
+package loadbench
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ferry-rpa/ferry/sandbox"
+)
+
+// BenchmarkPSSPerRun measures the memory each extra concurrent run costs:
+// the summed PSS of Ferry's process and every Chromium process with one
+// run in flight, then with N in flight, each held at the same point (every
+// run past its first download, on the results page) by the sandbox's
+// slow-page switch.
+//
+//	go test ./internal/loadbench -run '^$' -bench PSSPerRun -benchtime 1x -count 3 -timeout 30m
+//
+// Metrics: MiB/extra-run ((PSS at N − PSS at 1) / (N − 1)), and the two
+// sums (MiB@1, MiB@N), each the median of five samples half a second apart.
+func BenchmarkPSSPerRun(b *testing.B) {
+	for _, n := range []int{4} {
+		b.Run(fmt.Sprintf("sqlite/inflight=%d", n), func(b *testing.B) { benchPSS(b, n) })
+	}
+}
+
+// slowPages is how long the bank takes for every request while runs are
+// held: long enough that none ends while the others catch up.
+const slowPages = 1500 * time.Millisecond
+
+func benchPSS(b *testing.B, n int) {
+	b.StopTimer()
+	var steps stepCounter
+	g := newRig(b, rigOptions{workers: n, onStep: steps.onStep})
+	// A first run at full speed: Chromium's helper processes, the selector
+	// file and the database are warm before anything is measured.
+	g.waitFinished(g.enqueue(1), 1, 3*time.Minute)
+	var one, many []float64
+	for range b.N {
+		b.StartTimer()
+		one = append(one, holdPSS(b, g, &steps, 1))
+		many = append(many, holdPSS(b, g, &steps, n))
+		b.StopTimer()
+	}
+	p1, pn := median(one), median(many)
+	const mib = 1 << 20
+	b.ReportMetric((pn-p1)/float64(n-1)/mib, "MiB/extra-run")
+	b.ReportMetric(p1/mib, "MiB@1")
+	b.ReportMetric(pn/mib, fmt.Sprintf("MiB@%d", n))
+}
+
+// holdPSS queues k runs with the bank slowed down, waits until each has
+// ended its first download step, samples the PSS sum five times and lets
+// the runs finish at full speed. It returns the samples' median, in bytes.
+func holdPSS(b *testing.B, g *rig, steps *stepCounter, k int) float64 {
+	g.bank.Set(func(s *sandbox.Switches) { s.SlowPages = slowPages })
+	ids := g.enqueue(k)
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		ready := 0
+		for _, id := range ids {
+			if steps.count(id, "download") >= 1 {
+				ready++
+			}
+		}
+		if ready == k {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("after 5 min only %d of %d runs are past their first download", ready, k)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var samples []float64
+	for i := range 5 {
+		if i > 0 {
+			time.Sleep(500 * time.Millisecond)
+		}
+		total, _, err := pss(g.browser.PID())
+		if err != nil {
+			b.Fatal(err)
+		}
+		samples = append(samples, float64(total))
+	}
+	// Every run must still have been in flight: one that ended would
+	// have been measured without its memory.
+	if done := g.finished(ids); len(done) > 0 {
+		b.Fatalf("run %d ended while the runs were held; raise slowPages", done[0].ID)
+	}
+	g.bank.Set(func(s *sandbox.Switches) { s.SlowPages = 0 })
+	g.waitFinished(ids, k, 5*time.Minute)
+	return median(samples)
+}
