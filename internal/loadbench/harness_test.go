@@ -49,9 +49,12 @@ type rigOptions struct {
 	// users is how many sandbox logins the bank has (default twice the
 	// workers, at least 4): the runner runs one login at a time, so a
 	// full queue needs more logins than workers.
-	users     int
-	schedules func(logins []string) []runner.Schedule
-	onStep    func(runID int64, s ferry.Step)
+	users int
+	// oneAccount limits every enqueued run to its login's first account
+	// (three downloads instead of nine): for the harness's own test.
+	oneAccount bool
+	schedules  func(logins []string) []runner.Schedule
+	onStep     func(runID int64, s ferry.Step)
 }
 
 // rig is one Ferry node: a runner with its own database, browser and
@@ -63,7 +66,9 @@ type rig struct {
 	db      *storage.DB
 	r       *runner.Runner
 	logins  []string
-	next    int // the next (login, month) an enqueued run takes
+	first   map[string]string // login → its first account
+	one     bool              // rigOptions.oneAccount
+	next    int               // the next (login, month) an enqueued run takes
 	stopped bool
 }
 
@@ -102,10 +107,12 @@ func newRig(tb testing.TB, o rigOptions) *rig {
 	tb.Cleanup(stopBank)
 	creds := runner.StaticCredentials{}
 	var logins []string
+	first := map[string]string{}
 	for _, u := range users {
 		name := "demobank-" + u.ID
 		creds[name] = ferry.Credential{Name: name, Fields: map[string]string{"user": u.ID, "password": u.Password}}
 		logins = append(logins, name)
+		first[name] = u.Accounts[0]
 	}
 	dir := tb.TempDir()
 	dsn := filepath.Join(dir, "ferry.db")
@@ -141,7 +148,7 @@ func newRig(tb testing.TB, o rigOptions) *rig {
 	if err := r.Start(ctx); err != nil {
 		tb.Fatal(err)
 	}
-	g := &rig{tb: tb, bank: bank, browser: browser, db: db, r: r, logins: logins}
+	g := &rig{tb: tb, bank: bank, browser: browser, db: db, r: r, logins: logins, first: first, one: o.oneAccount}
 	tb.Cleanup(g.stop)
 	return g
 }
@@ -179,7 +186,11 @@ func (g *rig) enqueue(n int) []int64 {
 		// time.Date normalises month 13 to January of the next year.
 		first := time.Date(2025, time.Month(1+m), 1, 0, 0, 0, 0, time.UTC)
 		from, to := ferry.DateOf(first), ferry.DateOf(first.AddDate(0, 1, -1))
-		id, err := g.r.Enqueue(ctx, runner.Request{Bot: bot, Login: login, Params: ferry.RunParams{From: from, To: to}})
+		p := ferry.RunParams{From: from, To: to}
+		if g.one {
+			p.Accounts = []string{g.first[login]}
+		}
+		id, err := g.r.Enqueue(ctx, runner.Request{Bot: bot, Login: login, Params: p})
 		if err != nil {
 			g.tb.Fatalf("enqueue run %d: %v", k, err)
 		}

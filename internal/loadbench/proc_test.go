@@ -151,30 +151,41 @@ func (u usage) sub(v usage) usage {
 		otherCPU: u.otherCPU - v.otherCPU, chromiumProcs: u.chromiumProcs}
 }
 
-// pss is the summed proportional set size, in bytes, of Ferry's process
-// and every Chromium process (/proc/PID/smaps_rollup), and how many
-// processes that is. Shared pages are split among the processes that map
-// them, so the sum counts each page once.
-func pss(browserPID int) (int64, int, error) {
+// memory is a PSS sample, in bytes: of Ferry's process and of every
+// Chromium process, from /proc/PID/smaps_rollup. Shared pages are split
+// among the processes that map them, so a sum counts each page once.
+type memory struct {
+	ferry, chromium int64
+	procs           int // Chromium processes read
+}
+
+// total is Ferry's and Chromium's PSS together.
+func (m memory) total() int64 { return m.ferry + m.chromium }
+
+// pss samples the PSS of Ferry's process and every Chromium process.
+func pss(browserPID int) (memory, error) {
 	procs, err := readProcs()
 	if err != nil {
-		return 0, 0, err
+		return memory{}, err
 	}
-	pids := append([]int{os.Getpid()}, tree(procs, browserPID)...)
-	var total int64
-	n := 0
-	for _, pid := range pids {
+	var m memory
+	self, err := rollupPSS(os.Getpid())
+	if err != nil {
+		return memory{}, err
+	}
+	m.ferry = self * 1024
+	for _, pid := range tree(procs, browserPID) {
 		kb, err := rollupPSS(pid)
 		if err != nil {
 			if os.IsNotExist(err) {
 				continue // exited meanwhile
 			}
-			return 0, 0, err
+			return memory{}, err
 		}
-		total += kb * 1024
-		n++
+		m.chromium += kb * 1024
+		m.procs++
 	}
-	return total, n, nil
+	return m, nil
 }
 
 // rollupPSS reads the Pss line of /proc/PID/smaps_rollup, in kB.

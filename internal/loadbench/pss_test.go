@@ -1,7 +1,9 @@
 package loadbench
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -16,8 +18,11 @@ import (
 //
 //	go test ./internal/loadbench -run '^$' -bench PSSPerRun -benchtime 1x -count 3 -timeout 30m
 //
-// Metrics: MiB/extra-run ((PSS at N − PSS at 1) / (N − 1)), and the two
-// sums (MiB@1, MiB@N), each the median of five samples half a second apart.
+// Metrics: MiB/extra-run ((PSS at N − PSS at 1) / (N − 1)), split into
+// Chromium's and Ferry's share (Ferry's is the Go heap's growth, which
+// depends on when the collector last ran: noisier), and the sums at 1 and
+// N in flight. Each sample is the median of five half a second apart, and
+// each figure the median over -benchtime iterations (use 3x).
 func BenchmarkPSSPerRun(b *testing.B) {
 	for _, n := range []int{4} {
 		b.Run(fmt.Sprintf("sqlite/inflight=%d", n), func(b *testing.B) { benchPSS(b, n) })
@@ -35,24 +40,39 @@ func benchPSS(b *testing.B, n int) {
 	// A first run at full speed: Chromium's helper processes, the selector
 	// file and the database are warm before anything is measured.
 	g.waitFinished(g.enqueue(1), 1, 3*time.Minute)
-	var one, many []float64
+	var one, many []memory
 	for range b.N {
 		b.StartTimer()
 		one = append(one, holdPSS(b, g, &steps, 1))
 		many = append(many, holdPSS(b, g, &steps, n))
 		b.StopTimer()
 	}
-	p1, pn := median(one), median(many)
 	const mib = 1 << 20
-	b.ReportMetric((pn-p1)/float64(n-1)/mib, "MiB/extra-run")
-	b.ReportMetric(p1/mib, "MiB@1")
-	b.ReportMetric(pn/mib, fmt.Sprintf("MiB@%d", n))
+	med := func(ms []memory, f func(memory) int64) float64 {
+		var xs []float64
+		for _, m := range ms {
+			xs = append(xs, float64(f(m)))
+		}
+		return median(xs) / mib
+	}
+	perRun := func(f func(memory) int64) float64 { return (med(many, f) - med(one, f)) / float64(n-1) }
+	total := memory.total
+	ferry := func(m memory) int64 { return m.ferry }
+	chromium := func(m memory) int64 { return m.chromium }
+	b.ReportMetric(perRun(total), "MiB/extra-run")
+	b.ReportMetric(perRun(chromium), "chromium-MiB/extra-run")
+	b.ReportMetric(perRun(ferry), "ferry-MiB/extra-run")
+	b.ReportMetric(med(one, total), "MiB@1")
+	b.ReportMetric(med(many, total), fmt.Sprintf("MiB@%d", n))
+	b.ReportMetric(med(one, ferry), "ferry-MiB@1")
+	b.ReportMetric(med(many, ferry), fmt.Sprintf("ferry-MiB@%d", n))
 }
 
 // holdPSS queues k runs with the bank slowed down, waits until each has
-// ended its first download step, samples the PSS sum five times and lets
-// the runs finish at full speed. It returns the samples' median, in bytes.
-func holdPSS(b *testing.B, g *rig, steps *stepCounter, k int) float64 {
+// ended its first download step, samples the PSS five times and lets the
+// runs finish at full speed. It returns the sample whose total is the
+// median.
+func holdPSS(b *testing.B, g *rig, steps *stepCounter, k int) memory {
 	g.bank.Set(func(s *sandbox.Switches) { s.SlowPages = slowPages })
 	ids := g.enqueue(k)
 	deadline := time.Now().Add(5 * time.Minute)
@@ -71,16 +91,16 @@ func holdPSS(b *testing.B, g *rig, steps *stepCounter, k int) float64 {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	var samples []float64
+	var samples []memory
 	for i := range 5 {
 		if i > 0 {
 			time.Sleep(500 * time.Millisecond)
 		}
-		total, _, err := pss(g.browser.PID())
+		m, err := pss(g.browser.PID())
 		if err != nil {
 			b.Fatal(err)
 		}
-		samples = append(samples, float64(total))
+		samples = append(samples, m)
 	}
 	// Every run must still have been in flight: one that ended would
 	// have been measured without its memory.
@@ -89,5 +109,6 @@ func holdPSS(b *testing.B, g *rig, steps *stepCounter, k int) float64 {
 	}
 	g.bank.Set(func(s *sandbox.Switches) { s.SlowPages = 0 })
 	g.waitFinished(ids, k, 5*time.Minute)
-	return median(samples)
+	slices.SortFunc(samples, func(a, b memory) int { return cmp.Compare(a.total(), b.total()) })
+	return samples[len(samples)/2]
 }
