@@ -2,6 +2,7 @@ package loadbench
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/ferry-rpa/ferry/bots"
 	"github.com/ferry-rpa/ferry/delivery"
 	"github.com/ferry-rpa/ferry/internal/pgtest"
+	"github.com/ferry-rpa/ferry/internal/testenv"
 	"github.com/ferry-rpa/ferry/runner"
 	"github.com/ferry-rpa/ferry/sandbox"
 	"github.com/ferry-rpa/ferry/storage"
@@ -126,8 +128,11 @@ func newRig(tb testing.TB, o rigOptions) *rig {
 	tb.Cleanup(func() { db.Close() })
 	log := zerolog.New(zerolog.NewTestWriter(tb)).Level(zerolog.WarnLevel)
 	browser, err := bots.Launch(ctx, bots.BrowserOptions{Logger: log})
+	if errors.Is(err, bots.ErrNoBrowser) {
+		testenv.Missing(tb, "the benchmarks need Chromium (Debian package chromium): %v", err)
+	}
 	if err != nil {
-		tb.Fatalf("the benchmarks need Chromium (Debian package chromium): %v", err)
+		tb.Fatalf("launch Chromium: %v", err)
 	}
 	tb.Cleanup(func() { _ = browser.Close() })
 	cfg := runner.Config{DB: db, Browser: browser, Sites: map[string]string{"demobank": base}, Credentials: creds,
