@@ -18,16 +18,17 @@
 //     /proc/PID/smaps_rollup) of Ferry's process plus every Chromium
 //     process, with one run in flight and with N in flight (held there by
 //     the sandbox's slow-page switch), reported as MiB per extra run.
-//   - BenchmarkScheduleLatency: a schedule (`@every`, which the runner's
-//     cron parser accepts; it has no seconds field) fires; the time from
-//     the slot to the run's StartedAt and to the start of its first step,
-//     median and 95th percentile over the slots.
+//   - BenchmarkScheduleLatency: a schedule (`@every 40s`: the runner's cron
+//     parser takes five fields, no seconds, and descriptors) fires; the
+//     time from the slot to the run's StartedAt and to the start of its
+//     first step, median and 95th percentile over the slots that found
+//     their login idle.
 //
 // They run only with -bench, never in `go test ./...`; TestHarness checks
 // the harness itself in under a minute. The commands (the machine's load
 // matters: compare CPU seconds per run, which are less noisy):
 //
-//	go test ./internal/loadbench -run '^$' -bench RunsPerMinute -benchtime 1x -count 3 -timeout 60m
+//	go test ./internal/loadbench -run '^$' -bench RunsPerMinute -benchtime 1x -count 3 -timeout 90m -loadbench.runs 8
 //	go test ./internal/loadbench -run '^$' -bench PSSPerRun -benchtime 1x -count 3 -timeout 30m
 //	go test ./internal/loadbench -run '^$' -bench ScheduleLatency -benchtime 1x -count 3 -timeout 30m
 //
