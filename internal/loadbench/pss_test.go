@@ -39,7 +39,7 @@ func benchPSS(b *testing.B, n int) {
 	g := newRig(b, rigOptions{workers: n, onStep: steps.onStep})
 	// A first run at full speed: Chromium's helper processes, the selector
 	// file and the database are warm before anything is measured.
-	g.waitFinished(g.enqueue(1), 1, 3*time.Minute)
+	g.waitFinished(g.enqueue(1), 1, 10*time.Minute)
 	var one, many []memory
 	for range b.N {
 		b.StartTimer()
@@ -108,7 +108,7 @@ func holdPSS(b *testing.B, g *rig, steps *stepCounter, k int) memory {
 		b.Fatalf("run %d ended while the runs were held; raise slowPages", done[0].ID)
 	}
 	g.bank.Set(func(s *sandbox.Switches) { s.SlowPages = 0 })
-	g.waitFinished(ids, k, 5*time.Minute)
+	g.waitFinished(ids, k, 15*time.Minute)
 	slices.SortFunc(samples, func(a, b memory) int { return cmp.Compare(a.total(), b.total()) })
 	return samples[len(samples)/2]
 }

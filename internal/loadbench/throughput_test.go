@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/ferry-rpa/ferry"
 )
 
 // BenchmarkRunsPerMinute measures the runs per minute one node sustains
@@ -15,7 +17,10 @@ import (
 // Metrics: runs/min (the window's runs over the time from the warm-up's
 // last run to the window's last), CPU seconds per run of Ferry's process,
 // of Chromium, of both, and of PostgreSQL's server (db-cpu-s/run, 0 on
-// SQLite). ns/op is one window's duration.
+// SQLite), and failed-runs: runs of the window that failed (they held
+// their worker as long; on an overloaded machine a page that does not
+// render within the step timeout fails a run). ns/op is one window's
+// duration.
 func BenchmarkRunsPerMinute(b *testing.B) {
 	for _, c := range []struct {
 		db      string
@@ -34,12 +39,13 @@ func benchThroughput(b *testing.B, postgres bool, workers int) {
 	if window <= 0 {
 		window = max(8, 4*workers)
 	}
-	var runs int
+	var runs, failed int
 	var elapsed time.Duration
 	var used usage
 	for range b.N {
 		w := measureWindow(b, g, workers, window)
 		runs += window
+		failed += w.failed
 		elapsed += w.elapsed
 		used.ferryCPU += w.used.ferryCPU
 		used.chromiumCPU += w.used.chromiumCPU
@@ -51,12 +57,14 @@ func benchThroughput(b *testing.B, postgres bool, workers int) {
 	b.ReportMetric(used.chromiumCPU.Seconds()/n, "chromium-cpu-s/run")
 	b.ReportMetric((used.ferryCPU+used.chromiumCPU).Seconds()/n, "cpu-s/run")
 	b.ReportMetric(used.otherCPU.Seconds()/n, "db-cpu-s/run")
+	b.ReportMetric(float64(failed), "failed-runs")
 }
 
 // windowResult is one measured window.
 type windowResult struct {
 	elapsed time.Duration
 	used    usage
+	failed  int // runs of the window that ended failed
 }
 
 // measureWindow queues workers warm-up runs, window measured runs and
@@ -67,13 +75,16 @@ type windowResult struct {
 func measureWindow(b *testing.B, g *rig, workers, window int) windowResult {
 	ids := g.enqueue(workers + window + workers)
 	limit := time.Duration(window+2*workers) * 3 * time.Minute / time.Duration(workers)
-	g.waitFinished(ids, workers, limit)
+	// A run that fails (on an overloaded machine, a page that did not
+	// render within the step timeout) still occupied its worker: it is
+	// counted in the window and reported, not a reason to lose the window.
+	g.waitEnded(ids, workers, limit, true)
 	u0, err := sampleCPU(g.browser.PID())
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.StartTimer()
-	done := g.waitFinished(ids, workers+window, limit)
+	done := g.waitEnded(ids, workers+window, limit, true)
 	b.StopTimer()
 	u1, err := sampleCPU(g.browser.PID())
 	if err != nil {
@@ -81,7 +92,14 @@ func measureWindow(b *testing.B, g *rig, workers, window int) windowResult {
 	}
 	// Let the tail end before the next window (or the stop) so that it
 	// does not count there.
-	g.waitFinished(ids, len(ids), limit)
+	g.waitEnded(ids, len(ids), limit, true)
+	failed := 0
+	for _, r := range done[workers : workers+window] {
+		if r.Status != ferry.RunSucceeded {
+			failed++
+			b.Logf("run %d failed: %s: %s", r.ID, r.Class, r.Error)
+		}
+	}
 	opened, closed := done[workers-1].FinishedAt, done[workers+window-1].FinishedAt
-	return windowResult{elapsed: closed.Sub(opened), used: u1.sub(u0)}
+	return windowResult{elapsed: closed.Sub(opened), used: u1.sub(u0), failed: failed}
 }
