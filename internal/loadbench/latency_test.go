@@ -102,7 +102,7 @@ func benchLatency(b *testing.B) {
 // waitSlots waits until n runs of schedule id not in seen have ended, and
 // returns them. Every one must have succeeded.
 func waitSlots(b *testing.B, g *rig, id string, seen map[int64]bool, n int) []ferry.RunRecord {
-	deadline := time.Now().Add(time.Duration(n+2)*latencyEvery + 3*time.Minute)
+	deadline := time.Now().Add(time.Duration(n+2)*latencyEvery + 15*time.Minute)
 	for {
 		all, err := g.db.Runs(context.Background(), 1000)
 		if err != nil {

@@ -75,7 +75,7 @@ func benchPSS(b *testing.B, n int) {
 func holdPSS(b *testing.B, g *rig, steps *stepCounter, k int) memory {
 	g.bank.Set(func(s *sandbox.Switches) { s.SlowPages = slowPages })
 	ids := g.enqueue(k)
-	deadline := time.Now().Add(5 * time.Minute)
+	deadline := time.Now().Add(15 * time.Minute)
 	for {
 		ready := 0
 		for _, id := range ids {
@@ -87,7 +87,7 @@ func holdPSS(b *testing.B, g *rig, steps *stepCounter, k int) memory {
 			break
 		}
 		if time.Now().After(deadline) {
-			b.Fatalf("after 5 min only %d of %d runs are past their first download", ready, k)
+			b.Fatalf("after 15 min only %d of %d runs are past their first download", ready, k)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
