@@ -169,6 +169,8 @@ type run struct {
 	// optional: the current step may find nothing; it is neither healed
 	// nor an error then.
 	optional bool
+	// requests counts the page's requests in flight, for wait_idle.
+	requests requests
 }
 
 type serverError struct {
@@ -222,6 +224,7 @@ func (br *Browser) Run(ctx context.Context, job Job) (*Result, error) {
 		}
 	})
 	go watch()
+	r.trackRequests()
 	err = r.steps_(ctx, "steps", job.Script.Steps)
 	if err != nil {
 		r.res.Evidence = r.evidence(err)

@@ -161,35 +161,31 @@ const (
 	idleDOM     = 300 * time.Millisecond
 )
 
-// waitIdle waits until the page has loaded, no request is in flight for
-// idleNetwork and the DOM has not changed for idleDOM.
+// waitIdle waits until the page has loaded, no request has been in
+// flight for idleNetwork and the DOM has not changed for idleDOM.
 func (r *run) waitIdle(ctx, sctx context.Context, where string, st scripts.Step) (out stepOutcome, err error) {
 	started := time.Now()
-	// rod counts the requests that start from now: a request already in
-	// flight is waited for by the DOM check's load event and quiet time.
-	waitNet := r.page.Context(sctx).WaitRequestIdle(idleNetwork, nil, nil, nil)
-	netDone := make(chan struct{})
-	go func() {
-		defer close(netDone)
-		waitNet()
-	}()
+	var busy string
 	err = poll(sctx, func() (bool, error) {
-		_, err := r.doc().Context(sctx).Evaluate(rod.Eval(quietJS, idleDOM.Milliseconds()).ByPromise())
-		if err != nil {
+		if n, quiet := r.requests.state(); n > 0 || quiet < idleNetwork {
+			busy = fmt.Sprintf("%d requests in flight", n)
+			return false, nil
+		}
+		busy = "the DOM kept changing"
+		if _, err := r.doc().Context(sctx).Evaluate(rod.Eval(quietJS, idleDOM.Milliseconds()).ByPromise()); err != nil {
 			if sctx.Err() != nil {
 				return false, sctx.Err()
 			}
 			return false, nil // navigating: the new document is waited for
 		}
-		return true, nil
+		// The DOM was quiet; the network must still be.
+		n, quiet := r.requests.state()
+		busy = fmt.Sprintf("%d requests in flight", n)
+		return n == 0 && quiet >= idleNetwork, nil
 	})
-	<-netDone // it ends when the network is idle or sctx ends
-	if err == nil {
-		err = sctx.Err()
-	}
 	if err != nil {
 		return out, ferry.Errorf(ferry.ClassSiteUnavailable, where, "%w", &WaitError{Step: "wait_idle", Want: "a settled page", Page: r.pageURL(),
-			Seen: fmt.Sprintf("still busy after %s", time.Since(started).Round(time.Millisecond))})
+			Seen: fmt.Sprintf("after %s %s", time.Since(started).Round(time.Millisecond), busy)})
 	}
 	out.detail = fmt.Sprintf("settled after %s", time.Since(started).Round(time.Millisecond))
 	return out, nil
@@ -383,6 +379,10 @@ const stateJS = `function (names) {
 // element up again when the page replaced it.
 func (r *run) state(ctx context.Context, name string, el **rod.Element, way *string, attrs []string) (elementState, error) {
 	var st elementState
+	if attrs == nil {
+		attrs = []string{} // JSON null would not iterate
+	}
+	var last error
 	for try := 0; try < 3; try++ {
 		if *el == nil {
 			e, w, err := r.one(ctx, name)
@@ -393,7 +393,7 @@ func (r *run) state(ctx context.Context, name string, el **rod.Element, way *str
 		}
 		obj, err := (*el).Context(ctx).Eval(stateJS, attrs)
 		if err != nil {
-			*el = nil // detached by a re-render
+			*el, last = nil, err // detached by a re-render
 			if ctx.Err() != nil {
 				return st, ctx.Err()
 			}
@@ -405,7 +405,7 @@ func (r *run) state(ctx context.Context, name string, el **rod.Element, way *str
 		st.Text = normText(st.Text)
 		return st, nil
 	}
-	return st, fmt.Errorf("element %q kept being replaced while it was read", name)
+	return st, fmt.Errorf("element %q kept being replaced while it was read: %w", name, last)
 }
 
 // assert checks an element's text, pattern and attributes, waiting up to
