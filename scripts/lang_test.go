@@ -2,6 +2,7 @@ package scripts
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -266,5 +267,44 @@ func TestElementRefsSeeNewKeys(t *testing.T) {
 	}
 	if strings.Join(got, " ") != "search.box@7 search.form@8 more@10 result.price@13" {
 		t.Fatalf("refs %v", got)
+	}
+}
+
+// The complete example of the language reference parses.
+func TestReferenceExampleParses(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("../docs/scripts.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "## A complete example")
+	_, rest, ok2 := strings.Cut(rest, "```yaml\n")
+	src, _, ok3 := strings.Cut(rest, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("docs/scripts.md has no complete example")
+	}
+	refs, err := ElementRefs("example", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A selector file with every element the example names.
+	sel := "site: shop\nversion: 1\nelements:\n"
+	seen := map[string]bool{}
+	for _, r := range refs {
+		if !seen[r.Name] {
+			seen[r.Name] = true
+			sel += fmt.Sprintf("  %s:\n    ways: [{css: \"#%s\"}]\n", r.Name, strings.ReplaceAll(r.Name, ".", "-"))
+		}
+	}
+	f, err := selectors.Parse("shop.yaml", []byte(sel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Parse("docs/scripts.md", []byte(src), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Steps) < 15 || len(seen) < 12 {
+		t.Fatalf("example has %d steps and %d elements", len(s.Steps), len(seen))
 	}
 }

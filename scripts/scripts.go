@@ -215,8 +215,8 @@ func (s Step) Action() (action, target string) {
 	return "", ""
 }
 
-// Children returns the steps nested in a step, with the path suffix each
-// list has in traces (".branch[1].steps").
+// Children returns the lists of steps nested in a step, each with a
+// label (".branch[1].steps", ".repeat.steps") for messages.
 func (s Step) Children() (suffixes []string, lists [][]Step) {
 	for j, c := range s.Branch {
 		suffixes, lists = append(suffixes, fmt.Sprintf(".branch[%d].steps", j)), append(lists, c.Steps)
