@@ -308,3 +308,16 @@ func TestReferenceExampleParses(t *testing.T) {
 		t.Fatalf("example has %d steps and %d elements", len(s.Steps), len(seen))
 	}
 }
+
+func TestParseParamArgs(t *testing.T) {
+	t.Parallel()
+	got, err := ParseParamArgs([]string{"days=30", "q=a=b", "empty="})
+	if err != nil || len(got) != 3 || got["days"] != "30" || got["q"] != "a=b" || got["empty"] != "" {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	for _, bad := range [][]string{{"days"}, {"=5"}, {"a=1", "a=2"}} {
+		if _, err := ParseParamArgs(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -157,3 +157,22 @@ func (s *Script) ResolveParams(given map[string]string, now time.Time) (map[stri
 	}
 	return out, nil
 }
+
+// ParseParamArgs reads `--param NAME=VALUE` arguments (each "NAME=VALUE";
+// the value may hold "=") into values for ResolveParams. A name given
+// twice or an argument without "=" is an error naming it.
+func ParseParamArgs(args []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, a := range args {
+		k, v, ok := strings.Cut(a, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, fmt.Errorf("scripts: --param %q: want NAME=VALUE", a)
+		}
+		if _, dup := out[k]; dup {
+			return nil, fmt.Errorf("scripts: --param %s is given twice", k)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
