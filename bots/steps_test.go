@@ -268,7 +268,7 @@ func TestWithinScopesALookupThatMatchesTwice(t *testing.T) {
 	// The same click without within is ambiguous: a failure, not the first.
 	_, err = runLang(t, base, "", `  - open: "${site.url}/scoped"
   - click: export.link
-    timeout: 500ms
+    timeout: 3s
 `, nil)
 	if ferry.ClassOf(err) != ferry.ClassSiteChanged || !strings.Contains(err.Error(), `role=link name="Export" matched 2`) {
 		t.Fatalf("unscoped: got %v, want site_changed with 2 matches", err)
