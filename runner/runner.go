@@ -535,24 +535,7 @@ func (r *Runner) resolveParams(bot string, p ferry.RunParams, at time.Time) (fer
 	if err != nil {
 		return p, err
 	}
-	for _, f := range []struct {
-		name string
-		d    *ferry.Date
-	}{{"from", &p.From}, {"to", &p.To}} {
-		if f.d.IsZero() {
-			def := s.Defaults[f.name]
-			if def == "" {
-				def = "yesterday"
-			}
-			if *f.d, err = scripts.RelativeDate(def, at); err != nil {
-				return p, err
-			}
-		}
-	}
-	if p.To.Before(p.From) {
-		return p, fmt.Errorf("runner: period %s to %s ends before it starts", p.From, p.To)
-	}
-	return p, nil
+	return s.ResolveRun(p, at)
 }
 
 // Enqueue records an ad-hoc run and queues it in one transaction.

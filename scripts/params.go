@@ -3,6 +3,7 @@ package scripts
 import (
 	"errors"
 	"fmt"
+	"github.com/ferry-rpa/ferry"
 	"regexp"
 	"sort"
 	"strconv"
@@ -175,4 +176,41 @@ func ParseParamArgs(args []string) (map[string]string, error) {
 		out[k] = v
 	}
 	return out, nil
+}
+
+// ResolveRun completes a run's parameters before it is queued: missing
+// dates from the script's defaults ("yesterday" when it has none) and the
+// bot's own parameters through ResolveParams, all relative to now (the
+// slot of a scheduled run, where it is scheduled). Errors name the date
+// or parameter; a period that ends before it starts is an error.
+func (s *Script) ResolveRun(p ferry.RunParams, now time.Time) (ferry.RunParams, error) {
+	for _, f := range []struct {
+		name string
+		d    *ferry.Date
+	}{{"from", &p.From}, {"to", &p.To}} {
+		if !f.d.IsZero() {
+			continue
+		}
+		def := s.Defaults[f.name]
+		if def == "" {
+			def = "yesterday"
+		}
+		d, err := RelativeDate(def, now)
+		if err != nil {
+			return p, fmt.Errorf("scripts: bot %s: default %s %q: %w", s.Bot, f.name, def, err)
+		}
+		*f.d = d
+	}
+	if p.To.Before(p.From) {
+		return p, fmt.Errorf("scripts: bot %s: period %s to %s ends before it starts", s.Bot, p.From, p.To)
+	}
+	values, err := s.ResolveParams(p.Values, now)
+	if err != nil {
+		return p, err
+	}
+	if len(values) == 0 {
+		values = nil
+	}
+	p.Values = values
+	return p, nil
 }

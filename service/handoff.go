@@ -107,32 +107,10 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// ResolveParams fills a run's missing dates from the script's defaults
-// ("yesterday" when it has none), relative to now, as the runner does for
-// the runs it queues itself. An error names the date that does not parse,
-// or says the period ends before it starts.
+// ResolveParams completes a run's parameters as the runner does for the
+// runs it queues itself (see scripts.Script.ResolveRun).
 func ResolveParams(script *scripts.Script, p ferry.RunParams, now time.Time) (ferry.RunParams, error) {
-	for _, f := range []struct {
-		name string
-		d    *ferry.Date
-	}{{"from", &p.From}, {"to", &p.To}} {
-		if !f.d.IsZero() {
-			continue
-		}
-		def := script.Defaults[f.name]
-		if def == "" {
-			def = "yesterday"
-		}
-		d, err := scripts.RelativeDate(def, now)
-		if err != nil {
-			return p, fmt.Errorf("script default %s %q: %w", f.name, def, err)
-		}
-		*f.d = d
-	}
-	if p.To.Before(p.From) {
-		return p, fmt.Errorf("period %s to %s ends before it starts", p.From, p.To)
-	}
-	return p, nil
+	return script.ResolveRun(p, now)
 }
 
 // Handoff records a planned run (see PlanHandoff) and its River job in one

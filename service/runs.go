@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/runner"
@@ -81,6 +82,11 @@ func (s *Service) PlanRun(creds runner.StaticCredentials, req RunRequest) (runne
 	}
 	if err := runner.CheckCredential(cred, runner.CredentialFields(script)); err != nil {
 		return runner.Request{}, fmt.Errorf("run %s as %s: %w", req.Bot, login, err)
+	}
+	// Bad parameters stop the run before any browser starts; the runner
+	// resolves them again when it queues the run.
+	if _, err := script.ResolveRun(req.Params, time.Now()); err != nil {
+		return runner.Request{}, &InvalidError{fmt.Errorf("run %s: %w", req.Bot, err)}
 	}
 	return runner.Request{Bot: req.Bot, Login: login, Params: req.Params}, nil
 }

@@ -21,6 +21,7 @@ type runOptions struct {
 	login    string
 	from, to string
 	accounts []string
+	params   []string // --param NAME=VALUE
 	sandbox  bool
 	dataDir  string
 	// configSinks keeps the config's sinks for a run with --data or
@@ -61,6 +62,7 @@ stores it. Ctrl-C then stops following only (exit 130): the run goes on, and
 	c.Flags().StringVar(&o.from, "from", "", "first day: YYYY-MM-DD, today, yesterday or today-N (default: the script's)")
 	c.Flags().StringVar(&o.to, "to", "", "last day, same forms (default: the script's)")
 	c.Flags().StringSliceVar(&o.accounts, "account", nil, "only these accounts (repeatable; default: every account the login sees)")
+	c.Flags().StringArrayVar(&o.params, "param", nil, "a parameter the bot declares, NAME=VALUE (repeatable)")
 	c.Flags().BoolVar(&o.sandbox, "sandbox", false, "start an in-process sandbox bank and run against it")
 	c.Flags().StringVar(&o.dataDir, "data", "", "data directory (default: the config's data_dir); the records go to its records.jsonl only, not to the config's sinks")
 	c.Flags().BoolVar(&o.configSinks, "config-sinks", false, "with --data or --sandbox, deliver to the config's sinks all the same")
@@ -68,9 +70,14 @@ stores it. Ctrl-C then stops following only (exit 130): the run goes on, and
 	return c
 }
 
-func parseParams(from, to string, accounts []string) (ferry.RunParams, error) {
+func parseParams(from, to string, accounts, values []string) (ferry.RunParams, error) {
 	p := ferry.RunParams{Accounts: accounts}
 	var err error
+	if len(values) > 0 {
+		if p.Values, err = scripts.ParseParamArgs(values); err != nil {
+			return p, &exitError{exitUsage, err}
+		}
+	}
 	if from != "" {
 		if p.From, err = scripts.RelativeDate(from, time.Now()); err != nil {
 			return p, &exitError{exitUsage, fmt.Errorf("--from: %w", err)}
@@ -100,7 +107,7 @@ func runBot(ctx context.Context, g *globals, bot string, o runOptions) error {
 	if _, err := svc.CheckBot(bot); err != nil {
 		return err
 	}
-	params, err := parseParams(o.from, o.to, o.accounts)
+	params, err := parseParams(o.from, o.to, o.accounts, o.params)
 	if err != nil {
 		return err
 	}
