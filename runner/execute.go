@@ -158,20 +158,11 @@ func (r *Runner) storeEvidence(ctx context.Context, log zerolog.Logger, runID in
 
 // downloadFormats lists the formats a script downloads per account.
 func downloadFormats(steps []scripts.Step, into map[string]bool) {
-	for _, st := range steps {
+	scripts.Walk(steps, func(st scripts.Step) {
 		if st.Download != "" {
 			into[st.Format] = true
 		}
-		for _, c := range st.Branch {
-			downloadFormats(c.Steps, into)
-		}
-		if st.ForEachAccount != nil {
-			downloadFormats(st.ForEachAccount.Steps, into)
-		}
-		if st.ForEachPage != nil {
-			downloadFormats(st.ForEachPage.Steps, into)
-		}
-	}
+	})
 }
 
 // resumable returns the downloads earlier attempts of the run stored for

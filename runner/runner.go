@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,6 +52,9 @@ type Schedule struct {
 	// script serves every site of its portal software. Empty: the
 	// script's own site.
 	Site string `yaml:"site,omitempty"`
+	// Params are values of the bot's own parameters (see scripts'
+	// params:), checked against the script when the runner starts.
+	Params map[string]string `yaml:"params,omitempty"`
 }
 
 // Config wires a Runner.
@@ -285,7 +289,11 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		if _, dup := r.scheds[s.ID]; dup {
 			return nil, fmt.Errorf("runner: schedule id %q used twice", s.ID)
 		}
-		if _, _, err := scripts.LoadWith(cfg.ScriptsDir, cfg.Selectors.Get, s.Bot); err != nil {
+		script, _, err := scripts.LoadWith(cfg.ScriptsDir, cfg.Selectors.Get, s.Bot)
+		if err != nil {
+			return nil, fmt.Errorf("runner: schedule %q: %w", s.ID, err)
+		}
+		if _, err := script.ResolveParams(s.Params, cfg.Now()); err != nil {
 			return nil, fmt.Errorf("runner: schedule %q: %w", s.ID, err)
 		}
 		if err := r.checkSite(s.Site); err != nil {
@@ -491,7 +499,7 @@ func (r *Runner) fireSlot(ctx context.Context, s scheduled, slot time.Time) erro
 	if ss, ok := s.spec.(*cron.SpecSchedule); ok && ss.Location != nil {
 		loc = ss.Location
 	}
-	p, err := r.resolveParams(s.Bot, ferry.RunParams{}, slot.In(loc))
+	p, err := r.resolveParams(s.Bot, ferry.RunParams{Values: maps.Clone(s.Params)}, slot.In(loc))
 	if err != nil {
 		return river.JobCancel(err)
 	}

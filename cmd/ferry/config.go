@@ -506,6 +506,11 @@ func (c *Config) check() error {
 		if _, ok := c.Credentials[s.Login]; !ok {
 			errs = append(errs, c.errAt("schedule %s: login %q is not in credentials:", s.ID, s.Login)(at("login")...))
 		}
+		if script != nil {
+			if _, err := script.ResolveParams(s.Params, time.Now()); err != nil {
+				errs = append(errs, c.errAt("schedule %s: params: %v", s.ID, err)(at("params")...))
+			}
+		}
 	}
 	errs = append(errs, c.checkBrowser()...)
 	// In file order, whatever order the maps were walked in.
