@@ -14,8 +14,8 @@ import (
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/sandbox"
-	"github.com/shopspring/decimal"
 	"github.com/go-pdf/fpdf"
+	"github.com/shopspring/decimal"
 	"github.com/xuri/excelize/v2"
 )
 
