@@ -72,8 +72,14 @@ func (b *browser) do(method, path string, form url.Values) (int, string, http.He
 	return resp.StatusCode, string(data) + "\n<!--url " + resp.Request.URL.Path + "-->", resp.Header
 }
 
-func (b *browser) get(path string) (int, string)                { s, body, _ := b.do("GET", path, nil); return s, body }
-func (b *browser) post(path string, f url.Values) (int, string) { s, body, _ := b.do("POST", path, f); return s, body }
+func (b *browser) get(path string) (int, string) {
+	s, body, _ := b.do("GET", path, nil)
+	return s, body
+}
+func (b *browser) post(path string, f url.Values) (int, string) {
+	s, body, _ := b.do("POST", path, f)
+	return s, body
+}
 
 func (b *browser) json(path string, v any) {
 	if pg, ok := v.(*apiPage); ok {

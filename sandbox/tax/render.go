@@ -312,6 +312,10 @@ func RenderPDF(rec *Record) ([]byte, error) {
 	p.SetAutoPageBreak(false, 0)
 	p.SetCreator("国家税务总局全国统一电子发票服务平台（沙箱）", true)
 	p.SetTitle(rec.Kind+" "+rec.Number, true)
+	// Dated when issued, never by the wall clock: a download is the same
+	// file every time.
+	p.SetCreationDate(rec.IssuedAt)
+	p.SetModificationDate(rec.IssuedAt)
 	p.AddPage()
 	lay := layoutOf(rec)
 	for _, group := range [][]draw{lay.labels, lay.values} {
