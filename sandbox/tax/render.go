@@ -305,6 +305,9 @@ func RenderPDF(rec *Record) ([]byte, error) {
 	}
 	p := fpdf.NewCustom(&fpdf.InitType{UnitStr: "mm", Size: fpdf.SizeType{Wd: pageW, Ht: pageH}})
 	p.SetCompression(true)
+	// Fonts and objects in a fixed order (fpdf otherwise follows map
+	// order): the same invoice is the same bytes on every download.
+	p.SetCatalogSort(true)
 	// fpdf writes into the font bytes while subsetting: each document
 	// gets its own copy.
 	p.AddUTF8FontFromBytes("cjk", "", bytes.Clone(fonts.cjk))
