@@ -3,11 +3,15 @@ package tax
 import (
 	"bytes"
 	"context"
+	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/einvoice"
+	"github.com/ferry-rpa/ferry/internal/testenv"
 	"github.com/shopspring/decimal"
 )
 
@@ -200,6 +204,66 @@ func TestDeterministic(t *testing.T) {
 		y, err2 := f(rec)
 		if err1 != nil || err2 != nil || !bytes.Equal(x, y) {
 			t.Errorf("format %d: two renders differ (%v, %v)", i, err1, err2)
+		}
+	}
+}
+
+// TestSamples keeps sample files of the portal in testdata: a 数电专票, a
+// red-letter 数电普票 and a red-letter 电子普通发票 from seed 1. The OFD and
+// XML files are golden; a PDF's bytes follow the system's fonts, so its
+// golden file is what einvoice reads from it. Rewrite them with -update.
+func TestSamples(t *testing.T) {
+	t.Parallel()
+	recs := generate(1, Home(), Counterparties())
+	pick := func(typ string, red bool) *Record {
+		for _, r := range recs {
+			if r.Type == typ && r.Red == red {
+				return r
+			}
+		}
+		t.Fatalf("no %s red=%v", typ, red)
+		return nil
+	}
+	update := flag.Lookup("update") != nil && flag.Lookup("update").Value.String() == "true"
+	for _, s := range []struct {
+		name string
+		rec  *Record
+	}{{"special", pick(TypeDigitalSpecial, false)}, {"red-digital", pick(TypeDigitalGeneral, true)}, {"red-old", pick(TypeOldGeneral, true)}} {
+		ofd, err := RenderOFD(s.rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		testenv.Golden(t, filepath.Join("testdata", s.name+".ofd"), ofd)
+		if s.rec.Digital() {
+			x, err := RenderXML(s.rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			testenv.Golden(t, filepath.Join("testdata", s.name+".xml"), x)
+		}
+		pdf, err := RenderPDF(s.rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join("testdata", s.name+".pdf")
+		if update {
+			if err := os.WriteFile(path, pdf, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stored, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []struct {
+			what string
+			data []byte
+		}{{"rendered", pdf}, {"stored", stored}} {
+			inv, err := einvoice.Parse(context.Background(), path, f.data)
+			if err != nil {
+				t.Fatalf("%s %s: %v", f.what, path, err)
+			}
+			testenv.Golden(t, filepath.Join("testdata", s.name+".pdf.txt"), []byte(summary(inv)+"\n"))
 		}
 	}
 }
