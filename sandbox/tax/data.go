@@ -469,3 +469,16 @@ func sortRecords(rs []*Record) {
 		return rs[i].Number > rs[j].Number
 	})
 }
+
+// Credentials returns the portal's accounts as Ferry credentials named
+// etax-USER, with the fields a login needs: nsrsbh (the enterprise's tax
+// id), account and password. They are the published sandbox logins; the
+// SMS code comes from the sandbox phone at login.
+func Credentials() map[string]ferry.Credential {
+	out := map[string]ferry.Credential{}
+	for _, u := range DefaultUsers() {
+		out["etax-"+u.UserName] = ferry.Credential{Name: "etax-" + u.UserName,
+			Fields: map[string]string{"nsrsbh": u.TaxID, "account": u.UserName, "password": u.Password}}
+	}
+	return out
+}

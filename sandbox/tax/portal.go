@@ -106,8 +106,17 @@ type Portal struct {
 	issued   int               // invoices issued between pages so far
 	stats    Stats
 	events   []Event
-	mux      *http.ServeMux
+	// files keeps rendered downloads (id.format → bytes), oldest evicted
+	// first: an invoice's file never changes (its status is not printed),
+	// and a PDF costs far more to render than to serve.
+	files     map[string][]byte
+	fileOrder []string
+	mux       *http.ServeMux
 }
+
+// maxCachedFiles bounds the rendered downloads a portal keeps (about 30 kB
+// each).
+const maxCachedFiles = 1024
 
 type pendingLogin struct {
 	user    string
@@ -144,7 +153,7 @@ func New(o Options) *Portal {
 		byID:     map[string]*Record{},
 		failures: map[string]int{}, locked: map[string]time.Time{}, pending: map[string]*pendingLogin{},
 		sms: map[string]SMS{}, qrs: map[string]*qrLogin{}, trusted: map[string]time.Time{},
-		sessions: map[string]*session{}, active: map[string]string{}}
+		sessions: map[string]*session{}, active: map[string]string{}, files: map[string][]byte{}}
 	p.records = generate(o.Seed, p.home, Counterparties())
 	for _, r := range p.records {
 		p.byID[r.ID()] = r
@@ -264,4 +273,30 @@ func (p *Portal) user(account string) (User, bool) {
 		}
 	}
 	return User{}, false
+}
+
+// file returns an invoice's download in format, rendering it on first use.
+func (p *Portal) file(rec *Record, format string, render func(*Record) ([]byte, error)) ([]byte, error) {
+	key := rec.ID() + "." + format
+	p.mu.Lock()
+	b, ok := p.files[key]
+	p.mu.Unlock()
+	if ok {
+		return b, nil
+	}
+	b, err := render(rec)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.files[key]; !ok {
+		p.files[key] = b
+		p.fileOrder = append(p.fileOrder, key)
+		if len(p.fileOrder) > maxCachedFiles {
+			delete(p.files, p.fileOrder[0])
+			p.fileOrder = p.fileOrder[1:]
+		}
+	}
+	return b, nil
 }

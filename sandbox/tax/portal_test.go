@@ -1,6 +1,7 @@
 package tax
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ferry-rpa/ferry"
+	"github.com/ferry-rpa/ferry/einvoice"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -542,3 +544,92 @@ type recorder struct {
 func (r *recorder) Header() http.Header         { return r.h }
 func (r *recorder) Write(b []byte) (int, error) { return len(b), nil }
 func (r *recorder) WriteHeader(s int)           { r.status = s }
+
+func TestIdleExpiryAndLogout(t *testing.T) {
+	t.Parallel()
+	p, base, clk := start(t)
+	p.Set(func(s *Switches) { s.IdleExpiry = 15 * time.Minute })
+	b := newBrowser(t, base)
+	smsLogin(t, p, b, "zhangwei")
+	clk.Add(15*time.Minute + time.Second)
+	if _, body := b.get("/invoices"); at(body) != "/login" || !strings.Contains(body, MsgSessionEnded) {
+		t.Fatalf("idle session: at %s", at(body))
+	}
+	var api struct{ Success bool }
+	// lina has one role: no selection page.
+	b2 := newBrowser(t, base)
+	lina := DefaultUsers()[1]
+	b2.get("/login")
+	_, body := b2.post("/login", url.Values{"nsrsbh": {Home().TaxID}, "account": {lina.Phone}, "password": {lina.Password}})
+	mustContain(t, body, "139****5432")
+	s, _ := p.LastSMS("lina")
+	_, body = b2.post("/login/sms", url.Values{"code": {s.Code}})
+	mustContain(t, body, `<span id="role">办税员</span>`)
+	b2.post("/logout", nil)
+	b2.json("/api/session", &api)
+	if api.Success {
+		t.Error("a session outlived its logout")
+	}
+	if c, ok := Credentials()["etax-lina"]; !ok || c.Fields["nsrsbh"] != Home().TaxID {
+		t.Errorf("credentials %+v", c)
+	}
+}
+
+// BenchmarkDownloadAndParse downloads an invoice's PDF, OFD and XML over
+// HTTP and parses each with einvoice: the figure behind "invoices per
+// minute downloaded and parsed" on the portal's side.
+func BenchmarkDownloadAndParse(b *testing.B) {
+	clk := &clock{t: time.Date(2026, 11, 30, 10, 0, 0, 0, cst)}
+	p := New(Options{Seed: 7, Now: clk.Now})
+	base, stop, err := p.Serve("127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stop()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	login := func() {
+		post := func(path string, f url.Values) {
+			resp, err := c.PostForm(base+path, f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+		post("/login", url.Values{"nsrsbh": {Home().TaxID}, "account": {"zhangwei"}, "password": {zhang.Password}})
+		s, err := p.LastSMS("zhangwei")
+		if err != nil {
+			b.Fatal(err)
+		}
+		post("/login/sms", url.Values{"code": {s.Code}})
+		post("/login/role", url.Values{"role": {RoleClerk}})
+	}
+	login()
+	var recs []Record
+	for _, r := range p.Invoices(Query{Direction: Received, From: dataFrom, To: dataTo}) {
+		if r.Digital() {
+			recs = append(recs, r)
+		}
+	}
+	i := 0
+	for b.Loop() {
+		rec := recs[i%len(recs)]
+		i++
+		for _, f := range []string{"pdf", "ofd", "xml"} {
+			resp, err := c.Get(base + "/download/" + rec.ID() + "/" + f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			inv, err := einvoice.Parse(context.Background(), rec.ID()+"."+f, data)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if inv.Number != rec.Number {
+				b.Fatalf("%s.%s: number %s", rec.ID(), f, inv.Number)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Minutes(), "invoices/min")
+}

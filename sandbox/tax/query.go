@@ -337,17 +337,17 @@ func (p *Portal) download(w http.ResponseWriter, r *http.Request, s *session) {
 	switch format {
 	case "pdf":
 		ct = "application/pdf"
-		body, err = RenderPDF(&rec)
+		body, err = p.file(&rec, format, RenderPDF)
 	case "ofd":
 		ct = "application/ofd"
-		body, err = RenderOFD(&rec)
+		body, err = p.file(&rec, format, RenderOFD)
 	case "xml":
 		if !rec.Digital() {
 			writeJSON(w, http.StatusNotFound, map[string]any{"success": false, "code": "NO_XML", "message": "该发票不支持XML格式下载"})
 			return
 		}
 		ct = "application/xml"
-		body, err = RenderXML(&rec)
+		body, err = p.file(&rec, format, RenderXML)
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]any{"success": false, "code": "BAD_FORMAT", "message": "不支持的文件格式"})
 		return
