@@ -8,6 +8,16 @@
 //
 // Everything it shows is derived from a seed and its clock is injected, so
 // tests assert exact records and drive expiry without waiting.
+//
+// Pages: /login (nsrsbh, account, password), /login/sms (code; resend),
+// /login/qr (the QR image at /login/qr/ID/image, its status polled at
+// /api/qr/ID), /login/role, /invoices (the query form and result),
+// /api/invoices (the same as JSON), /api/session (a cheap check that the
+// session is live), /export.xlsx, /download/ID/{pdf,ofd,xml}, /logout.
+// The sandbox phone, loopback only: GET /_sandbox/phone?user=U (the last
+// SMS code and its expiry), POST /_sandbox/phone/scan?user=U[&qr=ID] and
+// POST /_sandbox/phone/confirm[?qr=ID]; in Go, Portal.LastSMS, ScanQR and
+// ConfirmQR.
 package tax
 
 import (
