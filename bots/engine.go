@@ -370,7 +370,7 @@ func (r *run) step(ctx context.Context, where string, st scripts.Step) (err erro
 		if err := r.page.Context(sctx).Navigate(u); err != nil {
 			return err
 		}
-		if err := r.page.Context(sctx).WaitLoad(); err != nil {
+		if err := waitLoaded(sctx, r.page); err != nil {
 			return err
 		}
 		if s := r.serverErrorSince(started); s != nil {
