@@ -30,6 +30,19 @@ import (
 func (d *DB) MigrateRiver(ctx context.Context) error {
 	var err error
 	if d.Postgres() {
+		// Several processes starting at once on a fresh database would
+		// each apply River's migrations and collide on the functions they
+		// create: one at a time, under a session lock held on a connection
+		// of its own while the migrator uses the pool.
+		conn, aerr := d.Pool.Acquire(ctx)
+		if aerr != nil {
+			return fmt.Errorf("storage: river migrations on %s: %w", d.Path, aerr)
+		}
+		defer conn.Release()
+		if _, aerr := conn.Exec(ctx, `SELECT pg_advisory_lock(7419260002)`); aerr != nil {
+			return fmt.Errorf("storage: river migrations on %s: lock: %w", d.Path, aerr)
+		}
+		defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(7419260002)`)
 		var m *rivermigrate.Migrator[pgx.Tx]
 		if m, err = rivermigrate.New(riverpgxv5.New(d.Pool), nil); err == nil {
 			_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/ferry-rpa/ferry/bots"
 	"github.com/ferry-rpa/ferry/runner"
@@ -62,6 +63,12 @@ func openApp(ctx context.Context, cfg *Config, creds runner.Credentials, log zer
 	dir := service.DataDir(cfg.DataDir)
 	if err := dir.CheckFree(); err != nil {
 		return nil, err
+	}
+	// The data directory holds the runner's lock (and, on SQLite, the
+	// database): made here, since a PostgreSQL database with its artifacts
+	// inside makes nothing in it.
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	db, err := openDB(ctx, cfg)
 	if err != nil {
