@@ -34,9 +34,12 @@ const (
 
 // Run is one execution of a bot: scheduled (Schedule and Slot set) or ad hoc.
 type Run struct {
-	ID         int64
-	Bot        string
-	Login      string // the credential name; two runs of a bot never share one at once
+	ID    int64
+	Bot   string
+	Login string // the credential name
+	// Site is the site the run logs in to (a name in the configuration's
+	// sites); empty for the script's own site.
+	Site       string
 	Schedule   string // empty for ad-hoc runs
 	Slot       time.Time
 	Params     RunParams
@@ -56,6 +59,10 @@ type RunParams struct {
 	From     Date     `json:"from,omitempty"`
 	To       Date     `json:"to,omitempty"`
 	Accounts []string `json:"accounts,omitempty"`
+	// Values are the bot's own parameters (declared by its script, with
+	// types and defaults), as given: `ferry run BOT --param k=v`, a
+	// schedule's params, the console.
+	Values map[string]string `json:"values,omitempty"`
 }
 
 // StepStatus is the outcome of one step.

@@ -12,6 +12,8 @@ package ferry
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -58,12 +60,79 @@ var (
 	// ErrLoginBusy reports that another run of the same bot and login is
 	// running: a site's user is logged in by one run at a time, across
 	// every process sharing the store.
-	ErrLoginBusy = errors.New("another run of this bot and login is running")
+	ErrLoginBusy = errors.New("another run logged in as this user on this site is running")
+
+	// ErrSiteBusy reports that a site's limits allow no further run now:
+	// as many runs as it allows are logged in to it, or its last login was
+	// too recent.
+	ErrSiteBusy = errors.New("the site's limits allow no further run now")
 
 	// ErrNotWaiting reports a decision on a heal that is no longer
 	// proposed (accepted or rejected before).
 	ErrNotWaiting = errors.New("not waiting for review")
 )
+
+// SiteLimits spread a site's logins over time, across every process
+// sharing the store, so that no bank sees a burst.
+type SiteLimits struct {
+	// MaxConcurrent is how many runs may be logged in to the site at once;
+	// 0 is no limit.
+	MaxConcurrent int
+	// MinInterval is the least time between two runs' logins to the site
+	// (their starts); 0 is none.
+	MinInterval time.Duration
+}
+
+// RunStart is what one attempt of a run starts with.
+type RunStart struct {
+	Attempt         int
+	SelectorVersion string
+	// Site is the site the run logs in to: a name in the configuration's
+	// sites. Its limits are Limits.
+	Site string
+	// LoginKey says who the run logs in as on Site: LoginKey(site, user).
+	// Two runs with one key never run at once, whatever their bots or
+	// credential names. Empty: the run's bot and credential name.
+	LoginKey string
+	Limits   SiteLimits
+}
+
+// LoginKey identifies a site's user for BeginRun: a digest of the site
+// name and the user name, so that the user name is not stored in clear.
+func LoginKey(site, user string) string {
+	h := sha256.New()
+	for _, p := range []string{site, user} {
+		fmt.Fprintf(h, "%d:%s", len(p), p)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// BusyError says why BeginRun left a run queued and when to try again.
+type BusyError struct {
+	Site  string
+	RunID int64 // the run logged in as the same user, when that is why
+	// RetryAt is when the site's limits allow the next login; zero when a
+	// running run must end first.
+	RetryAt time.Time
+	Err     error // ErrLoginBusy or ErrSiteBusy
+	Reason  string
+}
+
+func (e *BusyError) Error() string {
+	s := e.Err.Error()
+	if e.Reason != "" {
+		s += " (" + e.Reason + ")"
+	}
+	if e.RunID != 0 {
+		s += fmt.Sprintf(": run %d", e.RunID)
+	}
+	if e.Site != "" {
+		s = "site " + e.Site + ": " + s
+	}
+	return s
+}
+
+func (e *BusyError) Unwrap() error { return e.Err }
 
 // Transactor runs work in one database transaction.
 type Transactor interface {
@@ -94,12 +163,17 @@ type RunStore interface {
 	// it uses; the first start time is kept across attempts. An unknown id
 	// is ErrNotFound.
 	StartRun(ctx context.Context, id int64, attempt int, selectorVersion string) error
-	// BeginRun is StartRun for one login at a time: it marks run id
-	// running unless another run of its bot and login is running, checked
-	// and set atomically across every process sharing the store. When one
-	// is, it changes nothing and returns that run's id and an error
-	// wrapping ErrLoginBusy. An unknown id is ErrNotFound.
-	BeginRun(ctx context.Context, id int64, attempt int, selectorVersion string) (busyWith int64, err error)
+	// BeginRun is StartRun for one login at a time and within its site's
+	// limits: it marks run id running for s.Attempt unless another run
+	// with s.LoginKey is running, s.Limits.MaxConcurrent runs of s.Site
+	// are, or the last login to s.Site began less than
+	// s.Limits.MinInterval ago. All of it is checked and set atomically
+	// across every process sharing the store, and the run's site, login
+	// key and the site's last login are recorded with it. When the run may
+	// not start it changes nothing and returns a *BusyError, which wraps
+	// ErrLoginBusy or ErrSiteBusy and says until when. An unknown id is
+	// ErrNotFound.
+	BeginRun(ctx context.Context, id int64, s RunStart) error
 	// LeaseRun records that owner (a process) works running run id until
 	// until: the heartbeat by which a dead owner's runs are found. It
 	// takes a lease that is free or expired, and extends owner's own. A

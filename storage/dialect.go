@@ -114,7 +114,7 @@ func isUniqueViolation(err error) bool {
 // Advisory lock spaces: what a transaction-scoped lock (lockOn) is taken
 // on.
 const (
-	lockLogin        = 741926 // a bot and login (BeginRun)
+	lockLogin        = 741926 // a site, or a login without one (BeginRun)
 	lockSelectorSite = 741927 // a site's selector versions
 	lockAccount      = 741928 // an account's statement lines (saves)
 	lockHeal         = 741929 // a site's element's heal proposals

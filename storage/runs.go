@@ -26,8 +26,8 @@ func (d *DB) CreateRun(ctx context.Context, q Queryer, r ferry.Run) (int64, erro
 		slot = r.Slot.UTC().Format(time.RFC3339)
 	}
 	var id int64
-	err := d.queryer(ctx, q).QueryRowContext(ctx, `INSERT INTO runs (bot, login, schedule, slot, params, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		r.Bot, r.Login, r.Schedule, slot, string(params), ferry.RunQueued, d.ts(d.now())).Scan(&id)
+	err := d.queryer(ctx, q).QueryRowContext(ctx, `INSERT INTO runs (bot, login, site, schedule, slot, params, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		r.Bot, r.Login, r.Site, r.Schedule, slot, string(params), ferry.RunQueued, d.ts(d.now())).Scan(&id)
 	if err != nil {
 		if isUniqueViolation(err) {
 			return 0, fmt.Errorf("storage: run of schedule %s at %s: %w", r.Schedule, slot, ErrSlotTaken)
@@ -44,39 +44,76 @@ func (d *DB) StartRun(ctx context.Context, id int64, attempt int, selectorVersio
 
 const startRun = `UPDATE runs SET status = ?, attempt = ?, selector_version = ?, started_at = CASE WHEN started_at = '' THEN ? ELSE started_at END, class = '', error = '' WHERE id = ?`
 
-// BeginRun marks a run running unless another run of its bot and login is
-// (see ferry.RunStore). On PostgreSQL a transaction-scoped advisory lock on
-// the bot and login orders concurrent calls (the check reads what the one
-// before committed); SQLite's IMMEDIATE transactions are one at a time.
-func (d *DB) BeginRun(ctx context.Context, id int64, attempt int, selectorVersion string) (int64, error) {
-	var busy int64
-	err := d.tx(ctx, func(tx txer) error {
-		var bot, login string
-		if err := tx.QueryRowContext(ctx, `SELECT bot, login FROM runs WHERE id = ?`, id).Scan(&bot, &login); err != nil {
+// BeginRun marks a run running unless its user is logged in to its site
+// by another run or the site's limits say wait (see ferry.RunStore). On
+// PostgreSQL a transaction-scoped advisory lock on the site (on the login
+// key for a run without one) orders concurrent calls, so each check reads
+// what the call before committed; SQLite's IMMEDIATE transactions are one
+// at a time.
+func (d *DB) BeginRun(ctx context.Context, id int64, s ferry.RunStart) error {
+	return d.tx(ctx, func(tx txer) error {
+		var bot, login, site string
+		if err := tx.QueryRowContext(ctx, `SELECT bot, login, site FROM runs WHERE id = ?`, id).Scan(&bot, &login, &site); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("storage: begin run %d: %w", id, ErrNotFound)
 			}
 			return fmt.Errorf("storage: begin run %d: %w", id, err)
 		}
-		if err := d.lockOn(ctx, tx, lockLogin, bot, login); err != nil {
+		if s.Site != "" {
+			site = s.Site
+		}
+		key := s.LoginKey
+		if key == "" {
+			key = ferry.LoginKey("bot "+bot, login)
+		}
+		lock := []string{"site", site}
+		if site == "" {
+			lock = []string{"login", key}
+		}
+		if err := d.lockOn(ctx, tx, lockLogin, lock...); err != nil {
 			return fmt.Errorf("storage: begin run %d: %w", id, err)
 		}
-		err := tx.QueryRowContext(ctx, `SELECT id FROM runs WHERE bot = ? AND login = ? AND status = ? AND id <> ? LIMIT 1`, bot, login, ferry.RunRunning, id).Scan(&busy)
+		var other int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM runs WHERE login_key = ? AND status = ? AND id <> ? LIMIT 1`, key, ferry.RunRunning, id).Scan(&other)
 		switch {
 		case err == nil:
-			return fmt.Errorf("storage: begin run %d: %s as %s: run %d: %w", id, bot, login, busy, ErrLoginBusy)
+			return fmt.Errorf("storage: begin run %d of %s: %w", id, bot, &ferry.BusyError{Site: site, RunID: other, Err: ErrLoginBusy, Reason: "the same user is logged in"})
 		case !errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("storage: begin run %d: %w", id, err)
 		}
-		if _, err := tx.ExecContext(ctx, startRun, ferry.RunRunning, attempt, selectorVersion, d.ts(d.now()), id); err != nil {
+		now := d.now()
+		if site != "" && s.Limits.MaxConcurrent > 0 {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM runs WHERE site = ? AND status = ? AND id <> ?`, site, ferry.RunRunning, id).Scan(&n); err != nil {
+				return fmt.Errorf("storage: begin run %d: %w", id, err)
+			}
+			if n >= s.Limits.MaxConcurrent {
+				return fmt.Errorf("storage: begin run %d of %s: %w", id, bot, &ferry.BusyError{Site: site, Err: ErrSiteBusy,
+					Reason: fmt.Sprintf("%d of at most %d runs logged in", n, s.Limits.MaxConcurrent)})
+			}
+		}
+		if site != "" && s.Limits.MinInterval > 0 {
+			var last string
+			err := tx.QueryRowContext(ctx, `SELECT last_login_at FROM site_logins WHERE site = ?`, site).Scan(&last)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("storage: begin run %d: %w", id, err)
+			}
+			if at := parseTS(last); !at.IsZero() && now.Before(at.Add(s.Limits.MinInterval)) {
+				return fmt.Errorf("storage: begin run %d of %s: %w", id, bot, &ferry.BusyError{Site: site, Err: ErrSiteBusy, RetryAt: at.Add(s.Limits.MinInterval),
+					Reason: fmt.Sprintf("at least %s between logins", s.Limits.MinInterval)})
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, attempt = ?, selector_version = ?, started_at = CASE WHEN started_at = '' THEN ? ELSE started_at END, class = '', error = '', site = ?, login_key = ? WHERE id = ?`,
+			ferry.RunRunning, s.Attempt, s.SelectorVersion, d.ts(now), site, key, id); err != nil {
 			return fmt.Errorf("storage: begin run %d: %w", id, err)
+		}
+		if site != "" {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO site_logins (site, last_login_at) VALUES (?, ?) ON CONFLICT (site) DO UPDATE SET last_login_at = excluded.last_login_at`, site, d.ts(now)); err != nil {
+				return fmt.Errorf("storage: begin run %d: site %s: %w", id, site, err)
+			}
 		}
 		return nil
 	})
-	if err != nil {
-		return busy, err
-	}
-	return 0, nil
 }
 
 // updateRun runs an UPDATE of run id and reports a run that is not there.
@@ -118,12 +155,12 @@ func (d *DB) AddSteps(ctx context.Context, runID int64, attempt int, steps []fer
 	})
 }
 
-const runColumns = `id, bot, login, schedule, slot, params, status, class, error, attempt, selector_version, summary, created_at, started_at, finished_at`
+const runColumns = `id, bot, login, site, schedule, slot, params, status, class, error, attempt, selector_version, summary, created_at, started_at, finished_at`
 
 func scanRun(sc interface{ Scan(...any) error }) (RunRecord, error) {
 	var r RunRecord
 	var slot, params, created, started, finished string
-	err := sc.Scan(&r.ID, &r.Bot, &r.Login, &r.Schedule, &slot, &params, &r.Status, &r.Class, &r.Error, &r.Attempt, &r.SelectorVersion, &r.Summary, &created, &started, &finished)
+	err := sc.Scan(&r.ID, &r.Bot, &r.Login, &r.Site, &r.Schedule, &slot, &params, &r.Status, &r.Class, &r.Error, &r.Attempt, &r.SelectorVersion, &r.Summary, &created, &started, &finished)
 	if err != nil {
 		return r, err
 	}

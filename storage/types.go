@@ -33,6 +33,7 @@ var (
 	ErrLegacyPending     = ferry.ErrLegacyPending
 	ErrNotWaiting        = ferry.ErrNotWaiting
 	ErrLoginBusy         = ferry.ErrLoginBusy
+	ErrSiteBusy          = ferry.ErrSiteBusy
 )
 
 // What DB implements.

@@ -23,7 +23,7 @@ type app struct {
 // commands that run bots or record something.
 func openDB(ctx context.Context, cfg *Config) (*storage.DB, error) {
 	d := service.DataDir(cfg.DataDir)
-	db, err := storage.Open(ctx, cfg.database(), d.Artifacts(), nil)
+	db, err := storage.OpenWith(ctx, storage.Options{DSN: cfg.database(), ArtifactsDir: cfg.artifactsDir(), ArtifactsInDatabase: cfg.artifactsInDatabase()})
 	return db, d.Locked(err)
 }
 

@@ -40,7 +40,12 @@ type Config struct {
 	// in DataDir (the default), or a postgres:// URL so that several
 	// machines share the work. FERRY_DATABASE and --database override it;
 	// put a password there, not in this file.
-	Database     string                      `yaml:"database"`
+	Database string `yaml:"database"`
+	// Artifacts is where the files bots produce are kept: "database" (in
+	// the database itself, so that every machine sharing a PostgreSQL
+	// database sees them), or a directory (a shared one, for a cluster).
+	// Empty: the database on PostgreSQL, DataDir/artifacts on SQLite.
+	Artifacts    string                      `yaml:"artifacts"`
 	ScriptsDir   string                      `yaml:"scripts_dir"`
 	SelectorsDir string                      `yaml:"selectors_dir"`
 	Chromium     string                      `yaml:"chromium"`
@@ -359,7 +364,7 @@ func (c *Config) errAt(format string, args ...any) func(path ...any) *configErro
 // check finds what decoding cannot: bad cron specs and time zones, bots and
 // logins that do not exist, impossible numbers. Each error has its line.
 func (c *Config) check() error {
-	var errs []*configError
+	errs := c.checkArtifacts()
 	if c.Workers < 0 {
 		errs = append(errs, c.errAt("workers: %d is negative (0 means the default, 2)", c.Workers)("workers"))
 	}
@@ -600,6 +605,39 @@ func (c *Config) database() string {
 		return c.Database
 	}
 	return service.DataDir(c.DataDir).Database()
+}
+
+// artifactsInDatabase reports whether artifact bytes live in the database.
+func (c *Config) artifactsInDatabase() bool {
+	return c.Artifacts == "database" || (c.Artifacts == "" && c.postgres())
+}
+
+// artifactsDir is the artifact directory (when they are not in the
+// database): the configured one, relative to the config file, else the
+// data directory's.
+func (c *Config) artifactsDir() string {
+	if c.Artifacts == "" || c.Artifacts == "database" {
+		return service.DataDir(c.DataDir).Artifacts()
+	}
+	if !filepath.IsAbs(c.Artifacts) && c.path != embeddedConfigName {
+		return filepath.Join(filepath.Dir(c.path), c.Artifacts)
+	}
+	return c.Artifacts
+}
+
+// checkArtifacts refuses an artifacts: value that is neither "database"
+// nor a directory path.
+func (c *Config) checkArtifacts() []*configError {
+	if c.Artifacts == "" || c.Artifacts == "database" {
+		return nil
+	}
+	if strings.Contains(c.Artifacts, "://") {
+		return []*configError{c.errAt("artifacts: %q is neither \"database\" nor a directory", c.Artifacts)("artifacts")}
+	}
+	if fi, err := os.Stat(c.artifactsDir()); err == nil && !fi.IsDir() {
+		return []*configError{c.errAt("artifacts: %s is a file, not a directory", c.artifactsDir())("artifacts")}
+	}
+	return nil
 }
 
 // postgres reports whether the state is in PostgreSQL.

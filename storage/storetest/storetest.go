@@ -226,24 +226,30 @@ func runs(t *testing.T, h Harness) {
 	t.Run("BeginRunOneLoginAtATime", func(t *testing.T) {
 		t.Parallel()
 		s := h.New(t, nil)
+		// Eight runs of two bots under four credential names, all logging in
+		// as one user of one site: one at a time, whatever the names.
 		const n = 8
+		lina := ferry.LoginKey("bank-a", "lina")
 		var runs [n]int64
 		for i := range runs {
-			runs[i] = newRun(t, s, ferry.Run{Bot: "b", Login: "lina"})
+			runs[i] = newRun(t, s, ferry.Run{Bot: fmt.Sprintf("bot%d", i%2), Login: fmt.Sprintf("cred%d", i%4), Site: "bank-a"})
 		}
-		other := newRun(t, s, ferry.Run{Bot: "b", Login: "wei"})
+		other := newRun(t, s, ferry.Run{Bot: "bot0", Login: "cred0", Site: "bank-a"})
+		elsewhere := newRun(t, s, ferry.Run{Bot: "bot0", Login: "cred0", Site: "bank-b"})
+		start := func(attempt int, key string) ferry.RunStart {
+			return ferry.RunStart{Attempt: attempt, SelectorVersion: "v1", Site: "bank-a", LoginKey: key}
+		}
 		var wg sync.WaitGroup
-		var busy [n]int64
 		var errs [n]error
 		for i := range runs {
-			wg.Go(func() { busy[i], errs[i] = s.BeginRun(ctx, runs[i], 1, "v1") })
+			wg.Go(func() { errs[i] = s.BeginRun(ctx, runs[i], start(1, lina)) })
 		}
 		wg.Wait()
 		var winner int64
 		for i, err := range errs {
 			if err == nil {
 				if winner != 0 {
-					t.Fatalf("runs %d and %d of one login both began", winner, runs[i])
+					t.Fatalf("runs %d and %d of one user both began", winner, runs[i])
 				}
 				winner = runs[i]
 			} else if !errors.Is(err, ferry.ErrLoginBusy) {
@@ -254,18 +260,22 @@ func runs(t *testing.T, h Harness) {
 			t.Fatal("no run began")
 		}
 		for i, err := range errs {
-			if err != nil && busy[i] != winner {
-				t.Fatalf("run %d was told it waits for %d, not %d", runs[i], busy[i], winner)
+			var busy *ferry.BusyError
+			if err != nil && (!errors.As(err, &busy) || busy.RunID != winner || busy.Site != "bank-a") {
+				t.Fatalf("run %d was told %v, not that it waits for %d on bank-a", runs[i], err, winner)
 			}
 		}
-		if r, _ := s.Run(ctx, winner); r.Status != ferry.RunRunning || r.Attempt != 1 || r.SelectorVersion != "v1" {
+		if r, _ := s.Run(ctx, winner); r.Status != ferry.RunRunning || r.Attempt != 1 || r.SelectorVersion != "v1" || r.Site != "bank-a" {
 			t.Fatalf("the run that began: %+v", r)
 		}
-		if _, err := s.BeginRun(ctx, other, 1, ""); err != nil {
-			t.Fatalf("another login is not blocked: %v", err)
+		if err := s.BeginRun(ctx, other, start(1, ferry.LoginKey("bank-a", "wei"))); err != nil {
+			t.Fatalf("another user of the site is not blocked: %v", err)
+		}
+		if err := s.BeginRun(ctx, elsewhere, ferry.RunStart{Attempt: 1, Site: "bank-b", LoginKey: ferry.LoginKey("bank-b", "lina")}); err != nil {
+			t.Fatalf("the same user name on another site is not blocked: %v", err)
 		}
 		// The winner may begin again (a retry of the same run).
-		if _, err := s.BeginRun(ctx, winner, 2, "v1"); err != nil {
+		if err := s.BeginRun(ctx, winner, start(2, lina)); err != nil {
 			t.Fatalf("the running run begins its next attempt: %v", err)
 		}
 		if err := s.FinishRun(ctx, winner, ferry.RunSucceeded, "", "", ""); err != nil {
@@ -275,11 +285,83 @@ func runs(t *testing.T, h Harness) {
 		if next == winner {
 			next = runs[1]
 		}
-		if busyWith, err := s.BeginRun(ctx, next, 1, ""); err != nil || busyWith != 0 {
-			t.Fatalf("after the winner finished: %d, %v", busyWith, err)
+		if err := s.BeginRun(ctx, next, start(1, lina)); err != nil {
+			t.Fatalf("after the winner finished: %v", err)
 		}
-		if _, err := s.BeginRun(ctx, other+1000, 1, ""); !errors.Is(err, ferry.ErrNotFound) {
+		if err := s.BeginRun(ctx, elsewhere+1000, start(1, lina)); !errors.Is(err, ferry.ErrNotFound) {
 			t.Fatalf("BeginRun of an unknown run: %v", err)
+		}
+		// Without a key, the bot and credential name are the login.
+		a := newRun(t, s, ferry.Run{Bot: "x", Login: "c"})
+		b := newRun(t, s, ferry.Run{Bot: "x", Login: "c"})
+		if err := s.BeginRun(ctx, a, ferry.RunStart{Attempt: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.BeginRun(ctx, b, ferry.RunStart{Attempt: 1}); !errors.Is(err, ferry.ErrLoginBusy) {
+			t.Fatalf("a second run of one bot and credential without a key: %v, want ErrLoginBusy", err)
+		}
+	})
+	t.Run("BeginRunSiteLimits", func(t *testing.T) {
+		t.Parallel()
+		c := newClock()
+		s := h.New(t, c.now)
+		limits := ferry.SiteLimits{MaxConcurrent: 2, MinInterval: 30 * time.Second}
+		const n = 6
+		var runs [n]int64
+		for i := range runs {
+			runs[i] = newRun(t, s, ferry.Run{Bot: "b", Login: fmt.Sprintf("user%d", i), Site: "bank"})
+		}
+		begin := func(i int) error {
+			return s.BeginRun(ctx, runs[i], ferry.RunStart{Attempt: 1, Site: "bank", LoginKey: ferry.LoginKey("bank", fmt.Sprint(i)), Limits: limits})
+		}
+		// Concurrent starts of different users: the interval lets one in.
+		var wg sync.WaitGroup
+		var errs [n]error
+		for i := range runs {
+			wg.Go(func() { errs[i] = begin(i) })
+		}
+		wg.Wait()
+		began := -1
+		for i, err := range errs {
+			var busy *ferry.BusyError
+			switch {
+			case err == nil && began >= 0:
+				t.Fatalf("runs %d and %d logged in within the minimum interval", runs[began], runs[i])
+			case err == nil:
+				began = i
+			case !errors.As(err, &busy) || !errors.Is(err, ferry.ErrSiteBusy) || !busy.RetryAt.Equal(c.now().Add(30*time.Second)):
+				t.Fatalf("run %d: %v, want ErrSiteBusy until %s", runs[i], err, c.now().Add(30*time.Second))
+			}
+		}
+		if began < 0 {
+			t.Fatal("no run began")
+		}
+		c.advance(29 * time.Second)
+		second := (began + 1) % n
+		if err := begin(second); !errors.Is(err, ferry.ErrSiteBusy) {
+			t.Fatalf("a login 29 s after the last: %v, want ErrSiteBusy", err)
+		}
+		c.advance(time.Second)
+		if err := begin(second); err != nil {
+			t.Fatalf("a login 30 s after the last: %v", err)
+		}
+		// Two are logged in: a third waits for one to end, however long.
+		c.advance(time.Hour)
+		third := (began + 2) % n
+		var busy *ferry.BusyError
+		if err := begin(third); !errors.As(err, &busy) || !errors.Is(err, ferry.ErrSiteBusy) || !busy.RetryAt.IsZero() {
+			t.Fatalf("a third concurrent run: %v, want ErrSiteBusy with no retry time", err)
+		}
+		if err := s.FinishRun(ctx, runs[began], ferry.RunFailed, ferry.ClassSiteUnavailable, "down", ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := begin(third); err != nil {
+			t.Fatalf("after one of two ended: %v", err)
+		}
+		// Limits are the site's: another site is not held back.
+		o := newRun(t, s, ferry.Run{Bot: "b", Login: "user0", Site: "other"})
+		if err := s.BeginRun(ctx, o, ferry.RunStart{Attempt: 1, Site: "other", LoginKey: ferry.LoginKey("other", "0"), Limits: limits}); err != nil {
+			t.Fatalf("another site: %v", err)
 		}
 	})
 	t.Run("HeartbeatLease", func(t *testing.T) {
@@ -292,7 +374,7 @@ func runs(t *testing.T, h Harness) {
 			t.Fatalf("leasing a queued run: %v, want ErrLeaseLost", err)
 		}
 		for _, id := range []int64{a, b} {
-			if _, err := s.BeginRun(ctx, id, 1, ""); err != nil {
+			if err := s.BeginRun(ctx, id, ferry.RunStart{Attempt: 1}); err != nil {
 				t.Fatal(err)
 			}
 		}
