@@ -40,7 +40,7 @@ func BenchmarkClusterRuns(b *testing.B) {
 	for i := range ids {
 		l := c.logins[i%len(c.logins)]
 		err := c.db.InTx(c.ctx, func(ctx context.Context) error {
-			id, err := c.db.NewRun(ctx, ferry.Run{Bot: l.bot, Login: l.name, Params: ferry.RunParams{From: clusterFrom, To: clusterTo}})
+			id, err := c.db.NewRun(ctx, ferry.Run{Bot: l.bot, Login: l.name, Site: l.site, Params: ferry.RunParams{From: clusterFrom, To: clusterTo}})
 			if err != nil {
 				return err
 			}

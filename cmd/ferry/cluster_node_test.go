@@ -52,6 +52,8 @@ func (n *clusterNode) start(t testing.TB) {
 	t.Helper()
 	cmd := exec.Command(n.bin, "--config", n.cfg, "--log-format", "json", "serve")
 	cmd.Stdout = io.Discard
+	// The node dies with the test binary, even when that is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
