@@ -23,7 +23,6 @@ import (
 	"github.com/ferry-rpa/ferry/delivery"
 	"github.com/ferry-rpa/ferry/scripts"
 	"github.com/ferry-rpa/ferry/selectors"
-	"github.com/ferry-rpa/ferry/storage"
 	"github.com/riverqueue/river"
 	"github.com/robfig/cron/v3"
 	"github.com/rs/zerolog"
@@ -48,13 +47,21 @@ type Schedule struct {
 	Bot   string `yaml:"bot"`
 	Login string `yaml:"login"`
 	Cron  string `yaml:"cron"`
+	// Site is the site (a name in Config.Sites) the bot logs in to: one
+	// script serves every site of its portal software. Empty: the
+	// script's own site.
+	Site string `yaml:"site,omitempty"`
 }
 
 // Config wires a Runner.
 type Config struct {
-	DB           *storage.DB
-	Browser      Engine
-	Sites        map[string]string // site name → base URL
+	// DB is the database: storage.DB on SQLite or PostgreSQL in Ferry.
+	DB      Store
+	Browser Engine
+	Sites   map[string]string // site name → base URL
+	// SiteLimits are the sites' limits by site name (none for a site
+	// without an entry), held across every process sharing the database.
+	SiteLimits   map[string]ferry.SiteLimits
 	Credentials  Credentials
 	ScriptsDir   string
 	SelectorsDir string
@@ -64,10 +71,12 @@ type Config struct {
 	// HealPolicy is "off", "propose" or "read_only" (the default).
 	HealPolicy string
 	// LockPath, when set, is a file the runner locks for its lifetime: one
-	// runner per data directory. Holding it, the runner knows that runs
-	// leased by any other process were left by one that died (a crash,
-	// SIGKILL), and runs them again at once instead of waiting for their
-	// leases to expire.
+	// runner per data directory. Holding it on a SQLite database (which
+	// only processes of this data directory use), the runner knows at
+	// start that runs leased by any other process were left by one that
+	// died (a crash, SIGKILL), and runs them again at once instead of
+	// waiting for their leases to expire. On PostgreSQL, which other
+	// machines share, only expired leases make orphans.
 	LockPath string
 	// LeaseTTL is how long a running run's lease lasts without renewal
 	// (default 60 s); LeaseRenew how often its worker renews it (default
@@ -83,7 +92,8 @@ type Config struct {
 	// ReservePath is a file of ReserveBytes (default 1 MiB) kept on the
 	// data directory's filesystem and deleted when the disk fills, so that
 	// the failure can still be recorded (default: "ferry.reserve" beside
-	// the database; "-" for none).
+	// LockPath, in the data directory; none without LockPath; "-" for
+	// none).
 	ReservePath  string
 	ReserveBytes int64
 	// Author is recorded with selector versions the runner loads
@@ -106,9 +116,10 @@ type Config struct {
 type Runner struct {
 	lock   *os.File
 	cfg    Config
-	client *storage.Queue
+	client Queue
 	scheds map[string]scheduled
-	locks  sync.Map // bot+login → *sync.Mutex
+	// working holds the ids of the runs this process's workers work now.
+	working sync.Map
 	// owner names this runner in run leases: unique per process and start.
 	owner string
 	// cutting is set when Stop's grace period is over and the runs still
@@ -193,8 +204,11 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	if cfg.CatchUpEvery == 0 {
 		cfg.CatchUpEvery = time.Minute
 	}
-	if cfg.ReservePath == "" && cfg.DB.Path != "" && !cfg.DB.Postgres() {
-		cfg.ReservePath = filepath.Join(filepath.Dir(cfg.DB.Path), "ferry.reserve")
+	if cfg.DB == nil {
+		return nil, errors.New("runner: no database (Config.DB)")
+	}
+	if cfg.ReservePath == "" && cfg.LockPath != "" {
+		cfg.ReservePath = filepath.Join(filepath.Dir(cfg.LockPath), "ferry.reserve")
 	}
 	if cfg.ReserveBytes == 0 {
 		cfg.ReserveBytes = 1 << 20
@@ -205,6 +219,11 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 			return nil, fmt.Errorf("runner: bot %q: timeout %s must be positive", bot, d)
 		}
 		longest = max(longest, d)
+	}
+	for site, l := range cfg.SiteLimits {
+		if l.MaxConcurrent < 0 || l.MinInterval < 0 {
+			return nil, fmt.Errorf("runner: site %q: limits %+v must not be negative", site, l)
+		}
 	}
 	if cfg.Selectors == nil {
 		cfg.Selectors = selectors.NewRegistry(cfg.SelectorsDir)
@@ -229,13 +248,13 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		log.Error().Str("site", site).Str("file", path).Err(err).Msg("edited selector file rejected; the previous version keeps serving")
 	}
 	r := &Runner{cfg: cfg, scheds: map[string]scheduled{}, owner: newOwner()}
-	// River runs on the database's own driver (storage.Queue): the
+	// River runs on the database's own driver (the store's queue): the
 	// runner names no driver and no transaction type.
 	if err := cfg.DB.MigrateRiver(ctx); err != nil {
 		return nil, fmt.Errorf("runner: %w", err)
 	}
 	if cfg.LockPath != "" {
-		f, err := os.OpenFile(cfg.LockPath, os.O_CREATE|os.O_RDWR, 0o644)
+		f, err := os.OpenFile(cfg.LockPath, os.O_CREATE|os.O_RDWR, 0o600)
 		if err != nil {
 			return nil, fmt.Errorf("runner: lock: %w", err)
 		}
@@ -264,6 +283,9 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		if _, _, err := scripts.LoadWith(cfg.ScriptsDir, cfg.Selectors.Get, s.Bot); err != nil {
 			return nil, fmt.Errorf("runner: schedule %q: %w", s.ID, err)
 		}
+		if err := r.checkSite(s.Site); err != nil {
+			return nil, fmt.Errorf("runner: schedule %q: %w", s.ID, err)
+		}
 		sc := scheduled{s, spec}
 		r.scheds[s.ID] = sc
 		periodic = append(periodic, river.NewPeriodicJob(spec, func() (river.JobArgs, *river.InsertOpts) {
@@ -273,7 +295,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) {
 		return DeliverArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Minute}}
 	}, &river.PeriodicJobOpts{ID: "deliver"}))
-	client, err := cfg.DB.NewQueue(&river.Config{
+	client, err := newQueue(cfg.DB, &river.Config{
 		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:      workers,
 		PeriodicJobs: periodic,
@@ -319,6 +341,9 @@ func (r *Runner) Start(ctx context.Context) error {
 	r.bg, r.stopBG = context.WithCancel(context.WithoutCancel(ctx))
 	if err := r.makeReserve(); err != nil {
 		r.cfg.Logger.Warn().Err(err).Msg("no disk reserve: a full disk may leave a run unrecorded")
+	}
+	if err := r.reapDead(ctx); err != nil {
+		return err
 	}
 	if err := r.reap(ctx); err != nil {
 		return err
@@ -408,7 +433,7 @@ func (r *Runner) catchUp(ctx context.Context) error {
 			return err
 		}
 		if !known {
-			if err := r.cfg.DB.SetScheduleSlot(ctx, nil, s.ID, s.Cron, slot); err != nil {
+			if err := r.cfg.DB.AdvanceScheduleSlot(ctx, s.ID, s.Cron, slot); err != nil {
 				return err
 			}
 			continue
@@ -437,17 +462,17 @@ func (r *Runner) fireSlot(ctx context.Context, s scheduled, slot time.Time) erro
 		return river.JobCancel(err)
 	}
 	err = r.cfg.DB.InTx(ctx, func(ctx context.Context) error {
-		id, err := r.cfg.DB.NewRun(ctx, ferry.Run{Bot: s.Bot, Login: s.Login, Schedule: s.ID, Slot: slot, Params: p})
+		id, err := r.cfg.DB.NewRun(ctx, ferry.Run{Bot: s.Bot, Login: s.Login, Site: s.Site, Schedule: s.ID, Slot: slot, Params: p})
 		if err != nil {
 			return err
 		}
-		if err := r.cfg.DB.SetScheduleSlot(ctx, nil, s.ID, s.Cron, slot); err != nil {
+		if err := r.cfg.DB.AdvanceScheduleSlot(ctx, s.ID, s.Cron, slot); err != nil {
 			return err
 		}
 		_, err = r.client.Insert(ctx, r.runArgs(id, s.Bot), &river.InsertOpts{MaxAttempts: r.cfg.MaxAttempts})
 		return err
 	})
-	if errors.Is(err, storage.ErrSlotTaken) {
+	if errors.Is(err, ferry.ErrSlotTaken) {
 		r.cfg.Logger.Info().Str("schedule", s.ID).Time("slot", slot).Msg("slot already ran")
 		return nil
 	}
@@ -461,8 +486,11 @@ func (r *Runner) runArgs(id int64, bot string) RunArgs {
 
 // Request asks for an ad-hoc run.
 type Request struct {
-	Bot    string
-	Login  string
+	Bot   string
+	Login string
+	// Site is the site (a name in Config.Sites) to log in to; empty: the
+	// script's own.
+	Site   string
 	Params ferry.RunParams
 }
 
@@ -502,10 +530,13 @@ func (r *Runner) Enqueue(ctx context.Context, req Request) (int64, error) {
 	if _, err := r.cfg.Credentials.Credential(req.Login); err != nil {
 		return 0, err
 	}
+	if err := r.checkSite(req.Site); err != nil {
+		return 0, err
+	}
 	var id int64
 	err = r.cfg.DB.InTx(ctx, func(ctx context.Context) error {
 		var err error
-		if id, err = r.cfg.DB.NewRun(ctx, ferry.Run{Bot: req.Bot, Login: req.Login, Params: p}); err != nil {
+		if id, err = r.cfg.DB.NewRun(ctx, ferry.Run{Bot: req.Bot, Login: req.Login, Site: req.Site, Params: p}); err != nil {
 			return err
 		}
 		_, err = r.client.Insert(ctx, r.runArgs(id, req.Bot), &river.InsertOpts{MaxAttempts: r.cfg.MaxAttempts})
@@ -517,7 +548,7 @@ func (r *Runner) Enqueue(ctx context.Context, req Request) (int64, error) {
 // Wait blocks until the run has ended (succeeded, failed or held) and
 // returns it, or until ctx ends. An interrupted run has not ended: it
 // resumes at the next start.
-func (r *Runner) Wait(ctx context.Context, id int64) (storage.RunRecord, error) {
+func (r *Runner) Wait(ctx context.Context, id int64) (ferry.RunRecord, error) {
 	for {
 		run, err := r.cfg.DB.Run(ctx, id)
 		if err != nil {
