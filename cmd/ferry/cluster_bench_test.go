@@ -52,8 +52,12 @@ func BenchmarkClusterRuns(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	// A run that failed (on an overloaded machine a page can take longer
+	// than a step's 15 s) is counted, not fatal: the figure is succeeded
+	// runs per minute, with the failures beside it.
+	var ok, failed int
 	c.waitFor("every run ended", 30*time.Minute, func() (bool, string) {
-		done := 0
+		ok, failed = 0, 0
 		for _, id := range ids {
 			r, err := c.db.Run(c.ctx, id)
 			if err != nil {
@@ -61,16 +65,20 @@ func BenchmarkClusterRuns(b *testing.B) {
 			}
 			switch r.Status {
 			case ferry.RunSucceeded:
-				done++
+				ok++
 			case ferry.RunFailed, ferry.RunHeld:
-				b.Fatalf("run %d (%s): %s %s %s", id, r.Login, r.Status, r.Class, r.Error)
+				failed++
 			}
 		}
-		return done == len(ids), fmt.Sprintf("%d of %d runs ended", done, len(ids))
+		return ok+failed == len(ids), fmt.Sprintf("%d of %d runs ended", ok+failed, len(ids))
 	})
 	el := time.Since(start)
 	b.StopTimer()
-	b.ReportMetric(float64(b.N)/el.Minutes(), "runs/min")
+	if failed > 0 {
+		b.Logf("%d of %d runs failed", failed, len(ids))
+	}
+	b.ReportMetric(float64(ok)/el.Minutes(), "runs/min")
+	b.ReportMetric(float64(failed), "failed")
 }
 
 // benchUsers are six logins at the i-th bank, each with one account of
