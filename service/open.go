@@ -14,12 +14,22 @@ import (
 // Errors: *NoDatabaseError when there is no SQLite file yet; *LockedError
 // when another process holds its write lock too long; else the storage's.
 func OpenExisting(ctx context.Context, dir DataDir, dsn string) (*storage.DB, error) {
-	if dsn == "" {
-		dsn = dir.Database()
+	return OpenExistingWith(ctx, dir, storage.Options{DSN: dsn})
+}
+
+// OpenExistingWith is OpenExisting with the artifacts' place in o (the
+// DSN too; o.ArtifactsDir defaults to dir's).
+func OpenExistingWith(ctx context.Context, dir DataDir, o storage.Options) (*storage.DB, error) {
+	if o.DSN == "" {
+		o.DSN = dir.Database()
 	}
-	db, err := storage.OpenWith(ctx, storage.Options{DSN: dsn, ArtifactsDir: dir.Artifacts(), Existing: true})
+	if o.ArtifactsDir == "" {
+		o.ArtifactsDir = dir.Artifacts()
+	}
+	o.Existing = true
+	db, err := storage.OpenWith(ctx, o)
 	if errors.Is(err, storage.ErrNoDatabase) {
-		return nil, &NoDatabaseError{Path: dsn}
+		return nil, &NoDatabaseError{Path: o.DSN}
 	}
 	return db, dir.Locked(err)
 }

@@ -24,20 +24,15 @@ type app struct {
 // commands that run bots or record something.
 func openDB(ctx context.Context, cfg *Config) (*storage.DB, error) {
 	d := service.DataDir(cfg.DataDir)
-	db, err := storage.OpenWith(ctx, storage.Options{DSN: cfg.database(), ArtifactsDir: cfg.artifactsDir(), ArtifactsInDatabase: cfg.artifactsInDatabase()})
+	db, err := storage.OpenWith(ctx, cfg.storageOptions())
 	return db, d.Locked(err)
 }
 
-// openExisting opens the data directory's database only if there is one:
-// read-only commands never create files. It returns *service.NoDatabaseError
-// otherwise.
+// openExisting opens the data directory's database only if there is one,
+// creating no file or directory: read-only commands never create files. It
+// returns *service.NoDatabaseError otherwise.
 func openExisting(ctx context.Context, cfg *Config) (*storage.DB, error) {
-	if !cfg.postgres() {
-		if err := service.DataDir(cfg.DataDir).CheckExists(); err != nil {
-			return nil, err
-		}
-	}
-	return openDB(ctx, cfg)
+	return service.OpenExistingWith(ctx, service.DataDir(cfg.DataDir), cfg.storageOptions())
 }
 
 // noDatabase reports whether err says there is no database yet, telling

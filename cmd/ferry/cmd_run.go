@@ -206,13 +206,13 @@ func findServe(ctx context.Context, cfg *Config) (*storage.DB, service.Serving, 
 	var db *storage.DB
 	if cfg.postgres() {
 		var err error
-		if db, err = service.OpenExisting(ctx, dir, cfg.database()); err != nil {
+		if db, err = openExisting(ctx, cfg); err != nil {
 			return nil, service.Serving{}, err
 		}
 	}
 	serving, err := service.FindServe(ctx, dir, db)
 	if err == nil && serving.Live && db == nil {
-		db, err = service.OpenExisting(ctx, dir, cfg.database())
+		db, err = openExisting(ctx, cfg)
 	}
 	if err != nil {
 		if db != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 
-	"github.com/ferry-rpa/ferry/service"
 	"github.com/ferry-rpa/ferry/storage"
 	"github.com/spf13/cobra"
 )
@@ -38,5 +37,5 @@ func (e *runsEnv) open(ctx context.Context) (*storage.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return service.OpenExisting(ctx, service.DataDir(cfg.DataDir), cfg.database())
+	return openExisting(ctx, cfg)
 }

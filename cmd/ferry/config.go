@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"github.com/ferry-rpa/ferry/storage"
 	"io"
 	"net/url"
 	"os"
@@ -713,6 +714,11 @@ func (c *Config) database() string {
 		return c.Database
 	}
 	return service.DataDir(c.DataDir).Database()
+}
+
+// storageOptions say which database to open and where its artifacts are.
+func (c *Config) storageOptions() storage.Options {
+	return storage.Options{DSN: c.database(), ArtifactsDir: c.artifactsDir(), ArtifactsInDatabase: c.artifactsInDatabase()}
 }
 
 // artifactsInDatabase reports whether artifact bytes live in the database.
