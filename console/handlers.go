@@ -612,4 +612,3 @@ func csvSafe(s string) string {
 	}
 	return s
 }
-
