@@ -612,3 +612,56 @@ func csvSafe(s string) string {
 	}
 	return s
 }
+
+// SetPassword replaces user name's password with an argon2id hash of
+// password, ends the user's sessions and clears its lockout, audited (the
+// hash never reaches the log). Errors: ErrWeakPassword, ferry.ErrNoUser,
+// the store's.
+func SetPassword(ctx context.Context, store ferry.ConsoleStore, actor, addr, name, password string) error {
+	hash, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	u, err := store.UserByName(ctx, name)
+	if err != nil {
+		return err
+	}
+	return ferry.Audited(ctx, store, store, ferry.Change{Actor: actor, Address: addr, Action: "user.passwd", Target: "user:" + name},
+		func(ctx context.Context) (any, error) {
+			if err := store.SetUserPassword(ctx, u.ID, hash); err != nil {
+				return nil, err
+			}
+			n, err := store.DeleteUserSessions(ctx, u.ID)
+			return map[string]any{"name": name, "sessions_ended": n}, err
+		})
+}
+
+// MakeToken makes an API token for user name scoped to role (the user's
+// when empty), stores its hash, audited, and returns the token: the only
+// time it is seen. Errors: ferry.ErrNoUser, ferry.ErrBadRole (a role above
+// the user's), the store's.
+func MakeToken(ctx context.Context, store ferry.ConsoleStore, actor, addr, name string, role ferry.Role, purpose string) (string, error) {
+	u, err := store.UserByName(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	if role == "" {
+		role = u.Role
+	}
+	if _, err := ferry.ParseRole(string(role)); err != nil {
+		return "", err
+	}
+	tok, hash, err := NewToken()
+	if err != nil {
+		return "", err
+	}
+	err = ferry.Audited(ctx, store, store, ferry.Change{Actor: actor, Address: addr, Action: "token.add", Target: "user:" + name},
+		func(ctx context.Context) (any, error) {
+			id, err := store.AddAPIToken(ctx, ferry.APIToken{UserID: u.ID, Name: purpose, Role: role, TokenHash: hash})
+			return map[string]any{"id": id, "user": name, "role": role, "name": purpose}, err
+		})
+	if err != nil {
+		return "", err
+	}
+	return tok, nil
+}
