@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/console"
 	"github.com/ferry-rpa/ferry/storage"
+	"github.com/rs/zerolog"
 )
 
 // users runs `ferry users ARGS…` with stdin; the users command is added to
@@ -110,5 +114,55 @@ func TestUsersCommands(t *testing.T) {
 	}
 	if got := strings.Join(actions, " "); got != "token.add user.passwd user.disable user.add user.add" {
 		t.Fatalf("audit: %s", got)
+	}
+}
+
+// TestStartConsole serves the console as serve would (startConsole) on
+// the data directory's database: a user added with `ferry users add` logs
+// in, and stop ends it.
+func TestStartConsole(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errs := users(t, dir, "a good long password\n", "add", "root", "--role", "admin"); code != exitOK {
+		t.Fatalf("add: %d %s", code, errs)
+	}
+	cfg, err := loadConfig("", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := openDB(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var logs bytes.Buffer
+	c, err := startConsole(ConsoleConfig{Addr: "127.0.0.1:0"}, &app{db: db}, cfg, nil, zerolog.New(&logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + c.Addr()
+	resp, err := http.Get(base + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err = client.PostForm(base+"/login", url.Values{"name": {"root"}, "password": {"a good long password"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) != 1 {
+		t.Fatalf("login: %d %v", resp.StatusCode, resp.Cookies())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Fatal("the console still answers after stop")
+	}
+	if strings.Contains(logs.String(), "a good long password") {
+		t.Fatal("the password reached the log")
 	}
 }
