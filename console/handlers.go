@@ -119,6 +119,12 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request, _ *identity) 
 		s.internal(w, r, pageRoute, err)
 		return
 	}
+	// Expired sessions are swept at each login: no timer to run, and the
+	// table stays as small as the number of live sessions.
+	now := s.cfg.Now()
+	if _, err := s.cfg.Store.DeleteSessionsBefore(r.Context(), now.Add(-s.cfg.MaxSessionAge), now.Add(-s.cfg.IdleTimeout)); err != nil {
+		s.cfg.Logger.Warn().Err(err).Msg("console: sweeping expired sessions")
+	}
 	s.setCookie(w, r, token)
 	http.Redirect(w, r, "/runs", http.StatusSeeOther)
 }
