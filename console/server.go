@@ -57,10 +57,14 @@ func (f StarterFunc) StartRun(ctx context.Context, req service.RunRequest) (int6
 
 // Config configures a console.
 type Config struct {
+	// Store holds the accounts, sessions, audit log and runs.
 	Store Store
 	// Starter starts ad-hoc runs; nil: starting is refused (503).
 	Starter Starter
-	Logger  zerolog.Logger
+	// Logger gets the access log (debug) and security events (failed
+	// CSRF checks, lockouts, forbidden requests): names and addresses,
+	// never a password, token or cookie.
+	Logger zerolog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// SecureCookies marks cookies Secure even over plain HTTP (behind a
