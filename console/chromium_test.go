@@ -176,6 +176,10 @@ func (d *devtools) submit(sel string, values map[string]string) {
 func (d *devtools) screenshot(name string, width, height int) {
 	d.t.Helper()
 	d.call("Emulation.setDeviceMetricsOverride", map[string]any{"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+	// Nothing wider than the window: tables scroll inside themselves.
+	if wide := d.eval(`document.documentElement.scrollWidth > window.innerWidth`); wide != false {
+		d.t.Errorf("%s at %dx%d is wider than the window", name, width, height)
+	}
 	var r struct{ Data string }
 	json.Unmarshal(d.call("Page.captureScreenshot", map[string]any{"format": "png"}), &r)
 	b, err := base64.StdEncoding.DecodeString(r.Data)
