@@ -102,7 +102,9 @@ func (e *usersEnv) addCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "add NAME --role viewer|finance|ops|admin",
 		Short: "Add a console user; the password comes from standard input or a prompt",
-		Args:  cobra.ExactArgs(1),
+		Example: `  ferry users add alice --role finance         # prompts twice, without echo
+  printf '%s\n' "$PW" | ferry users add ci --role viewer`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := ferry.ParseRole(role)
 			if err != nil {
@@ -142,9 +144,24 @@ func (e *usersEnv) listCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
 		Short: "List the console's users and their roles",
-		Args:  cobra.NoArgs,
+		Long: `List the console's users, their roles and state (never a password hash). On
+a data directory without a database it says so and creates nothing.`,
+		Example: `  ferry users list
+  ferry users list --json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := e.open(cmd.Context())
+			views := []userJSON{}
+			cfg, err := e.g.loadConfig(e.dataDir)
+			if err != nil {
+				return err
+			}
+			db, err := openExisting(cmd.Context(), cfg)
+			if e.g.noDatabase(err) {
+				if e.g.json {
+					return e.g.printJSON(views)
+				}
+				return nil
+			}
 			if err != nil {
 				return err
 			}
@@ -153,7 +170,6 @@ func (e *usersEnv) listCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			views := []userJSON{}
 			for _, u := range users {
 				v := userJSON{Name: u.Name, Role: string(u.Role), Disabled: u.Disabled, Created: u.CreatedAt.Format("2006-01-02T15:04:05Z07:00")}
 				if !u.LockedUntil.IsZero() {
@@ -180,9 +196,10 @@ func (e *usersEnv) listCmd() *cobra.Command {
 
 func (e *usersEnv) setCmd(op string) *cobra.Command {
 	return &cobra.Command{
-		Use:   op + " NAME",
-		Short: strings.ToUpper(op[:1]) + op[1:] + " a console user" + map[string]string{"disable": " and end their sessions", "enable": ""}[op],
-		Args:  cobra.ExactArgs(1),
+		Use:     op + " NAME",
+		Example: "  ferry users " + op + " alice",
+		Short:   strings.ToUpper(op[:1]) + op[1:] + " a console user" + map[string]string{"disable": " and end their sessions", "enable": ""}[op],
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			db, err := e.open(cmd.Context())
 			if err != nil {
@@ -204,9 +221,10 @@ func (e *usersEnv) setCmd(op string) *cobra.Command {
 
 func (e *usersEnv) passwdCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "passwd NAME",
-		Short: "Set a console user's password (from standard input or a prompt) and end their sessions",
-		Args:  cobra.ExactArgs(1),
+		Use:     "passwd NAME",
+		Short:   "Set a console user's password (from standard input or a prompt) and end their sessions",
+		Example: "  ferry users passwd alice",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pw, err := readPassword(cmd, "new password for "+args[0])
 			if err != nil {

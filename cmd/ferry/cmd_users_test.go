@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/ferry-rpa/ferry/console"
 	"github.com/ferry-rpa/ferry/storage"
 	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
 )
 
 // users runs `ferry users ARGS…` with stdin; the users command is added to
@@ -164,5 +166,30 @@ func TestStartConsole(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "a good long password") {
 		t.Fatal("the password reached the log")
+	}
+}
+
+// Every users command has help with examples and exit codes (what
+// TestHelpForEveryCommand checks once main.go registers it), and list
+// creates nothing on a fresh data directory.
+func TestUsersHelpAndReadOnlyList(t *testing.T) {
+	var walk func(c *cobra.Command, path []string)
+	walk = func(c *cobra.Command, path []string) {
+		code, out, _ := users(t, t.TempDir(), "", append(path, "--help")...)
+		if code != exitOK || !strings.Contains(out, "Usage:") || !strings.Contains(out, "Examples:") || !strings.Contains(out, "Exit codes:") {
+			t.Errorf("ferry users %s --help: exit %d, output lacks usage, examples or exit codes:\n%s", strings.Join(path, " "), code, out)
+		}
+		for _, sub := range c.Commands() {
+			walk(sub, append(append([]string{}, path...), sub.Name()))
+		}
+	}
+	walk(newUsersCmd(&globals{}), nil)
+	data := filepath.Join(t.TempDir(), "fresh")
+	code, out, errs := users(t, data, "", "list", "--json")
+	if code != exitOK || strings.TrimSpace(out) != "[]" || !strings.Contains(errs, "no database yet") {
+		t.Fatalf("list on a fresh directory: %d %q %q", code, out, errs)
+	}
+	if _, err := os.Stat(data); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("list created %s: %v", data, err)
 	}
 }
