@@ -79,6 +79,9 @@ type Config struct {
 	Bots map[string]BotConfig `yaml:"bots"`
 	// Browser is a remote browser to run the bots in (see BrowserConfig).
 	Browser BrowserConfig `yaml:"browser"`
+	// Console is the web console serve serves (see ConsoleConfig); none
+	// without an address.
+	Console ConsoleConfig `yaml:"console"`
 
 	path string     // the file, or embeddedConfigName
 	doc  *yaml.Node // the parsed file, for the lines of errors found after decoding
@@ -303,6 +306,7 @@ var decodedTypes = map[string]string{
 	"BotConfig":        "a bot (it has timeout)",
 	"EndpointConfig":   "an endpoint",
 	"BrowserConfig":    "browser (it has remote)",
+	"ConsoleConfig":    "console (it has addr and secure_cookies)",
 }
 
 // yamlErrors turns a yaml.v3 error into config errors with file and line.
