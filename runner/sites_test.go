@@ -76,12 +76,49 @@ func (e *env) waitAll(t *testing.T, ids ...int64) []ferry.RunRecord {
 	return out
 }
 
-func overlap(a, b ferry.RunRecord) bool {
-	return a.StartedAt.Before(b.FinishedAt) && b.StartedAt.Before(a.FinishedAt)
+// attempts are the times each attempt of run id was logged in, from its
+// first step's start to its last step's end, as the store has them: a run
+// that failed and was retried is not logged in while it waits.
+func (e *env) attempts(t *testing.T, id int64) [][2]time.Time {
+	t.Helper()
+	steps, nums, err := e.db.Steps(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][2]time.Time
+	for i, s := range steps {
+		end := s.Started.Add(s.Duration)
+		if i == 0 || nums[i] != nums[i-1] {
+			out = append(out, [2]time.Time{s.Started, end})
+			continue
+		}
+		last := &out[len(out)-1]
+		if s.Started.Before(last[0]) {
+			last[0] = s.Started
+		}
+		if end.After(last[1]) {
+			last[1] = end
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("run %d stored no steps", id)
+	}
+	return out
 }
 
-func span(r ferry.RunRecord) string {
-	return fmt.Sprintf("run %d %s–%s", r.ID, r.StartedAt.Format("15:04:05.000"), r.FinishedAt.Format("15:04:05.000"))
+// overlap reports whether two runs were ever logged in at the same time,
+// and when.
+func (e *env) overlap(t *testing.T, a, b int64) (bool, string) {
+	t.Helper()
+	for _, x := range e.attempts(t, a) {
+		for _, y := range e.attempts(t, b) {
+			if x[0].Before(y[1]) && y[0].Before(x[1]) {
+				f := "15:04:05.000"
+				return true, fmt.Sprintf("run %d %s–%s and run %d %s–%s", a, x[0].Format(f), x[1].Format(f), b, y[0].Format(f), y[1].Format(f))
+			}
+		}
+	}
+	return false, ""
 }
 
 // A login is the site and the user the credential logs in as: two
@@ -125,8 +162,8 @@ func TestLoginIsSiteAndUser(t *testing.T) {
 	siteOf.Store(b, "demobank")
 	siteOf.Store(c, "demobank-east")
 	runs := e.waitAll(t, a, b, c)
-	if overlap(runs[0], runs[1]) {
-		t.Fatalf("two credentials of one user on one site ran at once: %s and %s", span(runs[0]), span(runs[1]))
+	if both, when := e.overlap(t, a, b); both {
+		t.Fatalf("two credentials of one user on one site were logged in at once: %s", when)
 	}
 	for i, want := range []string{"demobank", "demobank", "demobank-east"} {
 		if runs[i].Site != want {
@@ -160,11 +197,12 @@ func TestSiteLimitsHold(t *testing.T) {
 		e.enqueue(t, "demobank-zhangwei", "demobank-east"), e.enqueue(t, "demobank-lina", "demobank-east"),
 	}
 	runs := e.waitAll(t, ids...)
-	if overlap(runs[0], runs[1]) {
-		t.Fatalf("max_concurrent 1: two runs on one site at once: %s and %s", span(runs[0]), span(runs[1]))
+	if both, when := e.overlap(t, ids[0], ids[1]); both {
+		t.Fatalf("max_concurrent 1: two runs logged in to one site at once: %s", when)
 	}
+	// Each run's StartedAt is its first login (BeginRun's time).
 	gap := runs[3].StartedAt.Sub(runs[2].StartedAt).Abs()
 	if gap < interval {
-		t.Fatalf("min_interval %s: logins %s apart (%s, %s)", interval, gap, span(runs[2]), span(runs[3]))
+		t.Fatalf("min_interval %s: logins %s apart (runs %d at %s, %d at %s)", interval, gap, ids[2], runs[2].StartedAt, ids[3], runs[3].StartedAt)
 	}
 }
