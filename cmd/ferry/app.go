@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ferry-rpa/ferry/delivery"
 	"os"
 
 	"github.com/ferry-rpa/ferry/bots"
@@ -51,6 +52,14 @@ func newService(db *storage.DB, cfg *Config) *service.Service {
 	return &service.Service{Store: db, SelectorsDir: cfg.SelectorsDir, ScriptsDir: cfg.ScriptsDir}
 }
 
+// runnerConfig is the runner's configuration from ferry.yaml: every key
+// that reaches the runner passes here.
+func runnerConfig(cfg *Config, db runner.Store, br runner.Engine, creds runner.Credentials, sinks []delivery.Sink, log zerolog.Logger) runner.Config {
+	return runner.Config{DB: db, Browser: br, Sites: cfg.Sites, Credentials: creds, ScriptsDir: cfg.ScriptsDir,
+		SelectorsDir: cfg.SelectorsDir, Sinks: sinks, Schedules: cfg.Schedules, Workers: cfg.Workers, Logger: log,
+		LockPath: service.DataDir(cfg.DataDir).Lock(), SiteLimits: cfg.siteLimits(), BotTimeouts: cfg.botTimeouts()}
+}
+
 // openApp wires storage, the browser and the runner from a config. It
 // fails with *service.BusyError, before launching anything, when another
 // Ferry process runs in the data directory.
@@ -79,9 +88,7 @@ func openApp(ctx context.Context, cfg *Config, creds runner.Credentials, log zer
 		db.Close()
 		return nil, err
 	}
-	rc := runner.Config{DB: db, Browser: br, Sites: cfg.Sites, Credentials: creds, ScriptsDir: cfg.ScriptsDir,
-		SelectorsDir: cfg.SelectorsDir, Sinks: sinks, Schedules: cfg.Schedules, Workers: cfg.Workers, Logger: log,
-		LockPath: dir.Lock()}
+	rc := runnerConfig(cfg, db, br, creds, sinks, log)
 	if mod != nil {
 		mod(&rc)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/rs/zerolog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -65,6 +66,12 @@ func TestSitesSchedulesAndBotsConfig(t *testing.T) {
 	}
 	if cfg.botTimeouts()["demobank-statements"] != 4*time.Hour {
 		t.Fatalf("bots: %+v", cfg.Bots)
+	}
+	// And they reach the runner that serve and run build.
+	rc := runnerConfig(cfg, nil, nil, nil, nil, zerolog.Nop())
+	if rc.SiteLimits["demobank-east"] != limits["demobank-east"] || rc.BotTimeouts["demobank-statements"] != 4*time.Hour ||
+		len(rc.Schedules) != 1 || rc.Schedules[0].Site != "demobank-east" || rc.Sites["demobank-east"] != "http://127.0.0.1:8701" {
+		t.Fatalf("runner config: limits %+v, timeouts %+v, schedules %+v", rc.SiteLimits, rc.BotTimeouts, rc.Schedules)
 	}
 }
 
