@@ -79,7 +79,7 @@ func (s *Service) PlanHandoff(logins map[string][]string, req RunRequest, now ti
 	if err != nil {
 		return runner.Request{}, &InvalidError{fmt.Errorf("run %s: %w", req.Bot, err)}
 	}
-	return runner.Request{Bot: req.Bot, Login: login, Params: p}, nil
+	return runner.Request{Bot: req.Bot, Login: login, Site: req.Site, Params: p}, nil
 }
 
 // chooseLogin is want if it is one of names, else an *InvalidError; with no
@@ -121,7 +121,7 @@ func Handoff(ctx context.Context, db HandoffStore, jobs JobInserter, req runner.
 	var id int64
 	err := db.InTx(ctx, func(ctx context.Context) error {
 		var err error
-		if id, err = db.NewRun(ctx, ferry.Run{Bot: req.Bot, Login: req.Login, Params: req.Params}); err != nil {
+		if id, err = db.NewRun(ctx, ferry.Run{Bot: req.Bot, Login: req.Login, Site: req.Site, Params: req.Params}); err != nil {
 			return err
 		}
 		// The job is exactly the runner's, so that its worker takes it.

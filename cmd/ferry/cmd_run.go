@@ -22,6 +22,7 @@ type runOptions struct {
 	from, to string
 	accounts []string
 	params   []string // --param NAME=VALUE
+	site     string
 	sandbox  bool
 	dataDir  string
 	// configSinks keeps the config's sinks for a run with --data or
@@ -62,6 +63,7 @@ stores it. Ctrl-C then stops following only (exit 130): the run goes on, and
 	c.Flags().StringVar(&o.from, "from", "", "first day: YYYY-MM-DD, today, yesterday or today-N (default: the script's)")
 	c.Flags().StringVar(&o.to, "to", "", "last day, same forms (default: the script's)")
 	c.Flags().StringSliceVar(&o.accounts, "account", nil, "only these accounts (repeatable; default: every account the login sees)")
+	c.Flags().StringVar(&o.site, "site", "", "the configured site to log in to (default: the script's own; one script serves every site of its portal software)")
 	c.Flags().StringArrayVar(&o.params, "param", nil, "a parameter the bot declares, NAME=VALUE (repeatable)")
 	c.Flags().BoolVar(&o.sandbox, "sandbox", false, "start an in-process sandbox bank and run against it")
 	c.Flags().StringVar(&o.dataDir, "data", "", "data directory (default: the config's data_dir); the records go to its records.jsonl only, not to the config's sinks")
@@ -111,6 +113,9 @@ func runBot(ctx context.Context, g *globals, bot string, o runOptions) error {
 	if err != nil {
 		return err
 	}
+	if _, ok := cfg.Sites[o.site]; o.site != "" && !ok {
+		return &exitError{exitUsage, fmt.Errorf("--site %s: no such site in the config's sites:", o.site)}
+	}
 	// A serve working the database takes the run: this process then
 	// launches no browser of its own.
 	db, serving, err := findServe(ctx, cfg)
@@ -125,7 +130,7 @@ func runBot(ctx context.Context, g *globals, bot string, o runOptions) error {
 		if o.dataDir != "" && !o.configSinks {
 			fmt.Fprintln(g.stderr, "ferry: note: the serve delivers the records to the sinks of its own config, not to this data directory's records.jsonl")
 		}
-		return handOver(ctx, g, cfg, svc, db, serving, service.RunRequest{Bot: bot, Login: o.login, Params: params}, o.detach)
+		return handOver(ctx, g, cfg, svc, db, serving, service.RunRequest{Bot: bot, Login: o.login, Site: o.site, Params: params}, o.detach)
 	}
 	if db != nil {
 		db.Close()
@@ -163,7 +168,7 @@ func runBot(ctx context.Context, g *globals, bot string, o runOptions) error {
 	}
 	// Everything about the run is checked before a browser starts: an
 	// empty secret is never submitted.
-	req, err := svc.PlanRun(creds, service.RunRequest{Bot: bot, Login: o.login, Params: params})
+	req, err := svc.PlanRun(creds, service.RunRequest{Bot: bot, Login: o.login, Site: o.site, Params: params})
 	if err != nil {
 		return err
 	}
@@ -182,7 +187,7 @@ func runBot(ctx context.Context, g *globals, bot string, o runOptions) error {
 		defer cancel()
 		a.close(sctx)
 	}()
-	id, req, err := svc.StartRun(ctx, a.runner, creds, service.RunRequest{Bot: req.Bot, Login: req.Login, Params: req.Params})
+	id, req, err := svc.StartRun(ctx, a.runner, creds, service.RunRequest{Bot: req.Bot, Login: req.Login, Site: req.Site, Params: req.Params})
 	if err != nil {
 		return err
 	}
