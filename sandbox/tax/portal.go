@@ -4,9 +4,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/ferry-rpa/ferry/sandbox"
 	"hash/fnv"
 	mrand "math/rand/v2"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -233,20 +233,7 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Serve starts the portal on addr (for example "127.0.0.1:0") and returns
 // its base URL and a function that stops it.
 func (p *Portal) Serve(addr string) (baseURL string, stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", nil, fmt.Errorf("tax: listen %s: %w", addr, err)
-	}
-	srv := &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.Serve(ln)
-	}()
-	return "http://" + ln.Addr().String(), func() {
-		_ = srv.Close()
-		<-done
-	}, nil
+	return sandbox.Serve(addr, p)
 }
 
 func randomToken() string {
