@@ -190,23 +190,7 @@ func TestRemoteBrowserRunsSandboxBot(t *testing.T) {
 	bank := sandbox.New(sandbox.Options{Seed: 11})
 	base := serve(t, bank)
 	users := sandbox.DefaultUsers()[:2]
-	var wg sync.WaitGroup
-	results := make([]*bots.Result, len(users))
-	errs := make([]error, len(users))
-	for i, u := range users {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i], errs[i] = br.Run(ctx, slowJob(t, base, u))
-		}()
-	}
-	wg.Wait()
-	for i, u := range users {
-		if errs[i] != nil {
-			t.Fatalf("run as %s in the remote browser: %v", u.ID, errs[i])
-		}
-		checkStatements(t, bank, u, results[i])
-	}
+	runConcurrently(t, ctx, br, bank, base, users, "in the remote browser")
 	if err := br.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -441,23 +425,7 @@ func TestLocalBrowserReplacedAfterKill(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	results := make([]*bots.Result, len(users))
-	errs := make([]error, len(users))
-	for i, u := range users {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i], errs[i] = br.Run(ctx, slowJob(t, base, u))
-		}()
-	}
-	wg.Wait()
-	for i, u := range users {
-		if errs[i] != nil {
-			t.Fatalf("run as %s after the browser was killed: %v", u.ID, errs[i])
-		}
-		checkStatements(t, bank, u, results[i])
-	}
+	runConcurrently(t, ctx, br, bank, base, users, "after the browser was killed")
 	if br.PID() == pid || br.PID() == 0 {
 		t.Fatalf("browser pid %d after the kill of %d, want a new browser", br.PID(), pid)
 	}
@@ -543,4 +511,24 @@ func BenchmarkBrowserReplace(b *testing.B) {
 			lookup(b, br)
 		}
 	})
+}
+
+// runConcurrently runs the sandbox bot as each of users at once in br and
+// checks each run's statements against the bank; when says in which
+// situation, for the failure message.
+func runConcurrently(t *testing.T, ctx context.Context, br *bots.Browser, bank *sandbox.Bank, base string, users []sandbox.User, when string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	results := make([]*bots.Result, len(users))
+	errs := make([]error, len(users))
+	for i, u := range users {
+		wg.Go(func() { results[i], errs[i] = br.Run(ctx, slowJob(t, base, u)) })
+	}
+	wg.Wait()
+	for i, u := range users {
+		if errs[i] != nil {
+			t.Fatalf("run as %s %s: %v", u.ID, when, errs[i])
+		}
+		checkStatements(t, bank, u, results[i])
+	}
 }
