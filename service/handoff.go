@@ -17,7 +17,6 @@ import (
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/runner"
-	"github.com/ferry-rpa/ferry/scripts"
 	"github.com/ferry-rpa/ferry/storage"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -75,7 +74,7 @@ func (s *Service) PlanHandoff(logins map[string][]string, req RunRequest, now ti
 			return runner.Request{}, fmt.Errorf("run %s as %s: credential %s has no field %s, which the script uses: %w", req.Bot, login, login, f, runner.ErrIncompleteCredential)
 		}
 	}
-	p, err := ResolveParams(script, req.Params, now)
+	p, err := script.ResolveRun(req.Params, now)
 	if err != nil {
 		return runner.Request{}, &InvalidError{fmt.Errorf("run %s: %w", req.Bot, err)}
 	}
@@ -105,12 +104,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// ResolveParams completes a run's parameters as the runner does for the
-// runs it queues itself (see scripts.Script.ResolveRun).
-func ResolveParams(script *scripts.Script, p ferry.RunParams, now time.Time) (ferry.RunParams, error) {
-	return script.ResolveRun(p, now)
 }
 
 // Handoff records a planned run (see PlanHandoff) and its River job in one
