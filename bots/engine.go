@@ -52,6 +52,13 @@ type Job struct {
 	Fingerprints map[string]Fingerprint
 	// HealPolicy is HealOff, HealPropose or HealReadOnly (the default).
 	HealPolicy string
+	// State is the login an earlier run saved: restored into the fresh
+	// context before the first step and checked as the script's session
+	// block says (nil: the run logs in fresh).
+	State *State
+	// SaveState asks for the context's state in Result.State when the run
+	// succeeds, to be restored by the next run.
+	SaveState bool
 	// Canary runs the script as an early warning: it downloads nothing,
 	// reads one account and one page, and after every step resolves every
 	// selector of the file on the page it is on.
@@ -105,6 +112,11 @@ type Result struct {
 	Fingerprints map[string]Fingerprint
 	// Heals proposed by this run, for review.
 	Heals []Heal
+	// State is the context's state at the end of a successful run, with
+	// Job.SaveState (nil if it could not be read; the run still succeeds).
+	State *State
+	// Session is what became of Job.State.
+	Session SessionOutcome
 	// Canary is, for a canary run, how each selector fared on the pages it
 	// visited (the best outcome seen, and where).
 	Canary []Resolution
@@ -225,10 +237,19 @@ func (br *Browser) Run(ctx context.Context, job Job) (*Result, error) {
 	})
 	go watch()
 	r.trackRequests()
-	err = r.steps_(ctx, "steps", job.Script.Steps)
+	// A saved login goes in before the first step; a checked one skips the
+	// script's login steps.
+	skip, err := r.restoreState(ctx, inc)
+	if err != nil {
+		return r.res, err
+	}
+	err = r.stepsFrom(ctx, "steps", job.Script.Steps, skip)
 	if err != nil {
 		r.res.Evidence = r.evidence(err)
 		return r.res, err
+	}
+	if job.SaveState {
+		r.saveState(inc)
 	}
 	return r.res, nil
 }
@@ -303,7 +324,13 @@ func (r *run) expand(text string) (value, masked string) {
 }
 
 func (r *run) steps_(ctx context.Context, prefix string, steps []scripts.Step) error {
-	for i, st := range steps {
+	return r.stepsFrom(ctx, prefix, steps, 0)
+}
+
+// stepsFrom runs steps[from:], numbered as in the script.
+func (r *run) stepsFrom(ctx context.Context, prefix string, steps []scripts.Step, from int) error {
+	for i := from; i < len(steps); i++ {
+		st := steps[i]
 		if err := ctx.Err(); err != nil {
 			return ferry.Errorf(ferry.ClassInternal, prefix, "cancelled: %v", err)
 		}

@@ -66,6 +66,7 @@ func (c *checker) check() {
 		c.param(name, s.Params[name])
 	}
 	c.steps("steps", s.Steps, false)
+	c.session()
 	if len(s.Steps) == 0 {
 		c.bad(0, "steps", "no steps")
 	}
@@ -395,6 +396,9 @@ func sortedKeys(m map[string]string) []string {
 func setLines(s *Script, root *yaml.Node) {
 	if v := mapValue(root, "steps"); v != nil {
 		stepLines(s.Steps, v)
+	}
+	if v := mapValue(root, "session"); v != nil && s.Session != nil {
+		s.Session.Line = v.Line
 	}
 	if v := mapValue(root, "params"); v != nil && v.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(v.Content); i += 2 {

@@ -36,7 +36,10 @@ type Script struct {
 	// given per run (RunParams.Values) and used as ${param.NAME}.
 	Params map[string]Param `yaml:"params"`
 	Steps  []Step           `yaml:"steps"`
-	Path   string           `yaml:"-"`
+	// Session says how a login restored from an earlier run is checked
+	// (nil: restored logins are not checked; the script runs in full).
+	Session *Session `yaml:"session,omitempty"`
+	Path    string   `yaml:"-"`
 }
 
 // Step is one action. Exactly one of the action fields is set; the other
