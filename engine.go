@@ -64,6 +64,11 @@ type BrowserJob[S, F any] struct {
 	Fingerprints []ElementFingerprint
 	// HealPolicy is "off", "propose" or "read_only" (empty: read_only).
 	HealPolicy string
+	// LoginState is the browser state an earlier run saved (JSON, clear:
+	// held in memory only), restored before the first step; nil: log in
+	// fresh. SaveLoginState asks for the state after a successful run.
+	LoginState     []byte
+	SaveLoginState bool
 }
 
 // BrowserDownload is a file the engine captured.
@@ -87,6 +92,12 @@ type BrowserResult[W any] struct {
 	Fingerprints []ElementFingerprint
 	// Heals the healer made in this run, for review.
 	Heals []SelectorHeal[W]
+	// LoginState is the browser state after a successful run, with
+	// SaveLoginState (JSON, clear: the caller seals it); Session is what
+	// became of job.LoginState: "", restored, unchecked, expired,
+	// restore_failed.
+	LoginState []byte
+	Session    string
 }
 
 // BrowserEvidence is what a failed run leaves for ops.

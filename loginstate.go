@@ -78,3 +78,20 @@ type LoginStateStore interface {
 	// ErrNoLoginState when there is none.
 	DeleteLoginState(ctx context.Context, key string) error
 }
+
+// SecondFactorAt returns when a run's trace last shows a second factor
+// done (a TOTP step, or a challenge answered: sms_code, email_code,
+// qr_scan, app_approval), zero if none: the start of the site's trust
+// window.
+func SecondFactorAt(trace []Step) time.Time {
+	var at time.Time
+	for _, s := range trace {
+		switch s.Action {
+		case "totp", "sms_code", "email_code", "challenge", "qr_scan", "app_approval":
+			if s.Status == StepOK {
+				at = s.Started.Add(s.Duration)
+			}
+		}
+	}
+	return at
+}

@@ -32,11 +32,13 @@ func (br *Browser) Execute(ctx context.Context, job ferry.BrowserJob[*scripts.Sc
 			}
 			return job.OnDownload(ferry.BrowserDownload{Account: d.Account, Format: d.Format, Name: d.Name, MIME: d.MIME, Data: d.Data})
 		}}
+	j.loginState(job.LoginState, job.SaveLoginState)
 	res, err := br.Run(ctx, j)
 	if res == nil {
 		return nil, err
 	}
 	out := &ferry.BrowserResult[selectors.Way]{RowsSeen: res.RowsSeen, Accounts: res.Accounts, Trace: res.Trace}
+	out.LoginState, out.Session = res.stateJSON(), string(res.Session)
 	if ev := res.Evidence; ev != nil {
 		report, merr := json.MarshalIndent(ev, "", "  ")
 		if merr != nil {

@@ -318,21 +318,6 @@ func (r *run) checkSession(ctx context.Context, c SessionCheck) (bool, error) {
 	return ok, nil
 }
 
-// SecondFactorAt returns when the run last did a second factor (a TOTP
-// step, or a challenge step answered with a code), zero if it did none:
-// the start of the site's trust window.
-func SecondFactorAt(trace []ferry.Step) time.Time {
-	var at time.Time
-	for _, s := range trace {
-		switch s.Action {
-		case "totp", "sms_code", "email_code", "challenge", "qr_scan", "app_approval":
-			if s.Status == ferry.StepOK {
-				at = s.Started.Add(s.Duration)
-			}
-		}
-	}
-	return at
-}
 
 // restoreState puts Job.State into the context and checks it, returning
 // how many of the script's first steps to skip. A state that cannot be
@@ -388,4 +373,33 @@ func (r *run) saveState(inc *rod.Browser) {
 		return
 	}
 	r.res.State = st
+}
+
+// loginState sets the job's state from its JSON (nil: none). A state that
+// does not decode is no state: the run logs in fresh (the caller has
+// checked its seal, so this is a bug, never a tampered file).
+func (j *Job) loginState(data []byte, save bool) {
+	j.SaveState = save
+	if len(data) == 0 {
+		return
+	}
+	var st State
+	if err := json.Unmarshal(data, &st); err != nil {
+		// Not the decoder's message: it quotes the text it choked on.
+		j.Logger.Warn().Msg("the saved login does not decode as a browser state; logging in fresh")
+		return
+	}
+	j.State = &st
+}
+
+// stateJSON is the result's state as JSON, nil without one.
+func (res *Result) stateJSON() []byte {
+	if res.State == nil {
+		return nil
+	}
+	b, err := json.Marshal(res.State)
+	if err != nil {
+		return nil
+	}
+	return b
 }

@@ -64,10 +64,15 @@ func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run ferry.RunR
 	if err != nil {
 		return err
 	}
+	state, err := r.loadLoginState(ctx, log, p)
+	if err != nil {
+		return err
+	}
 	var storeErr error
 	job := ferry.BrowserJob[*scripts.Script, *selectors.File]{RunID: run.ID, Script: script, Selectors: sel, BaseURL: base, Params: run.Params,
 		Credential: cred, SkipAccounts: skip, StepTimeout: r.cfg.StepTimeout, Now: r.cfg.Now,
 		Fingerprints: r.fingerprints(ctx, script.Site), HealPolicy: r.cfg.HealPolicy,
+		LoginState: state, SaveLoginState: r.cfg.LoginKeys != nil,
 		OnStep: func(s ferry.Step) {
 			crashpoint.Hit("step")
 			if r.cfg.OnStep != nil {
@@ -99,6 +104,9 @@ func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run ferry.RunR
 		}
 		if err := r.cfg.DB.AddSteps(context.WithoutCancel(ctx), run.ID, attempt, res.Trace); err != nil {
 			log.Error().Err(err).Msg("could not store the step trace")
+		}
+		if !cut {
+			r.keepLoginState(context.WithoutCancel(ctx), log, run, p, res, runErr)
 		}
 	}
 	if storeErr != nil {

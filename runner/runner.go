@@ -22,6 +22,7 @@ import (
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/delivery"
+	"github.com/ferry-rpa/ferry/internal/seal"
 	"github.com/ferry-rpa/ferry/scripts"
 	"github.com/ferry-rpa/ferry/selectors"
 	"github.com/riverqueue/river"
@@ -114,6 +115,10 @@ type Config struct {
 	Now         func() time.Time
 	// OnStep, when set, is told every step of every run as it ends.
 	OnStep func(runID int64, s ferry.Step)
+	// LoginKeys seal the logins kept between runs: a successful run's
+	// browser state is saved per login and restored by the next run. Nil:
+	// every run logs in fresh and nothing is saved.
+	LoginKeys *seal.Keyring
 }
 
 // Runner owns the queue and its workers.
