@@ -318,7 +318,6 @@ func (r *run) checkSession(ctx context.Context, c SessionCheck) (bool, error) {
 	return ok, nil
 }
 
-
 // restoreState puts Job.State into the context and checks it, returning
 // how many of the script's first steps to skip. A state that cannot be
 // restored, or fails the check, is logged (never its contents) and the
