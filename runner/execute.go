@@ -64,7 +64,7 @@ func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run ferry.RunR
 	if err != nil {
 		return err
 	}
-	state, err := r.loadLoginState(ctx, log, p)
+	state, err := r.loadLoginState(ctx, log, run, p)
 	if err != nil {
 		return err
 	}

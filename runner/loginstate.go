@@ -41,8 +41,13 @@ func stateKey(site string, cred ferry.Credential) string {
 // when there is none, logins are not kept (no keys), or it is refused.
 // Refusals are logged with the reason and no secret; the database's own
 // failure is returned (the run cannot know whether it should log in).
-func (r *Runner) loadLoginState(ctx context.Context, log zerolog.Logger, p *prepared) ([]byte, error) {
+func (r *Runner) loadLoginState(ctx context.Context, log zerolog.Logger, run ferry.RunRecord, p *prepared) ([]byte, error) {
 	if r.cfg.LoginKeys == nil {
+		return nil, nil
+	}
+	if isRefresh(run) {
+		// A refresh login logs in afresh, second factor included.
+		log.Info().Msg("refresh login: the saved login is not restored")
 		return nil, nil
 	}
 	key := stateKey(p.site, p.cred)
@@ -93,7 +98,8 @@ func (r *Runner) keepLoginState(ctx context.Context, log zerolog.Logger, run fer
 	// The site asked for the second factor again: the previous window
 	// ended, whatever it declared.
 	asked := !second.IsZero() || (res.Session == sessionExpired && ferry.ClassOf(runErr) == ferry.ClassInputNeeded)
-	if asked && !s.SecondFactorAt.IsZero() {
+	// A refresh login asks for it by design, before the window ends.
+	if asked && !s.SecondFactorAt.IsZero() && !isRefresh(run) {
 		s.ObservedExpiry = now
 	}
 	if !second.IsZero() {

@@ -54,7 +54,7 @@ type taxEnv struct {
 	key  string // the login's LoginKey
 }
 
-func setupTax(t *testing.T, keys *seal.Keyring) *taxEnv {
+func setupTax(t *testing.T, keys *seal.Keyring, mod func(*runner.Config)) *taxEnv {
 	t.Helper()
 	ctx := context.Background()
 	p := tax.New(tax.Options{Seed: 5})
@@ -72,6 +72,9 @@ func setupTax(t *testing.T, keys *seal.Keyring) *taxEnv {
 	cfg := runner.Config{DB: db, Browser: browser, Sites: map[string]string{"etax": base}, Credentials: runner.StaticCredentials(tax.Credentials()),
 		ScriptsDir: "testdata/loginstate", SelectorsDir: "testdata/loginstate", LoginKeys: keys,
 		StepTimeout: 20 * time.Second, ReservePath: "-", Logger: zerolog.New(zerolog.MultiLevelWriter(logs, zerolog.NewTestWriter(t))).Level(zerolog.InfoLevel)}
+	if mod != nil {
+		mod(&cfg)
+	}
 	r, err := runner.New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +166,7 @@ func (e *taxEnv) saveFirstLogin(t *testing.T, keys *seal.Keyring) {
 
 func TestRunnerRestoresSavedLoginWithoutSMS(t *testing.T) {
 	keys, _ := seal.Parse(seal.NewKey())
-	e := setupTax(t, keys)
+	e := setupTax(t, keys, nil)
 	e.saveFirstLogin(t, keys)
 	before := e.p.Stats()
 	run := e.run(t)
@@ -209,7 +212,7 @@ func TestRunnerRefusesTamperedOrForeignLogin(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			keys, _ := seal.Parse(seal.NewKey())
-			e := setupTax(t, keys)
+			e := setupTax(t, keys, nil)
 			if c.spoil != nil {
 				e.saveFirstLogin(t, keys)
 				c.spoil(e, t)

@@ -119,6 +119,9 @@ type Config struct {
 	// browser state is saved per login and restored by the next run. Nil:
 	// every run logs in fresh and nothing is saved.
 	LoginKeys *seal.Keyring
+	// Refresh says when to warn of a login's closing trust window, and
+	// whether to run a refresh login in working hours (with LoginKeys).
+	Refresh RefreshPolicy
 }
 
 // Runner owns the queue and its workers.
@@ -405,6 +408,9 @@ func (r *Runner) Start(ctx context.Context) error {
 	}
 	r.loop(r.cfg.LeaseRenew, "requeueing orphaned runs", r.reap)
 	r.loop(r.cfg.CatchUpEvery, "catching up schedule slots", r.catchUp)
+	if r.cfg.LoginKeys != nil {
+		r.loop(r.cfg.Refresh.withDefaults().CheckEvery, "checking the saved logins' trust windows", r.checkLoginsLoop)
+	}
 	// Selector files are re-read as they are edited, without a restart.
 	r.bgWG.Add(1)
 	go func() {
