@@ -57,7 +57,8 @@ func newService(db *storage.DB, cfg *Config) *service.Service {
 func runnerConfig(cfg *Config, db runner.Store, br runner.Engine, creds runner.Credentials, sinks []delivery.Sink, log zerolog.Logger) runner.Config {
 	return runner.Config{DB: db, Browser: br, Sites: cfg.Sites, Credentials: creds, ScriptsDir: cfg.ScriptsDir,
 		SelectorsDir: cfg.SelectorsDir, Sinks: sinks, Schedules: cfg.Schedules, Workers: cfg.Workers, Logger: log,
-		LockPath: service.DataDir(cfg.DataDir).Lock(), SiteLimits: cfg.siteLimits(), BotTimeouts: cfg.botTimeouts()}
+		LockPath: service.DataDir(cfg.DataDir).Lock(), SiteLimits: cfg.siteLimits(), BotTimeouts: cfg.botTimeouts(),
+		LoginKeys: cfg.Logins.keys, Refresh: cfg.Logins.policy}
 }
 
 // openApp wires storage, the browser and the runner from a config. It

@@ -82,6 +82,9 @@ type Config struct {
 	// Console is the web console serve serves (see ConsoleConfig); none
 	// without an address.
 	Console ConsoleConfig `yaml:"console"`
+	// Logins keeps each login's browser state between runs, sealed (see
+	// LoginsConfig).
+	Logins LoginsConfig `yaml:"logins"`
 
 	path string     // the file, or embeddedConfigName
 	doc  *yaml.Node // the parsed file, for the lines of errors found after decoding
@@ -518,6 +521,7 @@ func (c *Config) check() error {
 		}
 	}
 	errs = append(errs, c.checkBrowser()...)
+	errs = append(errs, c.checkLogins()...)
 	// In file order, whatever order the maps were walked in.
 	slices.SortStableFunc(errs, func(a, b *configError) int { return a.line - b.line })
 	out := make([]error, len(errs))
