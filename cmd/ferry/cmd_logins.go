@@ -173,7 +173,9 @@ func (e *loginsEnv) rekeyCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "rekey",
 		Short: "Reseal every kept login under the first key (after putting a new key first)",
-		Args:  cobra.NoArgs,
+		Example: `  ferry logins newkey > new.key && cat new.key /etc/ferry/login.keys > keys.tmp && mv keys.tmp /etc/ferry/login.keys
+  ferry logins rekey`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			g := e.g
 			cfg, err := g.loadConfig(e.dataDir)
@@ -209,9 +211,10 @@ func (e *loginsEnv) rekeyCmd() *cobra.Command {
 
 func (e *loginsEnv) forgetCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "forget SITE CREDENTIAL",
-		Short: "Drop a kept login: its next run logs in fresh",
-		Args:  cobra.ExactArgs(2),
+		Use:     "forget SITE CREDENTIAL",
+		Short:   "Drop a kept login: its next run logs in fresh",
+		Example: `  ferry logins forget etax etax-lina`,
+		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			g := e.g
 			cfg, err := g.loadConfig(e.dataDir)
@@ -237,9 +240,10 @@ func (e *loginsEnv) forgetCmd() *cobra.Command {
 
 func (e *loginsEnv) newkeyCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "newkey",
-		Short: "Print a fresh random key (base64) for the key file",
-		Args:  cobra.NoArgs,
+		Use:     "newkey",
+		Short:   "Print a fresh random key (base64) for the key file",
+		Example: `  (umask 077; ferry logins newkey > /etc/ferry/login.keys)`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, err := fmt.Fprintln(cmd.OutOrStdout(), seal.NewKey())
 			return err
