@@ -52,12 +52,33 @@ type taxEnv struct {
 	logs *logBuffer
 	user tax.User
 	key  string // the login's LoginKey
+	// clock is the portal's: real time, shifted by the test.
+	clock *portalClock
+}
+
+// portalClock is the wall clock moved forward by the test.
+type portalClock struct {
+	mu    sync.Mutex
+	shift time.Duration
+}
+
+func (c *portalClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.shift)
+}
+
+func (c *portalClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.shift += d
 }
 
 func setupTax(t *testing.T, keys *seal.Keyring, mod func(*runner.Config)) *taxEnv {
 	t.Helper()
 	ctx := context.Background()
-	p := tax.New(tax.Options{Seed: 5})
+	clk := &portalClock{}
+	p := tax.New(tax.Options{Seed: 5, Now: clk.now})
 	base, stop, err := p.Serve("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +110,7 @@ func setupTax(t *testing.T, keys *seal.Keyring, mod func(*runner.Config)) *taxEn
 		db.Close()
 	})
 	u := tax.DefaultUsers()[1]
-	return &taxEnv{p: p, base: base, db: db, r: r, keys: keys, logs: logs, user: u, key: ferry.LoginKey("etax", u.UserName)}
+	return &taxEnv{p: p, base: base, db: db, r: r, keys: keys, logs: logs, user: u, key: ferry.LoginKey("etax", u.UserName), clock: clk}
 }
 
 func (e *taxEnv) run(t *testing.T) ferry.RunRecord {
@@ -241,5 +262,41 @@ func TestRunnerRefusesTamperedOrForeignLogin(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRunnerTrustWindowExpiryThenSMS: eight days after the SMS login the
+// portal has ended the session and its seven-day trust: the restored
+// login is found logged out, the fresh login is asked for an SMS again,
+// and the login records the window's observed end, keeping its state.
+func TestRunnerTrustWindowExpiryThenSMS(t *testing.T) {
+	keys, _ := seal.Parse(seal.NewKey())
+	e := setupTax(t, keys, nil)
+	e.saveFirstLogin(t, keys)
+	ctx := context.Background()
+	saved, err := e.db.LoginState(ctx, e.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.p.Set(func(s *tax.Switches) { s.IdleExpiry = 30 * time.Minute })
+	e.clock.add(8 * 24 * time.Hour)
+	before := e.p.Stats()
+	run := e.run(t)
+	after := e.p.Stats()
+	if run.Status != ferry.RunFailed || run.Class != ferry.ClassInputNeeded {
+		t.Fatalf("run %s %s %s", run.Status, run.Class, run.Error)
+	}
+	if after.SMSSent != before.SMSSent+1 {
+		t.Fatalf("want an SMS asked again: before %+v after %+v", before, after)
+	}
+	if !strings.Contains(e.logs.String(), "the saved login is no longer valid") {
+		t.Fatal("the expired login was not reported")
+	}
+	s, err := e.db.LoginState(ctx, e.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ObservedExpiry.IsZero() || !bytes.Equal(s.Sealed, saved.Sealed) || s.RunID != saved.RunID {
+		t.Fatalf("after the wall: %+v", s)
 	}
 }
