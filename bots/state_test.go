@@ -189,10 +189,12 @@ func TestSavedLoginRestoredWithoutSMS(t *testing.T) {
 		t.Fatalf("the session cookie was not captured as one: %+v", st.Cookies)
 	}
 	before := e.p.Stats()
+	started := time.Now()
 	res, err := browser.Run(context.Background(), e.job(t, st))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("figure: restored run %v", time.Since(started))
 	after := e.p.Stats()
 	if res.Session != bots.SessionRestored {
 		t.Fatalf("session %q, want restored", res.Session)
@@ -218,10 +220,12 @@ func TestExpiredSessionDetectedThenFreshLoginOnTrustedDevice(t *testing.T) {
 	e.p.Set(func(s *tax.Switches) { s.IdleExpiry = 30 * time.Minute })
 	e.clk.add(time.Hour)
 	before := e.p.Stats()
+	started := time.Now()
 	res, err := browser.Run(context.Background(), e.job(t, st))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("figure: expired login detected, fresh login run %v", time.Since(started))
 	after := e.p.Stats()
 	if res.Session != bots.SessionExpired {
 		t.Fatalf("session %q, want expired (no silent reliance on a dead session)", res.Session)
