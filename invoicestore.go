@@ -141,8 +141,9 @@ type InvoiceFilter struct {
 	Direction InvoiceDirection
 	Status    InvoiceStatus
 	State     string
-	From, To  Date // issue date, both inclusive
-	Limit     int  // 0: no limit
+	From, To  Date   // issue date, both inclusive
+	Number    string // 发票号码 (without its code)
+	Limit     int    // 0: no limit
 }
 
 // ErrNoInvoice reports an unknown invoice key.

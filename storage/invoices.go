@@ -293,6 +293,9 @@ func (d *DB) Invoices(ctx context.Context, f ferry.InvoiceFilter) ([]ferry.Invoi
 	if f.State != "" {
 		where, args = append(where, "state = ?"), append(args, f.State)
 	}
+	if f.Number != "" {
+		where, args = append(where, "number = ?"), append(args, f.Number)
+	}
 	if !f.From.IsZero() {
 		where, args = append(where, "issue_date >= ?"), append(args, f.From.String())
 	}

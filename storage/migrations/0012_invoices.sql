@@ -32,6 +32,7 @@ CREATE TABLE invoices (
 );
 CREATE INDEX invoices_date ON invoices (issue_date, dedup_key);
 CREATE INDEX invoices_direction_status ON invoices (direction, status);
+CREATE INDEX invoices_number ON invoices (number);
 
 CREATE TABLE invoice_items (
 	dedup_key   TEXT NOT NULL REFERENCES invoices (dedup_key),
