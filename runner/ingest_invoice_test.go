@@ -311,3 +311,57 @@ func TestIngestRealInvoices(t *testing.T) {
 		t.Fatalf("no real invoice passed its checks, or none was read from two files that agree: %+v, %d", sum, multi)
 	}
 }
+
+// BenchmarkIngestInvoices measures invoices parsed and stored per minute:
+// sandbox invoices (数电 and older, issued and received) as the portal
+// serves them, each in one format or in all of its formats (one record
+// from two or three files, cross-checked), into a fresh SQLite store.
+//
+//	go test -p 1 -run '^$' -bench BenchmarkIngestInvoices -benchtime 3x -count 5 ./runner
+func BenchmarkIngestInvoices(b *testing.B) {
+	p := tax.New(tax.Options{Seed: 1})
+	var recs []tax.Record
+	for _, dir := range []string{tax.Issued, tax.Received} {
+		recs = append(recs, p.Invoices(tax.Query{Direction: dir, From: ferry.NewDate(2026, 1, 1), To: ferry.NewDate(2026, 1, 31)})...)
+	}
+	rendered := make([]map[string][]byte, len(recs))
+	for i := range recs {
+		rendered[i] = renderAll(b, &recs[i])
+	}
+	for _, format := range []string{"pdf", "ofd", "xml", "all"} {
+		b.Run(format, func(b *testing.B) {
+			invoices := 0
+			var elapsed time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				bed := newInvoiceBed(b)
+				bed.newRun(b, map[string]string{"tax_id": p.Taxpayer().TaxID})
+				var files []ferry.Artifact
+				n := 0
+				for i := range recs {
+					added := false
+					for f, data := range rendered[i] {
+						if format == "all" || f == format {
+							files = append(files, bed.put(b, recs[i].ID()+"."+f, f, "", data))
+							added = true
+						}
+					}
+					if added {
+						n++
+					}
+				}
+				start := time.Now()
+				b.StartTimer()
+				sum := bed.ingest(b, files)
+				b.StopTimer()
+				elapsed += time.Since(start)
+				if sum.Invoices != n || sum.Held != 0 {
+					b.Fatalf("%s: %+v for %d invoices", format, sum, n)
+				}
+				invoices += n
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(invoices)/elapsed.Minutes(), "invoices/min")
+		})
+	}
+}
