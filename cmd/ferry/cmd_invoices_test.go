@@ -121,3 +121,28 @@ func TestInvoicesListShowExport(t *testing.T) {
 		t.Errorf("--records all as csv: exit %d", code)
 	}
 }
+
+// Without a database, the invoices commands say so and create nothing.
+func TestInvoicesCommandsCreateNothing(t *testing.T) {
+	t.Parallel()
+	data := filepath.Join(t.TempDir(), "fresh")
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"invoices", "list"}, 0},
+		{[]string{"invoices", "list", "--json"}, 0},
+		{[]string{"invoices", "show", "26312000000001000002"}, exitFailed},
+	} {
+		code, out, stderr := ferryCmd(t, append(tc.args, "--data", data)...)
+		if code != tc.code || !strings.Contains(stderr, "no database yet") {
+			t.Errorf("ferry %s: exit %d (want %d), stderr %q", strings.Join(tc.args, " "), code, tc.code, stderr)
+		}
+		if tc.args[len(tc.args)-1] == "--json" && strings.TrimSpace(out) != "[]" {
+			t.Errorf("ferry %s: got %q, want []", strings.Join(tc.args, " "), out)
+		}
+		if _, err := os.Stat(data); err == nil {
+			t.Fatalf("ferry %s created %s", strings.Join(tc.args, " "), data)
+		}
+	}
+}
