@@ -78,15 +78,22 @@ func (d *DB) SaveInvoice(ctx context.Context, runID int64, doc ferry.InvoiceDoc,
 				return wrapInvoice(key, err)
 			}
 			// A read without problems (another format, a fixed parser)
-			// releases it: the sinks get it first as it is now.
-			if _, err := tx.ExecContext(ctx, `UPDATE invoices SET state = 'queued', problems = '[]', status = ?, updated_at = ? WHERE dedup_key = ?`, string(status), now, key); err != nil {
+			// releases it: the sinks get it first as this read has it
+			// (its figures agree with the held read's; its texts and
+			// items are the ones that check).
+			inv.Currency = row.Invoice.Currency
+			if _, err := tx.ExecContext(ctx, `UPDATE invoices SET state = 'queued', problems = '[]', status = ?, kind = ?, check_code = ?, buyer_name = ?, seller_name = ?, total_in_words = ?, flags = ?, updated_at = ? WHERE dedup_key = ?`,
+				string(status), inv.Kind, inv.CheckCode, inv.BuyerName, inv.SellerName, inv.TotalInWords, jsonList(inv.Flags), now, key); err != nil {
 				return wrapInvoice(key, err)
+			}
+			if err := writeItems(ctx, tx, key, inv.Items); err != nil {
+				return err
 			}
 			if err := seeStatus(ctx, tx, key, doc.Status, runID, now); err != nil {
 				return err
 			}
 			out.Outcome = ferry.InvoiceReleased
-			rec := ferry.NewInvoiceRecord(runID, key, doc.Direction, status, row.Invoice)
+			rec := ferry.NewInvoiceRecord(runID, key, doc.Direction, status, inv)
 			return d.queue(ctx, tx, key, rec, sinks, now, &out)
 		}
 		if statusRank(doc.Status) <= statusRank(row.Status) {
@@ -164,18 +171,8 @@ func (d *DB) insertInvoice(ctx context.Context, tx txer, runID int64, key string
 		jsonList(inv.Flags), now, now); err != nil {
 		return wrapInvoice(key, err)
 	}
-	for i, it := range inv.Items {
-		q, p := "", ""
-		if it.QuantityStated {
-			q = it.Quantity.String()
-		}
-		if it.PriceStated {
-			p = it.UnitPrice.String()
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO invoice_items (dedup_key, seq, name, spec, unit, quantity, unit_price, amount, tax_rate, tax, tax_printed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			key, i+1, it.Name, it.Spec, it.Unit, q, p, it.Amount.String(), it.TaxRate, it.Tax.String(), it.TaxPrinted); err != nil {
-			return fmt.Errorf("storage: save invoice %s item %d: %w", key, i+1, err)
-		}
+	if err := writeItems(ctx, tx, key, inv.Items); err != nil {
+		return err
 	}
 	if err := addSources(ctx, tx, key, runID, doc.Sources); err != nil {
 		return err
@@ -189,6 +186,27 @@ func (d *DB) insertInvoice(ctx context.Context, tx txer, runID int64, key string
 	}
 	out.Outcome = ferry.InvoiceNew
 	return d.queue(ctx, tx, key, ferry.NewInvoiceRecord(runID, key, doc.Direction, doc.Status, inv), sinks, now, out)
+}
+
+// writeItems stores an invoice's items, replacing any stored before.
+func writeItems(ctx context.Context, tx txer, key string, items []ferry.InvoiceItem) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM invoice_items WHERE dedup_key = ?`, key); err != nil {
+		return fmt.Errorf("storage: save invoice %s items: %w", key, err)
+	}
+	for i, it := range items {
+		q, p := "", ""
+		if it.QuantityStated {
+			q = it.Quantity.String()
+		}
+		if it.PriceStated {
+			p = it.UnitPrice.String()
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO invoice_items (dedup_key, seq, name, spec, unit, quantity, unit_price, amount, tax_rate, tax, tax_printed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			key, i+1, it.Name, it.Spec, it.Unit, q, p, it.Amount.String(), it.TaxRate, it.Tax.String(), it.TaxPrinted); err != nil {
+			return fmt.Errorf("storage: save invoice %s item %d: %w", key, i+1, err)
+		}
+	}
+	return nil
 }
 
 // queue writes rec under outbox key okey for every sink. An item already

@@ -149,7 +149,10 @@ func invoiceSuite(t *testing.T, open func(testing.TB) *storage.DB) {
 		t.Parallel()
 		f := newInvoiceFixture(t, open)
 		inv := invs[1]
-		doc := ferry.InvoiceDoc{Invoice: inv, Direction: ferry.InvoiceReceived, Status: ferry.InvoiceNormal,
+		misread := inv // the held read lost an item's name
+		misread.Items = append([]ferry.InvoiceItem(nil), inv.Items...)
+		misread.Items[0].Name = ""
+		doc := ferry.InvoiceDoc{Invoice: misread, Direction: ferry.InvoiceReceived, Status: ferry.InvoiceNormal,
 			Sources: []ferry.InvoiceSource{f.artifact(t, "b.pdf")}, Problems: []string{"b.pdf and b.xml disagree on 价税合计"}}
 		f.save(t, doc, ferry.InvoiceHeld, 0)
 		doc.Status = ferry.InvoiceVoid // a held invoice's status change sends nothing
@@ -161,11 +164,15 @@ func invoiceSuite(t *testing.T, open func(testing.TB) *storage.DB) {
 		if row.State != "held" || len(row.Problems) != 1 {
 			t.Fatalf("held row: %+v", row)
 		}
-		doc.Problems, doc.Sources = nil, []ferry.InvoiceSource{f.artifact(t, "b.xml")}
+		doc.Invoice, doc.Problems, doc.Sources = inv, nil, []ferry.InvoiceSource{f.artifact(t, "b.xml")}
 		f.save(t, doc, ferry.InvoiceReleased, 2)
 		ob := f.outbox(t)
-		if r := ob[ferry.InvoiceKey(inv)]; len(ob) != 1 || r.Kind != "invoice" || r.Status != "void" {
+		if r := ob[ferry.InvoiceKey(inv)]; len(ob) != 1 || r.Kind != "invoice" || r.Status != "void" || r.Items[0].Name != inv.Items[0].Name {
 			t.Fatalf("released: %+v", ob)
+		}
+		// Stored as the read that checks.
+		if row, _ := f.db.Invoice(ctx, ferry.InvoiceKey(inv)); row.Invoice.Items[0].Name != inv.Items[0].Name || len(row.Sources) != 2 {
+			t.Fatalf("released row: %+v", row)
 		}
 	})
 	t.Run("Conflict", func(t *testing.T) {
