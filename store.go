@@ -414,4 +414,5 @@ type Store interface {
 	SelectorStore
 	OutboxStore
 	LoginStateStore
+	InvoiceStore
 }

@@ -78,7 +78,13 @@ type Endpoint struct {
 	// Body is "json" (the record as is, the default), "form" (its fields,
 	// URL-encoded) or a Go text/template over the record's fields that
 	// renders the body.
-	Body        string
+	Body string
+	// InvoiceBody is a Go text/template over an invoice record's fields
+	// (ferry.InvoiceRecord: kind invoice, or update with status and
+	// previous_status) that renders the body of invoice records, so that
+	// one endpoint takes statement lines and invoices in the shapes it
+	// wants; empty: Body renders them too.
+	InvoiceBody string
 	ContentType string
 	Auth        Auth
 	// IdempotencyHeader carries the dedup key (default Idempotency-Key;
@@ -94,9 +100,10 @@ type Endpoint struct {
 	Client      *http.Client
 	Now         func() time.Time
 
-	tmpl *template.Template
-	once sync.Once
-	err  error
+	tmpl    *template.Template
+	invTmpl *template.Template
+	once    sync.Once
+	err     error
 }
 
 // Name implements Sink.
@@ -127,12 +134,18 @@ func (e *Endpoint) init() error {
 				return string(b)
 			}}).Parse(e.Body)
 		}
+		if e.err == nil && e.InvoiceBody != "" {
+			e.invTmpl, e.err = parseInvoiceBody(e.SinkName, e.InvoiceBody)
+		}
 	})
 	return e.err
 }
 
 // body renders one record.
 func (e *Endpoint) body(payload []byte) ([]byte, string, error) {
+	if b, ok, err := e.invoiceBody(payload); ok || err != nil {
+		return b, "application/json", err
+	}
 	switch {
 	case e.tmpl != nil:
 		var rec map[string]any

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -114,12 +115,11 @@ func (h *Hledger) Deliver(ctx context.Context, items []ferry.OutboxItem) error {
 		if have[it.DedupKey] {
 			continue // already in the journal (a delivery before a crash)
 		}
-		rec, err := ledger.Record(it.Payload)
-		if err != nil {
-			rej.Keys[it.DedupKey] = err.Error()
-			continue
+		// A statement line, an invoice, or an invoice's update.
+		tx, err := h.Mapping.PayloadTransaction(it.Payload)
+		if errors.Is(err, ledger.ErrNothingToBook) {
+			continue // acknowledged: the journal needs nothing for it
 		}
-		tx, err := h.Mapping.Transaction(rec)
 		if err != nil {
 			rej.Keys[it.DedupKey] = err.Error()
 			continue
