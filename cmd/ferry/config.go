@@ -631,10 +631,13 @@ func (c *Config) sinks() ([]delivery.Sink, error) {
 
 // EndpointConfig is one generic HTTP sink in ferry.yaml.
 type EndpointConfig struct {
-	Name              string          `yaml:"name"`
-	URL               string          `yaml:"url"`
-	Method            string          `yaml:"method"`
-	Body              string          `yaml:"body"` // json, form, or a template
+	Name   string `yaml:"name"`
+	URL    string `yaml:"url"`
+	Method string `yaml:"method"`
+	Body   string `yaml:"body"` // json, form, or a template
+	// InvoiceBody is the template for invoice records (statement lines use
+	// Body); without it invoices are sent as JSON.
+	InvoiceBody       string          `yaml:"invoice_body"`
 	ContentType       string          `yaml:"content_type"`
 	IdempotencyHeader string          `yaml:"idempotency_header"`
 	Batch             int             `yaml:"batch"`
@@ -669,7 +672,8 @@ func (ec EndpointConfig) endpoint() (*delivery.Endpoint, error) {
 		}
 	}
 	e := &delivery.Endpoint{SinkName: ec.Name, URL: ec.URL, Method: ec.Method, Body: ec.Body, ContentType: ec.ContentType,
-		IdempotencyHeader: ec.IdempotencyHeader, Batch: ec.Batch, ResultsPath: ec.Results, ResultKey: ec.ResultKey, Rules: ec.Rules}
+		IdempotencyHeader: ec.IdempotencyHeader, Batch: ec.Batch, ResultsPath: ec.Results, ResultKey: ec.ResultKey, Rules: ec.Rules,
+		InvoiceBody: ec.InvoiceBody}
 	a := ec.Auth
 	n := 0
 	if a.Bearer != nil {
@@ -703,8 +707,8 @@ func (ec EndpointConfig) endpoint() (*delivery.Endpoint, error) {
 	if n > 1 {
 		return nil, fmt.Errorf("auth: give one of bearer, basic, hmac or login")
 	}
-	if e.Body != "" && e.Body != "json" && e.Body != "form" {
-		// Parse the template now: a broken template is a config error.
+	if (e.Body != "" && e.Body != "json" && e.Body != "form") || e.InvoiceBody != "" {
+		// Parse the templates now: a broken template is a config error.
 		if err := e.Check(); err != nil {
 			return nil, err
 		}

@@ -51,6 +51,7 @@ func TestEndpointSinksFromConfig(t *testing.T) {
 	for _, tc := range []struct{ edit, want string }{
 		{strings.Replace(good, "outcome: rejected", "outcome: maybe", 1), `outcome "maybe"`},
 		{strings.Replace(good, `{{json .reference}}}`, `{{json .reference}`, 1), "template"},
+		{strings.Replace(good, "      batch: 100\n", "      invoice_body: '{\"no\": {{json .number}'\n      batch: 100\n", 1), "invoice"},
 		{strings.Replace(good, "        bearer: {env: ERP_TOKEN}\n", "        bearer: {env: ERP_TOKEN}\n        hmac: secret\n", 1), "one of bearer"},
 		{strings.Replace(good, "ERP_TOKEN", "NO_SUCH_VAR_FOR_FERRY", 1), "NO_SUCH_VAR_FOR_FERRY is not set"},
 	} {
