@@ -75,9 +75,9 @@ type Step struct {
 	// Extract reads an element's text (or attribute) into ${var.INTO}.
 	Extract string `yaml:"extract,omitempty"`
 
-	Value   string        `yaml:"value,omitempty"`  // fill, select
-	Secret  string        `yaml:"secret,omitempty"` // totp: the credential field with the seed
-	Format  string        `yaml:"format,omitempty"` // download
+	Value  string `yaml:"value,omitempty"`  // fill, select
+	Secret string `yaml:"secret,omitempty"` // totp: the credential field with the seed
+	Format string `yaml:"format,omitempty"` // download
 	// As says what a download is: statement (the default: parsed and
 	// checked), invoice (parsed as an e-invoice) or file (stored only).
 	As string `yaml:"as,omitempty"`
@@ -100,9 +100,9 @@ type Step struct {
 	Reviewed string `yaml:"reviewed,omitempty"`
 	// MappingPath and TemplatePath are Mapping and Template resolved
 	// against the script's directory, set by Parse.
-	MappingPath  string `yaml:"-"`
-	TemplatePath string `yaml:"-"`
-	Timeout time.Duration `yaml:"timeout,omitempty"`
+	MappingPath  string        `yaml:"-"`
+	TemplatePath string        `yaml:"-"`
+	Timeout      time.Duration `yaml:"timeout,omitempty"`
 	// ReadOnly marks a click that only reads (it navigates or opens a
 	// statement; it submits and pays nothing): the healer may repair it
 	// within the run.
