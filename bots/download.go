@@ -226,6 +226,10 @@ func (r *run) download(ctx context.Context, where, name string, dl downloadDecl)
 			got <- c
 		})
 	}
+	// A page the click brought instead of a file (an error page, a login
+	// form): named when no file comes.
+	var htmlMu sync.Mutex
+	var htmlPage string
 	wait := p.Context(wctx).EachEvent(func(e *proto.FetchRequestPaused) bool {
 		hdr := map[string]string{}
 		for _, h := range e.ResponseHeaders {
@@ -243,6 +247,11 @@ func (r *run) download(ctx context.Context, where, name string, dl downloadDecl)
 			if status >= 400 {
 				deliver(captured{}, ferry.Errorf(classForStatus(status), where, "download %s answered %d", r.mask(e.Request.URL), status))
 				return true
+			}
+			if e.FrameID == r.page.FrameID {
+				htmlMu.Lock()
+				htmlPage = r.mask(e.Request.URL)
+				htmlMu.Unlock()
 			}
 			return false
 		}
@@ -283,6 +292,18 @@ func (r *run) download(ctx context.Context, where, name string, dl downloadDecl)
 	case err := <-fail:
 		return Download{}, way, err
 	case <-ctx.Done():
+		htmlMu.Lock()
+		page := htmlPage
+		htmlMu.Unlock()
+		if page != "" && context.Cause(ctx) == context.DeadlineExceeded {
+			// The site answered, with a page: it is not slow, it changed
+			// (or refused), and the page says which.
+			title := ""
+			if info, err := r.page.Context(context.WithoutCancel(ctx)).Timeout(5 * time.Second).Info(); err == nil {
+				title = " (" + clip(r.mask(info.Title), 80) + ")"
+			}
+			return Download{}, way, ferry.Errorf(ferry.ClassSiteChanged, where, "clicking %q brought the page %s%s, not a file", name, page, title)
+		}
 		return Download{}, way, fmt.Errorf("no file arrived after clicking %q: %w", name, ctx.Err())
 	}
 	d := Download{Account: dl.account, Format: dl.format, As: dl.as, Name: c.name, MIME: c.mime, Inline: c.inline, Size: c.size, Path: c.path}
@@ -332,13 +353,14 @@ func (r *run) browserDownloads(ctx context.Context, where string, sp *spool, del
 	}
 	wctx, stop := context.WithCancel(ctx)
 	wait := inc.Context(wctx).EachEvent(func(e *proto.BrowserDownloadWillBegin) {
-		// Every context's downloads are told to the one connection: this
-		// run's come from its page's frames.
-		if frames[e.FrameID] {
-			mu.Lock()
-			begun[e.GUID] = e
-			mu.Unlock()
-		}
+		// Every context's downloads are told to the one connection. This
+		// run's come from its page's frames, or from a tab the page opened
+		// (a link with target=_blank), which may be gone by now: those are
+		// told apart by where the browser puts them (the directory is this
+		// step's) and by what the run's context can cancel.
+		mu.Lock()
+		begun[e.GUID] = e
+		mu.Unlock()
 	}, func(e *proto.BrowserDownloadProgress) {
 		mu.Lock()
 		b := begun[e.GUID]
@@ -347,6 +369,7 @@ func (r *run) browserDownloads(ctx context.Context, where string, sp *spool, del
 			return
 		}
 		name := SanitizeFilename(b.SuggestedFilename)
+		known := frames[b.FrameID]
 		if e.State != proto.BrowserDownloadProgressStateInProgress {
 			mu.Lock()
 			ended[e.GUID] = true
@@ -359,18 +382,25 @@ func (r *run) browserDownloads(ctx context.Context, where string, sp *spool, del
 		switch e.State {
 		case proto.BrowserDownloadProgressStateInProgress:
 			if int64(e.ReceivedBytes) > sp.max || int64(e.TotalBytes) > sp.max {
-				_ = (proto.BrowserCancelDownload{GUID: e.GUID, BrowserContextID: bctx}).Call(inc)
+				// Only this run's context can cancel its own downloads.
+				if err := (proto.BrowserCancelDownload{GUID: e.GUID, BrowserContextID: bctx}).Call(inc); err != nil && !known {
+					return
+				}
 				_ = os.Remove(filepath.Join(sp.dir, e.GUID))
 				deliver(captured{}, ferry.Errorf(ferry.ClassDocumentChanged, where, "%w", &TooLargeError{Name: name, Cap: sp.max, Size: int64(max(e.ReceivedBytes, e.TotalBytes))}))
 			}
 		case proto.BrowserDownloadProgressStateCanceled:
-			deliver(captured{}, fmt.Errorf("the browser cancelled the download of %q", name))
+			if known {
+				deliver(captured{}, fmt.Errorf("the browser cancelled the download of %q", name))
+			}
 		case proto.BrowserDownloadProgressStateCompleted:
 			p := filepath.Join(sp.dir, e.GUID)
-			info, err := os.Stat(p)
+			info, err := sp.landed(ctx, e.GUID, known)
 			if err != nil {
-				deliver(captured{}, fmt.Errorf("download %q completed but its file is missing: %w", name, err))
-				return
+				if known {
+					deliver(captured{}, fmt.Errorf("download %q completed but its file is missing: %w", name, err))
+				}
+				return // another run's: it landed in that run's directory
 			}
 			if info.Size() > sp.max {
 				_ = os.Remove(p)
@@ -396,22 +426,61 @@ func (r *run) browserDownloads(ctx context.Context, where string, sp *spool, del
 			}
 			return out
 		}
+		mine := map[string]bool{}
 		for _, guid := range running() {
-			_ = (proto.BrowserCancelDownload{GUID: guid, BrowserContextID: bctx}).Call(bg)
+			// Another run's download is not found in this context.
+			if (proto.BrowserCancelDownload{GUID: guid, BrowserContextID: bctx}).Call(bg) == nil {
+				mine[guid] = true
+			}
+		}
+		pending := func() []string {
+			var out []string
+			for _, g := range running() {
+				if mine[g] {
+					out = append(out, g)
+				}
+			}
+			return out
 		}
 		// The browser ends a cancelled download in its own time, and may
 		// touch the directory until then: wait for it (bounded), so that
 		// the directory is removed after the browser is done with it.
 		limit := time.After(downloadSettle)
-		for len(running()) > 0 {
+		for len(pending()) > 0 {
 			select {
 			case <-endedCh:
 			case <-limit:
-				r.log.Warn().Strs("guids", running()).Msg("the browser did not end cancelled downloads; removing their directory anyway")
+				r.log.Warn().Strs("guids", pending()).Msg("the browser did not end cancelled downloads; removing their directory anyway")
 				return
 			}
 		}
 	}, nil
+}
+
+// landed returns the file of a completed browser download in the spool.
+// The browser may tell "completed" a moment before the file has its final
+// name: while a partial file of the download is there (or it is surely
+// this run's), landed waits for it, a few seconds at most.
+func (s *spool) landed(ctx context.Context, guid string, ours bool) (os.FileInfo, error) {
+	p := filepath.Join(s.dir, guid)
+	ctx, cancel := context.WithTimeout(ctx, downloadSettle)
+	defer cancel()
+	var info os.FileInfo
+	err := poll(ctx, func() (bool, error) {
+		var err error
+		if info, err = os.Stat(p); err == nil {
+			return true, nil
+		}
+		if ours {
+			return false, nil
+		}
+		partial, _ := filepath.Glob(filepath.Join(s.dir, guid+"*"))
+		return len(partial) == 0, nil // none: another run's download
+	})
+	if info == nil && err == nil {
+		err = fmt.Errorf("%s: %w", p, os.ErrNotExist)
+	}
+	return info, err
 }
 
 // downloadMIME is a browser download's type: a data: URL's own, else its

@@ -30,6 +30,8 @@ elements:
   big.announced: {ways: [{css: "#big-announced"}]}
   big.chunked: {ways: [{css: "#big-chunked"}]}
   big.blob: {ways: [{css: "#big-blob"}]}
+  newtab: {ways: [{css: "#newtab"}]}
+  html: {ways: [{css: "#html"}]}
 `
 
 // dlCap is the test site's download cap: the "big" files exceed it.
@@ -53,6 +55,8 @@ func dlSite(t *testing.T) string {
 <a id="big-announced" href="/big?announce=1">Big</a>
 <a id="big-chunked" href="/big">Big, chunked</a>
 <button id="big-blob">Big export</button>
+<a id="newtab" href="/file.csv" target="_blank">CSV in a new tab</a>
+<a id="html" href="/error-page">Export (session over)</a>
 <script>
 function save(text, name) {
   const a = document.createElement('a');
@@ -69,6 +73,9 @@ document.getElementById('big-blob').onclick = () => save('y'.repeat(`+fmt.Sprint
 		w.Header().Set("Content-Type", "text/csv")
 		w.Header().Set("Content-Disposition", `attachment; filename="statement.csv"`)
 		fmt.Fprint(w, dlCSV)
+	})
+	mux.HandleFunc("/error-page", func(w http.ResponseWriter, r *http.Request) {
+		page(w, `<h1>Your session has ended</h1>`)
 	})
 	mux.HandleFunc("/nasty", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/csv")
@@ -172,18 +179,22 @@ func TestDownloadsDeclareWhatTheyAreAndStreamFromTheDataDir(t *testing.T) {
   - download: data
     as: file
     format: data
+  - download: newtab
+    as: file
+    format: tab
 `)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 4 || len(res.Downloads) != 4 {
-		t.Fatalf("stored %d downloads, result has %d; want 4", len(got), len(res.Downloads))
+	if len(got) != 5 || len(res.Downloads) != 5 {
+		t.Fatalf("stored %d downloads, result has %d; want 5", len(got), len(res.Downloads))
 	}
 	for i, want := range []struct{ name, as, account string }{
 		{"statement.csv", "statement", "NL91ABNA0417164300"},
 		{"[31mevilvsc.exe", "file", ""},
 		{"spa-export.csv", "file", ""},
 		{"from-data.csv", "file", ""},
+		{"statement.csv", "file", ""},
 	} {
 		d := got[i]
 		if d.Name != want.name || d.As != want.as || d.Account != want.account || string(d.Data) != dlCSV || d.Size != int64(len(dlCSV)) {
@@ -222,5 +233,16 @@ func TestDownloadOverTheCapStoresNothing(t *testing.T) {
 				t.Fatalf("left in the download directory: %v", left)
 			}
 		})
+	}
+}
+
+// TestDownloadThatBringsAPageNamesIt: a click that brings a web page
+// instead of a file is site_changed naming the page, not a slow site.
+func TestDownloadThatBringsAPageNamesIt(t *testing.T) {
+	t.Parallel()
+	base := dlSite(t)
+	_, got, err := runDownload(t, base, t.TempDir(), "  - download: html\n    as: file\n    timeout: 3s\n")
+	if len(got) != 0 || ferry.ClassOf(err) != ferry.ClassSiteChanged || !strings.Contains(err.Error(), `clicking "html" brought the page `+base+`/error-page (lang), not a file`) {
+		t.Fatalf("got %d downloads, %v (class %s)", len(got), err, ferry.ClassOf(err))
 	}
 }
