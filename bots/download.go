@@ -280,7 +280,10 @@ func (r *run) download(ctx context.Context, where, name string, dl downloadDecl)
 	go wait()
 	stopBrowser, err := r.browserDownloads(wctx, where, sp, deliver)
 	if err != nil {
-		return Download{}, way, err
+		// A browser that refuses the Browser domain (some remote ones)
+		// still hands over files through Fetch.
+		r.log.Warn().Err(err).Msg("files a page builds itself (blob:, data:) cannot be captured in this browser")
+		stopBrowser = func() {}
 	}
 	defer stopBrowser()
 	if err := el.Context(ctx).Click(proto.InputMouseButtonLeft, 1); err != nil {
