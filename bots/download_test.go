@@ -246,3 +246,42 @@ func TestDownloadThatBringsAPageNamesIt(t *testing.T) {
 		t.Fatalf("got %d downloads, %v (class %s)", len(got), err, ferry.ClassOf(err))
 	}
 }
+
+// BenchmarkDownload64MB measures a 64 MB attachment captured through the
+// Fetch stream into the step's directory (open, click, stream, store).
+func BenchmarkDownload64MB(b *testing.B) {
+	const size = 64 << 20
+	chunk := []byte(strings.Repeat("0123456789abcdef", 4096))
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		page(w, `<a id="attachment" href="/big.bin">Big</a>`)
+	})
+	mux.HandleFunc("/big.bin", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Disposition", `attachment; filename="big.bin"`)
+		w.Header().Set("Content-Length", fmt.Sprint(size))
+		for n := 0; n < size; n += len(chunk) {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	sel, err := selectors.Parse("dl.yaml", []byte(dlSelectors))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := scripts.Parse("dl-bench.yaml", []byte("bot: dl-bench\nsite: dl\nsteps:\n  - open: ${site.url}/\n  - download: attachment\n    as: file\n"), sel)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := bots.WithDownloadOptions(context.Background(), bots.DownloadOptions{Dir: b.TempDir(), Max: 1 << 30})
+	b.SetBytes(size)
+	for b.Loop() {
+		res, err := browser.Run(ctx, bots.Job{Script: s, Selectors: sel, BaseURL: srv.URL, StepTimeout: 2 * time.Minute, Logger: zerolog.Nop()})
+		if err != nil || len(res.Downloads) != 1 || res.Downloads[0].Size != size {
+			b.Fatalf("%v", err)
+		}
+	}
+}
