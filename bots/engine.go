@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"mime"
 	"net/url"
-	"path"
 	"strings"
 	"sync"
 	"time"
@@ -67,12 +65,18 @@ type Job struct {
 
 // Download is a file the bot captured.
 type Download struct {
-	Account string
+	Account string // the step's account:, else the for_each_account one
 	Format  string
-	Name    string
+	As      string // what the step declares it is: statement, invoice or file
+	Name    string // the site's name for it, sanitised (SanitizeFilename)
 	MIME    string
 	Inline  bool // the site showed it in the browser instead of downloading
-	Data    []byte
+	Size    int64
+	// Path is the file the download was streamed to, under the run's
+	// download directory; it is there while OnDownload runs (Open reads
+	// it), and removed when the step ends.
+	Path string
+	Data []byte
 }
 
 // WayResult is what one way of a selector found when it failed.
@@ -478,12 +482,19 @@ func (r *run) step(ctx context.Context, where string, st scripts.Step) (err erro
 			way, detail = w, "canary: found, not downloaded"
 			return err
 		}
-		d, w, err := r.download(sctx, where, target, st.Format)
+		dl := downloadDecl{format: st.Format, as: st.DownloadAs(), account: r.account}
+		if st.Account != "" {
+			dl.account, _ = r.expand(st.Account)
+		}
+		d, w, err := r.download(sctx, where, target, dl)
+		way = w
 		if err != nil {
 			return err
 		}
-		way = w
-		detail = fmt.Sprintf("%s %s (%d bytes)", st.Format, d.Name, len(d.Data))
+		detail = fmt.Sprintf("%s %s %s (%d bytes)", dl.as, st.Format, d.Name, d.Size)
+		if dl.account != r.account {
+			detail += " for account " + dl.account
+		}
 		if d.Inline {
 			detail += " shown inline, captured"
 		}
@@ -978,91 +989,6 @@ func (r *run) forEachPage(ctx context.Context, where string, st scripts.Step) er
 		r.trace(where, "for_each_page", st.ForEachPage.Next, "", fmt.Sprintf("next page %d", p+1), started, nil)
 	}
 	return ferry.Errorf(ferry.ClassSiteChanged, where, "more than %d pages: the next button never stops", max)
-}
-
-// download clicks the element and captures the document it brings, whether
-// the site sends it as an attachment or shows it inline. Capture is scoped
-// to this run's page through the Fetch domain, so concurrent runs never see
-// each other's files, and it works with a remote browser.
-func (r *run) download(ctx context.Context, where, name, format string) (Download, string, error) {
-	el, way, err := r.one(ctx, name)
-	if err != nil {
-		return Download{}, "", err
-	}
-	if err := r.checkCovered(ctx, el, name); err != nil {
-		return Download{}, way, err
-	}
-	p := r.page.Context(ctx)
-	if err := (proto.FetchEnable{Patterns: []*proto.FetchRequestPattern{{URLPattern: "*", ResourceType: proto.NetworkResourceTypeDocument, RequestStage: proto.FetchRequestStageResponse}}}).Call(p); err != nil {
-		return Download{}, way, err
-	}
-	defer func() { _ = (proto.FetchDisable{}).Call(r.page) }()
-	got := make(chan Download, 1)
-	fail := make(chan error, 1)
-	wctx, stop := context.WithCancel(ctx)
-	defer stop()
-	wait := p.Context(wctx).EachEvent(func(e *proto.FetchRequestPaused) bool {
-		hdr := map[string]string{}
-		for _, h := range e.ResponseHeaders {
-			hdr[strings.ToLower(h.Name)] = h.Value
-		}
-		ct, disp := hdr["content-type"], hdr["content-disposition"]
-		mt, _, _ := mime.ParseMediaType(ct)
-		isFile := strings.HasPrefix(strings.ToLower(disp), "attachment") || (mt != "" && mt != "text/html")
-		status := 0
-		if e.ResponseStatusCode != nil {
-			status = *e.ResponseStatusCode
-		}
-		if !isFile || status >= 400 {
-			_ = (proto.FetchContinueRequest{RequestID: e.RequestID}).Call(r.page)
-			if status >= 400 {
-				fail <- ferry.Errorf(classForStatus(status), where, "download %s answered %d", e.Request.URL, status)
-				return true
-			}
-			return false
-		}
-		body, err := (proto.FetchGetResponseBody{RequestID: e.RequestID}).Call(r.page)
-		// Abort the navigation once the body is ours, so the browser neither
-		// leaves the page (inline documents) nor saves a copy (attachments).
-		_ = (proto.FetchFailRequest{RequestID: e.RequestID, ErrorReason: proto.NetworkErrorReasonAborted}).Call(r.page)
-		if err != nil {
-			fail <- err
-			return true
-		}
-		data := []byte(body.Body)
-		if body.Base64Encoded {
-			data, err = decodeBase64(body.Body)
-			if err != nil {
-				fail <- err
-				return true
-			}
-		}
-		fname := path.Base(e.Request.URL)
-		if _, params, err := mime.ParseMediaType(disp); err == nil && params["filename"] != "" {
-			fname = params["filename"]
-		}
-		got <- Download{Account: r.account, Format: format, Name: fname, MIME: mt, Data: data,
-			Inline: !strings.HasPrefix(strings.ToLower(disp), "attachment")}
-		return true
-	})
-	go wait()
-	if err := el.Context(ctx).Click(proto.InputMouseButtonLeft, 1); err != nil {
-		return Download{}, way, err
-	}
-	select {
-	case d := <-got:
-		r.res.Downloads = append(r.res.Downloads, d)
-		if r.job.OnDownload != nil {
-			if err := r.job.OnDownload(d); err != nil {
-				return d, way, ferry.Errorf(ferry.ClassInternal, where, "store download: %v", err)
-			}
-		}
-		return d, way, nil
-	case err := <-fail:
-		return Download{}, way, err
-	case <-ctx.Done():
-		return Download{}, way, fmt.Errorf("no file arrived after clicking %q: %w", name, ctx.Err())
-	}
 }
 
 func classForStatus(status int) ferry.FailureClass {

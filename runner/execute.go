@@ -87,7 +87,7 @@ func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run ferry.RunR
 				return err
 			}
 			crashpoint.Hit("artifact")
-			downloads = append(downloads, stored{a}) // read back from disk: not held twice
+			downloads = append(downloads, storedAs(script, a)) // read back from disk: not held twice
 			return nil
 		}}
 	// The engine logs with the run's fields.
@@ -164,11 +164,16 @@ func (r *Runner) storeEvidence(ctx context.Context, log zerolog.Logger, runID in
 	}
 }
 
-// downloadFormats lists the formats a script downloads per account.
+// downloadFormats lists the formats a script downloads per account: in
+// for_each_account, whose accounts a retry skips once they are complete.
 func downloadFormats(steps []scripts.Step, into map[string]bool) {
 	scripts.Walk(steps, func(st scripts.Step) {
-		if st.Download != "" {
-			into[st.Format] = true
+		if st.ForEachAccount != nil {
+			scripts.Walk(st.ForEachAccount.Steps, func(st scripts.Step) {
+				if st.Download != "" {
+					into[st.Format] = true
+				}
+			})
 		}
 	})
 }
@@ -184,8 +189,8 @@ func (r *Runner) resumable(ctx context.Context, runID int64, script *scripts.Scr
 	}
 	byAccount := map[string]map[string]ferry.Artifact{}
 	for _, a := range arts {
-		if a.Kind != "download" || a.Account == "" {
-			continue
+		if a.Kind != "download" || a.Account == "" || !formats[a.Format] {
+			continue // downloads outside for_each_account are downloaded again
 		}
 		if byAccount[a.Account] == nil {
 			byAccount[a.Account] = map[string]ferry.Artifact{}
@@ -206,7 +211,7 @@ func (r *Runner) resumable(ctx context.Context, runID int64, script *scripts.Scr
 				return nil, nil, fmt.Errorf("runner: resume run %d: artifact %s: %w", runID, a.Name, err)
 			}
 			f.Close()
-			files = append(files, stored{a})
+			files = append(files, storedAs(script, a))
 		}
 		sort.Slice(files, func(i, j int) bool { return files[i].artifact.ID < files[j].artifact.ID })
 		out = append(out, files...)

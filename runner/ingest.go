@@ -21,6 +21,7 @@ import (
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/internal/crashpoint"
+	"github.com/ferry-rpa/ferry/scripts"
 	"github.com/ferry-rpa/ferry/statements"
 )
 
@@ -28,6 +29,15 @@ import (
 // back from the artifact file when it is ingested.
 type stored struct {
 	artifact ferry.Artifact
+	// decl is what the script's download step declared it is (zero: a
+	// statement whose format is detected).
+	decl scripts.Declaration
+}
+
+// storedAs returns artifact a with what script declares its format's
+// downloads are.
+func storedAs(script *scripts.Script, a ferry.Artifact) stored {
+	return stored{artifact: a, decl: script.Declarations()[a.Format]}
 }
 
 // detectWindow is how much of a file format detection reads
@@ -38,11 +48,22 @@ const detectWindow = 64 << 10
 // The formats of one account must agree record for record; a statement
 // that does not reconcile, or that disagrees with the rows the site showed,
 // is held back.
+//
+// Downloads declared as: file are stored artifacts only; those declared
+// as: invoice go to ingestInvoices.
 func (r *Runner) ingest(ctx context.Context, run ferry.RunRecord, downloads []stored, rowsSeen map[string]int) (IngestSummary, error) {
 	var sum IngestSummary
 	byAccount := map[string][]stored{}
 	var order []string
+	var invoices []stored
 	for _, d := range downloads {
+		switch d.decl.As {
+		case scripts.AsFile:
+			continue // kept as the run's artifact, never parsed
+		case scripts.AsInvoice:
+			invoices = append(invoices, d)
+			continue
+		}
 		if _, ok := byAccount[d.artifact.Account]; !ok {
 			order = append(order, d.artifact.Account)
 		}
@@ -52,6 +73,11 @@ func (r *Runner) ingest(ctx context.Context, run ferry.RunRecord, downloads []st
 	sinks := make([]string, len(r.cfg.Sinks))
 	for i, s := range r.cfg.Sinks {
 		sinks[i] = s.Name()
+	}
+	if len(invoices) > 0 {
+		if _, err := r.ingestInvoices(ctx, run, invoices); err != nil {
+			return sum, err
+		}
 	}
 	for _, acct := range order {
 		lines, res, problem, err := r.ingestAccount(ctx, run, acct, byAccount[acct], rowsSeen, sinks)
@@ -76,7 +102,7 @@ func (r *Runner) ingestAccount(ctx context.Context, run ferry.RunRecord, acct st
 	docs := make([]*document, len(files))
 	for i, f := range files {
 		crashpoint.Hit("parse")
-		d, err := r.check(ctx, acct, f.artifact, i == 0)
+		d, err := r.check(ctx, acct, f, i == 0)
 		if err != nil {
 			return 0, ferry.SaveResult{}, "", err // document changed: the artifact is kept, nothing delivered
 		}
@@ -187,8 +213,16 @@ func (d *document) streamed() bool { return d.format == statements.CSV || d.form
 
 // check reads a download once: its header, line count, digest and whether
 // it reconciles. keep keeps a statement read whole.
-func (r *Runner) check(ctx context.Context, acct string, a ferry.Artifact, keep bool) (*document, error) {
+func (r *Runner) check(ctx context.Context, acct string, s stored, keep bool) (*document, error) {
+	a := s.artifact
 	d := &document{art: a, src: r.cfg.DB, opts: statements.Options{Account: acct}}
+	if s.decl.MappingPath != "" {
+		m, err := statements.LoadMapping(s.decl.MappingPath)
+		if err != nil {
+			return nil, ferry.Errorf(ferry.ClassInternal, a.Name, "the script's mapping: %v", err)
+		}
+		d.opts.Mapping = m
+	}
 	if h := r.hook.Load(); h != nil {
 		d.hook = *h
 	}
@@ -202,7 +236,7 @@ func (r *Runner) check(ctx context.Context, acct string, a ferry.Artifact, keep 
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 		return nil, ferry.Errorf(ferry.ClassInternal, a.Name, "artifact %s: %v", a.SHA256, err)
 	}
-	if d.format, err = statements.Detect(a.Name, head[:n]); err != nil {
+	if d.format, err = declaredFormat(a, s.decl, head[:n]); err != nil {
 		return nil, err
 	}
 	d.opts.Format = d.format
@@ -237,6 +271,25 @@ func (r *Runner) check(ctx context.Context, acct string, a ferry.Artifact, keep 
 	st.Lines = nil
 	d.header = st
 	return d, nil
+}
+
+// declaredFormat is the format a statement download is read as: the one
+// its content shows, which must be the one the script declared. A file
+// with a mapping is read as declared: the mapping is there because its
+// columns are not recognised.
+func declaredFormat(a ferry.Artifact, decl scripts.Declaration, head []byte) (statements.Format, error) {
+	declared := statements.Format(a.Format)
+	if decl.MappingPath != "" {
+		return declared, nil
+	}
+	f, err := statements.Detect(a.Name, head)
+	if err != nil {
+		return "", err
+	}
+	if decl.As == scripts.AsStatement && declared != "" && f != declared {
+		return "", ferry.Errorf(ferry.ClassDocumentChanged, a.Name, "the script declares a %s statement, the file is %s", declared, f)
+	}
+	return f, nil
 }
 
 // each hands the document's lines to fn in file order and returns its

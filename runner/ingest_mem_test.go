@@ -118,7 +118,7 @@ func TestIngestMemory(t *testing.T) {
 	var sum IngestSummary
 	start := time.Now()
 	live, objects := heapPeaks(func() {
-		sum, err = r.ingest(ctx, run, []stored{{a}}, nil)
+		sum, err = r.ingest(ctx, run, []stored{{artifact: a}}, nil)
 	})
 	elapsed := time.Since(start)
 	if err != nil {

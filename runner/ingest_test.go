@@ -87,7 +87,7 @@ func store(t testing.TB, db *storage.DB, files ...file) (storage.RunRecord, []st
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, stored{a})
+		out = append(out, stored{artifact: a})
 	}
 	run, err := db.Run(ctx, id)
 	if err != nil {

@@ -67,6 +67,7 @@ func (c *checker) check() {
 	}
 	c.steps("steps", s.Steps, false)
 	c.session()
+	c.declarations()
 	if len(s.Steps) == 0 {
 		c.bad(0, "steps", "no steps")
 	}
@@ -106,7 +107,7 @@ func modifiers(st Step) []struct {
 	set     bool
 	actions []string
 } {
-	elementSteps := []string{"fill", "click", "select", "wait", "wait_gone", "totp", "download", "count_rows", "press", "wait_text", "assert", "extract"}
+	elementSteps := []string{"fill", "click", "select", "wait", "wait_gone", "totp", "download", "count_rows", "press", "wait_text", "assert", "extract", "script"}
 	return []struct {
 		name    string
 		set     bool
@@ -115,23 +116,29 @@ func modifiers(st Step) []struct {
 		{"value", st.Value != "", []string{"fill", "select"}},
 		{"secret", st.Secret != "", []string{"totp"}},
 		{"format", st.Format != "", []string{"download"}},
+		{"as", st.As != "", []string{"download"}},
+		{"mapping", st.Mapping != "", []string{"download"}},
+		{"template", st.Template != "", []string{"download"}},
+		{"account", st.Account != "", []string{"download"}},
+		{"reviewed", st.Reviewed != "", []string{"script"}},
 		{"on", st.On != "", []string{"press"}},
 		{"steps", st.Steps != nil, []string{"in_frame"}},
 		{"text", st.Text != "", []string{"assert"}},
 		{"matches", st.Matches != "", []string{"assert"}},
 		{"attr", st.Attr != nil, []string{"assert", "extract"}},
-		{"into", st.Into != "", []string{"extract"}},
+		{"into", st.Into != "", []string{"extract", "script"}},
 		{"pattern", st.Pattern != "", []string{"extract"}},
 		{"within", st.Within != "", elementSteps},
 		{"optional", st.Optional, []string{"fill", "click", "select", "wait", "totp", "download", "press", "wait_text", "wait_url", "assert", "extract"}},
-		{"retry", st.Retry != nil, []string{"open", "fill", "click", "select", "wait", "wait_gone", "press", "wait_idle", "wait_url", "wait_text", "assert", "extract"}},
+		{"retry", st.Retry != nil, []string{"open", "fill", "click", "select", "wait", "wait_gone", "press", "wait_idle", "wait_url", "wait_text", "assert", "extract", "script"}},
 		{"frame", st.Frame != "", []string{"fill", "click", "select", "wait", "wait_gone", "totp", "download", "count_rows", "press", "wait_text",
-			"assert", "extract", "wait_idle", "branch", "for_each_page", "repeat"}},
+			"assert", "extract", "wait_idle", "branch", "for_each_page", "repeat", "script"}},
 	}
 }
 
 func (c *checker) steps(prefix string, steps []Step, inLoop bool) {
-	for i, st := range steps {
+	for i := range steps {
+		st := steps[i]
 		where := fmt.Sprintf("%s[%d]", prefix, i)
 		line := st.Line
 		n := 0
@@ -193,11 +200,7 @@ func (c *checker) steps(prefix string, steps []Step, inLoop bool) {
 			}
 		case "download":
 			c.element(line, where, target, false)
-			switch st.Format {
-			case "xlsx", "csv", "pdf":
-			default:
-				c.bad(line, where, "download format %q (want xlsx, csv or pdf)", st.Format)
-			}
+			c.download(line, where, &steps[i], inLoop)
 		case "count_rows":
 			c.element(line, where, target, true)
 		case "branch":
@@ -293,6 +296,8 @@ func (c *checker) steps(prefix string, steps []Step, inLoop bool) {
 			} else {
 				c.set[st.Into] = true
 			}
+		case "script":
+			c.snippet(line, where, st)
 		}
 	}
 }

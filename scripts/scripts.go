@@ -78,10 +78,34 @@ type Step struct {
 	// Extract reads an element's text (or attribute) into ${var.INTO}.
 	Extract string `yaml:"extract,omitempty"`
 
-	Value   string        `yaml:"value,omitempty"`  // fill, select
-	Secret  string        `yaml:"secret,omitempty"` // totp: the credential field with the seed
-	Format  string        `yaml:"format,omitempty"` // download
-	Timeout time.Duration `yaml:"timeout,omitempty"`
+	Value  string `yaml:"value,omitempty"`  // fill, select
+	Secret string `yaml:"secret,omitempty"` // totp: the credential field with the seed
+	Format string `yaml:"format,omitempty"` // download
+	// As says what a download is: statement (the default: parsed and
+	// checked), invoice (parsed as an e-invoice) or file (stored only).
+	As string `yaml:"as,omitempty"`
+	// Mapping is a column mapping file (docs/mapping.md) for a CSV or XLSX
+	// statement, relative to the script's directory.
+	Mapping string `yaml:"mapping,omitempty"`
+	// Template is an invoice2data template file for an invoice, relative
+	// to the script's directory.
+	Template string `yaml:"template,omitempty"`
+	// Account is the account a download belongs to: a literal,
+	// ${param.X} or ${var.X}. Inside for_each_account it defaults to
+	// ${account}; outside, a statement needs it.
+	Account string `yaml:"account,omitempty"`
+	// Script is the escape hatch: JavaScript run in the page (the body of
+	// an async function whose this is the within element, or document),
+	// its result kept in ${var.INTO} when into is given.
+	Script string `yaml:"script,omitempty"`
+	// Reviewed pins the script's digest, "sha256:HEX": an edited snippet
+	// is refused until someone reviews it and pins the new digest.
+	Reviewed string `yaml:"reviewed,omitempty"`
+	// MappingPath and TemplatePath are Mapping and Template resolved
+	// against the script's directory, set by Parse.
+	MappingPath  string        `yaml:"-"`
+	TemplatePath string        `yaml:"-"`
+	Timeout      time.Duration `yaml:"timeout,omitempty"`
 	// ReadOnly marks a click that only reads (it navigates or opens a
 	// statement; it submits and pays nothing): the healer may repair it
 	// within the run.
@@ -203,6 +227,7 @@ func (s Step) actions() []stepAction {
 		{"press", s.On, s.Press != ""}, {"wait_idle", "", s.WaitIdle}, {"wait_url", "", s.WaitURL != ""},
 		{"wait_text", s.Within, s.WaitText != ""}, {"in_frame", s.InFrame, s.InFrame != ""}, {"repeat", cond, s.Repeat != nil},
 		{"assert", s.Assert, s.Assert != ""}, {"extract", s.Extract, s.Extract != ""},
+		{"script", s.Within, s.Script != ""},
 	}
 }
 
@@ -479,7 +504,8 @@ func ExpandRegexp(text string, vars map[string]string) string {
 
 // Texts returns the step's fields that may hold variables, by field name.
 func (s Step) Texts() map[string]string {
-	out := map[string]string{"open": s.Open, "value": s.Value, "wait_url": s.WaitURL, "wait_text": s.WaitText, "text": s.Text, "matches": s.Matches}
+	out := map[string]string{"open": s.Open, "value": s.Value, "wait_url": s.WaitURL, "wait_text": s.WaitText, "text": s.Text, "matches": s.Matches,
+		"account": s.Account}
 	if s.Attr != nil {
 		for k, v := range s.Attr.Values {
 			out["attr."+k] = v
