@@ -45,6 +45,8 @@ func stepHandler(action string) handler {
 		return (*run).assert
 	case "extract":
 		return (*run).extract
+	case "script":
+		return (*run).script
 	}
 	return nil
 }

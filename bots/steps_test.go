@@ -426,3 +426,30 @@ func TestWaitIdleWaitsForRequestsInFlight(t *testing.T) {
 		t.Fatalf("wait_idle trace: %+v", w)
 	}
 }
+
+// The reviewed escape hatch runs through a whole run like any step: its
+// result lands in a variable the next step uses, and the trace shows its
+// digest.
+func TestReviewedScriptStepInARun(t *testing.T) {
+	t.Parallel()
+	site := &langSite{}
+	base := site.serve(t)
+	const js = "return document.title.length > 0 ? 'AB-77' : 'none';"
+	res, err := runLang(t, base, "", `  - open: "${site.url}/form"
+  - script: "`+js+`"
+    reviewed: `+scripts.Digest(js)+`
+    into: code
+  - fill: search.q
+    value: "${var.code}"
+  - press: Enter
+    on: search.q
+  - wait_url: "/result\\?q=AB-77"
+`, nil)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	sc := traced(res, "script")
+	if len(sc) != 1 || !strings.Contains(sc[0].Detail, scripts.Digest(js)) {
+		t.Fatalf("script trace: %+v", sc)
+	}
+}
