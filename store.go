@@ -413,4 +413,5 @@ type Store interface {
 	RecordStore
 	SelectorStore
 	OutboxStore
+	ChallengeStore
 }
