@@ -307,3 +307,25 @@ func MaskCode(s string) string {
 	}
 	return "******"
 }
+
+// Question is an open challenge as the engine holds it while its run
+// waits.
+type Question interface {
+	// Challenge returns the challenge as stored: ID, Seq and the Deadline
+	// the run waits until.
+	Challenge() Challenge
+	// Answer waits for the answer to a typed challenge (a code) and
+	// returns it; the caller must never log it. When the deadline passes
+	// first, the challenge is closed as expired and the error is of
+	// ClassInputTimeout; when ctx ends first, the error wraps ctx's.
+	Answer(ctx context.Context) (string, error)
+	// Close ends the challenge: used (the portal took the answer, or the
+	// phone confirmed), cancelled or expired. Closing twice does nothing.
+	Close(state ChallengeState)
+}
+
+// Asker records a challenge of a running run, tells whoever should know
+// (the webhook, the console, an interactive `ferry run`), and returns the
+// open question. The run's state is waiting_for_input until the question
+// is closed. An error is the run's failure.
+type Asker func(ctx context.Context, c Challenge) (Question, error)

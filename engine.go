@@ -64,6 +64,9 @@ type BrowserJob[S, F any] struct {
 	Fingerprints []ElementFingerprint
 	// HealPolicy is "off", "propose" or "read_only" (empty: read_only).
 	HealPolicy string
+	// Ask puts a challenge to a person (see Asker); nil: a run that meets
+	// one fails as ClassInputNeeded.
+	Ask Asker
 }
 
 // BrowserDownload is a file the engine captured.

@@ -52,6 +52,9 @@ type Job struct {
 	Fingerprints map[string]Fingerprint
 	// HealPolicy is HealOff, HealPropose or HealReadOnly (the default).
 	HealPolicy string
+	// Ask puts a challenge step's question to a person (nil: the step
+	// fails as input_needed).
+	Ask ferry.Asker
 	// Canary runs the script as an early warning: it downloads nothing,
 	// reads one account and one page, and after every step resolves every
 	// selector of the file on the page it is on.

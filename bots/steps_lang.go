@@ -45,6 +45,8 @@ func stepHandler(action string) handler {
 		return (*run).assert
 	case "extract":
 		return (*run).extract
+	case "challenge":
+		return (*run).challenge
 	}
 	return nil
 }

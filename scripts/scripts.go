@@ -74,6 +74,9 @@ type Step struct {
 	Assert string `yaml:"assert,omitempty"`
 	// Extract reads an element's text (or attribute) into ${var.INTO}.
 	Extract string `yaml:"extract,omitempty"`
+	// Challenge asks a person for what the portal wants (an SMS code, a
+	// QR scan) and hands it to the portal.
+	Challenge *Challenge `yaml:"challenge,omitempty"`
 
 	Value   string        `yaml:"value,omitempty"`  // fill, select
 	Secret  string        `yaml:"secret,omitempty"` // totp: the credential field with the seed
@@ -200,6 +203,7 @@ func (s Step) actions() []stepAction {
 		{"press", s.On, s.Press != ""}, {"wait_idle", "", s.WaitIdle}, {"wait_url", "", s.WaitURL != ""},
 		{"wait_text", s.Within, s.WaitText != ""}, {"in_frame", s.InFrame, s.InFrame != ""}, {"repeat", cond, s.Repeat != nil},
 		{"assert", s.Assert, s.Assert != ""}, {"extract", s.Extract, s.Extract != ""},
+		{"challenge", s.Challenge.target(), s.Challenge != nil},
 	}
 }
 
