@@ -114,6 +114,8 @@ type Config struct {
 	Now         func() time.Time
 	// OnStep, when set, is told every step of every run as it ends.
 	OnStep func(runID int64, s ferry.Step)
+	// Challenges says how runs wait for a person (challenge.go).
+	Challenges ChallengeConfig
 }
 
 // Runner owns the queue and its workers.
@@ -138,6 +140,8 @@ type Runner struct {
 	// hook, set only by tests (export_test.go), is called at named points
 	// of a run.
 	hook atomic.Pointer[func(point string)]
+	// waiting are the challenges this runner's runs wait on.
+	waiting waiters
 }
 
 type scheduled struct {
