@@ -268,7 +268,8 @@ func (q *question) take(ctx context.Context) (string, bool, error) {
 		q.mu.Lock()
 		q.tried[code] = true
 		q.mu.Unlock()
-		q.log.Info().Str("answered_by", c.AnsweredBy).Dur("waited", time.Since(q.since)).Msg("answered")
+		// resumed_after: from the answer's commit to the run taking it.
+		q.log.Info().Str("answered_by", c.AnsweredBy).Dur("waited", time.Since(q.since)).Dur("resumed_after", time.Since(c.AnsweredAt)).Msg("answered")
 		return code, true, nil
 	}
 	return "", false, ferry.Errorf(ferry.ClassInputTimeout, "challenge", "challenge %d was %s", c.ID, c.State)
