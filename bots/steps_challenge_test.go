@@ -62,8 +62,8 @@ func etaxJob(t *testing.T, base, login string, p *person) bots.Job {
 	}
 	u := tax.DefaultUsers()[0]
 	return bots.Job{RunID: 7, Script: s, Selectors: sel, BaseURL: base,
-		Params:     ferry.RunParams{From: ferry.NewDate(2026, 3, 1), To: ferry.NewDate(2026, 3, 10), Values: map[string]string{"login": login, "types": ""}},
-		Credential: ferry.Credential{Name: "etax", Fields: map[string]string{"taxid": tax.Home().TaxID, "user": u.UserName, "password": u.Password}},
+		Params:     ferry.RunParams{From: ferry.NewDate(2026, 3, 1), To: ferry.NewDate(2026, 3, 10), Values: map[string]string{"login": login, "types": "", "taxid": tax.Home().TaxID}},
+		Credential: ferry.Credential{Name: "etax", Fields: map[string]string{"user": u.UserName, "password": u.Password}},
 		// Generous: the machine is shared with other engineers' tests.
 		StepTimeout: 30 * time.Second, Logger: zerolog.New(zerolog.NewTestWriter(t)), Ask: p.ask}
 }

@@ -60,7 +60,7 @@ func setupTax(t *testing.T, dsn string, mod func(*runner.Config)) *taxEnv {
 	}
 	u := tax.DefaultUsers()[0]
 	cfg := runner.Config{DB: db, Browser: browser, Sites: map[string]string{"etax": base}, ScriptsDir: "testdata/scripts",
-		Credentials: runner.StaticCredentials{"etax": {Name: "etax", Fields: map[string]string{"taxid": tax.Home().TaxID, "user": u.UserName, "password": u.Password}}},
+		Credentials: runner.StaticCredentials{"etax": {Name: "etax", Fields: map[string]string{"user": u.UserName, "password": u.Password}}},
 		RetryBase:   300 * time.Millisecond, StepTimeout: 30 * time.Second, ReservePath: "-",
 		Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)}
 	if mod != nil {
@@ -86,7 +86,7 @@ func setupTax(t *testing.T, dsn string, mod func(*runner.Config)) *taxEnv {
 func (e *taxEnv) enqueue(t *testing.T, login string) int64 {
 	t.Helper()
 	id, err := e.r.Enqueue(context.Background(), runner.Request{Bot: "etax-login", Login: "etax",
-		Params: ferry.RunParams{Values: map[string]string{"login": login}}})
+		Params: ferry.RunParams{Values: map[string]string{"login": login, "taxid": tax.Home().TaxID}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,11 +2,17 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
+	"io"
+	"os"
 	"strings"
+	"sync"
 
+	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/service"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 func (e *runsEnv) answerCmd() *cobra.Command {
@@ -60,5 +66,90 @@ scan or an app approval is answered on the phone, not here.`,
 			}
 			return nil
 		},
+	}
+}
+
+// prompter asks at the terminal for the codes the runs of an interactive
+// `ferry run` wait for: the code is typed without echo and recorded as any
+// other answer (service.Answer), so that an answer from another terminal
+// is just as good.
+type prompter struct {
+	g    *globals
+	db   ferry.ChallengeStore
+	wake func(int64) bool
+	in   *os.File
+	mu   sync.Mutex
+	cur  ferry.Challenge
+	once sync.Once
+}
+
+// interactivePrompt returns a prompter when standard input is a terminal,
+// else nil.
+func interactivePrompt(g *globals, in io.Reader) *prompter {
+	f, ok := in.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return &prompter{g: g, in: f}
+}
+
+// ask is the runner's OnAsk: it must not block the run.
+func (p *prompter) ask(c ferry.Challenge) {
+	p.mu.Lock()
+	p.cur = c
+	p.mu.Unlock()
+	w := p.g.stdout
+	fmt.Fprintf(w, "\nrun %d is waiting_for_input: %s", c.RunID, c.Kind)
+	if c.Destination != "" {
+		fmt.Fprintf(w, " sent to %s", c.Destination)
+	}
+	fmt.Fprintf(w, ", until %s", c.Deadline.Local().Format("15:04:05"))
+	if c.AttemptsLeft >= 0 {
+		fmt.Fprintf(w, ", %d attempts left", c.AttemptsLeft)
+	}
+	fmt.Fprintln(w)
+	if c.Message != "" {
+		fmt.Fprintf(w, "  the portal said: %s\n", c.Message)
+	}
+	if !c.Kind.Typed() {
+		if len(c.Screenshot) > 0 {
+			f, err := os.CreateTemp("", fmt.Sprintf("ferry-run-%d-qr-*.png", c.RunID))
+			if err == nil {
+				_, _ = f.Write(c.Screenshot)
+				f.Close()
+				fmt.Fprintf(w, "  %s: open %s, scan it with the portal's app and confirm there\n", c.Prompt, f.Name())
+			}
+		} else {
+			fmt.Fprintf(w, "  %s\n", c.Prompt)
+		}
+		return
+	}
+	fmt.Fprintf(w, "  %s (typed without echo; or from any terminal: ferry runs answer %d CODE): ", c.Prompt, c.RunID)
+	p.once.Do(func() { go p.read() })
+}
+
+// read answers the current challenge with each line typed.
+func (p *prompter) read() {
+	for {
+		b, err := term.ReadPassword(int(p.in.Fd()))
+		if err != nil {
+			return
+		}
+		fmt.Fprintln(p.g.stdout)
+		p.mu.Lock()
+		c := p.cur
+		p.mu.Unlock()
+		code := strings.TrimSpace(string(b))
+		if code == "" || c.ID == 0 || p.db == nil {
+			continue
+		}
+		res, err := service.Answer(context.Background(), p.db, c.RunID, code, "prompt")
+		switch {
+		case err != nil:
+			fmt.Fprintf(p.g.stdout, "  not taken: %v\n", err)
+		case res.First:
+			p.wake(res.ChallengeID)
+			fmt.Fprintln(p.g.stdout, "  answer recorded; the run goes on")
+		}
 	}
 }
