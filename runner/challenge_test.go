@@ -375,4 +375,3 @@ func TestChallengeAnswerLatency(t *testing.T) {
 	sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
 	t.Logf("answer to resume (portal accepted the code), 10 runs: median %s, min %s, max %s", (took[4]+took[5])/2, took[0], took[9])
 }
-
