@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -374,4 +375,56 @@ func TestChallengeAnswerLatency(t *testing.T) {
 	t.Logf("answer committed to run resumed (took it), 10 runs: median %s, min %s, max %s", (resumed[4]+resumed[5])/2, resumed[0], resumed[9])
 	sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
 	t.Logf("answer to resume (portal accepted the code), 10 runs: median %s, min %s, max %s", (took[4]+took[5])/2, took[0], took[9])
+}
+
+// Codes from machines: a URL polled while the run waits (here the sandbox
+// phone), and an SMS gateway calling the webhook.
+func TestChallengeCodeFromPolledURL(t *testing.T) {
+	e2 := setupTax(t, "", func(c *runner.Config) {
+		c.Challenges.PollEvery = 200 * time.Millisecond
+		c.Challenges.CodePattern = regexp.MustCompile(`"code":"(\d{6})"`)
+		// The sandbox phone's inbox, on the portal's own address.
+		c.Challenges.PollURL = c.Sites["etax"] + "/_sandbox/phone?user=zhangwei"
+	})
+	id := e2.enqueue(t, "login")
+	run := e2.wait(t, id)
+	if run.Status != ferry.RunSucceeded {
+		t.Fatalf("run %s %s: %s", run.Status, run.Class, run.Error)
+	}
+	c, err := e2.other.LatestChallenge(context.Background(), id)
+	if err != nil || c.AnsweredBy != "poll" || c.State != ferry.ChallengeUsed {
+		t.Fatalf("challenge %+v %v", c, err)
+	}
+}
+
+func TestChallengeCodeFromSMSWebhook(t *testing.T) {
+	e := setupTax(t, "", nil)
+	gateway := httptest.NewServer(service.ChallengeHandler(service.ChallengeHTTP{Store: e.other, Secret: "gw", Wake: e.r.Wake}))
+	defer gateway.Close()
+	id := e.enqueue(t, "login")
+	e.waitChallenge(t, id, 1)
+	sms, err := e.portal.LastSMS("zhangwei")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]string{"to": "+86" + sms.Phone, "text": sms.Text})
+	req, _ := http.NewRequest(http.MethodPost, gateway.URL+"/sms", strings.NewReader(string(body)))
+	req.Header.Set("Authorization", "Bearer gw")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("webhook: %s", resp.Status)
+	}
+	run := e.wait(t, id)
+	if run.Status != ferry.RunSucceeded {
+		t.Fatalf("run %s %s: %s", run.Status, run.Class, run.Error)
+	}
+	c, _ := e.other.LatestChallenge(context.Background(), id)
+	if c.AnsweredBy != "webhook" || c.State != ferry.ChallengeUsed {
+		t.Fatalf("challenge %+v", c)
+	}
 }
