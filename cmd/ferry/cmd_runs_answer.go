@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/service"
@@ -150,6 +151,27 @@ func (p *prompter) read() {
 		case res.First:
 			p.wake(res.ChallengeID)
 			fmt.Fprintln(p.g.stdout, "  answer recorded; the run goes on")
+		}
+	}
+}
+
+// watch prompts for the challenges of run id, which another process (a
+// serve) works, until ctx ends: the answer goes through the store, where
+// the serve's run finds it.
+func (p *prompter) watch(ctx context.Context, db ferry.ChallengeStore, id int64) {
+	p.db, p.wake = db, func(int64) bool { return false }
+	var last int64
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if c, err := db.LatestChallenge(ctx, id); err == nil && c.ID != last && c.State == ferry.ChallengePending {
+			last = c.ID
+			p.ask(c)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }
