@@ -381,7 +381,9 @@ type Ref struct {
 // elementKeys are the script keys whose value names an element.
 var elementKeys = map[string]bool{"fill": true, "click": true, "select": true, "wait": true, "wait_gone": true, "totp": true,
 	"download": true, "count_rows": true, "when": true, "options_of": true, "next": true,
-	"on": true, "within": true, "frame": true, "in_frame": true, "while": true, "until": true, "assert": true, "extract": true}
+	"on": true, "within": true, "frame": true, "in_frame": true, "while": true, "until": true, "assert": true, "extract": true,
+	// a challenge step's elements
+	"destination": true, "input": true, "submit": true, "image": true, "done": true, "error": true, "locked": true, "cancel": true}
 
 // ElementRefs lists every element a script names, with its line.
 func ElementRefs(path string, data []byte) ([]Ref, error) {
