@@ -69,6 +69,9 @@ type BrowserJob[S, F any] struct {
 	// fresh. SaveLoginState asks for the state after a successful run.
 	LoginState     []byte
 	SaveLoginState bool
+	// Ask puts a challenge to a person (see Asker); nil: a run that meets
+	// one fails as ClassInputNeeded.
+	Ask Asker
 }
 
 // BrowserDownload is a file the engine captured.

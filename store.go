@@ -415,4 +415,5 @@ type Store interface {
 	OutboxStore
 	LoginStateStore
 	InvoiceStore
+	ChallengeStore
 }

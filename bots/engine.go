@@ -57,6 +57,9 @@ type Job struct {
 	// SaveState asks for the context's state in Result.State when the run
 	// succeeds, to be restored by the next run.
 	SaveState bool
+	// Ask puts a challenge step's question to a person (nil: the step
+	// fails as input_needed).
+	Ask ferry.Asker
 	// Canary runs the script as an early warning: it downloads nothing,
 	// reads one account and one page, and after every step resolves every
 	// selector of the file on the page it is on.

@@ -25,7 +25,7 @@ func (br *Browser) Execute(ctx context.Context, job ferry.BrowserJob[*scripts.Sc
 	}
 	j := Job{RunID: job.RunID, Script: job.Script, Selectors: job.Selectors, BaseURL: job.BaseURL, Params: job.Params,
 		Credential: job.Credential, SkipAccounts: job.SkipAccounts, StepTimeout: job.StepTimeout, Now: job.Now,
-		Logger: *zerolog.Ctx(ctx), OnStep: job.OnStep, Fingerprints: fps, HealPolicy: job.HealPolicy,
+		Logger: *zerolog.Ctx(ctx), OnStep: job.OnStep, Fingerprints: fps, HealPolicy: job.HealPolicy, Ask: job.Ask,
 		OnDownload: func(d Download) error {
 			if job.OnDownload == nil {
 				return nil

@@ -47,6 +47,8 @@ func stepHandler(action string) handler {
 		return (*run).extract
 	case "script":
 		return (*run).script
+	case "challenge":
+		return (*run).challenge
 	}
 	return nil
 }

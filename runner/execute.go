@@ -71,7 +71,7 @@ func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run ferry.RunR
 	var storeErr error
 	job := ferry.BrowserJob[*scripts.Script, *selectors.File]{RunID: run.ID, Script: script, Selectors: sel, BaseURL: base, Params: run.Params,
 		Credential: cred, SkipAccounts: skip, StepTimeout: r.cfg.StepTimeout, Now: r.cfg.Now,
-		Fingerprints: r.fingerprints(ctx, script.Site), HealPolicy: r.cfg.HealPolicy,
+		Fingerprints: r.fingerprints(ctx, script.Site), HealPolicy: r.cfg.HealPolicy, Ask: r.asker(log, run),
 		LoginState: state, SaveLoginState: r.cfg.LoginKeys != nil,
 		OnStep: func(s ferry.Step) {
 			crashpoint.Hit("step")
@@ -92,6 +92,7 @@ func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run ferry.RunR
 		}}
 	// The engine logs with the run's fields.
 	res, runErr := r.cfg.Browser.Execute(log.WithContext(ctx), job)
+	r.closeOpen(context.WithoutCancel(ctx), log, run.ID)
 	// A run cut off by a stop failed at no selector: what it saw when its
 	// context ended is no evidence, and no reason to heal.
 	cut := runErr != nil && r.interrupted(ctx)

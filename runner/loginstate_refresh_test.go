@@ -69,7 +69,7 @@ func TestRefreshLoginQueuedOnceInWorkingHours(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Date(2026, 11, 9, 2, 0, 0, 0, shanghai) // Monday
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	e := setupTax(t, keys, func(c *runner.Config) {
+	e := setupLoginTax(t, keys, func(c *runner.Config) {
 		c.Now = clock
 		c.Refresh = runner.RefreshPolicy{Schedule: true, Location: shanghai, CheckEvery: time.Hour}
 	})

@@ -43,7 +43,7 @@ func (l *logBuffer) String() string {
 	return l.buf.String()
 }
 
-type taxEnv struct {
+type loginEnv struct {
 	p    *tax.Portal
 	base string
 	db   *storage.DB
@@ -74,7 +74,7 @@ func (c *portalClock) add(d time.Duration) {
 	c.shift += d
 }
 
-func setupTax(t *testing.T, keys *seal.Keyring, mod func(*runner.Config)) *taxEnv {
+func setupLoginTax(t *testing.T, keys *seal.Keyring, mod func(*runner.Config)) *loginEnv {
 	t.Helper()
 	ctx := context.Background()
 	clk := &portalClock{}
@@ -110,10 +110,10 @@ func setupTax(t *testing.T, keys *seal.Keyring, mod func(*runner.Config)) *taxEn
 		db.Close()
 	})
 	u := tax.DefaultUsers()[1]
-	return &taxEnv{p: p, base: base, db: db, r: r, keys: keys, logs: logs, user: u, key: ferry.LoginKey("etax", u.UserName), clock: clk}
+	return &loginEnv{p: p, base: base, db: db, r: r, keys: keys, logs: logs, user: u, key: ferry.LoginKey("etax", u.UserName), clock: clk}
 }
 
-func (e *taxEnv) run(t *testing.T) ferry.RunRecord {
+func (e *loginEnv) run(t *testing.T) ferry.RunRecord {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -131,7 +131,7 @@ func (e *taxEnv) run(t *testing.T) ferry.RunRecord {
 // saveFirstLogin logs in with the SMS code from the sandbox phone in a
 // context of the test's own (a script cannot type it before the challenge
 // step lands), and stores the state sealed under keys, as a run would.
-func (e *taxEnv) saveFirstLogin(t *testing.T, keys *seal.Keyring) {
+func (e *loginEnv) saveFirstLogin(t *testing.T, keys *seal.Keyring) {
 	t.Helper()
 	inc, err := browser.Rod().Incognito()
 	if err != nil {
@@ -187,7 +187,7 @@ func (e *taxEnv) saveFirstLogin(t *testing.T, keys *seal.Keyring) {
 
 func TestRunnerRestoresSavedLoginWithoutSMS(t *testing.T) {
 	keys, _ := seal.Parse(seal.NewKey())
-	e := setupTax(t, keys, nil)
+	e := setupLoginTax(t, keys, nil)
 	e.saveFirstLogin(t, keys)
 	before := e.p.Stats()
 	run := e.run(t)
@@ -217,9 +217,9 @@ func TestRunnerRestoresSavedLoginWithoutSMS(t *testing.T) {
 func TestRunnerRefusesTamperedOrForeignLogin(t *testing.T) {
 	for _, c := range []struct {
 		name, want string
-		spoil      func(e *taxEnv, t *testing.T)
+		spoil      func(e *loginEnv, t *testing.T)
 	}{
-		{"tampered", "fails authentication", func(e *taxEnv, t *testing.T) {
+		{"tampered", "fails authentication", func(e *loginEnv, t *testing.T) {
 			s, err := e.db.LoginState(context.Background(), e.key)
 			if err != nil {
 				t.Fatal(err)
@@ -233,7 +233,7 @@ func TestRunnerRefusesTamperedOrForeignLogin(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			keys, _ := seal.Parse(seal.NewKey())
-			e := setupTax(t, keys, nil)
+			e := setupLoginTax(t, keys, nil)
 			if c.spoil != nil {
 				e.saveFirstLogin(t, keys)
 				c.spoil(e, t)
@@ -271,7 +271,7 @@ func TestRunnerRefusesTamperedOrForeignLogin(t *testing.T) {
 // and the login records the window's observed end, keeping its state.
 func TestRunnerTrustWindowExpiryThenSMS(t *testing.T) {
 	keys, _ := seal.Parse(seal.NewKey())
-	e := setupTax(t, keys, nil)
+	e := setupLoginTax(t, keys, nil)
 	e.saveFirstLogin(t, keys)
 	ctx := context.Background()
 	saved, err := e.db.LoginState(ctx, e.key)

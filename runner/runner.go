@@ -122,6 +122,8 @@ type Config struct {
 	// Refresh says when to warn of a login's closing trust window, and
 	// whether to run a refresh login in working hours (with LoginKeys).
 	Refresh RefreshPolicy
+	// Challenges says how runs wait for a person (challenge.go).
+	Challenges ChallengeConfig
 }
 
 // Runner owns the queue and its workers.
@@ -146,6 +148,8 @@ type Runner struct {
 	// hook, set only by tests (export_test.go), is called at named points
 	// of a run.
 	hook atomic.Pointer[func(point string)]
+	// waiting are the challenges this runner's runs wait on.
+	waiting waiters
 }
 
 type scheduled struct {

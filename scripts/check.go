@@ -283,6 +283,8 @@ func (c *checker) steps(prefix string, steps []Step, inLoop bool) {
 			if st.Matches != "" {
 				c.regexp(line, where, "matches", st.Matches, 0)
 			}
+		case "challenge":
+			c.challenge(line, where, st.Challenge)
 		case "extract":
 			c.element(line, where, target, false)
 			if st.Attr != nil && st.Attr.Name == "" {

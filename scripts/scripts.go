@@ -77,6 +77,9 @@ type Step struct {
 	Assert string `yaml:"assert,omitempty"`
 	// Extract reads an element's text (or attribute) into ${var.INTO}.
 	Extract string `yaml:"extract,omitempty"`
+	// Challenge asks a person for what the portal wants (an SMS code, a
+	// QR scan) and hands it to the portal.
+	Challenge *Challenge `yaml:"challenge,omitempty"`
 
 	Value  string `yaml:"value,omitempty"`  // fill, select
 	Secret string `yaml:"secret,omitempty"` // totp: the credential field with the seed
@@ -228,6 +231,7 @@ func (s Step) actions() []stepAction {
 		{"wait_text", s.Within, s.WaitText != ""}, {"in_frame", s.InFrame, s.InFrame != ""}, {"repeat", cond, s.Repeat != nil},
 		{"assert", s.Assert, s.Assert != ""}, {"extract", s.Extract, s.Extract != ""},
 		{"script", s.Within, s.Script != ""},
+		{"challenge", s.Challenge.target(), s.Challenge != nil},
 	}
 }
 
@@ -405,7 +409,9 @@ type Ref struct {
 // elementKeys are the script keys whose value names an element.
 var elementKeys = map[string]bool{"fill": true, "click": true, "select": true, "wait": true, "wait_gone": true, "totp": true,
 	"download": true, "count_rows": true, "when": true, "options_of": true, "next": true,
-	"on": true, "within": true, "frame": true, "in_frame": true, "while": true, "until": true, "assert": true, "extract": true}
+	"on": true, "within": true, "frame": true, "in_frame": true, "while": true, "until": true, "assert": true, "extract": true,
+	// a challenge step's elements
+	"destination": true, "input": true, "submit": true, "image": true, "done": true, "error": true, "locked": true, "cancel": true}
 
 // ElementRefs lists every element a script names, with its line.
 func ElementRefs(path string, data []byte) ([]Ref, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -173,11 +174,18 @@ func runBot(ctx context.Context, g *globals, bot string, o runOptions) error {
 		return err
 	}
 	cfg.Schedules = nil // an ad-hoc run starts no schedules
+	prompt := interactivePrompt(g, os.Stdin)
 	a, err := openApp(ctx, cfg, creds, g.logger(), func(rc *runner.Config) {
 		rc.OnStep = func(id int64, s ferry.Step) { printStep(g.stdout, s) }
+		if prompt != nil {
+			rc.Challenges.OnAsk = prompt.ask
+		}
 	})
 	if err != nil {
 		return err
+	}
+	if prompt != nil {
+		prompt.db, prompt.wake = a.db, a.runner.Wake
 	}
 	defer func() {
 		// Interrupted (Ctrl-C, SIGTERM): the run gets a few seconds to

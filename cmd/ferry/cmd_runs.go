@@ -18,15 +18,17 @@ func newRunsCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "runs",
 		Short: "List runs, show one with its steps, statements, artifacts and evidence, follow one",
-		Long: `List runs, show one, or follow one as it runs. These commands only read: they
-work beside a running ferry serve and create no file.`,
+		Long: `List runs, show one, follow one as it runs, or answer the code one waits for.
+These commands work beside a running ferry serve and create no file; all but
+answer only read.`,
 		Example: `  ferry runs list --data demo-output
   ferry runs show 3 --data demo-output
   ferry runs list --json
-  ferry runs follow 3`,
+  ferry runs follow 3
+  ferry runs answer 12 482913`,
 	}
 	c.PersistentFlags().StringVar(&e.dataDir, "data", "", "data directory (default: the config's data_dir)")
-	c.AddCommand(e.listCmd(), e.showCmd(), e.followCmd())
+	c.AddCommand(e.listCmd(), e.showCmd(), e.followCmd(), e.answerCmd())
 	return c
 }
 

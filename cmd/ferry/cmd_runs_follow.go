@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/service"
@@ -50,6 +51,12 @@ func followRun(ctx context.Context, g *globals, db *storage.DB, id int64) error 
 		leader, err := service.RiverLeader(ctx, db)
 		return leader != "", err
 	}}
+	if p := interactivePrompt(g, os.Stdin); p != nil && !g.json {
+		// The run may ask for a code: prompt for it here.
+		wctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go p.watch(wctx, db, id)
+	}
 	run, err := service.Follow(ctx, db, id, o, report)
 	if err != nil {
 		if ctx.Err() != nil {

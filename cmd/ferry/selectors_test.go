@@ -58,7 +58,7 @@ func TestSelectorsHistoryDiffRollbackLint(t *testing.T) {
 	if code, _, errs := sel("diff", "demobank", "v1", "v9"); code == 0 || !strings.Contains(errs, "version 9") {
 		t.Fatalf("unknown version: %d %s", code, errs)
 	}
-	if code, out, _ := sel("lint"); code != 0 || !strings.Contains(out, "demobank: no problems") {
+	if code, out, _ := sel("lint"); code != 0 || !strings.Contains(out, "demobank, etax: no problems") {
 		t.Fatalf("lint clean: %d %s", code, out)
 	}
 	brittle := strings.Replace(string(orig), `- css: "#user-id"`, `- css: "form > div:nth-child(3) > input:nth-of-type(1)"`, 1)
