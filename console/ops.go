@@ -279,10 +279,10 @@ type evidenceReport struct {
 		Error string `json:"error"`
 	} `json:"ways"`
 	Trace []struct {
-		Seq                                  int
-		Path, Action, Element, Way, Detail   string
-		Status                               string
-		Duration                             time.Duration
+		Seq                                int
+		Path, Action, Element, Way, Detail string
+		Status                             string
+		Duration                           time.Duration
 	} `json:"trace"`
 }
 

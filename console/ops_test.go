@@ -94,7 +94,7 @@ func addOpsFixture(t *testing.T, db *storage.DB, failed int64, selDir string) op
 	fx.domID = put(failed, "evidence", "page.html", "text/html", "html", []byte(`<html><head><title>Bank</title></head><body><h1>captured bank page</h1>`+domScript+`<img src="https://bank.example/track.gif"></body></html>`))
 	report, _ := json.Marshal(map[string]any{
 		"url": "https://bank.example/login", "title": "Sign in", "step": "steps[2]", "selector": "<script>alert('sel')</script>",
-		"ways": []map[string]any{{"way": "css #sign-in", "count": 0}, {"way": "text Sign in", "count": 2}},
+		"ways":  []map[string]any{{"way": "css #sign-in", "count": 0}, {"way": "text Sign in", "count": 2}},
 		"error": "no way found it", "class": "site_changed", "selector_file": "demobank.yaml", "selector_version": "v1",
 		"trace": []ferry.Step{{Seq: 1, Action: "open", Status: ferry.StepOK}, {Seq: 2, Action: "click", Element: "login.submit", Status: ferry.StepFailed}},
 	})
