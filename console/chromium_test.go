@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,6 +32,7 @@ type devtools struct {
 	t    *testing.T
 	ws   *websocket.Conn
 	next int
+	host string // where DevTools listens
 }
 
 var listening = regexp.MustCompile(`DevTools listening on ws://([^/\s]+)/`)
@@ -46,6 +48,11 @@ func chromium(t *testing.T) *devtools {
 		args = append(args, "--no-sandbox")
 	}
 	cmd := exec.CommandContext(ctx, bin, args...)
+	// Chromium's own children (renderers, the crash handler) share its
+	// process group, so that the cleanup ends them all before the
+	// profile directory is removed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +94,7 @@ func chromium(t *testing.T) *devtools {
 			}
 			ws.MaxPayloadBytes = 64 << 20
 			t.Cleanup(func() { ws.Close() })
-			return &devtools{t: t, ws: ws}
+			return &devtools{t: t, ws: ws, host: host}
 		}
 	}
 	t.Fatal("chromium has no page")

@@ -34,6 +34,7 @@ import (
 type opsFixture struct {
 	doneID, pngID, domID, reportID int64
 	healID, parkedID               int64
+	selDir                         string
 }
 
 // domScript is in the captured DOM: it would mark the console's page and
@@ -76,7 +77,7 @@ func pngBytes(t *testing.T, c color.Color) []byte {
 func addOpsFixture(t *testing.T, db *storage.DB, failed int64, selDir string) opsFixture {
 	t.Helper()
 	ctx := context.Background()
-	var fx opsFixture
+	fx := opsFixture{selDir: selDir}
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -129,7 +130,6 @@ func addOpsFixture(t *testing.T, db *storage.DB, failed int64, selDir string) op
 		Way: `{"ways":[{"kind":"css","value":"#sign-in-v2"}],"dismiss":false}`, Score: 0.9, RunnerUp: 0.1, Breakdown: "{}", BaseSeq: 1,
 		BeforeArtifact: before, AfterArtifact: after, Diff: "- css #sign-in\n+ css #sign-in-v2"})
 	must(err)
-	_ = selDir
 	return fx
 }
 

@@ -60,7 +60,9 @@ func startConsole(cc ConsoleConfig, a *app, cfg *Config, creds runner.StaticCred
 		id, _, err := svc.StartRun(ctx, a.runner, creds, req)
 		return id, err
 	})
-	h, err := console.New(console.Config{Store: a.db, Starter: starter, Logger: log, SecureCookies: cc.SecureCookies})
+	// svc also decides heals and retries deliveries for the ops pages: the
+	// same code as ferry selectors heals accept and ferry deliveries retry.
+	h, err := console.New(console.Config{Store: a.db, Starter: starter, Ops: svc, Logger: log, SecureCookies: cc.SecureCookies})
 	if err != nil {
 		return nil, err
 	}
