@@ -235,6 +235,7 @@ func (e *env) concrete(pattern string) (method, path string) {
 	}
 	path = strings.Replace(path, "{id}", fmt.Sprint(e.runID), 1)
 	path = strings.Replace(path, "{aid}", fmt.Sprint(e.ops.domID), 1)
+	path = strings.Replace(path, "{site}", "demobank", 1)
 	if strings.HasSuffix(path, "/assets/") {
 		path += "console.css"
 	}

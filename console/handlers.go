@@ -69,7 +69,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, who *identity, c
 		d.User, d.Role, d.CSRF = who.user.Name, who.role, who.csrf
 		d.Nav = map[string]bool{}
 		for link, route := range map[string]string{"runs": "GET /runs", "start": "POST /runs", "users": "GET /users", "audit": "GET /audit",
-			"records": "GET /records", "failures": "GET /failures", "deliveries": "GET /deliveries", "heals": "GET /heals", "evidence": "GET /runs/{id}/evidence",
+			"records": "GET /records", "failures": "GET /failures", "deliveries": "GET /deliveries", "heals": "GET /heals", "selectors": "GET /selectors", "evidence": "GET /runs/{id}/evidence",
 			"artifacts": "GET /runs/{id}/artifacts/{aid}"} {
 			d.Nav[link] = s.matrix[route].allows(who.role)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/internal/metrics"
+	"github.com/ferry-rpa/ferry/selectors"
 	"github.com/ferry-rpa/ferry/service"
 	"github.com/ferry-rpa/ferry/storage"
 )
@@ -31,6 +32,25 @@ type Ops interface {
 	// RetryDeliveries queues parked deliveries again: ids, or all.
 	// Errors: service.ErrRetryWhich, the database's.
 	RetryDeliveries(ctx context.Context, ids []int64, all bool) (int, error)
+	// SelectorSites lists the sites with a selector file.
+	SelectorSites() []string
+	// CheckSite returns service.ErrUnknownSite (wrapped) for a site not
+	// in SelectorSites.
+	CheckSite(site string) error
+	// CurrentSelectors loads a site's selector file as serve reads it.
+	// Errors: service.ErrUnknownSite, the file's parse error.
+	CurrentSelectors(site string) (*selectors.File, error)
+	// LintSelectors parses content as site's file (a
+	// *service.InvalidError names the line) and returns its lint findings.
+	LintSelectors(site string, content []byte) ([]selectors.Problem, error)
+	// SaveSelectors checks, writes and records content as site's file.
+	// Errors: service.ErrUnknownSite, *service.InvalidError (nothing written),
+	// service.ErrNoSelectorsDir, a write or database error.
+	SaveSelectors(ctx context.Context, site string, content []byte, author, message string) (service.SelectorChange, []selectors.Problem, error)
+	// RollbackSelectors puts version seq back and records it as new.
+	// Errors: an unknown version, service.ErrNoSelectorsDir, a write or
+	// database error.
+	RollbackSelectors(ctx context.Context, site string, seq int, author, message string) (service.SelectorChange, error)
 }
 
 // readiness is what /readyz asks the store, when it can answer.
@@ -56,6 +76,11 @@ func (s *Server) registerOps() {
 	s.handle("POST /deliveries/retry", s.retryDeliveries)
 	s.handle("GET /heals", s.healsPage)
 	s.handle("POST /heals/{id}", s.decideHeal)
+	s.handle("GET /selectors", s.selectorsPage)
+	s.handle("GET /selectors/{site}", s.selectorPage)
+	s.handle("POST /selectors/{site}", s.saveSelectors)
+	s.handle("GET /selectors/{site}/diff", s.selectorDiff)
+	s.handle("POST /selectors/{site}/rollback", s.rollbackSelectors)
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ *identity) {

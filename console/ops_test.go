@@ -433,3 +433,79 @@ func TestOperationsEndpoints(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectorPages: view, lint, a refused edit (nothing written, the
+// line named, the draft kept), edits recorded as versions, a diff, a
+// rollback; a site not known is 404 and becomes no path; all audited.
+func TestSelectorPages(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ops := e.login(ferry.RoleOps)
+	if code, body := ops.get("/selectors"); code != 200 || !strings.Contains(body, `href="/selectors/demobank"`) {
+		t.Fatalf("selectors: %d", code)
+	}
+	code, body := ops.get("/selectors/demobank")
+	if code != 200 || !strings.Contains(body, "consent.accept") || !strings.Contains(body, "<textarea") {
+		t.Fatalf("demobank: %d", code)
+	}
+	file := filepath.Join(e.ops.selDir, "demobank.yaml")
+	orig, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(orig), "elements:", "elements: [<script>alert('x')</script>", 1)
+	resp := ops.form("/selectors/demobank", url.Values{"content": {bad}}, true)
+	b := new(bytes.Buffer)
+	b.ReadFrom(resp.Body)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(b.String(), "demobank.yaml") || !strings.Contains(b.String(), "&lt;script&gt;alert") || strings.Contains(b.String(), "<script>alert") {
+		t.Fatalf("invalid edit: %d\n%.2000s", resp.StatusCode, b.String())
+	}
+	if now, _ := os.ReadFile(file); !bytes.Equal(now, orig) {
+		t.Fatal("an invalid edit was written")
+	}
+	edit := func(from, to, msg string) {
+		t.Helper()
+		cur, _ := os.ReadFile(file)
+		next := strings.Replace(string(cur), from, to, 1)
+		resp := ops.form("/selectors/demobank", url.Values{"content": {next}, "message": {msg}}, true)
+		if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "saved") {
+			b := new(bytes.Buffer)
+			b.ReadFrom(resp.Body)
+			t.Fatalf("edit %s: %d %s\n%.2000s", msg, resp.StatusCode, resp.Header.Get("Location"), b.String())
+		}
+	}
+	edit(`css: "#cc-yes"`, `css: "#cc-yes-1"`, "first")
+	edit(`css: "#cc-yes-1"`, `css: "#cc-yes-2"`, "second")
+	vs, err := e.db.SelectorVersions(ctx, "demobank")
+	if err != nil || len(vs) != 2 || vs[1].Author != "ops" || vs[1].Message != "second" {
+		t.Fatalf("versions: %+v %v", vs, err)
+	}
+	if code, body := ops.get("/selectors/demobank/diff?a=1&b=2"); code != 200 || !strings.Contains(body, "&#43;      - css: &#34;#cc-yes-2&#34;") {
+		t.Errorf("diff: %d\n%s", code, body)
+	}
+	if resp := ops.form("/selectors/demobank/rollback", url.Values{"seq": {"1"}}, true); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("rollback: %d", resp.StatusCode)
+	}
+	if now, _ := os.ReadFile(file); !strings.Contains(string(now), "#cc-yes-1") {
+		t.Error("the rollback did not put version 1 back")
+	}
+	if resp := ops.form("/selectors/demobank/rollback", url.Values{"seq": {"9"}}, true); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("rollback to a missing version: %d", resp.StatusCode)
+	}
+	for _, p := range []string{"/selectors/..%2Fetc", "/selectors/nosuchsite"} {
+		if code, _ := ops.get(p); code != http.StatusNotFound {
+			t.Errorf("%s: %d", p, code)
+		}
+	}
+	if resp := ops.form("/selectors/nosuchsite", url.Values{"content": {string(orig)}}, true); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("save to an unknown site: %d", resp.StatusCode)
+	}
+	entries, _ := e.db.Audit(ctx, ferry.AuditQuery{})
+	n := map[string]int{}
+	for _, en := range entries {
+		n[en.Action]++
+	}
+	if n["selectors.edit"] != 2 || n["selectors.rollback"] != 1 {
+		t.Errorf("audit: %v", n)
+	}
+}

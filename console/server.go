@@ -369,7 +369,7 @@ func parsePages() (map[string]*template.Template, error) {
 		if base == "layout" {
 			continue
 		}
-		t, err := template.New(base).Funcs(template.FuncMap{"when": when}).ParseFS(templateFS, "templates/layout.html", n)
+		t, err := template.New(base).Funcs(template.FuncMap{"when": when, "sub": func(a, b int) int { return a - b }}).ParseFS(templateFS, "templates/layout.html", n)
 		if err != nil {
 			return nil, fmt.Errorf("console: template %s: %w", n, err)
 		}
