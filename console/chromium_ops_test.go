@@ -180,6 +180,13 @@ func TestChromiumOps(t *testing.T) {
 		t.Errorf("after accepting in the page, login.submit's first way is %v", ways)
 	}
 
+	// Ops: the selector file, its history and a diff.
+	d.open(e.ts.URL + "/selectors/demobank")
+	d.waitFor("/selectors/demobank", fmt.Sprintf("heal %d accepted", e.ops.healID))
+	shoot("selector")
+	d.open(e.ts.URL + "/selectors/demobank/diff?a=1&b=1")
+	d.waitFor("/selectors/demobank/diff", "The versions are the same")
+
 	// Ops: retry the parked delivery.
 	d.open(e.ts.URL + "/deliveries")
 	d.waitFor("/deliveries", "HTTP 500 from the ERP")

@@ -602,11 +602,14 @@ func TestNoSecrets(t *testing.T) {
 	e.anonymous().form("/login", url.Values{"name": {"admin"}, "password": {"a wrong admin password"}}, false)
 	e.secrets = append(e.secrets, "a wrong admin password")
 	var bodies []string
-	for _, p := range []string{"/runs", fmt.Sprintf("/runs/%d", e.runID), "/users", "/audit", "/audit/export?format=csv", "/audit/export", "/login"} {
+	pages := []string{"/runs", fmt.Sprintf("/runs/%d", e.runID), "/users", "/audit", "/audit/export?format=csv", "/audit/export", "/login",
+		fmt.Sprintf("/runs/%d", e.ops.doneID), fmt.Sprintf("/runs/%d/evidence", e.runID), fmt.Sprintf("/runs/%d/events", e.ops.doneID),
+		"/records", "/records/export?format=csv", "/failures", "/deliveries", "/heals", "/selectors", "/selectors/demobank", "/healthz", "/readyz"}
+	for _, p := range pages {
 		_, b := admin.get(p)
 		bodies = append(bodies, p+"\n"+b)
 	}
-	for _, p := range []string{"/api/runs", fmt.Sprintf("/api/runs/%d", e.runID), "/api/audit"} {
+	for _, p := range []string{"/api/runs", fmt.Sprintf("/api/runs/%d", e.runID), "/api/audit", "/metrics"} {
 		_, b := e.api("GET", p, tok, "")
 		bodies = append(bodies, p+"\n"+b)
 	}
