@@ -184,7 +184,9 @@ func (d *devtools) screenshot(name string, width, height int) {
 	d.t.Helper()
 	d.call("Emulation.setDeviceMetricsOverride", map[string]any{"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
 	// Nothing wider than the window: tables scroll inside themselves.
-	if wide := d.eval(`document.documentElement.scrollWidth > window.innerWidth`); wide != false {
+	// Compared with the width asked for, not innerWidth: a phone-sized
+	// page wider than its content zooms out, and innerWidth grows with it.
+	if wide := d.eval(fmt.Sprintf(`document.documentElement.scrollWidth > %d || window.innerWidth > %d`, width, width)); wide != false {
 		d.t.Errorf("%s at %dx%d is wider than the window", name, width, height)
 	}
 	var r struct{ Data string }
