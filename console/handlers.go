@@ -286,12 +286,14 @@ type runForm struct {
 	From   string            `json:"from"`
 	To     string            `json:"to"`
 	Params map[string]string `json:"params"`
+	// Accounts limits the run to these accounts (all when empty).
+	Accounts []string `json:"accounts"`
 }
 
 // request checks the form and makes the service's request; errors name
 // the field.
 func (f runForm) request() (service.RunRequest, error) {
-	req := service.RunRequest{Bot: strings.TrimSpace(f.Bot), Login: strings.TrimSpace(f.Login), Params: ferry.RunParams{Values: f.Params}}
+	req := service.RunRequest{Bot: strings.TrimSpace(f.Bot), Login: strings.TrimSpace(f.Login), Params: ferry.RunParams{Values: f.Params, Accounts: f.Accounts}}
 	if req.Bot == "" {
 		return req, errors.New("bot: required")
 	}
