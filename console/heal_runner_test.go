@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -83,7 +84,7 @@ func TestHealThroughConsoleRealRunner(t *testing.T) {
 		id, _, err := svc.StartRun(ctx, r, creds, req)
 		return id, err
 	})
-	srv, err := console.New(console.Config{Store: db, Starter: starter, Ops: svc, Logger: zerolog.Nop()})
+	srv, err := console.New(console.Config{Store: db, Starter: starter, Ops: svc, Resolver: br, Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,6 +146,18 @@ func TestHealThroughConsoleRealRunner(t *testing.T) {
 		if code, body := ops.get(fmt.Sprintf("/runs/%d/evidence", d.Run.ID)); code != 200 || !contains(body, "Ways tried", "/dom/") {
 			t.Fatalf("round %d: evidence page: %d", round, code)
 		}
+		bundle := func() string {
+			t.Helper()
+			resp := ops.form(fmt.Sprintf("/runs/%d/bundle-test", d.Run.ID), url.Values{}, true)
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("round %d: bundle test: %d\n%s", round, resp.StatusCode, b)
+			}
+			return string(b)
+		}
+		if body := bundle(); !strings.Contains(body, "Fails:") {
+			t.Fatalf("round %d: the offline test passes before any heal is accepted:\n%s", round, body)
+		}
 		heals, err := db.Heals(ctx, "demobank", "proposed")
 		if err != nil || len(heals) == 0 {
 			t.Fatalf("round %d: run %d failed and nothing was proposed (%v)", round, d.Run.ID, err)
@@ -155,6 +168,9 @@ func TestHealThroughConsoleRealRunner(t *testing.T) {
 				t.Fatalf("round %d: accept heal %d: %d", round, h.ID, resp.StatusCode)
 			}
 			accepted++
+		}
+		if body := bundle(); !strings.Contains(body, "Passes:") {
+			t.Fatalf("round %d: the offline test still fails after the heals were accepted:\n%s", round, body)
 		}
 	}
 	if accepted == 0 {

@@ -69,6 +69,7 @@ func (s *Server) registerOps() {
 	s.handle("GET /runs/{id}/artifacts/{aid}", s.artifact)
 	s.handle("GET /runs/{id}/dom/{aid}", s.inertDOM)
 	s.handle("GET /runs/{id}/evidence", s.evidencePage)
+	s.handle("POST /runs/{id}/bundle-test", s.bundleTest)
 	s.handle("GET /records", s.recordsPage)
 	s.handle("GET /records/export", s.recordsExport)
 	s.handle("GET /failures", s.failuresPage)

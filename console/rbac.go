@@ -50,6 +50,7 @@ func Matrix() map[string]Access {
 		"GET /records":                    {Roles: finance},
 		"GET /records/export":             {Roles: finance},
 		"GET /runs/{id}/evidence":         {Roles: ops},
+		"POST /runs/{id}/bundle-test":     {Roles: ops},
 		"GET /runs/{id}/dom/{aid}":        {Roles: ops},
 		"GET /failures":                   {Roles: ops},
 		"GET /deliveries":                 {Roles: ops},

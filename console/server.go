@@ -81,6 +81,9 @@ type Config struct {
 	// Ops changes heals and deliveries for the ops pages; nil: those
 	// changes are refused (503).
 	Ops Ops
+	// Resolver runs the offline bundle test from the evidence page; nil:
+	// the test is refused (503).
+	Resolver Resolver
 	// PollInterval is how often a run's event stream looks for new steps
 	// (500 ms when 0).
 	PollInterval time.Duration

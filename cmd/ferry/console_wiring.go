@@ -62,7 +62,7 @@ func startConsole(cc ConsoleConfig, a *app, cfg *Config, creds runner.StaticCred
 	})
 	// svc also decides heals and retries deliveries for the ops pages: the
 	// same code as ferry selectors heals accept and ferry deliveries retry.
-	h, err := console.New(console.Config{Store: a.db, Starter: starter, Ops: svc, Logger: log, SecureCookies: cc.SecureCookies})
+	h, err := console.New(console.Config{Store: a.db, Starter: starter, Ops: svc, Resolver: a.browser, Logger: log, SecureCookies: cc.SecureCookies})
 	if err != nil {
 		return nil, err
 	}
