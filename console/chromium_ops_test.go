@@ -19,7 +19,10 @@ import (
 func (d *devtools) waitEval(what, expr string) {
 	d.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
-	for d.eval(expr) != true {
+	for {
+		if v, ok := d.evalTry(expr); ok && v == true {
+			return
+		}
 		if time.Now().After(deadline) {
 			d.t.Fatalf("waiting for %s (%s)", what, expr)
 		}

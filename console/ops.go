@@ -163,6 +163,8 @@ func (s *Server) runEvents(w http.ResponseWriter, r *http.Request, who *identity
 		select {
 		case <-ctx.Done():
 			return
+		case <-s.streams:
+			return
 		case <-tick.C:
 		}
 		if d, err = s.runDetail(ctx, id); err != nil {

@@ -10,6 +10,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -224,6 +225,23 @@ func TestRunEvents(t *testing.T) {
 	r2.Body.Close()
 	if n := strings.Count(b.String(), "event: step"); n != 1 || !strings.Contains(b.String(), "id: 2\n") {
 		t.Fatalf("after Last-Event-ID 1: %d steps\n%s", n, b.String())
+	}
+	// A shutdown ends the streams of live runs at once.
+	live, err := e.db.NewRun(ctx, ferry.Run{Bot: "statements", Login: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r3, err := c.Get(fmt.Sprintf("%s/runs/%d/events", e.ts.URL, live))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan struct{})
+	go func() { io.Copy(io.Discard, r3.Body); r3.Body.Close(); close(ended) }()
+	e.srv.CloseStreams()
+	select {
+	case <-ended:
+	case <-time.After(20 * time.Second):
+		t.Fatal("a live run's stream outlived CloseStreams")
 	}
 }
 

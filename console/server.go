@@ -100,6 +100,17 @@ type Server struct {
 	// time does not tell whether the user exists.
 	dummyHash string
 	limiter   *addrLimiter
+	// streams is closed by CloseStreams: open event streams end.
+	streams   chan struct{}
+	closeOnce sync.Once
+}
+
+// CloseStreams ends every open event stream (their browsers reconnect
+// elsewhere or later), so that an http.Server's Shutdown, which waits for
+// active connections, need not wait for them: register it with
+// RegisterOnShutdown.
+func (s *Server) CloseStreams() {
+	s.closeOnce.Do(func() { close(s.streams) })
 }
 
 // New returns a console over cfg's store. It fails when a template does
@@ -126,7 +137,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = 500 * time.Millisecond
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), matrix: Matrix(), limiter: &addrLimiter{m: map[string]*addrState{}}}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), matrix: Matrix(), limiter: &addrLimiter{m: map[string]*addrState{}}, streams: make(chan struct{})}
 	var err error
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err

@@ -71,6 +71,8 @@ func startConsole(cc ConsoleConfig, a *app, cfg *Config, creds runner.StaticCred
 		return nil, fmt.Errorf("console: listen on %s: %w", cc.Addr, err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	// Shutdown waits for active connections: live run streams end at once.
+	srv.RegisterOnShutdown(h.CloseStreams)
 	c := &runningConsole{srv: srv, ln: ln, done: make(chan error, 1)}
 	go func() { c.done <- srv.Serve(ln) }()
 	log.Info().Str("addr", c.Addr()).Msg("console serving")
