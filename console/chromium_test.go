@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image/png"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,6 +33,7 @@ type devtools struct {
 	t    *testing.T
 	ws   *websocket.Conn
 	next int
+	host string // where DevTools listens
 }
 
 var listening = regexp.MustCompile(`DevTools listening on ws://([^/\s]+)/`)
@@ -46,6 +49,11 @@ func chromium(t *testing.T) *devtools {
 		args = append(args, "--no-sandbox")
 	}
 	cmd := exec.CommandContext(ctx, bin, args...)
+	// Chromium's own children (renderers, the crash handler) share its
+	// process group, so that the cleanup ends them all before the
+	// profile directory is removed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +95,7 @@ func chromium(t *testing.T) *devtools {
 			}
 			ws.MaxPayloadBytes = 64 << 20
 			t.Cleanup(func() { ws.Close() })
-			return &devtools{t: t, ws: ws}
+			return &devtools{t: t, ws: ws, host: host}
 		}
 	}
 	t.Fatal("chromium has no page")
@@ -96,6 +104,18 @@ func chromium(t *testing.T) *devtools {
 
 // call sends a protocol command and returns its result, skipping events.
 func (d *devtools) call(method string, params any) json.RawMessage {
+	d.t.Helper()
+	r, err := d.callErr(method, params)
+	if err != nil {
+		d.t.Fatalf("%s: %v", method, err)
+	}
+	return r
+}
+
+// callErr is call answering the protocol's refusal (a page navigating
+// away under an evaluation, say) as an error; a broken connection still
+// fails the test.
+func (d *devtools) callErr(method string, params any) (json.RawMessage, error) {
 	d.t.Helper()
 	d.next++
 	id := d.next
@@ -116,10 +136,29 @@ func (d *devtools) call(method string, params any) json.RawMessage {
 			continue
 		}
 		if msg.Error != nil {
-			d.t.Fatalf("%s: %s", method, msg.Error.Message)
+			return nil, errors.New(msg.Error.Message)
 		}
-		return msg.Result
+		return msg.Result, nil
 	}
+}
+
+// evalTry is eval for polling: while the page reloads or navigates the
+// evaluation may be refused, which is (nil, false), not a failure.
+func (d *devtools) evalTry(expr string) (any, bool) {
+	d.t.Helper()
+	raw, err := d.callErr("Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true, "awaitPromise": true})
+	if err != nil {
+		return nil, false
+	}
+	var r struct {
+		Result           struct{ Value any }
+		ExceptionDetails *struct{ Text string }
+	}
+	json.Unmarshal(raw, &r)
+	if r.ExceptionDetails != nil {
+		return nil, false
+	}
+	return r.Result.Value, true
 }
 
 // eval runs a JavaScript expression in the page and returns its value.
@@ -143,7 +182,8 @@ func (d *devtools) waitFor(path, want string) string {
 	d.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		v, _ := d.eval(`document.readyState === "complete" ? location.pathname + "\n" + document.body.innerText : ""`).(string)
+		res, _ := d.evalTry(`document.readyState === "complete" ? location.pathname + "\n" + document.body.innerText : ""`)
+		v, _ := res.(string)
 		got, text, _ := strings.Cut(v, "\n")
 		if (got == path || (strings.HasSuffix(path, "/*") && strings.HasPrefix(got, strings.TrimSuffix(path, "*")))) && strings.Contains(text, want) {
 			return got
@@ -177,7 +217,9 @@ func (d *devtools) screenshot(name string, width, height int) {
 	d.t.Helper()
 	d.call("Emulation.setDeviceMetricsOverride", map[string]any{"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
 	// Nothing wider than the window: tables scroll inside themselves.
-	if wide := d.eval(`document.documentElement.scrollWidth > window.innerWidth`); wide != false {
+	// Compared with the width asked for, not innerWidth: a phone-sized
+	// page wider than its content zooms out, and innerWidth grows with it.
+	if wide := d.eval(fmt.Sprintf(`document.documentElement.scrollWidth > %d || window.innerWidth > %d`, width, width)); wide != false {
 		d.t.Errorf("%s at %dx%d is wider than the window", name, width, height)
 	}
 	var r struct{ Data string }
@@ -259,12 +301,16 @@ func TestChromiumEndToEnd(t *testing.T) {
 	// The runner's part: the run starts and succeeds; the page, left
 	// alone, shows it.
 	ctx := context.Background()
+	d.eval(`window.ferryLoaded = 1`)
 	if err := e.db.StartRun(ctx, id, 1, "v1"); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.db.FinishRun(ctx, id, ferry.RunSucceeded, "", "", "2 statements, 40 lines"); err != nil {
 		t.Fatal(err)
 	}
+	// The page follows the run and reloads once it ends (with its
+	// statements and artifacts): wait for the reloaded page.
+	d.waitEval("the page to reload at the end", `window.ferryLoaded === undefined && document.readyState === "complete"`)
 	d.waitFor(path, "succeeded")
 	d.waitFor(path, "2 statements, 40 lines")
 	shoot("run")

@@ -72,6 +72,7 @@ type env struct {
 	secrets []string // every password, token and cookie handed out
 	users   map[ferry.Role]int64
 	runID   int64
+	ops     opsFixture
 }
 
 const password = "correct horse battery"
@@ -95,7 +96,9 @@ func newEnv(t *testing.T) *env {
 		}
 		return db.NewRun(ctx, ferry.Run{Bot: req.Bot, Login: req.Login, Params: req.Params})
 	})
-	e.srv, err = console.New(console.Config{Store: db, Starter: starter, Now: c.now, Logger: zerolog.New(e.log).Level(zerolog.DebugLevel), MaxFailures: 3, LockFor: 10 * time.Minute})
+	svc := newOpsService(t, db, dir)
+	e.srv, err = console.New(console.Config{Store: db, Starter: starter, Now: c.now, Logger: zerolog.New(e.log).Level(zerolog.DebugLevel), MaxFailures: 3, LockFor: 10 * time.Minute,
+		Ops: svc, PollInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +120,7 @@ func newEnv(t *testing.T) *env {
 	if err := db.AddSteps(ctx, e.runID, 1, []ferry.Step{{Seq: 1, Action: "click", Element: `"><script>alert(2)</script>`, Detail: "<b>x</b>", Status: ferry.StepFailed}}); err != nil {
 		t.Fatal(err)
 	}
+	e.ops = addOpsFixture(t, db, e.runID, svc.SelectorsDir)
 	return e
 }
 
@@ -222,7 +226,16 @@ func (e *env) concrete(pattern string) (method, path string) {
 	if strings.HasPrefix(path, "/users/") {
 		path = strings.Replace(path, "{id}", fmt.Sprint(e.users[ferry.RoleViewer]), 1)
 	}
+	if strings.HasPrefix(path, "/heals/") {
+		path = strings.Replace(path, "{id}", fmt.Sprint(e.ops.healID), 1)
+	}
+	if strings.HasSuffix(path, "/events") {
+		// A finished run's stream ends: a live one would not.
+		path = strings.Replace(path, "{id}", fmt.Sprint(e.ops.doneID), 1)
+	}
 	path = strings.Replace(path, "{id}", fmt.Sprint(e.runID), 1)
+	path = strings.Replace(path, "{aid}", fmt.Sprint(e.ops.domID), 1)
+	path = strings.Replace(path, "{site}", "demobank", 1)
 	if strings.HasSuffix(path, "/assets/") {
 		path += "console.css"
 	}
@@ -246,7 +259,7 @@ func TestRBACMatrix(t *testing.T) {
 			continue
 		}
 		method, path := e.concrete(pattern)
-		api := strings.HasPrefix(path, "/api/")
+		api := console.IsAPI(path)
 		body := url.Values{"op": {"enable"}, "role": {"viewer"}, "bot": {"b"}, "name": {"n"}, "password": {"p"}}
 		if access.Public {
 			resp := e.anonymous().form(path, body, false)
@@ -589,11 +602,14 @@ func TestNoSecrets(t *testing.T) {
 	e.anonymous().form("/login", url.Values{"name": {"admin"}, "password": {"a wrong admin password"}}, false)
 	e.secrets = append(e.secrets, "a wrong admin password")
 	var bodies []string
-	for _, p := range []string{"/runs", fmt.Sprintf("/runs/%d", e.runID), "/users", "/audit", "/audit/export?format=csv", "/audit/export", "/login"} {
+	pages := []string{"/runs", fmt.Sprintf("/runs/%d", e.runID), "/users", "/audit", "/audit/export?format=csv", "/audit/export", "/login",
+		fmt.Sprintf("/runs/%d", e.ops.doneID), fmt.Sprintf("/runs/%d/evidence", e.runID), fmt.Sprintf("/runs/%d/events", e.ops.doneID),
+		"/records", "/records/export?format=csv", "/failures", "/deliveries", "/heals", "/selectors", "/selectors/demobank", "/healthz", "/readyz"}
+	for _, p := range pages {
 		_, b := admin.get(p)
 		bodies = append(bodies, p+"\n"+b)
 	}
-	for _, p := range []string{"/api/runs", fmt.Sprintf("/api/runs/%d", e.runID), "/api/audit"} {
+	for _, p := range []string{"/api/runs", fmt.Sprintf("/api/runs/%d", e.runID), "/api/audit", "/metrics"} {
 		_, b := e.api("GET", p, tok, "")
 		bodies = append(bodies, p+"\n"+b)
 	}

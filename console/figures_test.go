@@ -30,7 +30,8 @@ func TestPageFigures(t *testing.T) {
 		e.db.AppendAudit(ctx, ferry.AuditEntry{Actor: "x", Action: "run.start", Target: fmt.Sprintf("run:%d", id), After: `{"bot":"statements"}`})
 	}
 	admin := e.login(ferry.RoleAdmin)
-	for _, p := range []string{"/runs", "/runs/500", "/users", "/audit", "/audit/export?format=csv"} {
+	for _, p := range []string{"/runs", "/runs/500", "/users", "/audit", "/audit/export?format=csv",
+		fmt.Sprintf("/runs/%d/evidence", e.runID), "/records", "/records/export?format=xlsx", "/failures", "/deliveries", "/heals", "/selectors/demobank"} {
 		var took []time.Duration
 		for i := 0; i < 101; i++ {
 			start := time.Now()

@@ -46,6 +46,7 @@ func (s *Server) register() {
 	s.handle("GET /api/runs/{id}", s.apiRun)
 	s.handle("POST /api/runs", s.apiStartRun)
 	s.handle("GET /api/audit", s.auditExport)
+	s.registerOps()
 }
 
 // pageData is what every page template gets.
@@ -58,13 +59,18 @@ type pageData struct {
 	Notice string
 	Error  string
 	Data   any
+	// Refresh, when set, reloads the page every this many seconds in a
+	// browser without JavaScript (a live run without its event stream).
+	Refresh int
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, who *identity, code int, page string, d pageData) {
 	if who != nil {
 		d.User, d.Role, d.CSRF = who.user.Name, who.role, who.csrf
 		d.Nav = map[string]bool{}
-		for link, route := range map[string]string{"runs": "GET /runs", "start": "POST /runs", "users": "GET /users", "audit": "GET /audit"} {
+		for link, route := range map[string]string{"runs": "GET /runs", "start": "POST /runs", "users": "GET /users", "audit": "GET /audit",
+			"records": "GET /records", "failures": "GET /failures", "deliveries": "GET /deliveries", "heals": "GET /heals", "selectors": "GET /selectors", "evidence": "GET /runs/{id}/evidence",
+			"artifacts": "GET /runs/{id}/artifacts/{aid}"} {
 			d.Nav[link] = s.matrix[route].allows(who.role)
 		}
 	}
@@ -182,6 +188,15 @@ type runDetail struct {
 	Run       runView          `json:"run"`
 	Steps     []stepView       `json:"steps"`
 	Artifacts []ferry.Artifact `json:"artifacts"`
+	// Statements are the run's statements with their checks: accepted,
+	// or held with the problem found.
+	Statements []ferry.StatementRow `json:"statements"`
+}
+
+// statementStore is what a run's statements are read from. *storage.DB
+// is one.
+type statementStore interface {
+	Statements(ctx context.Context, runID int64) ([]ferry.StatementRow, error)
 }
 
 func (s *Server) runDetail(ctx context.Context, id int64) (runDetail, error) {
@@ -204,6 +219,14 @@ func (s *Server) runDetail(ctx context.Context, id int64) (runDetail, error) {
 	}
 	if d.Artifacts == nil {
 		d.Artifacts = []ferry.Artifact{}
+	}
+	d.Statements = []ferry.StatementRow{}
+	if ss, ok := s.cfg.Store.(statementStore); ok {
+		st, err := ss.Statements(ctx, id)
+		if err != nil {
+			return runDetail{}, err
+		}
+		d.Statements = append(d.Statements, st...)
 	}
 	return d, nil
 }
@@ -249,7 +272,11 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request, who *identity) 
 		s.internal(w, r, pageRoute, err)
 		return
 	}
-	s.render(w, r, who, http.StatusOK, "run", pageData{Title: fmt.Sprintf("Run %d", id), Data: d})
+	pd := pageData{Title: fmt.Sprintf("Run %d", id), Data: d}
+	if !service.Ended(ferry.RunStatus(d.Run.Status)) {
+		pd.Refresh = 5
+	}
+	s.render(w, r, who, http.StatusOK, "run", pd)
 }
 
 // runForm is an ad-hoc run as the form and the API send it.
@@ -259,12 +286,14 @@ type runForm struct {
 	From   string            `json:"from"`
 	To     string            `json:"to"`
 	Params map[string]string `json:"params"`
+	// Accounts limits the run to these accounts (all when empty).
+	Accounts []string `json:"accounts"`
 }
 
 // request checks the form and makes the service's request; errors name
 // the field.
 func (f runForm) request() (service.RunRequest, error) {
-	req := service.RunRequest{Bot: strings.TrimSpace(f.Bot), Login: strings.TrimSpace(f.Login), Params: ferry.RunParams{Values: f.Params}}
+	req := service.RunRequest{Bot: strings.TrimSpace(f.Bot), Login: strings.TrimSpace(f.Login), Params: ferry.RunParams{Values: f.Params, Accounts: f.Accounts}}
 	if req.Bot == "" {
 		return req, errors.New("bot: required")
 	}

@@ -20,6 +20,7 @@ func Matrix() map[string]Access {
 		all     = []ferry.Role{ferry.RoleViewer, ferry.RoleFinance, ferry.RoleOps, ferry.RoleAdmin}
 		finance = []ferry.Role{ferry.RoleFinance, ferry.RoleOps, ferry.RoleAdmin}
 		admin   = []ferry.Role{ferry.RoleAdmin}
+		ops     = []ferry.Role{ferry.RoleOps, ferry.RoleAdmin}
 		public  = Access{Public: true}
 	)
 	return map[string]Access{
@@ -41,6 +42,26 @@ func Matrix() map[string]Access {
 		"GET /api/runs/{id}": {Roles: all},
 		"POST /api/runs":     {Roles: finance},
 		"GET /api/audit":     {Roles: admin},
+
+		"GET /readyz":                     public,
+		"GET /metrics":                    {Roles: all},
+		"GET /runs/{id}/events":           {Roles: all},
+		"GET /runs/{id}/artifacts/{aid}":  {Roles: finance},
+		"GET /records":                    {Roles: finance},
+		"GET /records/export":             {Roles: finance},
+		"GET /runs/{id}/evidence":         {Roles: ops},
+		"POST /runs/{id}/bundle-test":     {Roles: ops},
+		"GET /runs/{id}/dom/{aid}":        {Roles: ops},
+		"GET /failures":                   {Roles: ops},
+		"GET /deliveries":                 {Roles: ops},
+		"POST /deliveries/retry":          {Roles: ops},
+		"GET /heals":                      {Roles: ops},
+		"POST /heals/{id}":                {Roles: ops},
+		"GET /selectors":                  {Roles: ops},
+		"GET /selectors/{site}":           {Roles: ops},
+		"POST /selectors/{site}":          {Roles: ops},
+		"GET /selectors/{site}/diff":      {Roles: ops},
+		"POST /selectors/{site}/rollback": {Roles: ops},
 	}
 }
 

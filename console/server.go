@@ -78,6 +78,15 @@ type Config struct {
 	// when 0).
 	MaxFailures int
 	LockFor     time.Duration
+	// Ops changes heals and deliveries for the ops pages; nil: those
+	// changes are refused (503).
+	Ops Ops
+	// Resolver runs the offline bundle test from the evidence page; nil:
+	// the test is refused (503).
+	Resolver Resolver
+	// PollInterval is how often a run's event stream looks for new steps
+	// (500 ms when 0).
+	PollInterval time.Duration
 }
 
 // Server is the console's HTTP handler.
@@ -91,6 +100,17 @@ type Server struct {
 	// time does not tell whether the user exists.
 	dummyHash string
 	limiter   *addrLimiter
+	// streams is closed by CloseStreams: open event streams end.
+	streams   chan struct{}
+	closeOnce sync.Once
+}
+
+// CloseStreams ends every open event stream (their browsers reconnect
+// elsewhere or later), so that an http.Server's Shutdown, which waits for
+// active connections, need not wait for them: register it with
+// RegisterOnShutdown.
+func (s *Server) CloseStreams() {
+	s.closeOnce.Do(func() { close(s.streams) })
 }
 
 // New returns a console over cfg's store. It fails when a template does
@@ -114,7 +134,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.LockFor == 0 {
 		cfg.LockFor = 15 * time.Minute
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), matrix: Matrix(), limiter: &addrLimiter{m: map[string]*addrState{}}}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = 500 * time.Millisecond
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), matrix: Matrix(), limiter: &addrLimiter{m: map[string]*addrState{}}, streams: make(chan struct{})}
 	var err error
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
@@ -149,13 +172,20 @@ const (
 	apiRoute
 )
 
+// IsAPI reports whether path authenticates by Bearer token and answers
+// JSON (or, for /metrics, Prometheus' text): the API and the metrics a
+// scraper reads with a token.
+func IsAPI(path string) bool {
+	return strings.HasPrefix(path, "/api/") || path == "/metrics"
+}
+
 // handle registers h under pattern behind authentication, the matrix and
 // (for changes) CSRF protection. A pattern without a matrix entry is
 // registered, and denied to everyone.
 func (s *Server) handle(pattern string, h func(w http.ResponseWriter, r *http.Request, who *identity)) {
 	s.routes = append(s.routes, pattern)
 	k := pageRoute
-	if _, path, _ := strings.Cut(pattern, " "); strings.HasPrefix(path, "/api/") {
+	if _, path, _ := strings.Cut(pattern, " "); IsAPI(path) {
 		k = apiRoute
 	}
 	access, known := s.matrix[pattern]
@@ -209,11 +239,16 @@ func (s *Server) handle(pattern string, h func(w http.ResponseWriter, r *http.Re
 	})
 }
 
+// pageCSP is every answer's Content-Security-Policy: scripts and styles
+// only from the console's own files, nothing inline, no frames (the
+// evidence page alone frames captured DOM, from 'self').
+const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
 // ServeHTTP serves the console with its security headers and an access
 // log line (method, path, status, user: never a query, cookie or token).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", pageCSP)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	// same-origin, not no-referrer: under no-referrer browsers send
@@ -235,6 +270,10 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.status = code
 	r.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection's Flush (the
+// run event stream flushes each event).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // sameOrigin checks a change's Origin (or, without one, its Referer)
 // against the host it was sent to; a request with neither passes on its
@@ -344,7 +383,7 @@ func parsePages() (map[string]*template.Template, error) {
 		if base == "layout" {
 			continue
 		}
-		t, err := template.New(base).Funcs(template.FuncMap{"when": when}).ParseFS(templateFS, "templates/layout.html", n)
+		t, err := template.New(base).Funcs(template.FuncMap{"when": when, "sub": func(a, b int) int { return a - b }}).ParseFS(templateFS, "templates/layout.html", n)
 		if err != nil {
 			return nil, fmt.Errorf("console: template %s: %w", n, err)
 		}

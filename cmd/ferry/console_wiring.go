@@ -60,7 +60,9 @@ func startConsole(cc ConsoleConfig, a *app, cfg *Config, creds runner.StaticCred
 		id, _, err := svc.StartRun(ctx, a.runner, creds, req)
 		return id, err
 	})
-	h, err := console.New(console.Config{Store: a.db, Starter: starter, Logger: log, SecureCookies: cc.SecureCookies})
+	// svc also decides heals and retries deliveries for the ops pages: the
+	// same code as ferry selectors heals accept and ferry deliveries retry.
+	h, err := console.New(console.Config{Store: a.db, Starter: starter, Ops: svc, Resolver: a.browser, Logger: log, SecureCookies: cc.SecureCookies})
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +71,8 @@ func startConsole(cc ConsoleConfig, a *app, cfg *Config, creds runner.StaticCred
 		return nil, fmt.Errorf("console: listen on %s: %w", cc.Addr, err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	// Shutdown waits for active connections: live run streams end at once.
+	srv.RegisterOnShutdown(h.CloseStreams)
 	c := &runningConsole{srv: srv, ln: ln, done: make(chan error, 1)}
 	go func() { c.done <- srv.Serve(ln) }()
 	log.Info().Str("addr", c.Addr()).Msg("console serving")
