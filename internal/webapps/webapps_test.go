@@ -1,0 +1,84 @@
+package webapps
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// hiddenInput matches a form's hidden inputs (phpMyAdmin writes name
+// before value).
+var hiddenInput = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)"`)
+
+func client(t *testing.T) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Jar: jar, Timeout: 30 * time.Second}
+}
+
+func get(t *testing.T, c *http.Client, u string) string {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", u, resp.Status)
+	}
+	return string(b)
+}
+
+// pmaLogin logs into phpMyAdmin's cookie form the way a browser does: the
+// CSRF token and the other hidden fields from the login page, then the
+// credentials. It returns the page after login.
+func pmaLogin(t *testing.T, c *http.Client, a *PhpMyAdmin, password string) string {
+	t.Helper()
+	page := get(t, c, a.URL+"/index.php")
+	form := url.Values{}
+	for _, m := range hiddenInput.FindAllStringSubmatch(page, -1) {
+		form.Set(m[1], m[2])
+	}
+	if form.Get("token") == "" {
+		t.Fatalf("the login page has no CSRF token:\n%.2000s", page)
+	}
+	form.Set("pma_username", a.User)
+	form.Set("pma_password", password)
+	resp, err := c.PostForm(a.URL+"/index.php?route=/", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func TestPhpMyAdminLogin(t *testing.T) {
+	a := StartPhpMyAdmin(t)
+	c := client(t)
+	if page := pmaLogin(t, c, a, "wrong-password"); !strings.Contains(page, "Access denied") && !strings.Contains(page, "Cannot log in") {
+		t.Fatalf("a wrong password was not refused:\n%.3000s", page)
+	}
+	c = client(t)
+	page := pmaLogin(t, c, a, a.Password)
+	if !strings.Contains(page, "logout") && !strings.Contains(page, "Log out") {
+		t.Fatalf("not logged in after the login form:\n%.3000s", page)
+	}
+	// The database tree lists the seeded database.
+	nav := get(t, c, a.URL+"/index.php?route=/navigation&ajax_request=1")
+	if !strings.Contains(nav, a.Database) {
+		t.Fatalf("the navigation tree does not list %q:\n%.2000s", a.Database, nav)
+	}
+}
