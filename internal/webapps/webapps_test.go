@@ -82,3 +82,31 @@ func TestPhpMyAdminLogin(t *testing.T) {
 		t.Fatalf("the navigation tree does not list %q:\n%.2000s", a.Database, nav)
 	}
 }
+
+func TestActualLogin(t *testing.T) {
+	a := StartActual(t)
+	if _, err := a.Login("wrong-password"); err == nil {
+		t.Fatal("a wrong password was accepted")
+	}
+	token, err := a.Login(a.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, a.URL+"/account/validate", nil)
+	req.Header.Set("X-Actual-Token", token)
+	resp, err := client(t).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"validated":true`) {
+		t.Fatalf("the token does not validate: %s %s", resp.Status, b)
+	}
+	// The single-page client is served at every route it knows.
+	for _, path := range []string{"/", "/login", "/budget"} {
+		if page := get(t, client(t), a.URL+path); !strings.Contains(page, `id="root"`) {
+			t.Errorf("GET %s is not the web client:\n%.500s", path, page)
+		}
+	}
+}
