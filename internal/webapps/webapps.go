@@ -28,8 +28,9 @@ import (
 )
 
 // startTimeout bounds how long an application may take to answer its
-// first request.
-const startTimeout = 60 * time.Second
+// first request: Actual's server took over a minute to listen on a 2-core
+// machine at load 60. A server that exits fails at once, with its log.
+const startTimeout = 3 * time.Minute
 
 // CacheDir is where hack/webapps.sh installs the npm packages:
 // $FERRY_WEBAPPS_CACHE, else ~/.cache/ferry-webapps.
