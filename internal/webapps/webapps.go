@@ -73,7 +73,10 @@ func start(name string, cmd *exec.Cmd, logPath string) (*process, error) {
 		return nil, fmt.Errorf("webapps: %s: log: %w", name, err)
 	}
 	cmd.Stdout, cmd.Stderr = f, f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own process group, so that stop ends the workers it forks; and
+	// killed with the test process, so that a test killed by a timeout or
+	// a signal leaves no server behind.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("webapps: start %s: %w", name, err)
