@@ -96,9 +96,27 @@ type record struct {
 	Type, Account, BookingDate, Amount, Currency, Description, TransactionID string
 }
 
+// waitRecords reads the records file once it holds want records, or
+// after 30 s: the runner delivers after it marks the run finished.
+func waitRecords(t *testing.T, path string, want int) []record {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		recs := readRecords(t, path)
+		if len(recs) >= want || time.Now().After(deadline) {
+			return recs
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// readRecords reads the JSON Lines sink's file (none yet: no records).
 func readRecords(t *testing.T, path string) []record {
 	t.Helper()
 	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +174,7 @@ func TestPhpMyAdminBot(t *testing.T) {
 	if len(lines) != len(a.Rows)+1 || !strings.Contains(lines[0], `"Date","Description","Amount","Currency"`) {
 		t.Fatalf("the export has %d lines (want a header and %d rows):\n%s", len(lines), len(a.Rows), csv)
 	}
-	recs := readRecords(t, jsonl)
+	recs := waitRecords(t, jsonl, len(a.Rows))
 	if len(recs) != len(a.Rows) {
 		t.Fatalf("%d records delivered, want %d", len(recs), len(a.Rows))
 	}
