@@ -99,8 +99,11 @@ func (p *process) tail() string {
 	return string(bytes.TrimSpace(b))
 }
 
-// stop ends the process group: SIGTERM, then SIGKILL after grace.
+// stop ends the process group: SIGTERM, then SIGKILL after grace. The
+// group is killed even when its leader has exited: PHP's built-in server
+// leaves its workers running when its master gets SIGTERM.
 func (p *process) stop(grace time.Duration) {
+	defer func() { _ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL) }()
 	select {
 	case <-p.done:
 		return
