@@ -59,6 +59,10 @@ type RunParams struct {
 	From     Date     `json:"from,omitempty"`
 	To       Date     `json:"to,omitempty"`
 	Accounts []string `json:"accounts,omitempty"`
+	// Values are the bot's own parameters (declared by its script, with
+	// types and defaults), as given: `ferry run BOT --param k=v`, a
+	// schedule's params, the console.
+	Values map[string]string `json:"values,omitempty"`
 }
 
 // StepStatus is the outcome of one step.

@@ -47,13 +47,8 @@ func importRules() []importRule {
 
 // knownExceptions are violations that exist today and are being removed;
 // each is "package → forbidden prefix". Deleting a line tightens the check.
-var knownExceptions = map[string]string{
-	// issue 10: being removed (the runner takes the domain interfaces).
-	"runner → " + module + "/storage":                   "issue 10: being removed",
-	"runner → modernc.org/sqlite":                       "issue 10: being removed",
-	"runner → github.com/riverqueue/river/riverdriver/": "issue 10: being removed",
-	"runner → github.com/jackc/pgx":                     "issue 10: being removed",
-}
+// None today: add one only together with the issue that removes it.
+var knownExceptions = map[string]string{}
 
 type listedPackage struct {
 	ImportPath string

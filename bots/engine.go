@@ -163,6 +163,14 @@ type run struct {
 	healed   map[string]bool // elements a heal was proposed for
 	serverMu sync.Mutex
 	server   []serverError // 5xx responses seen
+	// scope is where the current step looks elements up: an iframe
+	// (frame, in_frame) and a container (within).
+	scope scope
+	// optional: the current step may find nothing; it is neither healed
+	// nor an error then.
+	optional bool
+	// requests counts the page's requests in flight, for wait_idle.
+	requests requests
 }
 
 type serverError struct {
@@ -179,11 +187,11 @@ func (br *Browser) Run(ctx context.Context, job Job) (*Result, error) {
 	if job.Now == nil {
 		job.Now = time.Now
 	}
-	inc, err := br.b.Incognito()
+	inc, done, err := br.incognito(ctx)
 	if err != nil {
-		return nil, ferry.Errorf(ferry.ClassInternal, "browser", "new incognito context: %v", err)
+		return nil, err
 	}
-	defer inc.Close()
+	defer done()
 	page, err := inc.Page(proto.TargetCreateTarget{})
 	if err != nil {
 		return nil, ferry.Errorf(ferry.ClassInternal, "browser", "new page: %v", err)
@@ -202,6 +210,9 @@ func (br *Browser) Run(ctx context.Context, job Job) (*Result, error) {
 		r.vars["cred."+k] = v
 		r.secret["cred."+k] = true
 	}
+	if err := r.setParams(); err != nil {
+		return r.res, err
+	}
 	if err := (proto.NetworkEnable{}).Call(page); err != nil {
 		return nil, ferry.Errorf(ferry.ClassInternal, "browser", "enable network events: %v", err)
 	}
@@ -213,6 +224,7 @@ func (br *Browser) Run(ctx context.Context, job Job) (*Result, error) {
 		}
 	})
 	go watch()
+	r.trackRequests()
 	err = r.steps_(ctx, "steps", job.Script.Steps)
 	if err != nil {
 		r.res.Evidence = r.evidence(err)
@@ -296,7 +308,7 @@ func (r *run) steps_(ctx context.Context, prefix string, steps []scripts.Step) e
 			return ferry.Errorf(ferry.ClassInternal, prefix, "cancelled: %v", err)
 		}
 		where := fmt.Sprintf("%s[%d]", prefix, i)
-		if err := r.step(ctx, where, st); err != nil {
+		if err := r.stepRetried(ctx, where, st); err != nil {
 			return err
 		}
 		if r.job.Canary {
@@ -318,15 +330,25 @@ func (r *run) step(ctx context.Context, where string, st scripts.Step) (err erro
 	started := time.Now()
 	var way, detail string
 	defer func() {
+		if err != nil && st.Optional && notFound(err) {
+			detail = strings.TrimSpace(detail + " optional, skipped: " + err.Error())
+			err = nil
+		}
 		if err != nil {
 			err = r.classify(where, started, err)
 		}
-		if action != "branch" && action != "for_each_account" && action != "for_each_page" || err != nil {
+		if !blockAction(action) || err != nil {
 			r.trace(where, action, target, way, detail, started, err)
 		}
 	}()
 	sctx, cancel := context.WithTimeout(ctx, r.timeout(st))
 	defer cancel()
+	if err := r.varsSet(where, st); err != nil {
+		return err
+	}
+	prevOptional := r.optional
+	r.optional = st.Optional
+	defer func() { r.optional = prevOptional }()
 	r.readOnly = action == "wait" || action == "count_rows" || action == "download" || action == "click" && st.ReadOnly
 	switch action {
 	case "fill", "totp", "click", "select", "download":
@@ -336,6 +358,11 @@ func (r *run) step(ctx context.Context, where string, st scripts.Step) (err erro
 			}
 		}
 	}
+	restore, err := r.enterScope(sctx, where, st)
+	if err != nil {
+		return err
+	}
+	defer restore()
 	switch action {
 	case "open":
 		u, masked := r.expand(target)
@@ -343,7 +370,7 @@ func (r *run) step(ctx context.Context, where string, st scripts.Step) (err erro
 		if err := r.page.Context(sctx).Navigate(u); err != nil {
 			return err
 		}
-		if err := r.page.Context(sctx).WaitLoad(); err != nil {
+		if err := waitLoaded(sctx, r.page); err != nil {
 			return err
 		}
 		if s := r.serverErrorSince(started); s != nil {
@@ -440,7 +467,13 @@ func (r *run) step(ctx context.Context, where string, st scripts.Step) (err erro
 	case "for_each_page":
 		return r.forEachPage(ctx, where, st)
 	default:
-		return fmt.Errorf("unknown action")
+		h := stepHandler(action)
+		if h == nil {
+			return fmt.Errorf("unknown action %q", action)
+		}
+		out, err := h(r, ctx, sctx, where, st)
+		way, detail = out.way, out.detail
+		return err
 	}
 	return nil
 }
@@ -459,7 +492,7 @@ func (r *run) lookup(ctx context.Context, el selectors.Element) ([]WayResult, in
 	for i, w := range wl {
 		ways[i] = map[string]string{"kind": string(w.Kind), "value": w.Value, "name": w.Name}
 	}
-	obj, err := r.page.Context(ctx).Evaluate(rod.Eval(lookupJS, ways, -1, "").ByUser())
+	obj, err := r.doc().Context(ctx).Evaluate(r.scope.eval(rod.Eval(lookupJS, ways, -1, "")).ByUser())
 	if err != nil {
 		return nil, -1, nil, err
 	}
@@ -537,14 +570,14 @@ const fingerprintJS = `function (name, content, url) {
 // element returns the element way pick finds.
 func (r *run) element(ctx context.Context, w selectors.Way) (*rod.Element, error) {
 	ways := []map[string]string{{"kind": string(w.Kind), "value": w.Value, "name": w.Name}}
-	obj, err := r.page.Context(ctx).Evaluate(rod.Eval(lookupJS, ways, 0, "").ByObject())
+	obj, err := r.doc().Context(ctx).Evaluate(r.scope.eval(rod.Eval(lookupJS, ways, 0, "")).ByObject())
 	if err != nil {
 		return nil, err
 	}
 	if obj.Subtype != proto.RuntimeRemoteObjectSubtypeNode {
 		return nil, errors.New("the element went away")
 	}
-	return r.page.Context(ctx).ElementFromObject(obj)
+	return r.doc().Context(ctx).ElementFromObject(obj)
 }
 
 // dismiss clicks away whatever the selector file lists under dismiss
@@ -626,6 +659,11 @@ func (r *run) one(ctx context.Context, name string) (*rod.Element, string, error
 	if err != nil || pick < 0 {
 		se := &SelectorError{Element: name, Page: r.pageURL(), Ways: last, Variant: r.lastVariant}
 		r.lastSel = se
+		if r.optional || r.scope.set() {
+			// Missing is expected (optional), or the healer would judge
+			// the top page's elements for a scoped lookup.
+			return nil, "", se
+		}
 		// The run's own deadline may be spent; healing gets a short one.
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
@@ -648,8 +686,10 @@ func (r *run) one(ctx context.Context, name string) (*rod.Element, string, error
 	if err != nil {
 		return nil, "", &SelectorError{Element: name, Page: r.pageURL(), Ways: last, Variant: r.lastVariant}
 	}
-	r.capture(ctx, name, ways[pick])
-	return e, wayLabel(ways, pick), nil
+	if !r.scope.set() {
+		r.capture(ctx, name, ways[pick])
+	}
+	return e, r.scope.label(wayLabel(ways, pick)), nil
 }
 
 func (r *run) gone(ctx context.Context, name string) error {
@@ -688,6 +728,9 @@ func (r *run) count(ctx context.Context, name string) (int, string, error) {
 	if err != nil {
 		return 0, "", err
 	}
+	if pick < 0 && r.scope.set() {
+		return 0, "", nil
+	}
 	if pick < 0 {
 		// No way finds a row. The result may be empty, or the rows changed:
 		// the healer looks for them (the ingest check catches a wrong count).
@@ -701,8 +744,10 @@ func (r *run) count(ctx context.Context, name string) (int, string, error) {
 		}
 		return 0, "", nil
 	}
-	r.capture(ctx, name, ways[pick])
-	return res[pick].Count, wayLabel(ways, pick), nil
+	if !r.scope.set() {
+		r.capture(ctx, name, ways[pick])
+	}
+	return res[pick].Count, r.scope.label(wayLabel(ways, pick)), nil
 }
 
 // query evaluates a property of the element found by its first working way.
@@ -718,6 +763,9 @@ func (r *run) query(ctx context.Context, name, want string, out any) error {
 	if pick < 0 {
 		se := &SelectorError{Element: name, Page: r.pageURL(), Ways: res, Variant: r.lastVariant}
 		r.lastSel = se
+		if r.optional || r.scope.set() {
+			return se
+		}
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		if h := r.heal(hctx, name); h != nil {
@@ -728,7 +776,7 @@ func (r *run) query(ctx context.Context, name, want string, out any) error {
 		return se
 	}
 	ways := []map[string]string{{"kind": string(wl[pick].Kind), "value": wl[pick].Value, "name": wl[pick].Name}}
-	obj, err := r.page.Context(ctx).Evaluate(rod.Eval(lookupJS, ways, 0, want).ByUser())
+	obj, err := r.doc().Context(ctx).Evaluate(r.scope.eval(rod.Eval(lookupJS, ways, 0, want)).ByUser())
 	if err != nil {
 		return err
 	}

@@ -255,7 +255,11 @@ function (ways, pick, want, extra) {
     if (el) { el.style.outline = '3px solid #e6007e'; el.style.outlineOffset = '2px'; el.scrollIntoView({ block: 'center' }); }
     return !!el;
   }
-  const res = ways.map((w) => { try { return find(w).filter(visible); } catch (e) { return String(e.message || e); } });
+  // Called on an element (a step's within:), a lookup counts only what is
+  // inside it.
+  const scope = this instanceof Element ? this : null;
+  const inScope = (el) => !scope || (el !== scope && scope.contains(el));
+  const res = ways.map((w) => { try { return find(w).filter(visible).filter(inScope); } catch (e) { return String(e.message || e); } });
   if (pick >= 0) {
     const r = res[pick];
     if (!Array.isArray(r)) return null;

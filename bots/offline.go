@@ -25,11 +25,11 @@ type Resolution struct {
 // DOM of an evidence bundle) in a fresh headless page, offline: scripts do
 // not run and nothing is fetched, so the live site is never touched.
 func (br *Browser) Resolve(ctx context.Context, html string, sel *selectors.File) ([]Resolution, error) {
-	inc, err := br.b.Incognito()
+	inc, done, err := br.incognito(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer inc.Close()
+	defer done()
 	page, err := inc.Page(proto.TargetCreateTarget{URL: "about:blank"})
 	if err != nil {
 		return nil, err

@@ -3,10 +3,8 @@ package einvoice_test
 import (
 	"bytes"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -33,38 +31,6 @@ var realInvoiceRefusals = map[string]struct {
 	// A signed OFD whose pages hold only path drawings: no text to read,
 	// and Ferry does not OCR.
 	"ofdrw/V4RideRight.ofd": {ferry.ClassDocumentChanged, "does not OCR"},
-}
-
-// realInvoiceFiles lists the data files under dir (not README.md,
-// LICENSE-* or golden files), relative to dir, sorted. A golden file whose
-// document is gone fails the test.
-func realInvoiceFiles(t *testing.T, dir string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		base := d.Name()
-		if strings.HasSuffix(base, ".golden") {
-			// A golden file outlives its document only by mistake.
-			if _, err := os.Stat(strings.TrimSuffix(p, ".golden")); err != nil {
-				t.Errorf("%s: golden file without its document", p)
-			}
-			return nil
-		}
-		if base == "README.md" || strings.HasPrefix(base, "LICENSE") {
-			return nil
-		}
-		rel, _ := filepath.Rel(dir, p)
-		out = append(out, filepath.ToSlash(rel))
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // renderInvoice writes an invoice for a golden file: every field, every
@@ -114,24 +80,11 @@ func renderInvoice(inv ferry.Invoice) []byte {
 // Check. The files Ferry must refuse are in realInvoiceRefusals.
 func TestRealInvoices(t *testing.T) {
 	t.Parallel()
-	files := realInvoiceFiles(t, realInvoiceDir)
+	files := testenv.RealFiles(t, realInvoiceDir)
 	if len(files) < 10 {
 		t.Fatalf("found %d real invoice files in %s", len(files), realInvoiceDir)
 	}
-	readmes := map[string]string{}
-	for _, rel := range files {
-		sub := filepath.Dir(filepath.FromSlash(rel))
-		if _, ok := readmes[sub]; !ok {
-			b, err := os.ReadFile(filepath.Join(realInvoiceDir, sub, "README.md"))
-			if err != nil {
-				t.Errorf("%s: no README.md with the source and licence of its files: %v", sub, err)
-			}
-			readmes[sub] = string(b)
-		}
-		if !strings.Contains(readmes[sub], "`"+filepath.Base(rel)+"`") {
-			t.Errorf("%s: %s/README.md does not name it", rel, sub)
-		}
-	}
+	testenv.CheckProvenance(t, realInvoiceDir, files)
 	for _, rel := range files {
 		t.Run(rel, func(t *testing.T) {
 			t.Parallel()

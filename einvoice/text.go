@@ -202,6 +202,38 @@ func valuesAfter(text string, re *regexp.Regexp) []string {
 	return out
 }
 
+// otherInvoice marks a code or number label that names another invoice:
+// a red-letter invoice's remark names the blue one it offsets
+// (被红冲蓝字数电发票号码：…, 对应正数发票代码:…号码:…), as real producers
+// print it, sometimes wrapped onto the next line of the 备注 box.
+var otherInvoice = []string{"红冲", "蓝字", "正数", "原发票", "对应"}
+
+// ownValuesAfter is valuesAfter for the invoice's own code or number: a
+// label inside a longer one (数电发票号码 after 被红冲蓝字, 正数发票代码) or
+// after a remark's words about another invoice is not this invoice's, and
+// is kept as a note instead.
+func (r *reader) ownValuesAfter(text string, re *regexp.Regexp, field string) []string {
+	var out []string
+	for _, loc := range re.FindAllStringIndex(text, 64) {
+		before := []rune(text[:loc[0]])
+		ctx := string(before[max(0, len(before)-12):])
+		other := false
+		for _, m := range otherInvoice {
+			if strings.Contains(ctx, m) {
+				other = true
+			}
+		}
+		if other {
+			if v := valueAfter(text, loc[1]); v != "" {
+				r.note("the remark names another invoice's %s: %s", field, v)
+			}
+			continue
+		}
+		out = append(out, valueAfter(text, loc[1]))
+	}
+	return out
+}
+
 // reader collects an invoice's fields and flags from the text of its
 // pages in reading order.
 type reader struct {
@@ -404,8 +436,8 @@ func taxWord(s string) bool { return reTaxWordToken.MatchString(strings.TrimSpac
 func (r *reader) fields(text string) {
 	inv := &r.inv
 	inv.Kind = kindOf(text)
-	inv.Code = r.digitsField("发票代码", valuesAfter(text, reCodeLabel))
-	inv.Number = r.digitsField("发票号码", valuesAfter(text, reNumberLabel))
+	inv.Code = r.digitsField("发票代码", r.ownValuesAfter(text, reCodeLabel, "发票代码"))
+	inv.Number = r.digitsField("发票号码", r.ownValuesAfter(text, reNumberLabel, "发票号码"))
 	inv.IssueDate = r.issueDate(text)
 	if s := r.agreed("校验码", digitGroupsAfter(text, reCheckLabel)); s != "" {
 		inv.CheckCode = s

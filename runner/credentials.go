@@ -85,11 +85,12 @@ func CredentialFields(s *scripts.Script) []string {
 			if f, ok := strings.CutPrefix(st.Secret, "cred."); ok {
 				add(f)
 			}
-			if st.ForEachAccount != nil {
-				walk(st.ForEachAccount.Steps)
-			}
-			if st.ForEachPage != nil {
-				walk(st.ForEachPage.Steps)
+			// Every block but a branch's cases: loops, repeats, frames.
+			suffixes, lists := st.Children()
+			for i, l := range lists {
+				if !strings.HasPrefix(suffixes[i], ".branch[") {
+					walk(l)
+				}
 			}
 		}
 	}

@@ -5,14 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/internal/crashpoint"
 	"github.com/ferry-rpa/ferry/scripts"
 	"github.com/ferry-rpa/ferry/selectors"
-	"github.com/ferry-rpa/ferry/storage"
 	"github.com/rs/zerolog"
 )
 
@@ -26,23 +24,39 @@ type IngestSummary struct {
 	Problems   []string `json:"problems,omitempty"`
 }
 
-// execute performs one attempt of a run.
-func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run storage.RunRecord, attempt int) error {
+// prepared is what a run needs before it begins: its script, selector
+// file, site and login.
+type prepared struct {
+	script *scripts.Script
+	sel    *selectors.File
+	// site is where the run logs in (a name in Config.Sites): the run's
+	// own, else its script's. The script's site names its portal
+	// software, whose selector file every site of that software shares.
+	site string
+	base string // the site's base URL
+	cred ferry.Credential
+}
+
+// prepare loads what run needs. Its errors are the run's failure.
+func (r *Runner) prepare(run ferry.RunRecord) (*prepared, error) {
 	script, sel, err := scripts.LoadWith(r.cfg.ScriptsDir, r.cfg.Selectors.Get, run.Bot)
 	if err != nil {
-		return ferry.Errorf(ferry.ClassInternal, "script", "%v", err)
+		return nil, ferry.Errorf(ferry.ClassInternal, "script", "%v", err)
 	}
-	base, ok := r.cfg.Sites[script.Site]
-	if !ok {
-		return ferry.Errorf(ferry.ClassInternal, "config", "no URL configured for site %q", script.Site)
+	p := &prepared{script: script, sel: sel, site: runSite(run, script)}
+	var ok bool
+	if p.base, ok = r.cfg.Sites[p.site]; !ok {
+		return nil, ferry.Errorf(ferry.ClassInternal, "config", "no URL configured for site %q", p.site)
 	}
-	cred, err := r.cfg.Credentials.Credential(run.Login)
-	if err != nil {
-		return ferry.Errorf(ferry.ClassCredentialsRejected, "credentials", "%v", err)
+	if p.cred, err = r.cfg.Credentials.Credential(run.Login); err != nil {
+		return nil, ferry.Errorf(ferry.ClassCredentialsRejected, "credentials", "%v", err)
 	}
-	if err := r.cfg.DB.StartRun(ctx, run.ID, attempt, sel.Version); err != nil {
-		return err
-	}
+	return p, nil
+}
+
+// execute performs one attempt of a run that has begun.
+func (r *Runner) execute(ctx context.Context, log zerolog.Logger, run ferry.RunRecord, p *prepared, attempt int) error {
+	script, sel, base, cred := p.script, p.sel, p.base, p.cred
 	crashpoint.Hit("start")
 	// A retry resumes: an account whose every download an earlier attempt
 	// stored is not downloaded again; its stored files are ingested.
@@ -144,20 +158,11 @@ func (r *Runner) storeEvidence(ctx context.Context, log zerolog.Logger, runID in
 
 // downloadFormats lists the formats a script downloads per account.
 func downloadFormats(steps []scripts.Step, into map[string]bool) {
-	for _, st := range steps {
+	scripts.Walk(steps, func(st scripts.Step) {
 		if st.Download != "" {
 			into[st.Format] = true
 		}
-		for _, c := range st.Branch {
-			downloadFormats(c.Steps, into)
-		}
-		if st.ForEachAccount != nil {
-			downloadFormats(st.ForEachAccount.Steps, into)
-		}
-		if st.ForEachPage != nil {
-			downloadFormats(st.ForEachPage.Steps, into)
-		}
-	}
+	})
 }
 
 // resumable returns the downloads earlier attempts of the run stored for
@@ -187,9 +192,12 @@ func (r *Runner) resumable(ctx context.Context, runID int64, script *scripts.Scr
 		}
 		var files []stored
 		for _, a := range m {
-			if _, err := os.Stat(r.cfg.DB.ArtifactPath(a.SHA256)); err != nil {
+			// Its bytes must still be there: else download it again.
+			f, err := r.cfg.DB.OpenArtifact(ctx, a.SHA256)
+			if err != nil {
 				return nil, nil, fmt.Errorf("runner: resume run %d: artifact %s: %w", runID, a.Name, err)
 			}
+			f.Close()
 			files = append(files, stored{a})
 		}
 		sort.Slice(files, func(i, j int) bool { return files[i].artifact.ID < files[j].artifact.ID })

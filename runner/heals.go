@@ -7,7 +7,6 @@ import (
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/selectors"
-	"github.com/ferry-rpa/ferry/storage"
 	"github.com/rs/zerolog"
 )
 
@@ -44,10 +43,10 @@ func (r *Runner) fingerprints(ctx context.Context, site string) []ferry.ElementF
 
 // keepHealing stores what a run learnt: the fingerprints of the elements it
 // found and, as proposals for review, the heals it made.
-func (r *Runner) keepHealing(ctx context.Context, log zerolog.Logger, run storage.RunRecord, sel *selectors.File, res *ferry.BrowserResult[selectors.Way]) {
-	var fps []storage.StoredFingerprint
+func (r *Runner) keepHealing(ctx context.Context, log zerolog.Logger, run ferry.RunRecord, sel *selectors.File, res *ferry.BrowserResult[selectors.Way]) {
+	var fps []ferry.StoredFingerprint
 	for _, f := range res.Fingerprints {
-		fps = append(fps, storage.StoredFingerprint{Site: sel.Site, Element: f.Element, Variant: f.Variant, Page: f.Page, Data: string(f.Data), RunID: run.ID})
+		fps = append(fps, ferry.StoredFingerprint{Site: sel.Site, Element: f.Element, Variant: f.Variant, Page: f.Page, Data: string(f.Data), RunID: run.ID})
 	}
 	if err := r.cfg.DB.SaveFingerprints(ctx, fps); err != nil {
 		log.Error().Err(err).Msg("could not store fingerprints")
@@ -73,7 +72,7 @@ func (r *Runner) keepHealing(ctx context.Context, log zerolog.Logger, run storag
 		}
 		way, _ := json.Marshal(p)
 		breakdown, _ := json.Marshal(h.Breakdown)
-		rec := storage.HealRecord{Site: sel.Site, Element: h.Element, Variant: h.Variant, RunID: run.ID, Page: h.Page, Way: string(way),
+		rec := ferry.HealRecord{Site: sel.Site, Element: h.Element, Variant: h.Variant, RunID: run.ID, Page: h.Page, Way: string(way),
 			Score: h.Score, RunnerUp: h.RunnerUp, Breakdown: string(breakdown), BaseSeq: seq,
 			Diff: selectors.Diff(fmt.Sprintf("%s v%d", sel.Site, seq), "proposed", string(sel.Source), string(edited))}
 		for _, shot := range []struct {

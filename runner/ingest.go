@@ -22,7 +22,6 @@ import (
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/internal/crashpoint"
 	"github.com/ferry-rpa/ferry/statements"
-	"github.com/ferry-rpa/ferry/storage"
 )
 
 // stored is a download the run stored as an artifact; its bytes are read
@@ -39,7 +38,7 @@ const detectWindow = 64 << 10
 // The formats of one account must agree record for record; a statement
 // that does not reconcile, or that disagrees with the rows the site showed,
 // is held back.
-func (r *Runner) ingest(ctx context.Context, run storage.RunRecord, downloads []stored, rowsSeen map[string]int) (IngestSummary, error) {
+func (r *Runner) ingest(ctx context.Context, run ferry.RunRecord, downloads []stored, rowsSeen map[string]int) (IngestSummary, error) {
 	var sum IngestSummary
 	byAccount := map[string][]stored{}
 	var order []string
@@ -73,22 +72,22 @@ func (r *Runner) ingest(ctx context.Context, run storage.RunRecord, downloads []
 
 // ingestAccount checks an account's downloads and stores its statement
 // from the first of them: held, with its problem, when a check fails.
-func (r *Runner) ingestAccount(ctx context.Context, run storage.RunRecord, acct string, files []stored, rowsSeen map[string]int, sinks []string) (int, storage.SaveResult, string, error) {
+func (r *Runner) ingestAccount(ctx context.Context, run ferry.RunRecord, acct string, files []stored, rowsSeen map[string]int, sinks []string) (int, ferry.SaveResult, string, error) {
 	docs := make([]*document, len(files))
 	for i, f := range files {
 		crashpoint.Hit("parse")
 		d, err := r.check(ctx, acct, f.artifact, i == 0)
 		if err != nil {
-			return 0, storage.SaveResult{}, "", err // document changed: the artifact is kept, nothing delivered
+			return 0, ferry.SaveResult{}, "", err // document changed: the artifact is kept, nothing delivered
 		}
 		docs[i] = d
 	}
 	problem, err := verdict(ctx, acct, docs, rowsSeen)
 	if err != nil {
-		return 0, storage.SaveResult{}, "", err
+		return 0, ferry.SaveResult{}, "", err
 	}
 	p := docs[0]
-	var res storage.SaveResult
+	var res ferry.SaveResult
 	switch {
 	case problem != "":
 		res, err = r.cfg.DB.HoldStatement(ctx, run.ID, p.art.ID, p.header, p.lines, problem)
@@ -96,7 +95,7 @@ func (r *Runner) ingestAccount(ctx context.Context, run storage.RunRecord, acct 
 		res, err = r.cfg.DB.SaveStatement(ctx, run.ID, p.art.ID, *p.whole, sinks, "")
 	default:
 		res, err = r.cfg.DB.SaveStatementLines(ctx, run.ID, p.art.ID, p.header, p.stream(ctx), sinks)
-		if errors.Is(err, storage.ErrLegacyPending) {
+		if errors.Is(err, ferry.ErrLegacyPending) {
 			// Lines the previous version stored are matched on the whole
 			// statement: read it whole, this once.
 			r.cfg.Logger.Info().Str("file", p.art.Name).Msg("matching lines the previous version stored: the statement is read whole")
@@ -114,7 +113,7 @@ type document struct {
 	// hook is the runner's test hook (nil outside tests).
 	hook   func(point string)
 	art    ferry.Artifact
-	path   string
+	src    ferry.ArtifactStore // holds the artifact's bytes
 	opts   statements.Options
 	format statements.Format
 	// header is the statement without its lines; when the file does not
@@ -130,19 +129,72 @@ type document struct {
 	problem string // the file's own: it does not reconcile
 }
 
+// artifactFile is an artifact's bytes as a file, readable at any offset
+// (XLSX is a zip), with its size.
+type artifactFile struct {
+	*os.File
+	size int64
+	temp bool // a copy of bytes the store keeps elsewhere: removed at Close
+}
+
+// Close closes the file and removes it if it is a copy.
+func (f *artifactFile) Close() error {
+	err := f.File.Close()
+	if f.temp {
+		_ = os.Remove(f.Name())
+	}
+	return err
+}
+
+// open opens the document's bytes. A store that keeps them as files (on
+// disk) hands the file itself; one that keeps them elsewhere (in the
+// database) is copied to a private temporary file first, so that a large
+// download is never held in memory.
+func (d *document) open(ctx context.Context) (*artifactFile, error) {
+	fail := func(err error) error {
+		return ferry.Errorf(ferry.ClassInternal, d.art.Name, "artifact %s: %v", d.art.SHA256, err)
+	}
+	rc, err := d.src.OpenArtifact(ctx, d.art.SHA256)
+	if err != nil {
+		return nil, fail(err)
+	}
+	if f, ok := rc.(*os.File); ok {
+		info, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, fail(err)
+		}
+		return &artifactFile{File: f, size: info.Size()}, nil
+	}
+	defer rc.Close()
+	tmp, err := os.CreateTemp("", "ferry-artifact-*") // 0600
+	if err != nil {
+		return nil, fail(err)
+	}
+	af := &artifactFile{File: tmp, temp: true}
+	if af.size, err = io.Copy(tmp, rc); err == nil {
+		_, err = tmp.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		af.Close()
+		return nil, fail(err)
+	}
+	return af, nil
+}
+
 // streamed reports whether the document is read row by row.
 func (d *document) streamed() bool { return d.format == statements.CSV || d.format == statements.XLSX }
 
 // check reads a download once: its header, line count, digest and whether
 // it reconciles. keep keeps a statement read whole.
 func (r *Runner) check(ctx context.Context, acct string, a ferry.Artifact, keep bool) (*document, error) {
-	d := &document{art: a, path: r.cfg.DB.ArtifactPath(a.SHA256), opts: statements.Options{Account: acct}}
+	d := &document{art: a, src: r.cfg.DB, opts: statements.Options{Account: acct}}
 	if h := r.hook.Load(); h != nil {
 		d.hook = *h
 	}
-	f, err := os.Open(d.path)
+	f, err := d.open(ctx)
 	if err != nil {
-		return nil, ferry.Errorf(ferry.ClassInternal, a.Name, "artifact %s: %v", a.SHA256, err)
+		return nil, err
 	}
 	head := make([]byte, detectWindow)
 	n, err := io.ReadFull(f, head)
@@ -202,16 +254,12 @@ func (d *document) each(ctx context.Context, fn func(ferry.StatementLine) error)
 		}
 		return st, len(st.Lines), nil
 	}
-	f, err := os.Open(d.path)
+	f, err := d.open(ctx)
 	if err != nil {
-		return ferry.Statement{}, 0, ferry.Errorf(ferry.ClassInternal, d.art.Name, "artifact %s: %v", d.art.SHA256, err)
+		return ferry.Statement{}, 0, err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return ferry.Statement{}, 0, ferry.Errorf(ferry.ClassInternal, d.art.Name, "artifact %s: %v", d.art.SHA256, err)
-	}
-	sts, n, err := statements.Scan(ctx, d.art.Name, f, info.Size(), d.opts, fn)
+	sts, n, err := statements.Scan(ctx, d.art.Name, f, f.size, d.opts, fn)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ferry.Statement{}, n, fmt.Errorf("runner: reading %s: %w", d.art.Name, ctx.Err())
@@ -226,7 +274,12 @@ func (d *document) each(ctx context.Context, fn func(ferry.StatementLine) error)
 
 // parseWhole reads the document into memory.
 func (d *document) parseWhole(ctx context.Context) (ferry.Statement, error) {
-	data, err := os.ReadFile(d.path)
+	f, err := d.open(ctx)
+	if err != nil {
+		return ferry.Statement{}, err
+	}
+	data, err := io.ReadAll(f)
+	f.Close()
 	if err != nil {
 		return ferry.Statement{}, ferry.Errorf(ferry.ClassInternal, d.art.Name, "artifact %s: %v", d.art.SHA256, err)
 	}
@@ -242,7 +295,7 @@ func (d *document) parseWhole(ctx context.Context) (ferry.Statement, error) {
 
 // stream reads the document again for storing: the same lines the check
 // counted, or an error (which leaves nothing stored).
-func (d *document) stream(ctx context.Context) storage.StatementLines {
+func (d *document) stream(ctx context.Context) ferry.StatementLines {
 	return func(yield func(ferry.StatementLine) error) error {
 		_, n, err := d.each(ctx, func(l ferry.StatementLine) error {
 			crashpoint.Hit("line")

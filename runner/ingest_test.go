@@ -264,7 +264,7 @@ func TestIngestLegacyFallback(t *testing.T) {
 	// The reference: the statement parsed whole and saved whole.
 	ref := openIngestDB(t, legacy)
 	run, files := store(t, ref, file{"csv", cn})
-	doc := &document{art: files[0].artifact, path: ref.ArtifactPath(files[0].artifact.SHA256), format: "csv"}
+	doc := &document{art: files[0].artifact, src: ref, format: "csv"}
 	doc.opts.Account, doc.opts.Format = acct, "csv"
 	whole, err := doc.parseWhole(context.Background())
 	if err != nil {

@@ -7,6 +7,7 @@ package runner
 // reap; River's own rescuer frees their old jobs later.
 
 import (
+	"cmp"
 	"context"
 	crand "crypto/rand"
 	"encoding/hex"
@@ -60,6 +61,9 @@ func (w *runWorker) Timeout(job *river.Job[RunArgs]) time.Duration {
 	if job.Args.Timeout > 0 {
 		return job.Args.Timeout
 	}
+	if d := w.r.cfg.BotTimeouts[job.Args.Bot]; d > 0 {
+		return d
+	}
 	return w.r.cfg.RunTimeout
 }
 
@@ -74,19 +78,13 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 		// that River's rescuer freed after the run was queued again.
 		return nil
 	}
-	// Never two runs of the same bot with the same login at once: a second
-	// login can log the first out, or lock the account.
-	key := run.Bot + "\x00" + run.Login
-	mu, _ := r.locks.LoadOrStore(key, &sync.Mutex{})
-	if !mu.(*sync.Mutex).TryLock() {
-		return river.JobSnooze(2 * time.Second)
+	// A second job of a run this process is working (an orphan's old job,
+	// freed by River's rescuer while the new one works): the lease, being
+	// this process's own, would not stop it.
+	if _, busy := r.working.LoadOrStore(run.ID, struct{}{}); busy {
+		return river.JobSnooze(busyRetry)
 	}
-	defer mu.(*sync.Mutex).Unlock()
-	if other, err := r.cfg.DB.ActiveRun(ctx, run.Bot, run.Login, run.ID); err != nil {
-		return err
-	} else if other != 0 {
-		return river.JobSnooze(2 * time.Second)
-	}
+	defer r.working.Delete(run.ID)
 	// The run's own count of attempts: a run requeued after its process
 	// died, or resumed after a stop, gets a job whose count starts again.
 	attempt := max(job.Attempt, run.Attempt+1)
@@ -105,9 +103,25 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 		}
 		return river.JobSnooze(max(time.Second, time.Until(until)+time.Second))
 	}
+	p, err := r.prepare(run)
+	if err != nil {
+		return r.settle(ctx, log, run.Run, job, err, false)
+	}
+	// Never two runs of one user on one site at once (a second login can
+	// log the first out, or lock the account), and no more runs on a site
+	// than its limits allow: the store decides, atomically across every
+	// process sharing it.
+	if err := r.begin(ctx, run, p, attempt); err != nil {
+		if wait, busy := busyFor(err); busy {
+			_ = r.cfg.DB.ReleaseLease(context.WithoutCancel(ctx), run.ID, r.owner)
+			log.Debug().Err(err).Dur("retry_in", wait).Msg("waiting for the login or the site")
+			return river.JobSnooze(wait)
+		}
+		return r.settle(ctx, log, run.Run, job, err, false)
+	}
 	runCtx, release := r.hold(ctx, log, run.ID)
 	defer release() // a panic too stops the renewals; the lease stays until the error handler fails the run
-	err = r.execute(runCtx, log, run, attempt)
+	err = r.execute(runCtx, log, run, p, attempt)
 	lost := errors.Is(context.Cause(runCtx), errLeaseLost)
 	release()
 	return r.settle(ctx, log, run.Run, job, err, lost)
@@ -260,50 +274,115 @@ func (h *lifecycleHandler) HandlePanic(ctx context.Context, job *rivertype.JobRo
 	return &river.ErrorHandlerResult{SetCancelled: true}
 }
 
-// reap queues again the runs whose lease expired: their process died.
-// Holding the data directory's lock, the runner knows no other process
-// runs here, so runs leased by any other owner are orphans at once.
+// reap queues again the runs left running by a process that died: their
+// lease expired (or they never had one).
 func (r *Runner) reap(ctx context.Context) error {
-	dead := ""
-	if r.lock != nil {
-		dead = r.owner
-	}
-	orphans, err := r.cfg.DB.ExpiredLeases(ctx, time.Now(), dead)
+	orphans, err := r.cfg.DB.OrphanedRuns(ctx)
 	if err != nil {
 		return fmt.Errorf("runner: %w", err)
 	}
-	if r.lock != nil {
-		// Outbox items a dead process claimed are sent now, not when
-		// their lease runs out; this process's own claims stay.
-		n, err := r.cfg.DB.ReleaseOutboxLeases(ctx, r.deliverOwner())
+	for _, o := range orphans {
+		if err := r.requeue(ctx, o, time.Now()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// soleScan bounds how many of the newest runs reapDead looks at: runs in
+// flight are among the newest, and older ones are found by reap once
+// their lease expires.
+const soleScan = 1000
+
+// sole reports whether this runner knows it is the database's only user:
+// it holds the data directory's lock, and the database is a SQLite file
+// in that directory (a PostgreSQL database is shared by other machines).
+func (r *Runner) sole() bool { return r.lock != nil && !r.cfg.DB.Postgres() }
+
+// reapDead, at start, queues again at once the runs that a dead process
+// held, without waiting for their leases to expire: a runner that is the
+// database's only user knows that every lease but its own is a dead
+// process's (a crash, SIGKILL). That takes runs leased while queued or
+// interrupted too (their process died between taking and starting them).
+// Outbox items the dead process claimed are sent now too.
+func (r *Runner) reapDead(ctx context.Context) error {
+	if !r.sole() {
+		return nil
+	}
+	runs, err := r.cfg.DB.Runs(ctx, soleScan)
+	if err != nil {
+		return fmt.Errorf("runner: %w", err)
+	}
+	// Any lease is expired to a claim made as if at the end of time.
+	endOfTime := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, run := range runs {
+		if terminal(run.Status) {
+			continue
+		}
+		owner, _, err := r.cfg.DB.Lease(ctx, run.ID)
 		if err != nil {
 			return fmt.Errorf("runner: %w", err)
 		}
-		if n > 0 {
-			r.cfg.Logger.Warn().Int("items", n).Msg("outbox items claimed by a process that died are delivered again; the sinks skip what they already hold")
+		if owner == "" || owner == r.owner {
+			continue // free: queued runs have their job; running ones are reap's
+		}
+		if err := r.requeue(ctx, run, endOfTime); err != nil {
+			return err
 		}
 	}
-	for _, o := range orphans {
-		run, err := r.cfg.DB.Run(ctx, o.ID)
-		if err != nil {
-			return fmt.Errorf("runner: orphan %d: %w", o.ID, err)
+	// This process's own claims stay (none yet, at start).
+	n, err := r.cfg.DB.ReleaseOutboxLeases(ctx, r.deliverOwner())
+	if err != nil {
+		return fmt.Errorf("runner: %w", err)
+	}
+	if n > 0 {
+		r.cfg.Logger.Warn().Int("items", n).Msg("outbox items claimed by a process that died are delivered again; the sinks skip what they already hold")
+	}
+	return nil
+}
+
+// errNotOrphan rolls back a requeue whose run was not an orphan after all.
+var errNotOrphan = errors.New("not an orphan")
+
+// requeue queues an orphaned run again with a new job, in one
+// transaction, unless it changed since it was found: the lease, taken
+// with now as the time it is judged at, decides between processes that
+// found the same orphan (one takes it; the others find it taken, or find
+// it queued once the first committed), and is released with the run
+// queued.
+func (r *Runner) requeue(ctx context.Context, o ferry.RunRecord, now time.Time) error {
+	err := r.cfg.DB.InTx(ctx, func(ctx context.Context) error {
+		held, err := r.cfg.DB.ClaimRun(ctx, o.ID, r.owner, now, time.Now().Add(r.cfg.LeaseTTL))
+		if err != nil || !held {
+			return cmp.Or(err, errNotOrphan)
 		}
-		var requeued bool
-		err = r.cfg.DB.InTx(ctx, func(ctx context.Context) error {
-			var err error
-			if requeued, err = r.cfg.DB.RequeueOrphan(ctx, nil, o); err != nil || !requeued {
+		cur, err := r.cfg.DB.Run(ctx, o.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Status != o.Status {
+			return errNotOrphan
+		}
+		if cur.Status == ferry.RunRunning {
+			// Its class and error stay: the attempt before it may have
+			// failed for a reason worth seeing.
+			if err := r.cfg.DB.RequeueRun(ctx, o.ID, cur.Class, cur.Error); err != nil {
 				return err
 			}
-			_, err = r.client.Insert(ctx, r.runArgs(o.ID, run.Bot), &river.InsertOpts{MaxAttempts: r.cfg.MaxAttempts})
+		}
+		if err := r.cfg.DB.ReleaseLease(ctx, o.ID, r.owner); err != nil {
 			return err
-		})
-		if err != nil {
-			return fmt.Errorf("runner: requeue orphaned run %d: %w", o.ID, err)
 		}
-		if requeued {
-			r.cfg.Logger.Warn().Int64("run_id", o.ID).Str("owner", o.Owner).Msg("run left running by a process that died is run again; it resumes from what it stored")
-		}
+		_, err = r.client.Insert(ctx, r.runArgs(o.ID, cur.Bot), &river.InsertOpts{MaxAttempts: r.cfg.MaxAttempts})
+		return err
+	})
+	switch {
+	case errors.Is(err, errNotOrphan):
+		return nil
+	case err != nil:
+		return fmt.Errorf("runner: requeue orphaned run %d: %w", o.ID, err)
 	}
+	r.cfg.Logger.Warn().Int64("run_id", o.ID).Str("status", string(o.Status)).Msg("run left by a process that died is run again; it resumes from what it stored")
 	return nil
 }
 

@@ -34,7 +34,10 @@ func TestSessionExpiryResumes(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}()
-	e := setup(t, t.TempDir(), bank, nil)
+	// Steps get time enough that only the session's expiry fails an
+	// attempt: under -race on a busy machine, the sandbox renders a PDF
+	// in 3–4 s, and a download that outlasts the step would add an attempt.
+	e := setup(t, t.TempDir(), bank, func(c *runner.Config) { c.StepTimeout = 30 * time.Second })
 	run := e.run(t, "demobank-zhangwei")
 	if run.Status != ferry.RunSucceeded || run.Attempt != 2 {
 		t.Fatalf("got %s after %d attempts (%s %s), want success on attempt 2", run.Status, run.Attempt, run.Class, run.Error)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,6 @@ import (
 	"github.com/ferry-rpa/ferry/delivery"
 	"github.com/ferry-rpa/ferry/scripts"
 	"github.com/ferry-rpa/ferry/selectors"
-	"github.com/ferry-rpa/ferry/storage"
 	"github.com/riverqueue/river"
 	"github.com/robfig/cron/v3"
 	"github.com/rs/zerolog"
@@ -48,13 +48,24 @@ type Schedule struct {
 	Bot   string `yaml:"bot"`
 	Login string `yaml:"login"`
 	Cron  string `yaml:"cron"`
+	// Site is the site (a name in Config.Sites) the bot logs in to: one
+	// script serves every site of its portal software. Empty: the
+	// script's own site.
+	Site string `yaml:"site,omitempty"`
+	// Params are values of the bot's own parameters (see scripts'
+	// params:), checked against the script when the runner starts.
+	Params map[string]string `yaml:"params,omitempty"`
 }
 
 // Config wires a Runner.
 type Config struct {
-	DB           *storage.DB
-	Browser      Engine
-	Sites        map[string]string // site name → base URL
+	// DB is the database: storage.DB on SQLite or PostgreSQL in Ferry.
+	DB      Store
+	Browser Engine
+	Sites   map[string]string // site name → base URL
+	// SiteLimits are the sites' limits by site name (none for a site
+	// without an entry), held across every process sharing the database.
+	SiteLimits   map[string]ferry.SiteLimits
 	Credentials  Credentials
 	ScriptsDir   string
 	SelectorsDir string
@@ -64,10 +75,12 @@ type Config struct {
 	// HealPolicy is "off", "propose" or "read_only" (the default).
 	HealPolicy string
 	// LockPath, when set, is a file the runner locks for its lifetime: one
-	// runner per data directory. Holding it, the runner knows that runs
-	// leased by any other process were left by one that died (a crash,
-	// SIGKILL), and runs them again at once instead of waiting for their
-	// leases to expire.
+	// runner per data directory. Holding it on a SQLite database (which
+	// only processes of this data directory use), the runner knows at
+	// start that runs leased by any other process were left by one that
+	// died (a crash, SIGKILL), and runs them again at once instead of
+	// waiting for their leases to expire. On PostgreSQL, which other
+	// machines share, only expired leases make orphans.
 	LockPath string
 	// LeaseTTL is how long a running run's lease lasts without renewal
 	// (default 60 s); LeaseRenew how often its worker renews it (default
@@ -83,7 +96,8 @@ type Config struct {
 	// ReservePath is a file of ReserveBytes (default 1 MiB) kept on the
 	// data directory's filesystem and deleted when the disk fills, so that
 	// the failure can still be recorded (default: "ferry.reserve" beside
-	// the database; "-" for none).
+	// LockPath, in the data directory; none without LockPath; "-" for
+	// none).
 	ReservePath  string
 	ReserveBytes int64
 	// Author is recorded with selector versions the runner loads
@@ -106,9 +120,10 @@ type Config struct {
 type Runner struct {
 	lock   *os.File
 	cfg    Config
-	client *storage.Queue
+	client Queue
 	scheds map[string]scheduled
-	locks  sync.Map // bot+login → *sync.Mutex
+	// working holds the ids of the runs this process's workers work now.
+	working sync.Map
 	// owner names this runner in run leases: unique per process and start.
 	owner string
 	// cutting is set when Stop's grace period is over and the runs still
@@ -135,7 +150,12 @@ type scheduled struct {
 // the run's status and lease decide which of them works it.
 type RunArgs struct {
 	RunID int64 `json:"run_id"`
-	// Timeout bounds the run (0: the runner's RunTimeout).
+	// Bot is the run's bot: without Timeout, the worker bounds the run by
+	// its own configuration's time limit for the bot (a run handed over by
+	// another process knows none).
+	Bot string `json:"bot,omitempty"`
+	// Timeout bounds the run (0: the worker's limit for Bot, else its
+	// RunTimeout).
 	Timeout time.Duration `json:"timeout,omitempty"`
 }
 
@@ -193,8 +213,11 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	if cfg.CatchUpEvery == 0 {
 		cfg.CatchUpEvery = time.Minute
 	}
-	if cfg.ReservePath == "" && cfg.DB.Path != "" && !cfg.DB.Postgres() {
-		cfg.ReservePath = filepath.Join(filepath.Dir(cfg.DB.Path), "ferry.reserve")
+	if cfg.DB == nil {
+		return nil, errors.New("runner: no database (Config.DB)")
+	}
+	if cfg.ReservePath == "" && cfg.LockPath != "" {
+		cfg.ReservePath = filepath.Join(filepath.Dir(cfg.LockPath), "ferry.reserve")
 	}
 	if cfg.ReserveBytes == 0 {
 		cfg.ReserveBytes = 1 << 20
@@ -205,6 +228,11 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 			return nil, fmt.Errorf("runner: bot %q: timeout %s must be positive", bot, d)
 		}
 		longest = max(longest, d)
+	}
+	for site, l := range cfg.SiteLimits {
+		if l.MaxConcurrent < 0 || l.MinInterval < 0 {
+			return nil, fmt.Errorf("runner: site %q: limits %+v must not be negative", site, l)
+		}
 	}
 	if cfg.Selectors == nil {
 		cfg.Selectors = selectors.NewRegistry(cfg.SelectorsDir)
@@ -229,13 +257,13 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		log.Error().Str("site", site).Str("file", path).Err(err).Msg("edited selector file rejected; the previous version keeps serving")
 	}
 	r := &Runner{cfg: cfg, scheds: map[string]scheduled{}, owner: newOwner()}
-	// River runs on the database's own driver (storage.Queue): the
+	// River runs on the database's own driver (the store's queue): the
 	// runner names no driver and no transaction type.
 	if err := cfg.DB.MigrateRiver(ctx); err != nil {
 		return nil, fmt.Errorf("runner: %w", err)
 	}
 	if cfg.LockPath != "" {
-		f, err := os.OpenFile(cfg.LockPath, os.O_CREATE|os.O_RDWR, 0o644)
+		f, err := os.OpenFile(cfg.LockPath, os.O_CREATE|os.O_RDWR, 0o600)
 		if err != nil {
 			return nil, fmt.Errorf("runner: lock: %w", err)
 		}
@@ -251,7 +279,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	river.AddWorker(workers, &deliverWorker{r: r})
 	var periodic []*river.PeriodicJob
 	for _, s := range cfg.Schedules {
-		spec, err := cron.ParseStandard(s.Cron)
+		spec, err := parseSpec(s.Cron)
 		if err != nil {
 			return nil, fmt.Errorf("runner: schedule %q: cron %q: %w", s.ID, s.Cron, err)
 		}
@@ -261,7 +289,14 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		if _, dup := r.scheds[s.ID]; dup {
 			return nil, fmt.Errorf("runner: schedule id %q used twice", s.ID)
 		}
-		if _, _, err := scripts.LoadWith(cfg.ScriptsDir, cfg.Selectors.Get, s.Bot); err != nil {
+		script, _, err := scripts.LoadWith(cfg.ScriptsDir, cfg.Selectors.Get, s.Bot)
+		if err != nil {
+			return nil, fmt.Errorf("runner: schedule %q: %w", s.ID, err)
+		}
+		if _, err := script.ResolveParams(s.Params, cfg.Now()); err != nil {
+			return nil, fmt.Errorf("runner: schedule %q: %w", s.ID, err)
+		}
+		if err := r.checkSite(s.Site); err != nil {
 			return nil, fmt.Errorf("runner: schedule %q: %w", s.ID, err)
 		}
 		sc := scheduled{s, spec}
@@ -297,7 +332,36 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 }
 
 // lastSlot is the latest time at or before now that spec fires.
+// parseSpec reads a schedule's cron spec. An interval (@every 15m) is
+// laid on a fixed grid (time.Truncate's: multiples of the interval from
+// the zero time), so that its slots are the same for every process,
+// before and after a restart or a change of leader. robfig's own @every
+// counts from whenever it is asked, so no two processes would agree on a
+// slot, and catch-up would invent one at every look.
+func parseSpec(text string) (cron.Schedule, error) {
+	spec, err := cron.ParseStandard(text)
+	if err != nil {
+		return nil, err
+	}
+	if every, ok := spec.(cron.ConstantDelaySchedule); ok {
+		return gridSchedule{every.Delay}, nil
+	}
+	return spec, nil
+}
+
+// gridSchedule fires at the multiples of its interval since the zero time
+// (time.Truncate's grid).
+type gridSchedule struct{ every time.Duration }
+
+// Next returns the first multiple of the interval after t.
+func (g gridSchedule) Next(t time.Time) time.Time {
+	return t.Truncate(g.every).Add(g.every)
+}
+
 func lastSlot(spec cron.Schedule, now time.Time) time.Time {
+	if g, ok := spec.(gridSchedule); ok {
+		return now.Truncate(g.every)
+	}
 	// Walk forward from far enough back; cron has no "previous".
 	var last time.Time
 	for _, back := range []time.Duration{25 * time.Hour, 8 * 24 * time.Hour, 366 * 24 * time.Hour} {
@@ -319,6 +383,9 @@ func (r *Runner) Start(ctx context.Context) error {
 	r.bg, r.stopBG = context.WithCancel(context.WithoutCancel(ctx))
 	if err := r.makeReserve(); err != nil {
 		r.cfg.Logger.Warn().Err(err).Msg("no disk reserve: a full disk may leave a run unrecorded")
+	}
+	if err := r.reapDead(ctx); err != nil {
+		return err
 	}
 	if err := r.reap(ctx); err != nil {
 		return err
@@ -408,7 +475,7 @@ func (r *Runner) catchUp(ctx context.Context) error {
 			return err
 		}
 		if !known {
-			if err := r.cfg.DB.SetScheduleSlot(ctx, nil, s.ID, s.Cron, slot); err != nil {
+			if err := r.cfg.DB.AdvanceScheduleSlot(ctx, s.ID, s.Cron, slot); err != nil {
 				return err
 			}
 			continue
@@ -432,22 +499,22 @@ func (r *Runner) fireSlot(ctx context.Context, s scheduled, slot time.Time) erro
 	if ss, ok := s.spec.(*cron.SpecSchedule); ok && ss.Location != nil {
 		loc = ss.Location
 	}
-	p, err := r.resolveParams(s.Bot, ferry.RunParams{}, slot.In(loc))
+	p, err := r.resolveParams(s.Bot, ferry.RunParams{Values: maps.Clone(s.Params)}, slot.In(loc))
 	if err != nil {
 		return river.JobCancel(err)
 	}
 	err = r.cfg.DB.InTx(ctx, func(ctx context.Context) error {
-		id, err := r.cfg.DB.NewRun(ctx, ferry.Run{Bot: s.Bot, Login: s.Login, Schedule: s.ID, Slot: slot, Params: p})
+		id, err := r.cfg.DB.NewRun(ctx, ferry.Run{Bot: s.Bot, Login: s.Login, Site: s.Site, Schedule: s.ID, Slot: slot, Params: p})
 		if err != nil {
 			return err
 		}
-		if err := r.cfg.DB.SetScheduleSlot(ctx, nil, s.ID, s.Cron, slot); err != nil {
+		if err := r.cfg.DB.AdvanceScheduleSlot(ctx, s.ID, s.Cron, slot); err != nil {
 			return err
 		}
 		_, err = r.client.Insert(ctx, r.runArgs(id, s.Bot), &river.InsertOpts{MaxAttempts: r.cfg.MaxAttempts})
 		return err
 	})
-	if errors.Is(err, storage.ErrSlotTaken) {
+	if errors.Is(err, ferry.ErrSlotTaken) {
 		r.cfg.Logger.Info().Str("schedule", s.ID).Time("slot", slot).Msg("slot already ran")
 		return nil
 	}
@@ -456,13 +523,16 @@ func (r *Runner) fireSlot(ctx context.Context, s scheduled, slot time.Time) erro
 
 // runArgs is the job of a run of bot, with the bot's time limit.
 func (r *Runner) runArgs(id int64, bot string) RunArgs {
-	return RunArgs{RunID: id, Timeout: r.cfg.BotTimeouts[bot]}
+	return RunArgs{RunID: id, Bot: bot, Timeout: r.cfg.BotTimeouts[bot]}
 }
 
 // Request asks for an ad-hoc run.
 type Request struct {
-	Bot    string
-	Login  string
+	Bot   string
+	Login string
+	// Site is the site (a name in Config.Sites) to log in to; empty: the
+	// script's own.
+	Site   string
 	Params ferry.RunParams
 }
 
@@ -473,24 +543,7 @@ func (r *Runner) resolveParams(bot string, p ferry.RunParams, at time.Time) (fer
 	if err != nil {
 		return p, err
 	}
-	for _, f := range []struct {
-		name string
-		d    *ferry.Date
-	}{{"from", &p.From}, {"to", &p.To}} {
-		if f.d.IsZero() {
-			def := s.Defaults[f.name]
-			if def == "" {
-				def = "yesterday"
-			}
-			if *f.d, err = scripts.RelativeDate(def, at); err != nil {
-				return p, err
-			}
-		}
-	}
-	if p.To.Before(p.From) {
-		return p, fmt.Errorf("runner: period %s to %s ends before it starts", p.From, p.To)
-	}
-	return p, nil
+	return s.ResolveRun(p, at)
 }
 
 // Enqueue records an ad-hoc run and queues it in one transaction.
@@ -502,10 +555,13 @@ func (r *Runner) Enqueue(ctx context.Context, req Request) (int64, error) {
 	if _, err := r.cfg.Credentials.Credential(req.Login); err != nil {
 		return 0, err
 	}
+	if err := r.checkSite(req.Site); err != nil {
+		return 0, err
+	}
 	var id int64
 	err = r.cfg.DB.InTx(ctx, func(ctx context.Context) error {
 		var err error
-		if id, err = r.cfg.DB.NewRun(ctx, ferry.Run{Bot: req.Bot, Login: req.Login, Params: p}); err != nil {
+		if id, err = r.cfg.DB.NewRun(ctx, ferry.Run{Bot: req.Bot, Login: req.Login, Site: req.Site, Params: p}); err != nil {
 			return err
 		}
 		_, err = r.client.Insert(ctx, r.runArgs(id, req.Bot), &river.InsertOpts{MaxAttempts: r.cfg.MaxAttempts})
@@ -517,7 +573,7 @@ func (r *Runner) Enqueue(ctx context.Context, req Request) (int64, error) {
 // Wait blocks until the run has ended (succeeded, failed or held) and
 // returns it, or until ctx ends. An interrupted run has not ended: it
 // resumes at the next start.
-func (r *Runner) Wait(ctx context.Context, id int64) (storage.RunRecord, error) {
+func (r *Runner) Wait(ctx context.Context, id int64) (ferry.RunRecord, error) {
 	for {
 		run, err := r.cfg.DB.Run(ctx, id)
 		if err != nil {

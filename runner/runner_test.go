@@ -74,7 +74,7 @@ func setup(t *testing.T, dir string, bank *sandbox.Bank, mod func(*runner.Config
 	jsonl := filepath.Join(dir, "records.jsonl")
 	cfg := runner.Config{DB: db, Browser: browser, Sites: map[string]string{"demobank": base}, Credentials: creds(),
 		Sinks: []delivery.Sink{&delivery.JSONLines{Path: jsonl}}, RetryBase: 300 * time.Millisecond,
-		StepTimeout: 5 * time.Second, Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)}
+		StepTimeout: 5 * time.Second, ReservePath: filepath.Join(dir, "ferry.reserve"), Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)}
 	if mod != nil {
 		mod(&cfg)
 	}

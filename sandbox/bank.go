@@ -196,11 +196,17 @@ func (b *Bank) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Serve starts the bank on addr (for example "127.0.0.1:0") and returns its
 // base URL and a function that stops it.
 func (b *Bank) Serve(addr string) (baseURL string, stop func(), err error) {
+	return Serve(addr, b)
+}
+
+// Serve serves h on addr, as every sandbox portal is served: it returns
+// the base URL and a function that stops the server and waits for it.
+func Serve(addr string, h http.Handler) (baseURL string, stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", nil, fmt.Errorf("sandbox: listen %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: b, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

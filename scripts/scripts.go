@@ -32,11 +32,15 @@ type Script struct {
 	Credential  string            `yaml:"credential"`
 	Description string            `yaml:"description"`
 	Defaults    map[string]string `yaml:"defaults"`
-	Steps       []Step            `yaml:"steps"`
-	Path        string            `yaml:"-"`
+	// Params are the bot's own parameters, by name: typed, with defaults,
+	// given per run (RunParams.Values) and used as ${param.NAME}.
+	Params map[string]Param `yaml:"params"`
+	Steps  []Step           `yaml:"steps"`
+	Path   string           `yaml:"-"`
 }
 
-// Step is one action. Exactly one of the action fields is set.
+// Step is one action. Exactly one of the action fields is set; the other
+// fields qualify it.
 type Step struct {
 	Open           string    `yaml:"open,omitempty"`
 	Fill           string    `yaml:"fill,omitempty"`
@@ -50,6 +54,26 @@ type Step struct {
 	Branch         []Case    `yaml:"branch,omitempty"`
 	ForEachAccount *Accounts `yaml:"for_each_account,omitempty"`
 	ForEachPage    *Pages    `yaml:"for_each_page,omitempty"`
+	// Press types keys: "Enter", "Tab Tab Enter", "Control+a" (into On, or
+	// wherever the focus is).
+	Press string `yaml:"press,omitempty"`
+	// WaitIdle waits for the page to settle: loaded, no requests in
+	// flight, the DOM quiet.
+	WaitIdle bool `yaml:"wait_idle,omitempty"`
+	// WaitURL waits until the page's full URL matches this regular
+	// expression.
+	WaitURL string `yaml:"wait_url,omitempty"`
+	// WaitText waits until this text shows in the page (or in Within).
+	WaitText string `yaml:"wait_text,omitempty"`
+	// InFrame runs Steps inside the iframe this element names.
+	InFrame string `yaml:"in_frame,omitempty"`
+	// Repeat runs steps while or until an element is present, at most Max
+	// times.
+	Repeat *Repeat `yaml:"repeat,omitempty"`
+	// Assert checks an element: its text, a pattern, attributes.
+	Assert string `yaml:"assert,omitempty"`
+	// Extract reads an element's text (or attribute) into ${var.INTO}.
+	Extract string `yaml:"extract,omitempty"`
 
 	Value   string        `yaml:"value,omitempty"`  // fill, select
 	Secret  string        `yaml:"secret,omitempty"` // totp: the credential field with the seed
@@ -59,6 +83,27 @@ type Step struct {
 	// statement; it submits and pays nothing): the healer may repair it
 	// within the run.
 	ReadOnly bool `yaml:"read_only,omitempty"`
+
+	On      string   `yaml:"on,omitempty"`      // press: the element that gets the keys
+	Steps   []Step   `yaml:"steps,omitempty"`   // in_frame
+	Text    string   `yaml:"text,omitempty"`    // assert: the text, whitespace collapsed
+	Matches string   `yaml:"matches,omitempty"` // assert: a regular expression the text matches
+	Attr    *AttrArg `yaml:"attr,omitempty"`    // assert: {name: value}; extract: a name
+	Into    string   `yaml:"into,omitempty"`    // extract: the variable
+	Pattern string   `yaml:"pattern,omitempty"` // extract: a regular expression; its first group is kept
+
+	// Within scopes the step's lookups to inside this element.
+	Within string `yaml:"within,omitempty"`
+	// Frame runs the step's lookups inside the iframe this element names.
+	Frame string `yaml:"frame,omitempty"`
+	// Optional skips the step, saying so in the trace, when what it looks
+	// for is not there within its timeout.
+	Optional bool `yaml:"optional,omitempty"`
+	// Retry runs a failing step again, a bounded number of times.
+	Retry *Retry `yaml:"retry,omitempty"`
+
+	// Line is where the step starts in its file.
+	Line int `yaml:"-"`
 }
 
 // Case is one outcome a branch waits for: the first whose element appears
@@ -68,6 +113,7 @@ type Case struct {
 	Fail    string `yaml:"fail,omitempty"`
 	Message string `yaml:"message,omitempty"`
 	Steps   []Step `yaml:"steps,omitempty"`
+	Line    int    `yaml:"-"`
 }
 
 // Accounts repeats steps for each account: the run's accounts if given,
@@ -85,6 +131,49 @@ type Pages struct {
 	Max   int    `yaml:"max,omitempty"`
 }
 
+// Repeat runs Steps while an element is present (While) or until one is
+// (Until), checking before each round. More than Max rounds is an error.
+type Repeat struct {
+	While string `yaml:"while,omitempty"`
+	Until string `yaml:"until,omitempty"`
+	Max   int    `yaml:"max"`
+	Steps []Step `yaml:"steps"`
+}
+
+// Condition returns the element the loop tests and whether the loop runs
+// while it is present (else until it is).
+func (r Repeat) Condition() (element string, while bool) {
+	if r.While != "" {
+		return r.While, true
+	}
+	return r.Until, false
+}
+
+// Retry runs a failing step up to Attempts times in all, Delay apart.
+type Retry struct {
+	Attempts int           `yaml:"attempts"`
+	Delay    time.Duration `yaml:"delay,omitempty"`
+}
+
+// AttrArg is the attr of a step: an attribute name (extract) or a map of
+// attribute names to the values they must have (assert).
+type AttrArg struct {
+	Name   string
+	Values map[string]string
+}
+
+// UnmarshalYAML reads either form.
+func (a *AttrArg) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		a.Name = n.Value
+		return nil
+	case yaml.MappingNode:
+		return n.Decode(&a.Values)
+	}
+	return fmt.Errorf("line %d: attr is an attribute name or a map of names to values", n.Line)
+}
+
 type stepAction struct {
 	name, target string
 	set          bool
@@ -93,22 +182,30 @@ type stepAction struct {
 // actions lists every action field with whether it is set: the one place
 // that knows a step's actions.
 func (s Step) actions() []stepAction {
-	var acct, next string
+	var acct, next, cond string
 	if s.ForEachAccount != nil {
 		acct = s.ForEachAccount.OptionsOf
 	}
 	if s.ForEachPage != nil {
 		next = s.ForEachPage.Next
 	}
+	if s.Repeat != nil {
+		cond, _ = s.Repeat.Condition()
+	}
 	return []stepAction{
 		{"open", s.Open, s.Open != ""}, {"fill", s.Fill, s.Fill != ""}, {"click", s.Click, s.Click != ""},
 		{"select", s.Select, s.Select != ""}, {"wait", s.Wait, s.Wait != ""}, {"wait_gone", s.WaitGone, s.WaitGone != ""},
 		{"totp", s.TOTP, s.TOTP != ""}, {"download", s.Download, s.Download != ""}, {"count_rows", s.CountRows, s.CountRows != ""},
 		{"branch", "", s.Branch != nil}, {"for_each_account", acct, s.ForEachAccount != nil}, {"for_each_page", next, s.ForEachPage != nil},
+		{"press", s.On, s.Press != ""}, {"wait_idle", "", s.WaitIdle}, {"wait_url", "", s.WaitURL != ""},
+		{"wait_text", s.Within, s.WaitText != ""}, {"in_frame", s.InFrame, s.InFrame != ""}, {"repeat", cond, s.Repeat != nil},
+		{"assert", s.Assert, s.Assert != ""}, {"extract", s.Extract, s.Extract != ""},
 	}
 }
 
-// Action returns the step's action name and its element or URL.
+// Action returns the step's action name and its element or URL (press:
+// the element given by on; wait_text: the within element; repeat: the
+// condition's element).
 func (s Step) Action() (action, target string) {
 	for _, a := range s.actions() {
 		if a.set {
@@ -118,12 +215,46 @@ func (s Step) Action() (action, target string) {
 	return "", ""
 }
 
-var varRef = regexp.MustCompile(`\$\{([a-z_.]+)\}`)
+// Children returns the lists of steps nested in a step, each with a
+// label (".branch[1].steps", ".repeat.steps") for messages.
+func (s Step) Children() (suffixes []string, lists [][]Step) {
+	for j, c := range s.Branch {
+		suffixes, lists = append(suffixes, fmt.Sprintf(".branch[%d].steps", j)), append(lists, c.Steps)
+	}
+	if s.ForEachAccount != nil {
+		suffixes, lists = append(suffixes, ".for_each_account.steps"), append(lists, s.ForEachAccount.Steps)
+	}
+	if s.ForEachPage != nil {
+		suffixes, lists = append(suffixes, ".for_each_page.steps"), append(lists, s.ForEachPage.Steps)
+	}
+	if s.Repeat != nil {
+		suffixes, lists = append(suffixes, ".repeat.steps"), append(lists, s.Repeat.Steps)
+	}
+	if s.InFrame != "" {
+		suffixes, lists = append(suffixes, ".steps"), append(lists, s.Steps)
+	}
+	return suffixes, lists
+}
 
-// Variables a script may use.
-var knownVars = map[string]bool{"site.url": true, "from": true, "to": true, "account": true, "cred.user": true, "cred.password": true}
+// Walk calls fn for every step of steps and of the blocks nested in them,
+// in document order: the one walker callers need (credential fields,
+// download formats), so a new block kind is not missed.
+func Walk(steps []Step, fn func(Step)) {
+	for _, st := range steps {
+		fn(st)
+		_, lists := st.Children()
+		for _, l := range lists {
+			Walk(l, fn)
+		}
+	}
+}
+
+// varRef finds variable uses; anything between ${ and } is checked, so a
+// misspelt name is an error rather than text.
+var varRef = regexp.MustCompile(`\$\{([^}]*)\}`)
 
 // Parse reads a script and checks it against its site's selector file.
+// Errors name the file and line.
 func Parse(path string, data []byte, sel *selectors.File) (*Script, error) {
 	var s Script
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -132,135 +263,14 @@ func Parse(path string, data []byte, sel *selectors.File) (*Script, error) {
 		return nil, fmt.Errorf("scripts: %s: %w", path, err)
 	}
 	s.Path = path
-	var errs []error
-	bad := func(where, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("scripts: %s: %s: %s", path, where, fmt.Sprintf(format, args...)))
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err == nil && len(doc.Content) > 0 {
+		setLines(&s, doc.Content[0])
 	}
-	if s.Bot == "" || s.Site == "" {
-		bad("top", "bot and site are required")
-	}
-	if sel != nil && sel.Site != s.Site {
-		bad("top", "script is for site %q but the selector file is for %q", s.Site, sel.Site)
-	}
-	for k, v := range s.Defaults {
-		if k != "from" && k != "to" {
-			bad("defaults", "unknown parameter %q (want from, to)", k)
-		}
-		if _, err := RelativeDate(v, time.Now()); err != nil {
-			bad("defaults."+k, "%v", err)
-		}
-	}
-	element := func(where, name string, many bool) {
-		if sel == nil {
-			return
-		}
-		el, ok := sel.Elements[name]
-		if !ok {
-			bad(where, "element %q is not in %s", name, sel.Path)
-			return
-		}
-		if el.Many != many {
-			if many {
-				bad(where, "element %q must be declared many: true to count rows", name)
-			} else {
-				bad(where, "element %q is a collection (many: true); a step needs a single element", name)
-			}
-		}
-	}
-	vars := func(where, text string, inLoop bool) {
-		for _, m := range varRef.FindAllStringSubmatch(text, -1) {
-			if !knownVars[m[1]] {
-				bad(where, "unknown variable ${%s}", m[1])
-			}
-			if m[1] == "account" && !inLoop {
-				bad(where, "${account} is only set inside for_each_account")
-			}
-		}
-	}
-	var walk func(prefix string, steps []Step, inLoop bool)
-	walk = func(prefix string, steps []Step, inLoop bool) {
-		for i, st := range steps {
-			where := fmt.Sprintf("%s[%d]", prefix, i)
-			action, target := st.Action()
-			n := 0
-			for _, a := range st.actions() {
-				if a.set {
-					n++
-				}
-			}
-			if n != 1 {
-				bad(where, "a step needs exactly one action, found %d", n)
-				continue
-			}
-			if st.ReadOnly && action != "click" {
-				bad(where, "read_only marks a click; %s steps are read-only or not by their nature", action)
-			}
-			switch action {
-			case "open":
-				vars(where, target, inLoop)
-				if !strings.HasPrefix(target, "${site.url}") {
-					bad(where, "open must start with ${site.url}: a script never hard-codes a host")
-				}
-			case "fill", "select":
-				element(where, target, false)
-				vars(where, st.Value, inLoop)
-				if st.Value == "" {
-					bad(where, "%s needs a value", action)
-				}
-				if strings.Contains(st.Value, "${cred.") && st.Value != "${cred.user}" && st.Value != "${cred.password}" {
-					bad(where, "a credential must fill a field whole")
-				}
-			case "click", "wait", "wait_gone":
-				element(where, target, false)
-			case "totp":
-				element(where, target, false)
-				if !strings.HasPrefix(st.Secret, "cred.") {
-					bad(where, "totp needs secret: cred.FIELD")
-				}
-			case "download":
-				element(where, target, false)
-				switch st.Format {
-				case "xlsx", "csv", "pdf":
-				default:
-					bad(where, "download format %q (want xlsx, csv or pdf)", st.Format)
-				}
-			case "count_rows":
-				element(where, target, true)
-			case "branch":
-				if len(st.Branch) == 0 {
-					bad(where, "branch has no cases")
-				}
-				for j, c := range st.Branch {
-					cw := fmt.Sprintf("%s.branch[%d]", where, j)
-					element(cw, c.When, false)
-					if c.Fail != "" {
-						switch ferry.FailureClass(c.Fail) {
-						case ferry.ClassCredentialsRejected, ferry.ClassSiteUnavailable, ferry.ClassSessionExpired, ferry.ClassSiteChanged, ferry.ClassInputNeeded:
-						default:
-							bad(cw, "unknown failure class %q", c.Fail)
-						}
-						if len(c.Steps) > 0 {
-							bad(cw, "a failing case has no steps")
-						}
-					}
-					walk(cw+".steps", c.Steps, inLoop)
-				}
-			case "for_each_account":
-				element(where, target, false)
-				walk(where+".steps", st.ForEachAccount.Steps, true)
-			case "for_each_page":
-				element(where, target, false)
-				walk(where+".steps", st.ForEachPage.Steps, inLoop)
-			}
-		}
-	}
-	walk("steps", s.Steps, false)
-	if len(s.Steps) == 0 {
-		bad("steps", "no steps")
-	}
-	if len(errs) > 0 {
-		sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
-		return nil, errors.Join(errs...)
+	c := &checker{path: path, sel: sel, script: &s, set: map[string]bool{}}
+	c.check()
+	if len(c.errs) > 0 {
+		return nil, errors.Join(c.errs...)
 	}
 	return &s, nil
 }
@@ -366,7 +376,8 @@ type Ref struct {
 
 // elementKeys are the script keys whose value names an element.
 var elementKeys = map[string]bool{"fill": true, "click": true, "select": true, "wait": true, "wait_gone": true, "totp": true,
-	"download": true, "count_rows": true, "when": true, "options_of": true, "next": true}
+	"download": true, "count_rows": true, "when": true, "options_of": true, "next": true,
+	"on": true, "within": true, "frame": true, "in_frame": true, "while": true, "until": true, "assert": true, "extract": true}
 
 // ElementRefs lists every element a script names, with its line.
 func ElementRefs(path string, data []byte) ([]Ref, error) {
@@ -375,11 +386,18 @@ func ElementRefs(path string, data []byte) ([]Ref, error) {
 		return nil, fmt.Errorf("scripts: %s: %w", path, err)
 	}
 	var out []Ref
+	var top *yaml.Node
+	if len(doc.Content) > 0 {
+		top = doc.Content[0]
+	}
 	var walk func(n *yaml.Node)
 	walk = func(n *yaml.Node) {
 		if n.Kind == yaml.MappingNode {
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				k, v := n.Content[i], n.Content[i+1]
+				if n == top && k.Value == "params" {
+					continue // parameter names are the author's, not elements
+				}
 				if elementKeys[k.Value] && v.Kind == yaml.ScalarNode {
 					out = append(out, Ref{Name: v.Value, Path: path, Line: v.Line})
 				}
@@ -437,4 +455,32 @@ func SiteRefs(dir, site string) ([]Ref, error) {
 		out = append(out, refs...)
 	}
 	return out, nil
+}
+
+// Vars lists the variables text uses, by name ("param.days"), in order.
+func Vars(text string) []string {
+	var out []string
+	for _, m := range varRef.FindAllStringSubmatch(text, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// ExpandRegexp replaces ${name} variables in a regular expression, each
+// value quoted so that it matches itself.
+func ExpandRegexp(text string, vars map[string]string) string {
+	return varRef.ReplaceAllStringFunc(text, func(m string) string {
+		return regexp.QuoteMeta(vars[m[2:len(m)-1]])
+	})
+}
+
+// Texts returns the step's fields that may hold variables, by field name.
+func (s Step) Texts() map[string]string {
+	out := map[string]string{"open": s.Open, "value": s.Value, "wait_url": s.WaitURL, "wait_text": s.WaitText, "text": s.Text, "matches": s.Matches}
+	if s.Attr != nil {
+		for k, v := range s.Attr.Values {
+			out["attr."+k] = v
+		}
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/runner"
@@ -38,8 +39,11 @@ func (e *HeldError) Error() string {
 
 // RunRequest is an ad-hoc run as an operator asks for it.
 type RunRequest struct {
-	Bot    string
-	Login  string // "" for the first configured login, by name
+	Bot   string
+	Login string // "" for the first configured login, by name
+	// Site is the configured site to log in to ("" for the script's own):
+	// one script serves every site of its portal software.
+	Site   string
 	Params ferry.RunParams
 }
 
@@ -82,7 +86,12 @@ func (s *Service) PlanRun(creds runner.StaticCredentials, req RunRequest) (runne
 	if err := runner.CheckCredential(cred, runner.CredentialFields(script)); err != nil {
 		return runner.Request{}, fmt.Errorf("run %s as %s: %w", req.Bot, login, err)
 	}
-	return runner.Request{Bot: req.Bot, Login: login, Params: req.Params}, nil
+	// Bad parameters stop the run before any browser starts; the runner
+	// resolves them again when it queues the run.
+	if _, err := script.ResolveRun(req.Params, time.Now()); err != nil {
+		return runner.Request{}, &InvalidError{fmt.Errorf("run %s: %w", req.Bot, err)}
+	}
+	return runner.Request{Bot: req.Bot, Login: login, Site: req.Site, Params: req.Params}, nil
 }
 
 // StartRun plans a run (see PlanRun) and queues it, returning its id and

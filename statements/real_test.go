@@ -3,10 +3,8 @@ package statements_test
 import (
 	"bytes"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -42,61 +40,6 @@ var realRefusals = map[string]struct {
 	// a file of numbers with no MT940 field at all.
 	"mt940-rs/unexpected_tag.sta":    {ferry.ClassDocumentChanged, "names no account (:25:)"},
 	"mt940-rs/invalid_statement.sta": {ferry.ClassDocumentChanged, "no MT940 fields"},
-}
-
-// realFiles lists the data files under dir (not README.md, LICENSE-* or
-// golden files), relative to dir, sorted. A golden file whose document
-// is gone fails the test.
-func realFiles(t *testing.T, dir string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		base := d.Name()
-		if strings.HasSuffix(base, ".golden") {
-			// A golden file outlives its document only by mistake.
-			if _, err := os.Stat(strings.TrimSuffix(p, ".golden")); err != nil {
-				t.Errorf("%s: golden file without its document", p)
-			}
-			return nil
-		}
-		if base == "README.md" || strings.HasPrefix(base, "LICENSE") {
-			return nil
-		}
-		rel, _ := filepath.Rel(dir, p)
-		out = append(out, filepath.ToSlash(rel))
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// checkProvenance fails the test for a file that its directory's README.md
-// does not name, or a directory without a README.md: every real file must
-// say where it came from and under which licence.
-func checkProvenance(t *testing.T, dir string, files []string) {
-	t.Helper()
-	readmes := map[string]string{}
-	for _, rel := range files {
-		sub := filepath.Dir(filepath.FromSlash(rel))
-		text, ok := readmes[sub]
-		if !ok {
-			b, err := os.ReadFile(filepath.Join(dir, sub, "README.md"))
-			if err != nil {
-				t.Errorf("%s: no README.md with the source and licence of its files: %v", filepath.Join(dir, sub), err)
-			}
-			text = string(b)
-			readmes[sub] = text
-		}
-		if !strings.Contains(text, "`"+filepath.Base(rel)+"`") {
-			t.Errorf("%s: %s/README.md does not name it", rel, sub)
-		}
-	}
 }
 
 // renderReal writes statements for a golden file: each statement's
@@ -143,11 +86,11 @@ func renderReal(sts []ferry.Statement) []byte {
 // files Ferry must refuse are in realRefusals.
 func TestRealStatements(t *testing.T) {
 	t.Parallel()
-	files := realFiles(t, realDir)
+	files := testenv.RealFiles(t, realDir)
 	if len(files) < 30 {
 		t.Fatalf("found %d real statement files in %s", len(files), realDir)
 	}
-	checkProvenance(t, realDir, files)
+	testenv.CheckProvenance(t, realDir, files)
 	for _, rel := range files {
 		t.Run(rel, func(t *testing.T) {
 			t.Parallel()

@@ -63,30 +63,30 @@ func (d *DB) Claim(ctx context.Context, sink, owner string, limit int, lease tim
 		sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 		return out, nil
 	}
-	err := d.tx(ctx, func(tx txer) error {
-		// On PostgreSQL the rows are locked as they are selected, skipping
-		// those another claimer has locked; a row another claimer leased
-		// and committed after this statement's snapshot is re-read when
-		// locked, and dropped as no longer free.
-		rows, err := tx.QueryContext(ctx, `SELECT id, sink, dedup_key, payload, attempts FROM outbox WHERE `+free+` ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
-			sink, nowS, nowS, limit)
-		if err != nil {
-			return err
-		}
-		if err := scan(rows); err != nil || len(out) == 0 {
-			return err
-		}
-		ids := make([]int64, len(out))
-		for i, it := range out {
-			ids[i] = it.ID
-		}
-		in, idArgs := d.inIDs(ids)
-		_, err = tx.ExecContext(ctx, `UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id `+in, append([]any{owner, until}, idArgs...)...)
-		return err
-	})
+	// PostgreSQL: one statement, so one round trip. The CTE locks the
+	// rows it selects, skipping those another claimer has locked; a row
+	// another claimer leased and committed after this statement's snapshot
+	// is re-read when locked, and dropped as no longer free. MATERIALIZED
+	// makes it run once, whatever the plan of the UPDATE around it.
+	// The lower bound on id changes no answer (every pending row of the
+	// sink is at or above it) but starts the walk at the first pending
+	// row: delivered rows pile up below it for ever, and a plan that walks
+	// the primary key in order read them all on every claim (134 ms a
+	// claim over 10,000 delivered rows).
+	rows, err := d.conn(ctx).QueryContext(ctx, `WITH picked AS MATERIALIZED (
+			SELECT id FROM outbox
+			WHERE id >= (SELECT COALESCE(MIN(id), 0) FROM outbox WHERE sink = ? AND status = 'pending') AND `+free+`
+			ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
+		UPDATE outbox SET lease_owner = ?, lease_until = ? FROM picked WHERE outbox.id = picked.id
+		RETURNING outbox.id, outbox.sink, outbox.dedup_key, outbox.payload, outbox.attempts`,
+		sink, sink, nowS, nowS, limit, owner, until)
+	if err == nil {
+		err = scan(rows)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("storage: outbox claim (sink %s): %w", sink, err)
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
 }
 

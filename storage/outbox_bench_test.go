@@ -19,7 +19,7 @@ func BenchmarkOutbox(b *testing.B) {
 		name string
 		open func(testing.TB, bool, func() time.Time) *storage.DB
 	}{{"SQLite", openSQLite}, {"Postgres", openPostgres}} {
-		for _, batch := range []int{100, 500} {
+		for _, batch := range []int{100, 200, 500} {
 			b.Run(fmt.Sprintf("%s/batch=%d", db.name, batch), func(b *testing.B) {
 				benchOutbox(b, db.open(b, false, nil), batch)
 			})

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/ferry-rpa/ferry/internal/jobqueue"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -29,6 +30,19 @@ import (
 func (d *DB) MigrateRiver(ctx context.Context) error {
 	var err error
 	if d.Postgres() {
+		// Several processes starting at once on a fresh database would
+		// each apply River's migrations and collide on the functions they
+		// create: one at a time, under a session lock held on a connection
+		// of its own while the migrator uses the pool.
+		conn, aerr := d.Pool.Acquire(ctx)
+		if aerr != nil {
+			return fmt.Errorf("storage: river migrations on %s: %w", d.Path, aerr)
+		}
+		defer conn.Release()
+		if _, aerr := conn.Exec(ctx, `SELECT pg_advisory_lock(7419260002)`); aerr != nil {
+			return fmt.Errorf("storage: river migrations on %s: lock: %w", d.Path, aerr)
+		}
+		defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(7419260002)`)
 		var m *rivermigrate.Migrator[pgx.Tx]
 		if m, err = rivermigrate.New(riverpgxv5.New(d.Pool), nil); err == nil {
 			_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
@@ -54,7 +68,7 @@ type Queue struct {
 
 // NewQueue returns a River client configured by cfg on d's driver. A cfg
 // without Queues gives a client that only inserts.
-func (d *DB) NewQueue(cfg *river.Config) (*Queue, error) {
+func (d *DB) NewQueue(cfg *river.Config) (jobqueue.Queue, error) {
 	q := &Queue{d: d}
 	var err error
 	if d.Postgres() {

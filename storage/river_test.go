@@ -122,3 +122,37 @@ func riverJobs(t *testing.T, db *storage.DB) int {
 	}
 	return n
 }
+
+// Several processes starting at once on a fresh PostgreSQL database each
+// apply River's migrations: one at a time, none fails.
+func TestRiverMigrationsConcurrent(t *testing.T) {
+	t.Parallel()
+	url := pg.Database(t)
+	ctx := context.Background()
+	const n = 3
+	dbs := make([]*storage.DB, n)
+	for i := range dbs {
+		db, err := storage.OpenWith(ctx, storage.Options{DSN: url, ArtifactsInDatabase: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		dbs[i] = db
+	}
+	errs := make(chan error, n)
+	for _, db := range dbs {
+		go func() { errs <- db.MigrateRiver(ctx) }()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatalf("concurrent River migrations: %v", err)
+		}
+	}
+	q, err := dbs[0].NewQueue(&river.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Insert(ctx, runArgs{RunID: 1}, nil); err != nil {
+		t.Fatalf("insert after the migrations: %v", err)
+	}
+}

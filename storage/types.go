@@ -43,4 +43,5 @@ var (
 	_ ferry.ArtifactStore = (*DB)(nil)
 	_ ferry.RecordStore   = (*DB)(nil)
 	_ ferry.SelectorStore = (*DB)(nil)
+	_ ferry.RunLeaseStore = (*DB)(nil)
 )

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ferry-rpa/ferry/delivery"
+	"os"
 
 	"github.com/ferry-rpa/ferry/bots"
 	"github.com/ferry-rpa/ferry/runner"
@@ -23,20 +25,15 @@ type app struct {
 // commands that run bots or record something.
 func openDB(ctx context.Context, cfg *Config) (*storage.DB, error) {
 	d := service.DataDir(cfg.DataDir)
-	db, err := storage.OpenWith(ctx, storage.Options{DSN: cfg.database(), ArtifactsDir: cfg.artifactsDir(), ArtifactsInDatabase: cfg.artifactsInDatabase()})
+	db, err := storage.OpenWith(ctx, cfg.storageOptions())
 	return db, d.Locked(err)
 }
 
-// openExisting opens the data directory's database only if there is one:
-// read-only commands never create files. It returns *service.NoDatabaseError
-// otherwise.
+// openExisting opens the data directory's database only if there is one,
+// creating no file or directory: read-only commands never create files. It
+// returns *service.NoDatabaseError otherwise.
 func openExisting(ctx context.Context, cfg *Config) (*storage.DB, error) {
-	if !cfg.postgres() {
-		if err := service.DataDir(cfg.DataDir).CheckExists(); err != nil {
-			return nil, err
-		}
-	}
-	return openDB(ctx, cfg)
+	return service.OpenExistingWith(ctx, service.DataDir(cfg.DataDir), cfg.storageOptions())
 }
 
 // noDatabase reports whether err says there is no database yet, telling
@@ -55,12 +52,12 @@ func newService(db *storage.DB, cfg *Config) *service.Service {
 	return &service.Service{Store: db, SelectorsDir: cfg.SelectorsDir, ScriptsDir: cfg.ScriptsDir}
 }
 
-func launchBrowser(ctx context.Context, bin string, log zerolog.Logger) (*bots.Browser, error) {
-	b, err := bots.Launch(ctx, bots.BrowserOptions{Bin: bin, Logger: log})
-	if errors.Is(err, bots.ErrNoBrowser) {
-		return nil, &exitError{exitMissingDependency, err}
-	}
-	return b, err
+// runnerConfig is the runner's configuration from ferry.yaml: every key
+// that reaches the runner passes here.
+func runnerConfig(cfg *Config, db runner.Store, br runner.Engine, creds runner.Credentials, sinks []delivery.Sink, log zerolog.Logger) runner.Config {
+	return runner.Config{DB: db, Browser: br, Sites: cfg.Sites, Credentials: creds, ScriptsDir: cfg.ScriptsDir,
+		SelectorsDir: cfg.SelectorsDir, Sinks: sinks, Schedules: cfg.Schedules, Workers: cfg.Workers, Logger: log,
+		LockPath: service.DataDir(cfg.DataDir).Lock(), SiteLimits: cfg.siteLimits(), BotTimeouts: cfg.botTimeouts()}
 }
 
 // openApp wires storage, the browser and the runner from a config. It
@@ -71,6 +68,12 @@ func openApp(ctx context.Context, cfg *Config, creds runner.Credentials, log zer
 	if err := dir.CheckFree(); err != nil {
 		return nil, err
 	}
+	// The data directory holds the runner's lock (and, on SQLite, the
+	// database): made here, since a PostgreSQL database with its artifacts
+	// inside makes nothing in it.
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
 	db, err := openDB(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -80,14 +83,12 @@ func openApp(ctx context.Context, cfg *Config, creds runner.Credentials, log zer
 		db.Close()
 		return nil, err
 	}
-	br, err := launchBrowser(ctx, cfg.Chromium, log)
+	br, err := launchBrowser(ctx, cfg, log)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	rc := runner.Config{DB: db, Browser: br, Sites: cfg.Sites, Credentials: creds, ScriptsDir: cfg.ScriptsDir,
-		SelectorsDir: cfg.SelectorsDir, Sinks: sinks, Schedules: cfg.Schedules, Workers: cfg.Workers, Logger: log,
-		LockPath: dir.Lock()}
+	rc := runnerConfig(cfg, db, br, creds, sinks, log)
 	if mod != nil {
 		mod(&rc)
 	}

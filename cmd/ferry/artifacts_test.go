@@ -84,3 +84,29 @@ func TestArtifactsWhereConfigured(t *testing.T) {
 		}
 	}
 }
+
+// A schedule's params: are checked against the bot's declared parameters
+// when the config loads, with the line.
+func TestScheduleParamsChecked(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "ferry.yaml")
+	cfg := `sites:
+  demobank: http://127.0.0.1:8700
+credentials:
+  lina: {user: lina, password: pw, totp: seed}
+schedules:
+  - id: nightly
+    bot: demobank-statements
+    login: lina
+    cron: "@every 1h"
+    params: {branch: east}
+`
+	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := loadConfig(p, "")
+	var ce *configError
+	if !errors.As(err, &ce) || ce.line != 10 || !strings.Contains(err.Error(), `unknown parameter "branch"`) {
+		t.Fatalf("got %v, want an unknown parameter error on line 10", err)
+	}
+}

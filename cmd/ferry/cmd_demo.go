@@ -47,7 +47,7 @@ Needs Debian's chromium package (make demo installs it when run as root).`,
 }
 
 func runDemo(ctx context.Context, g *globals, o demoOptions) error {
-	params, err := parseParams(o.from, o.to, nil)
+	params, err := parseParams(o.from, o.to, nil, nil)
 	if err != nil {
 		return err
 	}

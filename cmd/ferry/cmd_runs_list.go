@@ -19,12 +19,8 @@ so and creates nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			g := e.g
-			cfg, err := g.loadConfig(e.dataDir)
-			if err != nil {
-				return err
-			}
 			views := []runJSON{}
-			db, err := openExisting(cmd.Context(), cfg)
+			db, err := e.open(cmd.Context())
 			if g.noDatabase(err) {
 				if g.json {
 					return g.printJSON(views)

@@ -19,11 +19,7 @@ func (e *runsEnv) showCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cfg, err := g.loadConfig(e.dataDir)
-			if err != nil {
-				return err
-			}
-			db, err := openExisting(cmd.Context(), cfg)
+			db, err := e.open(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -59,7 +59,7 @@ func (e *selectorsEnv) testCmd() *cobra.Command {
 				return err
 			}
 			log := e.g.logger()
-			br, err := launchBrowser(ctx, cfg.Chromium, log)
+			br, err := launchBrowser(ctx, cfg, log)
 			if err != nil {
 				return err
 			}

@@ -85,7 +85,7 @@ are listed as not seen: the canary does not provoke them.`,
 			cred := creds[login]
 			ctx := cmd.Context()
 			log := e.g.logger()
-			br, err := launchBrowser(ctx, cfg.Chromium, log)
+			br, err := launchBrowser(ctx, cfg, log)
 			if err != nil {
 				return err
 			}

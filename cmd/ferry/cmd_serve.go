@@ -33,6 +33,13 @@ SIGTERM lets running jobs finish (up to a minute), then stops.`,
 			if err != nil {
 				return err
 			}
+			var con *runningConsole
+			if cfg.Console.Addr != "" {
+				if con, err = startConsole(cfg.Console, a, cfg, creds, log); err != nil {
+					_ = a.close(context.Background())
+					return err
+				}
+			}
 			log.Info().Str("config", cfg.path).Int("schedules", len(cfg.Schedules)).Str("data_dir", cfg.DataDir).Msg("ferry serving")
 			for _, s := range cfg.Schedules {
 				fmt.Fprintf(g.stdout, "schedule %s: %s as %s at %q\n", s.ID, s.Bot, s.Login, s.Cron)
@@ -41,6 +48,9 @@ SIGTERM lets running jobs finish (up to a minute), then stops.`,
 			log.Info().Msg("stopping: letting running jobs finish")
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
+			if con != nil {
+				con.stop(ctx)
+			}
 			return a.close(ctx)
 		},
 	}

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"github.com/ferry-rpa/ferry/storage"
 	"io"
 	"net/url"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/delivery"
@@ -50,7 +52,7 @@ type Config struct {
 	SelectorsDir string                      `yaml:"selectors_dir"`
 	Chromium     string                      `yaml:"chromium"`
 	Workers      int                         `yaml:"workers"`
-	Sites        map[string]string           `yaml:"sites"`
+	Sites        map[string]string           `yaml:"-"` // site name → base URL, from SiteEntries
 	Credentials  map[string]CredentialConfig `yaml:"credentials"`
 	Schedules    []runner.Schedule           `yaml:"schedules"`
 	Sinks        struct {
@@ -69,8 +71,89 @@ type Config struct {
 			Mapping string `yaml:"mapping"`
 		} `yaml:"hledger"`
 	} `yaml:"sinks"`
+
+	// SiteEntries are the portals Ferry logs in to, by name (sites: in the
+	// file): a base URL, or {url, max_concurrent, min_interval}.
+	SiteEntries map[string]SiteConfig `yaml:"sites"`
+	// Bots holds per-bot settings, by bot (script) name.
+	Bots map[string]BotConfig `yaml:"bots"`
+	// Browser is a remote browser to run the bots in (see BrowserConfig).
+	Browser BrowserConfig `yaml:"browser"`
+	// Console is the web console serve serves (see ConsoleConfig); none
+	// without an address.
+	Console ConsoleConfig `yaml:"console"`
+
 	path string     // the file, or embeddedConfigName
 	doc  *yaml.Node // the parsed file, for the lines of errors found after decoding
+}
+
+// SiteConfig is one entry of sites: in ferry.yaml: the site's base URL
+// ("name: https://…"), or a mapping with the URL and limits that hold
+// across every Ferry process sharing the database, so that the bank never
+// sees a burst of logins.
+type SiteConfig struct {
+	URL string
+	// MaxConcurrent is how many runs may be logged in to the site at once
+	// (0: no limit).
+	MaxConcurrent int
+	// MinInterval is the least time between two runs' logins on the site
+	// (0: none).
+	MinInterval time.Duration
+}
+
+// UnmarshalYAML reads "URL" or {url: URL, max_concurrent: N, min_interval:
+// 30s}. It checks the mapping's keys itself, since yaml.v3 does not pass
+// KnownFields down to a custom unmarshaler.
+func (s *SiteConfig) UnmarshalYAML(n *yaml.Node) error {
+	bad := func(line int, format string, args ...any) error {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %s", line, fmt.Sprintf(format, args...))}}
+	}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return bad(n.Line, "a site is a URL or {url: URL, max_concurrent: N, min_interval: DURATION}")
+		}
+		s.URL = n.Value
+		return nil
+	case yaml.MappingNode:
+	default:
+		return bad(n.Line, "a site is a URL or {url: URL, max_concurrent: N, min_interval: DURATION}")
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if v.Kind != yaml.ScalarNode {
+			return bad(v.Line, "%s: want a single value", k.Value)
+		}
+		switch k.Value {
+		case "url":
+			s.URL = v.Value
+		case "max_concurrent":
+			c, err := strconv.Atoi(v.Value)
+			if err != nil || c < 0 {
+				return bad(v.Line, "max_concurrent: %q is not a whole number of runs, 0 or more (0: no limit)", v.Value)
+			}
+			s.MaxConcurrent = c
+		case "min_interval":
+			d, err := time.ParseDuration(v.Value)
+			if err != nil || d < 0 {
+				return bad(v.Line, "min_interval: %q is not a duration such as 30s or 2m, 0 or more (0: none)", v.Value)
+			}
+			s.MinInterval = d
+		default:
+			return bad(k.Line, "unknown key %q in a site (want url, max_concurrent or min_interval)", k.Value)
+		}
+	}
+	if s.URL == "" {
+		return bad(n.Line, "the site has no url")
+	}
+	return nil
+}
+
+// BotConfig is one entry of bots: in ferry.yaml.
+type BotConfig struct {
+	// Timeout bounds a run of the bot (default: 30 minutes). A bot that
+	// waits for a person (a second factor, an approval) can be given hours.
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // embeddedConfigName names the built-in configuration in errors.
@@ -220,7 +303,10 @@ var unknownFieldRe = regexp.MustCompile(`^field (\S+) not found in type main\.(\
 var decodedTypes = map[string]string{
 	"Config":           "the config",
 	"CredentialConfig": "a credential (it has user, password and totp)",
+	"BotConfig":        "a bot (it has timeout)",
 	"EndpointConfig":   "an endpoint",
+	"BrowserConfig":    "browser (it has remote)",
+	"ConsoleConfig":    "console (it has addr and secure_cookies)",
 }
 
 // yamlErrors turns a yaml.v3 error into config errors with file and line.
@@ -278,6 +364,12 @@ func loadConfig(path, dataDir string) (*Config, error) {
 		}
 	}
 	c.path, c.doc = name, &doc
+	if c.SiteEntries != nil {
+		c.Sites = make(map[string]string, len(c.SiteEntries))
+		for name, s := range c.SiteEntries {
+			c.Sites[name] = s.URL
+		}
+	}
 	if c.DataDir == "" {
 		c.DataDir = ".ferry"
 	}
@@ -371,7 +463,15 @@ func (c *Config) check() error {
 	for name, u := range c.Sites {
 		pu, err := url.Parse(u)
 		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
-			errs = append(errs, c.errAt("sites.%s: %q is not an http(s) URL", name, u)("sites", name))
+			errs = append(errs, c.errAt("sites.%s: %q is not an http(s) URL", name, u)("sites", name, "url"))
+		}
+	}
+	for name, b := range c.Bots {
+		if b.Timeout <= 0 {
+			errs = append(errs, c.errAt("bots.%s: timeout must be a positive duration such as 4h (it bounds each run of the bot)", name)("bots", name, "timeout"))
+		}
+		if _, _, err := scripts.Load(c.ScriptsDir, c.SelectorsDir, name); err != nil {
+			errs = append(errs, c.errAt("bots.%s: %v", name, err)("bots", name))
 		}
 	}
 	for name, cr := range c.Credentials {
@@ -396,15 +496,28 @@ func (c *Config) check() error {
 			errs = append(errs, c.errAt("schedule %s: cron %q: %v", s.ID, s.Cron, err)(at("cron")...))
 		}
 		script, _, err := scripts.Load(c.ScriptsDir, c.SelectorsDir, s.Bot)
-		if err != nil {
+		switch {
+		case err != nil:
 			errs = append(errs, c.errAt("schedule %s: bot %q: %v", s.ID, s.Bot, err)(at("bot")...))
-		} else if _, ok := c.Sites[script.Site]; !ok {
-			errs = append(errs, c.errAt("schedule %s: bot %s logs into site %q, which sites: does not list", s.ID, s.Bot, script.Site)(at("bot")...))
+		case s.Site != "":
+			if _, ok := c.Sites[s.Site]; !ok {
+				errs = append(errs, c.errAt("schedule %s: site %q is not in sites:", s.ID, s.Site)(at("site")...))
+			}
+		default:
+			if _, ok := c.Sites[script.Site]; !ok {
+				errs = append(errs, c.errAt("schedule %s: bot %s logs into site %q, which sites: does not list (or name the site with site:)", s.ID, s.Bot, script.Site)(at("bot")...))
+			}
 		}
 		if _, ok := c.Credentials[s.Login]; !ok {
 			errs = append(errs, c.errAt("schedule %s: login %q is not in credentials:", s.ID, s.Login)(at("login")...))
 		}
+		if script != nil {
+			if _, err := script.ResolveParams(s.Params, time.Now()); err != nil {
+				errs = append(errs, c.errAt("schedule %s: params: %v", s.ID, err)(at("params")...))
+			}
+		}
 	}
+	errs = append(errs, c.checkBrowser()...)
 	// In file order, whatever order the maps were walked in.
 	slices.SortStableFunc(errs, func(a, b *configError) int { return a.line - b.line })
 	out := make([]error, len(errs))
@@ -607,6 +720,11 @@ func (c *Config) database() string {
 	return service.DataDir(c.DataDir).Database()
 }
 
+// storageOptions say which database to open and where its artifacts are.
+func (c *Config) storageOptions() storage.Options {
+	return storage.Options{DSN: c.database(), ArtifactsDir: c.artifactsDir(), ArtifactsInDatabase: c.artifactsInDatabase()}
+}
+
 // artifactsInDatabase reports whether artifact bytes live in the database.
 func (c *Config) artifactsInDatabase() bool {
 	return c.Artifacts == "database" || (c.Artifacts == "" && c.postgres())
@@ -643,4 +761,26 @@ func (c *Config) checkArtifacts() []*configError {
 // postgres reports whether the state is in PostgreSQL.
 func (c *Config) postgres() bool {
 	return strings.HasPrefix(c.Database, "postgres://") || strings.HasPrefix(c.Database, "postgresql://")
+}
+
+// botTimeouts is each configured bot's run time limit, for
+// runner.Config.BotTimeouts.
+func (c *Config) botTimeouts() map[string]time.Duration {
+	out := make(map[string]time.Duration, len(c.Bots))
+	for name, b := range c.Bots {
+		out[name] = b.Timeout
+	}
+	return out
+}
+
+// siteLimits is each configured site's limits, for runner.Config.SiteLimits
+// (sites without limits are left out).
+func (c *Config) siteLimits() map[string]ferry.SiteLimits {
+	out := map[string]ferry.SiteLimits{}
+	for name, s := range c.SiteEntries {
+		if s.MaxConcurrent > 0 || s.MinInterval > 0 {
+			out[name] = ferry.SiteLimits{MaxConcurrent: s.MaxConcurrent, MinInterval: s.MinInterval}
+		}
+	}
+	return out
 }

@@ -33,6 +33,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run", "no-such-bot"}, `no bot "no-such-bot"`},
 		{[]string{"runs", "show", "abc"}, "not a number"},
 		{[]string{"run", "demobank-statements", "--bogus"}, "unknown flag"},
+		{[]string{"run", "demobank-statements", "--sandbox", "--data", t.TempDir(), "--param", "branch=east"}, `unknown parameter "branch" (the bot declares: none)`},
+		{[]string{"run", "demobank-statements", "--param", "noequals"}, "want NAME=VALUE"},
+		{[]string{"run", "demobank-statements", "--site", "nowhere"}, "--site nowhere: no such site"},
 	} {
 		code, _, stderr := ferryCmd(t, tc.args...)
 		if code != exitUsage || !strings.Contains(stderr, tc.want) {

@@ -24,6 +24,7 @@ import (
 type Store interface {
 	ferry.Transactor
 	ferry.RunStore
+	ferry.RunLeaseStore
 	ferry.ArtifactStore
 	ferry.RecordStore
 	ferry.SelectorStore
@@ -46,6 +47,7 @@ type Harness struct {
 // Run runs the whole suite.
 func Run(t *testing.T, h Harness) {
 	t.Run("Runs", func(t *testing.T) { runs(t, h) })
+	t.Run("RunLeases", func(t *testing.T) { runLeases(t, h) })
 	t.Run("Tx", func(t *testing.T) { transactions(t, h) })
 	t.Run("Artifacts", func(t *testing.T) { Artifacts(t, h) })
 	t.Run("Records", func(t *testing.T) { records(t, h) })

@@ -1,0 +1,55 @@
+package console
+
+import "github.com/ferry-rpa/ferry"
+
+// Access says who may use an endpoint.
+type Access struct {
+	// Public endpoints need no login (the login page, assets, health).
+	Public bool
+	// Roles may use the endpoint; every other role gets 403. Empty on a
+	// non-public endpoint: nobody may.
+	Roles []ferry.Role
+}
+
+// Matrix is the permission matrix, the one place that says which role may
+// use which endpoint (a route pattern as the router registers it). An
+// endpoint without an entry is denied to everyone: the RBAC test fails on
+// a registered route the matrix does not name.
+func Matrix() map[string]Access {
+	var (
+		all     = []ferry.Role{ferry.RoleViewer, ferry.RoleFinance, ferry.RoleOps, ferry.RoleAdmin}
+		finance = []ferry.Role{ferry.RoleFinance, ferry.RoleOps, ferry.RoleAdmin}
+		admin   = []ferry.Role{ferry.RoleAdmin}
+		public  = Access{Public: true}
+	)
+	return map[string]Access{
+		"GET /login":         public,
+		"POST /login":        public,
+		"GET /assets/":       public,
+		"GET /healthz":       public,
+		"POST /logout":       {Roles: all},
+		"GET /{$}":           {Roles: all},
+		"GET /runs":          {Roles: all},
+		"GET /runs/{id}":     {Roles: all},
+		"POST /runs":         {Roles: finance},
+		"GET /users":         {Roles: admin},
+		"POST /users":        {Roles: admin},
+		"POST /users/{id}":   {Roles: admin},
+		"GET /audit":         {Roles: admin},
+		"GET /audit/export":  {Roles: admin},
+		"GET /api/runs":      {Roles: all},
+		"GET /api/runs/{id}": {Roles: all},
+		"POST /api/runs":     {Roles: finance},
+		"GET /api/audit":     {Roles: admin},
+	}
+}
+
+// allows reports whether role may use an endpoint with access a.
+func (a Access) allows(role ferry.Role) bool {
+	for _, r := range a.Roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
