@@ -32,7 +32,7 @@ func testdataDir() string {
 // layout, where the navigation pane spans the page until its scripts size
 // it and the top menu hides behind a toggle. The `chromium:` config key
 // takes the same wrapper.
-func wideChromium(t *testing.T) string {
+func wideChromium(t testing.TB) string {
 	t.Helper()
 	bin := testenv.Tool(t, "chromium", "chromium")
 	p := filepath.Join(t.TempDir(), "chromium-wide")
@@ -43,52 +43,74 @@ func wideChromium(t *testing.T) string {
 	return p
 }
 
-// botRun runs bot once through the runner (River queue, SQLite store,
-// Chromium, the JSON Lines sink) against site at base, and returns the
-// finished run, its store and the records file. stepTimeout bounds each
-// step (Ferry's default is 15 s).
-func botRun(t *testing.T, bot, site, base string, cred ferry.Credential, stepTimeout time.Duration) (storage.RunRecord, *storage.DB, string) {
-	t.Helper()
+// harness is a runner (River queue, SQLite store, Chromium, the JSON
+// Lines sink) for one site, started once for any number of runs.
+type harness struct {
+	r     *runner.Runner
+	db    *storage.DB
+	jsonl string
+	site  string
+}
+
+// newHarness starts a runner for site at base. stepTimeout bounds each
+// step (Ferry's default is 15 s); maxAttempts is the runner's (1: a
+// failed run is not retried, as the soak counts first attempts).
+func newHarness(tb testing.TB, site, base string, cred ferry.Credential, stepTimeout time.Duration, maxAttempts int, log zerolog.Logger) *harness {
+	tb.Helper()
 	ctx := context.Background()
-	br, err := bots.Launch(ctx, bots.BrowserOptions{Bin: wideChromium(t), Logger: zerolog.Nop()})
+	br, err := bots.Launch(ctx, bots.BrowserOptions{Bin: wideChromium(tb), Logger: zerolog.Nop()})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { _ = br.Close() })
-	dir := t.TempDir()
+	tb.Cleanup(func() { _ = br.Close() })
+	dir := tb.TempDir()
 	db, err := storage.Open(ctx, filepath.Join(dir, "ferry.db"), filepath.Join(dir, "artifacts"), nil)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	jsonl := filepath.Join(dir, "records.jsonl")
 	r, err := runner.New(ctx, runner.Config{DB: db, Browser: br, Sites: map[string]string{site: base},
 		Credentials: runner.StaticCredentials{site: cred}, Sinks: []delivery.Sink{&delivery.JSONLines{Path: jsonl}},
 		ScriptsDir: filepath.Join(testdataDir(), "scripts"), SelectorsDir: filepath.Join(testdataDir(), "selectors"),
-		RetryBase: 300 * time.Millisecond, StepTimeout: stepTimeout,
-		Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)})
+		RetryBase: 300 * time.Millisecond, StepTimeout: stepTimeout, MaxAttempts: maxAttempts, Logger: log})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := r.Start(ctx); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = r.Stop(sctx)
 		db.Close()
 	})
-	rctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	return &harness{r: r, db: db, jsonl: jsonl, site: site}
+}
+
+// run runs bot once and returns the finished run.
+func (h *harness) run(tb testing.TB, bot string) ferry.RunRecord {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	id, err := r.Enqueue(rctx, runner.Request{Bot: bot, Login: site})
+	id, err := h.r.Enqueue(ctx, runner.Request{Bot: bot, Login: h.site})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	run, err := r.Wait(rctx, id)
+	run, err := h.r.Wait(ctx, id)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	return run, db, jsonl
+	return run
+}
+
+// botRun runs bot once through a new harness (the runner retries
+// transient failures) and returns the finished run, its store and the
+// records file.
+func botRun(t *testing.T, bot, site, base string, cred ferry.Credential, stepTimeout time.Duration) (ferry.RunRecord, *storage.DB, string) {
+	t.Helper()
+	h := newHarness(t, site, base, cred, stepTimeout, 0, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel))
+	return h.run(t, bot), h.db, h.jsonl
 }
 
 // record is the part of a delivered statement line the tests check.
@@ -98,7 +120,7 @@ type record struct {
 
 // waitRecords reads the records file once it holds want records, or
 // after 30 s: the runner delivers after it marks the run finished.
-func waitRecords(t *testing.T, path string, want int) []record {
+func waitRecords(t testing.TB, path string, want int) []record {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -111,7 +133,7 @@ func waitRecords(t *testing.T, path string, want int) []record {
 }
 
 // readRecords reads the JSON Lines sink's file (none yet: no records).
-func readRecords(t *testing.T, path string) []record {
+func readRecords(t testing.TB, path string) []record {
 	t.Helper()
 	f, err := os.Open(path)
 	if os.IsNotExist(err) {
