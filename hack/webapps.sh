@@ -4,12 +4,12 @@
 #   - from Debian: phpmyadmin over mariadb-server, served by php-cli's
 #     built-in server (php-mysql for mysqli);
 #   - from npm, into ${FERRY_WEBAPPS_CACHE:-~/.cache/ferry-webapps}:
-#     @actual-app/sync-server (Actual Budget; it serves @actual-app/web) and
-#     playwright-core (the Playwright reference in testdata/webapps/playwright,
+#     node-red (a single-page editor behind a login; plain JavaScript, no
+#     native build: about a minute from nothing) and playwright-core (the Playwright reference in testdata/webapps/playwright,
 #     driving Debian's chromium: no browser download).
 # Exit 3 when something is missing and cannot be installed (not root).
 set -euo pipefail
-ACTUAL_VERSION=26.9.0      # internal/webapps.ActualVersion
+NODERED_VERSION=4.1.8      # internal/webapps.NodeREDVersion (5.x needs Node 22)
 PLAYWRIGHT_VERSION=1.65.1  # testdata/webapps/playwright/package.json
 cache="${FERRY_WEBAPPS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ferry-webapps}"
 
@@ -21,11 +21,6 @@ php -m 2>/dev/null | grep -qx mysqli || need+=(php-mysql)
 [ -f /usr/share/phpmyadmin/index.php ] || need+=(phpmyadmin)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
-# better-sqlite3, bcrypt and argon2 (Actual's server) build from source
-# when npm cannot fetch their prebuilt binaries.
-command -v make >/dev/null 2>&1 || need+=(make)
-command -v g++ >/dev/null 2>&1 || need+=(g++)
-command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -54,5 +49,5 @@ npm_install() {
   (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --loglevel=error "$pkg@$version" >/dev/null) ||
     { echo "npm could not install $pkg@$version into $dir" >&2; exit 3; }
 }
-npm_install actual @actual-app/sync-server "$ACTUAL_VERSION"
+npm_install node-red node-red "$NODERED_VERSION"
 npm_install playwright playwright-core "$PLAYWRIGHT_VERSION"

@@ -208,20 +208,34 @@ func TestPhpMyAdminBot(t *testing.T) {
 	}
 }
 
-// TestActualBot runs the YAML bot actual-login against Actual's
-// single-page client: the client-side /login route, the password, the
-// route the client moves to without a page load. Its export cannot be a
-// YAML bot yet (a blob: download; testdata/webapps/future).
-func TestActualBot(t *testing.T) {
-	a := StartActual(t)
-	// The client's first load is a large bundle: on a busy 2-core machine
-	// its load event comes after Ferry's default 15 s step timeout.
-	run, _, _ := botRun(t, "actual-login", "actual", a.URL,
-		ferry.Credential{Name: "actual", Fields: map[string]string{"user": "ferry", "password": a.Password}}, time.Minute)
+// TestNodeREDBot runs the YAML bot nodered-export against Node-RED's
+// single-page editor (the login dialog, the Ledger flow's client-side
+// route, the export linked from the Info sidebar) and checks the file and
+// the records Ferry makes of it.
+func TestNodeREDBot(t *testing.T) {
+	a := StartNodeRED(t)
+	// The editor's first load is a large bundle: on a busy 2-core machine
+	// its load event may come after Ferry's default 15 s step timeout.
+	run, db, jsonl := botRun(t, "nodered-export", "nodered", a.URL,
+		ferry.Credential{Name: "nodered", Fields: map[string]string{"user": a.User, "password": a.Password}}, 45*time.Second)
 	if run.Status != ferry.RunSucceeded {
 		t.Fatalf("run %d: %s at attempt %d (%s: %s)", run.ID, run.Status, run.Attempt, run.Class, run.Error)
 	}
 	if run.Attempt != 1 {
 		t.Logf("run %d succeeded at attempt %d", run.ID, run.Attempt)
+	}
+	h := &harness{db: db}
+	if err := downloadCheck(h, a.LedgerFile, len(a.Rows))(run); err != nil {
+		t.Fatal(err)
+	}
+	recs := waitRecords(t, jsonl, len(a.Rows))
+	if len(recs) != len(a.Rows) {
+		t.Fatalf("%d records delivered, want %d", len(recs), len(a.Rows))
+	}
+	for i, want := range a.Rows {
+		got := recs[i]
+		if got.Type != "statement_line" || got.BookingDate != want.Date || got.Amount != want.Amount || got.Currency != want.Currency || got.Description != want.Description {
+			t.Errorf("record %d: %+v, want %+v", i, got, want)
+		}
 	}
 }

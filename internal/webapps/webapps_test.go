@@ -83,30 +83,46 @@ func TestPhpMyAdminLogin(t *testing.T) {
 	}
 }
 
-func TestActualLogin(t *testing.T) {
-	a := StartActual(t)
-	if _, err := a.Login("wrong-password"); err == nil {
+func TestNodeREDLogin(t *testing.T) {
+	a := StartNodeRED(t)
+	if _, err := a.Login(a.User, "wrong-password"); err == nil {
 		t.Fatal("a wrong password was accepted")
 	}
-	token, err := a.Login(a.Password)
+	token, err := a.Login(a.User, a.Password)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodGet, a.URL+"/account/validate", nil)
-	req.Header.Set("X-Actual-Token", token)
+	// The admin API wants the token; the flows are the seeded ones.
+	req, _ := http.NewRequest(http.MethodGet, a.URL+"/flows", nil)
+	if resp, err := client(t).Do(req); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("GET /flows without a token: %s, want 401", resp.Status)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := client(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"validated":true`) {
-		t.Fatalf("the token does not validate: %s %s", resp.Status, b)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), a.LedgerFlow) {
+		t.Fatalf("GET /flows with the token: %s %.500s", resp.Status, b)
 	}
-	// The single-page client is served at every route it knows.
-	for _, path := range []string{"/", "/login", "/budget"} {
-		if page := get(t, client(t), a.URL+path); !strings.Contains(page, `id="root"`) {
-			t.Errorf("GET %s is not the web client:\n%.500s", path, page)
-		}
+	// The editor is one page; the export is an attachment of every row.
+	if page := get(t, client(t), a.URL+"/"); !strings.Contains(page, "red/red") {
+		t.Errorf("GET / is not the editor:\n%.500s", page)
+	}
+	resp, err = client(t).Get(a.URL + a.LedgerPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if cd := resp.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment") || !strings.Contains(cd, a.LedgerFile) {
+		t.Errorf("the export's Content-Disposition is %q", cd)
+	}
+	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != len(a.Rows)+1 || lines[1] != "2026-10-01,"+a.Rows[0].Description+","+a.Rows[0].Amount+",CNY,1" {
+		t.Errorf("the export:\n%s", b)
 	}
 }
