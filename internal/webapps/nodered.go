@@ -146,7 +146,7 @@ module.exports = {
 			"format": "text", "syntax": "plain", "template": csv.String(), "output": "str", "x": 380, "y": 80, "wires": []any{[]any{"a1f0response0001"}}},
 		{"id": "a1f0response0001", "type": "http response", "z": z, "name": "attachment", "statusCode": "200",
 			"headers": map[string]string{"content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="` + a.LedgerFile + `"`},
-			"x": 570, "y": 80, "wires": []any{}},
+			"x":       570, "y": 80, "wires": []any{}},
 	}
 	b, err := json.MarshalIndent(flows, "", "  ")
 	if err != nil {
