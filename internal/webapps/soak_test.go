@@ -149,3 +149,12 @@ func BenchmarkSoakPhpMyAdmin(b *testing.B) {
 		45*time.Second, 1, soakLogger(b))
 	soak(b, h, "phpmyadmin-export-direct", downloadCheck(h, a.Table+".csv", len(a.Rows)))
 }
+
+// BenchmarkSoakNodeRED soaks nodered-export (the login dialog, the Ledger
+// flow's client-side route, the CSV export linked from the Info sidebar).
+func BenchmarkSoakNodeRED(b *testing.B) {
+	a := StartNodeRED(b)
+	h := newHarness(b, "nodered", a.URL, ferry.Credential{Name: "nodered", Fields: map[string]string{"user": a.User, "password": a.Password}},
+		45*time.Second, 1, soakLogger(b))
+	soak(b, h, "nodered-export", downloadCheck(h, a.LedgerFile, len(a.Rows)))
+}
