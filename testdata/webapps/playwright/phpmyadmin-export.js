@@ -6,26 +6,14 @@
 //   PMA_URL=http://127.0.0.1:PORT PMA_USER=ferry PMA_PASSWORD=... \
 //   FLOW=tree|direct RUNS=20 node phpmyadmin-export.js
 //
-// playwright-core comes from hack/webapps.sh's cache (or this directory's
-// node_modules); the browser is Debian's chromium (CHROMIUM overrides).
-const path = require('path');
-const os = require('os');
-
-function playwright() {
-  const cache = process.env.FERRY_WEBAPPS_CACHE || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'ferry-webapps');
-  for (const p of [path.join(__dirname, 'node_modules', 'playwright-core'), path.join(cache, 'playwright', 'node_modules', 'playwright-core')]) {
-    try { return require(p); } catch (e) { if (e.code !== 'MODULE_NOT_FOUND') throw e; }
-  }
-  throw new Error('playwright-core is not installed: run hack/webapps.sh');
-}
+// common.js loads playwright-core (from hack/webapps.sh's cache) and
+// drives Debian's chromium (CHROMIUM overrides); RUNS=N or STDIN=1.
+const { main, saveDownload } = require('./common');
 
 const base = process.env.PMA_URL;
 const user = process.env.PMA_USER || 'ferry';
 const password = process.env.PMA_PASSWORD;
 const flow = process.env.FLOW || 'tree';
-const runs = Number(process.env.RUNS || 1);
-const width = Number(process.env.WIDTH || 1280);
-const height = Number(process.env.HEIGHT || 900);
 if (!base || !password) {
   console.error('set PMA_URL and PMA_PASSWORD');
   process.exit(2);
@@ -45,15 +33,7 @@ async function login(page) {
 
 async function exportCSV(page) {
   await page.locator('select#plugins').selectOption('csv');
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page.getByRole('button', { name: 'Export' }).click(),
-  ]);
-  const file = path.join(os.tmpdir(), `pma-${process.pid}-${Date.now()}.csv`);
-  await download.saveAs(file);
-  const size = require('fs').statSync(file).size;
-  require('fs').unlinkSync(file);
-  return size;
+  return saveDownload(page, () => page.getByRole('button', { name: 'Export' }).click());
 }
 
 const flows = {
@@ -80,27 +60,4 @@ const flows = {
   },
 };
 
-(async () => {
-  const { chromium } = playwright();
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: process.getuid() === 0 ? ['--no-sandbox'] : [] });
-  let failed = 0;
-  for (let i = 0; i < runs; i++) {
-    // A fresh context per run, as Ferry opens an incognito context per run.
-    const context = await browser.newContext({ viewport: { width, height }, acceptDownloads: true });
-    const page = await context.newPage();
-    page.setDefaultTimeout(15000);
-    const t0 = Date.now();
-    let bytes = 0;
-    let error = '';
-    try {
-      bytes = await flows[flow](page);
-    } catch (e) {
-      error = String(e.message || e).split('\n')[0];
-      failed++;
-    }
-    console.log(JSON.stringify({ flow, ok: !error, ms: Date.now() - t0, bytes, error }));
-    await context.close();
-  }
-  await browser.close();
-  process.exit(failed ? 1 : 0);
-})().catch((e) => { console.error(e); process.exit(1); });
+main('phpmyadmin-export-' + flow, flows[flow]).catch((e) => { console.error(e); process.exit(1); });
