@@ -17,7 +17,9 @@ need=()
 [ -x /usr/sbin/mariadbd ] || command -v mariadbd >/dev/null 2>&1 || need+=(mariadb-server)
 command -v mariadb >/dev/null 2>&1 || need+=(mariadb-client)
 command -v php >/dev/null 2>&1 || need+=(php-cli)
-php -m 2>/dev/null | grep -qx mysqli || need+=(php-mysql)
+# grep without -q: -q exits at the first match, php then dies of SIGPIPE and
+# pipefail would call a present module missing (an apt-get on every run).
+php -m 2>/dev/null | grep -x mysqli >/dev/null || need+=(php-mysql)
 [ -f /usr/share/phpmyadmin/index.php ] || need+=(phpmyadmin)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
