@@ -17,7 +17,8 @@ if (!base || !password) {
 }
 
 async function flow(page) {
-  await page.goto(base + '/');
+  // The same 2 minutes as the bot's open (some forty scripts and styles).
+  await page.goto(base + '/', { timeout: 120000 });
   await page.locator('#node-dialog-login-username').fill(user);
   await page.locator('#node-dialog-login-password').fill(password);
   await page.locator('#node-dialog-login-submit').click();
