@@ -2,7 +2,7 @@
 export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 
-.PHONY: demo test deps test-deps bench bench-rss build lint fuzz
+.PHONY: demo test deps test-deps bench bench-rss build lint fuzz soak
 
 demo: deps
 	$(GO) run ./cmd/ferry demo
@@ -35,6 +35,16 @@ test-deps:
 # Benchmarks whose figures go into the issue notes.
 bench: test-deps
 	$(GO) test -run '^$$' -bench . -benchtime 5x -count 5 ./statements ./bots ./pdftext ./delivery
+
+# The soak of issue 11: SOAK_RUNS consecutive runs of each YAML bot on the
+# third-party web applications (phpMyAdmin, Node-RED) through the real
+# runner, first attempts only; prints the success rate, failure classes,
+# false site_changed count and median run time of each, and appends them
+# as JSON lines to SOAK_OUT.
+SOAK_RUNS ?= 100
+SOAK_OUT ?= /tmp/ferry-soak.jsonl
+soak: test-deps
+	FERRY_SOAK_OUT=$(abspath $(SOAK_OUT)) $(GO) test -run '^$$' -bench Soak -benchtime $(SOAK_RUNS)x -timeout 6h ./internal/webapps
 
 # Peak memory of `ferry parse` on a 1,000,000-line XLSX export (the target
 # is at most 100 MB of resident memory): prints /usr/bin/time's figure.

@@ -28,6 +28,12 @@ if [ "${1:-}" = "--test" ]; then
     (cd "$(dirname "$0")/.." && go mod download $mods) || { echo "could not download the test-data modules: $mods" >&2; exit 3; }
   fi
 fi
+if [ "${1:-}" = "--test" ]; then
+  # The third-party web applications internal/webapps starts for the bot
+  # tests (phpMyAdmin over MariaDB from Debian, Node-RED from npm); quiet
+  # when they are installed.
+  "$(dirname "$0")/webapps.sh"
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing: ${need[*]}" >&2
