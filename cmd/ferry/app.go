@@ -58,7 +58,7 @@ func runnerConfig(cfg *Config, db runner.Store, br runner.Engine, creds runner.C
 	return runner.Config{DB: db, Browser: br, Sites: cfg.Sites, Credentials: creds, ScriptsDir: cfg.ScriptsDir,
 		SelectorsDir: cfg.SelectorsDir, Sinks: sinks, Schedules: cfg.Schedules, Workers: cfg.Workers, Logger: log,
 		LockPath: service.DataDir(cfg.DataDir).Lock(), SiteLimits: cfg.siteLimits(), BotTimeouts: cfg.botTimeouts(),
-		LoginKeys: cfg.Logins.keys, Refresh: cfg.Logins.policy}
+		LoginKeys: cfg.Logins.keys, Refresh: cfg.Logins.policy, Challenges: cfg.Challenges.runner()}
 }
 
 // openApp wires storage, the browser and the runner from a config. It

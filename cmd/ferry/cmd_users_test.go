@@ -137,6 +137,7 @@ func TestStartConsole(t *testing.T) {
 	}
 	defer db.Close()
 	var logs bytes.Buffer
+	cfg.Challenges.secret = "gateway-s3cret"
 	c, err := startConsole(ConsoleConfig{Addr: "127.0.0.1:0"}, &app{db: db}, cfg, nil, zerolog.New(&logs))
 	if err != nil {
 		t.Fatal(err)
@@ -147,6 +148,26 @@ func TestStartConsole(t *testing.T) {
 		t.Fatalf("healthz: %v %v", resp, err)
 	}
 	resp.Body.Close()
+	// The code answer API is mounted beside the pages: refused without a
+	// token, and with the configured secret it answers that run 1 asked
+	// nothing.
+	for _, tc := range []struct {
+		auth string
+		want int
+	}{{"", http.StatusUnauthorized}, {"Bearer wrong", http.StatusUnauthorized}, {"Bearer gateway-s3cret", http.StatusNotFound}} {
+		req, _ := http.NewRequest("GET", base+"/api/challenges/runs/1/challenge", nil)
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("challenge API with %q: %d, want %d", tc.auth, resp.StatusCode, tc.want)
+		}
+	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err = client.PostForm(base+"/login", url.Values{"name": {"root"}, "password": {"a good long password"}})
 	if err != nil {

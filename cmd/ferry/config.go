@@ -85,6 +85,9 @@ type Config struct {
 	// Logins keeps each login's browser state between runs, sealed (see
 	// LoginsConfig).
 	Logins LoginsConfig `yaml:"logins"`
+	// Challenges says how runs wait for a person's code (see
+	// ChallengesConfig).
+	Challenges ChallengesConfig `yaml:"challenges"`
 
 	path string     // the file, or embeddedConfigName
 	doc  *yaml.Node // the parsed file, for the lines of errors found after decoding
@@ -310,6 +313,7 @@ var decodedTypes = map[string]string{
 	"EndpointConfig":   "an endpoint",
 	"BrowserConfig":    "browser (it has remote)",
 	"ConsoleConfig":    "console (it has addr and secure_cookies)",
+	"ChallengesConfig": "challenges (it has max_wait, notify_url, poll_url, poll_every, code_pattern and secret)",
 }
 
 // yamlErrors turns a yaml.v3 error into config errors with file and line.
@@ -522,6 +526,7 @@ func (c *Config) check() error {
 	}
 	errs = append(errs, c.checkBrowser()...)
 	errs = append(errs, c.checkLogins()...)
+	errs = append(errs, c.checkChallenges()...)
 	// In file order, whatever order the maps were walked in.
 	slices.SortStableFunc(errs, func(a, b *configError) int { return a.line - b.line })
 	out := make([]error, len(errs))

@@ -152,3 +152,36 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// challenges: is checked at load: a code pattern without a group, a bad URL
+// and a missing secret are refused with their line, and the secret's value
+// reaches no message.
+func TestChallengesConfig(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "ferry.yaml")
+	t.Setenv("FERRY_TEST_ANSWER_SECRET", "answer-s3cret")
+	good := "challenges:\n  max_wait: 10m\n  notify_url: http://127.0.0.1:9/hook\n  code_pattern: '验证码(\\d{6})'\n  secret: {env: FERRY_TEST_ANSWER_SECRET}\n"
+	os.WriteFile(p, []byte(good), 0o600)
+	cfg, err := loadConfig(p, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := cfg.Challenges.runner()
+	if rc.MaxWait.String() != "10m0s" || rc.NotifyURL != "http://127.0.0.1:9/hook" || rc.CodePattern == nil ||
+		rc.CodePattern.FindStringSubmatch("您的验证码123456")[1] != "123456" || cfg.Challenges.secret != "answer-s3cret" {
+		t.Fatalf("challenges: %+v", cfg.Challenges)
+	}
+	for _, tc := range []struct{ edit, want string }{
+		{strings.Replace(good, `'验证码(\d{6})'`, `'\d{6}'`, 1), "ferry.yaml:4: challenges.code_pattern"},
+		{strings.Replace(good, `'验证码(\d{6})'`, `'(\d{6}'`, 1), "ferry.yaml:4: challenges.code_pattern"},
+		{strings.Replace(good, "http://127.0.0.1:9/hook", "hook", 1), "ferry.yaml:3: challenges.notify_url"},
+		{strings.Replace(good, "FERRY_TEST_ANSWER_SECRET", "FERRY_TEST_NO_SUCH_SECRET", 1), "ferry.yaml:5: challenges.secret"},
+		{strings.Replace(good, "max_wait", "max_wiat", 1), "max_wiat"},
+	} {
+		os.WriteFile(p, []byte(tc.edit), 0o600)
+		_, err := loadConfig(p, "")
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "answer-s3cret") {
+			t.Errorf("want an error with %q, got %v", tc.want, err)
+		}
+	}
+}

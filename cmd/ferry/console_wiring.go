@@ -66,11 +66,21 @@ func startConsole(cc ConsoleConfig, a *app, cfg *Config, creds runner.StaticCred
 	if err != nil {
 		return nil, err
 	}
+	// The answer API for codes (issue 12): the same API tokens, or the
+	// configured secret for an SMS gateway; answers wake this process's
+	// waiting run at once.
+	answers := service.ChallengeHTTP{Store: a.db, Tokens: a.db, Secret: cfg.Challenges.secret, CodePattern: cfg.Challenges.pattern}
+	if a.runner != nil {
+		answers.Wake = a.runner.Wake
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/challenges/", http.StripPrefix("/api/challenges", service.ChallengeHandler(answers)))
+	mux.Handle("/", h)
 	ln, err := net.Listen("tcp", cc.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("console: listen on %s: %w", cc.Addr, err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	// Shutdown waits for active connections: live run streams end at once.
 	srv.RegisterOnShutdown(h.CloseStreams)
 	c := &runningConsole{srv: srv, ln: ln, done: make(chan error, 1)}
