@@ -62,6 +62,13 @@ func TestRunsAnswerFromAnotherProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Every terminal sees the run as waiting for a person.
+	for _, args := range [][]string{{"runs", "list"}, {"runs", "show", "1"}} {
+		out, err := exec.Command(bin, append([]string{"--config", cfg}, args...)...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "waiting_for_input") {
+			t.Fatalf("ferry %s while the run waits: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
 	answer := exec.Command(bin, "--config", cfg, "runs", "answer", "1", sms.Code)
 	got, err := answer.CombinedOutput()
 	if err != nil || !strings.Contains(string(got), "recorded; the run goes on") {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"text/tabwriter"
 
+	"github.com/ferry-rpa/ferry/service"
 	"github.com/spf13/cobra"
 )
 
@@ -34,6 +35,10 @@ so and creates nothing.`,
 			runs, err := db.Runs(cmd.Context(), limit)
 			if err != nil {
 				return err
+			}
+			for i := range runs {
+				// A running run with an open challenge waits for a person.
+				runs[i].Status = service.RunState(cmd.Context(), db, runs[i])
 			}
 			if g.json {
 				for _, r := range runs {

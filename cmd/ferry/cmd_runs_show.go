@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/ferry-rpa/ferry/service"
 	"github.com/spf13/cobra"
 )
 
@@ -29,6 +30,7 @@ func (e *runsEnv) showCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			r.Status = service.RunState(ctx, db, r)
 			steps, attempts, err := db.Steps(ctx, id)
 			if err != nil {
 				return err
