@@ -56,6 +56,8 @@ type Job struct {
 	// reads one account and one page, and after every step resolves every
 	// selector of the file on the page it is on.
 	Canary bool
+	// Site holds the site's page settings: window, device, dialogs.
+	Site SiteOptions
 }
 
 // Download is a file the bot captured.
@@ -171,6 +173,8 @@ type run struct {
 	optional bool
 	// requests counts the page's requests in flight, for wait_idle.
 	requests requests
+	// dialogs answers the page's JavaScript dialogs by the site's policy.
+	dialogs *dialogWatch
 }
 
 type serverError struct {
@@ -187,6 +191,9 @@ func (br *Browser) Run(ctx context.Context, job Job) (*Result, error) {
 	if job.Now == nil {
 		job.Now = time.Now
 	}
+	if err := job.Site.Validate(); err != nil {
+		return nil, ferry.Errorf(ferry.ClassInternal, "config", "site %s: %v", job.Script.Site, err)
+	}
 	inc, done, err := br.incognito(ctx)
 	if err != nil {
 		return nil, err
@@ -200,6 +207,12 @@ func (br *Browser) Run(ctx context.Context, job Job) (*Result, error) {
 	pctx, cancelPage := context.WithCancel(ctx)
 	defer cancelPage()
 	page = page.Context(pctx)
+	if err := applyViewport(page, job.Site); err != nil {
+		return nil, ferry.Errorf(ferry.ClassInternal, "browser", "%v", err)
+	}
+	// A dialog the site's policy fails on ends the steps through ctx.
+	ctx, cancelRun := context.WithCancelCause(pctx)
+	defer cancelRun(nil)
 	if job.HealPolicy == "" {
 		job.HealPolicy = HealReadOnly
 	}
@@ -213,6 +226,11 @@ func (br *Browser) Run(ctx context.Context, job Job) (*Result, error) {
 	if err := r.setParams(); err != nil {
 		return r.res, err
 	}
+	watchDialogs, err := r.watchDialogs(page, job.Site.Dialogs, cancelRun)
+	if err != nil {
+		return nil, ferry.Errorf(ferry.ClassInternal, "browser", "%v", err)
+	}
+	go watchDialogs()
 	if err := (proto.NetworkEnable{}).Call(page); err != nil {
 		return nil, ferry.Errorf(ferry.ClassInternal, "browser", "enable network events: %v", err)
 	}
@@ -226,6 +244,11 @@ func (br *Browser) Run(ctx context.Context, job Job) (*Result, error) {
 	go watch()
 	r.trackRequests()
 	err = r.steps_(ctx, "steps", job.Script.Steps)
+	if d := r.dialogs.failure(); d != nil && err != nil {
+		// The steps ended because of the dialog, whatever they returned.
+		err = r.classify("dialog", time.Now(), err)
+	}
+	r.appendDialogs()
 	if err != nil {
 		r.res.Evidence = r.evidence(err)
 		return r.res, err
@@ -235,6 +258,14 @@ func (br *Browser) Run(ctx context.Context, job Job) (*Result, error) {
 
 // classify turns a step error into a ferry.Error with the right class.
 func (r *run) classify(where string, since time.Time, err error) error {
+	if d := r.dialogs.failure(); d != nil {
+		// A dialog the policy fails on cancelled whatever ran: it is the cause.
+		var fe *ferry.Error
+		if errors.As(err, &fe) && errors.Is(err, d) {
+			return err
+		}
+		return &ferry.Error{Class: ferry.ClassSiteChanged, Where: where, Err: d}
+	}
 	var fe *ferry.Error
 	if errors.As(err, &fe) {
 		return err
@@ -269,6 +300,8 @@ func (r *run) serverErrorSince(t time.Time) *serverError {
 }
 
 func (r *run) trace(where, action, element, way, detail string, started time.Time, err error) {
+	// Dialogs the page opened during the step come first, as what they are.
+	r.appendDialogs()
 	r.seq++
 	st := ferry.Step{RunID: r.job.RunID, Seq: r.seq, Path: where, Action: action, Element: element, Way: way,
 		Detail: detail, Status: ferry.StepOK, Started: started, Duration: time.Since(started)}
@@ -276,6 +309,7 @@ func (r *run) trace(where, action, element, way, detail string, started time.Tim
 		st.Status = ferry.StepFailed
 		st.Detail = strings.TrimSpace(detail + " " + err.Error())
 	}
+	st.Detail = r.maskAll(st.Detail)
 	r.res.Trace = append(r.res.Trace, st)
 	ev := r.log.Info()
 	if err != nil {
@@ -624,16 +658,24 @@ func poll(ctx context.Context, check func() (bool, error)) error {
 	}
 }
 
+// pageURL names the page for messages: its full URL, secrets masked, and
+// its title (every screen of some applications is /index.php).
 func (r *run) pageURL() string {
 	info, err := r.page.Info()
 	if err != nil {
 		return "(unknown page)"
 	}
-	u, err := url.Parse(info.URL)
-	if err != nil {
-		return info.URL
+	// The path leads, as before; the full URL and the title follow.
+	full := r.maskURL(info.URL)
+	path := full
+	if u, err := url.Parse(info.URL); err == nil {
+		path = u.Path
 	}
-	return u.Path
+	s := path + " (" + full
+	if t := strings.TrimSpace(info.Title); t != "" {
+		s += fmt.Sprintf(", title %q", r.maskAll(t))
+	}
+	return s + ")"
 }
 
 // one waits for the element to match exactly one visible element.
@@ -1050,7 +1092,14 @@ func classForStatus(status int) ferry.FailureClass {
 
 // evidence captures what ops need to see why the run failed.
 func (r *run) evidence(err error) *Evidence {
-	ev := &Evidence{Error: err.Error(), Class: string(ferry.ClassOf(err)), Trace: r.res.Trace,
+	// Every value typed from a credential is masked wherever the page may
+	// have copied it: the DOM, the URL, the title, the error, the trace.
+	trace := make([]ferry.Step, len(r.res.Trace))
+	for i, st := range r.res.Trace {
+		st.Detail = r.maskAll(st.Detail)
+		trace[i] = st
+	}
+	ev := &Evidence{Error: r.maskAll(err.Error()), Class: string(ferry.ClassOf(err)), Trace: trace,
 		SelectorFile: r.job.Selectors.Path, SelectorVersion: r.job.Selectors.Version}
 	var fe *ferry.Error
 	if errors.As(err, &fe) {
@@ -1066,11 +1115,15 @@ func (r *run) evidence(err error) *Evidence {
 	}
 	// The run's context may be over; give evidence its own short budget.
 	p := r.page.Context(context.Background()).Timeout(10 * time.Second)
+	if sf := r.secretForms(); len(sf) > 0 {
+		// The screenshot shows the page: mask it there too (the run is over).
+		_, _ = p.Evaluate(rod.Eval(maskPageJS, sf, masked).ByUser())
+	}
 	if info, e := p.Info(); e == nil {
-		ev.URL, ev.Title = info.URL, info.Title
+		ev.URL, ev.Title = r.maskURL(info.URL), r.maskAll(info.Title)
 	}
 	if html, e := p.HTML(); e == nil {
-		ev.HTML = html
+		ev.HTML = r.maskAll(html)
 	}
 	if png, e := p.Screenshot(true, &proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng}); e == nil {
 		ev.Screenshot = png

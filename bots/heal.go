@@ -89,7 +89,7 @@ func (r *run) capture(ctx context.Context, name string, w selectors.Way) {
 	if err != nil || obj.Value.Nil() {
 		return
 	}
-	r.res.Fingerprints[key] = Fingerprint{Element: name, Variant: r.lastVariant, Page: r.pageURL(), Data: json.RawMessage(obj.Value.Str())}
+	r.res.Fingerprints[key] = Fingerprint{Element: name, Variant: r.lastVariant, Page: r.pagePath(), Data: json.RawMessage(obj.Value.Str())}
 }
 
 // heal ranks the page's elements against the element's last fingerprint.
@@ -118,7 +118,7 @@ func (r *run) heal(ctx context.Context, name string) *Heal {
 	if json.Unmarshal([]byte(obj.Value.Str()), &cands) != nil {
 		return nil
 	}
-	h := &Heal{Element: name, Variant: r.lastVariant, Page: r.pageURL(), fp: fp.Data}
+	h := &Heal{Element: name, Variant: r.lastVariant, Page: r.pagePath(), fp: fp.Data}
 	if len(cands) == 0 {
 		h.Reason = "no visible element of the same kind on the page"
 		return h
@@ -168,7 +168,7 @@ func (r *run) healedElement(ctx context.Context, h *Heal) (*rod.Element, error) 
 // healPage proposes heals for every other element last seen on this page
 // that no longer resolves, so that one failed run repairs a whole page.
 func (r *run) healPage(ctx context.Context, failed string) {
-	page := r.pageURL()
+	page := r.pagePath()
 	var names []string
 	for _, fp := range r.job.Fingerprints {
 		if fp.Page == page && fp.Element != failed && fp.Variant == r.lastVariant {
@@ -232,7 +232,7 @@ func (r *run) checkCovered(ctx context.Context, el *rod.Element, name string) er
 	}, cov.ID), "_"); id != "" {
 		elName = "overlay." + id
 	}
-	h := &Heal{Element: elName, Variant: r.lastVariant, Page: r.pageURL(), Dismiss: true, Score: 1,
+	h := &Heal{Element: elName, Variant: r.lastVariant, Page: r.pagePath(), Dismiss: true, Score: 1,
 		Candidate: fmt.Sprintf("%s covering %s, its button %q", cov.Overlay, name, cov.Button)}
 	h.Ways = toWays(cov.Ways)
 	msg := fmt.Sprintf("%s on %s is covered by %s", name, h.Page, cov.Overlay)
@@ -285,7 +285,7 @@ func (r *run) healMany(ctx context.Context, name string) (*Heal, int) {
 	if json.Unmarshal([]byte(obj.Value.Str()), &res) != nil || res == nil {
 		return nil, 0
 	}
-	h := &Heal{Element: name, Variant: r.lastVariant, Page: r.pageURL(), Score: round2(res.Score), RunnerUp: round2(res.RunnerUp),
+	h := &Heal{Element: name, Variant: r.lastVariant, Page: r.pagePath(), Score: round2(res.Score), RunnerUp: round2(res.RunnerUp),
 		Breakdown: res.Breakdown, Candidate: res.Desc}
 	h.Ways = toWays(res.Ways)
 	h.judge(res.Score, res.RunnerUp, "the best outside its collection", "no way finds the collection")
