@@ -79,7 +79,7 @@ func k11Site(t *testing.T) string {
 		k11Page(w, "Next", `<p id="done">done</p>`)
 	})
 	mux.HandleFunc("/responsive", func(w http.ResponseWriter, r *http.Request) {
-		k11Page(w, "Responsive", `<style>nav { display: none } @media (min-width: 1000px) { nav { display: block } }</style>
+		k11Page(w, "Responsive", `<meta name="viewport" content="width=device-width"><style>nav { display: none } @media (min-width: 1000px) { nav { display: block } }</style>
 <nav><a href="/reports">Reports</a></nav><p id="size"></p>
 <script>document.getElementById('size').textContent = innerWidth + 'x' + innerHeight;</script>`)
 	})
