@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/ferry-rpa/ferry/selectors"
@@ -205,47 +204,54 @@ func (r *run) addHeal(h *Heal) {
 	r.res.Heals = append(r.res.Heals, *h)
 }
 
-// checkCovered fails a click whose element is covered by an overlay (a
-// cookie banner, a pop-up) and proposes listing the overlay's button under
-// dismiss. Ferry never clicks an unknown overlay away by itself.
+// checkCovered fails a click whose element stays covered by something
+// else (a cookie banner, a pop-up) until the step's deadline: what covers
+// it while the page lays itself out goes away. Only an overlay that
+// stayed the same on a loaded page, with one control that reads like
+// accept or close by the same score and margin rules as every heal, is
+// proposed for dismiss. Ferry never clicks an unknown overlay away by
+// itself.
 func (r *run) checkCovered(ctx context.Context, el *rod.Element, name string) error {
-	obj, err := el.Context(ctx).Evaluate(rod.Eval(lookupJS, []any{}, -1, "covered").ByUser())
-	if err != nil || obj.Value.Nil() {
+	cov, settled, err := probeCover(ctx, el)
+	if err != nil || cov.State != "covered" {
+		// The check is advice: a page that navigates under it is not covered.
 		return nil
 	}
-	var cov struct {
-		Overlay, ID, Button string
-		Ways                []map[string]string
+	page := r.pageURL()
+	msg := fmt.Sprintf("%s on %s stays covered by %s", name, page, cov.Overlay)
+	elName := overlayElementName(cov.ID)
+	button := ""
+	if len(cov.Scores) > 0 {
+		button = cov.Scores[0].Name
 	}
-	if json.Unmarshal([]byte(obj.Value.Str()), &cov) != nil {
-		return nil
+	h := &Heal{Element: elName, Variant: r.lastVariant, Page: r.pagePath(), Dismiss: true,
+		Candidate: fmt.Sprintf("%s covering %s, its control %q", cov.Overlay, name, button)}
+	if len(cov.Scores) > 0 {
+		h.Score = round2(cov.Scores[0].Score)
 	}
-	elName := "overlay.dismiss"
-	if id := strings.Trim(strings.Map(func(c rune) rune {
-		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' {
-			return c
-		}
-		if c >= 'A' && c <= 'Z' {
-			return c + 32
-		}
-		return '_'
-	}, cov.ID), "_"); id != "" {
-		elName = "overlay." + id
+	if len(cov.Scores) > 1 {
+		h.RunnerUp = round2(cov.Scores[1].Score)
 	}
-	h := &Heal{Element: elName, Variant: r.lastVariant, Page: r.pagePath(), Dismiss: true, Score: 1,
-		Candidate: fmt.Sprintf("%s covering %s, its button %q", cov.Overlay, name, cov.Button)}
 	h.Ways = toWays(cov.Ways)
-	msg := fmt.Sprintf("%s on %s is covered by %s", name, h.Page, cov.Overlay)
-	if len(h.Ways) > 0 {
-		h.Accepted = true
+	switch {
+	case !cov.OverlayLike:
+		h.Reason = "what covers it is part of the page, not an overlay"
+	case !settled:
+		h.Reason = "the page had not settled: the overlay may be the page laying itself out"
+	case len(cov.Scores) == 0 || cov.Scores[0].Score == 0:
+		h.Reason = "no control of the overlay reads like accept or close"
+	default:
+		h.judge(h.Score, h.RunnerUp, "the next control", "no way finds the overlay's control alone")
+	}
+	if h.Accepted {
 		h.Before = r.screenshot()
 		h.After = h.Before
 		msg += fmt.Sprintf("; the healer proposes listing %s (%s) under dismiss", elName, h.Ways[0])
 	} else {
-		h.Reason = "the overlay has no button a way finds alone"
+		msg += "; no dismiss proposal: " + h.Reason
 	}
 	r.addHeal(h)
-	return &CoveredError{Element: name, Page: h.Page, Overlay: cov.Overlay, msg: msg}
+	return &CoveredError{Element: name, Page: page, Overlay: cov.Overlay, msg: msg}
 }
 
 // CoveredError is a click on an element something else covers.

@@ -32,6 +32,7 @@ elements:
   next.link: {ways: [{css: "#next"}]}
   menu.reports: {ways: [{role: link, name: Reports}]}
   size: {ways: [{css: "#size"}]}
+  statements.link: {ways: [{css: "#stmts"}]}
 `
 
 // k11Password has characters that URL and HTML encodings change.
@@ -82,6 +83,28 @@ func k11Site(t *testing.T) string {
 		k11Page(w, "Responsive", `<meta name="viewport" content="width=device-width"><style>nav { display: none } @media (min-width: 1000px) { nav { display: block } }</style>
 <nav><a href="/reports">Reports</a></nav><p id="size"></p>
 <script>document.getElementById('size').textContent = innerWidth + 'x' + innerHeight;</script>`)
+	})
+	mux.HandleFunc("/wrapped", func(w http.ResponseWriter, r *http.Request) {
+		// The link wraps onto two lines: its outer box's centre falls on
+		// the nav's background between them.
+		k11Page(w, "Wrapped", `<nav style="width: 300px; font: 16px/60px sans-serif; background: #eee">`+
+			`<span style="display: inline-block; width: 220px">Accounts</span><a id="stmts" href="/next">Monthly account statements</a></nav>`)
+	})
+	mux.HandleFunc("/layout", func(w http.ResponseWriter, r *http.Request) {
+		// A nav pane covers the link while the page lays itself out.
+		k11Page(w, "Layout", `<a id="stmts" href="/next">Statements</a>
+<div id="pane" style="position: fixed; inset: 0; background: #ddd"><a href="/home">Home</a> <a href="/other">Other</a></div>
+<script>setTimeout(() => document.getElementById('pane').remove(), 3000);</script>`)
+	})
+	mux.HandleFunc("/cookies", func(w http.ResponseWriter, r *http.Request) {
+		k11Page(w, "Cookies", `<a id="stmts" href="/next">Statements</a>
+<div id="cookie-wall" role="dialog" style="position: fixed; inset: 0; background: #ddd"><p>We use cookies</p>
+<button id="cc-settings">Settings</button> <button id="cc-accept">Accept all</button></div>`)
+	})
+	mux.HandleFunc("/navcover", func(w http.ResponseWriter, r *http.Request) {
+		// An overlay whose controls are only navigation: nothing to dismiss.
+		k11Page(w, "Nav cover", `<a id="stmts" href="/next">Statements</a>
+<div id="side" style="position: fixed; inset: 0; background: #ddd"><a href="/home">Home</a> <a href="/other">Statements overview</a></div>`)
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
