@@ -120,6 +120,9 @@ type SelectorError struct {
 	Gone    bool   // waiting for the element to go away
 	Variant string // the page's UI variant, when the selector file has variants
 	Heal    *Heal  // what the healer proposes, if anything
+	// Never: waiting for the element to go away, no way has ever found
+	// it, so its going away proves nothing.
+	Never bool
 }
 
 func (e *SelectorError) Error() string {
@@ -134,6 +137,9 @@ func (e *SelectorError) Error() string {
 	page := e.Page
 	if e.Variant != "" {
 		page += " (variant " + e.Variant + ")"
+	}
+	if e.Never {
+		return fmt.Sprintf("selector %q on %s: no way has ever found it, so it cannot be waited away (%s)", e.Element, page, strings.Join(parts, "; "))
 	}
 	if e.Gone {
 		return fmt.Sprintf("selector %q on %s never went away (%s)", e.Element, page, strings.Join(parts, "; "))
@@ -175,6 +181,8 @@ type run struct {
 	requests requests
 	// dialogs answers the page's JavaScript dialogs by the site's policy.
 	dialogs *dialogWatch
+	// goneSeen: elements waited away that a way found in this run.
+	goneSeen map[string]bool
 }
 
 type serverError struct {
@@ -971,26 +979,34 @@ func (r *run) forEachPage(ctx context.Context, where string, st scripts.Step) er
 			r.trace(where, "for_each_page", st.ForEachPage.Next, "", "canary: first page only", started, nil)
 			return nil
 		}
+		// Only a next control that is found and disabled ends paging: one
+		// that no way finds is a changed site, never "the last page".
 		sctx, cancel := context.WithTimeout(ctx, r.timeout(st))
 		var enabled bool
-		err := r.query(sctx, st.ForEachPage.Next, "enabled", &enabled)
+		// The healer proposes a repair of the next control; the run never
+		// clicks a healed one.
+		r.readOnly = false
+		el, way, err := r.one(sctx, st.ForEachPage.Next)
+		if err == nil {
+			err = r.query(sctx, st.ForEachPage.Next, "enabled", &enabled)
+		}
 		if err == nil && enabled {
-			var el *rod.Element
-			el, _, err = r.one(sctx, st.ForEachPage.Next)
-			if err == nil {
-				err = el.Context(sctx).Click(proto.InputMouseButtonLeft, 1)
-			}
+			err = el.Context(sctx).Click(proto.InputMouseButtonLeft, 1)
 		}
 		cancel()
-		var se *SelectorError
-		if err != nil && !errors.As(err, &se) {
+		if err != nil {
+			var se *SelectorError
+			if errors.As(err, &se) {
+				err = fmt.Errorf("the pager's next control: %w", err)
+			}
+			// step traces the loop's failure.
 			return r.classify(where, started, err)
 		}
-		if err != nil || !enabled {
-			r.trace(where, "for_each_page", st.ForEachPage.Next, "", fmt.Sprintf("last page %d", p), started, nil)
+		if !enabled {
+			r.trace(where, "for_each_page", st.ForEachPage.Next, way, fmt.Sprintf("last page %d: the next control is disabled", p), started, nil)
 			return nil
 		}
-		r.trace(where, "for_each_page", st.ForEachPage.Next, "", fmt.Sprintf("next page %d", p+1), started, nil)
+		r.trace(where, "for_each_page", st.ForEachPage.Next, way, fmt.Sprintf("next page %d", p+1), started, nil)
 	}
 	return ferry.Errorf(ferry.ClassSiteChanged, where, "more than %d pages: the next button never stops", max)
 }

@@ -325,3 +325,100 @@ func (h *Heal) judge(score, runnerUp float64, rival, noWay string) {
 		h.Accepted = true
 	}
 }
+
+// attachedJS counts, per way, the elements it finds in the document,
+// visible or not: a hidden spinner still shows that its ways are right.
+// Ways whose kind it cannot judge without visibility (near) count -1.
+const attachedJS = `function (ways) {
+  const norm = (s) => (s || '').replace(/\s+/g, ' ').trim();
+  const implicit = { BUTTON: 'button', NAV: 'navigation', MAIN: 'main', FORM: 'form', TABLE: 'table', TR: 'row', TD: 'cell', TH: 'columnheader',
+    H1: 'heading', H2: 'heading', H3: 'heading', H4: 'heading', H5: 'heading', H6: 'heading', SELECT: 'combobox', TEXTAREA: 'textbox', IMG: 'img' };
+  const roleOf = (el) => (el.getAttribute('role') || '').split(' ')[0] || (el.tagName === 'A' && el.hasAttribute('href') ? 'link' : implicit[el.tagName] || '');
+  const nameOf = (el) => norm(el.getAttribute('aria-label') || el.getAttribute('alt') || el.value || el.textContent || el.getAttribute('title'));
+  const all = () => [...document.querySelectorAll('body *')];
+  return JSON.stringify(ways.map((w) => {
+    try {
+      switch (w.kind) {
+        case 'css': return document.querySelectorAll(w.value).length;
+        case 'xpath': return document.evaluate(w.value, document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null).snapshotLength;
+        case 'testid': return document.querySelectorAll('[data-testid="' + CSS.escape(w.value) + '"]').length;
+        case 'placeholder': return document.querySelectorAll('[placeholder="' + CSS.escape(w.value) + '"]').length;
+        case 'role': return all().filter((el) => roleOf(el) === w.value && (!w.name || nameOf(el) === norm(w.name))).length;
+        case 'text': { const v = norm(w.value); return all().filter((el) => norm(el.textContent) === v && ![...el.children].some((c) => norm(c.textContent) === v)).length; }
+        case 'label': return all().filter((el) => el.labels && [...el.labels].some((l) => norm(l.textContent) === norm(w.value))).length;
+      }
+    } catch (e) { return 0; }
+    return -1;
+  }));
+}`
+
+// waitGone waits until no way finds the element (a spinner) visible. An
+// element that no way has ever found (not now, not hidden in the page, not
+// earlier in this run, not in an earlier run's fingerprint) is a
+// SelectorError: a renamed spinner must not pass for a finished one.
+func (r *run) waitGone(ctx context.Context, name string) error {
+	el, err := r.job.Selectors.Element(name)
+	if err != nil {
+		return err
+	}
+	if r.everFound(ctx, name, el) {
+		return r.gone(ctx, name)
+	}
+	if err := r.gone(ctx, name); err != nil {
+		return err
+	}
+	// Gone now; whether it was ever there is asked once more, as the page
+	// may have shown it meanwhile.
+	if r.everFound(ctx, name, el) {
+		return nil
+	}
+	res, _, _, lerr := r.lookup(ctx, el)
+	if lerr != nil {
+		res = nil
+	}
+	se := &SelectorError{Element: name, Page: r.pageURL(), Ways: res, Variant: r.lastVariant, Never: true}
+	r.lastSel = se
+	return se
+}
+
+// everFound tells whether the element has been seen: by a way now (in the
+// document, visible or hidden), earlier in this run, or by an earlier run.
+func (r *run) everFound(ctx context.Context, name string, el selectors.Element) bool {
+	if r.goneSeen[name] {
+		return true
+	}
+	for _, fps := range []map[string]Fingerprint{r.job.Fingerprints, r.res.Fingerprints} {
+		for _, fp := range fps {
+			if fp.Element == name {
+				return true
+			}
+		}
+	}
+	variant, err := r.variant(ctx)
+	if err != nil {
+		return true // the page is navigating: no grounds to call it changed
+	}
+	wl := el.WaysFor(variant)
+	ways := make([]map[string]string, len(wl))
+	for i, w := range wl {
+		ways[i] = map[string]string{"kind": string(w.Kind), "value": w.Value, "name": w.Name}
+	}
+	obj, err := r.doc().Context(ctx).Evaluate(r.scope.eval(rod.Eval(attachedJS, ways)).ByUser())
+	if err != nil {
+		return true
+	}
+	var counts []int
+	if json.Unmarshal([]byte(obj.Value.Str()), &counts) != nil {
+		return true
+	}
+	for _, n := range counts {
+		if n != 0 {
+			if r.goneSeen == nil {
+				r.goneSeen = map[string]bool{}
+			}
+			r.goneSeen[name] = true
+			return true
+		}
+	}
+	return false
+}

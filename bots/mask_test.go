@@ -33,6 +33,8 @@ elements:
   menu.reports: {ways: [{role: link, name: Reports}]}
   size: {ways: [{css: "#size"}]}
   statements.link: {ways: [{css: "#stmts"}]}
+  pager.next: {ways: [{css: "#next-page"}]}
+  pager.rows: {many: true, ways: [{css: "tr.row"}]}
 `
 
 // k11Password has characters that URL and HTML encodings change.
@@ -105,6 +107,20 @@ func k11Site(t *testing.T) string {
 		// An overlay whose controls are only navigation: nothing to dismiss.
 		k11Page(w, "Nav cover", `<a id="stmts" href="/next">Statements</a>
 <div id="side" style="position: fixed; inset: 0; background: #ddd"><a href="/home">Home</a> <a href="/other">Statements overview</a></div>`)
+	})
+	mux.HandleFunc("/pager", func(w http.ResponseWriter, r *http.Request) {
+		// Three pages of two rows; ?renamed gives the next button an id
+		// the selector file does not know.
+		id := "next-page"
+		if r.URL.Query().Has("renamed") {
+			id = "pg-forward"
+		}
+		k11Page(w, "Pager", `<table><tbody id="rows"></tbody></table><button id="`+id+`">Next</button>
+<script>let p = 1; const b = document.getElementById('`+id+`');
+function show() { const t = document.getElementById('rows'); t.innerHTML = '';
+  for (let i = 0; i < 2; i++) { const tr = document.createElement('tr'); tr.className = 'row'; tr.innerHTML = '<td>' + p + '.' + i + '</td>'; t.appendChild(tr); }
+  b.disabled = p >= 3; }
+b.onclick = () => { p++; show(); }; show();</script>`)
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
