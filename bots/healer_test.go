@@ -239,7 +239,9 @@ func TestSeededFingerprintsGiveFirstBrokenRunProposals(t *testing.T) {
 
 	broken := func(fps map[string]bots.Fingerprint) *bots.Heal {
 		bank := sandbox.New(sandbox.Options{Seed: 11})
-		bank.Set(func(s *sandbox.Switches) { s.Mutation = &sandbox.Mutation{Kind: sandbox.MutRenameID, Target: "login.user"} })
+		bank.Set(func(s *sandbox.Switches) {
+			s.Mutation = &sandbox.Mutation{Kind: sandbox.MutRenameID, Target: "login.user"}
+		})
 		j := shortJob(t, serve(t, bank))
 		j.Selectors = parseSel(t, src)
 		j.Fingerprints = fps
