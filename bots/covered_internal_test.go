@@ -85,3 +85,37 @@ func TestWaitGoneNeverFoundIsSelectorError(t *testing.T) {
 		t.Fatalf("a spinner an earlier run saw: %v", err)
 	}
 }
+
+// A lookup polls under lookupContext and leaves the step's context time
+// for a heal: the step's deadline has not passed when the lookup's has.
+func TestLookupContextReservesTimeForTheHeal(t *testing.T) {
+	for _, tc := range []struct {
+		step, wantMin, wantMax time.Duration
+	}{
+		{15 * time.Second, 2900 * time.Millisecond, 3 * time.Second},
+		{3 * time.Second, 900 * time.Millisecond, time.Second},
+		{60 * time.Second, 3900 * time.Millisecond, 4 * time.Second},
+		{time.Second, 400 * time.Millisecond, 500 * time.Millisecond},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), tc.step)
+		lctx, lcancel := lookupContext(ctx)
+		sdl, _ := ctx.Deadline()
+		ldl, _ := lctx.Deadline()
+		if got := sdl.Sub(ldl); got < tc.wantMin || got > tc.wantMax {
+			t.Errorf("step %v: reserve %v, want %v..%v", tc.step, got, tc.wantMin, tc.wantMax)
+		}
+		lcancel()
+		cancel()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	lctx, lcancel := lookupContext(ctx)
+	defer lcancel()
+	<-lctx.Done()
+	if ctx.Err() != nil {
+		t.Fatal("the step's context ended with the lookup's: no time left to heal")
+	}
+	if _, ok := lookupContext(context.Background()); ok == nil {
+		t.Fatal("nil cancel")
+	}
+}

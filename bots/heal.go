@@ -422,3 +422,37 @@ func (r *run) everFound(ctx context.Context, name string, el selectors.Element) 
 	}
 	return false
 }
+
+// The part of a step's time kept for a same-run heal: a read-only step
+// whose lookup failed is healed before its deadline, not after it.
+const (
+	minHealReserve = 1 * time.Second
+	maxHealReserve = 4 * time.Second
+)
+
+// healReserve returns how much of the time left before ctx's deadline a
+// heal keeps: a fifth, at least minHealReserve (but never more than half
+// the time left) and at most maxHealReserve. Without a deadline, none.
+func healReserve(ctx context.Context) time.Duration {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return 0
+	}
+	left := time.Until(dl)
+	if left <= 0 {
+		return 0
+	}
+	return min(max(left/5, min(minHealReserve, left/2)), maxHealReserve)
+}
+
+// lookupContext is ctx with its deadline moved forward by healReserve: a
+// lookup polls under it, so that when no way finds the element the step's
+// own context still has time for the heal and for using a healed element.
+func lookupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	reserve := healReserve(ctx)
+	if reserve == 0 {
+		return context.WithCancel(ctx)
+	}
+	dl, _ := ctx.Deadline()
+	return context.WithDeadline(ctx, dl.Add(-reserve))
+}
