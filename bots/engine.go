@@ -199,6 +199,9 @@ func (br *Browser) Run(ctx context.Context, job Job) (*Result, error) {
 	if job.Now == nil {
 		job.Now = time.Now
 	}
+	if o, ok := SiteOptionsFrom(ctx); ok && job.Site == (SiteOptions{}) {
+		job.Site = o
+	}
 	if err := job.Site.Validate(); err != nil {
 		return nil, ferry.Errorf(ferry.ClassInternal, "config", "site %s: %v", job.Script.Site, err)
 	}

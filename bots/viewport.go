@@ -1,6 +1,7 @@
 package bots
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -95,4 +96,19 @@ func applyViewport(page *rod.Page, o SiteOptions) error {
 		return fmt.Errorf("set the user agent for %s: %w", o.Device, err)
 	}
 	return nil
+}
+
+type siteOptionsKey struct{}
+
+// WithSiteOptions returns ctx carrying a site's page settings: a run whose
+// Job.Site is zero takes them from there, so that a caller that only
+// passes the engine a context (the runner's Execute) can set them.
+func WithSiteOptions(ctx context.Context, o SiteOptions) context.Context {
+	return context.WithValue(ctx, siteOptionsKey{}, o)
+}
+
+// SiteOptionsFrom returns the site settings ctx carries, if any.
+func SiteOptionsFrom(ctx context.Context) (SiteOptions, bool) {
+	o, ok := ctx.Value(siteOptionsKey{}).(SiteOptions)
+	return o, ok
 }

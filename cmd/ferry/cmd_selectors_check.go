@@ -103,7 +103,7 @@ are listed as not seen: the canary does not provoke them.`,
 				}
 			}
 			started := time.Now()
-			res, runErr := br.Run(ctx, bots.Job{Script: script, Selectors: sel, BaseURL: base, Credential: cred, Canary: true,
+			res, runErr := br.Run(ctx, bots.Job{Script: script, Selectors: sel, BaseURL: base, Credential: cred, Canary: true, Site: cfg.SiteEntries[site].Page,
 				Params: ferry.RunParams{From: from, To: to}, HealPolicy: bots.HealOff, Logger: log})
 			if e.g.json {
 				return canaryJSON(e.g, site, sel, login, from, to, started, res, runErr)
