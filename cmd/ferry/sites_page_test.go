@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/bots"
+	"github.com/ferry-rpa/ferry/sandbox"
 	"github.com/ferry-rpa/ferry/scripts"
 	"github.com/ferry-rpa/ferry/selectors"
 )
@@ -65,6 +69,47 @@ func TestSitePageSettingsReachTheEngine(t *testing.T) {
 		_, err := loadConfig(writeSitesConfig(t, tc.edit), "")
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "ferry.yaml:") {
 			t.Errorf("%q: got %v, want an error at its line with %q", tc.want, err, tc.want)
+		}
+	}
+}
+
+// selectors check --seed stores a fingerprint of every element the canary
+// found alone: the healer's references before any run failed.
+func TestSelectorsCheckSeedStoresFingerprints(t *testing.T) {
+	t.Parallel()
+	bank := sandbox.New(sandbox.Options{Seed: 4})
+	u, stop, err := bank.Serve("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	zw := sandbox.DefaultUsers()[0]
+	cfgPath := filepath.Join(t.TempDir(), "ferry.yaml")
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf("data_dir: data\nsites:\n  demobank: {url: %q, window: {width: 1280, height: 900}}\ncredentials:\n  zw:\n    user: %s\n    password: %q\n", u, zw.ID, zw.Password)), 0o600)
+	code, out, errs := ferryCmd(t, "--config", cfgPath, "selectors", "check", "demobank", "--seed", "--from", "2026-10-01", "--to", "2026-10-31")
+	if code != 0 || !strings.Contains(errs, "seeded") {
+		t.Fatalf("check --seed: exit %d\n%s%s", code, out, errs)
+	}
+	cfg, err := loadConfig(cfgPath, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := openExisting(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	fps, err := db.Fingerprints(context.Background(), "demobank")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, f := range fps {
+		got[f.Element] = true
+	}
+	for _, want := range []string{"login.user", "login.submit", "statement.search", "statement.download_csv"} {
+		if !got[want] {
+			t.Errorf("no seeded fingerprint for %s (have %d)", want, len(fps))
 		}
 	}
 }
