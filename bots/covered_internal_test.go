@@ -66,17 +66,27 @@ func internalRun(t *testing.T, body string, fps map[string]Fingerprint) *run {
 // earlier run fingerprinted are gone.
 func TestWaitGoneNeverFoundIsSelectorError(t *testing.T) {
 	r := internalRun(t, `<div id="spinner" role="status" hidden>Loading</div><div id="brief">working</div>
-<script>setTimeout(() => document.getElementById('brief').remove(), 800);</script>`, nil)
+`, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := r.waitGone(ctx, "spinner"); err != nil {
 		t.Fatalf("hidden spinner: %v", err)
 	}
-	if err := r.waitGone(ctx, "brief"); err != nil {
-		t.Fatalf("spinner that goes away: %v", err)
-	}
-	err := r.waitGone(ctx, "renamed")
+	// Seen, then gone: a spinner this run saw has gone away.
+	sctx, scancel := context.WithTimeout(ctx, 2*time.Second)
+	err := r.waitGone(sctx, "brief")
+	scancel()
 	var se *SelectorError
+	if !errors.As(err, &se) || !se.Gone {
+		t.Fatalf("brief is still there: got %v, want it never went away", err)
+	}
+	if _, err := r.page.Eval(`() => document.getElementById('brief').remove()`); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.waitGone(ctx, "brief"); err != nil {
+		t.Fatalf("spinner that went away: %v", err)
+	}
+	err = r.waitGone(ctx, "renamed")
 	if !errors.As(err, &se) || !se.Never || !strings.Contains(err.Error(), `selector "renamed"`) || !strings.Contains(err.Error(), "no way has ever found it") {
 		t.Fatalf("renamed spinner: got %v, want a SelectorError naming it", err)
 	}
