@@ -133,11 +133,6 @@ func (r *run) watchDialogs(page *rod.Page, policy DialogPolicy, cancel context.C
 	return page.EachEvent(func(e *proto.PageJavascriptDialogOpening) {
 		started := time.Now()
 		action := policy.For(e.Type)
-		h := proto.PageHandleJavaScriptDialog{Accept: action == DialogAccept}
-		if e.Type == proto.PageDialogTypePrompt && h.Accept {
-			h.PromptText = e.DefaultPrompt
-		}
-		err := h.Call(page)
 		text, where := d.mask(e.Message), d.mask(maskQueryOf(e.URL))
 		st := ferry.Step{RunID: r.job.RunID, Path: "dialog", Action: string(e.Type), Status: ferry.StepOK, Started: started}
 		switch action {
@@ -149,22 +144,32 @@ func (r *run) watchDialogs(page *rod.Page, policy DialogPolicy, cancel context.C
 			st.Status = ferry.StepFailed
 			st.Detail = fmt.Sprintf("%q dismissed; the site's dialog policy fails on a %s", text, e.Type)
 		}
-		if err != nil {
-			st.Status = ferry.StepFailed
-			st.Detail += fmt.Sprintf(" (answering it failed: %v)", err)
-		}
-		st.Duration = time.Since(started)
-		d.mu.Lock()
-		d.pending = append(d.pending, st)
+		// The failure is recorded before the dialog is answered, so that
+		// whatever the steps return, the run fails with it.
 		var fail *DialogError
+		d.mu.Lock()
 		if action == DialogFail && d.failed == nil {
 			fail = &DialogError{Kind: string(e.Type), Message: text, Page: where}
 			d.failed = fail
 		}
 		d.mu.Unlock()
 		if fail != nil {
+			// Before the answer: the step blocked on the dialog ends with
+			// it, and no later step runs.
 			cancel(fail)
 		}
+		h := proto.PageHandleJavaScriptDialog{Accept: action == DialogAccept}
+		if e.Type == proto.PageDialogTypePrompt && h.Accept {
+			h.PromptText = e.DefaultPrompt
+		}
+		if err := h.Call(page); err != nil {
+			st.Status = ferry.StepFailed
+			st.Detail += fmt.Sprintf(" (answering it failed: %v)", err)
+		}
+		st.Duration = time.Since(started)
+		d.mu.Lock()
+		d.pending = append(d.pending, st)
+		d.mu.Unlock()
 	}), nil
 }
 

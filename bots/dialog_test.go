@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/bots"
@@ -32,7 +31,6 @@ func TestDialogAlertAcceptedAndTraced(t *testing.T) {
 func TestDialogConfirmFailsByDefaultAcceptedByPolicy(t *testing.T) {
 	t.Parallel()
 	base := k11Site(t)
-	started := time.Now()
 	res, err := runK11(t, base, bots.SiteOptions{}, `  - open: "${site.url}/confirm"
   - click: go.button
   - wait: done
@@ -42,9 +40,10 @@ func TestDialogConfirmFailsByDefaultAcceptedByPolicy(t *testing.T) {
 		!strings.Contains(err.Error(), `confirm dialog "Delete all statements?"`) {
 		t.Fatalf("got %v, want site_changed naming the confirm", err)
 	}
-	// Well inside the 20 s the wait step would take if the run went on.
-	if d := time.Since(started); d > 15*time.Second {
-		t.Fatalf("the failing confirm took %v to end the run", d)
+	// The run stopped at the dialog: the wait after it never ran (it would
+	// have waited its 20 s for an element the dismissed confirm never shows).
+	if w := traced(res, "wait"); len(w) != 0 {
+		t.Fatalf("the run went on after the failing confirm: %+v", w)
 	}
 	if c := traced(res, "confirm"); len(c) != 1 || c[0].Status != ferry.StepFailed {
 		t.Fatalf("confirm not traced as failed: %+v", res.Trace)
@@ -114,5 +113,18 @@ func TestSiteOptionsValidate(t *testing.T) {
 	}
 	if err := (bots.SiteOptions{Window: bots.Window{Width: 1024, Height: 768}, Device: "mobile", Dialogs: bots.DialogPolicy{Confirm: "accept"}}).Validate(); err != nil {
 		t.Error(err)
+	}
+}
+
+// A confirm opened by the run's last step still fails the run.
+func TestDialogConfirmOnTheLastStepFails(t *testing.T) {
+	t.Parallel()
+	base := k11Site(t)
+	_, err := runK11(t, base, bots.SiteOptions{}, `  - open: "${site.url}/confirm"
+  - click: go.button
+`)
+	var de *bots.DialogError
+	if ferry.ClassOf(err) != ferry.ClassSiteChanged || !errors.As(err, &de) {
+		t.Fatalf("got %v, want the confirm to fail the run", err)
 	}
 }

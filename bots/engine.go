@@ -255,8 +255,12 @@ func (br *Browser) Run(ctx context.Context, job Job) (*Result, error) {
 	go watch()
 	r.trackRequests()
 	err = r.steps_(ctx, "steps", job.Script.Steps)
-	if d := r.dialogs.failure(); d != nil && err != nil {
-		// The steps ended because of the dialog, whatever they returned.
+	if d := r.dialogs.failure(); d != nil {
+		// The steps ended because of the dialog, whatever they returned;
+		// a run whose last click opened it fails all the same.
+		if err == nil {
+			err = &ferry.Error{Class: ferry.ClassSiteChanged, Where: "dialog", Err: d}
+		}
 		err = r.classify("dialog", time.Now(), err)
 	}
 	r.appendDialogs()
