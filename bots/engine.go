@@ -271,8 +271,14 @@ func (br *Browser) Run(ctx context.Context, job Job) (*Result, error) {
 	return r.res, nil
 }
 
-// classify turns a step error into a ferry.Error with the right class.
+// classify turns a step error into a ferry.Error with the right class,
+// naming the page it happened on by its full URL (secrets masked) and
+// title: every screen of some applications is /index.php.
 func (r *run) classify(where string, since time.Time, err error) error {
+	return r.onPage(r.classifyClass(where, since, err))
+}
+
+func (r *run) classifyClass(where string, since time.Time, err error) error {
 	if d := r.dialogs.failure(); d != nil {
 		// A dialog the policy fails on cancelled whatever ran: it is the cause.
 		var fe *ferry.Error
@@ -673,24 +679,16 @@ func poll(ctx context.Context, check func() (bool, error)) error {
 	}
 }
 
-// pageURL names the page for messages: its full URL, secrets masked, and
-// its title (every screen of some applications is /index.php).
 func (r *run) pageURL() string {
 	info, err := r.page.Info()
 	if err != nil {
 		return "(unknown page)"
 	}
-	// The path leads, as before; the full URL and the title follow.
-	full := r.maskURL(info.URL)
-	path := full
-	if u, err := url.Parse(info.URL); err == nil {
-		path = u.Path
+	u, err := url.Parse(info.URL)
+	if err != nil {
+		return r.maskAll(info.URL)
 	}
-	s := path + " (" + full
-	if t := strings.TrimSpace(info.Title); t != "" {
-		s += fmt.Sprintf(", title %q", r.maskAll(t))
-	}
-	return s + ")"
+	return u.Path
 }
 
 // one waits for the element to match exactly one visible element.

@@ -1,10 +1,16 @@
 package bots
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/url"
 	"regexp"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/ferry-rpa/ferry"
 )
 
 // masked replaces a secret wherever evidence or a message would show it.
@@ -126,3 +132,34 @@ const maskPageJS = `function (secrets, mask) {
   document.title = fix(document.title);
   return n;
 }`
+
+// PageError is a step's failure with the page it happened on.
+type PageError struct {
+	Err   error
+	URL   string // the full URL, secrets masked
+	Title string
+}
+
+func (e *PageError) Error() string {
+	if e.Title == "" {
+		return fmt.Sprintf("%v (page %s)", e.Err, e.URL)
+	}
+	return fmt.Sprintf("%v (page %s, title %q)", e.Err, e.URL, e.Title)
+}
+
+// Unwrap returns the failure.
+func (e *PageError) Unwrap() error { return e.Err }
+
+// onPage adds the page's full URL and title to a classified error, once.
+func (r *run) onPage(err error) error {
+	fe, ok := err.(*ferry.Error)
+	var pe *PageError
+	if r.page == nil || !ok || errors.As(err, &pe) || fe.Class == ferry.ClassInternal && errors.Is(err, context.Canceled) {
+		return err
+	}
+	info, ierr := r.page.Timeout(3 * time.Second).Info()
+	if ierr != nil || info.URL == "" {
+		return err
+	}
+	return &ferry.Error{Class: fe.Class, Where: fe.Where, Err: &PageError{Err: fe.Err, URL: r.maskURL(info.URL), Title: r.maskAll(strings.TrimSpace(info.Title))}}
+}

@@ -185,7 +185,7 @@ func TestEvidenceMasksTypedCredentialEverywhere(t *testing.T) {
 		t.Fatalf("the page was not captured as expected: url %s\n%s", ev.URL, ev.HTML)
 	}
 	// Messages name the full URL (masked) and the title, not just a path.
-	if !strings.Contains(err.Error(), `on /home (`+base+`/home?user=******&password=******, title "Welcome")`) {
+	if !strings.Contains(err.Error(), `on /home matched`) || !strings.Contains(err.Error(), `(page `+base+`/home?user=******&password=******, title "Welcome")`) {
 		t.Fatalf("message does not carry the full masked URL and title: %v", err)
 	}
 	if len(ev.Screenshot) == 0 {
