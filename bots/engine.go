@@ -64,6 +64,8 @@ type Job struct {
 	// reads one account and one page, and after every step resolves every
 	// selector of the file on the page it is on.
 	Canary bool
+	// Site holds the site's page settings: window, device, dialogs.
+	Site SiteOptions
 }
 
 // Download is a file the bot captured.
@@ -137,6 +139,9 @@ type SelectorError struct {
 	Gone    bool   // waiting for the element to go away
 	Variant string // the page's UI variant, when the selector file has variants
 	Heal    *Heal  // what the healer proposes, if anything
+	// Never: waiting for the element to go away, no way has ever found
+	// it, so its going away proves nothing.
+	Never bool
 }
 
 func (e *SelectorError) Error() string {
@@ -151,6 +156,9 @@ func (e *SelectorError) Error() string {
 	page := e.Page
 	if e.Variant != "" {
 		page += " (variant " + e.Variant + ")"
+	}
+	if e.Never {
+		return fmt.Sprintf("selector %q on %s: no way has ever found it, so it cannot be waited away (%s)", e.Element, page, strings.Join(parts, "; "))
 	}
 	if e.Gone {
 		return fmt.Sprintf("selector %q on %s never went away (%s)", e.Element, page, strings.Join(parts, "; "))
@@ -190,6 +198,10 @@ type run struct {
 	optional bool
 	// requests counts the page's requests in flight, for wait_idle.
 	requests requests
+	// dialogs answers the page's JavaScript dialogs by the site's policy.
+	dialogs *dialogWatch
+	// goneSeen: elements waited away that a way found in this run.
+	goneSeen map[string]bool
 }
 
 type serverError struct {
@@ -206,6 +218,12 @@ func (br *Browser) Run(ctx context.Context, job Job) (*Result, error) {
 	if job.Now == nil {
 		job.Now = time.Now
 	}
+	if o, ok := SiteOptionsFrom(ctx); ok && job.Site == (SiteOptions{}) {
+		job.Site = o
+	}
+	if err := job.Site.Validate(); err != nil {
+		return nil, ferry.Errorf(ferry.ClassInternal, "config", "site %s: %v", job.Script.Site, err)
+	}
 	inc, done, err := br.incognito(ctx)
 	if err != nil {
 		return nil, err
@@ -219,6 +237,12 @@ func (br *Browser) Run(ctx context.Context, job Job) (*Result, error) {
 	pctx, cancelPage := context.WithCancel(ctx)
 	defer cancelPage()
 	page = page.Context(pctx)
+	if err := applyViewport(page, job.Site); err != nil {
+		return nil, ferry.Errorf(ferry.ClassInternal, "browser", "%v", err)
+	}
+	// A dialog the site's policy fails on ends the steps through ctx.
+	ctx, cancelRun := context.WithCancelCause(pctx)
+	defer cancelRun(nil)
 	if job.HealPolicy == "" {
 		job.HealPolicy = HealReadOnly
 	}
@@ -232,6 +256,11 @@ func (br *Browser) Run(ctx context.Context, job Job) (*Result, error) {
 	if err := r.setParams(); err != nil {
 		return r.res, err
 	}
+	watchDialogs, err := r.watchDialogs(page, job.Site.Dialogs, cancelRun)
+	if err != nil {
+		return nil, ferry.Errorf(ferry.ClassInternal, "browser", "%v", err)
+	}
+	go watchDialogs()
 	if err := (proto.NetworkEnable{}).Call(page); err != nil {
 		return nil, ferry.Errorf(ferry.ClassInternal, "browser", "enable network events: %v", err)
 	}
@@ -251,6 +280,15 @@ func (br *Browser) Run(ctx context.Context, job Job) (*Result, error) {
 		return r.res, err
 	}
 	err = r.stepsFrom(ctx, "steps", job.Script.Steps, skip)
+	if d := r.dialogs.failure(); d != nil {
+		// The steps ended because of the dialog, whatever they returned;
+		// a run whose last click opened it fails all the same.
+		if err == nil {
+			err = &ferry.Error{Class: ferry.ClassSiteChanged, Where: "dialog", Err: d}
+		}
+		err = r.classify("dialog", time.Now(), err)
+	}
+	r.appendDialogs()
 	if err != nil {
 		r.res.Evidence = r.evidence(err)
 		return r.res, err
@@ -261,8 +299,22 @@ func (br *Browser) Run(ctx context.Context, job Job) (*Result, error) {
 	return r.res, nil
 }
 
-// classify turns a step error into a ferry.Error with the right class.
+// classify turns a step error into a ferry.Error with the right class,
+// naming the page it happened on by its full URL (secrets masked) and
+// title: every screen of some applications is /index.php.
 func (r *run) classify(where string, since time.Time, err error) error {
+	return r.onPage(r.classifyClass(where, since, err))
+}
+
+func (r *run) classifyClass(where string, since time.Time, err error) error {
+	if d := r.dialogs.failure(); d != nil {
+		// A dialog the policy fails on cancelled whatever ran: it is the cause.
+		var fe *ferry.Error
+		if errors.As(err, &fe) && errors.Is(err, d) {
+			return err
+		}
+		return &ferry.Error{Class: ferry.ClassSiteChanged, Where: where, Err: d}
+	}
 	var fe *ferry.Error
 	if errors.As(err, &fe) {
 		return err
@@ -297,6 +349,8 @@ func (r *run) serverErrorSince(t time.Time) *serverError {
 }
 
 func (r *run) trace(where, action, element, way, detail string, started time.Time, err error) {
+	// Dialogs the page opened during the step come first, as what they are.
+	r.appendDialogs()
 	r.seq++
 	st := ferry.Step{RunID: r.job.RunID, Seq: r.seq, Path: where, Action: action, Element: element, Way: way,
 		Detail: detail, Status: ferry.StepOK, Started: started, Duration: time.Since(started)}
@@ -304,6 +358,7 @@ func (r *run) trace(where, action, element, way, detail string, started time.Tim
 		st.Status = ferry.StepFailed
 		st.Detail = strings.TrimSpace(detail + " " + err.Error())
 	}
+	st.Detail = r.maskAll(st.Detail)
 	r.res.Trace = append(r.res.Trace, st)
 	ev := r.log.Info()
 	if err != nil {
@@ -672,7 +727,7 @@ func (r *run) pageURL() string {
 	}
 	u, err := url.Parse(info.URL)
 	if err != nil {
-		return info.URL
+		return r.maskAll(info.URL)
 	}
 	return u.Path
 }
@@ -970,26 +1025,34 @@ func (r *run) forEachPage(ctx context.Context, where string, st scripts.Step) er
 			r.trace(where, "for_each_page", st.ForEachPage.Next, "", "canary: first page only", started, nil)
 			return nil
 		}
+		// Only a next control that is found and disabled ends paging: one
+		// that no way finds is a changed site, never "the last page".
 		sctx, cancel := context.WithTimeout(ctx, r.timeout(st))
 		var enabled bool
-		err := r.query(sctx, st.ForEachPage.Next, "enabled", &enabled)
+		// The healer proposes a repair of the next control; the run never
+		// clicks a healed one.
+		r.readOnly = false
+		el, way, err := r.one(sctx, st.ForEachPage.Next)
+		if err == nil {
+			err = r.query(sctx, st.ForEachPage.Next, "enabled", &enabled)
+		}
 		if err == nil && enabled {
-			var el *rod.Element
-			el, _, err = r.one(sctx, st.ForEachPage.Next)
-			if err == nil {
-				err = el.Context(sctx).Click(proto.InputMouseButtonLeft, 1)
-			}
+			err = el.Context(sctx).Click(proto.InputMouseButtonLeft, 1)
 		}
 		cancel()
-		var se *SelectorError
-		if err != nil && !errors.As(err, &se) {
+		if err != nil {
+			var se *SelectorError
+			if errors.As(err, &se) {
+				err = fmt.Errorf("the pager's next control: %w", err)
+			}
+			// step traces the loop's failure.
 			return r.classify(where, started, err)
 		}
-		if err != nil || !enabled {
-			r.trace(where, "for_each_page", st.ForEachPage.Next, "", fmt.Sprintf("last page %d", p), started, nil)
+		if !enabled {
+			r.trace(where, "for_each_page", st.ForEachPage.Next, way, fmt.Sprintf("last page %d: the next control is disabled", p), started, nil)
 			return nil
 		}
-		r.trace(where, "for_each_page", st.ForEachPage.Next, "", fmt.Sprintf("next page %d", p+1), started, nil)
+		r.trace(where, "for_each_page", st.ForEachPage.Next, way, fmt.Sprintf("next page %d", p+1), started, nil)
 	}
 	return ferry.Errorf(ferry.ClassSiteChanged, where, "more than %d pages: the next button never stops", max)
 }
@@ -1006,7 +1069,14 @@ func classForStatus(status int) ferry.FailureClass {
 
 // evidence captures what ops need to see why the run failed.
 func (r *run) evidence(err error) *Evidence {
-	ev := &Evidence{Error: err.Error(), Class: string(ferry.ClassOf(err)), Trace: r.res.Trace,
+	// Every value typed from a credential is masked wherever the page may
+	// have copied it: the DOM, the URL, the title, the error, the trace.
+	trace := make([]ferry.Step, len(r.res.Trace))
+	for i, st := range r.res.Trace {
+		st.Detail = r.maskAll(st.Detail)
+		trace[i] = st
+	}
+	ev := &Evidence{Error: r.maskAll(err.Error()), Class: string(ferry.ClassOf(err)), Trace: trace,
 		SelectorFile: r.job.Selectors.Path, SelectorVersion: r.job.Selectors.Version}
 	var fe *ferry.Error
 	if errors.As(err, &fe) {
@@ -1022,11 +1092,15 @@ func (r *run) evidence(err error) *Evidence {
 	}
 	// The run's context may be over; give evidence its own short budget.
 	p := r.page.Context(context.Background()).Timeout(10 * time.Second)
+	if sf := r.secretForms(); len(sf) > 0 {
+		// The screenshot shows the page: mask it there too (the run is over).
+		_, _ = p.Evaluate(rod.Eval(maskPageJS, sf, masked).ByUser())
+	}
 	if info, e := p.Info(); e == nil {
-		ev.URL, ev.Title = info.URL, info.Title
+		ev.URL, ev.Title = r.maskURL(info.URL), r.maskAll(info.Title)
 	}
 	if html, e := p.HTML(); e == nil {
-		ev.HTML = html
+		ev.HTML = r.maskAll(html)
 	}
 	if png, e := p.Screenshot(true, &proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng}); e == nil {
 		ev.Screenshot = png

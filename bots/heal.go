@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/ferry-rpa/ferry/selectors"
@@ -89,7 +88,7 @@ func (r *run) capture(ctx context.Context, name string, w selectors.Way) {
 	if err != nil || obj.Value.Nil() {
 		return
 	}
-	r.res.Fingerprints[key] = Fingerprint{Element: name, Variant: r.lastVariant, Page: r.pageURL(), Data: json.RawMessage(obj.Value.Str())}
+	r.res.Fingerprints[key] = Fingerprint{Element: name, Variant: r.lastVariant, Page: r.pagePath(), Data: json.RawMessage(obj.Value.Str())}
 }
 
 // heal ranks the page's elements against the element's last fingerprint.
@@ -118,7 +117,7 @@ func (r *run) heal(ctx context.Context, name string) *Heal {
 	if json.Unmarshal([]byte(obj.Value.Str()), &cands) != nil {
 		return nil
 	}
-	h := &Heal{Element: name, Variant: r.lastVariant, Page: r.pageURL(), fp: fp.Data}
+	h := &Heal{Element: name, Variant: r.lastVariant, Page: r.pagePath(), fp: fp.Data}
 	if len(cands) == 0 {
 		h.Reason = "no visible element of the same kind on the page"
 		return h
@@ -168,7 +167,7 @@ func (r *run) healedElement(ctx context.Context, h *Heal) (*rod.Element, error) 
 // healPage proposes heals for every other element last seen on this page
 // that no longer resolves, so that one failed run repairs a whole page.
 func (r *run) healPage(ctx context.Context, failed string) {
-	page := r.pageURL()
+	page := r.pagePath()
 	var names []string
 	for _, fp := range r.job.Fingerprints {
 		if fp.Page == page && fp.Element != failed && fp.Variant == r.lastVariant {
@@ -205,47 +204,54 @@ func (r *run) addHeal(h *Heal) {
 	r.res.Heals = append(r.res.Heals, *h)
 }
 
-// checkCovered fails a click whose element is covered by an overlay (a
-// cookie banner, a pop-up) and proposes listing the overlay's button under
-// dismiss. Ferry never clicks an unknown overlay away by itself.
+// checkCovered fails a click whose element stays covered by something
+// else (a cookie banner, a pop-up) until the step's deadline: what covers
+// it while the page lays itself out goes away. Only an overlay that
+// stayed the same on a loaded page, with one control that reads like
+// accept or close by the same score and margin rules as every heal, is
+// proposed for dismiss. Ferry never clicks an unknown overlay away by
+// itself.
 func (r *run) checkCovered(ctx context.Context, el *rod.Element, name string) error {
-	obj, err := el.Context(ctx).Evaluate(rod.Eval(lookupJS, []any{}, -1, "covered").ByUser())
-	if err != nil || obj.Value.Nil() {
+	cov, settled, err := probeCover(ctx, el)
+	if err != nil || cov.State != "covered" {
+		// The check is advice: a page that navigates under it is not covered.
 		return nil
 	}
-	var cov struct {
-		Overlay, ID, Button string
-		Ways                []map[string]string
+	page := r.pageURL()
+	msg := fmt.Sprintf("%s on %s stays covered by %s", name, page, cov.Overlay)
+	elName := overlayElementName(cov.ID)
+	button := ""
+	if len(cov.Scores) > 0 {
+		button = cov.Scores[0].Name
 	}
-	if json.Unmarshal([]byte(obj.Value.Str()), &cov) != nil {
-		return nil
+	h := &Heal{Element: elName, Variant: r.lastVariant, Page: r.pagePath(), Dismiss: true,
+		Candidate: fmt.Sprintf("%s covering %s, its control %q", cov.Overlay, name, button)}
+	if len(cov.Scores) > 0 {
+		h.Score = round2(cov.Scores[0].Score)
 	}
-	elName := "overlay.dismiss"
-	if id := strings.Trim(strings.Map(func(c rune) rune {
-		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' {
-			return c
-		}
-		if c >= 'A' && c <= 'Z' {
-			return c + 32
-		}
-		return '_'
-	}, cov.ID), "_"); id != "" {
-		elName = "overlay." + id
+	if len(cov.Scores) > 1 {
+		h.RunnerUp = round2(cov.Scores[1].Score)
 	}
-	h := &Heal{Element: elName, Variant: r.lastVariant, Page: r.pageURL(), Dismiss: true, Score: 1,
-		Candidate: fmt.Sprintf("%s covering %s, its button %q", cov.Overlay, name, cov.Button)}
 	h.Ways = toWays(cov.Ways)
-	msg := fmt.Sprintf("%s on %s is covered by %s", name, h.Page, cov.Overlay)
-	if len(h.Ways) > 0 {
-		h.Accepted = true
+	switch {
+	case !cov.OverlayLike:
+		h.Reason = "what covers it is part of the page, not an overlay"
+	case !settled:
+		h.Reason = "the page had not settled: the overlay may be the page laying itself out"
+	case len(cov.Scores) == 0 || cov.Scores[0].Score == 0:
+		h.Reason = "no control of the overlay reads like accept or close"
+	default:
+		h.judge(h.Score, h.RunnerUp, "the next control", "no way finds the overlay's control alone")
+	}
+	if h.Accepted {
 		h.Before = r.screenshot()
 		h.After = h.Before
 		msg += fmt.Sprintf("; the healer proposes listing %s (%s) under dismiss", elName, h.Ways[0])
 	} else {
-		h.Reason = "the overlay has no button a way finds alone"
+		msg += "; no dismiss proposal: " + h.Reason
 	}
 	r.addHeal(h)
-	return &CoveredError{Element: name, Page: h.Page, Overlay: cov.Overlay, msg: msg}
+	return &CoveredError{Element: name, Page: page, Overlay: cov.Overlay, msg: msg}
 }
 
 // CoveredError is a click on an element something else covers.
@@ -285,7 +291,7 @@ func (r *run) healMany(ctx context.Context, name string) (*Heal, int) {
 	if json.Unmarshal([]byte(obj.Value.Str()), &res) != nil || res == nil {
 		return nil, 0
 	}
-	h := &Heal{Element: name, Variant: r.lastVariant, Page: r.pageURL(), Score: round2(res.Score), RunnerUp: round2(res.RunnerUp),
+	h := &Heal{Element: name, Variant: r.lastVariant, Page: r.pagePath(), Score: round2(res.Score), RunnerUp: round2(res.RunnerUp),
 		Breakdown: res.Breakdown, Candidate: res.Desc}
 	h.Ways = toWays(res.Ways)
 	h.judge(res.Score, res.RunnerUp, "the best outside its collection", "no way finds the collection")
@@ -318,4 +324,135 @@ func (h *Heal) judge(score, runnerUp float64, rival, noWay string) {
 	default:
 		h.Accepted = true
 	}
+}
+
+// attachedJS counts, per way, the elements it finds in the document,
+// visible or not: a hidden spinner still shows that its ways are right.
+// Ways whose kind it cannot judge without visibility (near) count -1.
+const attachedJS = `function (ways) {
+  const norm = (s) => (s || '').replace(/\s+/g, ' ').trim();
+  const implicit = { BUTTON: 'button', NAV: 'navigation', MAIN: 'main', FORM: 'form', TABLE: 'table', TR: 'row', TD: 'cell', TH: 'columnheader',
+    H1: 'heading', H2: 'heading', H3: 'heading', H4: 'heading', H5: 'heading', H6: 'heading', SELECT: 'combobox', TEXTAREA: 'textbox', IMG: 'img' };
+  const roleOf = (el) => (el.getAttribute('role') || '').split(' ')[0] || (el.tagName === 'A' && el.hasAttribute('href') ? 'link' : implicit[el.tagName] || '');
+  const nameOf = (el) => norm(el.getAttribute('aria-label') || el.getAttribute('alt') || el.value || el.textContent || el.getAttribute('title'));
+  const all = () => [...document.querySelectorAll('body *')];
+  return JSON.stringify(ways.map((w) => {
+    try {
+      switch (w.kind) {
+        case 'css': return document.querySelectorAll(w.value).length;
+        case 'xpath': return document.evaluate(w.value, document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null).snapshotLength;
+        case 'testid': return document.querySelectorAll('[data-testid="' + CSS.escape(w.value) + '"]').length;
+        case 'placeholder': return document.querySelectorAll('[placeholder="' + CSS.escape(w.value) + '"]').length;
+        case 'role': return all().filter((el) => roleOf(el) === w.value && (!w.name || nameOf(el) === norm(w.name))).length;
+        case 'text': { const v = norm(w.value); return all().filter((el) => norm(el.textContent) === v && ![...el.children].some((c) => norm(c.textContent) === v)).length; }
+        case 'label': return all().filter((el) => el.labels && [...el.labels].some((l) => norm(l.textContent) === norm(w.value))).length;
+      }
+    } catch (e) { return 0; }
+    return -1;
+  }));
+}`
+
+// waitGone waits until no way finds the element (a spinner) visible. An
+// element that no way has ever found (not now, not hidden in the page, not
+// earlier in this run, not in an earlier run's fingerprint) is a
+// SelectorError: a renamed spinner must not pass for a finished one.
+func (r *run) waitGone(ctx context.Context, name string) error {
+	el, err := r.job.Selectors.Element(name)
+	if err != nil {
+		return err
+	}
+	if r.everFound(ctx, name, el) {
+		return r.gone(ctx, name)
+	}
+	if err := r.gone(ctx, name); err != nil {
+		return err
+	}
+	// Gone now; whether it was ever there is asked once more, as the page
+	// may have shown it meanwhile.
+	if r.everFound(ctx, name, el) {
+		return nil
+	}
+	res, _, _, lerr := r.lookup(ctx, el)
+	if lerr != nil {
+		res = nil
+	}
+	se := &SelectorError{Element: name, Page: r.pageURL(), Ways: res, Variant: r.lastVariant, Never: true}
+	r.lastSel = se
+	return se
+}
+
+// everFound tells whether the element has been seen: by a way now (in the
+// document, visible or hidden), earlier in this run, or by an earlier run.
+func (r *run) everFound(ctx context.Context, name string, el selectors.Element) bool {
+	if r.goneSeen[name] {
+		return true
+	}
+	for _, fps := range []map[string]Fingerprint{r.job.Fingerprints, r.res.Fingerprints} {
+		for _, fp := range fps {
+			if fp.Element == name {
+				return true
+			}
+		}
+	}
+	variant, err := r.variant(ctx)
+	if err != nil {
+		return true // the page is navigating: no grounds to call it changed
+	}
+	wl := el.WaysFor(variant)
+	ways := make([]map[string]string, len(wl))
+	for i, w := range wl {
+		ways[i] = map[string]string{"kind": string(w.Kind), "value": w.Value, "name": w.Name}
+	}
+	obj, err := r.doc().Context(ctx).Evaluate(r.scope.eval(rod.Eval(attachedJS, ways)).ByUser())
+	if err != nil {
+		return true
+	}
+	var counts []int
+	if json.Unmarshal([]byte(obj.Value.Str()), &counts) != nil {
+		return true
+	}
+	for _, n := range counts {
+		if n != 0 {
+			if r.goneSeen == nil {
+				r.goneSeen = map[string]bool{}
+			}
+			r.goneSeen[name] = true
+			return true
+		}
+	}
+	return false
+}
+
+// The part of a step's time kept for a same-run heal: a read-only step
+// whose lookup failed is healed before its deadline, not after it.
+const (
+	minHealReserve = 1 * time.Second
+	maxHealReserve = 4 * time.Second
+)
+
+// healReserve returns how much of the time left before ctx's deadline a
+// heal keeps: a fifth, at least minHealReserve (but never more than half
+// the time left) and at most maxHealReserve. Without a deadline, none.
+func healReserve(ctx context.Context) time.Duration {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return 0
+	}
+	left := time.Until(dl)
+	if left <= 0 {
+		return 0
+	}
+	return min(max(left/5, min(minHealReserve, left/2)), maxHealReserve)
+}
+
+// lookupContext is ctx with its deadline moved forward by healReserve: a
+// lookup polls under it, so that when no way finds the element the step's
+// own context still has time for the heal and for using a healed element.
+func lookupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	reserve := healReserve(ctx)
+	if reserve == 0 {
+		return context.WithCancel(ctx)
+	}
+	dl, _ := ctx.Deadline()
+	return context.WithDeadline(ctx, dl.Add(-reserve))
 }

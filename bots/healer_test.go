@@ -206,3 +206,67 @@ func healScenario(t *testing.T, m sandbox.Mutation, src []byte, fps map[string]b
 	}
 	return o, false
 }
+
+// Fingerprints seeded from the selector file's own ways on known-good
+// pages (a canary run of the bot, or one live page) give the healer its
+// references: the first broken run, with no earlier successful run, still
+// gets a proposal.
+func TestSeededFingerprintsGiveFirstBrokenRunProposals(t *testing.T) {
+	t.Parallel()
+	src := fragileSelectors(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	clean := serve(t, sandbox.New(sandbox.Options{Seed: 11}))
+	j := shortJob(t, clean)
+	j.Selectors = parseSel(t, src)
+	j.StepTimeout = 20 * time.Second
+	seeded, err := browser.Seed(ctx, j)
+	if err != nil {
+		t.Fatalf("seed run: %v", err)
+	}
+	for _, name := range []string{"login.user", "login.submit", "statement.search", "statement.download_csv"} {
+		if _, ok := seeded[bots.FingerprintKey(name, "")]; !ok {
+			t.Errorf("the seed run did not fingerprint %s (it has %d)", name, len(seeded))
+		}
+	}
+	page, err := browser.SeedPage(ctx, parseSel(t, src), clean+"/login", "", "")
+	if err != nil {
+		t.Fatalf("seed the login page: %v", err)
+	}
+	if fp, ok := page[bots.FingerprintKey("login.user", "")]; !ok || fp.Page != "/login" {
+		t.Fatalf("the login page seed: %+v", page)
+	}
+
+	broken := func(fps map[string]bots.Fingerprint) *bots.Heal {
+		bank := sandbox.New(sandbox.Options{Seed: 11})
+		bank.Set(func(s *sandbox.Switches) {
+			s.Mutation = &sandbox.Mutation{Kind: sandbox.MutRenameID, Target: "login.user"}
+		})
+		j := shortJob(t, serve(t, bank))
+		j.Selectors = parseSel(t, src)
+		j.Fingerprints = fps
+		j.StepTimeout = 5 * time.Second
+		res, err := browser.Run(ctx, j)
+		if ferry.ClassOf(err) != ferry.ClassSiteChanged {
+			t.Fatalf("renamed login.user: got %v, want site_changed", err)
+		}
+		for _, h := range res.Heals {
+			if h.Element == "login.user" {
+				return &h
+			}
+		}
+		return nil
+	}
+	if h := broken(nil); h != nil {
+		t.Fatalf("a heal without fingerprints: %+v", h.Ways)
+	}
+	for name, fps := range map[string]map[string]bots.Fingerprint{"canary seed": seeded, "page seed": page} {
+		h := broken(fps)
+		if h == nil {
+			t.Fatalf("%s: no proposal for the renamed login.user", name)
+		}
+		if !h.Accepted || len(h.Ways) == 0 {
+			t.Fatalf("%s: proposal for the renamed login.user not accepted: score %.2f, runner-up %.2f, %s", name, h.Score, h.RunnerUp, h.Reason)
+		}
+	}
+}

@@ -107,11 +107,15 @@ func EvidenceSelector(evidenceJSON []byte) (names []string, page, coveredBy stri
 
 // canaryResolve resolves every selector on the current page and keeps, per
 // element, the best outcome so far: found beats ambiguous beats not seen.
+// It fingerprints every element one of its own ways finds alone, so that
+// a canary (or a seed) run gives the healer references before any run
+// has failed.
 func (r *run) canaryResolve(ctx context.Context) {
 	res, err := r.resolveAll(ctx)
 	if err != nil {
 		return
 	}
+	r.captureResolved(ctx, res)
 	rank := map[string]int{"none": 0, "several": 1, "unique": 2, "many": 2}
 	if r.res.Canary == nil {
 		r.res.Canary = res
@@ -123,4 +127,101 @@ func (r *run) canaryResolve(ctx context.Context) {
 			r.res.Canary[i] = x
 		}
 	}
+}
+
+// captureResolved fingerprints each element found alone on the page.
+func (r *run) captureResolved(ctx context.Context, res []Resolution) {
+	if r.res == nil || r.res.Fingerprints == nil {
+		return
+	}
+	for _, x := range res {
+		if x.Status != "unique" {
+			continue
+		}
+		el := r.job.Selectors.Elements[x.Element]
+		for _, w := range el.WaysFor(x.Variant) {
+			if w.String() == x.Way {
+				r.capture(ctx, x.Element, w)
+				break
+			}
+		}
+	}
+}
+
+// Seed fingerprints the selector file's elements on the pages a known-good
+// run of the bot reaches, without downloading anything: it runs job as a
+// canary, which after every step resolves every selector, and keeps a
+// fingerprint of each element one of its own ways finds alone. The healer
+// then has references for the first broken run. The error is the canary
+// run's; the fingerprints gathered until it failed are returned with it.
+func (br *Browser) Seed(ctx context.Context, job Job) (map[string]Fingerprint, error) {
+	job.Canary = true
+	if job.HealPolicy == HealOff {
+		job.HealPolicy = HealPropose
+	}
+	res, err := br.Run(ctx, job)
+	if res == nil {
+		return nil, err
+	}
+	return res.Fingerprints, err
+}
+
+// SeedPage fingerprints the selector file's elements on one known-good
+// page: the live page at pageURL when html is empty, else the captured
+// html, offline (scripts off, nothing fetched). Each element that one of
+// its own ways finds alone is fingerprinted, filed under path (the page's
+// path when empty).
+func (br *Browser) SeedPage(ctx context.Context, sel *selectors.File, pageURL, html, path string) (map[string]Fingerprint, error) {
+	inc, done, err := br.incognito(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	target := pageURL
+	if html != "" {
+		target = "about:blank"
+	}
+	page, err := inc.Page(proto.TargetCreateTarget{URL: "about:blank"})
+	if err != nil {
+		return nil, fmt.Errorf("seed: new page: %w", err)
+	}
+	page = page.Context(ctx)
+	if err := applyViewport(page, SiteOptions{}); err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
+	}
+	if html != "" {
+		if err := (proto.EmulationSetScriptExecutionDisabled{Value: true}).Call(page); err != nil {
+			return nil, fmt.Errorf("seed: %w", err)
+		}
+		if err := (proto.FetchEnable{Patterns: []*proto.FetchRequestPattern{{URLPattern: "*"}}}).Call(page); err != nil {
+			return nil, fmt.Errorf("seed: %w", err)
+		}
+		go page.EachEvent(func(e *proto.FetchRequestPaused) {
+			_ = (proto.FetchFailRequest{RequestID: e.RequestID, ErrorReason: proto.NetworkErrorReasonBlockedByClient}).Call(page)
+		})()
+		if err := page.SetDocumentContent(html); err != nil {
+			return nil, fmt.Errorf("seed: load the captured page: %w", err)
+		}
+	} else {
+		if err := page.Navigate(target); err != nil {
+			return nil, fmt.Errorf("seed: open %s: %w", target, err)
+		}
+		if err := waitLoaded(ctx, page); err != nil {
+			return nil, fmt.Errorf("seed: load %s: %w", target, err)
+		}
+	}
+	r := &run{job: Job{Selectors: sel, HealPolicy: HealPropose}, page: page, res: &Result{Fingerprints: map[string]Fingerprint{}},
+		vars: map[string]string{}, secret: map[string]bool{}}
+	res, err := r.resolveAll(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("seed: resolve the selectors: %w", err)
+	}
+	r.captureResolved(ctx, res)
+	if path != "" {
+		for k, fp := range r.res.Fingerprints {
+			fp.Page = path
+			r.res.Fingerprints[k] = fp
+		}
+	}
+	return r.res.Fingerprints, nil
 }

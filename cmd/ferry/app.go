@@ -55,7 +55,7 @@ func newService(db *storage.DB, cfg *Config) *service.Service {
 // runnerConfig is the runner's configuration from ferry.yaml: every key
 // that reaches the runner passes here.
 func runnerConfig(cfg *Config, db runner.Store, br runner.Engine, creds runner.Credentials, sinks []delivery.Sink, log zerolog.Logger) runner.Config {
-	return runner.Config{DB: db, Browser: br, Sites: cfg.Sites, Credentials: creds, ScriptsDir: cfg.ScriptsDir,
+	return runner.Config{DB: db, Browser: cfg.sitePages(br), Sites: cfg.Sites, Credentials: creds, ScriptsDir: cfg.ScriptsDir,
 		SelectorsDir: cfg.SelectorsDir, Sinks: sinks, Schedules: cfg.Schedules, Workers: cfg.Workers, Logger: log,
 		LockPath: service.DataDir(cfg.DataDir).Lock(), SiteLimits: cfg.siteLimits(), BotTimeouts: cfg.botTimeouts(),
 		LoginKeys: cfg.Logins.keys, Refresh: cfg.Logins.policy, Challenges: cfg.Challenges.runner()}

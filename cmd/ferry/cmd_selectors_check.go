@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -24,6 +25,7 @@ func canaryWindow(today ferry.Date) (from, to ferry.Date) {
 
 func (e *selectorsEnv) checkCmd() *cobra.Command {
 	var bot, login, fromFlag, toFlag string
+	var seed bool
 	c := &cobra.Command{
 		Use:   "check SITE",
 		Short: "Canary: log in and resolve every selector on the live pages, downloading nothing",
@@ -103,8 +105,16 @@ are listed as not seen: the canary does not provoke them.`,
 				}
 			}
 			started := time.Now()
-			res, runErr := br.Run(ctx, bots.Job{Script: script, Selectors: sel, BaseURL: base, Credential: cred, Canary: true,
-				Params: ferry.RunParams{From: from, To: to}, HealPolicy: bots.HealOff, Logger: log})
+			res, runErr := br.Run(ctx, bots.Job{Script: script, Selectors: sel, BaseURL: base, Credential: cred, Canary: true, Site: cfg.SiteEntries[site].Page,
+				Params: ferry.RunParams{From: from, To: to}, HealPolicy: map[bool]string{true: bots.HealPropose, false: bots.HealOff}[seed], Logger: log})
+			if seed && runErr == nil && res != nil {
+				// Fingerprints from the file's own ways on the live pages: the
+				// healer's references before any scheduled run succeeded.
+				if err := seedFingerprints(ctx, cfg, sel.Site, res.Fingerprints); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.g.stderr, "seeded %d fingerprints for %s\n", len(res.Fingerprints), sel.Site)
+			}
 			if e.g.json {
 				return canaryJSON(e.g, site, sel, login, from, to, started, res, runErr)
 			}
@@ -145,6 +155,7 @@ are listed as not seen: the canary does not provoke them.`,
 	c.Flags().StringVar(&login, "login", "", "credential to log in with (default: the first configured)")
 	c.Flags().StringVar(&fromFlag, "from", "", "first day to search (YYYY-MM-DD; default: 31 days before today)")
 	c.Flags().StringVar(&toFlag, "to", "", "last day to search (YYYY-MM-DD; default: yesterday)")
+	c.Flags().BoolVar(&seed, "seed", false, "store the fingerprint of every element found, so the healer has references before the first failed run")
 	return c
 }
 
@@ -197,6 +208,23 @@ func canaryJSON(g *globals, site string, sel *selectors.File, login string, from
 		return runErr
 	case len(out.Ambiguous) > 0:
 		return &exitError{exitSiteChanged, fmt.Errorf("ambiguous selectors: %s", strings.Join(out.Ambiguous, ", "))}
+	}
+	return nil
+}
+
+// seedFingerprints stores fingerprints a canary took (run 0: no run).
+func seedFingerprints(ctx context.Context, cfg *Config, site string, fps map[string]bots.Fingerprint) error {
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	out := make([]ferry.StoredFingerprint, 0, len(fps))
+	for _, f := range fps {
+		out = append(out, ferry.StoredFingerprint{Site: site, Element: f.Element, Variant: f.Variant, Page: f.Page, Data: string(f.Data)})
+	}
+	if err := db.SaveFingerprints(ctx, out); err != nil {
+		return fmt.Errorf("seed fingerprints: %w", err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -17,11 +18,13 @@ import (
 	"time"
 
 	"github.com/ferry-rpa/ferry"
+	"github.com/ferry-rpa/ferry/bots"
 	"github.com/ferry-rpa/ferry/delivery"
 	"github.com/ferry-rpa/ferry/ledger"
 	"github.com/ferry-rpa/ferry/runner"
 	"github.com/ferry-rpa/ferry/sandbox"
 	"github.com/ferry-rpa/ferry/scripts"
+	"github.com/ferry-rpa/ferry/selectors"
 	"github.com/ferry-rpa/ferry/service"
 	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
@@ -105,6 +108,11 @@ type SiteConfig struct {
 	// MinInterval is the least time between two runs' logins on the site
 	// (0: none).
 	MinInterval time.Duration
+	// Page holds the browser page's settings for the site: window:
+	// {width, height} (default 1280x900), device: desktop, mobile or
+	// tablet, and dialogs: {alert, confirm, prompt, beforeunload: accept,
+	// dismiss or fail}.
+	Page bots.SiteOptions
 }
 
 // UnmarshalYAML reads "URL" or {url: URL, max_concurrent: N, min_interval:
@@ -127,10 +135,21 @@ func (s *SiteConfig) UnmarshalYAML(n *yaml.Node) error {
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if k.Value == "window" || k.Value == "dialogs" {
+			if err := decodeSitePage(&s.Page, k.Value, v, bad); err != nil {
+				return err
+			}
+			continue
+		}
 		if v.Kind != yaml.ScalarNode {
 			return bad(v.Line, "%s: want a single value", k.Value)
 		}
 		switch k.Value {
+		case "device":
+			s.Page.Device = v.Value
+			if err := (bots.SiteOptions{Device: v.Value}).Validate(); err != nil {
+				return bad(v.Line, "%v", err)
+			}
 		case "url":
 			s.URL = v.Value
 		case "max_concurrent":
@@ -146,13 +165,98 @@ func (s *SiteConfig) UnmarshalYAML(n *yaml.Node) error {
 			}
 			s.MinInterval = d
 		default:
-			return bad(k.Line, "unknown key %q in a site (want url, max_concurrent or min_interval)", k.Value)
+			return bad(k.Line, "unknown key %q in a site (want url, max_concurrent, min_interval, window, device or dialogs)", k.Value)
 		}
 	}
 	if s.URL == "" {
 		return bad(n.Line, "the site has no url")
 	}
 	return nil
+}
+
+// decodeSitePage reads a site's window: {width, height} or dialogs:
+// {alert, confirm, prompt, beforeunload} mapping into o, checking each key
+// and value at its line.
+func decodeSitePage(o *bots.SiteOptions, key string, v *yaml.Node, bad func(int, string, ...any) error) error {
+	if v.Kind != yaml.MappingNode {
+		if key == "window" {
+			return bad(v.Line, "window: want {width: N, height: N} in pixels")
+		}
+		return bad(v.Line, "dialogs: want {alert|confirm|prompt|beforeunload: accept|dismiss|fail}")
+	}
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, x := v.Content[i], v.Content[i+1]
+		if x.Kind != yaml.ScalarNode {
+			return bad(x.Line, "%s.%s: want a single value", key, k.Value)
+		}
+		var field *string
+		var size *int
+		switch key + "." + k.Value {
+		case "window.width":
+			size = &o.Window.Width
+		case "window.height":
+			size = &o.Window.Height
+		case "dialogs.alert":
+			field = &o.Dialogs.Alert
+		case "dialogs.confirm":
+			field = &o.Dialogs.Confirm
+		case "dialogs.prompt":
+			field = &o.Dialogs.Prompt
+		case "dialogs.beforeunload":
+			field = &o.Dialogs.BeforeUnload
+		default:
+			if key == "window" {
+				return bad(k.Line, "unknown key %q in window (want width and height)", k.Value)
+			}
+			return bad(k.Line, "unknown key %q in dialogs (want alert, confirm, prompt or beforeunload)", k.Value)
+		}
+		if size != nil {
+			n, err := strconv.Atoi(x.Value)
+			if err != nil || n <= 0 || n > 10000 {
+				return bad(x.Line, "%s.%s: %q is not a number of pixels from 1 to 10000", key, k.Value, x.Value)
+			}
+			*size = n
+			continue
+		}
+		*field = x.Value
+		if err := o.Dialogs.Validate(); err != nil {
+			return bad(x.Line, "%v", err)
+		}
+	}
+	if key == "window" && (o.Window.Width == 0) != (o.Window.Height == 0) {
+		return bad(v.Line, "window: give both width and height")
+	}
+	return nil
+}
+
+// siteEngine gives each run the page settings of its site (window, device,
+// dialogs), found by the run's base URL.
+type siteEngine struct {
+	runner.Engine
+	pages map[string]bots.SiteOptions // by base URL without a trailing slash
+}
+
+// Execute runs job with its site's page settings in ctx.
+func (e siteEngine) Execute(ctx context.Context, job ferry.BrowserJob[*scripts.Script, *selectors.File]) (*ferry.BrowserResult[selectors.Way], error) {
+	if o, ok := e.pages[strings.TrimRight(job.BaseURL, "/")]; ok {
+		ctx = bots.WithSiteOptions(ctx, o)
+	}
+	return e.Engine.Execute(ctx, job)
+}
+
+// sitePages returns the sites' page settings by base URL, and wraps br to
+// apply them; without any, br as it is.
+func (c *Config) sitePages(br runner.Engine) runner.Engine {
+	pages := map[string]bots.SiteOptions{}
+	for _, s := range c.SiteEntries {
+		if s.Page != (bots.SiteOptions{}) {
+			pages[strings.TrimRight(s.URL, "/")] = s.Page
+		}
+	}
+	if len(pages) == 0 || br == nil {
+		return br
+	}
+	return siteEngine{Engine: br, pages: pages}
 }
 
 // BotConfig is one entry of bots: in ferry.yaml.
