@@ -52,8 +52,8 @@ type Switches struct {
 	// site's lazily loaded bundle does. A click before it has run does
 	// nothing (the page-state race of issue 11).
 	LateScript time.Duration
-	// Rerender makes the statements page replace each form field and
-	// button with a fresh copy the first time it gets focus, as a
+	// Rerender makes the pages replace each form field (input, select,
+	// textarea) with a fresh copy the first time it gets focus, as a
 	// hydrating framework re-renders server markup: a node looked up
 	// before the focus is detached from the document after it.
 	Rerender bool

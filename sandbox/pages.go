@@ -58,7 +58,7 @@ function oracle(n){ return document.querySelector('[data-oracle="' + n + '"]'); 
 </script>{{if .Rerender}}
 <script>
 (function(){
-  // Switches.Rerender: the first focus of a form field or button in main
+  // Switches.Rerender: the first focus of a form field in main
   // replaces it with a fresh copy that keeps its value and handlers.
   var add = EventTarget.prototype.addEventListener, handlers = new WeakMap();
   EventTarget.prototype.addEventListener = function(t, f, o){
@@ -67,7 +67,7 @@ function oracle(n){ return document.querySelector('[data-oracle="' + n + '"]'); 
   };
   document.addEventListener('focus', function(e){
     var el = e.target;
-    if (!(el instanceof Element) || !el.matches('main input, main select, main button') || el.hasAttribute('data-rerendered')) return;
+    if (!(el instanceof Element) || !el.matches('main input, main select, main textarea') || el.hasAttribute('data-rerendered')) return;
     var n = el.cloneNode(true);
     n.setAttribute('data-rerendered', '1');
     (handlers.get(el) || []).forEach(function(h){ add.call(n, h[0], h[1], h[2]); });
