@@ -37,14 +37,14 @@ func runNightly(t *testing.T, bank *sandbox.Bank) {
 	}
 }
 
-// The statements page's own script (its click handlers) arrives 1.5 s
+// The statements page's own script (its click handlers) arrives 4 s
 // after the page loaded. A click before it ran would be lost, and the wait
 // after it a false site_changed: the engine settles the page a click
 // navigated to (load, network idle, quiet DOM) before it acts on it.
 func TestLateScriptClicksAreNotLost(t *testing.T) {
 	t.Parallel()
 	bank := sandbox.New(sandbox.Options{Seed: 11})
-	bank.Set(func(s *sandbox.Switches) { s.LateScript = 1500 * time.Millisecond })
+	bank.Set(func(s *sandbox.Switches) { s.LateScript = 4 * time.Second })
 	runNightly(t, bank)
 }
 
@@ -63,6 +63,6 @@ func TestRerenderedElementIsLookedUpAgain(t *testing.T) {
 func TestLateScriptAndRerender(t *testing.T) {
 	t.Parallel()
 	bank := sandbox.New(sandbox.Options{Seed: 11})
-	bank.Set(func(s *sandbox.Switches) { s.LateScript = 800 * time.Millisecond; s.Rerender = true })
+	bank.Set(func(s *sandbox.Switches) { s.LateScript = 3 * time.Second; s.Rerender = true })
 	runNightly(t, bank)
 }
