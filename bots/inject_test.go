@@ -203,7 +203,6 @@ func TestLookupJSIsInjectedOncePerDocument(t *testing.T) {
 	}
 }
 
-
 // BenchmarkNightlyCDP runs the sandbox's nightly flow through a counting
 // DevTools proxy and reports what one run sends the browser: CDP
 // requests, bytes, and lookup.js in full.
