@@ -418,7 +418,7 @@ func (r *run) step(ctx context.Context, where string, st scripts.Step) (err erro
 			if err := r.checkCovered(sctx, el, target); err != nil {
 				return err
 			}
-			return el.Context(sctx).Click(proto.InputMouseButtonLeft, 1)
+			return r.clickElement(sctx, el)
 		})
 		way = w
 		if err != nil {
@@ -722,7 +722,7 @@ func (r *run) one(ctx context.Context, name string) (*rod.Element, string, error
 		return true, nil
 	})
 	if err != nil || pick < 0 || found == nil {
-		se := &SelectorError{Element: name, Page: r.pageURL(), Ways: last, Variant: r.lastVariant}
+		se := &SelectorError{Element: name, Page: r.pagePathWithin(ctx), Ways: last, Variant: r.lastVariant}
 		r.lastSel = se
 		if r.optional || r.scope.set() {
 			// Missing is expected (optional), or the healer would judge
@@ -773,7 +773,7 @@ func (r *run) gone(ctx context.Context, name string) error {
 		return true, nil
 	})
 	if err != nil {
-		se := &SelectorError{Element: name, Page: r.pageURL(), Ways: last, Gone: true, Variant: r.lastVariant}
+		se := &SelectorError{Element: name, Page: r.pagePathWithin(ctx), Ways: last, Gone: true, Variant: r.lastVariant}
 		r.lastSel = se
 		return se
 	}
@@ -822,7 +822,7 @@ func (r *run) query(ctx context.Context, name, want string, out any) error {
 		return err
 	}
 	if pick < 0 {
-		se := &SelectorError{Element: name, Page: r.pageURL(), Ways: res, Variant: r.lastVariant}
+		se := &SelectorError{Element: name, Page: r.pagePathWithin(ctx), Ways: res, Variant: r.lastVariant}
 		r.lastSel = se
 		if r.optional || r.scope.set() {
 			return se
@@ -842,7 +842,7 @@ func (r *run) query(ctx context.Context, name, want string, out any) error {
 		return err
 	}
 	if obj.Value.Nil() {
-		return &SelectorError{Element: name, Page: r.pageURL(), Ways: res, Variant: r.lastVariant}
+		return &SelectorError{Element: name, Page: r.pagePathWithin(ctx), Ways: res, Variant: r.lastVariant}
 	}
 	return json.Unmarshal([]byte(obj.Value.Str()), out)
 }

@@ -335,6 +335,15 @@ function (ways, pick, want, extra) {
     }
     return 'ok';
   }
+  if (want === 'point') {
+    // Called on an element about to be clicked: bring it into view.
+    const el = this;
+    if (!el.isConnected) return 'detached';
+    if (el.disabled || el.getAttribute('aria-disabled') === 'true') return 'disabled';
+    const r = el.getBoundingClientRect();
+    if (r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth) el.scrollIntoView({ block: 'center', inline: 'center' });
+    return 'ok';
+  }
   if (want === 'typed') {
     // After the text was typed: the change event a person's leaving the
     // field would fire.

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/proto"
+	"github.com/ysmood/gson"
 )
 
 // staleAttempts bounds how often a step looks an element up again after
@@ -146,4 +148,59 @@ func (r *run) pageURLWithin(ctx context.Context) string {
 		return "(unknown page)"
 	}
 	return info.URL
+}
+
+// clickElement clicks el as a person would: the mouse moves to a point
+// inside it, presses and releases. Every call carries ctx, the step's
+// deadline: rod's Element.Click sends its mouse events through the page
+// it was made from, whose context has none, so a click that opens a
+// dialog blocked the run past every timeout.
+func (r *run) clickElement(ctx context.Context, el *rod.Element) error {
+	for {
+		obj, err := lookupCall(ctx, r.doc(), el, callOpts{}, nil, -1, "point", nil)
+		if err != nil {
+			return err
+		}
+		st := obj.Value.Str()
+		if st == "ok" {
+			break
+		}
+		if st == "detached" {
+			return errors.New("element detached from document (re-rendered)")
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the element stayed %s: %w", st, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	shape, err := el.Context(ctx).Shape()
+	if err != nil {
+		return err
+	}
+	pt := shape.OnePointInside()
+	if pt == nil {
+		return errors.New("element detached from document: it has no box to click")
+	}
+	p := r.page.Context(ctx)
+	for _, ev := range []proto.InputDispatchMouseEvent{
+		{Type: proto.InputDispatchMouseEventTypeMouseMoved, X: pt.X, Y: pt.Y, Button: proto.InputMouseButtonNone},
+		{Type: proto.InputDispatchMouseEventTypeMousePressed, X: pt.X, Y: pt.Y, Button: proto.InputMouseButtonLeft, Buttons: gson.Int(1), ClickCount: 1},
+		{Type: proto.InputDispatchMouseEventTypeMouseReleased, X: pt.X, Y: pt.Y, Button: proto.InputMouseButtonLeft, Buttons: gson.Int(0), ClickCount: 1},
+	} {
+		if err := ev.Call(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pagePathWithin is pageURL (the page's path, for messages) with a
+// deadline of its own.
+func (r *run) pagePathWithin(ctx context.Context) string {
+	u := r.pageURLWithin(ctx)
+	if p, err := url.Parse(u); err == nil && p.Path != "" {
+		return p.Path
+	}
+	return u
 }
