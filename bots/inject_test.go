@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"io"
 	"net"
 	"net/url"
@@ -28,6 +29,7 @@ type cdpCounter struct {
 	bytes    int
 	injects  int // requests that define lookup.js in a document
 	full     int // requests that carry lookup.js's source at all
+	methods  map[string]int
 }
 
 // lookupMarker is a line only lookup.js's source has.
@@ -135,6 +137,15 @@ func (c *cdpCounter) count(msg []byte) {
 	defer c.mu.Unlock()
 	c.requests++
 	c.bytes += len(msg)
+	var m struct {
+		Method string `json:"method"`
+	}
+	if json.Unmarshal(msg, &m) == nil {
+		if c.methods == nil {
+			c.methods = map[string]int{}
+		}
+		c.methods[m.Method]++
+	}
 	if bytes.Contains(msg, []byte(lookupMarker)) {
 		c.full++
 		if bytes.Contains(msg, []byte("__ferryLookup")) {
@@ -147,6 +158,7 @@ func (c *cdpCounter) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.requests, c.bytes, c.injects, c.full = 0, 0, 0, 0
+	c.methods = nil
 }
 
 func (c *cdpCounter) read() (requests, bytes, injects, full int) {
@@ -194,6 +206,9 @@ func TestLookupJSIsInjectedOncePerDocument(t *testing.T) {
 		t.Fatalf("%d downloads", len(res.Downloads))
 	}
 	reqs, b, injects, full := c.read()
+	c.mu.Lock()
+	t.Logf("by method: %v", c.methods)
+	c.mu.Unlock()
 	t.Logf("one nightly run: %d CDP requests, %d bytes; lookup.js injected %d times, sent in full %d times", reqs, b, injects, full)
 	if injects < 1 || injects > 4 {
 		t.Errorf("lookup.js injected %d times for 3 documents", injects)
