@@ -696,6 +696,11 @@ func (r *run) one(ctx context.Context, name string) (*rod.Element, string, error
 	if err != nil {
 		return nil, "", err
 	}
+	// A page a click (or a script) navigated to is settled once before
+	// anything on it is looked up: its scripts have run when the step acts.
+	if _, err := r.settleIfNavigated(ctx); err != nil {
+		return nil, "", err
+	}
 	var last []WayResult
 	var ways []selectors.Way
 	pick := -1
