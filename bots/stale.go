@@ -18,24 +18,6 @@ import (
 // the page replaced it between the lookup and the action.
 const staleAttempts = 4
 
-// staleMessages are CDP's and rod's ways of saying that the element or
-// the document a call named went away under it: a re-render, a
-// navigation, a frame replaced. They are page-state races, not failures.
-var staleMessages = []string{
-	"Node is detached from document",
-	"Cannot find context with specified id",
-	"Object reference chain is too long",
-	"Execution context was destroyed",
-	"Inspected target navigated or closed",
-	"Could not find node with given id",
-	"No node with given id found",
-	"Cannot find object with id",
-	"Could not compute content quads",
-	"Node does not have a layout object",
-	"element detached", // lookup.js's own report
-	"the element went away",
-}
-
 // isStale reports a page-state race: the element or document is gone,
 // and looking the element up again may well succeed.
 func isStale(err error) bool {
@@ -47,7 +29,23 @@ func isStale(err error) bool {
 		return true
 	}
 	msg := err.Error()
-	for _, s := range staleMessages {
+	// CDP's and rod's ways of saying that the element or the document a
+	// call named went away under it: a re-render, a navigation, a frame
+	// replaced. They are page-state races, not failures.
+	for _, s := range [...]string{
+		"Node is detached from document",
+		"Cannot find context with specified id",
+		"Object reference chain is too long",
+		"Execution context was destroyed",
+		"Inspected target navigated or closed",
+		"Could not find node with given id",
+		"No node with given id found",
+		"Cannot find object with id",
+		"Could not compute content quads",
+		"Node does not have a layout object",
+		"element detached", // lookup.js's own report
+		"the element went away",
+	} {
 		if strings.Contains(msg, s) {
 			return true
 		}
@@ -66,10 +64,12 @@ type StaleError struct {
 	Err      error
 }
 
+// Error names the selector, the page and the last race.
 func (e *StaleError) Error() string {
 	return fmt.Sprintf("selector %q on %s: the page replaced the element %d times between lookup and action: %v", e.Element, e.Page, e.Attempts, e.Err)
 }
 
+// Unwrap returns the last CDP error.
 func (e *StaleError) Unwrap() error { return e.Err }
 
 // withFresh looks element name up and acts on it, and when the page
