@@ -565,7 +565,22 @@ func pageWait(ctx context.Context) time.Duration {
 	if !ok {
 		return 30 * time.Second
 	}
-	return min(time.Until(d)-150*time.Millisecond, 30*time.Second)
+	left := time.Until(d)
+	return min(left-250*time.Millisecond-left/10, 30*time.Second)
+}
+
+// lastLook is one more lookup, with a short deadline of its own, for the
+// message of a wait whose last in-page round the step's deadline cut off
+// (a loaded machine answers late): the error then still says what each
+// way found.
+func (r *run) lastLook(ctx context.Context, el selectors.Element) []WayResult {
+	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+	defer cancel()
+	res, _, _, err := r.lookup(c, el)
+	if err != nil {
+		return nil
+	}
+	return res
 }
 
 // variant tells which of the selector file's UI variants the page is,
@@ -727,6 +742,9 @@ func (r *run) one(ctx context.Context, name string) (*rod.Element, string, error
 		return true, nil
 	})
 	if err != nil || pick < 0 || found == nil {
+		if last == nil {
+			last = r.lastLook(ctx, el)
+		}
 		se := &SelectorError{Element: name, Page: r.pagePathWithin(ctx), Ways: last, Variant: r.lastVariant}
 		r.lastSel = se
 		if r.optional || r.scope.set() {
@@ -778,6 +796,9 @@ func (r *run) gone(ctx context.Context, name string) error {
 		return true, nil
 	})
 	if err != nil {
+		if last == nil {
+			last = r.lastLook(ctx, el)
+		}
 		se := &SelectorError{Element: name, Page: r.pagePathWithin(ctx), Ways: last, Gone: true, Variant: r.lastVariant}
 		r.lastSel = se
 		return se
