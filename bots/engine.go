@@ -462,21 +462,23 @@ func (r *run) step(ctx context.Context, where string, st scripts.Step) (err erro
 		if err := waitLoaded(sctx, r.page); err != nil {
 			return err
 		}
+		note, err := r.settle(sctx)
+		if err != nil {
+			return err
+		}
+		detail = strings.TrimSpace(detail + " " + note)
 		if s := r.serverErrorSince(started); s != nil {
 			return ferry.Errorf(ferry.ClassSiteUnavailable, where, "%s answered %d", s.url, s.status)
 		}
 	case "fill":
-		el, w, err := r.one(sctx, target)
-		if err != nil {
+		if _, err := r.settleIfNavigated(sctx); err != nil {
 			return err
 		}
-		way = w
 		v, masked := r.expand(st.Value)
 		detail = masked
-		if err := el.Context(sctx).SelectAllText(); err != nil {
-			return err
-		}
-		if err := el.Context(sctx).Input(v); err != nil {
+		w, err := r.withFresh(sctx, where, target, func(el *rod.Element) error { return r.fillElement(sctx, el, v) })
+		way = w
+		if err != nil {
 			return err
 		}
 	case "totp":
@@ -498,17 +500,21 @@ func (r *run) step(ctx context.Context, where string, st scripts.Step) (err erro
 			return err
 		}
 	case "click":
-		el, w, err := r.one(sctx, target)
+		if _, err := r.settleIfNavigated(sctx); err != nil {
+			return err
+		}
+		w, err := r.withFresh(sctx, where, target, func(el *rod.Element) error {
+			if err := r.checkCovered(sctx, el, target); err != nil {
+				return err
+			}
+			return r.clickElement(sctx, el)
+		})
+		way = w
 		if err != nil {
 			return err
 		}
-		way = w
-		if err := r.checkCovered(sctx, el, target); err != nil {
-			return err
-		}
-		if err := el.Context(sctx).Click(proto.InputMouseButtonLeft, 1); err != nil {
-			return err
-		}
+		// A click that navigated: the next step acting on an element
+		// settles the new page first (settleIfNavigated).
 	case "select":
 		_, w, err := r.one(sctx, target)
 		if err != nil {
@@ -579,35 +585,98 @@ func (r *run) step(ctx context.Context, where string, st scripts.Step) (err erro
 // each way found, the first way that found what the element needs (or -1)
 // and the ways it tried.
 func (r *run) lookup(ctx context.Context, el selectors.Element) ([]WayResult, int, []selectors.Way, error) {
-	variant, err := r.variant(ctx)
+	return r.waitFor(ctx, el, false, 0)
+}
+
+// waitFor looks the element up in the page, and when wait is positive
+// keeps looking in the page (lookup.js's "wait": after every DOM change)
+// for up to wait, until a way finds what the element needs (none at all
+// when gone). One CDP call, which carries ctx's deadline; the UI variant
+// is told in the same call.
+func (r *run) waitFor(ctx context.Context, el selectors.Element, gone bool, wait time.Duration) ([]WayResult, int, []selectors.Way, error) {
+	wayArgs := func(wl []selectors.Way) []map[string]string {
+		out := make([]map[string]string, len(wl))
+		for i, w := range wl {
+			out[i] = map[string]string{"kind": string(w.Kind), "value": w.Value, "name": w.Name}
+		}
+		return out
+	}
+	base := ""
+	var variants []map[string]any
+	byVariant := map[string][]map[string]string{}
+	if r.scope.frame != nil {
+		// A frame's lookups use the top page's variant.
+		v, err := r.variant(ctx)
+		if err != nil {
+			return nil, -1, nil, err
+		}
+		base = v
+	} else {
+		for _, v := range r.job.Selectors.Variants {
+			fp := v.Fingerprint
+			m := map[string]any{"name": v.Name, "meta": fp.Meta[0], "content": fp.Meta[1], "url": fp.URL}
+			if fp.Marker != nil {
+				m["marker"] = map[string]string{"kind": string(fp.Marker.Kind), "value": fp.Marker.Value, "name": fp.Marker.Name}
+			}
+			variants = append(variants, m)
+			byVariant[v.Name] = wayArgs(el.WaysFor(v.Name))
+		}
+	}
+	extra := map[string]any{"variants": variants, "byVariant": byVariant, "gone": gone, "many": el.Many, "timeout": wait.Milliseconds()}
+	obj, err := r.scopedCall(ctx, callOpts{await: wait > 0}, wayArgs(el.WaysFor(base)), -1, "wait", extra)
 	if err != nil {
 		return nil, -1, nil, err
 	}
-	wl := el.WaysFor(variant)
-	ways := make([]map[string]string, len(wl))
-	for i, w := range wl {
-		ways[i] = map[string]string{"kind": string(w.Kind), "value": w.Value, "name": w.Name}
-	}
-	obj, err := r.doc().Context(ctx).Evaluate(r.scope.eval(rod.Eval(lookupJS, ways, -1, "")).ByUser())
-	if err != nil {
-		return nil, -1, nil, err
-	}
-	var raw []struct {
-		Count int    `json:"count"`
-		Error string `json:"error"`
+	var raw struct {
+		Variant string `json:"variant"`
+		Pick    int    `json:"pick"`
+		Ways    []struct {
+			Count int    `json:"count"`
+			Error string `json:"error"`
+		} `json:"ways"`
 	}
 	if err := json.Unmarshal([]byte(obj.Value.Str()), &raw); err != nil {
 		return nil, -1, nil, fmt.Errorf("lookup result: %w", err)
 	}
-	out := make([]WayResult, len(raw))
-	pick := -1
-	for i, x := range raw {
-		out[i] = WayResult{Way: wl[i].String(), Count: x.Count, Error: x.Error}
-		if pick < 0 && x.Error == "" && (x.Count == 1 || el.Many && x.Count > 0) {
-			pick = i
-		}
+	if r.scope.frame == nil {
+		base = raw.Variant
+		r.lastVariant = raw.Variant
 	}
-	return out, pick, wl, nil
+	wl := el.WaysFor(base)
+	if len(raw.Ways) != len(wl) {
+		return nil, -1, nil, fmt.Errorf("lookup result: %d ways for %d", len(raw.Ways), len(wl))
+	}
+	out := make([]WayResult, len(raw.Ways))
+	for i, x := range raw.Ways {
+		out[i] = WayResult{Way: wl[i].String(), Count: x.Count, Error: x.Error}
+	}
+	return out, raw.Pick, wl, nil
+}
+
+// pageWait is how long one in-page wait may last: until shortly before
+// ctx's deadline, so that the page answers with what it last saw before
+// the call itself is cancelled, and at most 30 s a call.
+func pageWait(ctx context.Context) time.Duration {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return 30 * time.Second
+	}
+	left := time.Until(d)
+	return min(left-250*time.Millisecond-left/10, 30*time.Second)
+}
+
+// lastLook is one more lookup, with a short deadline of its own, for the
+// message of a wait whose last in-page round the step's deadline cut off
+// (a loaded machine answers late): the error then still says what each
+// way found.
+func (r *run) lastLook(ctx context.Context, el selectors.Element) []WayResult {
+	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+	defer cancel()
+	res, _, _, err := r.lookup(c, el)
+	if err != nil {
+		return nil
+	}
+	return res
 }
 
 // variant tells which of the selector file's UI variants the page is,
@@ -627,7 +696,7 @@ func (r *run) variant(ctx context.Context) (string, error) {
 			continue
 		}
 		if marker != nil {
-			m, err := r.page.Context(ctx).Evaluate(rod.Eval(lookupJS, []map[string]string{marker}, -1, "").ByUser())
+			m, err := lookupCall(ctx, r.page, nil, callOpts{}, []map[string]string{marker}, -1, "", nil)
 			if err != nil {
 				return "", err
 			}
@@ -666,7 +735,7 @@ const fingerprintJS = `function (name, content, url) {
 // element returns the element way pick finds.
 func (r *run) element(ctx context.Context, w selectors.Way) (*rod.Element, error) {
 	ways := []map[string]string{{"kind": string(w.Kind), "value": w.Value, "name": w.Name}}
-	obj, err := r.doc().Context(ctx).Evaluate(r.scope.eval(rod.Eval(lookupJS, ways, 0, "")).ByObject())
+	obj, err := r.scopedCall(ctx, callOpts{byObject: true}, ways, 0, "", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -705,7 +774,7 @@ func (r *run) dismiss(ctx context.Context) error {
 // poll calls check until it reports done or ctx ends. Waiting is on the
 // page's own progress: each round is one evaluation in the page.
 func poll(ctx context.Context, check func() (bool, error)) error {
-	delay := 20 * time.Millisecond
+	delay := 10 * time.Millisecond
 	for {
 		done, err := check()
 		if err != nil || done {
@@ -716,7 +785,7 @@ func poll(ctx context.Context, check func() (bool, error)) error {
 			return ctx.Err()
 		case <-time.After(delay):
 		}
-		delay = min(delay*2, 200*time.Millisecond)
+		delay = min(delay*2, 50*time.Millisecond)
 	}
 }
 
@@ -738,11 +807,17 @@ func (r *run) one(ctx context.Context, name string) (*rod.Element, string, error
 	if err != nil {
 		return nil, "", err
 	}
+	// A page a click (or a script) navigated to is settled once before
+	// anything on it is looked up: its scripts have run when the step acts.
+	if _, err := r.settleIfNavigated(ctx); err != nil {
+		return nil, "", err
+	}
 	var last []WayResult
 	var ways []selectors.Way
 	pick := -1
+	var found *rod.Element
 	err = poll(ctx, func() (bool, error) {
-		res, p, wl, err := r.lookup(ctx, el)
+		res, p, wl, err := r.waitFor(ctx, el, false, pageWait(ctx))
 		if err != nil {
 			if ctx.Err() != nil {
 				return false, ctx.Err()
@@ -750,10 +825,23 @@ func (r *run) one(ctx context.Context, name string) (*rod.Element, string, error
 			return false, nil // the page is navigating; look again
 		}
 		last, pick, ways = res, p, wl
-		return p >= 0, nil
+		if p < 0 {
+			return false, nil
+		}
+		e, err := r.element(ctx, ways[pick])
+		if err != nil {
+			// Gone between the two calls (a re-render): look again.
+			pick = -1
+			return false, nil
+		}
+		found = e
+		return true, nil
 	})
-	if err != nil || pick < 0 {
-		se := &SelectorError{Element: name, Page: r.pageURL(), Ways: last, Variant: r.lastVariant}
+	if err != nil || pick < 0 || found == nil {
+		if last == nil {
+			last = r.lastLook(ctx, el)
+		}
+		se := &SelectorError{Element: name, Page: r.pagePathWithin(ctx), Ways: last, Variant: r.lastVariant}
 		r.lastSel = se
 		if r.optional || r.scope.set() {
 			// Missing is expected (optional), or the healer would judge
@@ -778,14 +866,10 @@ func (r *run) one(ctx context.Context, name string) (*rod.Element, string, error
 		r.healPage(hctx, name)
 		return nil, "", se
 	}
-	e, err := r.element(ctx, ways[pick])
-	if err != nil {
-		return nil, "", &SelectorError{Element: name, Page: r.pageURL(), Ways: last, Variant: r.lastVariant}
-	}
 	if !r.scope.set() {
 		r.capture(ctx, name, ways[pick])
 	}
-	return e, r.scope.label(wayLabel(ways, pick)), nil
+	return found, r.scope.label(wayLabel(ways, pick)), nil
 }
 
 func (r *run) gone(ctx context.Context, name string) error {
@@ -795,7 +879,7 @@ func (r *run) gone(ctx context.Context, name string) error {
 	}
 	var last []WayResult
 	err = poll(ctx, func() (bool, error) {
-		res, _, _, err := r.lookup(ctx, el)
+		res, _, _, err := r.waitFor(ctx, el, true, pageWait(ctx))
 		if err != nil {
 			return false, nil
 		}
@@ -808,7 +892,10 @@ func (r *run) gone(ctx context.Context, name string) error {
 		return true, nil
 	})
 	if err != nil {
-		se := &SelectorError{Element: name, Page: r.pageURL(), Ways: last, Gone: true, Variant: r.lastVariant}
+		if last == nil {
+			last = r.lastLook(ctx, el)
+		}
+		se := &SelectorError{Element: name, Page: r.pagePathWithin(ctx), Ways: last, Gone: true, Variant: r.lastVariant}
 		r.lastSel = se
 		return se
 	}
@@ -857,7 +944,7 @@ func (r *run) query(ctx context.Context, name, want string, out any) error {
 		return err
 	}
 	if pick < 0 {
-		se := &SelectorError{Element: name, Page: r.pageURL(), Ways: res, Variant: r.lastVariant}
+		se := &SelectorError{Element: name, Page: r.pagePathWithin(ctx), Ways: res, Variant: r.lastVariant}
 		r.lastSel = se
 		if r.optional || r.scope.set() {
 			return se
@@ -872,14 +959,20 @@ func (r *run) query(ctx context.Context, name, want string, out any) error {
 		return se
 	}
 	ways := []map[string]string{{"kind": string(wl[pick].Kind), "value": wl[pick].Value, "name": wl[pick].Name}}
-	obj, err := r.doc().Context(ctx).Evaluate(r.scope.eval(rod.Eval(lookupJS, ways, 0, want)).ByUser())
+	obj, err := r.scopedCall(ctx, callOpts{}, ways, 0, want, nil)
 	if err != nil {
 		return err
+	}
+	if obj.Value.Nil() {
+		return &SelectorError{Element: name, Page: r.pagePathWithin(ctx), Ways: res, Variant: r.lastVariant}
 	}
 	return json.Unmarshal([]byte(obj.Value.Str()), out)
 }
 
 func (r *run) selectOption(ctx context.Context, name, value string) error {
+	if _, err := r.settleIfNavigated(ctx); err != nil {
+		return err
+	}
 	var opts []string
 	if err := r.query(ctx, name, "options", &opts); err != nil {
 		return err
@@ -893,11 +986,13 @@ func (r *run) selectOption(ctx context.Context, name, value string) error {
 	if !found {
 		return ferry.Errorf(ferry.ClassSiteChanged, name, "the site offers no option %q (it offers %s)", value, strings.Join(opts, ", "))
 	}
-	el, _, err := r.one(ctx, name)
-	if err != nil {
+	_, err := r.withFresh(ctx, name, name, func(el *rod.Element) error {
+		obj, err := el.Context(ctx).Eval(`function (v) { if (!this.isConnected) return false; this.value = v; this.dispatchEvent(new Event('input', {bubbles: true})); this.dispatchEvent(new Event('change', {bubbles: true})); return true; }`, value)
+		if err == nil && !obj.Value.Bool() {
+			err = errors.New("element detached from document (re-rendered)")
+		}
 		return err
-	}
-	_, err = el.Context(ctx).Eval(`function (v) { this.value = v; this.dispatchEvent(new Event('input', {bubbles: true})); this.dispatchEvent(new Event('change', {bubbles: true})); }`, value)
+	})
 	return err
 }
 

@@ -259,7 +259,98 @@ function (ways, pick, want, extra) {
   // inside it.
   const scope = this instanceof Element ? this : null;
   const inScope = (el) => !scope || (el !== scope && scope.contains(el));
-  const res = ways.map((w) => { try { return find(w).filter(visible).filter(inScope); } catch (e) { return String(e.message || e); } });
+  const run = (wl) => wl.map((w) => { try { return find(w).filter(visible).filter(inScope); } catch (e) { return String(e.message || e); } });
+  if (want === 'quiet') {
+    // Resolves once the document has seen no DOM change for extra ms.
+    return new Promise((resolve) => {
+      let timer;
+      const done = () => { mo.disconnect(); resolve(true); };
+      const mo = new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(done, extra); });
+      mo.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+      timer = setTimeout(done, extra);
+    });
+  }
+  if (want === 'wait') {
+    // Waits in the page, not in rounds from Go: looks again after every
+    // DOM change (and every 100 ms, for changes only styles make) until a
+    // way finds what the element needs (none at all, for gone), or until
+    // extra.timeout ms. Resolves with the UI variant, what each way found
+    // and the pick (-1 at the timeout).
+    const variantOf = () => {
+      for (const v of extra.variants || []) {
+        if (v.meta) {
+          const m = document.querySelector('meta[name="' + CSS.escape(v.meta) + '"]');
+          if (!m || m.getAttribute('content') !== v.content) continue;
+        }
+        if (v.url && !(new RegExp(v.url)).test(location.pathname)) continue;
+        if (v.marker) {
+          let n = 0;
+          try { n = find(v.marker).filter(visible).length; } catch (e) { n = 0; }
+          if (!n) continue;
+        }
+        return v.name;
+      }
+      return '';
+    };
+    const round = () => {
+      const variant = variantOf();
+      const wl = (variant && extra.byVariant && extra.byVariant[variant]) || ways;
+      const counts = run(wl).map((r) => Array.isArray(r) ? { count: r.length } : { error: r });
+      let p = -1;
+      if (extra.gone) p = counts.every((c) => !c.count) ? 0 : -1;
+      else p = counts.findIndex((c) => !c.error && (c.count === 1 || (extra.many && c.count > 0)));
+      return { variant, ways: counts, pick: p };
+    };
+    const first = round();
+    if (first.pick >= 0 || !(extra.timeout > 0)) return JSON.stringify(first);
+    return new Promise((resolve) => {
+      let last = first, queued = false, done = false;
+      const finish = () => { if (done) return; done = true; mo.disconnect(); clearInterval(tick); clearTimeout(end); resolve(JSON.stringify(last)); };
+      const check = () => { queued = false; if (done) return; last = round(); if (last.pick >= 0) finish(); };
+      const soon = () => { if (!queued) { queued = true; setTimeout(check, 0); } };
+      const mo = new MutationObserver(soon);
+      mo.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+      const tick = setInterval(soon, 100);
+      const end = setTimeout(() => { last = round(); finish(); }, extra.timeout);
+    });
+  }
+  if (want === 'fill') {
+    // Called on an element: focus it and select its text, so that the
+    // text typed next replaces it. A node the page replaced (a re-render)
+    // is reported as detached, and looked up again by the caller.
+    const el = this;
+    if (!el.isConnected) return 'detached';
+    if (el.disabled || el.readOnly) return 'disabled';
+    const r = el.getBoundingClientRect();
+    if (r.bottom < 0 || r.top > innerHeight || r.right < 0 || r.left > innerWidth) el.scrollIntoView({ block: 'center', inline: 'nearest' });
+    el.focus();
+    if (!el.isConnected) return 'detached';
+    if (document.activeElement !== el && !el.contains(document.activeElement)) return 'unfocused';
+    if (typeof el.select === 'function') el.select();
+    else { const s = getSelection(); const range = document.createRange(); range.selectNodeContents(el); s.removeAllRanges(); s.addRange(range); }
+    if (extra === '') {
+      // Nothing to type: clear it as typing would.
+      if ('value' in el) el.value = ''; else el.textContent = '';
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    }
+    return 'ok';
+  }
+  if (want === 'point') {
+    // Called on an element about to be clicked: bring it into view.
+    const el = this;
+    if (!el.isConnected) return 'detached';
+    if (el.disabled || el.getAttribute('aria-disabled') === 'true') return 'disabled';
+    const r = el.getBoundingClientRect();
+    if (r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth) el.scrollIntoView({ block: 'center', inline: 'center' });
+    return 'ok';
+  }
+  if (want === 'typed') {
+    // After the text was typed: the change event a person's leaving the
+    // field would fire.
+    this.dispatchEvent(new Event('change', { bubbles: true }));
+    return this.isConnected ? 'ok' : 'detached';
+  }
+  const res = run(ways);
   if (pick >= 0) {
     const r = res[pick];
     if (!Array.isArray(r)) return null;

@@ -13,6 +13,29 @@ type requests struct {
 	mu       sync.Mutex
 	inFlight map[proto.NetworkRequestID]bool
 	last     time.Time // when a request last started or ended
+	// navs counts the documents the page and its frames committed
+	// (navigations, and same-document route changes); settled is navs
+	// when the engine last waited for the page to settle.
+	navs, settled int
+}
+
+// navigated notes a committed navigation of the page or a frame.
+func (q *requests) navigated() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.navs++
+}
+
+// unsettled tells whether a navigation committed since the last settle,
+// and marks the page settled from here on when mark is set.
+func (q *requests) unsettled(mark bool) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	u := q.navs != q.settled
+	if mark {
+		q.settled = q.navs
+	}
+	return u
 }
 
 // state returns how many requests are in flight and how long the network
@@ -46,12 +69,21 @@ func (r *run) trackRequests() {
 		switch e.Type {
 		case proto.NetworkResourceTypeWebSocket, proto.NetworkResourceTypeEventSource, proto.NetworkResourceTypeMedia:
 			return
+		case proto.NetworkResourceTypePing:
+			// Beacons (analytics, sendBeacon) are fire-and-forget: the
+			// page does not wait for them, and Chromium may never report
+			// them finished.
+			return
 		}
 		r.requests.change(e.RequestID, true)
 	}, func(e *proto.NetworkLoadingFinished) {
 		r.requests.change(e.RequestID, false)
 	}, func(e *proto.NetworkLoadingFailed) {
 		r.requests.change(e.RequestID, false)
+	}, func(e *proto.PageFrameNavigated) {
+		r.requests.navigated()
+	}, func(e *proto.PageNavigatedWithinDocument) {
+		r.requests.navigated()
 	})
 	go watch()
 }

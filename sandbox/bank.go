@@ -46,6 +46,17 @@ type Switches struct {
 	// Mutation, when set, is applied to every page as it loads (one small
 	// change, as in a mutation test).
 	Mutation *Mutation
+	// LateScript holds back the statements page's own script (its click
+	// and change handlers): the page asks for it only after its load
+	// event, and the bank answers that request this much later, as a
+	// site's lazily loaded bundle does. A click before it has run does
+	// nothing (the page-state race of issue 11).
+	LateScript time.Duration
+	// Rerender makes the pages replace each form field (input, select,
+	// textarea) with a fresh copy the first time it gets focus, as a
+	// hydrating framework re-renders server markup: a node looked up
+	// before the focus is detached from the document after it.
+	Rerender bool
 }
 
 // Options configure a Bank.
@@ -126,6 +137,7 @@ func New(o Options) *Bank {
 	m.HandleFunc("GET /download", b.authed(b.download))
 	m.HandleFunc("POST /logout", b.logout)
 	m.HandleFunc("POST /__events", b.recordEvent)
+	m.HandleFunc("GET /__late.js", b.lateScript)
 	b.mux = m
 	return b
 }
@@ -294,6 +306,9 @@ func (b *Bank) page(w http.ResponseWriter, r *http.Request, status int, name str
 	if mut != nil {
 		data["Mutation"] = mut.script()
 	}
+	b.mu.Lock()
+	data["Late"], data["Rerender"] = b.sw.LateScript > 0, b.sw.Rerender
+	b.mu.Unlock()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := pages.ExecuteTemplate(w, name, data); err != nil {
@@ -459,6 +474,20 @@ func (b *Bank) statementsPage(w http.ResponseWriter, r *http.Request, cu ctxUser
 }
 
 const apiPageSize = 10
+
+// lateScript serves the statements page's script late (Switches.LateScript).
+func (b *Bank) lateScript(w http.ResponseWriter, r *http.Request) {
+	b.mu.Lock()
+	d := b.sw.LateScript
+	b.mu.Unlock()
+	select {
+	case <-time.After(d):
+	case <-r.Context().Done():
+		return
+	}
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	fmt.Fprint(w, "if (window.bankInit) bankInit();\n")
+}
 
 func (b *Bank) owns(cu ctxUser, id string) (Account, bool) {
 	for _, a := range cu.Accounts {

@@ -55,7 +55,29 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
   document.addEventListener('change', function(e){ send('change', e); }, true);
 })();
 function oracle(n){ return document.querySelector('[data-oracle="' + n + '"]'); }
-</script></head><body>
+</script>{{if .Rerender}}
+<script>
+(function(){
+  // Switches.Rerender: the first focus of a form field in main
+  // replaces it with a fresh copy that keeps its value and handlers.
+  var add = EventTarget.prototype.addEventListener, handlers = new WeakMap();
+  EventTarget.prototype.addEventListener = function(t, f, o){
+    if (this instanceof Element) { var l = handlers.get(this) || []; l.push([t, f, o]); handlers.set(this, l); }
+    return add.call(this, t, f, o);
+  };
+  document.addEventListener('focus', function(e){
+    var el = e.target;
+    if (!(el instanceof Element) || !el.matches('main input, main select, main textarea') || el.hasAttribute('data-rerendered')) return;
+    var n = el.cloneNode(true);
+    n.setAttribute('data-rerendered', '1');
+    (handlers.get(el) || []).forEach(function(h){ add.call(n, h[0], h[1], h[2]); });
+    handlers.set(n, handlers.get(el) || []);
+    var v = el.value;
+    el.replaceWith(n);
+    if ('value' in n) n.value = v;
+  }, true);
+})();
+</script>{{end}}</head><body>
 {{if .Consent}}<div {{$u.A "consent.overlay" "cc-layer"}} role="dialog" aria-modal="true"><div class="cc-box"><p>{{$u.T "consent.text"}}</p>
 <button type="button" {{$u.A "consent.accept"}}>{{$u.T "consent.accept"}}</button></div></div>
 <script>oracle('consent.accept').addEventListener('click', function(){ document.cookie = 'consent=1; path=/'; oracle('consent.overlay').remove(); });</script>{{end}}
@@ -126,7 +148,7 @@ function oracle(n){ return document.querySelector('[data-oracle="' + n + '"]'); 
 {{if ne $u.Version 2}}{{template "downloads" .}}{{end}}
 </section>
 <script>
-(function(){
+function bankInit(){
   var page = 1, q = null, rowClass = {{$u.C "statement.row"}};
   var $ = oracle;
   function cell(tr, text, cls){ var td = document.createElement('td'); td.textContent = text; if (cls) td.className = cls; tr.appendChild(td); }
@@ -162,7 +184,8 @@ function oracle(n){ return document.querySelector('[data-oracle="' + n + '"]'); 
   });
   $('statement.next_page').addEventListener('click', function(){ page++; load(); });
   $('statement.prev_page').addEventListener('click', function(){ page--; load(); });
-})();
+}
+{{if .Late}}addEventListener('load', function(){ var s = document.createElement('script'); s.src = '/__late.js'; document.head.appendChild(s); });{{else}}bankInit();{{end}}
 </script>
 {{template "foot" .}}{{end}}
 `
