@@ -333,6 +333,11 @@ func (r *run) classifyClass(where string, since time.Time, err error) error {
 	if strings.Contains(err.Error(), "net::ERR_") || errors.Is(err, context.DeadlineExceeded) {
 		return ferry.Errorf(ferry.ClassSiteUnavailable, where, "%v", err)
 	}
+	if isStale(err) {
+		// A page-state race (a node replaced, a document swapped) in a
+		// step that does not look again itself: transient, so retried.
+		return ferry.Errorf(ferry.ClassSiteUnavailable, where, "the page changed under the step: %v", err)
+	}
 	return ferry.Errorf(ferry.ClassInternal, where, "%v", err)
 }
 
@@ -531,7 +536,7 @@ func (r *run) step(ctx context.Context, where string, st scripts.Step) (err erro
 		way = w
 		return err
 	case "wait_gone":
-		return r.gone(sctx, target)
+		return r.waitGone(sctx, target)
 	case "count_rows":
 		n, w, err := r.count(sctx, target)
 		if err != nil {
@@ -816,11 +821,14 @@ func (r *run) one(ctx context.Context, name string) (*rod.Element, string, error
 	var ways []selectors.Way
 	pick := -1
 	var found *rod.Element
-	err = poll(ctx, func() (bool, error) {
-		res, p, wl, err := r.waitFor(ctx, el, false, pageWait(ctx))
+	// The lookup leaves part of the step's time for a same-run heal.
+	lctx, lcancel := lookupContext(ctx)
+	defer lcancel()
+	err = poll(lctx, func() (bool, error) {
+		res, p, wl, err := r.waitFor(lctx, el, false, pageWait(lctx))
 		if err != nil {
-			if ctx.Err() != nil {
-				return false, ctx.Err()
+			if lctx.Err() != nil {
+				return false, lctx.Err()
 			}
 			return false, nil // the page is navigating; look again
 		}
@@ -828,7 +836,7 @@ func (r *run) one(ctx context.Context, name string) (*rod.Element, string, error
 		if p < 0 {
 			return false, nil
 		}
-		e, err := r.element(ctx, ways[pick])
+		e, err := r.element(lctx, ways[pick])
 		if err != nil {
 			// Gone between the two calls (a re-render): look again.
 			pick = -1
@@ -854,7 +862,8 @@ func (r *run) one(ctx context.Context, name string) (*rod.Element, string, error
 		if h := r.heal(hctx, name); h != nil {
 			se.Heal = h
 			if h.Accepted && r.readOnly && r.job.HealPolicy == HealReadOnly && ctx.Err() == nil {
-				if e, err := r.healedElement(hctx, h); err == nil {
+				// A healed element is used only within the step's deadline.
+				if e, err := r.healedElement(ctx, h); err == nil {
 					h.Used = true
 					r.addHeal(h)
 					r.log.Warn().Str("element", name).Str("page", h.Page).Str("way", h.Ways[0].String()).Float64("score", h.Score).Msg("read-only step used a healed element; a change to the selector file is proposed")
