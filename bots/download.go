@@ -55,6 +55,10 @@ func WithDownloadOptions(ctx context.Context, o DownloadOptions) context.Context
 	return context.WithValue(ctx, downloadOptionsKey{}, o)
 }
 
+// DownloadOptionsFrom returns the download options ctx carries, with the
+// defaults filled in.
+func DownloadOptionsFrom(ctx context.Context) DownloadOptions { return downloadOptions(ctx) }
+
 // downloadOptions returns the options ctx carries, with defaults.
 func downloadOptions(ctx context.Context) DownloadOptions {
 	o, _ := ctx.Value(downloadOptionsKey{}).(DownloadOptions)

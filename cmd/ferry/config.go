@@ -113,6 +113,10 @@ type SiteConfig struct {
 	// tablet, and dialogs: {alert, confirm, prompt, beforeunload: accept,
 	// dismiss or fail}.
 	Page bots.SiteOptions
+	// MaxDownload caps one download from the site in bytes (max_download:
+	// 200MB; 0: bots.DefaultMaxDownload). A larger file fails its step,
+	// naming the file and the cap, and nothing of it is stored.
+	MaxDownload int64
 }
 
 // UnmarshalYAML reads "URL" or {url: URL, max_concurrent: N, min_interval:
@@ -164,8 +168,14 @@ func (s *SiteConfig) UnmarshalYAML(n *yaml.Node) error {
 				return bad(v.Line, "min_interval: %q is not a duration such as 30s or 2m, 0 or more (0: none)", v.Value)
 			}
 			s.MinInterval = d
+		case "max_download":
+			b, err := bots.ParseByteSize(v.Value)
+			if err != nil || b <= 0 {
+				return bad(v.Line, "max_download: %q is not a size such as 200MB or 1GB", v.Value)
+			}
+			s.MaxDownload = b
 		default:
-			return bad(k.Line, "unknown key %q in a site (want url, max_concurrent, min_interval, window, device or dialogs)", k.Value)
+			return bad(k.Line, "unknown key %q in a site (want url, max_concurrent, min_interval, max_download, window, device or dialogs)", k.Value)
 		}
 	}
 	if s.URL == "" {
@@ -230,33 +240,44 @@ func decodeSitePage(o *bots.SiteOptions, key string, v *yaml.Node, bad func(int,
 }
 
 // siteEngine gives each run the page settings of its site (window, device,
-// dialogs), found by the run's base URL.
+// dialogs) and its download cap, found by the run's base URL, and streams
+// every download under the data directory.
 type siteEngine struct {
 	runner.Engine
-	pages map[string]bots.SiteOptions // by base URL without a trailing slash
+	pages     map[string]bots.SiteOptions // by base URL without a trailing slash
+	caps      map[string]int64            // likewise
+	downloads string                      // DATA_DIR/downloads
 }
 
-// Execute runs job with its site's page settings in ctx.
+// Execute runs job with its site's settings in ctx.
 func (e siteEngine) Execute(ctx context.Context, job ferry.BrowserJob[*scripts.Script, *selectors.File]) (*ferry.BrowserResult[selectors.Way], error) {
-	if o, ok := e.pages[strings.TrimRight(job.BaseURL, "/")]; ok {
+	base := strings.TrimRight(job.BaseURL, "/")
+	if o, ok := e.pages[base]; ok {
 		ctx = bots.WithSiteOptions(ctx, o)
 	}
+	ctx = bots.WithDownloadOptions(ctx, bots.DownloadOptions{Dir: e.downloads, Max: e.caps[base]})
 	return e.Engine.Execute(ctx, job)
 }
 
-// sitePages returns the sites' page settings by base URL, and wraps br to
-// apply them; without any, br as it is.
+// sitePages wraps br to apply the sites' page settings and download caps,
+// with downloads streamed to DATA_DIR/downloads (never outside the data
+// directory); a nil br stays nil.
 func (c *Config) sitePages(br runner.Engine) runner.Engine {
-	pages := map[string]bots.SiteOptions{}
+	if br == nil {
+		return nil
+	}
+	e := siteEngine{Engine: br, pages: map[string]bots.SiteOptions{}, caps: map[string]int64{},
+		downloads: filepath.Join(c.DataDir, "downloads")}
 	for _, s := range c.SiteEntries {
+		base := strings.TrimRight(s.URL, "/")
 		if s.Page != (bots.SiteOptions{}) {
-			pages[strings.TrimRight(s.URL, "/")] = s.Page
+			e.pages[base] = s.Page
+		}
+		if s.MaxDownload > 0 {
+			e.caps[base] = s.MaxDownload
 		}
 	}
-	if len(pages) == 0 || br == nil {
-		return br
-	}
-	return siteEngine{Engine: br, pages: pages}
+	return e
 }
 
 // BotConfig is one entry of bots: in ferry.yaml.

@@ -22,16 +22,23 @@ const sitePageConfig = `sites:
     window: {width: 1600, height: 1000}
     device: mobile
     dialogs: {confirm: accept, alert: fail}
+    max_download: 2MB
 credentials:
   zw: {user: zhangwei, password: pw}
 `
 
 // ctxEngine records the site settings each run's context carries.
-type ctxEngine struct{ got map[string]bots.SiteOptions }
+type ctxEngine struct {
+	got       map[string]bots.SiteOptions
+	downloads map[string]bots.DownloadOptions
+}
 
 func (e *ctxEngine) Execute(ctx context.Context, job ferry.BrowserJob[*scripts.Script, *selectors.File]) (*ferry.BrowserResult[selectors.Way], error) {
 	if o, ok := bots.SiteOptionsFrom(ctx); ok {
 		e.got[job.BaseURL] = o
+	}
+	if e.downloads != nil {
+		e.downloads[job.BaseURL] = bots.DownloadOptionsFrom(ctx)
 	}
 	return &ferry.BrowserResult[selectors.Way]{}, nil
 }
@@ -48,7 +55,7 @@ func TestSitePageSettingsReachTheEngine(t *testing.T) {
 	if got := cfg.SiteEntries["wide"].Page; got != want {
 		t.Fatalf("wide: %+v", got)
 	}
-	e := &ctxEngine{got: map[string]bots.SiteOptions{}}
+	e := &ctxEngine{got: map[string]bots.SiteOptions{}, downloads: map[string]bots.DownloadOptions{}}
 	br := cfg.sitePages(e)
 	for _, base := range []string{"http://127.0.0.1:8700", "http://127.0.0.1:8701/"} {
 		if _, err := br.Execute(context.Background(), ferry.BrowserJob[*scripts.Script, *selectors.File]{BaseURL: base}); err != nil {
@@ -58,6 +65,14 @@ func TestSitePageSettingsReachTheEngine(t *testing.T) {
 	if len(e.got) != 1 || e.got["http://127.0.0.1:8701/"] != want {
 		t.Fatalf("the engine saw %+v", e.got)
 	}
+	// Downloads stream under the data directory, capped per site.
+	dir := filepath.Join(cfg.DataDir, "downloads")
+	if d := e.downloads["http://127.0.0.1:8701/"]; d.Max != 2<<20 || d.Dir != dir {
+		t.Fatalf("wide's downloads: %+v, want 2 MiB under %s", d, dir)
+	}
+	if d := e.downloads["http://127.0.0.1:8700"]; d.Max != bots.DefaultMaxDownload || d.Dir != dir {
+		t.Fatalf("plain's downloads: %+v, want the default cap under %s", d, dir)
+	}
 	for _, tc := range []struct{ edit, want string }{
 		{strings.Replace(sitePageConfig, "width: 1600", "width: wide", 1), `window.width: "wide" is not a number of pixels`},
 		{strings.Replace(sitePageConfig, "{width: 1600, height: 1000}", "{width: 1600}", 1), "give both width and height"},
@@ -65,6 +80,7 @@ func TestSitePageSettingsReachTheEngine(t *testing.T) {
 		{strings.Replace(sitePageConfig, "device: mobile", "device: fridge", 1), `device "fridge"`},
 		{strings.Replace(sitePageConfig, "confirm: accept", "confirm: maybe", 1), `dialogs.confirm: "maybe"`},
 		{strings.Replace(sitePageConfig, "confirm: accept", "toast: accept", 1), `unknown key "toast" in dialogs`},
+		{strings.Replace(sitePageConfig, "max_download: 2MB", "max_download: lots", 1), `max_download: "lots"`},
 	} {
 		_, err := loadConfig(writeSitesConfig(t, tc.edit), "")
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "ferry.yaml:") {
