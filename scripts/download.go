@@ -29,8 +29,9 @@ const (
 var StatementFormats = []string{"xlsx", "csv", "pdf", "camt", "mt940", "ofx", "bai2"}
 
 // InvoiceFormats are the formats a download as invoice may declare:
-// those the einvoice package reads.
-var InvoiceFormats = []string{"pdf", "ofd", "xml"}
+// those the einvoice package reads, and xlsx, a tax portal's list export,
+// which gives each invoice's status (void, red-letter) to the ingest.
+var InvoiceFormats = []string{"pdf", "ofd", "xml", "xlsx"}
 
 // fileFormat is what a download as file may call its format: a short
 // name, never a path.

@@ -41,7 +41,7 @@ func TestDownloadDeclarations(t *testing.T) {
 		// bad
 		{"  - download: statement.download_csv\n    format: csv\n", "outside for_each_account needs account"},
 		{"  - download: statement.download_csv\n    format: docx\n    account: A\n", `format "docx" (want xlsx, csv, pdf, camt, mt940, ofx, bai2)`},
-		{"  - download: statement.download_csv\n    as: invoice\n    format: csv\n", `as invoice: format "csv" (want pdf, ofd, xml)`},
+		{"  - download: statement.download_csv\n    as: invoice\n    format: csv\n", `as invoice: format "csv" (want pdf, ofd, xml, xlsx)`},
 		{"  - download: statement.download_csv\n    as: receipt\n", `as "receipt"`},
 		{"  - download: statement.download_csv\n    as: file\n    format: ../x\n", "not a short name"},
 		{"  - download: statement.download_csv\n    as: file\n    mapping: bank.yaml\n", "stored, not parsed"},
