@@ -257,19 +257,29 @@ func pathID(r *http.Request) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
-func (s *Server) runPage(w http.ResponseWriter, r *http.Request, who *identity) {
+// runFromPath reads the run the path's {id} names; when there is none (or
+// the store fails) it has answered the request itself and says false.
+func (s *Server) runFromPath(w http.ResponseWriter, r *http.Request, route kind) (int64, runDetail, bool) {
 	id, ok := pathID(r)
 	if !ok {
-		s.fail(w, r, pageRoute, http.StatusNotFound, "no such run")
-		return
+		s.fail(w, r, route, http.StatusNotFound, "no such run")
+		return 0, runDetail{}, false
 	}
 	d, err := s.runDetail(r.Context(), id)
 	if errors.Is(err, ferry.ErrNotFound) {
-		s.fail(w, r, pageRoute, http.StatusNotFound, "no such run")
-		return
+		s.fail(w, r, route, http.StatusNotFound, "no such run")
+		return 0, runDetail{}, false
 	}
 	if err != nil {
-		s.internal(w, r, pageRoute, err)
+		s.internal(w, r, route, err)
+		return 0, runDetail{}, false
+	}
+	return id, d, true
+}
+
+func (s *Server) runPage(w http.ResponseWriter, r *http.Request, who *identity) {
+	id, d, ok := s.runFromPath(w, r, pageRoute)
+	if !ok {
 		return
 	}
 	pd := pageData{Title: fmt.Sprintf("Run %d", id), Data: d}
@@ -368,18 +378,8 @@ func (s *Server) apiRuns(w http.ResponseWriter, r *http.Request, who *identity) 
 }
 
 func (s *Server) apiRun(w http.ResponseWriter, r *http.Request, who *identity) {
-	id, ok := pathID(r)
+	_, d, ok := s.runFromPath(w, r, apiRoute)
 	if !ok {
-		s.fail(w, r, apiRoute, http.StatusNotFound, "no such run")
-		return
-	}
-	d, err := s.runDetail(r.Context(), id)
-	if errors.Is(err, ferry.ErrNotFound) {
-		s.fail(w, r, apiRoute, http.StatusNotFound, "no such run")
-		return
-	}
-	if err != nil {
-		s.internal(w, r, apiRoute, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, d)

@@ -110,18 +110,8 @@ const streamLimit = 5 * time.Minute
 // "end". The store is polled: steps are written by whichever node runs
 // the bot, and the database is the only thing every node shares.
 func (s *Server) runEvents(w http.ResponseWriter, r *http.Request, who *identity) {
-	id, ok := pathID(r)
+	id, d, ok := s.runFromPath(w, r, pageRoute)
 	if !ok {
-		s.fail(w, r, pageRoute, http.StatusNotFound, "no such run")
-		return
-	}
-	d, err := s.runDetail(r.Context(), id)
-	if errors.Is(err, ferry.ErrNotFound) {
-		s.fail(w, r, pageRoute, http.StatusNotFound, "no such run")
-		return
-	}
-	if err != nil {
-		s.internal(w, r, pageRoute, err)
 		return
 	}
 	rc := http.NewResponseController(w)
@@ -167,6 +157,7 @@ func (s *Server) runEvents(w http.ResponseWriter, r *http.Request, who *identity
 			return
 		case <-tick.C:
 		}
+		var err error
 		if d, err = s.runDetail(ctx, id); err != nil {
 			if ctx.Err() == nil {
 				s.cfg.Logger.Error().Err(err).Int64("run", id).Msg("console: run events")
@@ -326,18 +317,8 @@ type evidenceView struct {
 }
 
 func (s *Server) evidencePage(w http.ResponseWriter, r *http.Request, who *identity) {
-	id, ok := pathID(r)
+	id, d, ok := s.runFromPath(w, r, pageRoute)
 	if !ok {
-		s.fail(w, r, pageRoute, http.StatusNotFound, "no such run")
-		return
-	}
-	d, err := s.runDetail(r.Context(), id)
-	if errors.Is(err, ferry.ErrNotFound) {
-		s.fail(w, r, pageRoute, http.StatusNotFound, "no such run")
-		return
-	}
-	if err != nil {
-		s.internal(w, r, pageRoute, err)
 		return
 	}
 	v := evidenceView{Run: d.Run, Steps: d.Steps}
