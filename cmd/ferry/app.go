@@ -47,6 +47,16 @@ func (g *globals) noDatabase(err error) bool {
 	return true
 }
 
+// printEmpty is what a list command prints when there is no database
+// yet: empty (JSON) under --json, nothing otherwise (noDatabase has said
+// why on standard error).
+func (g *globals) printEmpty(empty any) error {
+	if g.json {
+		return g.printJSON(empty)
+	}
+	return nil
+}
+
 // newService is the shared operations over a database and a config.
 func newService(db *storage.DB, cfg *Config) *service.Service {
 	return &service.Service{Store: db, SelectorsDir: cfg.SelectorsDir, ScriptsDir: cfg.ScriptsDir}

@@ -30,10 +30,7 @@ func (e *deliveriesEnv) listCmd() *cobra.Command {
 			views := []deliveryJSON{}
 			db, err := openExisting(cmd.Context(), cfg)
 			if g.noDatabase(err) {
-				if g.json {
-					return g.printJSON(views)
-				}
-				return nil
+				return g.printEmpty(views)
 			}
 			if err != nil {
 				return err

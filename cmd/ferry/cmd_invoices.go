@@ -48,10 +48,7 @@ func (e *invoicesEnv) listCmd() *cobra.Command {
 			views := []service.InvoiceView{}
 			db, err := openExisting(cmd.Context(), cfg)
 			if g.noDatabase(err) {
-				if g.json {
-					return g.printJSON(views)
-				}
-				return nil
+				return g.printEmpty(views)
 			}
 			if err != nil {
 				return err

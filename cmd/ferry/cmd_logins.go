@@ -123,10 +123,7 @@ func (e *loginsEnv) list(cmd *cobra.Command, _ []string) error {
 	views := []service.LoginView{}
 	db, err := openExisting(cmd.Context(), cfg)
 	if g.noDatabase(err) {
-		if g.json {
-			return g.printJSON(views)
-		}
-		return nil
+		return g.printEmpty(views)
 	}
 	if err != nil {
 		return err

@@ -23,10 +23,7 @@ so and creates nothing.`,
 			views := []runJSON{}
 			db, err := e.open(cmd.Context())
 			if g.noDatabase(err) {
-				if g.json {
-					return g.printJSON(views)
-				}
-				return nil
+				return g.printEmpty(views)
 			}
 			if err != nil {
 				return err

@@ -36,10 +36,7 @@ func (e *selectorsEnv) healsCmd() *cobra.Command {
 		views := []healJSON{}
 		db, _, err := e.db(cmd.Context())
 		if g.noDatabase(err) {
-			if g.json {
-				return g.printJSON(views)
-			}
-			return nil
+			return g.printEmpty(views)
 		}
 		if err != nil {
 			return err

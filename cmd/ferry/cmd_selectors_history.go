@@ -19,10 +19,7 @@ func (e *selectorsEnv) historyCmd() *cobra.Command {
 			g := e.g
 			db, _, err := e.db(cmd.Context())
 			if g.noDatabase(err) {
-				if g.json {
-					return g.printJSON([]selectorVersionJSON{})
-				}
-				return nil
+				return g.printEmpty([]selectorVersionJSON{})
 			}
 			if err != nil {
 				return err
