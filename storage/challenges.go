@@ -179,18 +179,6 @@ func (d *DB) OpenChallenges(ctx context.Context) ([]ferry.Challenge, error) {
 }
 
 func (d *DB) challenges(ctx context.Context, where string, args ...any) ([]ferry.Challenge, error) {
-	rows, err := d.conn(ctx).QueryContext(ctx, `SELECT `+challengeColumns+` FROM challenges `+where, args...)
-	if err != nil {
-		return nil, fmt.Errorf("storage: challenges: %w", err)
-	}
-	defer rows.Close()
-	var out []ferry.Challenge
-	for rows.Next() {
-		c, err := scanChallenge(rows)
-		if err != nil {
-			return nil, fmt.Errorf("storage: challenges: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, d, "challenges", scanChallenge,
+		`SELECT `+challengeColumns+` FROM challenges `+where, args...)
 }

@@ -61,23 +61,8 @@ func (d *DB) LoginState(ctx context.Context, key string) (ferry.LoginState, erro
 
 // LoginStates implements ferry.LoginStateStore.
 func (d *DB) LoginStates(ctx context.Context) ([]ferry.LoginState, error) {
-	rows, err := d.conn(ctx).QueryContext(ctx, `SELECT `+loginStateCols+` FROM login_states ORDER BY site, credential, login_key`)
-	if err != nil {
-		return nil, fmt.Errorf("storage: list login states: %w", err)
-	}
-	defer rows.Close()
-	var out []ferry.LoginState
-	for rows.Next() {
-		s, err := scanLoginState(rows)
-		if err != nil {
-			return nil, fmt.Errorf("storage: list login states: %w", err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("storage: list login states: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, d, "list login states", scanLoginState,
+		`SELECT `+loginStateCols+` FROM login_states ORDER BY site, credential, login_key`)
 }
 
 // ResealLoginState implements ferry.LoginStateStore. The comparison is on
