@@ -129,10 +129,11 @@ func TestIngestDeclaredFormatMustMatch(t *testing.T) {
 	}
 }
 
-// TestIngestInvoicesParsesThenSaysStorageIsMissing: invoices go to
-// ingestInvoices, which parses them (a statement is refused, named) and
-// says plainly that it stores nothing yet.
-func TestIngestInvoicesParsesThenSaysStorageIsMissing(t *testing.T) {
+// TestIngestDeclaredInvoices: downloads declared as: invoice go to the
+// invoice ingest, not the statements': a real OFD whose download names its
+// direction (the script's account: issued) is stored as one invoice, and a
+// statement declared as an invoice is refused, naming the file.
+func TestIngestDeclaredInvoices(t *testing.T) {
 	t.Parallel()
 	ofd, err := os.ReadFile("../einvoice/testdata/real/easyofd/ofd2.ofd")
 	if err != nil {
@@ -141,14 +142,22 @@ func TestIngestInvoicesParsesThenSaysStorageIsMissing(t *testing.T) {
 	db := openIngestDB(t, "")
 	r := ingestRunner(db, t.TempDir())
 	inv := scripts.Declaration{As: scripts.AsInvoice}
-	run, files := storeDeclared(t, db, declared{name: "ofd2.ofd", format: "ofd", data: ofd, decl: inv})
-	_, err = r.ingest(context.Background(), run, files, nil)
-	if ferry.ClassOf(err) != ferry.ClassInternal || !strings.Contains(err.Error(), "invoice storage is not built yet") {
+	ctx := context.Background()
+	run, files := storeDeclared(t, db, declared{name: "ofd2.ofd", format: "ofd", account: "issued", data: ofd, decl: inv})
+	sum, err := r.ingest(ctx, run, files, nil)
+	if err != nil {
 		t.Fatalf("got %v", err)
 	}
-	run, files = storeDeclared(t, db, declared{name: "not-an-invoice.pdf", format: "pdf", data: render(t, file{"pdf", october(t)}), decl: inv})
-	_, err = r.ingest(context.Background(), run, files, nil)
-	if ferry.ClassOf(err) != ferry.ClassDocumentChanged || !strings.Contains(err.Error(), "not-an-invoice.pdf") {
+	if sum.Statements != 0 || sum.Lines != 0 {
+		t.Fatalf("an invoice was read as a statement: %+v", sum)
+	}
+	rows, err := db.Invoices(ctx, ferry.InvoiceFilter{})
+	if err != nil || len(rows) != 1 || rows[0].Invoice.Number != "25924000000001260164" || rows[0].Direction != ferry.InvoiceIssued {
+		t.Fatalf("stored invoices: %+v %v", rows, err)
+	}
+	run, files = storeDeclared(t, db, declared{name: "not-an-invoice.pdf", format: "pdf", account: "issued", data: render(t, file{"pdf", october(t)}), decl: inv})
+	_, err = r.ingest(ctx, run, files, nil)
+	if err == nil || !strings.Contains(err.Error(), "not-an-invoice.pdf") {
 		t.Fatalf("got %v", err)
 	}
 }
