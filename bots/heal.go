@@ -84,7 +84,7 @@ func (r *run) capture(ctx context.Context, name string, w selectors.Way) {
 		return
 	}
 	ways := []map[string]string{{"kind": string(w.Kind), "value": w.Value, "name": w.Name}}
-	obj, err := r.page.Context(ctx).Evaluate(rod.Eval(lookupJS, ways, 0, "fingerprint").ByUser())
+	obj, err := lookupCall(ctx, r.page, nil, callOpts{}, ways, 0, "fingerprint", nil)
 	if err != nil || obj.Value.Nil() {
 		return
 	}
@@ -109,7 +109,7 @@ func (r *run) heal(ctx context.Context, name string) *Heal {
 	if json.Unmarshal(fp.Data, &fpv) != nil {
 		return nil
 	}
-	obj, err := r.page.Context(ctx).Evaluate(rod.Eval(lookupJS, []any{}, -1, "heal", fpv).ByUser())
+	obj, err := lookupCall(ctx, r.page, nil, callOpts{}, []any{}, -1, "heal", fpv)
 	if err != nil {
 		return nil
 	}
@@ -131,7 +131,7 @@ func (r *run) heal(ctx context.Context, name string) *Heal {
 	h.judge(best.Score, h.RunnerUp, "the runner-up", "no way finds the candidate alone")
 	if h.Accepted {
 		h.Before = r.screenshot()
-		_, _ = r.page.Context(ctx).Evaluate(rod.Eval(lookupJS, []any{}, -1, "outline", map[string]any{"fp": fpv, "index": h.index}).ByUser())
+		_, _ = lookupCall(ctx, r.page, nil, callOpts{}, []any{}, -1, "outline", map[string]any{"fp": fpv, "index": h.index})
 		h.After = r.screenshot()
 	}
 	return h
@@ -154,7 +154,7 @@ func (r *run) healedElement(ctx context.Context, h *Heal) (*rod.Element, error) 
 	if err := json.Unmarshal(h.fp, &fpv); err != nil {
 		return nil, err
 	}
-	obj, err := r.page.Context(ctx).Evaluate(rod.Eval(lookupJS, []any{}, -1, "healed", map[string]any{"fp": fpv, "index": h.index}).ByObject())
+	obj, err := lookupCall(ctx, r.page, nil, callOpts{byObject: true}, []any{}, -1, "healed", map[string]any{"fp": fpv, "index": h.index})
 	if err != nil {
 		return nil, err
 	}
@@ -277,7 +277,7 @@ func (r *run) healMany(ctx context.Context, name string) (*Heal, int) {
 	if json.Unmarshal(fp.Data, &fpv) != nil {
 		return nil, 0
 	}
-	obj, err := r.page.Context(ctx).Evaluate(rod.Eval(lookupJS, []any{}, -1, "healmany", fpv).ByUser())
+	obj, err := lookupCall(ctx, r.page, nil, callOpts{}, []any{}, -1, "healmany", fpv)
 	if err != nil {
 		return nil, 0
 	}
