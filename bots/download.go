@@ -290,7 +290,7 @@ func (r *run) download(ctx context.Context, where, name string, dl downloadDecl)
 		stopBrowser = func() {}
 	}
 	defer stopBrowser()
-	if err := el.Context(ctx).Click(proto.InputMouseButtonLeft, 1); err != nil {
+	if err := r.clickElement(ctx, el); err != nil {
 		return Download{}, way, err
 	}
 	var c captured

@@ -767,7 +767,7 @@ func (r *run) dismiss(ctx context.Context) error {
 			continue
 		}
 		started := time.Now()
-		err = e.Context(ctx).Click(proto.InputMouseButtonLeft, 1)
+		err = r.clickElement(ctx, e)
 		r.trace("dismiss", "click", name, ways[pick].String(), "present, clicked away", started, err)
 		if err != nil {
 			return err
@@ -1141,7 +1141,7 @@ func (r *run) forEachPage(ctx context.Context, where string, st scripts.Step) er
 			err = r.query(sctx, st.ForEachPage.Next, "enabled", &enabled)
 		}
 		if err == nil && enabled {
-			err = el.Context(sctx).Click(proto.InputMouseButtonLeft, 1)
+			err = r.clickElement(sctx, el)
 		}
 		cancel()
 		if err != nil {

@@ -152,7 +152,7 @@ func (r *run) submitCode(ctx context.Context, st scripts.Step, code string) (cod
 	if err != nil {
 		return 0, "", err
 	}
-	if err := btn.Context(sctx).Click(proto.InputMouseButtonLeft, 1); err != nil {
+	if err := r.clickElement(sctx, btn); err != nil {
 		return 0, "", err
 	}
 	var outcome codeOutcome
@@ -221,7 +221,7 @@ func (r *run) withdraw(ctx context.Context, where string, st scripts.Step, cause
 	defer cancel()
 	el, w, err := r.one(cctx, st.Challenge.Cancel)
 	if err == nil {
-		err = el.Context(cctx).Click(proto.InputMouseButtonLeft, 1)
+		err = r.clickElement(cctx, el)
 	}
 	r.trace(where, "challenge", st.Challenge.Cancel, w, "nobody answered in time: withdrawn on the portal", started, err)
 }
