@@ -3,11 +3,13 @@ package loadbench
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -177,8 +179,8 @@ func pss(browserPID int) (memory, error) {
 	for _, pid := range tree(procs, browserPID) {
 		kb, err := rollupPSS(pid)
 		if err != nil {
-			if os.IsNotExist(err) {
-				continue // exited meanwhile
+			if os.IsNotExist(err) || errors.Is(err, syscall.ESRCH) {
+				continue // exited meanwhile (ESRCH: exiting, its /proc entry not yet gone)
 			}
 			return memory{}, err
 		}
