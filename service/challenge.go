@@ -207,27 +207,30 @@ func statusOf(err error) int {
 	return http.StatusInternalServerError
 }
 
-func (h *challengeHandler) show(w http.ResponseWriter, r *http.Request) {
+// latest reads the latest challenge of the path's run; when there is none
+// it has answered the request itself and says false.
+func (h *challengeHandler) latest(w http.ResponseWriter, r *http.Request) (int64, ferry.Challenge, bool) {
 	id, ok := runIDOf(w, r)
 	if !ok {
-		return
+		return 0, ferry.Challenge{}, false
 	}
 	c, err := h.cfg.Store.LatestChallenge(r.Context(), id)
 	if err != nil {
 		writeErr(w, statusOf(err), err.Error())
-		return
+		return 0, ferry.Challenge{}, false
 	}
-	writeJSONBody(w, http.StatusOK, ViewChallenge(c))
+	return id, c, true
+}
+
+func (h *challengeHandler) show(w http.ResponseWriter, r *http.Request) {
+	if _, c, ok := h.latest(w, r); ok {
+		writeJSONBody(w, http.StatusOK, ViewChallenge(c))
+	}
 }
 
 func (h *challengeHandler) image(w http.ResponseWriter, r *http.Request) {
-	id, ok := runIDOf(w, r)
+	id, c, ok := h.latest(w, r)
 	if !ok {
-		return
-	}
-	c, err := h.cfg.Store.LatestChallenge(r.Context(), id)
-	if err != nil {
-		writeErr(w, statusOf(err), err.Error())
 		return
 	}
 	if len(c.Screenshot) == 0 {
