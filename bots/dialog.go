@@ -89,6 +89,10 @@ type dialogWatch struct {
 	mu      sync.Mutex
 	pending []ferry.Step
 	failed  *DialogError
+	// answering counts dialogs being answered: their trace steps are not
+	// in pending yet, and drain waits for them (a failing dialog cancels
+	// the run before it is answered).
+	answering int
 }
 
 func (d *dialogWatch) mask(s string) string {
@@ -98,16 +102,23 @@ func (d *dialogWatch) mask(s string) string {
 	return s
 }
 
-// drain returns the dialogs seen since the last drain.
+// drain returns the dialogs seen since the last drain, waiting briefly
+// for those still being answered.
 func (d *dialogWatch) drain() []ferry.Step {
 	if d == nil {
 		return nil
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := d.pending
-	d.pending = nil
-	return out
+	for end := time.Now().Add(2 * time.Second); ; {
+		d.mu.Lock()
+		if d.answering == 0 || time.Now().After(end) {
+			out := d.pending
+			d.pending = nil
+			d.mu.Unlock()
+			return out
+		}
+		d.mu.Unlock()
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // failure is the dialog that failed the run, if one did.
@@ -152,6 +163,7 @@ func (r *run) watchDialogs(page *rod.Page, policy DialogPolicy, cancel context.C
 			fail = &DialogError{Kind: string(e.Type), Message: text, Page: where}
 			d.failed = fail
 		}
+		d.answering++
 		d.mu.Unlock()
 		if fail != nil {
 			// Before the answer: the step blocked on the dialog ends with
@@ -169,6 +181,7 @@ func (r *run) watchDialogs(page *rod.Page, policy DialogPolicy, cancel context.C
 		st.Duration = time.Since(started)
 		d.mu.Lock()
 		d.pending = append(d.pending, st)
+		d.answering--
 		d.mu.Unlock()
 	}), nil
 }
