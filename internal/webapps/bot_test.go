@@ -202,7 +202,7 @@ func TestPhpMyAdminBot(t *testing.T) {
 	}
 	for i, want := range a.Rows {
 		got := recs[i]
-		if got.Type != "statement_line" || got.Account != "ledger.transactions" || got.BookingDate != want.Date || got.Amount != want.Amount || got.Currency != want.Currency || got.Description != want.Description {
+		if got.Type != "statement_line" || got.Account != "LEDGER.TRANSACTIONS" || got.BookingDate != want.Date || got.Amount != want.Amount || got.Currency != want.Currency || got.Description != want.Description {
 			t.Errorf("record %d: %+v, want %+v", i, got, want)
 		}
 	}
@@ -234,7 +234,7 @@ func TestNodeREDBot(t *testing.T) {
 	}
 	for i, want := range a.Rows {
 		got := recs[i]
-		if got.Type != "statement_line" || got.Account != "ledger.transactions" || got.BookingDate != want.Date || got.Amount != want.Amount || got.Currency != want.Currency || got.Description != want.Description {
+		if got.Type != "statement_line" || got.Account != "LEDGER.TRANSACTIONS" || got.BookingDate != want.Date || got.Amount != want.Amount || got.Currency != want.Currency || got.Description != want.Description {
 			t.Errorf("record %d: %+v, want %+v", i, got, want)
 		}
 	}
