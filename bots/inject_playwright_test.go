@@ -107,15 +107,7 @@ func BenchmarkFerryVsPlaywright(b *testing.B) {
 	runPW()
 	ferryT, pwT = nil, nil
 	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if i%2 == 0 {
-			runFerry()
-			runPW()
-		} else {
-			runPW()
-			runFerry()
-		}
-	}
+	alternate(b.N, runFerry, runPW)
 	b.StopTimer()
 	mf, mp := median(ferryT), median(pwT)
 	b.ReportMetric(float64(mf.Milliseconds()), "ferry-ms")
