@@ -109,14 +109,7 @@ document.getElementById('big-blob').onclick = () => save('y'.repeat(`+fmt.Sprint
 // OnDownload.
 func runDownload(t *testing.T, base, dir, steps string) (*bots.Result, []bots.Download, error) {
 	t.Helper()
-	sel, err := selectors.Parse("dl.yaml", []byte(dlSelectors))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := scripts.Parse("dl-test.yaml", []byte("bot: dl-test\nsite: dl\nparams:\n  acct: {type: string}\nsteps:\n  - open: ${site.url}/\n"+steps), sel)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, sel := parseScript(t, "dl.yaml", dlSelectors, "dl-test.yaml", "bot: dl-test\nsite: dl\nparams:\n  acct: {type: string}\nsteps:\n  - open: ${site.url}/\n"+steps)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	ctx = bots.WithDownloadOptions(ctx, bots.DownloadOptions{Dir: dir, Max: dlCap})

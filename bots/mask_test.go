@@ -13,8 +13,6 @@ import (
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/bots"
-	"github.com/ferry-rpa/ferry/scripts"
-	"github.com/ferry-rpa/ferry/selectors"
 	"github.com/rs/zerolog"
 )
 
@@ -130,14 +128,7 @@ b.onclick = () => { p++; show(); }; show();</script>`)
 // runK11 parses the steps as a script of the k11 site and runs it.
 func runK11(t *testing.T, base string, site bots.SiteOptions, steps string) (*bots.Result, error) {
 	t.Helper()
-	sel, err := selectors.Parse("k11.yaml", []byte(k11Selectors))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := scripts.Parse("k11-test.yaml", []byte("bot: k11-test\nsite: k11\nsteps:\n"+steps), sel)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, sel := parseScript(t, "k11.yaml", k11Selectors, "k11-test.yaml", "bot: k11-test\nsite: k11\nsteps:\n"+steps)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	return browser.Run(ctx, bots.Job{Script: s, Selectors: sel, BaseURL: base, StepTimeout: 20 * time.Second, Site: site,

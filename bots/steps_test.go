@@ -166,18 +166,25 @@ func htmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
 }
 
+// parseScript parses a test site's selector file and a script of it,
+// failing the test on either error.
+func parseScript(t *testing.T, selName, selText, scriptName, src string) (*scripts.Script, *selectors.File) {
+	t.Helper()
+	sel, err := selectors.Parse(selName, []byte(selText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := scripts.Parse(scriptName, []byte(src), sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, sel
+}
+
 // runLang parses the steps as a script of the lang site and runs it.
 func runLang(t *testing.T, base, params, steps string, values map[string]string) (*bots.Result, error) {
 	t.Helper()
-	sel, err := selectors.Parse("lang.yaml", []byte(langSelectors))
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := "bot: lang-test\nsite: lang\n" + params + "steps:\n" + steps
-	s, err := scripts.Parse("lang-test.yaml", []byte(src), sel)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, sel := parseScript(t, "lang.yaml", langSelectors, "lang-test.yaml", "bot: lang-test\nsite: lang\n"+params+"steps:\n"+steps)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	return browser.Run(ctx, bots.Job{Script: s, Selectors: sel, BaseURL: base, StepTimeout: 10 * time.Second,
