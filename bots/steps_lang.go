@@ -49,6 +49,12 @@ func stepHandler(action string) handler {
 		return (*run).script
 	case "challenge":
 		return (*run).challenge
+	case "for_each_row":
+		return (*run).forEachRow
+	case "for_each_range":
+		return (*run).forEachRange
+	case "call":
+		return (*run).call
 	}
 	return nil
 }

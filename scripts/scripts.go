@@ -39,7 +39,10 @@ type Script struct {
 	// Session says how a login restored from an earlier run is checked
 	// (nil: restored logins are not checked; the script runs in full).
 	Session *Session `yaml:"session,omitempty"`
-	Path    string   `yaml:"-"`
+	// Blocks are named lists of steps, run by a call: step or by a loop's
+	// relogin handler (see loops.go).
+	Blocks map[string][]Step `yaml:"blocks,omitempty"`
+	Path   string            `yaml:"-"`
 }
 
 // Step is one action. Exactly one of the action fields is set; the other
@@ -80,6 +83,17 @@ type Step struct {
 	// Challenge asks a person for what the portal wants (an SMS code, a
 	// QR scan) and hands it to the portal.
 	Challenge *Challenge `yaml:"challenge,omitempty"`
+	// ForEachRow runs steps once per row of a result list, paging through
+	// it, each row once by its key (loops.go).
+	ForEachRow *Rows `yaml:"for_each_row,omitempty"`
+	// ForEachRange runs steps over a date range, halving a sub-range the
+	// site says has too many results (loops.go).
+	ForEachRange *Ranges `yaml:"for_each_range,omitempty"`
+	// Call runs the script's block of that name (blocks:).
+	Call string `yaml:"call,omitempty"`
+	// Called is the block Call names, set by Parse: Walk and Children go
+	// into it as into any nested steps.
+	Called []Step `yaml:"-"`
 
 	Value  string `yaml:"value,omitempty"`  // fill, select
 	Secret string `yaml:"secret,omitempty"` // totp: the credential field with the seed
@@ -232,6 +246,9 @@ func (s Step) actions() []stepAction {
 		{"assert", s.Assert, s.Assert != ""}, {"extract", s.Extract, s.Extract != ""},
 		{"script", s.Within, s.Script != ""},
 		{"challenge", s.Challenge.target(), s.Challenge != nil},
+		{"for_each_row", s.ForEachRow.target(), s.ForEachRow != nil},
+		{"for_each_range", s.ForEachRange.target(), s.ForEachRange != nil},
+		{"call", s.Call, s.Call != ""},
 	}
 }
 
@@ -265,6 +282,7 @@ func (s Step) Children() (suffixes []string, lists [][]Step) {
 	if s.InFrame != "" {
 		suffixes, lists = append(suffixes, ".steps"), append(lists, s.Steps)
 	}
+	suffixes, lists = loopChildren(s, suffixes, lists)
 	return suffixes, lists
 }
 
@@ -299,8 +317,13 @@ func Parse(path string, data []byte, sel *selectors.File) (*Script, error) {
 	if err := yaml.Unmarshal(data, &doc); err == nil && len(doc.Content) > 0 {
 		setLines(&s, doc.Content[0])
 	}
+	if len(doc.Content) > 0 {
+		loopLines(&s, doc.Content[0])
+	}
+	resolveCalls(s.Steps, s.Blocks)
 	c := &checker{path: path, sel: sel, script: &s, set: map[string]bool{}}
 	c.check()
+	c.checkLoops()
 	if len(c.errs) > 0 {
 		return nil, errors.Join(c.errs...)
 	}
@@ -411,7 +434,9 @@ var elementKeys = map[string]bool{"fill": true, "click": true, "select": true, "
 	"download": true, "count_rows": true, "when": true, "options_of": true, "next": true,
 	"on": true, "within": true, "frame": true, "in_frame": true, "while": true, "until": true, "assert": true, "extract": true,
 	// a challenge step's elements
-	"destination": true, "input": true, "submit": true, "image": true, "done": true, "error": true, "locked": true, "cancel": true}
+	"destination": true, "input": true, "submit": true, "image": true, "done": true, "error": true, "locked": true, "cancel": true,
+	// the loops' elements (loops.go)
+	"rows": true, "total": true, "too_many": true, "ready": true}
 
 // ElementRefs lists every element a script names, with its line.
 func ElementRefs(path string, data []byte) ([]Ref, error) {

@@ -103,7 +103,7 @@ if(j.status==='confirmed'){location.href='/login/qr/'+id+'/complete';return}if(j
 {{with .Result}}{{if .Error}}<p class="err" id="{{$.I.error}}" role="alert" data-code="{{.Code}}">{{.Error}}</p>{{else}}
 <p>{{.DirectionName}} 共 <span id="{{$.I.total}}" data-total="{{.Total}}">{{.Total}}</span> 条，第 <span id="page-no">{{.Page}}</span>/<span id="page-count">{{.Pages}}</span> 页 <a id="{{$.I.export}}" href="{{.ExportURL}}">导出</a></p>
 <table id="{{$.I.table}}"><thead><tr><th>发票代码</th><th>发票号码</th><th>开票日期</th><th>{{if eq .Query.Direction "issued"}}购买方名称{{else}}销售方名称{{end}}</th><th>金额</th><th>税额</th><th>价税合计</th><th>票种</th><th>状态</th><th>下载</th></tr></thead><tbody>
-{{range .Rows}}<tr data-id="{{.ID}}"><td>{{.Code}}</td><td class="fphm">{{.Number}}</td><td>{{.IssuedAt}}</td><td>{{if eq $.Result.Query.Direction "issued"}}{{.BuyerName}}{{else}}{{.SellerName}}{{end}}</td><td>{{.Amount}}</td><td>{{.Tax}}</td><td>{{.Total}}</td><td>{{.Type}}</td><td class="status">{{.Status}}</td>
+{{range .Rows}}<tr data-id="{{.ID}}"><td class="fpdm">{{.Code}}</td><td class="fphm">{{.Number}}</td><td>{{.IssuedAt}}</td><td>{{if eq $.Result.Query.Direction "issued"}}{{.BuyerName}}{{else}}{{.SellerName}}{{end}}</td><td>{{.Amount}}</td><td>{{.Tax}}</td><td>{{.Total}}</td><td>{{.Type}}</td><td class="status">{{.Status}}</td>
 <td><a class="dl-pdf" href="{{.PDF}}">PDF</a> <a class="dl-ofd" href="{{.OFD}}">OFD</a>{{if .XML}} <a class="dl-xml" href="{{.XML}}">XML</a>{{end}}</td></tr>{{end}}
 </tbody></table><p>{{if .Prev}}<a id="{{$.I.prev}}" href="{{.Prev}}">上一页</a>{{end}} {{if .Next}}<a id="{{$.I.next}}" href="{{.Next}}">下一页</a>{{end}}</p>{{end}}{{end}}
 </main></body></html>{{end}}

@@ -33,6 +33,11 @@ type Switches struct {
 	// next N times a page after the first is requested, so the total
 	// changes under a paging client.
 	IssueBetweenPages int
+	// KickAfterDownloads logs the downloading account in elsewhere right
+	// after the portal's Nth per-invoice download (counted from the
+	// start), so the client is kicked offline between two downloads
+	// (0: never).
+	KickAfterDownloads int
 	// IdleExpiry logs a session out after this long without a request (0:
 	// never).
 	IdleExpiry time.Duration
@@ -77,7 +82,7 @@ type Stats struct {
 // sent, a session kicked), for tests and the demo.
 type Event struct {
 	At     time.Time
-	Kind   string // login, sms, wrong-password, wrong-code, locked, trusted-device, qr-scan, qr-confirm, session, kicked, issued, download
+	Kind   string // login, sms, wrong-password, wrong-code, locked, trusted-device, qr-scan, qr-confirm, session, kicked, issued, download, query (Detail: "issued 2026-03-01..2026-03-31 page 2")
 	User   string // the personal account's user name
 	Detail string
 }
@@ -182,6 +187,14 @@ func (p *Portal) Events() []Event {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]Event(nil), p.events...)
+}
+
+// LoginElsewhere logs the account (its user name) in from another place,
+// as a colleague would: the session it had is kicked offline.
+func (p *Portal) LoginElsewhere(user string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.startSession(user)
 }
 
 // Users returns the portal's personal accounts.

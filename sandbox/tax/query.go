@@ -217,6 +217,8 @@ func (p *Portal) run(v url.Values) result {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.stats.Queries++
+	// Tests read which ranges and pages a client asked for.
+	p.event("query", "", fmt.Sprintf("%s %s..%s page %d", q.Direction, q.From, q.To, page))
 	if page > 1 && p.sw.IssueBetweenPages > 0 {
 		p.sw.IssueBetweenPages--
 		p.issue(q)
@@ -359,6 +361,10 @@ func (p *Portal) download(w http.ResponseWriter, r *http.Request, s *session) {
 	p.mu.Lock()
 	p.stats.Downloads++
 	p.event("download", s.user, id+"."+format)
+	if n := p.sw.KickAfterDownloads; n > 0 && p.stats.Downloads >= n {
+		p.sw.KickAfterDownloads = 0
+		p.startSession(s.user) // the account logs in elsewhere
+	}
 	p.mu.Unlock()
 	// Named as the bureau names them: dzfp_<number>_<seller>_<issue time>.
 	name := fmt.Sprintf("dzfp_%s_%s_%s.%s", strings.TrimPrefix(rec.Code+"_"+rec.Number, "_"), rec.SellerName, rec.IssuedAt.Format("20060102150405"), format)
