@@ -55,11 +55,15 @@ func (e *errTotalChanged) Error() string {
 // rowLoop is one for_each_row's state: the keys of the rows done, which
 // outlive restarts and relogins.
 type rowLoop struct {
-	where   string
-	rows    *scripts.Rows
-	done    map[string]bool
-	visited int // rows looked at, skipped ones included (bounded by max)
-	outer   scope
+	where string
+	rows  *scripts.Rows
+	done  map[string]bool
+	// page is the address of the list page the loop is on.
+	page string
+	// progress counts the steps done of a row not yet done, by key.
+	progress map[string]int
+	visited  int // rows looked at, skipped ones included (bounded by max)
+	outer    scope
 	// ran counts the rows whose steps ran; skipped those already done.
 	ran, skipped int
 }
@@ -67,7 +71,7 @@ type rowLoop struct {
 // forEachRow runs a for_each_row step.
 func (r *run) forEachRow(ctx, sctx context.Context, where string, st scripts.Step) (out stepOutcome, err error) {
 	rs := st.ForEachRow
-	l := &rowLoop{where: where, rows: rs, done: map[string]bool{}, outer: r.scope}
+	l := &rowLoop{where: where, rows: rs, done: map[string]bool{}, progress: map[string]int{}, outer: r.scope}
 	// The list's first page, where a restart or a relogin comes back to.
 	start, err := r.topURL(sctx)
 	if err != nil {
@@ -100,7 +104,7 @@ func (r *run) forEachRow(ctx, sctx context.Context, where string, st scripts.Ste
 			continue
 		}
 		rl := rs.Relogin
-		if rl == nil || !r.sessionEnded(ctx, where, rl.When, err) {
+		if rl == nil || !r.sessionEnded(ctx, where, rl.When, l.page, err) {
 			return out, err
 		}
 		relogins++
@@ -141,8 +145,8 @@ func (r *run) reopen(ctx context.Context, where, u string) error {
 // sessionEnded tells whether the site shows when (its "you are logged
 // out" element) after a step failed with err: on the page as it is, or,
 // when the failure was a request the site refused as logged out (a
-// download answered 401), once the page is loaded again.
-func (r *run) sessionEnded(ctx context.Context, where, when string, err error) bool {
+// download answered 401), once the list's page (list) is loaded again.
+func (r *run) sessionEnded(ctx context.Context, where, when, list string, err error) bool {
 	prev := r.scope
 	r.scope = scope{}
 	defer func() { r.scope = prev }()
@@ -158,10 +162,7 @@ func (r *run) sessionEnded(ctx context.Context, where, when string, err error) b
 	if ferry.ClassOf(err) != ferry.ClassSessionExpired {
 		return false
 	}
-	cctx, cancel := context.WithTimeout(ctx, r.job.StepTimeout)
-	u, e := r.topURL(cctx)
-	cancel()
-	if e != nil || r.reopen(ctx, where+".check", u) != nil {
+	if list == "" || r.reopen(ctx, where+".check", list) != nil {
 		return false
 	}
 	return look()
@@ -187,6 +188,9 @@ func (r *run) rowPass(ctx context.Context, l *rowLoop) error {
 		way, n, err := r.listRows(ctx, rs.Rows, total > seen)
 		if err != nil {
 			return r.classify(l.where, started, err)
+		}
+		if u, err := r.topURL(ctx); err == nil {
+			l.page = u
 		}
 		for i := 0; i < n; i++ {
 			l.visited++
@@ -331,9 +335,18 @@ func (r *run) oneRow(ctx context.Context, where string, l *rowLoop, way selector
 		r.trace(where, "for_each_row", rs.Rows, r.scope.label(way.String()), fmt.Sprintf("row %s: done before, skipped", key), started, nil)
 		return nil
 	}
-	r.trace(where, "for_each_row", rs.Rows, r.scope.label(way.String()), "row "+key, started, nil)
-	if err := r.steps_(ctx, where+".steps", rs.Steps); err != nil {
-		return err
+	detail := "row " + key
+	if n := l.progress[key]; n > 0 {
+		detail += fmt.Sprintf(": resumed after its step %d", n)
+	}
+	r.trace(where, "for_each_row", rs.Rows, r.scope.label(way.String()), detail, started, nil)
+	// A row cut short (the session ended between two of its downloads)
+	// resumes after its last step that succeeded.
+	for j := l.progress[key]; j < len(rs.Steps); j++ {
+		if err := r.stepsFrom(ctx, where+".steps", rs.Steps[:j+1], j); err != nil {
+			return err
+		}
+		l.progress[key] = j + 1
 	}
 	l.done[key] = true
 	l.ran++

@@ -182,3 +182,102 @@ func TestRowsRangeSplitEveryInvoiceOnce(t *testing.T) {
 	}
 	t.Logf("%d invoice files in %d queries, %d splits", n, len(q), splits)
 }
+
+func TestRowsTotalChangesBetweenPages(t *testing.T) {
+	t.Parallel()
+	portal := tax.New(tax.Options{Seed: 5})
+	// The first request of a second page issues an invoice in the range:
+	// the total grows and every row shifts down by one.
+	portal.Set(func(s *tax.Switches) { s.IssueBetweenPages = 1 })
+	base := serveTaxPortal(t, portal)
+	from, to := ferry.NewDate(2026, 3, 1), ferry.NewDate(2026, 3, 24)
+	if n := len(portal.Invoices(tax.Query{Direction: tax.Issued, From: from, To: to})); n <= tax.PageSize {
+		t.Fatalf("%d issued invoices fit on one page: no second page to change the total on", n)
+	}
+	job, _ := taxLoopJob(t, portal, base, from, to, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	res, err := browser.Run(ctx, job)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	var issued []string
+	for _, e := range portal.Events() {
+		if e.Kind == "issued" {
+			issued = append(issued, e.Detail)
+		}
+	}
+	if len(issued) != 1 {
+		t.Fatalf("the portal issued %v during the run, want one invoice", issued)
+	}
+	// wantEveryInvoiceOnce reads the portal as it is now: the new invoice
+	// is in it, and must have arrived, once.
+	wantEveryInvoiceOnce(t, portal, res, from, to, "")
+	restarts := 0
+	for _, s := range res.Trace {
+		if s.Action == "for_each_row" && strings.Contains(s.Detail, "starting over from the first page") {
+			restarts++
+		}
+	}
+	if restarts != 1 {
+		t.Errorf("%d restarts, want 1", restarts)
+	}
+}
+
+func TestRowsKickedOfflineReloginResumes(t *testing.T) {
+	t.Parallel()
+	portal := tax.New(tax.Options{Seed: 5})
+	// The account logs in elsewhere right after the 5th invoice file; no
+	// trusted device, so the new login asks for an SMS code again.
+	portal.Set(func(s *tax.Switches) { s.KickAfterDownloads = 5; s.TrustDays = 0 })
+	base := serveTaxPortal(t, portal)
+	from, to := ferry.NewDate(2026, 3, 1), ferry.NewDate(2026, 3, 10)
+	job, asker := taxLoopJob(t, portal, base, from, to, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	res, err := browser.Run(ctx, job)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	// The bot was kicked once; its new login kicked the other place in
+	// turn.
+	if st := portal.Stats(); st.Kicked != 2 {
+		t.Fatalf("the portal kicked %d sessions, want 2", st.Kicked)
+	}
+	if n := asker.count(); n != 2 {
+		t.Errorf("asked for %d SMS codes, want 2 (the first login and the new one)", n)
+	}
+	sessions := 0
+	for _, e := range portal.Events() {
+		if e.Kind == "session" {
+			sessions++
+		}
+	}
+	// The bot's two logins and the login elsewhere.
+	if sessions != 3 {
+		t.Errorf("%d sessions on the portal, want 3", sessions)
+	}
+	wantEveryInvoiceOnce(t, portal, res, from, to, "")
+	// Every file the portal served, it served once (the kick came between
+	// two downloads; the one refused was never served).
+	served := map[string]int{}
+	for _, e := range portal.Events() {
+		if e.Kind == "download" {
+			served[e.Detail]++
+		}
+	}
+	for k, n := range served {
+		if n != 1 {
+			t.Errorf("the portal served %s %d times", k, n)
+		}
+	}
+	relogins := 0
+	for _, s := range res.Trace {
+		if strings.Contains(s.Detail, "logging in again through block") {
+			relogins++
+		}
+	}
+	if relogins != 1 {
+		t.Errorf("%d relogins in the trace, want 1", relogins)
+	}
+}
