@@ -460,6 +460,14 @@ func ElementRefs(path string, data []byte) ([]Ref, error) {
 				if elementKeys[k.Value] && v.Kind == yaml.ScalarNode {
 					out = append(out, Ref{Name: v.Value, Path: path, Line: v.Line})
 				}
+				if k.Value == "values" && v.Kind == yaml.MappingNode {
+					// for_each_row's values: variable names to elements
+					for j := 1; j < len(v.Content); j += 2 {
+						if e := v.Content[j]; e.Kind == yaml.ScalarNode {
+							out = append(out, Ref{Name: e.Value, Path: path, Line: e.Line})
+						}
+					}
+				}
 				walk(v)
 			}
 			return
