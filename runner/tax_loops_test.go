@@ -194,3 +194,36 @@ func TestTaxInvoicesSplitKickedParsed(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkTaxInvoices runs etax-invoices over a month of the sandbox
+// (both directions, every invoice as PDF, OFD and XML) and reports the
+// invoices stored per minute of the run's wall time, login included:
+//
+//	go test -p 1 -run '^$' -bench BenchmarkTaxInvoices -benchtime 1x -count 3 ./runner/
+func BenchmarkTaxInvoices(b *testing.B) {
+	from, to := ferry.NewDate(2026, 3, 1), ferry.NewDate(2026, 3, 31)
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		e := setupTaxLoops(b, func(s *tax.Switches) {})
+		b.StartTimer()
+		started := time.Now()
+		run, _ := e.run(b, from, to)
+		took := time.Since(started)
+		b.StopTimer()
+		if run.Status != ferry.RunSucceeded {
+			b.Fatalf("run %s (%s): %s", run.Status, run.Class, run.Error)
+		}
+		rows, err := service.Invoices(context.Background(), e.db, service.InvoiceQuery{From: from.String(), To: to.String()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var files int
+		for _, r := range rows {
+			files += len(r.Sources)
+		}
+		b.ReportMetric(float64(len(rows))/took.Minutes(), "invoices/min")
+		b.ReportMetric(float64(files)/took.Minutes(), "files/min")
+		b.ReportMetric(float64(len(rows)), "invoices")
+		b.StartTimer()
+	}
+}
