@@ -28,6 +28,8 @@ func (p *Portal) routes() {
 	m.HandleFunc("GET /export.xlsx", p.authed(p.export))
 	m.HandleFunc("GET /download/{id}/{format}", p.authed(p.download))
 	m.HandleFunc("POST /logout", p.logout)
+	m.HandleFunc("GET /_etax/client.js", p.clientScript)
+	m.HandleFunc("POST /api/client", p.clientAPI)
 	m.HandleFunc("GET /_sandbox/phone", p.loopback(p.phoneAPI))
 	m.HandleFunc("POST /_sandbox/phone/scan", p.loopback(p.phoneScan))
 	m.HandleFunc("POST /_sandbox/phone/confirm", p.loopback(p.phoneConfirm))

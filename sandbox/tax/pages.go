@@ -28,6 +28,7 @@ func (p *Portal) page(w http.ResponseWriter, r *http.Request, status int, name s
 	if p.sw.Redesign {
 		v = 2
 	}
+	data["Guard"] = p.sw.ClientStore
 	p.mu.Unlock()
 	data["V"] = v
 	data["I"] = ids[v]
@@ -90,7 +91,7 @@ if(j.status==='confirmed'){location.href='/login/qr/'+id+'/complete';return}if(j
 {{define "message"}}{{template "head" "提示"}}<body class="v{{.V}}">{{template "top"}}<main>
 <p class="err" id="{{.ID}}" role="alert">{{.Error}}</p><p><a href="/login">重新登录</a></p></main></body></html>{{end}}
 
-{{define "invoices"}}{{template "head" "发票查询统计"}}<body class="v{{.V}}">{{template "top"}}<main>
+{{define "invoices"}}{{template "head" "发票查询统计"}}{{if .Guard}}<script src="/_etax/client.js"></script>{{end}}<body class="v{{.V}}">{{template "top"}}<main>
 <p>{{.Company}} · 身份：<span id="role">{{.Role}}</span> <form method="post" action="/logout" style="display:inline"><button id="{{.I.logout}}">退出</button></form></p>
 <h2>全量发票查询</h2>
 <form method="get" action="/invoices" id="query-form">
