@@ -101,19 +101,29 @@ func runDemo(ctx context.Context, g *globals, o demoOptions) error {
 		log = log.Level(zerolog.WarnLevel)
 	}
 	started := time.Now()
-	// answer plays the person the invoice run waits for; set before any
-	// run starts.
+	// answer plays the person the invoice run waits for; it is set once
+	// the app is open (a run resumed at start may ask before: it then
+	// waits until its deadline, as any unanswered run).
+	var answerMu sync.Mutex
 	var answer func(ferry.Challenge)
 	a, err := openApp(ctx, cfg, creds, log, func(rc *runner.Config) {
 		if o.verbose {
 			rc.OnStep = func(id int64, s ferry.Step) { printStep(out, s) }
 		}
-		rc.Challenges.OnAsk = func(c ferry.Challenge) { answer(c) }
+		rc.Challenges.OnAsk = func(c ferry.Challenge) {
+			answerMu.Lock()
+			f := answer
+			answerMu.Unlock()
+			if f != nil {
+				f(c)
+			}
+		}
 	})
 	if err != nil {
 		return err
 	}
 	defer a.close(context.WithoutCancel(ctx))
+	answerMu.Lock()
 	answer = func(c ferry.Challenge) {
 		fmt.Fprintf(out, "  run %d waits for input: %s, sent to %s, until %s\n", c.RunID, c.Kind, c.Destination, c.Deadline.Format(time.TimeOnly))
 		if !c.Kind.Typed() {
@@ -131,6 +141,7 @@ func runDemo(ctx context.Context, g *globals, o demoOptions) error {
 		}
 		a.runner.Wake(c.ID)
 	}
+	answerMu.Unlock()
 	var logins []string
 	for name := range bankCreds {
 		logins = append(logins, name)

@@ -15,8 +15,9 @@ import (
 )
 
 // Nobody answers the SMS code a `ferry run` waits for: the run ends as
-// input_timeout with its own exit code, its challenge expired, the
-// portal never saw a code nor opened a session, and nothing was stored.
+// input_timeout with its own exit code, its challenge expired, the login
+// withdrawn on the portal (its code void), no session opened, nothing
+// stored.
 func TestRunInputTimeoutExitCode(t *testing.T) {
 	t.Parallel()
 	bin := buildFerry(t)
@@ -27,19 +28,20 @@ func TestRunInputTimeoutExitCode(t *testing.T) {
 	}
 	t.Cleanup(stop)
 	dir := t.TempDir()
-	scripts, err := filepath.Abs("../../runner/testdata/scripts")
+	// The test bot whose SMS step names the portal's cancel control.
+	scripts, err := filepath.Abs("../../runner/testdata/etaxresend")
 	if err != nil {
 		t.Fatal(err)
 	}
 	u := tax.DefaultUsers()[0]
 	cfg := filepath.Join(dir, "ferry.yaml")
 	// The wait is capped at 3 s, far below the code's 5 minutes.
-	body := fmt.Sprintf("data_dir: data\nscripts_dir: %s\nsites:\n  etax: %s\nchallenges:\n  max_wait: 3s\ncredentials:\n  etax:\n    user: %s\n    password: %q\n",
+	body := fmt.Sprintf("data_dir: data\nscripts_dir: %[1]s\nselectors_dir: %[1]s\nsites:\n  etax: %s\nchallenges:\n  max_wait: 3s\ncredentials:\n  etax:\n    user: %s\n    password: %q\n",
 		scripts, base, u.UserName, u.Password)
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	run := startFerry(t, bin, "--config", cfg, "run", "etax-login", "--login", "etax", "--param", "taxid="+tax.Home().TaxID)
+	run := startFerry(t, bin, "--config", cfg, "run", "etax-resend", "--login", "etax", "--param", "taxid="+tax.Home().TaxID)
 	t.Cleanup(func() { _ = run.cmd.Process.Kill() })
 	code := run.exit(t, 3*time.Minute)
 	out := run.out.String()
@@ -75,14 +77,23 @@ func TestRunInputTimeoutExitCode(t *testing.T) {
 			t.Fatalf("a timed-out run stored %s", a.Name)
 		}
 	}
-	// The portal's side: one SMS sent, no code tried, no session opened.
+	// The portal's side: one SMS sent, no code tried, the login
+	// withdrawn (its code void), no session opened.
 	st := portal.Stats()
 	if st.SMSSent != 1 || st.WrongCodes != 0 {
 		t.Fatalf("portal stats %+v", st)
 	}
+	cancelled := false
 	for _, ev := range portal.Events() {
 		if ev.Kind == "session" {
 			t.Fatalf("the portal opened a session: %+v", ev)
 		}
+		cancelled = cancelled || ev.Kind == tax.EventLoginCancelled
+	}
+	if !cancelled {
+		t.Fatal("the pending login was not withdrawn on the portal")
+	}
+	if _, err := portal.LastSMS(u.UserName); err == nil {
+		t.Fatal("the code sent for the withdrawn login is still valid")
 	}
 }

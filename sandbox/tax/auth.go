@@ -16,6 +16,7 @@ func (p *Portal) routes() {
 	m.HandleFunc("GET /login/sms", p.smsPage)
 	m.HandleFunc("POST /login/sms", p.smsSubmit)
 	m.HandleFunc("POST /login/sms/resend", p.smsResend)
+	m.HandleFunc("POST /login/sms/cancel", p.smsCancel)
 	m.HandleFunc("GET /login/qr", p.qrPage)
 	m.HandleFunc("GET /login/qr/{id}/image", p.qrImage)
 	m.HandleFunc("GET /api/qr/{id}", p.qrStatus)

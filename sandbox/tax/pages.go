@@ -72,6 +72,7 @@ var pages = template.Must(template.New("").Parse(`
 <form method="post" action="/login/sms"><div class="field"><label for="{{.I.code}}">短信验证码</label><input id="{{.I.code}}" name="code" inputmode="numeric" maxlength="6" autocomplete="one-time-code"></div>
 <button id="{{.I.verify}}" class="btn" type="submit">{{if eq .V 1}}确定{{else}}验 证{{end}}</button></form>
 <form method="post" action="/login/sms/resend"><button id="{{.I.resend}}" type="submit">重新获取验证码</button></form>
+<form method="post" action="/login/sms/cancel"><button id="sms-cancel" type="submit">取消登录</button></form>
 </main></body></html>{{end}}
 
 {{define "qr"}}{{template "head" "扫码登录"}}<body class="v{{.V}}">{{template "top"}}<main>
