@@ -300,6 +300,13 @@ func AnswerDigest(key []byte, answer string) string {
 // SameDigest compares two digests in constant time.
 func SameDigest(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
 
+// ResendRequest is the answer that asks for a new code instead of giving
+// one (the code expired, or never arrived): the run clicks the portal's
+// resend control, within its cooldown and bounds, and asks again. It is
+// sealed and stored like any answer; no person can type it (it starts
+// with a NUL byte), and service.Resend is the one way to give it.
+const ResendRequest = "\x00resend"
+
 // MaskCode shows an answer in logs and messages: never its value.
 func MaskCode(s string) string {
 	if s == "" {

@@ -43,11 +43,20 @@ func (r *run) challenge(ctx, _ context.Context, where string, st scripts.Step) (
 	if prompt == "" {
 		prompt = prompts[kind]
 	}
+	var expired *regexp.Regexp
+	if ch.Expired != "" {
+		if expired, err = regexp.Compile(ch.Expired); err != nil {
+			return out, ferry.Errorf(ferry.ClassInternal, where, "expired %q: %v", ch.Expired, err)
+		}
+	}
 	message, attemptsLeft := "", -1
 	if kind.Typed() {
 		attemptsLeft = ch.Attempts
 	}
-	for round := 1; ; round++ {
+	// The portal sent the code as the step began (its page shows it).
+	rs := &resender{sentAt: time.Now()}
+	round := 0 // codes submitted
+	for {
 		c := ferry.Challenge{RunID: r.job.RunID, Bot: r.job.Script.Bot, Kind: kind, Prompt: prompt, Message: message, AttemptsLeft: attemptsLeft}
 		if ch.Destination != "" {
 			if c.Destination, err = r.text(ctx, st, ch.Destination); err != nil {
@@ -76,6 +85,15 @@ func (r *run) challenge(ctx, _ context.Context, where string, st scripts.Step) (
 			r.withdraw(ctx, where, st, err)
 			return out, err
 		}
+		if code == ferry.ResendRequest {
+			// The code never arrived: the person asks for a new one.
+			q.Close(ferry.ChallengeUsed)
+			if message, err = r.resendCode(ctx, where, st, rs, "the person asked for a new code", true); err != nil {
+				return out, err
+			}
+			continue
+		}
+		round++
 		outcome, msg, err := r.submitCode(ctx, st, code)
 		q.Close(ferry.ChallengeUsed)
 		if err != nil {
@@ -87,6 +105,15 @@ func (r *run) challenge(ctx, _ context.Context, where string, st scripts.Step) (
 			return out, nil
 		case codeLocked:
 			return out, ferry.Errorf(ferry.ClassCredentialsRejected, where, "the portal locked the account after a wrong code: %s", clip(msg, 200))
+		}
+		if expired != nil && expired.MatchString(msg) {
+			// An expired code is no wrong one: ask for a new code.
+			round--
+			r.trace(where, "challenge", ch.Error, "", "the code expired: "+clip(msg, 200), time.Now(), nil)
+			if message, err = r.resendCode(ctx, where, st, rs, "the portal says the code expired ("+clip(msg, 200)+")", false); err != nil {
+				return out, err
+			}
+			continue
 		}
 		n := -1
 		if left != nil {
@@ -106,6 +133,116 @@ func (r *run) challenge(ctx, _ context.Context, where string, st scripts.Step) (
 		}
 		message, attemptsLeft = msg, n
 	}
+}
+
+// resender tracks one step's new codes: how many it asked for, and when
+// the portal sent the last.
+type resender struct {
+	n      int
+	sentAt time.Time
+}
+
+// maxCooldown bounds one wait for the portal's cooldown.
+const maxCooldown = 5 * time.Minute
+
+// resendCode asks the portal for a new code through the step's resend
+// control, honouring its cooldown: never sooner than resend_after after
+// the last code, and when the portal answers that it is too soon, after
+// the seconds it states (at most three tries, each wait at most
+// maxCooldown). A step asks for at most resends new codes. It returns the
+// message for the person's next challenge.
+func (r *run) resendCode(ctx context.Context, where string, st scripts.Step, rs *resender, why string, byPerson bool) (string, error) {
+	ch := st.Challenge
+	if ch.Resend == "" {
+		if !byPerson {
+			return "", ferry.Errorf(ferry.ClassInputNeeded, where, "%s, and the script names no resend control", why)
+		}
+		// Asked anyway: say so, and wait for the code (bounded all the same).
+		if rs.n >= ch.MaxResends() {
+			return "", ferry.Errorf(ferry.ClassInputNeeded, where, "%s %d times, and the script names no resend control", why, rs.n)
+		}
+		rs.n++
+		return "this portal's script has no control to send a new code: type the code you received", nil
+	}
+	if rs.n >= ch.MaxResends() {
+		return "", ferry.Errorf(ferry.ClassInputNeeded, where, "%s, and this step asked for %d new codes already (resends: %d)", why, rs.n, ch.MaxResends())
+	}
+	rs.n++
+	var cool *regexp.Regexp
+	if ch.Cooldown != "" {
+		var err error
+		if cool, err = regexp.Compile(ch.Cooldown); err != nil {
+			return "", ferry.Errorf(ferry.ClassInternal, where, "cooldown %q: %v", ch.Cooldown, err)
+		}
+	}
+	notBefore := rs.sentAt.Add(ch.ResendAfter)
+	for try := 1; ; try++ {
+		if wait := time.Until(notBefore); wait > 0 {
+			if wait > maxCooldown {
+				return "", ferry.Errorf(ferry.ClassInputNeeded, where, "%s, and the portal wants %s before a new code", why, wait.Round(time.Second))
+			}
+			r.trace(where, "challenge", ch.Resend, "", fmt.Sprintf("waiting %s for the portal's cooldown before a new code", wait.Round(100*time.Millisecond)), time.Now(), nil)
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return "", ferry.Errorf(ferry.ClassInternal, where, "cancelled while waiting to ask for a new code: %v", ctx.Err())
+			case <-t.C:
+			}
+		}
+		started := time.Now()
+		msg, err := r.clickResend(ctx, st)
+		if err != nil {
+			r.trace(where, "challenge", ch.Resend, "", "asking for a new code failed", started, err)
+			return "", err
+		}
+		if cool != nil {
+			if m := cool.FindStringSubmatch(msg); m != nil {
+				secs, _ := strconv.Atoi(m[1])
+				r.trace(where, "challenge", ch.Resend, "", fmt.Sprintf("too soon (%s): the portal wants %d s", clip(msg, 200), secs), started, nil)
+				if try >= 3 {
+					return "", ferry.Errorf(ferry.ClassInputNeeded, where, "%s, and the portal refused %d times to send a new code: %s", why, try, clip(msg, 200))
+				}
+				notBefore = time.Now().Add(time.Duration(secs) * time.Second)
+				continue
+			}
+		}
+		rs.sentAt = time.Now()
+		r.trace(where, "challenge", ch.Resend, "", fmt.Sprintf("%s: a new code was sent (%d of at most %d)", why, rs.n, ch.MaxResends()), started, nil)
+		return fmt.Sprintf("%s: a new code was sent", why), nil
+	}
+}
+
+// clickResend clicks the resend control and waits for the portal's next
+// page to show the code input again; it returns the portal's error
+// message there ("" when none: the code was sent).
+func (r *run) clickResend(ctx context.Context, st scripts.Step) (string, error) {
+	ch := st.Challenge
+	sctx, cancel := context.WithTimeout(ctx, r.timeout(st))
+	defer cancel()
+	if _, err := r.page.Context(sctx).Eval(markJS); err != nil {
+		return "", err
+	}
+	btn, _, err := r.one(sctx, ch.Resend)
+	if err != nil {
+		return "", err
+	}
+	if err := r.clickElement(sctx, btn); err != nil {
+		return "", err
+	}
+	err = poll(sctx, func() (bool, error) {
+		obj, err := r.page.Context(sctx).Eval(markedJS)
+		if err != nil || obj.Value.Bool() {
+			return false, nil // navigating, or the old page
+		}
+		ok, _ := r.isThere(sctx, ch.Input)
+		return ok, nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("after %s was clicked on %s, the code input never showed again: %w", ch.Resend, r.pageURL(), err)
+	}
+	msg, _ := r.presentText(sctx, ch.Error)
+	return r.mask(msg), nil
 }
 
 func attemptsText(n int) string {

@@ -168,7 +168,11 @@ func (e *loginEnv) saveFirstLogin(t *testing.T, keys *seal.Keyring) {
 	}
 	step("#sms-code", sms.Code)
 	step("#sms-btn", "")
-	if _, err := pg.Element("#role"); err != nil {
+	// Visible: with the portal's ClientStore on, once its page script has
+	// stored the session's token in sessionStorage and IndexedDB.
+	if el, err := pg.Element("#role"); err != nil {
+		t.Fatal(err)
+	} else if err := el.WaitVisible(); err != nil {
 		t.Fatal(err)
 	}
 	st, err := bots.Capture(inc, page, nil, time.Now())

@@ -51,6 +51,36 @@ type Challenge struct {
 	// asks again only while the portal allows more than Spare (default 1,
 	// so that Ferry alone never locks the account).
 	Spare *int `yaml:"spare,omitempty"`
+	// Resend is the portal's control that sends a new code (typed kinds).
+	// It is clicked when the portal says the code expired (Expired), and
+	// when the person asks for a new code (`ferry runs answer RUN
+	// --resend`, the HTTP API) because none arrived.
+	Resend string `yaml:"resend,omitempty"`
+	// Expired is a regular expression matching the portal's message (in
+	// Error) after an expired code: a new code is asked for, and the
+	// expired one counts as no attempt.
+	Expired string `yaml:"expired,omitempty"`
+	// ResendAfter is the cooldown the portal declares between two codes:
+	// Resend is never clicked sooner after the last code was sent.
+	ResendAfter time.Duration `yaml:"resend_after,omitempty"`
+	// Cooldown is a regular expression whose first group, in the portal's
+	// message after Resend, is how many seconds it wants the run to wait:
+	// the run waits that long (within the deadline) and clicks again.
+	Cooldown string `yaml:"cooldown,omitempty"`
+	// Resends bounds the new codes one step asks for (default 3).
+	Resends int `yaml:"resends,omitempty"`
+}
+
+// DefaultResends is how many new codes a challenge step asks for at most
+// when the script does not say.
+const DefaultResends = 3
+
+// MaxResends is Resends with its default.
+func (c *Challenge) MaxResends() int {
+	if c.Resends <= 0 {
+		return DefaultResends
+	}
+	return c.Resends
 }
 
 // SpareAttempts is Spare with its default.
@@ -107,6 +137,28 @@ func (c *checker) challenge(line int, where string, ch *Challenge) {
 			c.bad(line, where, "a qr_scan challenge needs image: ELEMENT (the QR code the person scans)")
 		}
 	}
+	if ch.Resend == "" && (ch.Expired != "" || ch.Cooldown != "" || ch.ResendAfter != 0 || ch.Resends != 0) {
+		c.bad(line, where, "expired, cooldown, resend_after and resends need resend: ELEMENT (the portal's control that sends a new code)")
+	}
+	if ch.Resend != "" && !kind.Typed() {
+		c.bad(line, where, "a %s challenge has no code to send again: resend goes with sms_code and email_code", ch.Kind)
+	}
+	if ch.Resends < 0 || ch.Resends > 10 {
+		c.bad(line, where, "resends %d is out of range (1 to 10; 0 for the default %d)", ch.Resends, DefaultResends)
+	}
+	if ch.ResendAfter < 0 || ch.ResendAfter > 30*time.Minute {
+		c.bad(line, where, "resend_after %s is out of range (up to 30m)", ch.ResendAfter)
+	}
+	for _, re := range []struct{ field, expr string }{{"expired", ch.Expired}, {"cooldown", ch.Cooldown}} {
+		if re.expr == "" {
+			continue
+		}
+		if x, err := regexp.Compile(re.expr); err != nil {
+			c.bad(line, where, "%s: %v", re.field, err)
+		} else if re.field == "cooldown" && x.NumSubexp() < 1 {
+			c.bad(line, where, "cooldown %q needs a capture group: the seconds to wait", re.expr)
+		}
+	}
 	if s := ch.SpareAttempts(); s < 0 || ch.Attempts > 0 && s >= ch.Attempts {
 		c.bad(line, where, "spare %d is out of range (0 to attempts-1)", s)
 	}
@@ -118,7 +170,7 @@ func (c *checker) challenge(line int, where string, ch *Challenge) {
 		}
 	}
 	for _, el := range []struct{ field, name string }{{"destination", ch.Destination}, {"input", ch.Input}, {"submit", ch.Submit},
-		{"image", ch.Image}, {"done", ch.Done}, {"error", ch.Error}, {"locked", ch.Locked}, {"cancel", ch.Cancel}} {
+		{"image", ch.Image}, {"done", ch.Done}, {"error", ch.Error}, {"locked", ch.Locked}, {"cancel", ch.Cancel}, {"resend", ch.Resend}} {
 		if el.name != "" {
 			c.element(line, fmt.Sprintf("%s.challenge.%s", where, el.field), el.name, false)
 		}

@@ -38,6 +38,11 @@ func TestChallengeStepChecked(t *testing.T) {
 		{"challenge: {kind: qr_scan, done: login.done, valid_for: 2m}", "needs image: ELEMENT"},
 		{"challenge: {kind: qr_scan, image: qr.image, input: sms.code, done: login.done, valid_for: 2m}", "answered on the phone"},
 		{"challenge: {kind: sms_code, input: sms.code, submit: sms.verify, done: login.done, error: login.error, attempts: 2, spare: 2, valid_for: 1m}", "spare 2 is out of range"},
+		{"challenge: {kind: sms_code, input: sms.code, submit: sms.verify, done: login.done, error: login.error, attempts: 5, valid_for: 1m, expired: x}", "need resend: ELEMENT"},
+		{"challenge: {kind: qr_scan, image: qr.image, done: login.done, valid_for: 2m, resend: login.submit}", "no code to send again"},
+		{"challenge: {kind: sms_code, input: sms.code, submit: sms.verify, done: login.done, error: login.error, attempts: 5, valid_for: 1m, resend: login.submit, cooldown: 'no group'}", "cooldown \"no group\" needs a capture group"},
+		{"challenge: {kind: sms_code, input: sms.code, submit: sms.verify, done: login.done, error: login.error, attempts: 5, valid_for: 1m, resend: login.submit, resends: 11}", "resends 11 is out of range"},
+		{"challenge: {kind: sms_code, input: sms.code, submit: sms.verify, done: login.done, error: login.error, attempts: 5, valid_for: 1m, resend: sms.resnd}", `steps[0].challenge.resend: element "sms.resnd" is not in`},
 	} {
 		src := "bot: t\nsite: etax\ncredential: etax\nsteps:\n  - " + tc.step + "\n"
 		_, err := Parse("t.yaml", []byte(src), sel)

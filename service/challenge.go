@@ -36,6 +36,8 @@ type AnswerResult struct {
 	// First is false when the same answer had been given before: nothing
 	// changed (answering is idempotent).
 	First bool `json:"first"`
+	// Resend is true when the answer asked for a new code (Resend).
+	Resend bool `json:"resend,omitempty"`
 }
 
 // Answer answers the challenge run runID waits on with value, recorded as
@@ -50,6 +52,29 @@ func Answer(ctx context.Context, db ferry.ChallengeStore, runID int64, value, by
 	if value == "" {
 		return res, fmt.Errorf("answer run %d: the answer is empty", runID)
 	}
+	if strings.ContainsRune(value, 0) {
+		// ferry.ResendRequest is Resend's to give.
+		return res, fmt.Errorf("answer run %d: the answer holds a NUL byte", runID)
+	}
+	return answer(ctx, db, runID, value, by)
+}
+
+// Resend asks, through the run runID waits on, for a new code: the code
+// expired or never arrived. The run clicks the portal's resend control
+// (within the portal's cooldown and the script's bound) and asks again
+// with a new challenge. Asking twice for the same challenge is no error
+// (First false); the errors are Answer's.
+func Resend(ctx context.Context, db ferry.ChallengeStore, runID int64, by string) (AnswerResult, error) {
+	res, err := answer(ctx, db, runID, ferry.ResendRequest, by)
+	res.Resend = true
+	if errors.Is(err, ferry.ErrAnswerConflict) {
+		return res, fmt.Errorf("resend run %d: challenge %d was already answered with a code: %w", runID, res.ChallengeID, err)
+	}
+	return res, err
+}
+
+func answer(ctx context.Context, db ferry.ChallengeStore, runID int64, value, by string) (AnswerResult, error) {
+	res := AnswerResult{RunID: runID}
 	c, err := db.LatestChallenge(ctx, runID)
 	if err != nil {
 		return res, fmt.Errorf("answer run %d: %w", runID, err)
@@ -132,6 +157,7 @@ type ChallengeHTTP struct {
 //	GET  /runs/{id}/challenge         the run's latest challenge (JSON)
 //	GET  /runs/{id}/challenge/image   its QR code (PNG)
 //	POST /runs/{id}/answer            answer it: {"value": "123456"} or value=123456
+//	POST /runs/{id}/resend            ask for a new code instead (expired, never arrived)
 //	POST /sms                         an SMS gateway's webhook: {"to": "+8613812345678", "text": "…验证码为123456…"}
 //
 // Every request needs Authorization: Bearer TOKEN (see ChallengeHTTP).
@@ -144,6 +170,7 @@ func ChallengeHandler(cfg ChallengeHTTP) http.Handler {
 	m.HandleFunc("GET /runs/{id}/challenge", h.auth(h.show))
 	m.HandleFunc("GET /runs/{id}/challenge/image", h.auth(h.image))
 	m.HandleFunc("POST /runs/{id}/answer", h.auth(h.answer))
+	m.HandleFunc("POST /runs/{id}/resend", h.auth(h.resend))
 	m.HandleFunc("POST /sms", h.auth(h.sms))
 	return m
 }
@@ -282,6 +309,22 @@ func (h *challengeHandler) answer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := Answer(r.Context(), h.cfg.Store, id, value, "http:"+r.Context().Value(whoKey{}).(string))
+	if err != nil {
+		writeErr(w, statusOf(err), err.Error())
+		return
+	}
+	if h.cfg.Wake != nil {
+		h.cfg.Wake(res.ChallengeID)
+	}
+	writeJSONBody(w, http.StatusOK, res)
+}
+
+func (h *challengeHandler) resend(w http.ResponseWriter, r *http.Request) {
+	id, ok := runIDOf(w, r)
+	if !ok {
+		return
+	}
+	res, err := Resend(r.Context(), h.cfg.Store, id, "http:"+r.Context().Value(whoKey{}).(string))
 	if err != nil {
 		writeErr(w, statusOf(err), err.Error())
 		return

@@ -43,7 +43,10 @@ func newRunCmd(g *globals) *cobra.Command {
 Each step is printed as it ends. The exit code tells the outcome: 0 done,
 10 credentials rejected, 11 site changed (a selector failed), 12 site
 unavailable after retries, 13 a document no longer parses, 14 records held
-back (a statement does not reconcile), 1 anything else.
+back (a statement does not reconcile), 15 input_timeout (nobody answered the
+code or QR scan the portal asked for before its deadline: the challenge was
+withdrawn on the portal where it can be, the session logged out, nothing
+stored), 1 anything else.
 
 When a ferry serve works the same database (on SQLite, it holds the data
 directory; on PostgreSQL, a serve on any machine is live), the run is handed
@@ -281,13 +284,31 @@ func printStep(w io.Writer, s ferry.Step) {
 	fmt.Fprintf(w, "  %s %-9s %-28s %6dms %s\n", mark, s.Action, target, s.Duration.Milliseconds(), strings.TrimSpace(s.Detail))
 }
 
+// exitInputTimeout is `ferry run`'s exit code when nobody answered a
+// challenge in time (the run's class input_timeout): a scheduler around
+// Ferry can tell "nobody was there" from a broken site. The root command's
+// table (main.go) does not list it yet; cmd_run's help and the README do.
+const exitInputTimeout = 15
+
 // reportRun prints a finished run and returns the error its outcome maps to.
 func reportRun(ctx context.Context, w io.Writer, db *storage.DB, run storageRun) error {
-	fmt.Fprintf(w, "run %d %s (attempt %d)\n", run.ID, run.Status, run.Attempt)
+	status := string(run.Status)
+	if run.Status == ferry.RunFailed && run.Class == ferry.ClassInputTimeout {
+		// The state a person reads: the run ended waiting for them.
+		status = string(ferry.ClassInputTimeout)
+	}
+	fmt.Fprintf(w, "run %d %s (attempt %d)\n", run.ID, status, run.Attempt)
 	if run.Summary != "" {
 		fmt.Fprintf(w, "  %s\n", summaryLine(run.Summary))
 	}
 	outcome := service.Outcome(run, summaryLine(run.Summary))
+	if run.Status == ferry.RunFailed && run.Class == ferry.ClassInputTimeout {
+		if c, err := db.LatestChallenge(ctx, run.ID); err == nil {
+			fmt.Fprintf(w, "  nobody answered challenge %d (%s %s) before %s: it is %s; the run stored nothing\n",
+				c.ID, c.Kind, c.Destination, c.Deadline.UTC().Format(time.RFC3339), c.State)
+		}
+		outcome = &exitError{exitInputTimeout, outcome}
+	}
 	if run.Status == ferry.RunFailed {
 		arts, _ := db.Artifacts(ctx, run.ID)
 		for _, art := range arts {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,7 +18,8 @@ import (
 )
 
 func (e *runsEnv) answerCmd() *cobra.Command {
-	return &cobra.Command{
+	var resend bool
+	c := &cobra.Command{
 		Use:   "answer RUN [VALUE|-]",
 		Short: "Answer the code a run waits for (waiting_for_input), from any terminal",
 		Long: `Answer the challenge a run waits for: the SMS or e-mail code its portal asked.
@@ -27,9 +29,15 @@ from standard input (so that it stays out of the shell's history).
 
 Answering twice with the same code is no error; a run that no longer waits
 (answered, timed out, ended) refuses the answer and says since when. A QR
-scan or an app approval is answered on the phone, not here.`,
+scan or an app approval is answered on the phone, not here.
+
+--resend asks for a new code instead, when the code expired or never
+arrived: the run clicks the portal's resend control (when its script names
+one), after the portal's cooldown, and asks again; a step asks for a few
+new codes at most (its script's resends, default 3).`,
 		Example: `  ferry runs answer 12 482913
   ferry runs answer 12          # reads the code from standard input
+  ferry runs answer 12 --resend # no code arrived: ask the portal for a new one
   ferry runs answer 12 --json 482913`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -37,6 +45,29 @@ scan or an app approval is answered on the phone, not here.`,
 			id, err := parseID("run", args[0])
 			if err != nil {
 				return err
+			}
+			if resend {
+				if len(args) == 2 {
+					return &exitError{exitUsage, errors.New("runs answer --resend takes no code")}
+				}
+				db, err := e.open(cmd.Context())
+				if err != nil {
+					return err
+				}
+				defer db.Close()
+				res, err := service.Resend(cmd.Context(), db, id, "cli")
+				if err != nil {
+					return err
+				}
+				if g.json {
+					return g.printJSON(res)
+				}
+				if res.First {
+					fmt.Fprintf(g.stdout, "run %d: a new code asked for (challenge %d); the run asks again once the portal sent it\n", id, res.ChallengeID)
+				} else {
+					fmt.Fprintf(g.stdout, "run %d: a new code was already asked for (challenge %d); nothing changed\n", id, res.ChallengeID)
+				}
+				return nil
 			}
 			value := ""
 			if len(args) == 2 && args[1] != "-" {
@@ -68,6 +99,8 @@ scan or an app approval is answered on the phone, not here.`,
 			return nil
 		},
 	}
+	c.Flags().BoolVar(&resend, "resend", false, "ask the portal for a new code (it expired or never arrived) instead of answering")
+	return c
 }
 
 // prompter asks at the terminal for the codes the runs of an interactive
@@ -125,7 +158,7 @@ func (p *prompter) ask(c ferry.Challenge) {
 		}
 		return
 	}
-	fmt.Fprintf(w, "  %s (typed without echo; or from any terminal: ferry runs answer %d CODE): ", c.Prompt, c.RunID)
+	fmt.Fprintf(w, "  %s (typed without echo, or resend for a new code; or from any terminal: ferry runs answer %d CODE): ", c.Prompt, c.RunID)
 	p.once.Do(func() { go p.read() })
 }
 
@@ -144,7 +177,12 @@ func (p *prompter) read() {
 		if code == "" || c.ID == 0 || p.db == nil {
 			continue
 		}
-		res, err := service.Answer(context.Background(), p.db, c.RunID, code, "prompt")
+		var res service.AnswerResult
+		if code == "resend" {
+			res, err = service.Resend(context.Background(), p.db, c.RunID, "prompt")
+		} else {
+			res, err = service.Answer(context.Background(), p.db, c.RunID, code, "prompt")
+		}
 		switch {
 		case err != nil:
 			fmt.Fprintf(p.g.stdout, "  not taken: %v\n", err)

@@ -62,6 +62,13 @@ func TestDemoTwice(t *testing.T) {
 		st, _ := bank.Statement(a.ID, ferry.NewDate(2026, 10, 1), ferry.NewDate(2026, 10, 10))
 		want += len(st.Lines)
 	}
+	// The tax portal's part: the demo answers the SMS code itself and
+	// stores three received invoices (cmd_demo.go).
+	const invoices = 3
+	if !strings.Contains(out, "demo: answering the code the sandbox phone received") || !strings.Contains(out, "invoices stored: 3 in all, 3 new this time") {
+		t.Fatalf("demo: the tax portal's part is missing:\n%s", out)
+	}
+	want += invoices
 	m := summaryRe.FindStringSubmatch(out)
 	if m == nil || m[1] != itoa(want) || !strings.Contains(out, "accounts:            4") {
 		t.Fatalf("demo summary: want %d delivered over 4 accounts:\n%s", want, out)
@@ -71,11 +78,11 @@ func TestDemoTwice(t *testing.T) {
 		t.Fatalf("records.jsonl: %v, %d lines, want %d", err, strings.Count(string(data), "\n"), want)
 	}
 	code, out, _ = ferryCmd(t, args...)
-	if code != 0 || newRe.FindStringSubmatch(out)[1] != "0" {
+	if code != 0 || newRe.FindStringSubmatch(out)[1] != "0" || !strings.Contains(out, "invoices stored: 3 in all, 0 new this time") {
 		t.Fatalf("second demo: exit %d, want 0 new:\n%s", code, out)
 	}
 	code, out, _ = ferryCmd(t, "runs", "list", "--data", dir)
-	if code != 0 || strings.Count(out, "succeeded") != 4 {
+	if code != 0 || strings.Count(out, "succeeded") != 6 { // two demos: two bank logins and the tax portal each
 		t.Fatalf("runs list:\n%s", out)
 	}
 	code, out, _ = ferryCmd(t, "runs", "show", "1", "--data", dir)

@@ -28,6 +28,7 @@ func (p *Portal) page(w http.ResponseWriter, r *http.Request, status int, name s
 	if p.sw.Redesign {
 		v = 2
 	}
+	data["Guard"] = p.sw.ClientStore
 	p.mu.Unlock()
 	data["V"] = v
 	data["I"] = ids[v]
@@ -71,6 +72,7 @@ var pages = template.Must(template.New("").Parse(`
 <form method="post" action="/login/sms"><div class="field"><label for="{{.I.code}}">短信验证码</label><input id="{{.I.code}}" name="code" inputmode="numeric" maxlength="6" autocomplete="one-time-code"></div>
 <button id="{{.I.verify}}" class="btn" type="submit">{{if eq .V 1}}确定{{else}}验 证{{end}}</button></form>
 <form method="post" action="/login/sms/resend"><button id="{{.I.resend}}" type="submit">重新获取验证码</button></form>
+<form method="post" action="/login/sms/cancel"><button id="sms-cancel" type="submit">取消登录</button></form>
 </main></body></html>{{end}}
 
 {{define "qr"}}{{template "head" "扫码登录"}}<body class="v{{.V}}">{{template "top"}}<main>
@@ -90,7 +92,7 @@ if(j.status==='confirmed'){location.href='/login/qr/'+id+'/complete';return}if(j
 {{define "message"}}{{template "head" "提示"}}<body class="v{{.V}}">{{template "top"}}<main>
 <p class="err" id="{{.ID}}" role="alert">{{.Error}}</p><p><a href="/login">重新登录</a></p></main></body></html>{{end}}
 
-{{define "invoices"}}{{template "head" "发票查询统计"}}<body class="v{{.V}}">{{template "top"}}<main>
+{{define "invoices"}}{{template "head" "发票查询统计"}}{{if .Guard}}<script src="/_etax/client.js"></script>{{end}}<body class="v{{.V}}">{{template "top"}}<main>
 <p>{{.Company}} · 身份：<span id="role">{{.Role}}</span> <form method="post" action="/logout" style="display:inline"><button id="{{.I.logout}}">退出</button></form></p>
 <h2>全量发票查询</h2>
 <form method="get" action="/invoices" id="query-form">

@@ -41,6 +41,10 @@ type Switches struct {
 	// IdleExpiry logs a session out after this long without a request (0:
 	// never).
 	IdleExpiry time.Duration
+	// ClientStore keeps part of each session in the browser's
+	// sessionStorage and IndexedDB (clientstate.go): a cookie alone no
+	// longer opens the invoice pages.
+	ClientStore bool
 }
 
 // Options configure a Portal.
@@ -116,6 +120,7 @@ type Portal struct {
 	// and a PDF costs far more to render than to serve.
 	files     map[string][]byte
 	fileOrder []string
+	clients   map[string]string // session id → its client token (clientstate.go)
 	mux       *http.ServeMux
 }
 
