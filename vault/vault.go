@@ -204,15 +204,15 @@ func New(store Store, key Key, now func() time.Time) (*Vault, error) {
 // Recipient is the public key new values are sealed to.
 func (v *Vault) Recipient() string { return v.key.Recipient() }
 
-// CheckName checks a credential's name: 1 to 128 characters, no space or
-// control characters. The error quotes the name (names are not secret).
+// CheckName checks a credential's name: 1 to 128 characters, no space,
+// slash (it is a URL path segment in the console) or control character. The error quotes the name (names are not secret).
 func CheckName(name string) error {
 	if name == "" || len(name) > 128 {
 		return fmt.Errorf("credential name %q: 1 to 128 characters", name)
 	}
 	for _, r := range name {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return fmt.Errorf("credential name %q: no spaces or control characters", name)
+		if unicode.IsSpace(r) || unicode.IsControl(r) || r == '/' {
+			return fmt.Errorf("credential name %q: no spaces, slashes or control characters", name)
 		}
 	}
 	return nil
