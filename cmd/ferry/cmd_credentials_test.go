@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ferry-rpa/ferry"
+	"github.com/ferry-rpa/ferry/storage"
+	"github.com/ferry-rpa/ferry/vault"
+)
+
+// credentialsCLI runs `ferry --config CONFIG credentials ARGS…` with stdin.
+func credentialsCLI(t *testing.T, config, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	g := &globals{stdout: &out, stderr: &errb}
+	root := newRoot(g)
+	root.SetIn(strings.NewReader(stdin))
+	root.SetArgs(append([]string{"--config", config, "credentials"}, args...))
+	code := exitOK
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		errb.WriteString("ferry: " + err.Error() + "\n")
+		code = codeFor(err)
+	}
+	return code, out.String(), errb.String()
+}
+
+// TestCredentialsCommands: keygen, migrate from credentials: (twice:
+// nothing changes the second time), set, list, rm, rekey; runs then take
+// the vault's values; no value appears in any output, error, the audit
+// log or the database file.
+func TestCredentialsCommands(t *testing.T) {
+	t.Setenv("FERRY_AUTHOR", "tester")
+	t.Setenv(vault.EnvKey, "")
+	t.Setenv(vault.EnvKeyFile, "")
+	const (
+		yamlPassword = "yaml-Pa55-for-acme"
+		yamlSeed     = "JBSWY3DPEHPK3PXPYAMLSEED"
+		newPassword  = "new-Pa55-set-by-cli"
+	)
+	t.Setenv("ACME_PW", yamlPassword)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "seed.txt"), []byte(yamlSeed+"\n"), 0o600)
+	config := filepath.Join(dir, "ferry.yaml")
+	os.WriteFile(config, []byte(`data_dir: data
+credentials:
+  acme:
+    user: acme-login-7
+    password: {env: ACME_PW}
+    totp: {file: seed.txt}
+`), 0o600)
+	var outputs []string
+	run := func(wantCode int, stdin string, args ...string) string {
+		t.Helper()
+		code, out, errs := credentialsCLI(t, config, stdin, args...)
+		outputs = append(outputs, out, errs)
+		if code != wantCode {
+			t.Fatalf("credentials %v: exit %d, want %d\n%s%s", args, code, wantCode, out, errs)
+		}
+		return out + errs
+	}
+	if out := run(exitUsage, "", "list"); !strings.Contains(out, vault.EnvKeyFile) {
+		t.Fatalf("without a key: %s", out)
+	}
+	key := filepath.Join(dir, "vault.key")
+	if out := run(exitOK, "", "keygen", key); !strings.Contains(out, "age1") || strings.Contains(out, "AGE-SECRET") {
+		t.Fatalf("keygen: %s", out)
+	}
+	run(exitUsage, "", "keygen", key) // never overwritten
+	t.Setenv(vault.EnvKeyFile, key)
+
+	out := run(exitOK, "", "migrate")
+	if !strings.Contains(out, "added password of acme") || !strings.Contains(out, "added totp of acme") || !strings.Contains(out, "3 of 3 fields") ||
+		!strings.Contains(out, "delete the credentials: block") {
+		t.Fatalf("migrate: %s", out)
+	}
+	if out := run(exitOK, "", "migrate"); !strings.Contains(out, "same password of acme") || !strings.Contains(out, "0 of 3 fields") {
+		t.Fatalf("migrate again: %s", out)
+	}
+	if out := run(exitOK, newPassword+"\n", "set", "acme", "password"); !strings.Contains(out, "saved password of acme") {
+		t.Fatalf("set: %s", out)
+	}
+	run(exitUsage, "", "set", "acme", "password") // no value
+	run(exitUsage, "x\n", "set", "acme", "bad field")
+	out = run(exitOK, "", "list")
+	if !strings.Contains(out, "acme  password") || !strings.Contains(out, "acme  totp") || !strings.Contains(out, "acme  user") {
+		t.Fatalf("list: %s", out)
+	}
+	var listed []struct {
+		Name   string
+		Fields []struct{ Name string }
+	}
+	if err := json.Unmarshal([]byte(run(exitOK, "", "list", "--json")), &listed); err != nil || len(listed) != 1 || len(listed[0].Fields) != 3 {
+		t.Fatalf("list --json: %+v %v", listed, err)
+	}
+
+	// Runs take the vault's values (the one set here, not the YAML's).
+	cfg, err := loadConfig(config, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := cfg.credentials()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := creds["acme"]; c.Fields["password"] != newPassword || c.Fields["totp"] != yamlSeed || c.Fields["user"] != "acme-login-7" {
+		t.Fatalf("runs' credentials are not the vault's: %v", c)
+	}
+
+	run(exitOK, "", "rm", "acme", "totp")
+	run(exitUsage, "", "rm", "acme", "totp")
+	run(exitUsage, "", "rm", "nobody")
+
+	next := filepath.Join(dir, "vault.key.new")
+	run(exitOK, "", "keygen", next)
+	if out := run(exitOK, "", "rekey", "--to", next); !strings.Contains(out, "resealed 2 values") {
+		t.Fatalf("rekey: %s", out)
+	}
+	if out := run(exitOK, "", "list"); !strings.Contains(out, "sealed to another key") {
+		t.Fatalf("list under the old key after a rekey: %s", out)
+	}
+	if _, err := cfg.credentials(); err == nil || !strings.Contains(err.Error(), "another key") {
+		t.Fatalf("credentials under the old key: %v", err)
+	} else {
+		outputs = append(outputs, err.Error())
+	}
+	t.Setenv(vault.EnvKeyFile, next)
+	if creds, err := cfg.credentials(); err != nil || creds["acme"].Fields["password"] != newPassword {
+		t.Fatalf("credentials under the new key: %v", err)
+	}
+
+	db, err := storage.Open(context.Background(), filepath.Join(dir, "data", "ferry.db"), filepath.Join(dir, "data", "artifacts"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := db.Audit(context.Background(), ferry.AuditQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, en := range entries {
+		actions = append(actions, en.Action)
+		outputs = append(outputs, en.Before, en.After)
+	}
+	if got := strings.Join(actions, " "); got != "vault.rekey credential.remove credential.set credential.import credential.import" {
+		t.Errorf("audit log: %s", got)
+	}
+	db.Close()
+	file, err := os.ReadFile(filepath.Join(dir, "data", "ferry.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	outputs = append(outputs, string(file))
+	keyText, _ := os.ReadFile(key)
+	secretKey := strings.TrimSpace(strings.Split(string(keyText), "\n")[1])
+	for _, secret := range []string{yamlPassword, yamlSeed, newPassword, "acme-login-7", secretKey} {
+		for _, o := range outputs {
+			if strings.Contains(o, secret) {
+				t.Fatalf("a value or key appears in an output, error, the audit log or the database")
+			}
+		}
+	}
+}
