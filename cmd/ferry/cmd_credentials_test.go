@@ -166,3 +166,48 @@ credentials:
 		}
 	}
 }
+
+// TestOIDCConfig: console.oidc is read with its secret from the
+// environment, which no error or printout shows; a group mapped to no
+// role is an error naming it.
+func TestOIDCConfig(t *testing.T) {
+	const secret = "oidc-client-secret-31337"
+	t.Setenv("FERRY_OIDC_SECRET", secret)
+	dir := t.TempDir()
+	config := filepath.Join(dir, "ferry.yaml")
+	write := func(groups string) {
+		os.WriteFile(config, []byte(`console:
+  addr: 127.0.0.1:0
+  oidc:
+    issuer: https://id.example.com
+    client_id: ferry
+    client_secret: {env: FERRY_OIDC_SECRET}
+    redirect_url: https://ferry.example.com/login/oidc/callback
+    name: Example ID
+    groups: {`+groups+`}
+`), 0o600)
+	}
+	write("finance-team: finance, it-admins: admin")
+	cfg, err := loadConfig(config, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc, err := cfg.Console.OIDC.oidcConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if oc.ClientSecret != secret || oc.Groups["it-admins"] != ferry.RoleAdmin || oc.Name != "Example ID" || oc.ClientID != "ferry" {
+		t.Fatalf("oidc config: %+v", oc.Groups)
+	}
+	if b, _ := json.Marshal(cfg.Console); strings.Contains(string(b), secret) {
+		t.Fatal("the console config prints its client secret")
+	}
+	write("finance-team: root")
+	cfg, err = loadConfig(config, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.Console.OIDC.oidcConfig(); err == nil || !strings.Contains(err.Error(), "finance-team") {
+		t.Fatalf("a bad role: %v", err)
+	}
+}
