@@ -4,14 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ferry-rpa/ferry"
+	"github.com/ferry-rpa/ferry/console"
 	"github.com/ferry-rpa/ferry/storage"
 	"github.com/ferry-rpa/ferry/vault"
+	"github.com/rs/zerolog"
 )
 
 // credentialsCLI runs `ferry --config CONFIG credentials ARGS…` with stdin.
@@ -209,5 +215,66 @@ func TestOIDCConfig(t *testing.T) {
 	}
 	if _, err := cfg.Console.OIDC.oidcConfig(); err == nil || !strings.Contains(err.Error(), "finance-team") {
 		t.Fatalf("a bad role: %v", err)
+	}
+}
+
+// TestStartConsoleWithVault: with a vault key configured, serve's
+// console shows the vault's credentials on /credentials to an admin, by
+// name, never a value.
+func TestStartConsoleWithVault(t *testing.T) {
+	t.Setenv("FERRY_AUTHOR", "tester")
+	t.Setenv(vault.EnvKey, "")
+	dir := t.TempDir()
+	key := filepath.Join(dir, "vault.key")
+	k, _ := vault.NewKey()
+	if err := vault.WriteKeyFile(key, k); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(vault.EnvKeyFile, key)
+	cfg, err := loadConfig("", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := openDB(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	v, err := cfg.openVault(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const value = "served-Pa55-word-42"
+	if err := v.Set(context.Background(), "acme", "password", value); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := console.AddUser(context.Background(), db, "cli:test", "", "root", ferry.RoleAdmin, "a good long password"); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	c, err := startConsole(ConsoleConfig{Addr: "127.0.0.1:0"}, &app{db: db}, cfg, nil, zerolog.New(&logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.stop(context.Background())
+	base := "http://" + c.Addr()
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	resp, err := client.PostForm(base+"/login", url.Values{"name": {"root"}, "password": {"a good long password"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = client.Get(base + "/credentials")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "acme") || !strings.Contains(string(b), k.Recipient()) || strings.Contains(string(b), value) {
+		t.Fatalf("/credentials: %d\n%s", resp.StatusCode, b)
+	}
+	if strings.Contains(logs.String(), value) {
+		t.Fatal("a value reached the log")
 	}
 }
