@@ -16,6 +16,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -180,10 +181,19 @@ func (k Key) String() string { return "vault key " + k.Recipient() }
 func (k Key) GoString() string { return k.String() }
 
 // Vault reads and changes the credentials in a Store with one master key.
+// It is safe for concurrent use (a console's requests, a runner's runs).
 type Vault struct {
 	store Store
-	key   Key
 	now   func() time.Time
+	mu    sync.RWMutex // guards key, which Rekey replaces
+	key   Key
+}
+
+// current is the key values are sealed to and opened with now.
+func (v *Vault) current() Key {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.key
 }
 
 // New returns a vault over store with key; now is the clock (time.Now
@@ -202,7 +212,7 @@ func New(store Store, key Key, now func() time.Time) (*Vault, error) {
 }
 
 // Recipient is the public key new values are sealed to.
-func (v *Vault) Recipient() string { return v.key.Recipient() }
+func (v *Vault) Recipient() string { return v.current().Recipient() }
 
 // CheckName checks a credential's name: 1 to 128 characters, no space,
 // slash (it is a URL path segment in the console) or control character. The error quotes the name (names are not secret).
@@ -247,11 +257,15 @@ func (v *Vault) Set(ctx context.Context, credential, field, value string) error 
 	if value == "" {
 		return fmt.Errorf("vault: set %s %s: the value is empty", credential, field)
 	}
-	sealed, err := seal(v.key, credential, field, value)
+	// Held while the value is stored: a rekey in this process waits.
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	key := v.key
+	sealed, err := seal(key, credential, field, value)
 	if err != nil {
 		return fmt.Errorf("vault: set %s %s: %w", credential, field, err)
 	}
-	if err := v.store.PutVaultEntry(ctx, Entry{Credential: credential, Field: field, Sealed: sealed, Recipient: v.key.Recipient(), SetAt: v.now()}); err != nil {
+	if err := v.store.PutVaultEntry(ctx, Entry{Credential: credential, Field: field, Sealed: sealed, Recipient: key.Recipient(), SetAt: v.now()}); err != nil {
 		return fmt.Errorf("vault: set %s %s: %w", credential, field, err)
 	}
 	return nil
@@ -305,12 +319,13 @@ func (v *Vault) List(ctx context.Context) ([]Info, error) {
 		return nil, fmt.Errorf("vault: list: %w", err)
 	}
 	var out []Info
+	mine := v.Recipient()
 	for _, e := range es {
 		if len(out) == 0 || out[len(out)-1].Name != e.Credential {
 			out = append(out, Info{Name: e.Credential})
 		}
 		last := &out[len(out)-1]
-		last.Fields = append(last.Fields, FieldInfo{Name: e.Field, SetAt: e.SetAt, Stale: e.Recipient != v.key.Recipient()})
+		last.Fields = append(last.Fields, FieldInfo{Name: e.Field, SetAt: e.SetAt, Stale: e.Recipient != mine})
 	}
 	return out, nil
 }
@@ -332,8 +347,9 @@ func (v *Vault) Get(ctx context.Context, name string) (ferry.Credential, error) 
 // open decrypts one credential's entries.
 func (v *Vault) open(name string, es []Entry) (ferry.Credential, error) {
 	c := ferry.Credential{Name: name, Fields: make(map[string]string, len(es))}
+	key := v.current()
 	for _, e := range es {
-		val, err := unseal(v.key, e)
+		val, err := unseal(key, e)
 		if err != nil {
 			return ferry.Credential{}, fmt.Errorf("vault: credential %s field %s: %w", e.Credential, e.Field, err)
 		}
@@ -377,12 +393,18 @@ func (v *Vault) All(ctx context.Context) (map[string]ferry.Credential, error) {
 // of them are under next afterwards, or (on an error) all stay as they
 // were. Values already under next (a rekey run twice) are left. It
 // returns how many values it resealed; afterwards only next opens the
-// vault. Errors name the credential and field, never a value.
+// vault. Another process setting a value meanwhile may seal it to the old
+// key (List marks it; run rekey again): rekey with serve stopped. Errors
+// name the credential and field, never a value.
 func (v *Vault) Rekey(ctx context.Context, next Key) (int, error) {
 	if next.id == nil {
 		return 0, ErrNoKey
 	}
 	n := 0
+	// One rekey at a time, and no value is sealed to the old key while
+	// it runs: Set waits.
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	err := v.store.InTx(ctx, func(ctx context.Context) error {
 		es, err := v.store.VaultEntries(ctx, "")
 		if err != nil {
