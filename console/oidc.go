@@ -242,7 +242,9 @@ func exchangeError(err error) string {
 		if re.ErrorCode != "" {
 			return truncate(re.ErrorCode, 64)
 		}
-		return fmt.Sprintf("status %d", re.Response.StatusCode)
+		if re.Response != nil {
+			return fmt.Sprintf("status %d", re.Response.StatusCode)
+		}
 	}
 	return "the provider did not answer"
 }
