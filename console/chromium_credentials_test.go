@@ -2,10 +2,15 @@ package console_test
 
 import (
 	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/ferry-rpa/ferry"
+	"github.com/ferry-rpa/ferry/console"
+	"github.com/rs/zerolog"
 )
 
 // TestChromiumAdminAddsUserAndCredential: in real Chromium an admin adds
@@ -79,5 +84,47 @@ func TestChromiumAdminAddsUserAndCredential(t *testing.T) {
 	entries, _ := e.db.Audit(context.Background(), ferry.AuditQuery{Action: "credential.set"})
 	if len(entries) != 2 {
 		t.Errorf("credential.set audited %d times, want 2", len(entries))
+	}
+}
+
+// TestChromiumSignInWithOIDC: in real Chromium the login page offers
+// "Sign in with Example ID"; the provider (on localhost, another site
+// than the console's 127.0.0.1) approves and sends the browser back, and
+// the browser lands on the runs page signed in with the mapped role (the
+// Strict session cookie is set by the callback and used by the next,
+// same-site, navigation).
+func TestChromiumSignInWithOIDC(t *testing.T) {
+	e := newEnv(t)
+	p := newProvider(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	o, err := console.NewOIDC(context.Background(), console.OIDCConfig{Issuer: p.base, ClientID: "ferry", ClientSecret: oidcClientSecret,
+		RedirectURL: base + "/login/oidc/callback", Name: "Example ID", Groups: map[string]ferry.Role{"finance-team": ferry.RoleFinance}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := console.New(console.Config{Store: e.db, Now: e.clock.now, Logger: zerolog.New(e.log), OIDC: o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &httptest.Server{Listener: ln, Config: &http.Server{Handler: srv}}
+	ts.Start()
+	t.Cleanup(ts.Close)
+
+	d := chromium(t)
+	d.call("Page.enable", map[string]any{})
+	d.open(base + "/login")
+	d.waitFor("/login", "Sign in with Example ID")
+	for _, s := range [][2]int{{1280, 800}, {390, 844}} {
+		d.screenshot("login-sso", s[0], s[1])
+	}
+	d.eval(`document.querySelector("a[href='/login/oidc']").click()`)
+	d.waitFor("/runs", "oidc:alice (finance)")
+	entries, _ := e.db.Audit(context.Background(), ferry.AuditQuery{Action: "session.login"})
+	if len(entries) != 1 || entries[0].Actor != "oidc:alice" || !strings.Contains(entries[0].After, `"via":"oidc"`) {
+		t.Fatalf("audit: %+v", entries)
 	}
 }

@@ -26,8 +26,11 @@ import (
 // set for it, signed with go-jose. It checks the client's secret and the
 // PKCE verifier, as a real provider does.
 type provider struct {
-	t      *testing.T
-	srv    *httptest.Server
+	t   *testing.T
+	srv *httptest.Server
+	// base is the provider's URL as http://localhost:PORT: another site
+	// than the console's 127.0.0.1, as a real provider is.
+	base   string
 	key    *rsa.PrivateKey
 	secret string
 
@@ -54,8 +57,8 @@ func newProvider(t *testing.T) *provider {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{
-			"issuer": p.srv.URL, "authorization_endpoint": p.srv.URL + "/authorize", "token_endpoint": p.srv.URL + "/token",
-			"jwks_uri": p.srv.URL + "/jwks", "response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
+			"issuer": p.base, "authorization_endpoint": p.base + "/authorize", "token_endpoint": p.base + "/token",
+			"jwks_uri": p.base + "/jwks", "response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
 			"id_token_signing_alg_values_supported": []string{"RS256"},
 		})
 	})
@@ -86,9 +89,29 @@ func newProvider(t *testing.T) *provider {
 		json.NewEncoder(w).Encode(map[string]any{"access_token": "at-" + r.PostFormValue("code"), "token_type": "Bearer", "expires_in": 300,
 			"id_token": p.sign(g.claims, g.signWith)})
 	})
+	// The sign-in page, for a browser: it approves at once as alice of
+	// finance-team and sends the browser back with a code.
+	mux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		claims := p.claims(q.Get("nonce"), time.Now())
+		code := "code-" + q.Get("state")[:8]
+		p.mu.Lock()
+		p.codes[code] = grant{claims: claims, challenge: q.Get("code_challenge")}
+		p.mu.Unlock()
+		back, _ := url.Parse(q.Get("redirect_uri"))
+		back.RawQuery = url.Values{"code": {code}, "state": {q.Get("state")}}.Encode()
+		http.Redirect(w, r, back.String(), http.StatusSeeOther)
+	})
 	p.srv = httptest.NewServer(mux)
 	t.Cleanup(p.srv.Close)
+	p.base = strings.Replace(p.srv.URL, "127.0.0.1", "localhost", 1)
 	return p
+}
+
+// claims are a good ID token's for alice of finance-team, issued at now.
+func (p *provider) claims(nonce string, now time.Time) map[string]any {
+	return map[string]any{"iss": p.base, "sub": "u-1", "aud": "ferry", "iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(),
+		"nonce": nonce, "preferred_username": "alice", "groups": []string{"staff", "finance-team"}}
 }
 
 func (p *provider) sign(claims map[string]any, key *rsa.PrivateKey) string {
@@ -125,16 +148,14 @@ func (p *provider) signIn(e *env, edit func(claims map[string]any, g *grant, sta
 	}
 	resp.Body.Close()
 	loc, err := url.Parse(resp.Header.Get("Location"))
-	if resp.StatusCode != http.StatusSeeOther || err != nil || !strings.HasPrefix(loc.String(), p.srv.URL+"/authorize?") {
+	if resp.StatusCode != http.StatusSeeOther || err != nil || !strings.HasPrefix(loc.String(), p.base+"/authorize?") {
 		p.t.Fatalf("/login/oidc: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	q := loc.Query()
 	if q.Get("client_id") != "ferry" || q.Get("code_challenge_method") != "S256" || q.Get("nonce") == "" || q.Get("state") == "" || !strings.Contains(q.Get("scope"), "openid") {
 		p.t.Fatalf("authorization request: %v", q)
 	}
-	now := e.clock.now()
-	claims := map[string]any{"iss": p.srv.URL, "sub": "u-1", "aud": "ferry", "iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(),
-		"nonce": q.Get("nonce"), "preferred_username": "alice", "groups": []string{"staff", "finance-team"}}
+	claims := p.claims(q.Get("nonce"), e.clock.now())
 	g := grant{claims: claims, challenge: q.Get("code_challenge")}
 	state := q.Get("state")
 	if edit != nil {
@@ -158,7 +179,7 @@ func oidcEnv(t *testing.T) (*env, *provider) {
 	t.Helper()
 	e := newEnv(t)
 	p := newProvider(t)
-	o, err := console.NewOIDC(context.Background(), console.OIDCConfig{Issuer: p.srv.URL, ClientID: "ferry", ClientSecret: oidcClientSecret,
+	o, err := console.NewOIDC(context.Background(), console.OIDCConfig{Issuer: p.base, ClientID: "ferry", ClientSecret: oidcClientSecret,
 		RedirectURL: "http://console.test/login/oidc/callback", Name: "Example ID", RoleClaim: "ferry_role",
 		Groups: map[string]ferry.Role{"finance-team": ferry.RoleFinance, "it-ops": ferry.RoleOps}, Now: e.clock.now})
 	if err != nil {
