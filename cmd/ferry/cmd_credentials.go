@@ -8,8 +8,10 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"text/tabwriter"
 
+	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/console"
 	"github.com/ferry-rpa/ferry/runner"
 	"github.com/ferry-rpa/ferry/service"
@@ -417,4 +419,61 @@ func (e *credentialsEnv) keygenCmd() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// liveVault is the runner's Credentials under serve with a vault key:
+// each run reads its credential from the vault as it is then, so a value
+// replaced or a credential added on the console is used by the next run
+// without a restart. It is bound to the database once the app has opened
+// it; before that every read is an error.
+type liveVault struct {
+	key vault.Key
+	mu  sync.Mutex
+	v   *vault.Vault
+}
+
+// liveCredentials returns a liveVault when a vault key is configured,
+// else nil (the runner then keeps the static credentials). Errors are
+// the key's.
+func (c *Config) liveCredentials() (*liveVault, error) {
+	if !c.vaultConfigured() {
+		return nil, nil
+	}
+	k, err := c.vaultKey()
+	if err != nil {
+		return nil, err
+	}
+	return &liveVault{key: k}, nil
+}
+
+// bind opens the vault over db.
+func (l *liveVault) bind(db *storage.DB) error {
+	v, err := vault.New(db, l.key, nil)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.v = v
+	return nil
+}
+
+// Credential implements runner.Credentials: the vault's credential now,
+// checked as StaticCredentials checks (no empty field). Errors name the
+// credential and field, never a value.
+func (l *liveVault) Credential(name string) (ferry.Credential, error) {
+	l.mu.Lock()
+	v := l.v
+	l.mu.Unlock()
+	if v == nil {
+		return ferry.Credential{}, fmt.Errorf("credential %s: the vault is not open yet", name)
+	}
+	c, err := v.Credential(name)
+	if err != nil {
+		return ferry.Credential{}, err
+	}
+	if err := runner.CheckCredential(c, nil); err != nil {
+		return ferry.Credential{}, err
+	}
+	return c, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/console"
+	"github.com/ferry-rpa/ferry/runner"
 	"github.com/ferry-rpa/ferry/storage"
 	"github.com/ferry-rpa/ferry/vault"
 	"github.com/rs/zerolog"
@@ -276,5 +278,31 @@ func TestStartConsoleWithVault(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), value) {
 		t.Fatal("a value reached the log")
+	}
+
+	// serve's runner reads the vault at each run: a value replaced on
+	// the console is used by the next run.
+	live, err := cfg.liveCredentials()
+	if err != nil || live == nil {
+		t.Fatalf("live credentials: %v", err)
+	}
+	var _ runner.Credentials = live
+	if _, err := live.Credential("acme"); err == nil {
+		t.Fatal("an unbound vault answered")
+	}
+	if err := live.bind(db); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := live.Credential("acme"); err != nil || got.Fields["password"] != value {
+		t.Fatalf("live: %v", err)
+	}
+	if err := v.Set(context.Background(), "acme", "password", "replaced-"+value); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := live.Credential("acme"); err != nil || got.Fields["password"] != "replaced-"+value {
+		t.Fatalf("live after a replace: %v", err)
+	}
+	if _, err := live.Credential("nobody"); err == nil || !errors.Is(err, vault.ErrNotFound) {
+		t.Fatalf("unknown: %v", err)
 	}
 }
