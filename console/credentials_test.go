@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -168,4 +170,39 @@ func TestCredentialsWithoutVault(t *testing.T) {
 	if resp := admin.form("/credentials", url.Values{"name": {"a"}, "field": {"password"}, "value": {"b"}}, true); resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("set without a vault: %d", resp.StatusCode)
 	}
+}
+
+// TestCredentialsPageFigures measures the credentials page's answer
+// median with 100 credentials of 3 fields, beside the users page's as a
+// reference. Run with FERRY_FIGURES=1 (it only reports).
+func TestCredentialsPageFigures(t *testing.T) {
+	if os.Getenv("FERRY_FIGURES") == "" {
+		t.Skip("set FERRY_FIGURES=1 to measure")
+	}
+	e := newEnv(t)
+	v := withVault(t, e, nil)
+	ctx := context.Background()
+	for i := 0; i < 100; i++ {
+		for _, f := range []string{"user", "password", "totp"} {
+			if err := v.Set(ctx, "bank-"+strconv.Itoa(i), f, "value-"+f); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	admin := e.login(ferry.RoleAdmin)
+	medians := map[string]time.Duration{}
+	for _, p := range []string{"/users", "/credentials"} {
+		var took []time.Duration
+		for i := 0; i < 101; i++ {
+			start := time.Now()
+			if code, _ := admin.get(p); code != http.StatusOK {
+				t.Fatalf("%s: %d", p, code)
+			}
+			took = append(took, time.Since(start))
+		}
+		slices.Sort(took)
+		medians[p] = took[50]
+		t.Logf("%-14s median %v (p90 %v)", p, took[50], took[90])
+	}
+	t.Logf("credentials/users: %.2f", float64(medians["/credentials"])/float64(medians["/users"]))
 }
