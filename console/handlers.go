@@ -95,7 +95,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, _ *identity) {
-	s.render(w, r, nil, http.StatusOK, "login", pageData{Title: "Log in"})
+	s.render(w, r, nil, http.StatusOK, "login", pageData{Title: "Log in", Data: s.loginOptions()})
 }
 
 func (s *Server) loginPost(w http.ResponseWriter, r *http.Request, _ *identity) {
@@ -108,7 +108,7 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request, _ *identity) 
 	}
 	if !ok {
 		s.cfg.Logger.Info().Str("addr", addr).Msg("console: login refused")
-		s.render(w, r, nil, http.StatusUnauthorized, "login", pageData{Title: "Log in", Error: errLogin})
+		s.render(w, r, nil, http.StatusUnauthorized, "login", pageData{Title: "Log in", Error: errLogin, Data: s.loginOptions()})
 		return
 	}
 	token, hash, err := NewToken()

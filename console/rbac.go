@@ -62,6 +62,14 @@ func Matrix() map[string]Access {
 		"POST /selectors/{site}":          {Roles: ops},
 		"GET /selectors/{site}/diff":      {Roles: ops},
 		"POST /selectors/{site}/rollback": {Roles: ops},
+
+		// The credential vault (admins only) and single sign-on (its
+		// routes are registered only when OIDC is configured).
+		"GET /credentials":         {Roles: admin},
+		"POST /credentials":        {Roles: admin},
+		"POST /credentials/{name}": {Roles: admin},
+		"GET /login/oidc":          public,
+		"GET /login/oidc/callback": public,
 	}
 }
 

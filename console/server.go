@@ -22,6 +22,7 @@ import (
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/service"
+	"github.com/ferry-rpa/ferry/vault"
 	"github.com/rs/zerolog"
 )
 
@@ -87,6 +88,13 @@ type Config struct {
 	// PollInterval is how often a run's event stream looks for new steps
 	// (500 ms when 0).
 	PollInterval time.Duration
+	// Vault keeps the credentials the admin's credentials page shows and
+	// changes; nil (no vault key): the page says so and changes are
+	// refused (503).
+	Vault *vault.Vault
+	// OIDC, when set, offers single sign-on on the login page (see
+	// OIDCConfig and NewOIDC).
+	OIDC *OIDC
 }
 
 // Server is the console's HTTP handler.
@@ -152,6 +160,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.register()
+	s.registerCredentials()
 	return s, nil
 }
 

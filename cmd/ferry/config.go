@@ -85,6 +85,10 @@ type Config struct {
 	// Console is the web console serve serves (see ConsoleConfig); none
 	// without an address.
 	Console ConsoleConfig `yaml:"console"`
+	// Vault is the credential vault's key (see VaultConfig): with a key
+	// (here or in the environment), runs take their credentials from the
+	// vault, and credentials: is not read.
+	Vault VaultConfig `yaml:"vault"`
 	// Logins keeps each login's browser state between runs, sealed (see
 	// LoginsConfig).
 	Logins LoginsConfig `yaml:"logins"`
@@ -525,6 +529,9 @@ func loadConfig(path, dataDir string) (*Config, error) {
 		}
 		c.Credentials[name] = cr
 	}
+	if c.Vault.KeyFile != "" && base != "" && !filepath.IsAbs(c.Vault.KeyFile) {
+		c.Vault.KeyFile = filepath.Join(base, c.Vault.KeyFile)
+	}
 	if dataDir != "" {
 		c.DataDir = dataDir
 	}
@@ -640,7 +647,9 @@ func (c *Config) check() error {
 				errs = append(errs, c.errAt("schedule %s: bot %s logs into site %q, which sites: does not list (or name the site with site:)", s.ID, s.Bot, script.Site)(at("bot")...))
 			}
 		}
-		if _, ok := c.Credentials[s.Login]; !ok {
+		// With a vault the logins are in the database: a missing one fails
+		// its run, naming it.
+		if _, ok := c.Credentials[s.Login]; !ok && !c.vaultConfigured() {
 			errs = append(errs, c.errAt("schedule %s: login %q is not in credentials:", s.ID, s.Login)(at("login")...))
 		}
 		if script != nil {
@@ -662,11 +671,21 @@ func (c *Config) check() error {
 }
 
 // credentials resolves the configured logins (only those named, when
-// names are given; unknown names are left for the caller to report).
+// names are given; unknown names are left for the caller to report): from
+// the vault when a vault key is configured, else from credentials:.
 // Errors name the config file and line, the login and the field, never a
 // value; an empty value is an error, so nothing ever submits an empty
 // secret.
 func (c *Config) credentials(names ...string) (runner.StaticCredentials, error) {
+	if c.vaultConfigured() {
+		return c.vaultCredentials(names...)
+	}
+	return c.yamlCredentials(names...)
+}
+
+// yamlCredentials resolves the logins of the credentials: block (see
+// credentials).
+func (c *Config) yamlCredentials(names ...string) (runner.StaticCredentials, error) {
 	out := runner.StaticCredentials{}
 	for name, cc := range c.Credentials {
 		if len(names) > 0 && !slices.Contains(names, name) {

@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/console"
 	"github.com/ferry-rpa/ferry/runner"
 	"github.com/ferry-rpa/ferry/service"
+	"github.com/ferry-rpa/ferry/vault"
 	"github.com/rs/zerolog"
 )
 
@@ -19,9 +21,52 @@ import (
 //	console:
 //	  addr: 127.0.0.1:8080   # empty: no console
 //	  secure_cookies: false  # true behind a TLS-terminating proxy
+//	  oidc:                  # optional single sign-on (see OIDCYAML)
+//	    issuer: https://id.example.com
+//	    client_id: ferry
+//	    client_secret: {env: FERRY_OIDC_SECRET}
+//	    redirect_url: https://ferry.example.com/login/oidc/callback
+//	    groups: {finance-team: finance, it-ops: ops, it-admins: admin}
 type ConsoleConfig struct {
-	Addr          string `yaml:"addr"`
-	SecureCookies bool   `yaml:"secure_cookies"`
+	Addr          string    `yaml:"addr"`
+	SecureCookies bool      `yaml:"secure_cookies"`
+	OIDC          *OIDCYAML `yaml:"oidc"`
+}
+
+// OIDCYAML is console.oidc: single sign-on with an OpenID Connect
+// provider. The client secret is read from the environment or a file
+// ({env: NAME} or {file: PATH}). A person gets the role role_claim names,
+// else the highest role their groups (groups_claim, "groups" by default)
+// map to; one no role maps to is refused.
+type OIDCYAML struct {
+	Issuer       string            `yaml:"issuer"`
+	ClientID     string            `yaml:"client_id"`
+	ClientSecret Secret            `yaml:"client_secret"`
+	RedirectURL  string            `yaml:"redirect_url"`
+	Name         string            `yaml:"name"` // "Sign in with NAME"
+	RoleClaim    string            `yaml:"role_claim"`
+	GroupsClaim  string            `yaml:"groups_claim"`
+	Groups       map[string]string `yaml:"groups"`
+	Scopes       []string          `yaml:"scopes"`
+}
+
+// oidcConfig resolves the OIDC section (its secret read now). Errors
+// name the field, never the secret.
+func (o *OIDCYAML) oidcConfig() (console.OIDCConfig, error) {
+	secret, err := o.ClientSecret.resolve()
+	if err != nil {
+		return console.OIDCConfig{}, fmt.Errorf("console.oidc.client_secret: %w", err)
+	}
+	groups := map[string]ferry.Role{}
+	for g, r := range o.Groups {
+		role, err := ferry.ParseRole(r)
+		if err != nil {
+			return console.OIDCConfig{}, fmt.Errorf("console.oidc.groups.%s: %w", g, err)
+		}
+		groups[g] = role
+	}
+	return console.OIDCConfig{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: secret, RedirectURL: o.RedirectURL, Name: o.Name,
+		RoleClaim: o.RoleClaim, GroupsClaim: o.GroupsClaim, Groups: groups, Scopes: o.Scopes}, nil
 }
 
 // runningConsole is a console being served; stop ends it.
@@ -56,13 +101,41 @@ func startConsole(cc ConsoleConfig, a *app, cfg *Config, creds runner.StaticCred
 		return nil, errors.New("console: no addr configured")
 	}
 	svc := newService(a.db, cfg)
+	// With a vault the admin's credentials page changes it, and a run
+	// started here is planned against the vault as it is now.
+	var v *vault.Vault
+	if cfg.vaultConfigured() {
+		var err error
+		if v, err = cfg.openVault(a.db); err != nil {
+			return nil, fmt.Errorf("console: %w", err)
+		}
+	}
 	starter := console.StarterFunc(func(ctx context.Context, req service.RunRequest) (int64, error) {
-		id, _, err := svc.StartRun(ctx, a.runner, creds, req)
+		use := creds
+		if v != nil {
+			all, err := v.All(ctx)
+			if err != nil {
+				return 0, err
+			}
+			use = runner.StaticCredentials(all)
+		}
+		id, _, err := svc.StartRun(ctx, a.runner, use, req)
 		return id, err
 	})
+	var sso *console.OIDC
+	if cc.OIDC != nil {
+		oc, err := cc.OIDC.oidcConfig()
+		if err != nil {
+			return nil, err
+		}
+		if sso, err = console.NewOIDC(context.Background(), oc); err != nil {
+			return nil, err
+		}
+	}
 	// svc also decides heals and retries deliveries for the ops pages: the
 	// same code as ferry selectors heals accept and ferry deliveries retry.
-	h, err := console.New(console.Config{Store: a.db, Starter: starter, Ops: svc, Resolver: a.browser, Logger: log, SecureCookies: cc.SecureCookies})
+	h, err := console.New(console.Config{Store: a.db, Starter: starter, Ops: svc, Resolver: a.browser, Logger: log, SecureCookies: cc.SecureCookies,
+		Vault: v, OIDC: sso})
 	if err != nil {
 		return nil, err
 	}
