@@ -62,6 +62,17 @@ func Matrix() map[string]Access {
 		"POST /selectors/{site}":          {Roles: ops},
 		"GET /selectors/{site}/diff":      {Roles: ops},
 		"POST /selectors/{site}/rollback": {Roles: ops},
+
+		// F14: waiting runs, statements, invoices, the canary.
+		"POST /runs/{id}/answer":         {Roles: finance},
+		"GET /runs/{id}/challenge/image": {Roles: finance},
+		"GET /statements":                {Roles: finance},
+		"GET /statements/export":         {Roles: finance},
+		"GET /statements/{run}/{id}":     {Roles: finance},
+		"GET /invoices":                  {Roles: finance},
+		"GET /invoices/export":           {Roles: finance},
+		"GET /invoices/{key}":            {Roles: finance},
+		"POST /selectors/{site}/canary":  {Roles: ops},
 	}
 }
 
