@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ferry-rpa/ferry"
+	"github.com/ferry-rpa/ferry/console"
 	"github.com/ferry-rpa/ferry/service"
 	"github.com/ferry-rpa/ferry/storage"
 	"github.com/shopspring/decimal"
@@ -337,4 +338,63 @@ func TestQRChallengeImage(t *testing.T) {
 		t.Errorf("a code for a QR challenge: %d", resp.StatusCode)
 	}
 	_ = service.ErrNotTyped
+}
+
+// TestNoSecretsEveryPage: every GET route the console registers (pages as
+// an admin, the API with a token), the pages of this file's features with
+// real ids included, and the log, hold no password, hash, cookie, token or
+// typed code. Walking Routes covers pages added later without listing
+// them.
+func TestNoSecretsEveryPage(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	good, _ := invoiceFixture(t, e.db, e.ops.doneID)
+	run, _ := e.db.NewRun(ctx, ferry.Run{Bot: "etax-login", Login: "etax"})
+	if err := e.db.StartRun(ctx, run, 1, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	openChallenge(t, e.db, run, ferry.ChallengeSMS, nil)
+	fin := e.login(ferry.RoleFinance)
+	const code = "480213"
+	if resp := fin.form(fmt.Sprintf("/runs/%d/answer", run), url.Values{"code": {code}}, true); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("answer: %d", resp.StatusCode)
+	}
+	e.secrets = append(e.secrets, code)
+	admin := e.login(ferry.RoleAdmin)
+	tok := e.token(ferry.RoleAdmin)
+	sts, _ := e.db.Statements(ctx, e.ops.doneID)
+	paths := []string{fmt.Sprintf("/runs/%d", run), fmt.Sprintf("/statements/%d/%d", e.ops.doneID, sts[0].ID), "/invoices/" + good,
+		"/statements/export?format=csv", "/invoices/export?format=csv", fmt.Sprintf("/api/runs/%d", run)}
+	for _, pattern := range e.srv.Routes() {
+		method, p := e.concrete(pattern)
+		if method == http.MethodGet && !strings.Contains(p, "{") && !strings.HasSuffix(p, "/events") {
+			paths = append(paths, p)
+		}
+	}
+	var bodies []string
+	for _, p := range paths {
+		var b string
+		if console.IsAPI(p) {
+			_, b = e.api("GET", p, tok, "")
+		} else {
+			_, b = admin.get(p)
+		}
+		bodies = append(bodies, p+"\n"+b)
+	}
+	bodies = append(bodies, "log\n"+e.log.String())
+	entries, _ := e.db.Audit(ctx, ferry.AuditQuery{})
+	for _, en := range entries {
+		bodies = append(bodies, "audit\n"+en.Before+en.After)
+	}
+	if len(paths) < 25 {
+		t.Fatalf("only %d pages walked", len(paths))
+	}
+	for _, b := range bodies {
+		for _, s := range e.secrets {
+			if s != "" && strings.Contains(b, s) {
+				where, _, _ := strings.Cut(b, "\n")
+				t.Errorf("%s shows a secret (%d characters)", where, len(s))
+			}
+		}
+	}
 }
