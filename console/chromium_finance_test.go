@@ -251,3 +251,57 @@ func TestChromiumCanaryFromSelectorsPage(t *testing.T) {
 		t.Errorf("audit: %+v", entries)
 	}
 }
+
+// TestChromiumStatementsInvoices: finance filters the statements and
+// invoices in the browser, opens one of each with its checks, at a
+// desktop and a phone width; names holding <script> or <img> stay text.
+func TestChromiumStatementsInvoices(t *testing.T) {
+	e := newEnv(t)
+	good, held := invoiceFixture(t, e.db, e.ops.doneID)
+	sts, _ := e.db.Statements(context.Background(), e.ops.doneID)
+	d := chromium(t)
+	d.call("Page.enable", map[string]any{})
+	shoot := func(name string) {
+		for _, s := range [][2]int{{1280, 800}, {390, 844}} {
+			d.screenshot(name, s[0], s[1])
+		}
+		d.call("Emulation.clearDeviceMetricsOverride", map[string]any{})
+	}
+	inert := func(where string) {
+		t.Helper()
+		if n := d.eval(`document.querySelectorAll("script").length`); n != float64(1) {
+			t.Errorf("%s has %v script elements, want only console.js", where, n)
+		}
+		if n := d.eval(`document.querySelectorAll("main img").length`); n != float64(0) {
+			t.Errorf("%s: a name's <img> became an element (%v)", where, n)
+		}
+	}
+	d.open(e.ts.URL + "/login")
+	d.waitFor("/login", "Password")
+	d.submit("form[action='/login']", map[string]string{"name": "finance", "password": password + " finance"})
+	d.waitFor("/runs", "finance (finance)")
+
+	d.open(e.ts.URL + "/statements")
+	d.waitFor("/statements", "1 statements")
+	shoot("statements")
+	d.submit("form.filters", map[string]string{"account": "DE00", "from": "", "to": ""})
+	d.waitFor("/statements", "No statements match")
+	d.open(fmt.Sprintf("%s/statements/%d/%d", e.ts.URL, e.ops.doneID, sts[0].ID))
+	d.waitFor(fmt.Sprintf("/statements/%d/%d", e.ops.doneID, sts[0].ID), "<script>alert('cp')</script>")
+	inert("the statement")
+	shoot("statement")
+
+	d.open(e.ts.URL + "/invoices")
+	d.waitFor("/invoices", "2 invoices")
+	inert("the invoices")
+	shoot("invoices")
+	d.submit("form.filters", map[string]string{"direction": "received"})
+	d.waitFor("/invoices", "1 invoices")
+	d.open(e.ts.URL + "/invoices/" + good)
+	d.waitFor("/invoices/"+good, "<img src=x onerror=alert(5)>*信息技术服务*")
+	inert("the invoice")
+	shoot("invoice")
+	d.open(e.ts.URL + "/invoices/" + held)
+	d.waitFor("/invoices/"+held, "≠ 价税合计 114.00")
+	shoot("invoice-held")
+}

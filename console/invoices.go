@@ -92,7 +92,7 @@ func (s *Server) invoicePage(w http.ResponseWriter, r *http.Request, who *identi
 		return
 	}
 	v := invoiceView{Invoice: service.ViewInvoice(row, true), Checks: service.InvoiceChecks(row)}
-	s.render(w, r, who, http.StatusOK, "invoice", pageData{Title: "Invoice " + row.Invoice.Number, Data: v})
+	s.render(w, r, who, http.StatusOK, "invoice", pageData{Title: "Invoice", Data: v})
 }
 
 func (s *Server) invoicesExport(w http.ResponseWriter, r *http.Request, who *identity) {

@@ -112,7 +112,7 @@ func (s *Server) statementPage(w http.ResponseWriter, r *http.Request, who *iden
 			}
 		}
 	}
-	s.render(w, r, who, http.StatusOK, "statement", pageData{Title: fmt.Sprintf("Statement %s %s – %s", st.Account, st.From, st.To), Data: v})
+	s.render(w, r, who, http.StatusOK, "statement", pageData{Title: fmt.Sprintf("Statement %d", st.ID), Data: v})
 }
 
 func statementTable(rows []ferry.StatementRow) (header []string, out [][]string, numeric map[int]bool) {
