@@ -398,3 +398,27 @@ func TestNoSecretsEveryPage(t *testing.T) {
 		}
 	}
 }
+
+// TestCanaryRefused: without a canary runner the selectors page's canary
+// is refused (503) and audits nothing; a finance user may not start one;
+// the selectors page offers it to ops only.
+func TestCanaryRefused(t *testing.T) {
+	e := newEnv(t)
+	ops := e.login(ferry.RoleOps)
+	if _, body := ops.get("/selectors"); !strings.Contains(body, `action="/selectors/demobank/canary"`) {
+		t.Error("the selectors page offers no canary")
+	}
+	resp := ops.form("/selectors/demobank/canary", url.Values{}, true)
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("canary without a runner: %d", resp.StatusCode)
+	}
+	if resp := e.login(ferry.RoleFinance).form("/selectors/demobank/canary", url.Values{}, true); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("finance canary: %d", resp.StatusCode)
+	}
+	if resp := ops.form("/selectors/demobank/canary", url.Values{}, false); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("canary without CSRF: %d", resp.StatusCode)
+	}
+	if entries, _ := e.db.Audit(context.Background(), ferry.AuditQuery{Action: "selectors.canary"}); len(entries) != 0 {
+		t.Errorf("a refused canary was audited: %+v", entries)
+	}
+}
