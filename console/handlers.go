@@ -70,7 +70,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, who *identity, c
 		d.Nav = map[string]bool{}
 		for link, route := range map[string]string{"runs": "GET /runs", "start": "POST /runs", "users": "GET /users", "audit": "GET /audit",
 			"records": "GET /records", "failures": "GET /failures", "deliveries": "GET /deliveries", "heals": "GET /heals", "selectors": "GET /selectors", "evidence": "GET /runs/{id}/evidence",
-			"artifacts": "GET /runs/{id}/artifacts/{aid}"} {
+			"artifacts": "GET /runs/{id}/artifacts/{aid}", "statements": "GET /statements", "invoices": "GET /invoices", "answer": "POST /runs/{id}/answer", "canary": "POST /selectors/{site}/canary"} {
 			d.Nav[link] = s.matrix[route].allows(who.role)
 		}
 	}
@@ -164,6 +164,8 @@ type runView struct {
 	CreatedAt  time.Time       `json:"created_at"`
 	StartedAt  time.Time       `json:"started_at,omitzero"`
 	FinishedAt time.Time       `json:"finished_at,omitzero"`
+	// Waiting is the challenge a listed run waits on (nil when none).
+	Waiting *challengeView `json:"waiting,omitempty"`
 }
 
 func viewRun(r ferry.RunRecord) runView {
@@ -191,6 +193,8 @@ type runDetail struct {
 	// Statements are the run's statements with their checks: accepted,
 	// or held with the problem found.
 	Statements []ferry.StatementRow `json:"statements"`
+	// Challenge is the run's latest challenge, nil when it never asked.
+	Challenge *challengeView `json:"challenge,omitempty"`
 }
 
 // statementStore is what a run's statements are read from. *storage.DB
@@ -213,6 +217,9 @@ func (s *Server) runDetail(ctx context.Context, id int64) (runDetail, error) {
 		return runDetail{}, err
 	}
 	d := runDetail{Run: viewRun(run), Steps: []stepView{}, Artifacts: arts}
+	if d.Run.Status, d.Challenge, err = s.waitingState(ctx, id, d.Run.Status); err != nil {
+		return runDetail{}, err
+	}
 	for i, st := range steps {
 		d.Steps = append(d.Steps, stepView{Attempt: attempts[i], Seq: st.Seq, Action: st.Action, Element: st.Element, Way: st.Way, Detail: st.Detail,
 			Status: string(st.Status), Duration: st.Duration.Round(time.Millisecond).String()})
@@ -238,7 +245,9 @@ func (s *Server) listRuns(ctx context.Context) ([]runView, error) {
 	}
 	out := []runView{}
 	for _, r := range runs {
-		out = append(out, viewRun(r))
+		v := viewRun(r)
+		v.Status, v.Waiting = s.shownStatus(ctx, r)
+		out = append(out, v)
 	}
 	return out, nil
 }

@@ -70,6 +70,16 @@ func Matrix() map[string]Access {
 		"POST /credentials/{name}": {Roles: admin},
 		"GET /login/oidc":          public,
 		"GET /login/oidc/callback": public,
+		// F14: waiting runs, statements, invoices, the canary.
+		"POST /runs/{id}/answer":         {Roles: finance},
+		"GET /runs/{id}/challenge/image": {Roles: finance},
+		"GET /statements":                {Roles: finance},
+		"GET /statements/export":         {Roles: finance},
+		"GET /statements/{run}/{id}":     {Roles: finance},
+		"GET /invoices":                  {Roles: finance},
+		"GET /invoices/export":           {Roles: finance},
+		"GET /invoices/{key}":            {Roles: finance},
+		"POST /selectors/{site}/canary":  {Roles: ops},
 	}
 }
 

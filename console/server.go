@@ -85,6 +85,9 @@ type Config struct {
 	// Resolver runs the offline bundle test from the evidence page; nil:
 	// the test is refused (503).
 	Resolver Resolver
+	// Canary runs a site's canary from the selectors page; nil: refused
+	// (503).
+	Canary CanaryChecker
 	// PollInterval is how often a run's event stream looks for new steps
 	// (500 ms when 0).
 	PollInterval time.Duration
@@ -161,6 +164,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.register()
 	s.registerCredentials()
+	s.registerFinance()
 	return s, nil
 }
 

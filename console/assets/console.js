@@ -8,6 +8,11 @@ document.addEventListener("DOMContentLoaded", function () {
       if (!window.confirm(f.getAttribute("data-confirm"))) { e.preventDefault(); }
     });
   });
+  // An answer the run has not taken yet: it does within a second, then
+  // goes on or asks again (a wrong code).
+  if (document.querySelector("#challenge[data-state='answered']")) {
+    window.setTimeout(function () { window.location.reload(); }, 1500);
+  }
   // A live run follows its steps over server-sent events: rows are built
   // with textContent, never markup, so a step's text cannot run.
   var run = document.querySelector("#run[data-events]");
@@ -49,6 +54,9 @@ function followRun(url) {
   es.addEventListener("run", function (e) {
     var r = JSON.parse(e.data);
     var st = document.getElementById("run-status");
+    // A run that starts or stops waiting for a person: the page reloads
+    // with the question (and the form to answer it) or without it.
+    if ((st.className === "status-waiting_for_input") !== (r.status === "waiting_for_input")) { window.location.reload(); return; }
     st.textContent = r.status + (r.class ? " (" + r.class + ")" : "");
     st.className = "status-" + r.status;
     document.getElementById("run-error").textContent = r.error || "";
