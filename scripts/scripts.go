@@ -434,7 +434,7 @@ var elementKeys = map[string]bool{"fill": true, "click": true, "select": true, "
 	"download": true, "count_rows": true, "when": true, "options_of": true, "next": true,
 	"on": true, "within": true, "frame": true, "in_frame": true, "while": true, "until": true, "assert": true, "extract": true,
 	// a challenge step's elements
-	"destination": true, "input": true, "submit": true, "image": true, "done": true, "error": true, "locked": true, "cancel": true,
+	"destination": true, "input": true, "submit": true, "image": true, "done": true, "error": true, "locked": true, "cancel": true, "resend": true,
 	// the loops' elements (loops.go)
 	"rows": true, "total": true, "too_many": true, "ready": true}
 

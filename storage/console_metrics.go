@@ -25,6 +25,10 @@ type MetricsSnapshot struct {
 	// Heals counts heal proposals by status (proposed, accepted,
 	// rejected).
 	Heals map[string]int
+	// Waiting counts unfinished runs with an open challenge: a run
+	// waiting for a person keeps its status running, and its challenge
+	// says it waits.
+	Waiting int
 }
 
 // MetricsSnapshot reads the figures /metrics reports. Errors name the
@@ -68,6 +72,10 @@ func (d *DB) MetricsSnapshot(ctx context.Context) (MetricsSnapshot, error) {
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return m, fmt.Errorf("storage: metrics: durations: %w", err)
+	}
+	if err := c.QueryRowContext(ctx, `SELECT COUNT(DISTINCT c.run_id) FROM challenges c JOIN runs r ON r.id = c.run_id
+		WHERE c.state IN ('pending', 'answered') AND r.finished_at = ''`).Scan(&m.Waiting); err != nil {
+		return m, fmt.Errorf("storage: metrics: waiting runs: %w", err)
 	}
 	rows, err = c.QueryContext(ctx, `SELECT status, sink, COUNT(*) FROM outbox GROUP BY status, sink`)
 	if err != nil {

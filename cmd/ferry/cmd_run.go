@@ -284,12 +284,6 @@ func printStep(w io.Writer, s ferry.Step) {
 	fmt.Fprintf(w, "  %s %-9s %-28s %6dms %s\n", mark, s.Action, target, s.Duration.Milliseconds(), strings.TrimSpace(s.Detail))
 }
 
-// exitInputTimeout is `ferry run`'s exit code when nobody answered a
-// challenge in time (the run's class input_timeout): a scheduler around
-// Ferry can tell "nobody was there" from a broken site. The root command's
-// table (main.go) does not list it yet; cmd_run's help and the README do.
-const exitInputTimeout = 15
-
 // reportRun prints a finished run and returns the error its outcome maps to.
 func reportRun(ctx context.Context, w io.Writer, db *storage.DB, run storageRun) error {
 	status := string(run.Status)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/ferry-rpa/ferry/runner"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,9 +30,26 @@ SIGTERM lets running jobs finish (up to a minute), then stops.`,
 				return err
 			}
 			log := g.logger()
-			a, err := openApp(cmd.Context(), cfg, creds, log, nil)
+			// With a vault, every run reads its login from the vault as it
+			// is then: a credential the admin adds or replaces in the
+			// console is used by the next scheduled run, with no restart.
+			lv, err := cfg.liveCredentials()
 			if err != nil {
 				return err
+			}
+			var rc runner.Credentials = creds
+			if lv != nil {
+				rc = lv
+			}
+			a, err := openApp(cmd.Context(), cfg, rc, log, nil)
+			if err != nil {
+				return err
+			}
+			if lv != nil {
+				if err := lv.bind(a.db); err != nil {
+					_ = a.close(context.Background())
+					return err
+				}
 			}
 			var con *runningConsole
 			if cfg.Console.Addr != "" {

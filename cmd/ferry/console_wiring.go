@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ferry-rpa/ferry"
+	"github.com/ferry-rpa/ferry/bots"
 	"github.com/ferry-rpa/ferry/console"
 	"github.com/ferry-rpa/ferry/runner"
 	"github.com/ferry-rpa/ferry/service"
@@ -134,8 +135,18 @@ func startConsole(cc ConsoleConfig, a *app, cfg *Config, creds runner.StaticCred
 	}
 	// svc also decides heals and retries deliveries for the ops pages: the
 	// same code as ferry selectors heals accept and ferry deliveries retry.
+	// The canary from the selectors page runs `selectors check` over the
+	// app's browser, with the sites' page settings and the logins.
+	var canary console.CanaryChecker // nil without a browser: refused
+	if a.browser != nil {
+		pages := make(map[string]bots.SiteOptions, len(cfg.SiteEntries))
+		for name, s := range cfg.SiteEntries {
+			pages[name] = s.Page
+		}
+		canary = &service.Canary{ScriptsDir: cfg.ScriptsDir, SelectorsDir: cfg.SelectorsDir, Sites: cfg.Sites, Pages: pages, Credentials: creds, Engine: a.browser}
+	}
 	h, err := console.New(console.Config{Store: a.db, Starter: starter, Ops: svc, Resolver: a.browser, Logger: log, SecureCookies: cc.SecureCookies,
-		Vault: v, OIDC: sso})
+		Vault: v, OIDC: sso, Canary: canary})
 	if err != nil {
 		return nil, err
 	}

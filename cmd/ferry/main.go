@@ -39,6 +39,7 @@ const (
 	exitSiteUnavailable     = 12
 	exitDocumentChanged     = 13
 	exitHeld                = 14
+	exitInputTimeout        = 15 // nobody answered a challenge (a code, a QR scan) in time
 	exitInterrupted         = 130 // SIGINT or SIGTERM stopped the command
 )
 
@@ -104,6 +105,7 @@ const exitCodesHelp = `Exit codes:
   12   site unavailable after retries
   13   a document no longer parses
   14   records held back (a statement does not reconcile, an invoice is flagged)
+  15   input timeout: nobody answered the code or QR scan the portal asked for in time
   130  interrupted (SIGINT or SIGTERM)`
 
 func codeFor(err error) int {
@@ -148,6 +150,8 @@ func codeFor(err error) int {
 		return exitDocumentChanged
 	case ferry.ClassValidationFailed:
 		return exitHeld
+	case ferry.ClassInputTimeout:
+		return exitInputTimeout
 	}
 	return exitFailed
 }

@@ -25,10 +25,6 @@ type Source interface {
 	MetricsSnapshot(ctx context.Context) (storage.MetricsSnapshot, error)
 }
 
-// WaitingStatus is the run status of a run waiting for a person (a code
-// to type, a QR code to scan).
-const WaitingStatus = "waiting"
-
 // durationBuckets are the run duration histogram's upper bounds in
 // seconds: bank runs take from seconds to tens of minutes.
 func durationBuckets() []float64 { return []float64{1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600} }
@@ -81,14 +77,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 1)
-	waiting := 0
 	for k, n := range m.Runs {
 		ch <- prometheus.MustNewConstMetric(runsDesc, prometheus.GaugeValue, float64(n), k[0], k[1])
-		if k[0] == WaitingStatus {
-			waiting += n
-		}
 	}
-	ch <- prometheus.MustNewConstMetric(waitingDesc, prometheus.GaugeValue, float64(waiting))
+	ch <- prometheus.MustNewConstMetric(waitingDesc, prometheus.GaugeValue, float64(m.Waiting))
 	for status, ds := range m.Durations {
 		ch <- histogram(status, ds)
 	}

@@ -60,7 +60,8 @@ type familyView struct {
 // failing source sends only scrape_ok 0.
 func TestCollector(t *testing.T) {
 	src := fixed{m: storage.MetricsSnapshot{
-		Runs:      map[[2]string]int{{"waiting", ""}: 2, {"waiting", "input_needed"}: 1, {"failed", "site_changed"}: 4},
+		Runs:      map[[2]string]int{{"running", ""}: 5, {"failed", "site_changed"}: 4},
+		Waiting:   3,
 		Durations: map[string][]float64{"succeeded": {0.5, 1, 4, 61, 5000}},
 		Heals:     map[string]int{"proposed": 3},
 		Fallbacks: 7,
