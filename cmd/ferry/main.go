@@ -39,7 +39,7 @@ const (
 	exitSiteUnavailable     = 12
 	exitDocumentChanged     = 13
 	exitHeld                = 14
-	exitInputTimeout        = 15 // nobody answered a challenge (a code, a QR scan) in time
+	exitInputTimeout        = 15  // nobody answered a challenge (a code, a QR scan) in time
 	exitInterrupted         = 130 // SIGINT or SIGTERM stopped the command
 )
 
