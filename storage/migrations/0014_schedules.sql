@@ -18,3 +18,16 @@ CREATE TABLE schedule_defs (
 	created_at   TEXT NOT NULL,
 	updated_at   TEXT NOT NULL
 );
+
+-- The sinks' status page (issue 13) shows when each sink last failed: the
+-- time an outbox item was last settled with an error (released for a
+-- retry or parked) and that error, kept by a trigger so that the
+-- deliverer's code is unchanged. An ack clears last_error but not these:
+-- the sink's last failure stays known after the item went through.
+ALTER TABLE outbox ADD COLUMN failed_at TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN failure TEXT NOT NULL DEFAULT '';
+CREATE TRIGGER outbox_failed_at AFTER UPDATE OF attempts ON outbox
+	WHEN NEW.last_error <> '' AND NEW.attempts > OLD.attempts
+BEGIN
+	UPDATE outbox SET failed_at = strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000000Z', failure = NEW.last_error WHERE id = NEW.id;
+END;
