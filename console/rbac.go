@@ -62,6 +62,14 @@ func Matrix() map[string]Access {
 		"POST /selectors/{site}":          {Roles: ops},
 		"GET /selectors/{site}/diff":      {Roles: ops},
 		"POST /selectors/{site}/rollback": {Roles: ops},
+
+		// Schedules, the sinks' status and River's queue view (A14).
+		"GET /schedules":       {Roles: admin},
+		"POST /schedules":      {Roles: admin},
+		"GET /schedules/{id}":  {Roles: admin},
+		"POST /schedules/{id}": {Roles: admin},
+		"GET /sinks":           {Roles: ops},
+		"GET /admin/river/":    {Roles: admin},
 	}
 }
 

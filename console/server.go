@@ -84,6 +84,10 @@ type Config struct {
 	// Resolver runs the offline bundle test from the evidence page; nil:
 	// the test is refused (503).
 	Resolver Resolver
+	// Schedules checks the schedules administered from the console and
+	// lists the configuration file's (schedules.go); nil: the schedules
+	// page is read-only.
+	Schedules ScheduleAdmin
 	// PollInterval is how often a run's event stream looks for new steps
 	// (500 ms when 0).
 	PollInterval time.Duration
@@ -152,6 +156,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.register()
+	s.registerSchedules()
 	return s, nil
 }
 

@@ -17,6 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -99,6 +101,18 @@ func (r *Runner) CheckSchedule(d ferry.ScheduleDef) error {
 	return err
 }
 
+// FileSchedules lists the configuration file's schedules (Config.
+// Schedules) as stored ones look, by id: Cron is the whole spec, CRON_TZ=
+// included.
+func (r *Runner) FileSchedules() []ferry.ScheduleDef {
+	out := make([]ferry.ScheduleDef, 0, len(r.scheds))
+	for _, s := range r.scheds {
+		out = append(out, ferry.ScheduleDef{ID: s.ID, Bot: s.Bot, Login: s.Login, Site: s.Site, Cron: s.Cron, Params: maps.Clone(s.Params)})
+	}
+	slices.SortFunc(out, func(a, b ferry.ScheduleDef) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
 // FieldError is a schedule's bad field.
 type FieldError struct {
 	Field string
@@ -113,6 +127,11 @@ func (e *FieldError) Unwrap() error { return e.Err }
 
 // checkStored parses and checks d into the form the runner fires.
 func (r *Runner) checkStored(d ferry.ScheduleDef) (scheduled, error) {
+	for _, f := range []struct{ name, v string }{{"id", d.ID}, {"bot", d.Bot}, {"login", d.Login}, {"cron", d.Cron}} {
+		if f.v == "" {
+			return scheduled{}, &FieldError{f.name, errors.New("required")}
+		}
+	}
 	if d.Zone != "" {
 		if _, err := time.LoadLocation(d.Zone); err != nil {
 			return scheduled{}, &FieldError{"zone", fmt.Errorf("unknown time zone %q", d.Zone)}
@@ -131,6 +150,11 @@ func (r *Runner) checkStored(d ferry.ScheduleDef) (scheduled, error) {
 	}
 	if err := r.checkSite(d.Site); err != nil {
 		return scheduled{}, &FieldError{"site", err}
+	}
+	if r.cfg.Credentials != nil {
+		if _, err := r.cfg.Credentials.Credential(d.Login); err != nil {
+			return scheduled{}, &FieldError{"login", err}
+		}
 	}
 	s := Schedule{ID: d.ID, Bot: d.Bot, Login: d.Login, Site: d.Site, Cron: d.Spec(), Params: maps.Clone(d.Params)}
 	return scheduled{Schedule: s, spec: spec, stored: true, version: d.Version, since: d.ActiveSince}, nil

@@ -62,7 +62,13 @@ func startConsole(cc ConsoleConfig, a *app, cfg *Config, creds runner.StaticCred
 	})
 	// svc also decides heals and retries deliveries for the ops pages: the
 	// same code as ferry selectors heals accept and ferry deliveries retry.
-	h, err := console.New(console.Config{Store: a.db, Starter: starter, Ops: svc, Resolver: a.browser, Logger: log, SecureCookies: cc.SecureCookies})
+	ccfg := console.Config{Store: a.db, Starter: starter, Ops: svc, Resolver: a.browser, Logger: log, SecureCookies: cc.SecureCookies}
+	// The runner checks schedules administered from the console as it
+	// will fire them (bot, login, site, cron, zone, parameters).
+	if a.runner != nil {
+		ccfg.Schedules = a.runner
+	}
+	h, err := console.New(ccfg)
 	if err != nil {
 		return nil, err
 	}
