@@ -186,10 +186,10 @@ func errorLine(page string) string {
 func TestRedact(t *testing.T) {
 	for in, want := range map[string]string{
 		`Post "https://erp:s3cret@erp.example/api?token=abc123&x=1": EOF`: `Post "https://[redacted]@erp.example/api?token=[redacted]&x=1": EOF`,
-		`HTTP 401: Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload`: `HTTP 401: Authorization: Bearer [redacted]`,
-		`hledger-web at http://127.0.0.1:5000: connection refused`:     `hledger-web at http://127.0.0.1:5000: connection refused`,
-		`api_key=AKIA1234 password: hunter22`:                           `api_key=[redacted] password: [redacted]`,
-		`session 0123456789abcdef0123456789abcdef0123 expired`:          `session [redacted] expired`,
+		`HTTP 401: Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload`:    `HTTP 401: Authorization: Bearer [redacted]`,
+		`hledger-web at http://127.0.0.1:5000: connection refused`:        `hledger-web at http://127.0.0.1:5000: connection refused`,
+		`api_key=AKIA1234 password: hunter22`:                             `api_key=[redacted] password: [redacted]`,
+		`session 0123456789abcdef0123456789abcdef0123 expired`:            `session [redacted] expired`,
 	} {
 		if got := console.Redact(in); got != want {
 			t.Errorf("Redact(%q)\n got %q\nwant %q", in, got, want)
