@@ -177,7 +177,8 @@ the finance system, keeping evidence of every step.`,
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print JSON (every list and show command, parse, version)")
 	// An explicit registry: every command is listed here, one file each.
 	root.AddCommand(newDemoCmd(g), newSandboxCmd(g), newRunCmd(g), newServeCmd(g), newRunsCmd(g), newParseCmd(g), newSelectorsCmd(g),
-		newDeliveriesCmd(g), newInvoicesCmd(g), newScriptsCmd(g), newExportCmd(g), newMappingCmd(g), newVersionCmd(g), newUsersCmd(g), newLoginsCmd(g))
+		newDeliveriesCmd(g), newInvoicesCmd(g), newScriptsCmd(g), newExportCmd(g), newMappingCmd(g), newVersionCmd(g), newUsersCmd(g), newLoginsCmd(g),
+		newSchedulesCmd(g))
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{exitUsage, fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})
