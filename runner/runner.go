@@ -118,6 +118,10 @@ type Config struct {
 	Now         func() time.Time
 	// OnStep, when set, is told every step of every run as it ends.
 	OnStep func(runID int64, s ferry.Step)
+	// OnSchedules, when set, is told each time the runner has read the
+	// stored schedules ("schedules synced") and caught up missed slots
+	// ("caught up"): tests wait on it instead of on the clock.
+	OnSchedules func(event string)
 	// LoginKeys seal the logins kept between runs: a successful run's
 	// browser state is saved per login and restored by the next run. Nil:
 	// every run logs in fresh and nothing is saved.

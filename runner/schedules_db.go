@@ -261,8 +261,11 @@ func (r *Runner) currentStored(ctx context.Context, s scheduled, slot time.Time)
 	return cur, nil
 }
 
-// at calls the test hook, if any, at a named point.
+// at calls the test hook and OnSchedules, if set, at a named point.
 func (r *Runner) at(point string) {
+	if r.cfg.OnSchedules != nil {
+		r.cfg.OnSchedules(point)
+	}
 	if h := r.hook.Load(); h != nil {
 		(*h)(point)
 	}
