@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"testing"
 	"time"
 
@@ -71,5 +72,49 @@ func TestSinkStatusesOnBothDatabases(t *testing.T) {
 				t.Fatalf("delivered after now: %+v", ss[0])
 			}
 		})
+	}
+}
+
+// BenchmarkSinkStatuses reads the sinks' status over an outbox of 100,000
+// items (10 statements of 5,000 lines, two sinks, the first sink's items
+// delivered), as the sinks page does on each load.
+func BenchmarkSinkStatuses(b *testing.B) {
+	ctx := context.Background()
+	db, run, art := benchDB(b)
+	base := benchStatement()
+	for k := range 10 {
+		st := base
+		st.Account = fmt.Sprintf("DE%020d", k)
+		st.Lines = nil
+		for _, l := range base.Lines {
+			l.Account = st.Account
+			st.Lines = append(st.Lines, l)
+		}
+		if _, err := db.SaveStatement(ctx, run, art, st, []string{"erp", "jsonl"}, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for {
+		items, err := db.Claim(ctx, "erp", "bench", 1000, time.Hour)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(items) == 0 {
+			break
+		}
+		ids := make([]int64, len(items))
+		for i, it := range items {
+			ids[i] = it.ID
+		}
+		if err := db.Ack(ctx, "bench", ids); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		ss, err := db.SinkStatuses(ctx, time.Now().Add(-24*time.Hour))
+		if err != nil || len(ss) != 2 {
+			b.Fatalf("%v %v", ss, err)
+		}
 	}
 }

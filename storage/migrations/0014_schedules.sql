@@ -31,3 +31,7 @@ CREATE TRIGGER outbox_failed_at AFTER UPDATE OF attempts ON outbox
 BEGIN
 	UPDATE outbox SET failed_at = strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000000Z', failure = NEW.last_error WHERE id = NEW.id;
 END;
+-- The sinks' page counts recent deliveries and finds the last success and
+-- failure per sink without reading every delivered item.
+CREATE INDEX outbox_delivered ON outbox (sink, delivered_at) WHERE status = 'delivered';
+CREATE INDEX outbox_failed ON outbox (sink, failed_at) WHERE failed_at <> '';

@@ -35,3 +35,7 @@ BEGIN
 	RETURN NEW;
 END $$;
 CREATE TRIGGER outbox_failed_at BEFORE UPDATE OF attempts ON outbox FOR EACH ROW EXECUTE FUNCTION outbox_failed_at();
+-- The sinks' page counts recent deliveries and finds the last success and
+-- failure per sink without reading every delivered item.
+CREATE INDEX outbox_delivered ON outbox (sink, delivered_at) WHERE status = 'delivered';
+CREATE INDEX outbox_failed ON outbox (sink, failed_at) WHERE failed_at <> '';
