@@ -417,3 +417,71 @@ type Store interface {
 	InvoiceStore
 	ChallengeStore
 }
+
+// ErrNoSchedule reports an unknown stored schedule.
+var ErrNoSchedule = fmt.Errorf("no such schedule: %w", ErrNotFound)
+
+// ErrScheduleExists reports a stored schedule id already in use.
+var ErrScheduleExists = errors.New("a schedule with this id exists")
+
+// ErrScheduleChanged reports an edit of a schedule that changed since it
+// was read (its Version moved on): nothing was written.
+var ErrScheduleChanged = errors.New("the schedule was changed by someone else meanwhile")
+
+// ScheduleDef is a schedule administered in the database (the console,
+// ferry schedules): fired by every runner sharing the database, which
+// picks up changes without a restart. Schedules in ferry.yaml are not
+// stored; they are shown beside these, read-only.
+type ScheduleDef struct {
+	ID    string `json:"id"`
+	Bot   string `json:"bot"`
+	Login string `json:"login"`
+	Site  string `json:"site,omitempty"`
+	// Cron is the spec without a zone (robfig/cron standard syntax or
+	// @every); Zone is the IANA zone it runs in (empty: the server's).
+	Cron   string            `json:"cron"`
+	Zone   string            `json:"zone,omitempty"`
+	Params map[string]string `json:"params,omitempty"`
+	Paused bool              `json:"paused"`
+	// ActiveSince is when the schedule was created, last resumed or last
+	// edited: slots before it never run (no catch-up of slots that passed
+	// while it was paused or had another spec).
+	ActiveSince time.Time `json:"active_since"`
+	// Version counts the schedule's changes; runners compare it to know
+	// a schedule changed, and edits name the version they read.
+	Version   int64     `json:"version"`
+	UpdatedBy string    `json:"updated_by"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Spec is the cron spec as the runner parses it: Cron with Zone as its
+// CRON_TZ= prefix.
+func (d ScheduleDef) Spec() string {
+	if d.Zone == "" {
+		return d.Cron
+	}
+	return "CRON_TZ=" + d.Zone + " " + d.Cron
+}
+
+// ScheduleStore keeps the schedules administered in the database.
+type ScheduleStore interface {
+	// ScheduleDefs lists every stored schedule, by id.
+	ScheduleDefs(ctx context.Context) ([]ScheduleDef, error)
+	// ScheduleDef returns one; an unknown id is ErrNoSchedule.
+	ScheduleDef(ctx context.Context, id string) (ScheduleDef, error)
+	// AddScheduleDef stores a new schedule at version 1, active since
+	// now, and returns it; an id in use is ErrScheduleExists.
+	AddScheduleDef(ctx context.Context, d ScheduleDef) (ScheduleDef, error)
+	// UpdateScheduleDef replaces the schedule d.ID's bot, login, site,
+	// cron, zone and params if its version is still d.Version, and
+	// returns it with the next version, active since now. An unknown id is
+	// ErrNoSchedule, a moved version ErrScheduleChanged.
+	UpdateScheduleDef(ctx context.Context, d ScheduleDef) (ScheduleDef, error)
+	// SetScheduleDefPaused pauses or resumes a schedule (a resume is
+	// active since now) and returns it; an unknown id is ErrNoSchedule.
+	// Setting the state it has already changes nothing.
+	SetScheduleDefPaused(ctx context.Context, id string, paused bool, by string) (ScheduleDef, error)
+	// DeleteScheduleDef removes a schedule and returns what it was; an
+	// unknown id is ErrNoSchedule. Its runs stay.
+	DeleteScheduleDef(ctx context.Context, id string) (ScheduleDef, error)
+}

@@ -70,7 +70,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, who *identity, c
 		d.Nav = map[string]bool{}
 		for link, route := range map[string]string{"runs": "GET /runs", "start": "POST /runs", "users": "GET /users", "audit": "GET /audit",
 			"records": "GET /records", "failures": "GET /failures", "deliveries": "GET /deliveries", "heals": "GET /heals", "selectors": "GET /selectors", "evidence": "GET /runs/{id}/evidence",
-			"artifacts": "GET /runs/{id}/artifacts/{aid}", "statements": "GET /statements", "invoices": "GET /invoices", "answer": "POST /runs/{id}/answer", "canary": "POST /selectors/{site}/canary"} {
+			"artifacts": "GET /runs/{id}/artifacts/{aid}", "statements": "GET /statements", "invoices": "GET /invoices", "answer": "POST /runs/{id}/answer", "canary": "POST /selectors/{site}/canary",
+			"credentials": "GET /credentials", "schedules": "GET /schedules", "sinks": "GET /sinks", "river": "GET /admin/river/"} {
 			d.Nav[link] = s.matrix[route].allows(who.role)
 		}
 	}

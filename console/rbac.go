@@ -80,6 +80,13 @@ func Matrix() map[string]Access {
 		"GET /invoices/export":           {Roles: finance},
 		"GET /invoices/{key}":            {Roles: finance},
 		"POST /selectors/{site}/canary":  {Roles: ops},
+		// Schedules, the sinks' status and River's queue view (A14).
+		"GET /schedules":       {Roles: admin},
+		"POST /schedules":      {Roles: admin},
+		"GET /schedules/{id}":  {Roles: admin},
+		"POST /schedules/{id}": {Roles: admin},
+		"GET /sinks":           {Roles: ops},
+		"GET /admin/river/":    {Roles: admin},
 	}
 }
 

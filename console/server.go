@@ -88,6 +88,10 @@ type Config struct {
 	// Canary runs a site's canary from the selectors page; nil: refused
 	// (503).
 	Canary CanaryChecker
+	// Schedules checks the schedules administered from the console and
+	// lists the configuration file's (schedules.go); nil: the schedules
+	// page is read-only.
+	Schedules ScheduleAdmin
 	// PollInterval is how often a run's event stream looks for new steps
 	// (500 ms when 0).
 	PollInterval time.Duration
@@ -165,6 +169,7 @@ func New(cfg Config) (*Server, error) {
 	s.register()
 	s.registerCredentials()
 	s.registerFinance()
+	s.registerSchedules()
 	return s, nil
 }
 

@@ -94,6 +94,9 @@ type Config struct {
 	// passed without a run (default 1 min): a slot missed while River's
 	// leader changed, or during a restart, is run once.
 	CatchUpEvery time.Duration
+	// ScheduleSyncEvery is how often the runner reads the schedules
+	// stored in the database (schedules_db.go) for changes (default 5 s).
+	ScheduleSyncEvery time.Duration
 	// ReservePath is a file of ReserveBytes (default 1 MiB) kept on the
 	// data directory's filesystem and deleted when the disk fills, so that
 	// the failure can still be recorded (default: "ferry.reserve" beside
@@ -115,6 +118,10 @@ type Config struct {
 	Now         func() time.Time
 	// OnStep, when set, is told every step of every run as it ends.
 	OnStep func(runID int64, s ferry.Step)
+	// OnSchedules, when set, is told each time the runner has read the
+	// stored schedules ("schedules synced") and caught up missed slots
+	// ("caught up"): tests wait on it instead of on the clock.
+	OnSchedules func(event string)
 	// LoginKeys seal the logins kept between runs: a successful run's
 	// browser state is saved per login and restored by the next run. Nil:
 	// every run logs in fresh and nothing is saved.
@@ -132,6 +139,8 @@ type Runner struct {
 	cfg    Config
 	client Queue
 	scheds map[string]scheduled
+	// stored are the database's schedules this runner fires now.
+	stored storedScheds
 	// working holds the ids of the runs this process's workers work now.
 	working sync.Map
 	// owner names this runner in run leases: unique per process and start.
@@ -155,6 +164,11 @@ type Runner struct {
 type scheduled struct {
 	Schedule
 	spec cron.Schedule
+	// stored schedules (from the database) have a version and are active
+	// since a time: their row is read again before a slot fires.
+	stored  bool
+	version int64
+	since   time.Time
 }
 
 // RunArgs is the River job that executes one run. A run may have more
@@ -224,6 +238,9 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	}
 	if cfg.CatchUpEvery == 0 {
 		cfg.CatchUpEvery = time.Minute
+	}
+	if cfg.ScheduleSyncEvery == 0 {
+		cfg.ScheduleSyncEvery = 5 * time.Second
 	}
 	if cfg.DB == nil {
 		return nil, errors.New("runner: no database (Config.DB)")
@@ -311,11 +328,9 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		if err := r.checkSite(s.Site); err != nil {
 			return nil, fmt.Errorf("runner: schedule %q: %w", s.ID, err)
 		}
-		sc := scheduled{s, spec}
+		sc := scheduled{Schedule: s, spec: spec}
 		r.scheds[s.ID] = sc
-		periodic = append(periodic, river.NewPeriodicJob(spec, func() (river.JobArgs, *river.InsertOpts) {
-			return SlotArgs{Schedule: sc.ID, Slot: lastSlot(sc.spec, r.cfg.Now())}, nil
-		}, &river.PeriodicJobOpts{ID: "schedule:" + s.ID}))
+		periodic = append(periodic, r.periodic(sc))
 	}
 	periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) {
 		return DeliverArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Minute}}
@@ -402,6 +417,9 @@ func (r *Runner) Start(ctx context.Context) error {
 	if err := r.reap(ctx); err != nil {
 		return err
 	}
+	if err := r.syncSchedules(ctx); err != nil {
+		return err
+	}
 	if err := r.catchUp(ctx); err != nil {
 		return err
 	}
@@ -412,6 +430,7 @@ func (r *Runner) Start(ctx context.Context) error {
 	}
 	r.loop(r.cfg.LeaseRenew, "requeueing orphaned runs", r.reap)
 	r.loop(r.cfg.CatchUpEvery, "catching up schedule slots", r.catchUp)
+	r.loop(r.cfg.ScheduleSyncEvery, "reading the stored schedules", r.syncSchedules)
 	if r.cfg.LoginKeys != nil {
 		r.loop(r.cfg.Refresh.withDefaults().CheckEvery, "checking the saved logins' trust windows", r.checkLoginsLoop)
 	}
@@ -480,22 +499,25 @@ func (r *Runner) Stop(ctx context.Context) error {
 // before Ferry knew it.
 func (r *Runner) catchUp(ctx context.Context) error {
 	now := r.cfg.Now()
-	for _, s := range r.scheds {
+	defer r.at("caught up")
+	for _, s := range r.allSchedules() {
 		slot := lastSlot(s.spec, now)
-		if slot.IsZero() {
+		if slot.IsZero() || (s.stored && slot.Before(s.since)) {
 			continue
 		}
 		last, known, err := r.cfg.DB.ScheduleLastSlot(ctx, s.ID)
 		if err != nil {
 			return err
 		}
-		if !known {
+		// A stored schedule starts at its ActiveSince, not at its first
+		// sight.
+		if !known && !s.stored {
 			if err := r.cfg.DB.AdvanceScheduleSlot(ctx, s.ID, s.Cron, slot); err != nil {
 				return err
 			}
 			continue
 		}
-		if slot.After(last) {
+		if !known || slot.After(last) {
 			r.cfg.Logger.Info().Str("schedule", s.ID).Time("slot", slot).Msg("catching up a slot that passed without a run")
 			if err := r.fireSlot(ctx, s, slot); err != nil {
 				// One schedule's trouble does not hold the others back.
@@ -509,6 +531,17 @@ func (r *Runner) catchUp(ctx context.Context) error {
 // fireSlot records the run of a schedule slot and queues it, in one
 // transaction; a slot that already has its run is left alone.
 func (r *Runner) fireSlot(ctx context.Context, s scheduled, slot time.Time) error {
+	if s.stored {
+		cur, err := r.currentStored(ctx, s, slot)
+		if errors.Is(err, errSlotSkipped) {
+			r.cfg.Logger.Info().Err(err).Str("schedule", s.ID).Time("slot", slot).Msg("slot not fired")
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		s = cur
+	}
 	// "yesterday" means yesterday where the schedule runs (its CRON_TZ).
 	loc := time.Local
 	if ss, ok := s.spec.(*cron.SpecSchedule); ok && ss.Location != nil {
@@ -618,7 +651,7 @@ type slotWorker struct {
 }
 
 func (w *slotWorker) Work(ctx context.Context, job *river.Job[SlotArgs]) error {
-	s, ok := w.r.scheds[job.Args.Schedule]
+	s, ok := w.r.slotSchedule(ctx, job.Args.Schedule)
 	if !ok {
 		return river.JobCancel(fmt.Errorf("schedule %q no longer configured", job.Args.Schedule))
 	}

@@ -145,8 +145,14 @@ func startConsole(cc ConsoleConfig, a *app, cfg *Config, creds runner.StaticCred
 		}
 		canary = &service.Canary{ScriptsDir: cfg.ScriptsDir, SelectorsDir: cfg.SelectorsDir, Sites: cfg.Sites, Pages: pages, Credentials: creds, Engine: a.browser}
 	}
-	h, err := console.New(console.Config{Store: a.db, Starter: starter, Ops: svc, Resolver: a.browser, Logger: log, SecureCookies: cc.SecureCookies,
-		Vault: v, OIDC: sso, Canary: canary})
+	ccfg := console.Config{Store: a.db, Starter: starter, Ops: svc, Resolver: a.browser, Logger: log, SecureCookies: cc.SecureCookies,
+		Vault: v, OIDC: sso, Canary: canary}
+	// The runner checks schedules administered from the console as it
+	// will fire them (bot, login, site, cron, zone, parameters).
+	if a.runner != nil {
+		ccfg.Schedules = a.runner
+	}
+	h, err := console.New(ccfg)
 	if err != nil {
 		return nil, err
 	}

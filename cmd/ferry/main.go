@@ -182,7 +182,7 @@ the finance system, keeping evidence of every step.`,
 	// An explicit registry: every command is listed here, one file each.
 	root.AddCommand(newDemoCmd(g), newSandboxCmd(g), newRunCmd(g), newServeCmd(g), newRunsCmd(g), newParseCmd(g), newSelectorsCmd(g),
 		newDeliveriesCmd(g), newInvoicesCmd(g), newScriptsCmd(g), newExportCmd(g), newMappingCmd(g), newVersionCmd(g), newUsersCmd(g), newLoginsCmd(g),
-		newCredentialsCmd(g))
+		newCredentialsCmd(g), newSchedulesCmd(g))
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{exitUsage, fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})
