@@ -101,3 +101,15 @@ func (r *run) settleIfNavigated(ctx context.Context) (string, error) {
 	}
 	return r.settle(ctx)
 }
+
+// settleBefore settles the page before a lookup of the named element:
+// always when the selector file asks for it (the element, or its page,
+// is under settle), else only after a navigation.
+func (r *run) settleBefore(ctx context.Context, name string) error {
+	if r.job.Selectors.SettleBefore(name) {
+		_, err := r.settle(ctx)
+		return err
+	}
+	_, err := r.settleIfNavigated(ctx)
+	return err
+}
