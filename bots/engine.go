@@ -1268,8 +1268,11 @@ func (r *run) evidence(err error) *Evidence {
 	}
 	// The run's context may be over; give evidence its own short budget.
 	p := r.page.Context(context.Background()).Timeout(10 * time.Second)
+	// The screenshot first, with every place a typed secret shows painted
+	// over (pixels: no text replacement reaches a secret split over spans
+	// or in a shadow root); then the text, masked in the page too.
+	ev.Screenshot = r.maskedScreenshot(p, true)
 	if sf := r.secretForms(); len(sf) > 0 {
-		// The screenshot shows the page: mask it there too (the run is over).
 		_, _ = p.Evaluate(rod.Eval(maskPageJS, sf, masked).ByUser())
 	}
 	if info, e := p.Info(); e == nil {
@@ -1277,9 +1280,6 @@ func (r *run) evidence(err error) *Evidence {
 	}
 	if html, e := p.HTML(); e == nil {
 		ev.HTML = r.maskAll(html)
-	}
-	if png, e := p.Screenshot(true, &proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng}); e == nil {
-		ev.Screenshot = png
 	}
 	return ev
 }
