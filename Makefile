@@ -2,7 +2,7 @@
 export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 
-.PHONY: demo test deps test-deps bench bench-rss build lint fuzz soak
+.PHONY: demo test deps test-deps bench bench-rss build lint fuzz soak versus
 
 demo: deps
 	$(GO) run ./cmd/ferry demo
@@ -45,6 +45,13 @@ SOAK_RUNS ?= 100
 SOAK_OUT ?= /tmp/ferry-soak.jsonl
 soak: test-deps
 	FERRY_SOAK_OUT=$(abspath $(SOAK_OUT)) $(GO) test -run '^$$' -bench Soak -benchtime $(SOAK_RUNS)x -timeout 6h ./internal/webapps
+
+# The Playwright comparison of issue 11: VERSUS_PAIRS alternating pairs of
+# Ferry and Playwright runs of each web application's flow; prints both
+# medians and the median ratio Ferry/Playwright, appended to SOAK_OUT.
+VERSUS_PAIRS ?= 15
+versus: test-deps
+	FERRY_SOAK_OUT=$(abspath $(SOAK_OUT)) $(GO) test -run '^$$' -bench VersusPlaywright -benchtime $(VERSUS_PAIRS)x -timeout 2h ./internal/webapps
 
 # Peak memory of `ferry parse` on a 1,000,000-line XLSX export (the target
 # is at most 100 MB of resident memory): prints /usr/bin/time's figure.

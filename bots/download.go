@@ -3,11 +3,13 @@ package bots
 // Downloads are streamed to a private directory of the run under the data
 // directory, never held whole in Chromium's protocol messages, and capped
 // in size. Two captures run side by side while a download step waits:
-// the Fetch domain catches a document the click navigates to (an
-// attachment, or a PDF shown inline), the browser's own download manager
-// (Browser.setDownloadBehavior) catches what the page builds itself
-// (blob: and data: URLs from a single-page application's export button,
-// links with a download attribute).
+// the Fetch domain sees the answer to a document the click navigates to
+// and streams what the browser would show (a PDF shown inline, a file
+// sent without Content-Disposition); the browser's own download manager
+// (Browser.setDownloadBehavior) saves attachments, which the Fetch domain
+// only looks at, and what the page builds itself (blob: and data: URLs
+// from a single-page application's export button, links with a download
+// attribute).
 
 import (
 	"context"
@@ -234,6 +236,11 @@ func (r *run) download(ctx context.Context, where, name string, dl downloadDecl)
 	// form): named when no file comes.
 	var htmlMu sync.Mutex
 	var htmlPage string
+	// The names and media types attachments were sent with, by URL: the
+	// browser's download events tell no header, and the name they suggest
+	// is the browser's own rewrite of it.
+	var types sync.Map
+	browserSaves := false // set before the handler runs
 	wait := p.Context(wctx).EachEvent(func(e *proto.FetchRequestPaused) bool {
 		hdr := map[string]string{}
 		for _, h := range e.ResponseHeaders {
@@ -268,6 +275,16 @@ func (r *run) download(ctx context.Context, where, name string, dl downloadDecl)
 		}
 		fname = SanitizeFilename(fname)
 		length, _ := strconv.ParseInt(hdr["content-length"], 10, 64)
+		if attachment := strings.HasPrefix(strings.ToLower(disp), "attachment"); attachment && browserSaves && length <= sp.max {
+			// An attachment is the browser's to save: its download manager
+			// writes it into the step's directory at disk speed, where the
+			// Fetch stream moves it a base64 chunk per round trip (about
+			// 1.4 MB/s). browserDownloads delivers it, and cancels it past
+			// the cap when no length was announced.
+			types.Store(e.Request.URL, sent{name: fname, mime: mt})
+			_ = (proto.FetchContinueRequest{RequestID: e.RequestID}).Call(r.page)
+			return false
+		}
 		n, err := sp.fetchBody(p, e, fname, length)
 		// Abort the navigation once the body is ours (or refused), so the
 		// browser neither leaves the page (inline documents) nor saves a
@@ -281,15 +298,17 @@ func (r *run) download(ctx context.Context, where, name string, dl downloadDecl)
 			inline: !strings.HasPrefix(strings.ToLower(disp), "attachment")}, err)
 		return true
 	})
-	go wait()
-	stopBrowser, err := r.browserDownloads(wctx, where, sp, deliver)
+	stopBrowser, err := r.browserDownloads(wctx, where, sp, &types, deliver)
 	if err != nil {
 		// A browser that refuses the Browser domain (some remote ones)
-		// still hands over files through Fetch.
+		// still hands over files through Fetch, attachments included.
 		r.log.Warn().Err(err).Msg("files a page builds itself (blob:, data:) cannot be captured in this browser")
 		stopBrowser = func() {}
+	} else {
+		browserSaves = true
 	}
 	defer stopBrowser()
+	go wait()
 	if err := r.clickElement(ctx, el); err != nil {
 		return Download{}, way, err
 	}
@@ -329,6 +348,9 @@ func (r *run) download(ctx context.Context, where, name string, dl downloadDecl)
 	return d, way, nil
 }
 
+// sent is what an attachment's headers said of it.
+type sent struct{ name, mime string }
+
 // downloadSettle bounds the wait for the browser to end the downloads a
 // step cancels.
 const downloadSettle = 10 * time.Second
@@ -343,7 +365,7 @@ type downloadDecl struct {
 // completes. A download over the cap is cancelled. What it returns puts
 // the context back to refusing downloads, cancels any still running and
 // stops watching, so that nothing lands anywhere after the step.
-func (r *run) browserDownloads(ctx context.Context, where string, sp *spool, deliver func(captured, error)) (func(), error) {
+func (r *run) browserDownloads(ctx context.Context, where string, sp *spool, types *sync.Map, deliver func(captured, error)) (func(), error) {
 	inc := r.page.Browser()
 	bctx := inc.BrowserContextID
 	if err := (proto.BrowserSetDownloadBehavior{Behavior: proto.BrowserSetDownloadBehaviorBehaviorAllowAndName,
@@ -376,6 +398,10 @@ func (r *run) browserDownloads(ctx context.Context, where string, sp *spool, del
 			return
 		}
 		name := SanitizeFilename(b.SuggestedFilename)
+		mt := ""
+		if t, ok := types.Load(b.URL); ok {
+			name, mt = t.(sent).name, t.(sent).mime
+		}
 		known := frames[b.FrameID]
 		if e.State != proto.BrowserDownloadProgressStateInProgress {
 			mu.Lock()
@@ -414,7 +440,10 @@ func (r *run) browserDownloads(ctx context.Context, where string, sp *spool, del
 				deliver(captured{}, ferry.Errorf(ferry.ClassDocumentChanged, where, "%w", &TooLargeError{Name: name, Cap: sp.max, Size: info.Size()}))
 				return
 			}
-			deliver(captured{path: p, name: name, mime: downloadMIME(b.URL, name), size: info.Size()}, nil)
+			if mt == "" {
+				mt = downloadMIME(b.URL, name)
+			}
+			deliver(captured{path: p, name: name, mime: mt, size: info.Size()}, nil)
 		}
 	})
 	go wait()

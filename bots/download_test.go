@@ -240,8 +240,10 @@ func TestDownloadThatBringsAPageNamesIt(t *testing.T) {
 	}
 }
 
-// BenchmarkDownload64MB measures a 64 MB attachment captured through the
-// Fetch stream into the step's directory (open, click, stream, store).
+// BenchmarkDownload64MB measures a 64 MB attachment saved by the browser's
+// download manager into the step's directory (open, click, save, read).
+//
+//	go test -p 1 -run '^$' -bench Download64MB -benchtime 3x -count 1 ./bots
 func BenchmarkDownload64MB(b *testing.B) {
 	const size = 64 << 20
 	chunk := []byte(strings.Repeat("0123456789abcdef", 4096))

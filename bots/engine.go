@@ -814,7 +814,8 @@ func (r *run) one(ctx context.Context, name string) (*rod.Element, string, error
 	}
 	// A page a click (or a script) navigated to is settled once before
 	// anything on it is looked up: its scripts have run when the step acts.
-	if _, err := r.settleIfNavigated(ctx); err != nil {
+	// The selector file may ask for a settle before every lookup.
+	if err := r.settleBefore(ctx, name); err != nil {
 		return nil, "", err
 	}
 	var last []WayResult
@@ -915,6 +916,11 @@ func (r *run) count(ctx context.Context, name string) (int, string, error) {
 	el, err := r.job.Selectors.Element(name)
 	if err != nil {
 		return 0, "", err
+	}
+	if r.job.Selectors.SettleBefore(name) {
+		if _, err := r.settle(ctx); err != nil {
+			return 0, "", err
+		}
 	}
 	res, pick, ways, err := r.lookup(ctx, el)
 	if err != nil {
@@ -1129,13 +1135,25 @@ func (r *run) forEachPage(ctx context.Context, where string, st scripts.Step) er
 			r.trace(where, "for_each_page", st.ForEachPage.Next, "", "canary: first page only", started, nil)
 			return nil
 		}
-		// Only a next control that is found and disabled ends paging: one
-		// that no way finds is a changed site, never "the last page".
+		// Only a next control that is found and disabled ends paging, or
+		// the element the selector file names as the next control's last:
+		// (the last page's marker) being there. A next control that no way
+		// finds is otherwise a changed site, never "the last page".
 		sctx, cancel := context.WithTimeout(ctx, r.timeout(st))
 		var enabled bool
 		// The healer proposes a repair of the next control; the run never
 		// clicks a healed one.
 		r.readOnly = false
+		marker, mway, err := r.lastPage(sctx, st.ForEachPage.Next)
+		if err != nil {
+			cancel()
+			return r.classify(where, started, err)
+		}
+		if marker != "" {
+			cancel()
+			r.trace(where, "for_each_page", marker, mway, fmt.Sprintf("last page %d: %s is there (the next control is absent by design)", p, marker), started, nil)
+			return nil
+		}
 		el, way, err := r.one(sctx, st.ForEachPage.Next)
 		if err == nil {
 			err = r.query(sctx, st.ForEachPage.Next, "enabled", &enabled)
@@ -1148,6 +1166,9 @@ func (r *run) forEachPage(ctx context.Context, where string, st scripts.Step) er
 			var se *SelectorError
 			if errors.As(err, &se) {
 				err = fmt.Errorf("the pager's next control: %w", err)
+				if last := r.nextLast(st.ForEachPage.Next); last != "" {
+					err = fmt.Errorf("%w (nor is %q, which marks the last page, there)", err, last)
+				}
 			}
 			// step traces the loop's failure.
 			return r.classify(where, started, err)
@@ -1159,6 +1180,57 @@ func (r *run) forEachPage(ctx context.Context, where string, st scripts.Step) er
 		r.trace(where, "for_each_page", st.ForEachPage.Next, way, fmt.Sprintf("next page %d", p+1), started, nil)
 	}
 	return ferry.Errorf(ferry.ClassSiteChanged, where, "more than %d pages: the next button never stops", max)
+}
+
+// nextLast is the element the selector file names as the last-page marker
+// of the pager's next control ("" for none).
+func (r *run) nextLast(next string) string {
+	el, err := r.job.Selectors.Element(next)
+	if err != nil {
+		return ""
+	}
+	return el.Last
+}
+
+// lastPage waits, within the lookup's part of ctx, for either the pager's
+// next control or its last-page marker, and returns the marker's name and
+// way when the marker is what the page shows (the last page, the next
+// control absent by design). It returns "" when the next control is there,
+// when no marker is declared, and when neither came: the caller then
+// looks the next control up, and its absence is a changed site.
+func (r *run) lastPage(ctx context.Context, next string) (string, string, error) {
+	last := r.nextLast(next)
+	if last == "" {
+		return "", "", nil
+	}
+	nel, err := r.job.Selectors.Element(next)
+	if err != nil {
+		return "", "", err
+	}
+	lel, err := r.job.Selectors.Element(last)
+	if err != nil {
+		return "", "", err
+	}
+	if err := r.settleBefore(ctx, next); err != nil {
+		return "", "", err
+	}
+	lctx, cancel := lookupContext(ctx)
+	defer cancel()
+	var marker string
+	_ = poll(lctx, func() (bool, error) {
+		// The marker first: a last page may still show a next control
+		// (disabled, or hidden by style only).
+		if _, pick, wl, err := r.lookup(lctx, lel); err == nil && pick >= 0 {
+			marker = wayLabel(wl, pick)
+			return true, nil
+		}
+		_, pick, _, err := r.lookup(lctx, nel)
+		return err == nil && pick >= 0, nil
+	})
+	if marker == "" {
+		return "", "", nil
+	}
+	return last, marker, nil
 }
 
 func classForStatus(status int) ferry.FailureClass {
@@ -1196,8 +1268,11 @@ func (r *run) evidence(err error) *Evidence {
 	}
 	// The run's context may be over; give evidence its own short budget.
 	p := r.page.Context(context.Background()).Timeout(10 * time.Second)
+	// The screenshot first, with every place a typed secret shows painted
+	// over (pixels: no text replacement reaches a secret split over spans
+	// or in a shadow root); then the text, masked in the page too.
+	ev.Screenshot = r.maskedScreenshot(p, true)
 	if sf := r.secretForms(); len(sf) > 0 {
-		// The screenshot shows the page: mask it there too (the run is over).
 		_, _ = p.Evaluate(rod.Eval(maskPageJS, sf, masked).ByUser())
 	}
 	if info, e := p.Info(); e == nil {
@@ -1205,9 +1280,6 @@ func (r *run) evidence(err error) *Evidence {
 	}
 	if html, e := p.HTML(); e == nil {
 		ev.HTML = r.maskAll(html)
-	}
-	if png, e := p.Screenshot(true, &proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng}); e == nil {
-		ev.Screenshot = png
 	}
 	return ev
 }

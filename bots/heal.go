@@ -139,13 +139,10 @@ func (r *run) heal(ctx context.Context, name string) *Heal {
 
 func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
 
+// screenshot captures the viewport for a heal's before and after, typed
+// secrets painted over and the page put back (the run goes on).
 func (r *run) screenshot() []byte {
-	p := r.page.Context(context.Background()).Timeout(10 * time.Second)
-	png, err := p.Screenshot(false, &proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng})
-	if err != nil {
-		return nil
-	}
-	return png
+	return r.maskedScreenshot(r.page.Context(context.Background()).Timeout(10*time.Second), false)
 }
 
 // healedElement returns the element an accepted heal found.

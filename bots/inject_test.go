@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/url"
@@ -30,6 +31,9 @@ type cdpCounter struct {
 	injects  int // requests that define lookup.js in a document
 	full     int // requests that carry lookup.js's source at all
 	methods  map[string]int
+	// injected counts injections by the document they went to (the
+	// session and the remote object or execution context called on).
+	injected map[string]int
 }
 
 // lookupMarker is a line only lookup.js's source has.
@@ -138,7 +142,12 @@ func (c *cdpCounter) count(msg []byte) {
 	c.requests++
 	c.bytes += len(msg)
 	var m struct {
-		Method string `json:"method"`
+		Method    string `json:"method"`
+		SessionID string `json:"sessionId"`
+		Params    struct {
+			ObjectID  string `json:"objectId"`
+			ContextID int    `json:"executionContextId"`
+		} `json:"params"`
 	}
 	if json.Unmarshal(msg, &m) == nil {
 		if c.methods == nil {
@@ -150,6 +159,10 @@ func (c *cdpCounter) count(msg []byte) {
 		c.full++
 		if bytes.Contains(msg, []byte("__ferryLookup")) {
 			c.injects++
+			if c.injected == nil {
+				c.injected = map[string]int{}
+			}
+			c.injected[fmt.Sprintf("%s/%s/%d", m.SessionID, m.Params.ObjectID, m.Params.ContextID)]++
 		}
 	}
 }
@@ -158,7 +171,7 @@ func (c *cdpCounter) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.requests, c.bytes, c.injects, c.full = 0, 0, 0, 0
-	c.methods = nil
+	c.methods, c.injected = nil, nil
 }
 
 func (c *cdpCounter) read() (requests, bytes, injects, full int) {

@@ -3,6 +3,7 @@ package bots
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -42,7 +43,7 @@ func (r *run) settle(ctx context.Context) (string, error) {
 			return "", err
 		}
 		if n, ok := r.networkIdle(sctx); !ok {
-			busy = fmt.Sprintf("%d requests still in flight", n)
+			busy = fmt.Sprintf("%d requests still in flight: %s", n, r.pendingDetail())
 			break
 		}
 		_, err := lookupCall(sctx, r.doc(), nil, callOpts{await: true}, nil, -1, "quiet", settleDOM.Milliseconds())
@@ -67,6 +68,20 @@ func (r *run) settle(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("not settled after %s (%s), went on", time.Since(started).Round(time.Millisecond), busy), nil
+}
+
+// pendingDetail names the oldest requests in flight (type, masked URL,
+// age), for the detail of a settle that did not come.
+func (r *run) pendingDetail() string {
+	var parts []string
+	for _, f := range r.requests.pending(3) {
+		kind := strings.ToLower(string(f.kind))
+		if kind == "" {
+			kind = "request"
+		}
+		parts = append(parts, fmt.Sprintf("%s %s for %s", kind, clip(r.maskURL(f.url), 120), time.Since(f.sent).Round(time.Millisecond)))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // networkIdle waits until no request has been in flight for settleNetwork.
@@ -100,4 +115,16 @@ func (r *run) settleIfNavigated(ctx context.Context) (string, error) {
 		return "", nil
 	}
 	return r.settle(ctx)
+}
+
+// settleBefore settles the page before a lookup of the named element:
+// always when the selector file asks for it (the element, or its page,
+// is under settle), else only after a navigation.
+func (r *run) settleBefore(ctx context.Context, name string) error {
+	if r.job.Selectors.SettleBefore(name) {
+		_, err := r.settle(ctx)
+		return err
+	}
+	_, err := r.settleIfNavigated(ctx)
+	return err
 }

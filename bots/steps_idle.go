@@ -1,6 +1,7 @@
 package bots
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -11,12 +12,19 @@ import (
 // so that wait_idle also waits for those sent before it began.
 type requests struct {
 	mu       sync.Mutex
-	inFlight map[proto.NetworkRequestID]bool
+	inFlight map[proto.NetworkRequestID]inFlight
 	last     time.Time // when a request last started or ended
 	// navs counts the documents the page and its frames committed
 	// (navigations, and same-document route changes); settled is navs
 	// when the engine last waited for the page to settle.
 	navs, settled int
+}
+
+// inFlight is a request the page has sent and not yet had answered.
+type inFlight struct {
+	kind proto.NetworkResourceType
+	url  string
+	sent time.Time
 }
 
 // navigated notes a committed navigation of the page or a frame.
@@ -47,17 +55,38 @@ func (q *requests) state() (int, time.Duration) {
 }
 
 func (q *requests) change(id proto.NetworkRequestID, started bool) {
+	q.start(id, "", "")
+	if !started {
+		q.mu.Lock()
+		delete(q.inFlight, id)
+		q.mu.Unlock()
+	}
+}
+
+// start notes a request sent (id "" only marks the network active).
+func (q *requests) start(id proto.NetworkRequestID, kind proto.NetworkResourceType, url string) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.inFlight == nil {
-		q.inFlight = map[proto.NetworkRequestID]bool{}
+		q.inFlight = map[proto.NetworkRequestID]inFlight{}
 	}
-	if started {
-		q.inFlight[id] = true
-	} else {
-		delete(q.inFlight, id)
+	if id != "" {
+		q.inFlight[id] = inFlight{kind: kind, url: url, sent: time.Now()}
 	}
 	q.last = time.Now()
+}
+
+// pending names up to n requests in flight, the oldest first, for a
+// settle's detail: which requests kept the page from settling.
+func (q *requests) pending(n int) []inFlight {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := make([]inFlight, 0, len(q.inFlight))
+	for _, f := range q.inFlight {
+		out = append(out, f)
+	}
+	slices.SortFunc(out, func(a, b inFlight) int { return a.sent.Compare(b.sent) })
+	return out[:min(n, len(out))]
 }
 
 // trackRequests follows the page's network events for the run; the
@@ -75,7 +104,7 @@ func (r *run) trackRequests() {
 			// them finished.
 			return
 		}
-		r.requests.change(e.RequestID, true)
+		r.requests.start(e.RequestID, e.Type, e.Request.URL)
 	}, func(e *proto.NetworkLoadingFinished) {
 		r.requests.change(e.RequestID, false)
 	}, func(e *proto.NetworkLoadingFailed) {

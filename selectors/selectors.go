@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -66,7 +67,16 @@ type Element struct {
 	// Variants holds the ways for UI versions that differ from the
 	// default, by variant name.
 	Variants map[string][]Way
-	Line     int
+	// Settle asks the engine to wait for the page to settle (its network
+	// and DOM quiet) before every lookup of the element, not only after a
+	// navigation: for pages whose scripts re-render after the load.
+	Settle bool
+	// Last, on a pager's next control, names the element whose presence
+	// says the page is the last (or only) one: the next control is then
+	// absent by design. Without it, a next control no way finds is a
+	// changed site.
+	Last string
+	Line int
 }
 
 // WaysFor returns the ways to use under a variant ("" for the default).
@@ -104,6 +114,10 @@ type File struct {
 	// Dismiss names elements (cookie banners, pop-ups) clicked away
 	// whenever one is present before the bot acts on a page.
 	Dismiss []string
+	// Settle lists the pages (the part of element names before the first
+	// dot: "login" for login.user) and elements whose lookups wait for
+	// the page to settle first (see Element.Settle).
+	Settle []string
 	// Source is the file's text.
 	Source []byte
 }
@@ -124,7 +138,7 @@ func Parse(path string, data []byte) (*File, error) {
 	}
 	root := doc.Content[0]
 	var version string
-	var elements, variants *yaml.Node
+	var elements, variants, settle *yaml.Node
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
 		switch k.Value {
@@ -140,8 +154,21 @@ func Parse(path string, data []byte) (*File, error) {
 			for _, d := range v.Content {
 				f.Dismiss = append(f.Dismiss, d.Value)
 			}
+		case "settle":
+			settle = v
+			if v.Kind != yaml.SequenceNode {
+				bad(v, "settle: want a list of pages (login) and elements (login.user)")
+				continue
+			}
+			for _, d := range v.Content {
+				if d.Kind != yaml.ScalarNode || d.Value == "" {
+					bad(d, "settle: want a page or element name")
+					continue
+				}
+				f.Settle = append(f.Settle, d.Value)
+			}
 		default:
-			bad(k, "unknown key %q (want site, version, variants, dismiss or elements)", k.Value)
+			bad(k, "unknown key %q (want site, version, variants, dismiss, settle or elements)", k.Value)
 		}
 	}
 	if f.Site == "" {
@@ -184,6 +211,16 @@ func Parse(path string, data []byte) (*File, error) {
 			switch ek.Value {
 			case "many":
 				el.Many = ev.Value == "true"
+			case "settle":
+				if ev.Kind != yaml.ScalarNode || (ev.Value != "true" && ev.Value != "false") {
+					bad(ev, "element %q: settle: want true or false", name)
+				}
+				el.Settle = ev.Value == "true"
+			case "last":
+				if ev.Kind != yaml.ScalarNode || ev.Value == "" {
+					bad(ev, "element %q: last: want the name of the element that marks the last page", name)
+				}
+				el.Last = ev.Value
 			case "ways":
 				el.Ways = parseWays(ev, func(n *yaml.Node, i int, err error) { bad(n, "element %q way %d: %v", name, i, err) })
 				if len(el.Ways) == 0 && len(ev.Content) == 0 {
@@ -206,7 +243,7 @@ func Parse(path string, data []byte) (*File, error) {
 					el.Variants[vk.Value] = ways
 				}
 			default:
-				bad(ek, "element %q: unknown key %q (want many, ways or variants)", name, ek.Value)
+				bad(ek, "element %q: unknown key %q (want many, ways, variants, settle or last)", name, ek.Value)
 			}
 		}
 		if el.Ways == nil && !hasKey(v, "ways") {
@@ -217,6 +254,24 @@ func Parse(path string, data []byte) (*File, error) {
 	for _, d := range f.Dismiss {
 		if _, ok := f.Elements[d]; !ok {
 			errs = append(errs, fmt.Errorf("selectors: %s: dismiss names %q, which is not an element", path, d))
+		}
+	}
+	for i, d := range f.Settle {
+		if _, ok := f.Elements[d]; ok {
+			continue
+		}
+		if !slices.ContainsFunc(slices.Collect(maps.Keys(f.Elements)), func(e string) bool { return strings.HasPrefix(e, d+".") }) {
+			bad(settle.Content[i], "settle names %q, which is neither an element nor a page (no element is named %s.*)", d, d)
+		}
+	}
+	for _, el := range f.Elements {
+		if el.Last == "" {
+			continue
+		}
+		if el.Last == el.Name {
+			errs = append(errs, fmt.Errorf("selectors: %s:%d: element %q: last names the element itself (it marks the last page by being there, the next control by being absent)", path, el.Line, el.Name))
+		} else if _, ok := f.Elements[el.Last]; !ok {
+			errs = append(errs, fmt.Errorf("selectors: %s:%d: element %q: last names %q, which is not an element", path, el.Line, el.Name, el.Last))
 		}
 	}
 	if len(errs) > 0 {
@@ -337,6 +392,21 @@ func parseVariant(name string, n *yaml.Node) (Variant, error) {
 		}
 	}
 	return v, nil
+}
+
+// SettleBefore tells whether lookups of the named element wait for the
+// page to settle first: the element says so, or the file's settle list
+// names it or its page.
+func (f *File) SettleBefore(name string) bool {
+	if el, ok := f.Elements[name]; ok && el.Settle {
+		return true
+	}
+	for _, s := range f.Settle {
+		if s == name || strings.HasPrefix(name, s+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // Element returns the named element, or an error naming the file.
