@@ -17,6 +17,7 @@ import (
 	"github.com/ferry-rpa/ferry/bots"
 	"github.com/ferry-rpa/ferry/runner"
 	"github.com/ferry-rpa/ferry/scripts"
+	"github.com/ferry-rpa/ferry/selectors"
 )
 
 // CanaryEngine runs a canary job in a fresh browser context (*bots.Browser).
@@ -133,22 +134,35 @@ func (c *Canary) Check(ctx context.Context, site string, from, to ferry.Date) (C
 	if runErr != nil {
 		rep.Error = runErr.Error()
 	}
-	if res != nil {
-		for _, r := range res.Canary {
-			status := r.Status
-			if status == "none" {
-				status = "not seen"
-				if el, ok := sel.Elements[r.Element]; ok && el.Many {
-					rep.UnseenRows = append(rep.UnseenRows, r.Element)
-				}
-			}
-			if r.Status == "several" {
-				rep.Ambiguous = append(rep.Ambiguous, r.Element)
-			}
-			rep.Elements = append(rep.Elements, CanaryElement{Element: r.Element, Result: status, Page: r.Page, Way: r.Way})
-		}
-	}
+	els, unseen, ambiguous := CanaryResults(sel, res)
+	rep.Elements = append(rep.Elements, els...)
+	rep.UnseenRows = append(rep.UnseenRows, unseen...)
+	rep.Ambiguous = append(rep.Ambiguous, ambiguous...)
 	return rep, nil
+}
+
+// CanaryResults reads a canary run's resolutions (res may be nil: no
+// context opened): each element's result ("not seen" for one on no page
+// visited), the row collections not seen (the period showed no rows, so
+// they were not checked) and the ambiguous elements, which fail a canary.
+func CanaryResults(sel *selectors.File, res *bots.Result) (elements []CanaryElement, unseenRows, ambiguous []string) {
+	if res == nil {
+		return nil, nil, nil
+	}
+	for _, r := range res.Canary {
+		status := r.Status
+		if status == "none" {
+			status = "not seen"
+			if el, ok := sel.Elements[r.Element]; ok && el.Many {
+				unseenRows = append(unseenRows, r.Element)
+			}
+		}
+		if r.Status == "several" {
+			ambiguous = append(ambiguous, r.Element)
+		}
+		elements = append(elements, CanaryElement{Element: r.Element, Result: status, Page: r.Page, Way: r.Way})
+	}
+	return elements, unseenRows, ambiguous
 }
 
 // Summary is one line about the report, for the audit log and notices.

@@ -161,34 +161,36 @@ func vaultError(err error) error {
 	return err
 }
 
-// readSecret reads a value: without echo after a prompt on a terminal
-// (twice, to catch typos), else the first line of standard input.
-func readSecret(cmd *cobra.Command, prompt string) (string, error) {
+// readSecret reads a secret (what names it: a password, a value) without
+// echo after a prompt on a terminal, twice to catch typos; else the first
+// line of standard input. Neither the secret nor its length is ever
+// printed.
+func readSecret(cmd *cobra.Command, prompt, what string) (string, error) {
 	if f, ok := cmd.InOrStdin().(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		fmt.Fprint(cmd.ErrOrStderr(), prompt+": ")
 		a, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(cmd.ErrOrStderr())
 		if err != nil {
-			return "", fmt.Errorf("read value: %w", err)
+			return "", fmt.Errorf("read %s: %w", what, err)
 		}
 		fmt.Fprint(cmd.ErrOrStderr(), "again: ")
 		b, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(cmd.ErrOrStderr())
 		if err != nil {
-			return "", fmt.Errorf("read value: %w", err)
+			return "", fmt.Errorf("read %s: %w", what, err)
 		}
 		if string(a) != string(b) {
-			return "", &exitError{exitUsage, errors.New("the two values differ")}
+			return "", &exitError{exitUsage, fmt.Errorf("the two %ss differ", what)}
 		}
 		return string(a), nil
 	}
 	line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("read value from standard input: %w", err)
+		return "", fmt.Errorf("read %s from standard input: %w", what, err)
 	}
 	v := strings.TrimRight(line, "\r\n")
 	if v == "" {
-		return "", &exitError{exitUsage, errors.New("no value on standard input")}
+		return "", &exitError{exitUsage, fmt.Errorf("no %s on standard input", what)}
 	}
 	return v, nil
 }
@@ -214,7 +216,7 @@ func (e *credentialsEnv) setCmd() *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			val, err := readSecret(cmd, field+" of "+name)
+			val, err := readSecret(cmd, field+" of "+name, "value")
 			if err != nil {
 				return err
 			}

@@ -122,21 +122,9 @@ are listed as not seen: the canary does not provoke them.`,
 			fmt.Fprintf(w, "canary %s (%s) as %s, %s to %s: %s in %d ms\n", site, sel.Version, login, from, to, map[bool]string{true: "run completed", false: "run failed"}[runErr == nil], time.Since(started).Milliseconds())
 			tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ELEMENT\tRESULT\tPAGE\tWAY")
-			var ambiguous, unseenRows []string
-			if res != nil {
-				for _, r := range res.Canary {
-					status := r.Status
-					if status == "none" {
-						status = "not seen"
-						if el, ok := sel.Elements[r.Element]; ok && el.Many {
-							unseenRows = append(unseenRows, r.Element)
-						}
-					}
-					if r.Status == "several" {
-						ambiguous = append(ambiguous, r.Element)
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Element, status, r.Page, r.Way)
-				}
+			elements, unseenRows, ambiguous := service.CanaryResults(sel, res)
+			for _, el := range elements {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", el.Element, el.Result, el.Page, el.Way)
 			}
 			tw.Flush()
 			if len(unseenRows) > 0 {
@@ -162,44 +150,27 @@ are listed as not seen: the canary does not provoke them.`,
 // canaryJSON prints a canary's report as JSON and returns the error its
 // outcome maps to, as the table form does.
 func canaryJSON(g *globals, site string, sel *selectors.File, login string, from, to ferry.Date, started time.Time, res *bots.Result, runErr error) error {
-	type element struct {
-		Element string `json:"element"`
-		Result  string `json:"result"`
-		Page    string `json:"page,omitempty"`
-		Way     string `json:"way,omitempty"`
-	}
 	out := struct {
-		Site       string    `json:"site"`
-		Version    string    `json:"version"`
-		Login      string    `json:"login"`
-		From       string    `json:"from"`
-		To         string    `json:"to"`
-		Completed  bool      `json:"completed"`
-		Error      string    `json:"error,omitempty"`
-		DurationMS int64     `json:"duration_ms"`
-		Elements   []element `json:"elements"`
-		UnseenRows []string  `json:"unseen_rows"`
-		Ambiguous  []string  `json:"ambiguous"`
+		Site       string                  `json:"site"`
+		Version    string                  `json:"version"`
+		Login      string                  `json:"login"`
+		From       string                  `json:"from"`
+		To         string                  `json:"to"`
+		Completed  bool                    `json:"completed"`
+		Error      string                  `json:"error,omitempty"`
+		DurationMS int64                   `json:"duration_ms"`
+		Elements   []service.CanaryElement `json:"elements"`
+		UnseenRows []string                `json:"unseen_rows"`
+		Ambiguous  []string                `json:"ambiguous"`
 	}{Site: site, Version: sel.Version, Login: login, From: from.String(), To: to.String(), Completed: runErr == nil,
-		DurationMS: time.Since(started).Milliseconds(), Elements: []element{}, UnseenRows: []string{}, Ambiguous: []string{}}
+		DurationMS: time.Since(started).Milliseconds(), Elements: []service.CanaryElement{}, UnseenRows: []string{}, Ambiguous: []string{}}
 	if runErr != nil {
 		out.Error = runErr.Error()
 	}
-	if res != nil {
-		for _, r := range res.Canary {
-			status := r.Status
-			if status == "none" {
-				status = "not seen"
-				if el, ok := sel.Elements[r.Element]; ok && el.Many {
-					out.UnseenRows = append(out.UnseenRows, r.Element)
-				}
-			}
-			if r.Status == "several" {
-				out.Ambiguous = append(out.Ambiguous, r.Element)
-			}
-			out.Elements = append(out.Elements, element{r.Element, status, r.Page, r.Way})
-		}
-	}
+	els, unseen, ambiguous := service.CanaryResults(sel, res)
+	out.Elements = append(out.Elements, els...)
+	out.UnseenRows = append(out.UnseenRows, unseen...)
+	out.Ambiguous = append(out.Ambiguous, ambiguous...)
 	if err := g.printJSON(out); err != nil {
 		return err
 	}

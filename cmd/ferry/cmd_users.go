@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -15,7 +12,6 @@ import (
 	"github.com/ferry-rpa/ferry/service"
 	"github.com/ferry-rpa/ferry/storage"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 )
 
 // usersEnv is what the users commands share: the --data flag.
@@ -56,38 +52,6 @@ func (e *usersEnv) open(ctx context.Context) (*storage.DB, error) {
 // actor is how the audit log names a command-line change.
 func actor() string { return "cli:" + service.Author() }
 
-// readPassword reads a password: without echo after a prompt on a
-// terminal (twice, to catch typos), else the first line of in.
-func readPassword(cmd *cobra.Command, prompt string) (string, error) {
-	if f, ok := cmd.InOrStdin().(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprint(cmd.ErrOrStderr(), prompt+": ")
-		a, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(cmd.ErrOrStderr())
-		if err != nil {
-			return "", fmt.Errorf("read password: %w", err)
-		}
-		fmt.Fprint(cmd.ErrOrStderr(), "again: ")
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(cmd.ErrOrStderr())
-		if err != nil {
-			return "", fmt.Errorf("read password: %w", err)
-		}
-		if string(a) != string(b) {
-			return "", &exitError{exitUsage, errors.New("the passwords differ")}
-		}
-		return string(a), nil
-	}
-	line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("read password from standard input: %w", err)
-	}
-	pw := strings.TrimRight(line, "\r\n")
-	if pw == "" {
-		return "", &exitError{exitUsage, errors.New("no password on standard input")}
-	}
-	return pw, nil
-}
-
 // userError makes a bad request (weak password, taken name, bad role) a
 // usage error.
 func userError(err error) error {
@@ -110,7 +74,7 @@ func (e *usersEnv) addCmd() *cobra.Command {
 			if err != nil {
 				return &exitError{exitUsage, err}
 			}
-			pw, err := readPassword(cmd, "password for "+args[0])
+			pw, err := readSecret(cmd, "password for "+args[0], "password")
 			if err != nil {
 				return err
 			}
@@ -226,7 +190,7 @@ func (e *usersEnv) passwdCmd() *cobra.Command {
 		Example: "  ferry users passwd alice",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			pw, err := readPassword(cmd, "new password for "+args[0])
+			pw, err := readSecret(cmd, "new password for "+args[0], "password")
 			if err != nil {
 				return err
 			}
