@@ -450,7 +450,11 @@ func (r *run) browserDownloads(ctx context.Context, where string, sp *spool, typ
 	return func() {
 		defer stop()
 		bg := inc.Context(context.WithoutCancel(ctx))
-		_ = (proto.BrowserSetDownloadBehavior{Behavior: proto.BrowserSetDownloadBehaviorBehaviorDeny, BrowserContextID: bctx}).Call(bg)
+		// EventsEnabled stays true: Chromium keeps one events switch per
+		// DevTools connection, not per context, and every run shares the
+		// connection; turning it off here would stop the download events
+		// of every other run in flight (their files would never arrive).
+		_ = (proto.BrowserSetDownloadBehavior{Behavior: proto.BrowserSetDownloadBehaviorBehaviorDeny, BrowserContextID: bctx, EventsEnabled: true}).Call(bg)
 		running := func() []string {
 			mu.Lock()
 			defer mu.Unlock()
