@@ -33,6 +33,7 @@ import (
 
 	"github.com/ferry-rpa/ferry/internal/testenv"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Server is a private PostgreSQL server, started on first use.
@@ -113,7 +114,7 @@ func (s *Server) DatabaseFrom(tb testing.TB, template string, setup func(ctx con
 		}
 		err, made := s.templates[template]
 		if !made {
-			if _, err = s.admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{from}.Sanitize()+" TEMPLATE template0"); err == nil {
+			if err = s.exec(ctx, "CREATE DATABASE "+pgx.Identifier{from}.Sanitize()+" TEMPLATE template0"); err == nil {
 				err = setup(ctx, s.url(from))
 			}
 			s.templates[template] = err
@@ -124,10 +125,41 @@ func (s *Server) DatabaseFrom(tb testing.TB, template string, setup func(ctx con
 	}
 	s.n++
 	name := fmt.Sprintf("t%d", s.n)
-	if _, err := s.admin.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE "+pgx.Identifier{from}.Sanitize()); err != nil {
+	if err := s.exec(ctx, "CREATE DATABASE "+name+" TEMPLATE "+pgx.Identifier{from}.Sanitize()); err != nil {
 		tb.Fatalf("pgtest: create database %s: %v", name, err)
 	}
 	return s.url(name)
+}
+
+// exec runs an administrative statement on the admin connection. A
+// connection the server closed (a test that ends every backend, or the
+// postmaster restarting its backends after one was killed) is opened
+// again once, as long as the server still runs; the caller holds s.mu.
+func (s *Server) exec(ctx context.Context, sql string) error {
+	_, err := s.admin.Exec(ctx, sql)
+	if err == nil || !s.admin.IsClosed() && !pgconn.SafeToRetry(err) && !isConnLost(err) {
+		return err
+	}
+	select {
+	case <-s.done:
+		return fmt.Errorf("%w (the server has exited; its log: %s)", err, filepath.Join(s.dir, "postgres.log"))
+	default:
+	}
+	_ = s.admin.Close(context.Background())
+	conn, cerr := pgx.Connect(ctx, s.url("postgres"))
+	if cerr != nil {
+		return fmt.Errorf("%w; reconnecting: %v", err, cerr)
+	}
+	s.admin = conn
+	_, err = s.admin.Exec(ctx, sql)
+	return err
+}
+
+// isConnLost reports an error of a connection the server or the network
+// closed under it.
+func isConnLost(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "broken pipe") || strings.Contains(msg, "conn closed") || strings.Contains(msg, "connection reset") || strings.Contains(msg, "unexpected EOF")
 }
 
 // url is the connection URL of database name over the socket.

@@ -75,3 +75,39 @@ func TestDatabaseFromTemplate(t *testing.T) {
 		t.Fatalf("the template was made %d times", made)
 	}
 }
+
+// TestDatabaseAfterBackendsEnded: a test that ends every other backend
+// (as a failover test does) closes the server's own admin connection;
+// the next Database opens it again rather than failing every later test
+// with "broken pipe".
+func TestDatabaseAfterBackendsEnded(t *testing.T) {
+	srv := pgtest.New()
+	t.Cleanup(func() {
+		if err := srv.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, srv.Database(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var ended int
+	if err := c.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'`).Scan(&ended); err != nil {
+		t.Fatal(err)
+	}
+	if ended < 1 {
+		t.Fatalf("ended %d backends; the admin connection should be one of them", ended)
+	}
+	u := srv.Database(t)
+	c2, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close(ctx)
+	if err := c2.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
