@@ -23,6 +23,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -98,7 +99,7 @@ func (s *Server) DatabaseFrom(tb testing.TB, template string, setup func(ctx con
 		testenv.Missing(tb, "PostgreSQL's initdb and postgres are not installed (Debian package postgresql; hack/deps.sh --test installs it)")
 		return ""
 	}
-	s.once.Do(func() { s.err = s.start() })
+	s.once.Do(func() { s.err = s.startOnOwnThread() })
 	if s.err != nil {
 		tb.Fatalf("pgtest: %v", s.err)
 	}
@@ -129,6 +130,25 @@ func (s *Server) DatabaseFrom(tb testing.TB, template string, setup func(ctx con
 		tb.Fatalf("pgtest: create database %s: %v", name, err)
 	}
 	return s.url(name)
+}
+
+// startOnOwnThread starts the server from an OS thread kept for it until
+// the server exits: the server is killed when the thread that forked it
+// ends (Pdeathsig), and a test's goroutine gives no such promise for its
+// thread. (CI: the server, first started by a cluster test, was gone
+// midway through cmd/ferry's tests, which then failed with "broken pipe"
+// and "the server has exited".)
+func (s *Server) startOnOwnThread() error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the server
+		err := s.start()
+		errc <- err
+		if err == nil {
+			<-s.done
+		}
+	}()
+	return <-errc
 }
 
 // exec runs an administrative statement on the admin connection. A
