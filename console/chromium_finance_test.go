@@ -63,17 +63,7 @@ func TestChromiumWaitingRunAnswered(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(stop)
-	dir := t.TempDir()
-	db, err := storage.Open(ctx, filepath.Join(dir, "ferry.db"), filepath.Join(dir, "artifacts"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	br, err := bots.Launch(ctx, bots.BrowserOptions{Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { br.Close() })
+	_, db, br := dbAndBrowser(t)
 	u := tax.DefaultUsers()[0]
 	r, err := runner.New(ctx, runner.Config{DB: db, Browser: br, Sites: map[string]string{"etax": base}, ScriptsDir: "../runner/testdata/scripts",
 		Credentials: runner.StaticCredentials{"etax": {Name: "etax", Fields: map[string]string{"user": u.UserName, "password": u.Password}}},
@@ -198,17 +188,7 @@ func TestChromiumCanaryFromSelectorsPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(stop)
-	dir := t.TempDir()
-	db, err := storage.Open(ctx, filepath.Join(dir, "ferry.db"), filepath.Join(dir, "artifacts"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	br, err := bots.Launch(ctx, bots.BrowserOptions{Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { br.Close() })
+	dir, db, br := dbAndBrowser(t)
 	svc := newOpsService(t, db, dir)
 	canary := &service.Canary{SelectorsDir: svc.SelectorsDir, Sites: map[string]string{"demobank": bankURL}, Credentials: runner.StaticCredentials(sandbox.Credentials()),
 		Engine: br, StepTimeout: 20 * time.Second}
@@ -304,4 +284,23 @@ func TestChromiumStatementsInvoices(t *testing.T) {
 	d.open(e.ts.URL + "/invoices/" + held)
 	d.waitFor("/invoices/"+held, "≠ 价税合计 114.00")
 	shoot("invoice-held")
+}
+
+// dbAndBrowser opens a SQLite store in a fresh directory and launches a
+// browser, both closed when t ends.
+func dbAndBrowser(t *testing.T) (string, *storage.DB, *bots.Browser) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := storage.Open(ctx, filepath.Join(dir, "ferry.db"), filepath.Join(dir, "artifacts"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	br, err := bots.Launch(ctx, bots.BrowserOptions{Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { br.Close() })
+	return dir, db, br
 }
