@@ -299,14 +299,34 @@ func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("storage: begin: %w", err)
 	}
+	// Rolled back on every way out but a commit, a panic in fn too: on
+	// SQLite the transaction holds the only connection, and whoever
+	// recovers the panic needs it to record the failure.
+	done := false
+	defer func() {
+		if !done {
+			_ = tx.Rollback()
+		}
+	}()
 	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
+		return withCtxErr(ctx, err)
 	}
+	done = true
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("storage: commit: %w", err)
+		return withCtxErr(ctx, fmt.Errorf("storage: commit: %w", err))
 	}
 	return nil
+}
+
+// withCtxErr adds ctx's error to err when ctx ended and err does not say
+// so: database/sql reports a cancelled transaction's next query as
+// "statement is closed" or "transaction has already been committed or
+// rolled back", and the caller must still see context.Canceled.
+func withCtxErr(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w (%w)", err, cerr)
+	}
+	return err
 }
 
 // tx is Tx with the dialect's translation of every query fn runs; in the

@@ -2,9 +2,11 @@ package storage_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -112,5 +114,70 @@ func TestReopenKeepsData(t *testing.T) {
 	r, err := db.Run(ctx, id)
 	if err != nil || r.Bot != "b" || r.Status != ferry.RunQueued {
 		t.Fatalf("got %+v, %v", r, err)
+	}
+}
+
+// A panic inside Tx rolls the transaction back before it propagates: on
+// SQLite the transaction holds the only connection, and the code that
+// recovers the panic (River's error handler) needs it to record the
+// failure. Before, the connection stayed held until the context ended.
+func TestTxPanicFreesTheConnection(t *testing.T) {
+	t.Parallel()
+	db := openDB(t)
+	func() {
+		defer func() {
+			if r := recover(); r != "parser exploded" {
+				t.Fatalf("recovered %v", r)
+			}
+		}()
+		_ = db.Tx(context.Background(), func(tx *sql.Tx) error {
+			if _, err := db.CreateRun(context.Background(), tx, ferry.Run{Bot: "b", Login: "dropped"}); err != nil {
+				t.Fatal(err)
+			}
+			panic("parser exploded")
+		})
+	}()
+	// The deadline only bounds a hang; the outcome does not depend on it.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := db.CreateRun(ctx, nil, ferry.Run{Bot: "b", Login: "kept"}); err != nil {
+		t.Fatalf("after a panic in Tx the database is held: %v", err)
+	}
+	runs, err := db.Runs(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || runs[0].Login != "kept" {
+		t.Fatalf("runs after the panicked transaction: %+v, want only the later one", runs)
+	}
+}
+
+// A transaction whose context is cancelled midway reports
+// context.Canceled, whatever database/sql said about the query it cut.
+func TestTxCancelledSaysSo(t *testing.T) {
+	t.Parallel()
+	db := openDB(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	err := db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := db.CreateRun(ctx, tx, ferry.Run{Bot: "b", Login: "l"}); err != nil {
+			return err
+		}
+		stmt, err := tx.PrepareContext(ctx, `SELECT count(*) FROM runs`)
+		if err != nil {
+			return err
+		}
+		cancel()
+		// database/sql rolls the transaction back on its own goroutine;
+		// once it has, the statement says only that it is closed.
+		for {
+			var n int
+			if err := stmt.QueryRowContext(context.Background()).Scan(&n); err != nil {
+				return err
+			}
+			runtime.Gosched()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
 	}
 }

@@ -71,10 +71,10 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err 
 		}
 	}()
 	if err := fn(context.WithValue(ctx, txKey{}, s)); err != nil {
-		return err
+		return withCtxErr(ctx, err)
 	}
 	if err := s.tx.Commit(); err != nil {
-		return fmt.Errorf("storage: commit: %w", err)
+		return withCtxErr(ctx, fmt.Errorf("storage: commit: %w", err))
 	}
 	committed = true
 	return nil
