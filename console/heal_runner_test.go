@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -121,6 +123,7 @@ func TestHealThroughConsoleRealRunner(t *testing.T) {
 				return d
 			}
 			if time.Now().After(deadline) {
+				dumpStuck(t, db)
 				t.Fatalf("run %d did not end in 5 minutes: %s", started.Run, d.Run.Status)
 			}
 			time.Sleep(200 * time.Millisecond)
@@ -199,4 +202,30 @@ func contains(s string, parts ...string) bool {
 		}
 	}
 	return true
+}
+
+// dumpStuck logs what a run that does not end is waiting for: River's
+// jobs and every goroutine's stack.
+func dumpStuck(t *testing.T, db *storage.DB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rows, err := db.SQL.QueryContext(ctx, `SELECT id, state, attempt, scheduled_at, errors FROM river_job ORDER BY id`)
+	if err != nil {
+		t.Logf("river_job: %v", err)
+	} else {
+		for rows.Next() {
+			var id, attempt int64
+			var state, at string
+			var errs sql.NullString
+			if err := rows.Scan(&id, &state, &attempt, &at, &errs); err != nil {
+				t.Logf("river_job: %v", err)
+				break
+			}
+			t.Logf("river_job %d: %s attempt %d scheduled %s errors %s", id, state, attempt, at, errs.String)
+		}
+		rows.Close()
+	}
+	buf := make([]byte, 8<<20)
+	t.Logf("goroutines:\n%s", buf[:runtime.Stack(buf, true)])
 }

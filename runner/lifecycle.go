@@ -107,6 +107,10 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 	if err != nil {
 		return r.settle(ctx, log, run.Run, job, err, false)
 	}
+	// The selector version the run uses is in the history before it
+	// begins (the registry's own record of a load is queued; this is a
+	// look-up when it already ran). An error is logged; the run goes on.
+	_ = r.versions.record(ctx, p.sel)
 	// Never two runs of one user on one site at once (a second login can
 	// log the first out, or lock the account), and no more runs on a site
 	// than its limits allow: the store decides, atomically across every

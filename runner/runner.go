@@ -9,8 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -159,6 +157,8 @@ type Runner struct {
 	hook atomic.Pointer[func(point string)]
 	// waiting are the challenges this runner's runs wait on.
 	waiting waiters
+	// versions records the selector files the registry loads.
+	versions *versionRecorder
 }
 
 type scheduled struct {
@@ -270,22 +270,12 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		cfg.Author = "ferry"
 	}
 	log := cfg.Logger
-	db := cfg.DB
-	cfg.Selectors.OnLoad = func(f *selectors.File) {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		seq, added, err := db.RecordSelectorVersion(ctx, f.Site, f.Version, f.Source, cfg.Author, "loaded from "+f.Path)
-		switch {
-		case err != nil:
-			log.Error().Err(err).Str("site", f.Site).Msg("recording the selector version failed")
-		case added:
-			log.Info().Str("site", f.Site).Int("version", seq).Str("file", f.Path).Msg("selector file loaded as a new version")
-		}
-	}
+	versions := &versionRecorder{db: cfg.DB, author: cfg.Author, log: log}
+	cfg.Selectors.OnLoad = versions.add
 	cfg.Selectors.OnReject = func(site, path string, err error) {
 		log.Error().Str("site", site).Str("file", path).Err(err).Msg("edited selector file rejected; the previous version keeps serving")
 	}
-	r := &Runner{cfg: cfg, scheds: map[string]scheduled{}, owner: newOwner()}
+	r := &Runner{cfg: cfg, scheds: map[string]scheduled{}, owner: newOwner(), versions: versions}
 	// River runs on the database's own driver (the store's queue): the
 	// runner names no driver and no transaction type.
 	if err := cfg.DB.MigrateRiver(ctx); err != nil {
@@ -349,7 +339,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,
 		FetchPollInterval:           200 * time.Millisecond,
 		FetchCooldown:               50 * time.Millisecond,
-		Logger:                      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:                      newRiverLog(cfg.Logger),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("runner: river client: %w", err)
@@ -487,6 +477,7 @@ func (r *Runner) Stop(ctx context.Context) error {
 			err = r.client.StopAndCancel(context.Background())
 		}
 		r.bgWG.Wait()
+		r.versions.wait()
 	})
 	return err
 }

@@ -89,3 +89,65 @@ func TestSelectorFileHotReload(t *testing.T) {
 		t.Fatalf("versions: %+v %v", vs, err)
 	}
 }
+
+// An edited selector file first asked for by a run started inside a
+// transaction (the console audits a run start in the run's own
+// transaction, which on SQLite holds the only connection) is still
+// recorded as a version, and recording it does not wait on that
+// transaction. Before, the registry recorded it on the asking goroutine:
+// the start stalled until the recording gave up after 10 s, and the
+// version was missing from the history.
+func TestSelectorEditLoadedInsideATransaction(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	selDir := filepath.Join(dir, "selectors")
+	os.MkdirAll(selDir, 0o755)
+	orig, err := os.ReadFile("../selectors/demobank.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(selDir, "demobank.yaml")
+	if err := os.WriteFile(path, orig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuf
+	e := setup(t, dir, sandbox.New(sandbox.Options{Seed: 2}), func(c *runner.Config) {
+		c.SelectorsDir = selDir
+		c.Logger = zerolog.New(io.MultiWriter(zerolog.NewTestWriter(t), &logs)).Level(zerolog.InfoLevel)
+	})
+	first := shortRun(t, e)
+	if first.Status != ferry.RunSucceeded {
+		t.Fatalf("first run: %s %s", first.Status, first.Error)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(orig), "version: 2", "version: 3", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Add(time.Second)
+	os.Chtimes(path, at, at)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var id int64
+	err = e.db.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		id, err = e.r.Enqueue(ctx, runner.Request{Bot: "demobank-statements", Login: "demobank-zhangwei",
+			Params: ferry.RunParams{From: ferry.NewDate(2026, 10, 1), To: ferry.NewDate(2026, 10, 3), Accounts: []string{"6222021000010001"}}})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := e.r.Wait(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != ferry.RunSucceeded || !strings.HasPrefix(run.SelectorVersion, "3+") {
+		t.Fatalf("run after the edit: %s with %s", run.Status, run.SelectorVersion)
+	}
+	if l := logs.String(); strings.Contains(l, "recording the selector version failed") {
+		t.Fatalf("the version was not recorded:\n%s", l)
+	}
+	vs, err := e.db.SelectorVersions(ctx, "demobank")
+	if err != nil || len(vs) != 2 || vs[1].Version != run.SelectorVersion {
+		t.Fatalf("versions: %+v %v, want the edit as the second", vs, err)
+	}
+}
