@@ -38,7 +38,7 @@ type prepared struct {
 }
 
 // prepare loads what run needs. Its errors are the run's failure.
-func (r *Runner) prepare(run ferry.RunRecord) (*prepared, error) {
+func (r *Runner) prepare(ctx context.Context, run ferry.RunRecord) (*prepared, error) {
 	script, sel, err := scripts.LoadWith(r.cfg.ScriptsDir, r.cfg.Selectors.Get, run.Bot)
 	if err != nil {
 		return nil, ferry.Errorf(ferry.ClassInternal, "script", "%v", err)
@@ -48,7 +48,7 @@ func (r *Runner) prepare(run ferry.RunRecord) (*prepared, error) {
 	if p.base, ok = r.cfg.Sites[p.site]; !ok {
 		return nil, ferry.Errorf(ferry.ClassInternal, "config", "no URL configured for site %q", p.site)
 	}
-	if p.cred, err = r.cfg.Credentials.Credential(run.Login); err != nil {
+	if p.cred, err = r.credential(ctx, run.Login); err != nil {
 		return nil, ferry.Errorf(ferry.ClassCredentialsRejected, "credentials", "%v", err)
 	}
 	return p, nil

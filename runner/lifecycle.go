@@ -103,7 +103,7 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 		}
 		return river.JobSnooze(max(time.Second, time.Until(until)+time.Second))
 	}
-	p, err := r.prepare(run)
+	p, err := r.prepare(ctx, run)
 	if err != nil {
 		return r.settle(ctx, log, run.Run, job, err, false)
 	}

@@ -35,6 +35,24 @@ type Credentials interface {
 	Credential(name string) (ferry.Credential, error)
 }
 
+// ContextCredentials is Credentials that read within the caller's
+// context. A store in the database (the vault) must: a run started from
+// the console is queued inside the transaction that audits it, which on
+// SQLite holds the only connection, and a read outside it would wait for
+// that connection until it gave up.
+type ContextCredentials interface {
+	Credentials
+	CredentialContext(ctx context.Context, name string) (ferry.Credential, error)
+}
+
+// credential reads the named login in ctx when the store can.
+func (r *Runner) credential(ctx context.Context, name string) (ferry.Credential, error) {
+	if c, ok := r.cfg.Credentials.(ContextCredentials); ok {
+		return c.CredentialContext(ctx, name)
+	}
+	return r.cfg.Credentials.Credential(name)
+}
+
 // Engine is the browser engine as the runner sees it (*bots.Browser in
 // Ferry): the domain's interface with the script, selector file and way
 // types of the scripts and selectors packages.
@@ -591,7 +609,7 @@ func (r *Runner) Enqueue(ctx context.Context, req Request) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, err := r.cfg.Credentials.Credential(req.Login); err != nil {
+	if _, err := r.credential(ctx, req.Login); err != nil {
 		return 0, err
 	}
 	if err := r.checkSite(req.Site); err != nil {

@@ -367,6 +367,13 @@ func (v *Vault) Credential(name string) (ferry.Credential, error) {
 	return v.Get(ctx, name)
 }
 
+// CredentialContext is Get: Credential read in ctx, so that a caller's
+// transaction (which on SQLite holds the only connection) is used
+// (runner.ContextCredentials).
+func (v *Vault) CredentialContext(ctx context.Context, name string) (ferry.Credential, error) {
+	return v.Get(ctx, name)
+}
+
 // All returns every credential with its values, by name. Errors as Get's.
 func (v *Vault) All(ctx context.Context) (map[string]ferry.Credential, error) {
 	es, err := v.store.VaultEntries(ctx, "")

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"text/tabwriter"
+	"time"
 
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/console"
@@ -434,6 +435,8 @@ type liveVault struct {
 	v   *vault.Vault
 }
 
+var _ runner.ContextCredentials = (*liveVault)(nil)
+
 // liveCredentials returns a liveVault when a vault key is configured,
 // else nil (the runner then keeps the static credentials). Errors are
 // the key's.
@@ -464,13 +467,21 @@ func (l *liveVault) bind(db *storage.DB) error {
 // checked as StaticCredentials checks (no empty field). Errors name the
 // credential and field, never a value.
 func (l *liveVault) Credential(name string) (ferry.Credential, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return l.CredentialContext(ctx, name)
+}
+
+// CredentialContext implements runner.ContextCredentials: Credential,
+// read in ctx (the transaction of a run the console starts).
+func (l *liveVault) CredentialContext(ctx context.Context, name string) (ferry.Credential, error) {
 	l.mu.Lock()
 	v := l.v
 	l.mu.Unlock()
 	if v == nil {
 		return ferry.Credential{}, fmt.Errorf("credential %s: the vault is not open yet", name)
 	}
-	c, err := v.Credential(name)
+	c, err := v.Get(ctx, name)
 	if err != nil {
 		return ferry.Credential{}, err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/ferry-rpa/ferry"
 	"github.com/ferry-rpa/ferry/console"
 	"github.com/ferry-rpa/ferry/runner"
+	"github.com/ferry-rpa/ferry/sandbox"
 	"github.com/ferry-rpa/ferry/storage"
 	"github.com/ferry-rpa/ferry/vault"
 	"github.com/rs/zerolog"
@@ -304,5 +305,92 @@ func TestStartConsoleWithVault(t *testing.T) {
 	}
 	if _, err := live.Credential("nobody"); err == nil || !errors.Is(err, vault.ErrNotFound) {
 		t.Fatalf("unknown: %v", err)
+	}
+}
+
+// TestConsoleStartsRunWithVault: under serve with a vault on SQLite, a
+// finance user starts a run on the console and it is queued. The console
+// queues it inside the transaction that audits it, which holds SQLite's
+// only connection; the runner's credential check used to read the vault
+// outside that transaction, so the start waited for the connection for
+// 30 seconds and failed.
+func TestConsoleStartsRunWithVault(t *testing.T) {
+	t.Setenv("FERRY_AUTHOR", "tester")
+	t.Setenv(vault.EnvKey, "")
+	ctx := context.Background()
+	dir := t.TempDir()
+	key := filepath.Join(dir, "vault.key")
+	k, _ := vault.NewKey()
+	if err := vault.WriteKeyFile(key, k); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(vault.EnvKeyFile, key)
+	cfg, err := loadConfig("", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	v, err := cfg.openVault(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const login = "demobank-zhangwei"
+	for field, value := range sandbox.Credentials()[login].Fields {
+		if err := v.Set(ctx, login, field, value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live, err := cfg.liveCredentials()
+	if err != nil || live == nil {
+		t.Fatalf("live credentials: %v", err)
+	}
+	if err := live.bind(db); err != nil {
+		t.Fatal(err)
+	}
+	// Not started: the run is queued and stays so; no browser is needed.
+	r, err := runner.New(ctx, runnerConfig(cfg, db, nil, live, nil, zerolog.Nop()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, err := console.AddUser(ctx, db, "cli:test", "", "fin", ferry.RoleFinance, "a good long password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, hash, err := console.NewToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AddAPIToken(ctx, ferry.APIToken{UserID: uid, Role: ferry.RoleFinance, TokenHash: hash, Name: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := startConsole(ConsoleConfig{Addr: "127.0.0.1:0"}, &app{db: db, runner: r}, cfg, nil, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.stop(ctx)
+	req, _ := http.NewRequest(http.MethodPost, "http://"+c.Addr()+"/api/runs",
+		strings.NewReader(`{"bot":"demobank-statements","login":"`+login+`","from":"2026-10-01","to":"2026-10-03"}`))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("start: %d %s", resp.StatusCode, b)
+	}
+	var started struct{ Run int64 }
+	if err := json.Unmarshal(b, &started); err != nil {
+		t.Fatal(err)
+	}
+	run, err := db.Run(ctx, started.Run)
+	if err != nil || run.Status != ferry.RunQueued || run.Login != login {
+		t.Fatalf("run %d: %+v %v", started.Run, run, err)
 	}
 }
