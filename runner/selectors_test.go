@@ -47,25 +47,7 @@ func shortRun(t *testing.T, e *env) storage.RunRecord {
 // previous version keeps serving. Every version it loads is recorded.
 func TestSelectorFileHotReload(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	selDir := filepath.Join(dir, "selectors")
-	os.MkdirAll(selDir, 0o755)
-	orig, err := os.ReadFile("../selectors/demobank.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(selDir, "demobank.yaml")
-	write := func(data []byte, n int) {
-		os.WriteFile(path, data, 0o644)
-		at := time.Now().Add(time.Duration(n) * time.Second)
-		os.Chtimes(path, at, at)
-	}
-	write(orig, 0)
-	var logs syncBuf
-	e := setup(t, dir, sandbox.New(sandbox.Options{Seed: 2}), func(c *runner.Config) {
-		c.SelectorsDir = selDir
-		c.Logger = zerolog.New(io.MultiWriter(zerolog.NewTestWriter(t), &logs)).Level(zerolog.InfoLevel)
-	})
+	e, orig, write, logs := selectorsInDir(t)
 	first := shortRun(t, e)
 	if first.Status != ferry.RunSucceeded {
 		t.Fatalf("first run: %s %s", first.Status, first.Error)
@@ -99,35 +81,16 @@ func TestSelectorFileHotReload(t *testing.T) {
 // version was missing from the history.
 func TestSelectorEditLoadedInsideATransaction(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	selDir := filepath.Join(dir, "selectors")
-	os.MkdirAll(selDir, 0o755)
-	orig, err := os.ReadFile("../selectors/demobank.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(selDir, "demobank.yaml")
-	if err := os.WriteFile(path, orig, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var logs syncBuf
-	e := setup(t, dir, sandbox.New(sandbox.Options{Seed: 2}), func(c *runner.Config) {
-		c.SelectorsDir = selDir
-		c.Logger = zerolog.New(io.MultiWriter(zerolog.NewTestWriter(t), &logs)).Level(zerolog.InfoLevel)
-	})
+	e, orig, write, logs := selectorsInDir(t)
 	first := shortRun(t, e)
 	if first.Status != ferry.RunSucceeded {
 		t.Fatalf("first run: %s %s", first.Status, first.Error)
 	}
-	if err := os.WriteFile(path, []byte(strings.Replace(string(orig), "version: 2", "version: 3", 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	at := time.Now().Add(time.Second)
-	os.Chtimes(path, at, at)
+	write([]byte(strings.Replace(string(orig), "version: 2", "version: 3", 1)), 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var id int64
-	err = e.db.InTx(ctx, func(ctx context.Context) error {
+	err := e.db.InTx(ctx, func(ctx context.Context) error {
 		var err error
 		id, err = e.r.Enqueue(ctx, runner.Request{Bot: "demobank-statements", Login: "demobank-zhangwei",
 			Params: ferry.RunParams{From: ferry.NewDate(2026, 10, 1), To: ferry.NewDate(2026, 10, 3), Accounts: []string{"6222021000010001"}}})
@@ -150,4 +113,35 @@ func TestSelectorEditLoadedInsideATransaction(t *testing.T) {
 	if err != nil || len(vs) != 2 || vs[1].Version != run.SelectorVersion {
 		t.Fatalf("versions: %+v %v, want the edit as the second", vs, err)
 	}
+}
+
+// selectorsInDir is a runner serving demobank's selector file from a
+// directory of its own, with an info-level log to read back: the file's
+// original text, and write, which replaces it with a modification time n
+// seconds ahead (so that the registry sees every edit).
+func selectorsInDir(t *testing.T) (e *env, orig []byte, write func(data []byte, n int), logs *syncBuf) {
+	t.Helper()
+	dir := t.TempDir()
+	selDir := filepath.Join(dir, "selectors")
+	os.MkdirAll(selDir, 0o755)
+	orig, err := os.ReadFile("../selectors/demobank.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(selDir, "demobank.yaml")
+	write = func(data []byte, n int) {
+		t.Helper()
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		at := time.Now().Add(time.Duration(n) * time.Second)
+		os.Chtimes(path, at, at)
+	}
+	write(orig, 0)
+	logs = &syncBuf{}
+	e = setup(t, dir, sandbox.New(sandbox.Options{Seed: 2}), func(c *runner.Config) {
+		c.SelectorsDir = selDir
+		c.Logger = zerolog.New(io.MultiWriter(zerolog.NewTestWriter(t), logs)).Level(zerolog.InfoLevel)
+	})
+	return e, orig, write, logs
 }

@@ -295,27 +295,7 @@ func (d *DB) lockMigrations(ctx context.Context, tx txer) error {
 // runs on tx itself are sent as written (? placeholders work on SQLite
 // only); DB methods given tx translate theirs.
 func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := d.SQL.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("storage: begin: %w", err)
-	}
-	// Rolled back on every way out but a commit, a panic in fn too: on
-	// SQLite the transaction holds the only connection, and whoever
-	// recovers the panic needs it to record the failure.
-	done := false
-	defer func() {
-		if !done {
-			_ = tx.Rollback()
-		}
-	}()
-	if err := fn(tx); err != nil {
-		return withCtxErr(ctx, err)
-	}
-	done = true
-	if err := tx.Commit(); err != nil {
-		return withCtxErr(ctx, fmt.Errorf("storage: commit: %w", err))
-	}
-	return nil
+	return d.newTx(ctx, func(s *txState) error { return fn(s.tx) })
 }
 
 // withCtxErr adds ctx's error to err when ctx ended and err does not say

@@ -47,10 +47,19 @@ func (d *DB) queryer(ctx context.Context, q Queryer) txer {
 // ferry.Transactor). Every DB method, and Queue.Insert, given fn's context
 // runs in that transaction. A context that carries one of d's
 // transactions already makes fn join it.
-func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
+func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if d.ctxTx(ctx) != nil {
 		return fn(ctx)
 	}
+	return d.newTx(ctx, func(s *txState) error { return fn(context.WithValue(ctx, txKey{}, s)) })
+}
+
+// newTx begins a transaction (on PostgreSQL on a connection of its own),
+// runs fn in it and commits when fn returns nil. It is rolled back on
+// every other way out, a panic in fn too: on SQLite the transaction holds
+// the only connection, and whoever recovers the panic needs it to record
+// the failure. An error of a transaction whose context ended says so.
+func (d *DB) newTx(ctx context.Context, fn func(s *txState) error) (err error) {
 	s := &txState{d: d}
 	if d.Postgres() {
 		if s.conn, err = d.SQL.Conn(ctx); err != nil {
@@ -70,7 +79,7 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err 
 			_ = s.tx.Rollback()
 		}
 	}()
-	if err := fn(context.WithValue(ctx, txKey{}, s)); err != nil {
+	if err := fn(s); err != nil {
 		return withCtxErr(ctx, err)
 	}
 	if err := s.tx.Commit(); err != nil {

@@ -225,28 +225,7 @@ func TestOIDCConfig(t *testing.T) {
 // console shows the vault's credentials on /credentials to an admin, by
 // name, never a value.
 func TestStartConsoleWithVault(t *testing.T) {
-	t.Setenv("FERRY_AUTHOR", "tester")
-	t.Setenv(vault.EnvKey, "")
-	dir := t.TempDir()
-	key := filepath.Join(dir, "vault.key")
-	k, _ := vault.NewKey()
-	if err := vault.WriteKeyFile(key, k); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(vault.EnvKeyFile, key)
-	cfg, err := loadConfig("", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := openDB(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	v, err := cfg.openVault(db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, db, v, k := servedVault(t)
 	const value = "served-Pa55-word-42"
 	if err := v.Set(context.Background(), "acme", "password", value); err != nil {
 		t.Fatal(err)
@@ -315,29 +294,8 @@ func TestStartConsoleWithVault(t *testing.T) {
 // outside that transaction, so the start waited for the connection for
 // 30 seconds and failed.
 func TestConsoleStartsRunWithVault(t *testing.T) {
-	t.Setenv("FERRY_AUTHOR", "tester")
-	t.Setenv(vault.EnvKey, "")
 	ctx := context.Background()
-	dir := t.TempDir()
-	key := filepath.Join(dir, "vault.key")
-	k, _ := vault.NewKey()
-	if err := vault.WriteKeyFile(key, k); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(vault.EnvKeyFile, key)
-	cfg, err := loadConfig("", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := openDB(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	v, err := cfg.openVault(db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, db, v, _ := servedVault(t)
 	const login = "demobank-zhangwei"
 	for field, value := range sandbox.Credentials()[login].Fields {
 		if err := v.Set(ctx, login, field, value); err != nil {
@@ -393,4 +351,34 @@ func TestConsoleStartsRunWithVault(t *testing.T) {
 	if err != nil || run.Status != ferry.RunQueued || run.Login != login {
 		t.Fatalf("run %d: %+v %v", started.Run, run, err)
 	}
+}
+
+// servedVault is a data directory configured with a new vault key file
+// (FERRY_VAULT_KEY_FILE), as serve would find it: its config, its
+// database (closed at the test's end), its vault and the key.
+func servedVault(t *testing.T) (*Config, *storage.DB, *vault.Vault, vault.Key) {
+	t.Helper()
+	t.Setenv("FERRY_AUTHOR", "tester")
+	t.Setenv(vault.EnvKey, "")
+	dir := t.TempDir()
+	key := filepath.Join(dir, "vault.key")
+	k, _ := vault.NewKey()
+	if err := vault.WriteKeyFile(key, k); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(vault.EnvKeyFile, key)
+	cfg, err := loadConfig("", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := openDB(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	v, err := cfg.openVault(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, db, v, k
 }
