@@ -52,7 +52,7 @@ func TestChromiumAdmin(t *testing.T) {
 	}
 	t.Cleanup(func() { br.Close() })
 	var synced, caught atomic.Int64
-	r, err := runner.New(ctx, runner.Config{DB: db, Browser: br, Sites: map[string]string{"demobank": base}, Credentials: runner.StaticCredentials(sandbox.Credentials()),
+	r := startRunner(t, runner.Config{DB: db, Browser: br, Sites: map[string]string{"demobank": base}, Credentials: runner.StaticCredentials(sandbox.Credentials()),
 		Sinks: []delivery.Sink{&delivery.JSONLines{Path: filepath.Join(dir, "records.jsonl")}}, StepTimeout: 20 * time.Second, RetryBase: 300 * time.Millisecond,
 		ReservePath: filepath.Join(dir, "ferry.reserve"), Now: c.now, CatchUpEvery: 50 * time.Millisecond, ScheduleSyncEvery: 50 * time.Millisecond,
 		Schedules: []runner.Schedule{{ID: "file-nightly", Bot: "demobank-statements", Login: "demobank-zhangwei", Cron: "CRON_TZ=Asia/Shanghai 30 2 * * *"}},
@@ -64,17 +64,6 @@ func TestChromiumAdmin(t *testing.T) {
 			}
 		},
 		Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.FatalLevel)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		_ = r.Stop(sctx)
-	})
 	// waitRounds waits for the runner to read the schedules and then
 	// catch up twice: a whole round that began after the last change.
 	waitRounds := func() {

@@ -65,21 +65,10 @@ func TestChromiumWaitingRunAnswered(t *testing.T) {
 	t.Cleanup(stop)
 	_, db, br := dbAndBrowser(t)
 	u := tax.DefaultUsers()[0]
-	r, err := runner.New(ctx, runner.Config{DB: db, Browser: br, Sites: map[string]string{"etax": base}, ScriptsDir: "../runner/testdata/scripts",
+	r := startRunner(t, runner.Config{DB: db, Browser: br, Sites: map[string]string{"etax": base}, ScriptsDir: "../runner/testdata/scripts",
 		Credentials: runner.StaticCredentials{"etax": {Name: "etax", Fields: map[string]string{"user": u.UserName, "password": u.Password}}},
 		RetryBase:   300 * time.Millisecond, StepTimeout: 30 * time.Second, ReservePath: "-",
 		Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		_ = r.Stop(sctx)
-	})
 	logs := &syncBuffer{}
 	srv, err := console.New(console.Config{Store: db, Logger: zerolog.New(logs).Level(zerolog.DebugLevel), PollInterval: 100 * time.Millisecond})
 	if err != nil {

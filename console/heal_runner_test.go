@@ -66,21 +66,10 @@ func TestHealThroughConsoleRealRunner(t *testing.T) {
 	}
 	t.Cleanup(func() { br.Close() })
 	creds := runner.StaticCredentials(sandbox.Credentials())
-	r, err := runner.New(ctx, runner.Config{DB: db, Browser: br, Sites: map[string]string{"demobank": base}, Credentials: creds, SelectorsDir: selDir,
+	r := startRunner(t, runner.Config{DB: db, Browser: br, Sites: map[string]string{"demobank": base}, Credentials: creds, SelectorsDir: selDir,
 		Sinks:       []delivery.Sink{&delivery.JSONLines{Path: filepath.Join(dir, "records.jsonl")}},
 		StepTimeout: 20 * time.Second, RetryBase: 300 * time.Millisecond, ReservePath: filepath.Join(dir, "ferry.reserve"),
 		Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		_ = r.Stop(sctx)
-	})
 	svc := &service.Service{Store: db, SelectorsDir: selDir}
 	starter := console.StarterFunc(func(ctx context.Context, req service.RunRequest) (int64, error) {
 		id, _, err := svc.StartRun(ctx, r, creds, req)
@@ -228,4 +217,23 @@ func dumpStuck(t *testing.T, db *storage.DB) {
 	}
 	buf := make([]byte, 8<<20)
 	t.Logf("goroutines:\n%s", buf[:runtime.Stack(buf, true)])
+}
+
+// startRunner starts a runner on cfg, stopped at the test's end.
+func startRunner(t *testing.T, cfg runner.Config) *runner.Runner {
+	t.Helper()
+	ctx := context.Background()
+	r, err := runner.New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		_ = r.Stop(sctx)
+	})
+	return r
 }
